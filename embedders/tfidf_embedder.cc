@@ -1,0 +1,359 @@
+#include "embedders/tfidf_embedder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "embedders/parallel_for.h"
+#include "embedders/stop_words.h"
+
+namespace semdb {
+namespace {
+
+constexpr int kStateVersion = 1;
+constexpr uint64_t kSvdSeed = 42;
+constexpr size_t kFitBatch = 4096;
+
+template <typename T>
+nlohmann::json::binary_t ToBinary(const std::vector<T>& values) {
+  const auto* p = reinterpret_cast<const uint8_t*>(values.data());
+  return nlohmann::json::binary_t(
+      std::vector<uint8_t>(p, p + values.size() * sizeof(T)));
+}
+
+template <typename T>
+bool FromBinary(const nlohmann::json& j, size_t expected, std::vector<T>* out) {
+  if (!j.is_binary() || j.get_binary().size() != expected * sizeof(T)) {
+    return false;
+  }
+  out->resize(expected);
+  std::memcpy(out->data(), j.get_binary().data(), expected * sizeof(T));
+  return true;
+}
+
+void Normalize(std::vector<std::pair<int32_t, float>>* row) {
+  double norm = 0;
+  for (const auto& [t, w] : *row) norm += static_cast<double>(w) * w;
+  if (norm <= 0) return;
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (auto& [t, w] : *row) w *= inv;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
+    const Spec& spec) {
+  TfidfOptions o;
+  SpecReader r(spec);
+  o.dim = static_cast<int>(r.GetInt("dim", o.dim, 1, 4096));
+  std::string stop = r.GetString("stop_words", "english");
+  o.sublinear_tf = r.GetBool("sublinear_tf", o.sublinear_tf);
+  o.min_df = r.GetInt("min_df", o.min_df, 1, int64_t{1} << 40);
+  o.max_df = r.GetDouble("max_df", o.max_df, 1e-9, 1.0);
+  o.max_features = r.GetInt("max_features", o.max_features, 1, 10'000'000);
+  o.tokenizer.min_length =
+      static_cast<int>(r.GetInt("min_token_len", o.tokenizer.min_length, 1, 100));
+  o.tokenizer.lowercase = r.GetBool("lowercase", o.tokenizer.lowercase);
+  std::string svd = r.GetString("svd", "auto");
+  o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs, 1, int64_t{1} << 40);
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  if (stop == "english") {
+    o.english_stop_words = true;
+  } else if (stop == "none") {
+    o.english_stop_words = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stop_words must be 'english' or 'none', got '", stop, "'"));
+  }
+  if (svd == "auto") {
+    o.svd = SvdMethod::kAuto;
+  } else if (svd == "exact") {
+    o.svd = SvdMethod::kExact;
+  } else if (svd == "randomized") {
+    o.svd = SvdMethod::kRandomized;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "svd must be 'auto', 'exact' or 'randomized', got '", svd, "'"));
+  }
+  Spec canonical = spec;
+  return std::unique_ptr<TfidfEmbedder>(
+      new TfidfEmbedder(std::move(canonical), o));
+}
+
+absl::StatusOr<std::vector<std::string>> TfidfEmbedder::Terms(
+    std::string_view text) const {
+  absl::StatusOr<std::vector<std::string>> words =
+      TokenizeWords(text, options_.tokenizer);
+  if (!words.ok() || !options_.english_stop_words) return words;
+  std::erase_if(*words, [](const std::string& w) { return IsEnglishStopWord(w); });
+  return words;
+}
+
+absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
+  // Evenly spaced sample of at most max_fit_docs texts, so that refits of a
+  // large collection cost a bounded amount of work.
+  const int64_t total = corpus.size;
+  const int64_t wanted = std::min(total, options_.max_fit_docs);
+  auto selected = [&](int64_t i) {
+    return wanted == total ||
+           (i * wanted) / total != ((i + 1) * wanted) / total;
+  };
+  // Tokenizes the selected texts in parallel batches and hands each text's
+  // terms to `consume`, in corpus order.
+  auto walk = [&](const std::function<void(std::vector<std::string>&)>& consume)
+      -> absl::Status {
+    std::vector<std::string> batch;
+    std::vector<absl::StatusOr<std::vector<std::string>>> terms;
+    auto flush = [&]() -> absl::Status {
+      terms.assign(batch.size(), std::vector<std::string>{});
+      ParallelFor(static_cast<int64_t>(batch.size()), 64,
+                  [&](int64_t b, int64_t e) {
+                    for (int64_t i = b; i < e; ++i) terms[i] = Terms(batch[i]);
+                  });
+      for (auto& t : terms) {
+        if (!t.ok()) return t.status();
+        consume(*t);
+      }
+      batch.clear();
+      return absl::OkStatus();
+    };
+    int64_t i = 0;
+    absl::Status s = corpus.for_each([&](std::string_view text) -> absl::Status {
+      if (selected(i++)) {
+        batch.emplace_back(text);
+        if (batch.size() == kFitBatch) return flush();
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return flush();
+  };
+
+  // Pass 1: document and total frequencies.
+  struct Counts {
+    int64_t df = 0;
+    int64_t tf = 0;
+  };
+  absl::flat_hash_map<std::string, Counts> counts;
+  int64_t n = 0;
+  absl::Status s = walk([&](std::vector<std::string>& words) {
+    ++n;
+    absl::flat_hash_set<std::string_view> seen;
+    for (const std::string& w : words) {
+      Counts& c = counts[w];
+      ++c.tf;
+      if (seen.insert(w).second) ++c.df;
+    }
+  });
+  if (!s.ok()) return s;
+  if (n == 0) return absl::FailedPreconditionError("no texts to fit TF-IDF on");
+
+  // Vocabulary: document-frequency bounds, then the max_features most
+  // frequent terms, then alphabetical order as scikit-learn.
+  const double max_count = options_.max_df * static_cast<double>(n);
+  std::vector<std::pair<std::string, Counts>> kept;
+  for (auto& [term, c] : counts) {
+    if (c.df >= options_.min_df && static_cast<double>(c.df) <= max_count) {
+      kept.emplace_back(term, c);
+    }
+  }
+  if (static_cast<int64_t>(kept.size()) > options_.max_features) {
+    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
+      return a.second.tf != b.second.tf ? a.second.tf > b.second.tf
+                                        : a.first < b.first;
+    });
+    kept.resize(options_.max_features);
+  }
+  if (kept.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot fit TF-IDF: the ", n, " texts contain no words",
+        counts.empty() ? "" : " within the min_df/max_df bounds"));
+  }
+  std::sort(kept.begin(), kept.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  TfidfVocabulary vocab;
+  for (auto& [term, c] : kept) {
+    vocab.index.emplace(term, static_cast<int32_t>(vocab.terms.size()));
+    vocab.idf.push_back(std::log((1.0 + n) / (1.0 + c.df)) + 1.0);
+    vocab.terms.push_back(std::move(term));
+  }
+  counts.clear();
+  vocab_ = std::move(vocab);
+  rank_ = 0;  // TfidfRow only needs the vocabulary
+
+  // Pass 2: the TF-IDF matrix.
+  SparseMatrix x;
+  x.cols = static_cast<int64_t>(vocab_.terms.size());
+  s = walk([&](std::vector<std::string>& words) {
+    std::vector<std::pair<int32_t, float>> row = WeightedRow(words, nullptr);
+    for (const auto& [t, w] : row) {
+      x.col.push_back(t);
+      x.value.push_back(w);
+    }
+    x.row_start.push_back(static_cast<int64_t>(x.col.size()));
+    ++x.rows;
+  });
+  if (!s.ok()) return s;
+
+  absl::StatusOr<TruncatedSvd> svd =
+      ComputeTruncatedSvd(x, options_.dim, options_.svd, kSvdSeed);
+  if (!svd.ok()) return svd.status();
+  if (svd->rank == 0) {
+    return absl::FailedPreconditionError("cannot fit LSA: the TF-IDF matrix is zero");
+  }
+  rank_ = svd->rank;
+  term_vectors_.assign(static_cast<size_t>(x.cols) * rank_, 0.0f);
+  for (int j = 0; j < rank_; ++j) {
+    for (int64_t t = 0; t < x.cols; ++t) {
+      term_vectors_[t * rank_ + j] = svd->components[j * x.cols + t];
+    }
+  }
+  fitted_docs_ = n;
+  svd_method_ = svd->method;
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<int32_t, float>> TfidfEmbedder::WeightedRow(
+    const std::vector<std::string>& words, int32_t* unknown) const {
+  absl::flat_hash_map<int32_t, int32_t> tf;
+  for (const std::string& w : words) {
+    auto it = vocab_.index.find(w);
+    if (it != vocab_.index.end()) {
+      ++tf[it->second];
+    } else if (unknown != nullptr) {
+      ++*unknown;
+    }
+  }
+  std::vector<std::pair<int32_t, float>> row(tf.begin(), tf.end());
+  std::sort(row.begin(), row.end());
+  for (auto& [t, w] : row) {
+    double f = options_.sublinear_tf ? 1.0 + std::log(w) : w;
+    w = static_cast<float>(f * vocab_.idf[t]);
+  }
+  Normalize(&row);
+  return row;
+}
+
+absl::StatusOr<std::vector<std::pair<int32_t, float>>> TfidfEmbedder::TfidfRow(
+    std::string_view text, TextStats* stats) const {
+  absl::StatusOr<std::vector<std::string>> words = Terms(text);
+  if (!words.ok()) return words.status();
+  int32_t unknown = 0;
+  std::vector<std::pair<int32_t, float>> row = WeightedRow(*words, &unknown);
+  if (stats != nullptr) {
+    stats->tokens = static_cast<int32_t>(words->size());
+    stats->unknown_tokens = unknown;
+    stats->zero_vector = row.empty();
+  }
+  return row;
+}
+
+absl::Status TfidfEmbedder::Embed(absl::Span<const std::string_view> texts,
+                                  absl::Span<float> out,
+                                  std::vector<TextStats>* stats) const {
+  if (rank_ == 0) {
+    return absl::FailedPreconditionError("the TF-IDF embedder is not fitted yet");
+  }
+  if (out.size() != texts.size() * rank_) {
+    return absl::InvalidArgumentError("output buffer has the wrong size");
+  }
+  std::vector<TextStats> local(texts.size());
+  std::vector<absl::Status> errors(texts.size());
+  ParallelFor(static_cast<int64_t>(texts.size()), 32, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      absl::StatusOr<std::vector<std::pair<int32_t, float>>> row =
+          TfidfRow(texts[i], &local[i]);
+      float* y = out.data() + i * rank_;
+      std::fill(y, y + rank_, 0.0f);
+      if (!row.ok()) {
+        errors[i] = row.status();
+        continue;
+      }
+      for (const auto& [t, w] : *row) {
+        const float* v = term_vectors_.data() + static_cast<int64_t>(t) * rank_;
+        for (int j = 0; j < rank_; ++j) y[j] += w * v[j];
+      }
+      double norm = 0;
+      for (int j = 0; j < rank_; ++j) norm += static_cast<double>(y[j]) * y[j];
+      if (norm > 0) {
+        const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+        for (int j = 0; j < rank_; ++j) y[j] *= inv;
+      } else {
+        local[i].zero_vector = true;
+      }
+    }
+  });
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (!errors[i].ok()) {
+      return absl::Status(errors[i].code(),
+                          absl::StrCat("text ", i, ": ", errors[i].message()));
+    }
+  }
+  if (stats != nullptr) *stats = std::move(local);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TfidfEmbedder::SaveState() const {
+  nlohmann::json j;
+  j["version"] = kStateVersion;
+  j["terms"] = vocab_.terms;
+  j["idf"] = ToBinary(vocab_.idf);
+  j["rank"] = rank_;
+  j["term_vectors"] = ToBinary(term_vectors_);
+  j["fitted_docs"] = fitted_docs_;
+  j["svd_method"] = svd_method_;
+  std::vector<uint8_t> bytes = nlohmann::json::to_cbor(j);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+absl::Status TfidfEmbedder::LoadState(std::string_view state) {
+  nlohmann::json j = nlohmann::json::from_cbor(state.begin(), state.end(),
+                                               /*strict=*/true,
+                                               /*allow_exceptions=*/false);
+  auto corrupt = [](const char* what) {
+    return absl::DataLossError(absl::StrCat("corrupt TF-IDF state: ", what));
+  };
+  if (j.is_discarded() || !j.is_object()) return corrupt("not CBOR");
+  if (j.value("version", 0) != kStateVersion) return corrupt("unknown version");
+  TfidfVocabulary vocab;
+  if (!j["terms"].is_array()) return corrupt("terms");
+  for (const auto& t : j["terms"]) {
+    if (!t.is_string()) return corrupt("terms");
+    vocab.index.emplace(t.get<std::string>(),
+                        static_cast<int32_t>(vocab.terms.size()));
+    vocab.terms.push_back(t.get<std::string>());
+  }
+  const size_t m = vocab.terms.size();
+  int rank = j.value("rank", 0);
+  std::vector<float> term_vectors;
+  if (!FromBinary(j["idf"], m, &vocab.idf)) return corrupt("idf");
+  if (rank <= 0 || !FromBinary(j["term_vectors"], m * rank, &term_vectors)) {
+    return corrupt("term vectors");
+  }
+  vocab_ = std::move(vocab);
+  term_vectors_ = std::move(term_vectors);
+  rank_ = rank;
+  fitted_docs_ = j.value("fitted_docs", int64_t{0});
+  svd_method_ = j.value("svd_method", "");
+  return absl::OkStatus();
+}
+
+nlohmann::json TfidfEmbedder::Describe() const {
+  nlohmann::json j;
+  j["vocabulary"] = vocab_.terms.size();
+  j["fitted_documents"] = fitted_docs_;
+  j["requested_dim"] = options_.dim;
+  j["dim"] = rank_;
+  j["svd"] = svd_method_;
+  if (rank_ > 0 && rank_ < options_.dim) {
+    j["note"] = absl::StrCat(
+        "LSA reduced to ", rank_, " dimensions: the fitted corpus (",
+        fitted_docs_, " texts, ", vocab_.terms.size(),
+        " terms) has no more independent directions");
+  }
+  return j;
+}
+
+}  // namespace semdb

@@ -1,0 +1,99 @@
+// TF-IDF with latent semantic analysis: the default embedder, fitted on the
+// collection's own texts, needing no download.
+//
+// Weights follow scikit-learn's TfidfVectorizer (smooth idf
+// ln((1 + n) / (1 + df)) + 1, optional sublinear tf 1 + ln(tf), rows
+// L2-normalized), so its golden outputs check this code. The TF-IDF rows are
+// then projected on the top right singular vectors of the fitted corpus'
+// TF-IDF matrix (LSA, as TruncatedSVD.transform) and L2-normalized again.
+//
+// Spec parameters (all optional):
+//   dim=256            LSA dimension; reduced to the corpus' numerical rank
+//                      when the corpus supports fewer (see Describe()).
+//   stop_words=english english | none
+//   sublinear_tf=true  use 1 + ln(tf) instead of raw counts
+//   min_df=1 max_df=1.0 max_features=100000  vocabulary pruning
+//   min_token_len=2 lowercase=true           tokenization
+//   svd=auto           auto | exact | randomized
+//   max_fit_docs=100000 fit on an evenly spaced sample beyond this many texts
+#ifndef SEMDB_EMBEDDERS_TFIDF_EMBEDDER_H_
+#define SEMDB_EMBEDDERS_TFIDF_EMBEDDER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "embedders/truncated_svd.h"
+#include "embedders/word_tokenizer.h"
+#include "semdb/embedder.h"
+
+namespace semdb {
+
+struct TfidfOptions {
+  int dim = 256;
+  bool english_stop_words = true;
+  bool sublinear_tf = true;
+  int64_t min_df = 1;
+  double max_df = 1.0;  // fraction of documents
+  int64_t max_features = 100000;
+  WordTokenizerOptions tokenizer;
+  SvdMethod svd = SvdMethod::kAuto;
+  int64_t max_fit_docs = 100000;
+};
+
+// The fitted TF-IDF vocabulary: what scikit-learn's vocabulary_ and idf_ hold.
+struct TfidfVocabulary {
+  std::vector<std::string> terms;
+  std::vector<double> idf;
+  absl::flat_hash_map<std::string, int32_t> index;  // term -> position
+};
+
+class TfidfEmbedder : public Embedder {
+ public:
+  static absl::StatusOr<std::unique_ptr<TfidfEmbedder>> Create(const Spec& spec);
+
+  Spec spec() const override { return spec_; }
+  int dimension() const override { return rank_; }
+  absl::Status Embed(absl::Span<const std::string_view> texts,
+                     absl::Span<float> out,
+                     std::vector<TextStats>* stats) const override;
+  bool fittable() const override { return true; }
+  absl::Status Fit(const TextCorpus& corpus) override;
+  absl::StatusOr<std::string> SaveState() const override;
+  absl::Status LoadState(std::string_view state) override;
+  nlohmann::json Describe() const override;
+
+  // The L2-normalized TF-IDF row of `text` as sorted (term position, weight)
+  // pairs, before the LSA projection. Exposed for the golden tests.
+  absl::StatusOr<std::vector<std::pair<int32_t, float>>> TfidfRow(
+      std::string_view text, TextStats* stats) const;
+  const TfidfVocabulary& vocabulary() const { return vocab_; }
+
+ private:
+  TfidfEmbedder(Spec spec, TfidfOptions options)
+      : spec_(std::move(spec)), options_(options) {}
+
+  // The normalized TF-IDF row of already tokenized words; counts words
+  // outside the vocabulary into *unknown when not null.
+  std::vector<std::pair<int32_t, float>> WeightedRow(
+      const std::vector<std::string>& words, int32_t* unknown) const;
+
+  // Tokens of `text` after stop-word removal.
+  absl::StatusOr<std::vector<std::string>> Terms(std::string_view text) const;
+
+  Spec spec_;
+  TfidfOptions options_;
+  TfidfVocabulary vocab_;
+  // Term-major LSA projection: term_vectors_[t * rank_ + j] is component j
+  // of term t.
+  std::vector<float> term_vectors_;
+  int rank_ = 0;
+  int64_t fitted_docs_ = 0;
+  std::string svd_method_;
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_EMBEDDERS_TFIDF_EMBEDDER_H_

@@ -1,0 +1,258 @@
+#include "embedders/truncated_svd.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "cblas.h"
+#include "embedders/parallel_for.h"
+#include "lapacke.h"
+
+namespace semdb {
+namespace {
+
+constexpr double kRelativeRankTolerance = 1e-6;
+constexpr int kOversamples = 20;
+constexpr int kPowerIterations = 7;
+
+SparseMatrix Transpose(const SparseMatrix& x) {
+  SparseMatrix t;
+  t.rows = x.cols;
+  t.cols = x.rows;
+  t.row_start.assign(t.rows + 1, 0);
+  for (int32_t c : x.col) ++t.row_start[c + 1];
+  for (int64_t i = 0; i < t.rows; ++i) t.row_start[i + 1] += t.row_start[i];
+  t.col.resize(x.col.size());
+  t.value.resize(x.value.size());
+  std::vector<int64_t> next(t.row_start.begin(), t.row_start.end() - 1);
+  for (int64_t r = 0; r < x.rows; ++r) {
+    for (int64_t p = x.row_start[r]; p < x.row_start[r + 1]; ++p) {
+      int64_t q = next[x.col[p]]++;
+      t.col[q] = static_cast<int32_t>(r);
+      t.value[q] = x.value[p];
+    }
+  }
+  return t;
+}
+
+// out (x.rows x l, row-major) = x * m (x.cols x l, row-major).
+template <typename T>
+void SparseTimesDense(const SparseMatrix& x, const std::vector<T>& m, int l,
+                      std::vector<T>* out) {
+  out->assign(static_cast<size_t>(x.rows) * l, T(0));
+  ParallelFor(x.rows, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      T* dst = out->data() + r * l;
+      for (int64_t p = x.row_start[r]; p < x.row_start[r + 1]; ++p) {
+        const T* src = m.data() + static_cast<int64_t>(x.col[p]) * l;
+        T v = x.value[p];
+        for (int j = 0; j < l; ++j) dst[j] += v * src[j];
+      }
+    }
+  });
+}
+
+// Replaces the columns of a (rows x l, row-major) by an orthonormal basis of
+// their span (Householder QR).
+absl::Status Orthonormalize(std::vector<float>* a, int64_t rows, int l) {
+  std::vector<float> tau(l);
+  int info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, rows, l, a->data(), l, tau.data());
+  if (info == 0) {
+    info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, rows, l, l, a->data(), l, tau.data());
+  }
+  if (info != 0) {
+    return absl::InternalError(absl::StrCat("LAPACK QR failed (info ", info, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// Eigenvectors of the symmetric g (n x n, row-major) for its top k
+// eigenvalues, in decreasing order: values (k) and vectors (n x k,
+// row-major, column j for values[j]).
+absl::Status TopEigen(std::vector<double> g, int64_t n, int k,
+                      std::vector<double>* values, std::vector<double>* vectors) {
+  std::vector<double> w(n);
+  std::vector<double> z(static_cast<size_t>(n) * k);
+  std::vector<lapack_int> support(2 * static_cast<size_t>(k));
+  lapack_int found = 0;
+  int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', n, g.data(), n, 0,
+                            0, n - k + 1, n, 0.0, &found, w.data(), z.data(), k,
+                            support.data());
+  if (info != 0 || found != k) {
+    return absl::InternalError(absl::StrCat(
+        "LAPACK eigendecomposition failed (info ", info, ", found ", found, ")"));
+  }
+  // dsyevr returns ascending order; reverse to descending.
+  values->resize(k);
+  vectors->resize(static_cast<size_t>(n) * k);
+  for (int j = 0; j < k; ++j) {
+    (*values)[j] = w[k - 1 - j];
+    for (int64_t i = 0; i < n; ++i) {
+      (*vectors)[i * k + j] = z[i * k + (k - 1 - j)];
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Number of leading singular values above the rank tolerance.
+int NumericalRank(const std::vector<double>& sigma) {
+  if (sigma.empty() || !(sigma[0] > 0)) return 0;
+  int rank = 0;
+  while (rank < static_cast<int>(sigma.size()) &&
+         sigma[rank] > kRelativeRankTolerance * sigma[0]) {
+    ++rank;
+  }
+  return rank;
+}
+
+// Right singular vectors from the eigendecomposition of the row Gram matrix
+// x x^T: v_j = x^T u_j / sigma_j.
+absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
+  const int64_t n = x.rows;
+  std::vector<double> gram(static_cast<size_t>(n) * n, 0.0);
+  ParallelFor(n, 16, [&](int64_t begin, int64_t end) {
+    std::vector<double> dense(x.cols, 0.0);
+    for (int64_t i = begin; i < end; ++i) {
+      for (int64_t p = x.row_start[i]; p < x.row_start[i + 1]; ++p) {
+        dense[x.col[p]] = x.value[p];
+      }
+      for (int64_t j = 0; j <= i; ++j) {
+        double dot = 0;
+        for (int64_t p = x.row_start[j]; p < x.row_start[j + 1]; ++p) {
+          dot += dense[x.col[p]] * x.value[p];
+        }
+        gram[i * n + j] = gram[j * n + i] = dot;
+      }
+      for (int64_t p = x.row_start[i]; p < x.row_start[i + 1]; ++p) {
+        dense[x.col[p]] = 0;
+      }
+    }
+  });
+  std::vector<double> lambda, u;
+  if (absl::Status s = TopEigen(std::move(gram), n, k, &lambda, &u); !s.ok()) {
+    return s;
+  }
+  TruncatedSvd svd;
+  svd.method = "exact";
+  for (double l : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, l)));
+  svd.rank = NumericalRank(svd.singular_values);
+  svd.singular_values.resize(svd.rank);
+  const int r = svd.rank;
+  std::vector<double> v(static_cast<size_t>(x.cols) * r, 0.0);  // cols x r
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t p = x.row_start[i]; p < x.row_start[i + 1]; ++p) {
+      double* dst = v.data() + static_cast<int64_t>(x.col[p]) * r;
+      for (int j = 0; j < r; ++j) dst[j] += x.value[p] * u[i * k + j];
+    }
+  }
+  svd.components.resize(static_cast<size_t>(r) * x.cols);
+  for (int j = 0; j < r; ++j) {
+    for (int64_t c = 0; c < x.cols; ++c) {
+      svd.components[j * x.cols + c] =
+          static_cast<float>(v[c * r + j] / svd.singular_values[j]);
+    }
+  }
+  return svd;
+}
+
+// Right singular vectors as eigenvectors of the column Gram matrix x^T x.
+absl::StatusOr<TruncatedSvd> ExactFromColumnGram(const SparseMatrix& x, int k) {
+  const int64_t m = x.cols;
+  std::vector<double> gram(static_cast<size_t>(m) * m, 0.0);
+  for (int64_t i = 0; i < x.rows; ++i) {
+    for (int64_t p = x.row_start[i]; p < x.row_start[i + 1]; ++p) {
+      for (int64_t q = x.row_start[i]; q < x.row_start[i + 1]; ++q) {
+        gram[static_cast<int64_t>(x.col[p]) * m + x.col[q]] +=
+            static_cast<double>(x.value[p]) * x.value[q];
+      }
+    }
+  }
+  std::vector<double> lambda, v;
+  if (absl::Status s = TopEigen(std::move(gram), m, k, &lambda, &v); !s.ok()) {
+    return s;
+  }
+  TruncatedSvd svd;
+  svd.method = "exact";
+  for (double l : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, l)));
+  svd.rank = NumericalRank(svd.singular_values);
+  svd.singular_values.resize(svd.rank);
+  svd.components.resize(static_cast<size_t>(svd.rank) * m);
+  for (int j = 0; j < svd.rank; ++j) {
+    for (int64_t c = 0; c < m; ++c) {
+      svd.components[j * m + c] = static_cast<float>(v[c * k + j]);
+    }
+  }
+  return svd;
+}
+
+absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
+                                        uint64_t seed) {
+  const int l = static_cast<int>(
+      std::min<int64_t>(k + kOversamples, std::min(x.rows, x.cols)));
+  const SparseMatrix xt = Transpose(x);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> z(static_cast<size_t>(x.cols) * l);  // cols x l
+  for (float& v : z) v = normal(rng);
+  std::vector<float> y;  // rows x l
+  SparseTimesDense(x, z, l, &y);
+  if (absl::Status s = Orthonormalize(&y, x.rows, l); !s.ok()) return s;
+  for (int it = 0; it < kPowerIterations; ++it) {
+    SparseTimesDense(xt, y, l, &z);
+    if (absl::Status s = Orthonormalize(&z, x.cols, l); !s.ok()) return s;
+    SparseTimesDense(x, z, l, &y);
+    if (absl::Status s = Orthonormalize(&y, x.rows, l); !s.ok()) return s;
+  }
+  // B = Q^T x is l x cols; z = x^T Q = B^T. Eigen of B B^T = z^T z gives
+  // B's left singular vectors; right ones are v_j = B^T u_j / sigma_j.
+  SparseTimesDense(xt, y, l, &z);
+  std::vector<float> small(static_cast<size_t>(l) * l);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, x.cols, 1.0f,
+              z.data(), l, z.data(), l, 0.0f, small.data(), l);
+  std::vector<double> gram(small.begin(), small.end());
+  std::vector<double> lambda, u;
+  if (absl::Status s = TopEigen(std::move(gram), l, k, &lambda, &u); !s.ok()) {
+    return s;
+  }
+  TruncatedSvd svd;
+  svd.method = "randomized";
+  for (double v : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, v)));
+  svd.rank = NumericalRank(svd.singular_values);
+  svd.singular_values.resize(svd.rank);
+  const int r = svd.rank;
+  svd.components.assign(static_cast<size_t>(r) * x.cols, 0.0f);
+  ParallelFor(x.cols, 1024, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      for (int j = 0; j < r; ++j) {
+        double dot = 0;
+        for (int t = 0; t < l; ++t) dot += z[c * l + t] * u[t * k + j];
+        svd.components[j * x.cols + c] =
+            static_cast<float>(dot / svd.singular_values[j]);
+      }
+    }
+  });
+  return svd;
+}
+
+}  // namespace
+
+absl::StatusOr<TruncatedSvd> ComputeTruncatedSvd(const SparseMatrix& x, int k,
+                                                 SvdMethod method,
+                                                 uint64_t seed) {
+  const int64_t small_side = std::min(x.rows, x.cols);
+  if (small_side == 0 || k <= 0) {
+    return absl::InvalidArgumentError("cannot decompose an empty matrix");
+  }
+  k = static_cast<int>(std::min<int64_t>(k, small_side));
+  if (method == SvdMethod::kAuto) {
+    method = small_side <= kExactSvdLimit ? SvdMethod::kExact
+                                          : SvdMethod::kRandomized;
+  }
+  if (method == SvdMethod::kRandomized && k < small_side) {
+    return Randomized(x, k, seed);
+  }
+  return x.rows <= x.cols ? ExactFromRowGram(x, k) : ExactFromColumnGram(x, k);
+}
+
+}  // namespace semdb

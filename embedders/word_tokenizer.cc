@@ -1,0 +1,110 @@
+#include "embedders/word_tokenizer.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "utf8proc.h"
+
+namespace semdb {
+namespace {
+
+bool IsWordCodePoint(utf8proc_int32_t c) {
+  if (c == '_') return true;
+  switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct FreeDeleter {
+  void operator()(utf8proc_uint8_t* p) const { std::free(p); }
+};
+
+}  // namespace
+
+absl::Status ValidateUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t pos = 0, n = static_cast<utf8proc_ssize_t>(text.size());
+  while (pos < n) {
+    // ASCII fast path.
+    if (p[pos] < 0x80) {
+      ++pos;
+      continue;
+    }
+    utf8proc_int32_t c;
+    utf8proc_ssize_t len = utf8proc_iterate(p + pos, n - pos, &c);
+    if (len < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid UTF-8 at byte ", pos));
+    }
+    pos += len;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> TokenizeWords(
+    std::string_view text, const WordTokenizerOptions& options) {
+  int flags = UTF8PROC_STABLE;
+  if (options.normalize) flags |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+  if (options.lowercase) flags |= UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE;
+  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> mapped;
+  std::string_view src = text;
+  if (flags != UTF8PROC_STABLE) {
+    utf8proc_uint8_t* out = nullptr;
+    utf8proc_ssize_t len = utf8proc_map(
+        reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+        static_cast<utf8proc_ssize_t>(text.size()), &out,
+        static_cast<utf8proc_option_t>(flags));
+    if (len < 0) {
+      if (absl::Status valid = ValidateUtf8(text); !valid.ok()) return valid;
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot normalize text: ", utf8proc_errmsg(len)));
+    }
+    mapped.reset(out);
+    src = std::string_view(reinterpret_cast<const char*>(out),
+                           static_cast<size_t>(len));
+  } else if (absl::Status valid = ValidateUtf8(text); !valid.ok()) {
+    return valid;
+  }
+
+  std::vector<std::string> words;
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(src.data());
+  utf8proc_ssize_t n = static_cast<utf8proc_ssize_t>(src.size());
+  utf8proc_ssize_t pos = 0, start = -1;
+  int length = 0;
+  auto flush = [&](utf8proc_ssize_t end) {
+    if (start >= 0 && length >= options.min_length) {
+      words.emplace_back(src.substr(start, end - start));
+    }
+    start = -1;
+    length = 0;
+  };
+  while (pos < n) {
+    utf8proc_int32_t c;
+    utf8proc_ssize_t len = utf8proc_iterate(p + pos, n - pos, &c);
+    if (len < 0) return absl::InvalidArgumentError("invalid UTF-8");
+    if (IsWordCodePoint(c)) {
+      if (start < 0) start = pos;
+      ++length;
+    } else {
+      flush(pos);
+    }
+    pos += len;
+  }
+  flush(n);
+  return words;
+}
+
+}  // namespace semdb

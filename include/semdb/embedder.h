@@ -1,0 +1,93 @@
+// Embedder: the plug-in point that turns text into vectors.
+//
+// A collection owns one embedder for its whole life; every stored vector and
+// every query of the collection is embedded by the same embedder in the same
+// fitted state (see Collection::Refit for how a state change re-embeds all).
+#ifndef SEMDB_EMBEDDER_H_
+#define SEMDB_EMBEDDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "nlohmann/json.hpp"
+#include "semdb/spec.h"
+
+namespace semdb {
+
+// What an embedder observed while embedding one text.
+struct TextStats {
+  int32_t tokens = 0;          // tokens the text was split into
+  int32_t unknown_tokens = 0;  // tokens with no entry in the model
+  bool truncated = false;      // cut to the model's maximum input length
+  bool zero_vector = false;    // nothing known: the vector is all zeros
+};
+
+// A sequence of texts to fit on. `for_each` may be called several times and
+// visits the same texts in the same order each time; it stops at, and
+// returns, the first error the visitor returns.
+struct TextCorpus {
+  int64_t size = 0;
+  std::function<absl::Status(
+      const std::function<absl::Status(std::string_view)>& visit)>
+      for_each;
+};
+
+// Where an embedder may keep derived files (e.g. a binary cache of a large
+// word-vector file). Empty means: next to the source file, or nowhere.
+struct EmbedderContext {
+  std::string cache_dir;
+};
+
+class Embedder {
+ public:
+  virtual ~Embedder() = default;
+
+  // The spec this embedder was created from, canonicalized.
+  virtual Spec spec() const = 0;
+
+  // Output dimension; 0 for a fittable embedder that has not been fitted.
+  virtual int dimension() const = 0;
+
+  // Embeds texts[i] into out[i * dimension() ...], L2-normalized. A text
+  // with no known content gets a zero vector and stats[i].zero_vector; this
+  // is not an error (a later refit may learn its words). `stats`, when not
+  // null, is resized to texts.size(). Thread-safe: may run concurrently with
+  // other const calls.
+  virtual absl::Status Embed(absl::Span<const std::string_view> texts,
+                             absl::Span<float> out,
+                             std::vector<TextStats>* stats) const = 0;
+
+  // True for embedders that learn from the collection's own texts (TF-IDF,
+  // SIF weighting). Others ignore Fit and have an empty state.
+  virtual bool fittable() const { return false; }
+
+  // Fits on `corpus`, replacing any previous state. Not thread-safe; callers
+  // fit a fresh instance and swap it in.
+  virtual absl::Status Fit(const TextCorpus& corpus) {
+    (void)corpus;
+    return absl::OkStatus();
+  }
+
+  // The fitted state as bytes, and its inverse. LoadState(SaveState())
+  // yields an embedder producing identical vectors.
+  virtual absl::StatusOr<std::string> SaveState() const { return ""; }
+  virtual absl::Status LoadState(std::string_view state) {
+    (void)state;
+    return absl::OkStatus();
+  }
+
+  // Human-readable facts for `stats` (vocabulary size, fitted documents,
+  // reduced dimension and why, model file...).
+  virtual nlohmann::json Describe() const { return nlohmann::json::object(); }
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_EMBEDDER_H_

@@ -1,0 +1,81 @@
+// VectorIndex: the plug-in point that answers top-k inner-product queries
+// over L2-normalized vectors (so scores are cosine similarities).
+//
+// Vectors are identified by 64-bit labels that the collection assigns and
+// maps to document ids. An index is a derived structure: the collection can
+// always rebuild it from the vectors in storage.
+#ifndef SEMDB_VECTOR_INDEX_H_
+#define SEMDB_VECTOR_INDEX_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "nlohmann/json.hpp"
+#include "semdb/spec.h"
+
+namespace semdb {
+
+struct IndexHit {
+  uint64_t label = 0;
+  float score = 0;  // inner product = cosine for normalized vectors
+};
+
+// Search-time knobs; 0 means the index's configured default.
+struct IndexSearchKnobs {
+  int nprobe = 0;     // IVF: inverted lists visited
+  int ef_search = 0;  // HNSW: candidate list size
+};
+
+// Restricts a search to labels for which the predicate holds. Must be
+// thread-safe and cheap: it is called per candidate.
+using LabelPredicate = std::function<bool(uint64_t label)>;
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual Spec spec() const = 0;
+  virtual int dimension() const = 0;
+
+  // Live (added and not removed) vectors.
+  virtual int64_t size() const = 0;
+
+  // Indexes that must learn from data before Add (IVF) return false until
+  // Train has run. Train is given a sample of the vectors to index.
+  virtual bool is_trained() const { return true; }
+  virtual absl::Status Train(absl::Span<const float> vectors) {
+    (void)vectors;
+    return absl::OkStatus();
+  }
+
+  // Adds labels.size() vectors (row-major, labels.size() x dimension()).
+  // Adding a label that is already live is an error.
+  virtual absl::Status Add(absl::Span<const uint64_t> labels,
+                           absl::Span<const float> vectors) = 0;
+
+  // Removes labels; unknown labels are ignored. Returns how many were live.
+  virtual absl::StatusOr<int64_t> Remove(absl::Span<const uint64_t> labels) = 0;
+
+  // The k best live vectors by inner product with `query`, best first,
+  // restricted to labels accepted by `filter` when it is set. Thread-safe
+  // with respect to other const calls; callers serialize mutations.
+  virtual absl::StatusOr<std::vector<IndexHit>> Search(
+      absl::Span<const float> query, int k, const IndexSearchKnobs& knobs,
+      const LabelPredicate* filter) const = 0;
+
+  // Writes the whole index to `path` (the caller handles atomic renaming).
+  virtual absl::Status Save(const std::string& path) const = 0;
+
+  // Facts for `stats`/EXPLAIN: type, sizes, deleted fraction, memory.
+  virtual nlohmann::json Describe() const { return nlohmann::json::object(); }
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_VECTOR_INDEX_H_

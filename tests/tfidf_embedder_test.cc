@@ -1,0 +1,174 @@
+// TF-IDF and LSA against scikit-learn's golden outputs
+// (tests/golden/make_tfidf_golden.py) on the Lee background corpus.
+#include "embedders/tfidf_embedder.h"
+
+#include <cmath>
+
+#include "catch2/catch.hpp"
+#include "nlohmann/json.hpp"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+using testing::ReadFile;
+using testing::ReadLines;
+using testing::SharedData;
+using testing::TestData;
+
+TextCorpus CorpusOf(const std::vector<std::string>& docs) {
+  TextCorpus c;
+  c.size = static_cast<int64_t>(docs.size());
+  c.for_each = [&docs](const auto& visit) -> absl::Status {
+    for (const std::string& d : docs) {
+      if (absl::Status s = visit(d); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  return c;
+}
+
+std::unique_ptr<TfidfEmbedder> Fitted(const std::string& spec,
+                                      const std::vector<std::string>& docs) {
+  absl::StatusOr<Spec> parsed = Spec::Parse(spec);
+  REQUIRE(parsed.ok());
+  absl::StatusOr<std::unique_ptr<TfidfEmbedder>> e = TfidfEmbedder::Create(*parsed);
+  REQUIRE(e.ok());
+  absl::Status s = (*e)->Fit(CorpusOf(docs));
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return *std::move(e);
+}
+
+TEST_CASE("TF-IDF weights and LSA cosines match scikit-learn on the Lee corpus",
+          "[tfidf][golden]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  const std::vector<std::string> docs =
+      ReadLines(SharedData("gensim/lee_background.cor"));
+  REQUIRE(docs.size() == 300);
+  const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/tfidf_lee.json")));
+  const std::vector<int> subset = golden["subset"].get<std::vector<int>>();
+
+  for (const nlohmann::json& config : golden["configs"]) {
+    SECTION(config["name"].get<std::string>()) {
+      auto embedder = Fitted(config["spec"], docs);
+      const TfidfVocabulary& vocab = embedder->vocabulary();
+
+      // Same vocabulary and idf to 1e-6.
+      REQUIRE(vocab.terms.size() == config["idf"].size());
+      for (const auto& [term, idf] : config["idf"].items()) {
+        auto it = vocab.index.find(term);
+        INFO(term);
+        REQUIRE(it != vocab.index.end());
+        REQUIRE(std::abs(vocab.idf[it->second] - idf.get<double>()) < 1e-6);
+      }
+
+      // Same normalized TF-IDF rows to 1e-6.
+      for (size_t i = 0; i < subset.size(); ++i) {
+        const nlohmann::json& want = config["rows"][i];
+        auto row = embedder->TfidfRow(docs[subset[i]], nullptr);
+        REQUIRE(row.ok());
+        REQUIRE(row->size() == want.size());
+        for (const auto& [t, w] : *row) {
+          const std::string& term = vocab.terms[t];
+          INFO("doc " << subset[i] << " term " << term);
+          REQUIRE(want.contains(term));
+          REQUIRE(std::abs(w - want[term].get<double>()) < 1e-6);
+        }
+      }
+
+      // Same LSA document-document cosines to 1e-3.
+      std::vector<std::string_view> texts;
+      for (int d : subset) texts.push_back(docs[d]);
+      const int dim = embedder->dimension();
+      REQUIRE(dim == std::stoi(Spec::Parse(config["spec"].get<std::string>())
+                                   ->params.at("dim")));
+      std::vector<float> vectors(texts.size() * dim);
+      REQUIRE(embedder->Embed(texts, absl::MakeSpan(vectors), nullptr).ok());
+      double worst = 0;
+      for (size_t a = 0; a < texts.size(); ++a) {
+        for (size_t b = 0; b < texts.size(); ++b) {
+          double dot = 0;
+          for (int j = 0; j < dim; ++j) dot += vectors[a * dim + j] * vectors[b * dim + j];
+          worst = std::max(worst, std::abs(dot - config["lsa_cosine"][a][b].get<double>()));
+        }
+      }
+      INFO("largest cosine difference " << worst);
+      REQUIRE(worst < 1e-3);
+    }
+  }
+}
+
+TEST_CASE("TF-IDF state round-trips and refuses corrupt bytes", "[tfidf]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  const std::vector<std::string> docs = ReadLines(SharedData("gensim/lee_background.cor"));
+  auto fitted = Fitted("tfidf dim=32", docs);
+  absl::StatusOr<std::string> state = fitted->SaveState();
+  REQUIRE(state.ok());
+
+  auto restored = TfidfEmbedder::Create(*Spec::Parse("tfidf dim=32"));
+  REQUIRE(restored.ok());
+  REQUIRE((*restored)->LoadState(*state).ok());
+  REQUIRE((*restored)->dimension() == fitted->dimension());
+  std::vector<std::string_view> texts = {docs[0], docs[7], "a query about rain"};
+  std::vector<float> a(texts.size() * 32), b(texts.size() * 32);
+  REQUIRE(fitted->Embed(texts, absl::MakeSpan(a), nullptr).ok());
+  REQUIRE((*restored)->Embed(texts, absl::MakeSpan(b), nullptr).ok());
+  REQUIRE(a == b);
+
+  std::string truncated = state->substr(0, state->size() / 2);
+  absl::Status s = (*restored)->LoadState(truncated);
+  REQUIRE(s.code() == absl::StatusCode::kDataLoss);
+  REQUIRE((*restored)->LoadState("not cbor at all").code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("TF-IDF reduces the dimension to what a small corpus supports", "[tfidf]") {
+  std::vector<std::string> docs = {"red apples and green pears",
+                                   "green pears are sweet",
+                                   "the red car drives fast"};
+  auto e = Fitted("tfidf dim=256", docs);
+  REQUIRE(e->dimension() == 3);
+  nlohmann::json facts = e->Describe();
+  REQUIRE(facts["dim"] == 3);
+  REQUIRE(facts["requested_dim"] == 256);
+  REQUIRE(facts.contains("note"));
+
+  std::vector<TextStats> stats;
+  std::vector<std::string_view> texts = {"sweet pears", "zebra xylophone", ""};
+  std::vector<float> out(texts.size() * 3);
+  REQUIRE(e->Embed(texts, absl::MakeSpan(out), &stats).ok());
+  REQUIRE_FALSE(stats[0].zero_vector);
+  REQUIRE(stats[1].zero_vector);
+  REQUIRE(stats[1].unknown_tokens == 2);
+  REQUIRE(stats[2].zero_vector);
+  for (float v : out) REQUIRE(std::isfinite(v));
+  REQUIRE(out[3] == 0.0f);
+}
+
+TEST_CASE("TF-IDF errors are clear", "[tfidf]") {
+  REQUIRE(TfidfEmbedder::Create(*Spec::Parse("tfidf dimm=3")).status().message() ==
+          "unknown parameter 'dimm' for 'tfidf'");
+  REQUIRE_FALSE(TfidfEmbedder::Create(*Spec::Parse("tfidf dim=0")).ok());
+  REQUIRE_FALSE(TfidfEmbedder::Create(*Spec::Parse("tfidf stop_words=french")).ok());
+
+  auto e = TfidfEmbedder::Create(*Spec::Parse("tfidf"));
+  REQUIRE(e.ok());
+  std::vector<std::string_view> texts = {"hello"};
+  std::vector<float> out(1);
+  REQUIRE((*e)->Embed(texts, absl::MakeSpan(out), nullptr).code() ==
+          absl::StatusCode::kFailedPrecondition);
+  std::vector<std::string> only_stop_words = {"the and of", "a an"};
+  REQUIRE((*e)->Fit(CorpusOf(only_stop_words)).code() ==
+          absl::StatusCode::kFailedPrecondition);
+
+  auto fitted = Fitted("tfidf", {"valid words here", "more valid words"});
+  std::vector<std::string_view> bad = {"ok", "bad \xff\xfe utf8"};
+  std::vector<float> out2(2 * fitted->dimension());
+  absl::Status s = fitted->Embed(bad, absl::MakeSpan(out2), nullptr);
+  REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(std::string(s.message()).find("text 1: invalid UTF-8") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace semdb
