@@ -1,0 +1,126 @@
+// The semdb library API: a database of collections of documents searchable
+// by meaning.
+//
+//   auto db = semdb::Database::Open("my.semdb");
+//   auto docs = (*db)->CreateCollection("docs", {"tfidf dim=256", "flat"});
+//   (*docs)->Insert({.text = "Bushfires threaten Sydney"});
+//   auto hits = (*docs)->Search("fires near the city", {.k = 5});
+//
+// Thread safety: Database and Collection methods may be called concurrently
+// from any number of threads. Writes to one collection are serialized;
+// searches run in parallel with each other and with writes, and see each
+// write either entirely or not at all. A search started after a write (or
+// delete) returned sees it. A Collection handle stays valid after its
+// collection is dropped; its methods then return NotFound.
+//
+// Only one process may open a database at a time; a second Open fails with
+// FailedPrecondition ("database ... is locked").
+#ifndef SEMDB_DATABASE_H_
+#define SEMDB_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "nlohmann/json.hpp"
+#include "semdb/document.h"
+#include "semdb/options.h"
+
+namespace semdb {
+
+struct CollectionInfo {
+  std::string name;
+  std::string embedder;  // canonical embedder spec
+  std::string index;     // canonical index spec
+  int dimension = 0;     // 0 until a fittable embedder has been fitted
+  int64_t documents = 0;
+  uint32_t model_version = 0;  // increases with every refit
+};
+
+class Collection {
+ public:
+  ~Collection();
+  Collection(const Collection&) = delete;
+  Collection& operator=(const Collection&) = delete;
+
+  const std::string& name() const;
+  CollectionInfo Info() const;
+
+  // Inserts documents; ids must be new (AlreadyExists otherwise, and then
+  // nothing of the batch is written). Returns the ids, generated where
+  // empty. The batch is one atomic write.
+  absl::StatusOr<std::string> Insert(Document doc, const WriteOptions& wo = {});
+  absl::StatusOr<std::vector<std::string>> InsertBatch(std::vector<Document> docs,
+                                                       const WriteOptions& wo = {});
+  // Inserts, or replaces documents whose ids exist. Ids are required.
+  absl::Status Upsert(Document doc, const WriteOptions& wo = {});
+  absl::Status UpsertBatch(std::vector<Document> docs, const WriteOptions& wo = {});
+
+  absl::StatusOr<Document> Get(std::string_view id) const;
+  // NotFound when no document has this id.
+  absl::Status Delete(std::string_view id, const WriteOptions& wo = {});
+
+  // Top-k documents by cosine similarity to the embedded query text.
+  absl::StatusOr<std::vector<Hit>> Search(std::string_view query,
+                                          const SearchOptions& options = {}) const;
+  // Top-k documents by cosine similarity to `vector` (normalized here).
+  absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
+                                                const SearchOptions& options = {}) const;
+
+  int64_t Count() const;
+
+  // Refits the embedder on all stored texts, re-embeds them and rebuilds the
+  // index (a new model version). Searches continue on the old version until
+  // the new one is complete. FailedPrecondition for embedders that do not
+  // fit on the collection.
+  absl::Status Refit();
+
+  // Saves the index so that the next open need not replay the log.
+  absl::Status Checkpoint();
+
+  // Counts, embedder and index facts, unknown-token totals.
+  nlohmann::json Stats() const;
+
+  class Impl;
+
+ private:
+  friend class Database;
+  explicit Collection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Database {
+ public:
+  // Opens the database in directory `path`, creating it if allowed.
+  // Restores every collection: its embedder state and its index, loaded
+  // from the last save and caught up from the log, or rebuilt from the
+  // stored vectors when the saved index is missing, stale or corrupt.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
+                                                        const Options& options = {});
+  // Saves every collection's index and closes.
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Names: 1 to 64 characters of letters, digits, '_', '-', '.'.
+  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(
+      const std::string& name, const CollectionSpec& spec = {});
+  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const;
+  std::vector<CollectionInfo> ListCollections() const;
+  absl::Status DropCollection(const std::string& name);
+
+  const std::string& path() const;
+
+  class Impl;
+
+ private:
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_DATABASE_H_

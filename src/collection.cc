@@ -1,0 +1,834 @@
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "embedders/embedder_factory.h"
+#include "embedders/word_tokenizer.h"
+#include "index/index_factory.h"
+#include "src/collection_impl.h"
+#include "src/index_files.h"
+
+namespace semdb {
+namespace {
+
+constexpr size_t kMaxIdBytes = 512;
+constexpr size_t kMaxTextBytes = size_t{64} << 20;
+constexpr size_t kEmbedBatch = 512;
+constexpr size_t kRebuildBatch = 4096;
+
+absl::Status ValidateId(std::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("document id is empty");
+  if (id.size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("document id is ", id.size(), " bytes; the limit is ", kMaxIdBytes));
+  }
+  if (absl::Status s = ValidateUtf8(id); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("document id: ", s.message()));
+  }
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      return absl::InvalidArgumentError("document id contains a control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string DocName(const Document& doc, size_t index) {
+  return doc.id.empty() ? absl::StrCat("document ", index + 1)
+                        : absl::StrCat("document '", doc.id, "'");
+}
+
+absl::Status WithContext(const absl::Status& s, const std::string& context) {
+  return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+}
+
+// Scales `v` to unit length; errors for wrong sizes, NaN/Inf and zero.
+absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
+  if (v->size() != static_cast<size_t>(dimension)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vector has dimension ", v->size(), ", the collection has ", dimension));
+  }
+  double norm = 0;
+  for (float x : *v) {
+    if (!std::isfinite(x)) {
+      return absl::InvalidArgumentError("vector contains NaN or infinity");
+    }
+    norm += static_cast<double>(x) * x;
+  }
+  if (!(norm > 0) || !std::isfinite(norm)) {
+    return absl::InvalidArgumentError("vector has zero length (or overflows float)");
+  }
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (float& x : *v) x *= inv;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSearchOptions(const SearchOptions& o) {
+  if (o.k < 1 || o.k > kMaxK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be between 1 and ", kMaxK, ", got ", o.k));
+  }
+  if (o.knobs.nprobe < 0 || o.knobs.ef_search < 0) {
+    return absl::InvalidArgumentError("nprobe and ef_search must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int> VectorsDimension(const Spec& spec) {
+  SpecReader r(spec);
+  int dim = static_cast<int>(r.GetInt("dim", 0, 1, 65536));
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  if (!r.Has("dim")) return absl::InvalidArgumentError("'vectors' needs dim=N (1 to 65536)");
+  return dim;
+}
+
+Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record)
+    : env_(env),
+      name_(record.name),
+      id_(record.id),
+      caller_vectors_(record.embedder_spec == kVectorsKind ||
+                      record.embedder_spec.starts_with(std::string(kVectorsKind) + " ")),
+      record_(std::move(record)) {}
+
+absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
+    const CollectionEnv& env, CollectionRecord record, std::unique_ptr<Embedder> embedder) {
+  auto impl = std::unique_ptr<Impl>(new Impl(env, std::move(record)));
+  std::lock_guard<std::mutex> write_lock(impl->write_mu_);
+  absl::StatusOr<Counters> counters = env.store->GetCounters(impl->id_);
+  if (!counters.ok()) return counters.status();
+  impl->counters_ = *counters;
+
+  absl::StatusOr<Spec> spec = Spec::Parse(impl->record_.embedder_spec);
+  if (!spec.ok()) return spec.status();
+  if (spec->kind != kVectorsKind) {
+    if (embedder == nullptr) {
+      absl::StatusOr<std::unique_ptr<Embedder>> created =
+          CreateEmbedder(*spec, env.embedder_context);
+      if (created.ok()) {
+        embedder = *std::move(created);
+      } else {
+        // The collection stays readable (get, delete, drop); text operations
+        // report why its embedder is unavailable.
+        impl->embedder_error_ = WithContext(
+            created.status(), absl::StrCat("collection '", impl->name_,
+                                           "': cannot create its embedder"));
+      }
+    }
+    impl->embedder_ = std::move(embedder);
+  }
+
+  const uint32_t gen = impl->record_.generation;
+  StoreBatch cleanup(*env.store);
+  cleanup.DeleteOtherGenerations(impl->id_, gen);  // leftovers of a crashed refit
+  if (absl::Status s = env.store->Write(cleanup, false); !s.ok()) return s;
+
+  const bool fittable = impl->embedder_ != nullptr && impl->embedder_->fittable();
+  bool need_refit = false;
+  if (fittable && gen > 0) {
+    absl::StatusOr<std::optional<std::string>> state =
+        env.store->GetEmbedderState(impl->id_, gen);
+    absl::Status loaded = !state.ok()  ? state.status()
+                          : !*state    ? absl::DataLossError("embedder state is missing")
+                                       : impl->embedder_->LoadState(**state);
+    // The state can be recomputed from the stored texts.
+    need_refit = !loaded.ok();
+  }
+  if (need_refit || (fittable && gen == 0 && impl->counters_.live_docs > 0)) {
+    impl->fit_error_ = impl->RefitLocked();
+  } else if (impl->record_.dimension > 0) {
+    if (absl::Status s = impl->LoadOrRebuildIndexLocked(); !s.ok()) return s;
+  }
+  return impl;
+}
+
+CollectionInfo Collection::Impl::Info() const {
+  std::shared_lock lock(state_mu_);
+  CollectionInfo info;
+  info.name = name_;
+  info.embedder = record_.embedder_spec;
+  info.index = record_.index_spec;
+  info.dimension = record_.dimension;
+  info.documents = counters_.live_docs;
+  info.model_version = record_.generation;
+  return info;
+}
+
+int64_t Collection::Impl::Count() const {
+  std::shared_lock lock(state_mu_);
+  return counters_.live_docs;
+}
+
+void Collection::Impl::MarkDropped() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::unique_lock lock(state_mu_);
+  dropped_ = true;
+  index_.reset();
+  embedder_.reset();
+}
+
+absl::Status Collection::Impl::CheckUsableLocked() const {
+  if (dropped_) {
+    return absl::NotFoundError(absl::StrCat("collection '", name_, "' was dropped"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
+    std::vector<Document> docs, WriteMode mode, const WriteOptions& wo) {
+  // Validation that needs no lock.
+  if (docs.empty()) return std::vector<std::string>{};
+  const bool caller_vectors = caller_vectors_;
+  absl::flat_hash_set<std::string_view> batch_ids;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Document& d = docs[i];
+    const std::string name = DocName(d, i);
+    if (d.id.empty() && mode == WriteMode::kUpsert) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": upsert needs an id"));
+    }
+    if (!d.id.empty()) {
+      if (absl::Status s = ValidateId(d.id); !s.ok()) return WithContext(s, name);
+      if (!batch_ids.insert(d.id).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " appears twice in the batch"));
+      }
+    }
+    if (d.text.size() > kMaxTextBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": text is ", d.text.size() >> 20, " MiB; the limit is ",
+          kMaxTextBytes >> 20, " MiB (split the document into passages)"));
+    }
+    if (absl::Status s = ValidateUtf8(d.text); !s.ok()) {
+      return WithContext(s, absl::StrCat(name, ": text"));
+    }
+    if (d.metadata.is_null()) d.metadata = nlohmann::json::object();
+    if (!d.metadata.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": metadata must be a JSON object"));
+    }
+    if (caller_vectors && d.vector.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": collection '", name_, "' stores caller-supplied vectors; give a vector"));
+    }
+    if (!caller_vectors && !d.vector.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": collection '", name_,
+          "' embeds its texts; a precomputed vector would mix embedding models"));
+    }
+    if (!caller_vectors && d.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": text is empty"));
+    }
+  }
+
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (!embedder_error_.ok()) return embedder_error_;
+  const uint32_t gen = record_.generation;
+  const int dim = record_.dimension;
+
+  // Existing documents: an error for insert, replaced by upsert.
+  struct Replaced {
+    uint64_t label;
+    std::string id;
+  };
+  std::vector<Replaced> replaced;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (docs[i].id.empty()) continue;
+    absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, docs[i].id);
+    if (!label.ok()) return label.status();
+    if (!label->has_value()) continue;
+    if (mode == WriteMode::kInsert) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "document '", docs[i].id, "' already exists (upsert replaces it)"));
+    }
+    replaced.push_back({**label, docs[i].id});
+  }
+
+  // Vectors: the caller's, or embedded by the current model (none while a
+  // fittable embedder awaits its first fit).
+  const bool have_vectors = caller_vectors || gen > 0;
+  std::vector<float> vectors;
+  std::vector<TextStats> stats(docs.size());
+  if (caller_vectors) {
+    vectors.reserve(docs.size() * dim);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (absl::Status s = NormalizeVector(&docs[i].vector, dim); !s.ok()) {
+        return WithContext(s, DocName(docs[i], i));
+      }
+      vectors.insert(vectors.end(), docs[i].vector.begin(), docs[i].vector.end());
+    }
+  } else if (have_vectors) {
+    std::vector<std::string_view> texts;
+    for (const Document& d : docs) texts.push_back(d.text);
+    vectors.resize(docs.size() * dim);
+    if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vectors), &stats);
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  // Labels and generated ids.
+  Counters counters = counters_;
+  std::vector<uint64_t> labels;
+  for (Document& d : docs) {
+    uint64_t label = counters.next_label++;
+    while (d.id.empty()) {
+      std::string candidate = std::to_string(label);
+      absl::StatusOr<std::optional<uint64_t>> taken = env_.store->GetLabel(id_, candidate);
+      if (!taken.ok()) return taken.status();
+      if (!taken->has_value() && !batch_ids.contains(candidate)) {
+        d.id = std::move(candidate);
+      } else {
+        label = counters.next_label++;
+      }
+    }
+    labels.push_back(label);
+  }
+
+  StoreBatch batch(*env_.store);
+  const bool indexed = index_ != nullptr;
+  for (const Replaced& r : replaced) {
+    absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, r.label);
+    if (!old.ok()) return old.status();
+    if (old->has_value()) {
+      counters.tokens -= (*old)->tokens;
+      counters.unknown_tokens -= (*old)->unknown_tokens;
+    }
+    batch.DeleteDocument(id_, r.label, r.id);
+    batch.DeleteVector(id_, gen, r.label);
+    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, r.label});
+    --counters.live_docs;
+  }
+  for (size_t i = 0; i < docs.size(); ++i) {
+    DocumentRecord record{docs[i].id, std::move(docs[i].text)};
+    batch.PutDocument(id_, labels[i], record, docs[i].metadata.dump());
+    if (have_vectors) {
+      VectorRecord v;
+      v.tokens = stats[i].tokens;
+      v.unknown_tokens = stats[i].unknown_tokens;
+      v.values.assign(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim);
+      batch.PutVector(id_, gen, labels[i], v);
+      counters.tokens += v.tokens;
+      counters.unknown_tokens += v.unknown_tokens;
+    }
+    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[i]});
+    ++counters.live_docs;
+  }
+  batch.PutCounters(id_, counters);
+  if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
+
+  absl::Status applied;
+  {
+    std::unique_lock lock(state_mu_);
+    counters_ = counters;
+    if (indexed) {
+      std::vector<uint64_t> old_labels;
+      for (const Replaced& r : replaced) old_labels.push_back(r.label);
+      absl::StatusOr<int64_t> removed = index_->Remove(old_labels);
+      applied = removed.ok() ? index_->Add(labels, vectors) : removed.status();
+    }
+  }
+  if (!applied.ok()) {
+    // Storage is committed and authoritative; bring the index back in line.
+    if (absl::Status s = RebuildIndexLocked(absl::StrCat("index update failed: ",
+                                                         applied.message()));
+        !s.ok()) {
+      return s;
+    }
+  }
+  MaintainAfterWriteLocked();
+
+  std::vector<std::string> ids;
+  for (const Document& d : docs) ids.push_back(d.id);
+  return ids;
+}
+
+void Collection::Impl::MaintainAfterWriteLocked() {
+  const bool fittable = embedder_ != nullptr && embedder_->fittable();
+  if (fittable && counters_.live_docs > 0 &&
+      static_cast<double>(counters_.live_docs) >=
+          env_.options.refit_growth * static_cast<double>(record_.fitted_docs)) {
+    // A failed fit keeps the previous model; the error shows in Stats and in
+    // searches of a never-fitted collection.
+    fit_error_ = RefitLocked();
+    return;
+  }
+  if (index_ != nullptr &&
+      counters_.next_seq - 1 - saved_seq_ >=
+          static_cast<uint64_t>(env_.options.index_save_interval)) {
+    // A failed save only means a longer log replay at the next open.
+    (void)SaveIndexLocked();
+  }
+}
+
+absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
+  uint32_t gen;
+  {
+    std::shared_lock lock(state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    gen = record_.generation;
+  }
+  absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
+  if (!label.ok()) return label.status();
+  if (!label->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "' in '",
+                                            name_, "'"));
+  }
+  absl::StatusOr<std::optional<DocumentRecord>> doc = env_.store->GetDocument(id_, **label);
+  absl::StatusOr<std::optional<std::string>> meta = env_.store->GetMetadata(id_, **label);
+  absl::StatusOr<std::optional<VectorRecord>> vec = env_.store->GetVector(id_, gen, **label);
+  if (!doc.ok()) return doc.status();
+  if (!meta.ok()) return meta.status();
+  if (!vec.ok()) return vec.status();
+  if (!doc->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "'"));
+  }
+  Document out;
+  out.id = std::move((*doc)->id);
+  out.text = std::move((*doc)->text);
+  out.metadata = nlohmann::json::parse(meta->value_or("{}"), nullptr, false);
+  if (vec->has_value()) {
+    out.stats.tokens = (*vec)->tokens;
+    out.stats.unknown_tokens = (*vec)->unknown_tokens;
+    out.stats.zero_vector = std::all_of((*vec)->values.begin(), (*vec)->values.end(),
+                                        [](float x) { return x == 0.0f; });
+    if (caller_vectors_) out.vector = std::move((*vec)->values);
+  }
+  return out;
+}
+
+absl::Status Collection::Impl::Delete(std::string_view id, const WriteOptions& wo) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
+  if (!label.ok()) return label.status();
+  if (!label->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "' in '",
+                                            name_, "'"));
+  }
+  const uint64_t l = **label;
+  const uint32_t gen = record_.generation;
+  Counters counters = counters_;
+  absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, l);
+  if (!old.ok()) return old.status();
+  if (old->has_value()) {
+    counters.tokens -= (*old)->tokens;
+    counters.unknown_tokens -= (*old)->unknown_tokens;
+  }
+  StoreBatch batch(*env_.store);
+  batch.DeleteDocument(id_, l, id);
+  batch.DeleteVector(id_, gen, l);
+  if (index_ != nullptr) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, l});
+  --counters.live_docs;
+  batch.PutCounters(id_, counters);
+  if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
+  absl::Status applied;
+  {
+    std::unique_lock lock(state_mu_);
+    counters_ = counters;
+    if (index_ != nullptr) {
+      uint64_t labels[] = {l};
+      applied = index_->Remove(labels).status();
+    }
+  }
+  if (!applied.ok()) {
+    return RebuildIndexLocked(absl::StrCat("index delete failed: ", applied.message()));
+  }
+  MaintainAfterWriteLocked();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
+    std::string_view query, const SearchOptions& options) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return absl::InvalidArgumentError("the query is empty");
+  }
+  if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (!embedder_error_.ok()) return embedder_error_;
+  if (embedder_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
+  }
+  if (index_ == nullptr) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' has no fitted model yet",
+        fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
+  }
+  std::vector<float> vector(record_.dimension);
+  std::vector<TextStats> stats;
+  std::string_view texts[] = {query};
+  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vector), &stats); !s.ok()) {
+    return WithContext(s, "query");
+  }
+  if (stats[0].zero_vector) {
+    return absl::InvalidArgumentError(
+        "none of the query's words are known to the collection's model");
+  }
+  return SearchLocked(vector, options);
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
+    absl::Span<const float> vector, const SearchOptions& options) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (index_ == nullptr) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection '", name_, "' has no fitted model yet"));
+  }
+  std::vector<float> normalized(vector.begin(), vector.end());
+  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+    return WithContext(s, "query vector");
+  }
+  return SearchLocked(normalized, options);
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
+    absl::Span<const float> query, const SearchOptions& options) const {
+  absl::flat_hash_set<uint64_t> allowed;
+  LabelPredicate predicate;
+  if (options.filter) {
+    absl::Status s = env_.store->ScanMetadata(
+        id_, [&](uint64_t label, std::string_view json) -> absl::Status {
+          nlohmann::json meta = nlohmann::json::parse(json, nullptr, false);
+          if (options.filter->Matches(meta)) allowed.insert(label);
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
+    if (allowed.empty()) return std::vector<Hit>{};
+    predicate = [&allowed](uint64_t label) { return allowed.contains(label); };
+  }
+  absl::StatusOr<std::vector<IndexHit>> found =
+      index_->Search(query, options.k, options.knobs, options.filter ? &predicate : nullptr);
+  if (!found.ok()) return found.status();
+  std::vector<uint64_t> labels;
+  for (const IndexHit& h : *found) labels.push_back(h.label);
+  std::vector<std::optional<DocumentRecord>> docs;
+  std::vector<std::optional<std::string>> metadata;
+  if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata);
+      !s.ok()) {
+    return s;
+  }
+  std::vector<Hit> hits;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    // A document deleted after its batch reached storage but before the
+    // index caught up is skipped.
+    if (!docs[i]) continue;
+    Hit hit;
+    hit.id = std::move(docs[i]->id);
+    hit.score = (*found)[i].score;
+    hit.text = std::move(docs[i]->text);
+    hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+absl::Status Collection::Impl::Refit() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (!embedder_error_.ok()) return embedder_error_;
+  if (embedder_ == nullptr || !embedder_->fittable()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the embedder of '", name_, "' (", record_.embedder_spec,
+        ") does not learn from the collection; nothing to refit"));
+  }
+  fit_error_ = RefitLocked();
+  return fit_error_;
+}
+
+absl::Status Collection::Impl::RefitLocked() {
+  absl::StatusOr<Spec> spec = Spec::Parse(record_.embedder_spec);
+  if (!spec.ok()) return spec.status();
+  absl::StatusOr<std::unique_ptr<Embedder>> fresh =
+      CreateEmbedder(*spec, env_.embedder_context);
+  if (!fresh.ok()) return fresh.status();
+  Store* store = env_.store;
+
+  TextCorpus corpus;
+  corpus.size = counters_.live_docs;
+  corpus.for_each = [&](const std::function<absl::Status(std::string_view)>& visit) {
+    return store->ScanDocuments(
+        id_, [&](uint64_t, DocumentRecord& doc) { return visit(doc.text); });
+  };
+  if (absl::Status s = (*fresh)->Fit(corpus); !s.ok()) return s;
+  absl::StatusOr<std::string> state = (*fresh)->SaveState();
+  if (!state.ok()) return state.status();
+
+  // Embed every document into the new generation, beside the current one
+  // that searches keep using until the switch below.
+  const uint32_t gen = record_.generation + 1;
+  const int dim = (*fresh)->dimension();
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      CreateVectorIndex(*Spec::Parse(record_.index_spec), dim);
+  if (!index.ok()) return index.status();
+  Counters counters = counters_;
+  counters.tokens = counters.unknown_tokens = 0;
+  std::vector<uint64_t> labels;
+  std::vector<std::string> texts;
+  auto flush = [&]() -> absl::Status {
+    if (labels.empty()) return absl::OkStatus();
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<float> vectors(labels.size() * dim);
+    std::vector<TextStats> stats;
+    if (absl::Status s = (*fresh)->Embed(views, absl::MakeSpan(vectors), &stats); !s.ok()) {
+      return s;
+    }
+    StoreBatch batch(*store);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      VectorRecord v;
+      v.tokens = stats[i].tokens;
+      v.unknown_tokens = stats[i].unknown_tokens;
+      v.values.assign(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim);
+      batch.PutVector(id_, gen, labels[i], v);
+      counters.tokens += v.tokens;
+      counters.unknown_tokens += v.unknown_tokens;
+    }
+    if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
+    if (absl::Status s = (*index)->Add(labels, vectors); !s.ok()) return s;
+    labels.clear();
+    texts.clear();
+    return absl::OkStatus();
+  };
+  absl::Status s = store->ScanDocuments(id_, [&](uint64_t label, DocumentRecord& doc) {
+    labels.push_back(label);
+    texts.push_back(std::move(doc.text));
+    return labels.size() == kEmbedBatch ? flush() : absl::OkStatus();
+  });
+  if (s.ok()) s = flush();
+  if (!s.ok()) return s;
+
+  // Switch atomically: the record names the new generation, the old one's
+  // vectors and state go, and the log restarts (the new index is saved
+  // below; until then a reopen rebuilds it from the new vectors).
+  StoreBatch state_batch(*store);
+  state_batch.PutEmbedderState(id_, gen, *state);
+  if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
+  CollectionRecord record = record_;
+  record.generation = gen;
+  record.dimension = dim;
+  record.fitted_docs = counters.live_docs;
+  StoreBatch sw(*store);
+  sw.PutCollection(record);
+  sw.PutCounters(id_, counters);
+  sw.DeleteOtherGenerations(id_, gen);
+  sw.TruncateLog(id_, counters.next_seq);
+  if (absl::Status w = store->Write(sw, true); !w.ok()) return w;
+  {
+    std::unique_lock lock(state_mu_);
+    record_ = record;
+    counters_ = counters;
+    embedder_ = *std::move(fresh);
+    index_ = *std::move(index);
+    index_origin_ = absl::StrCat("built by the refit to model version ", gen);
+  }
+  saved_seq_ = 0;
+  // A failed save only means the next open rebuilds from stored vectors.
+  (void)SaveIndexLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
+  const uint32_t gen = record_.generation;
+  const uint64_t last_seq = counters_.next_seq - 1;
+  std::optional<SavedIndex> saved = FindSavedIndex(env_.index_dir, id_);
+  std::string reason = "no saved index";
+  if (saved && saved->generation != gen) {
+    reason = "the saved index is of another model version";
+  } else if (saved && saved->seq > last_seq) {
+    reason = "the saved index is ahead of storage";
+  } else if (saved) {
+    absl::StatusOr<std::optional<uint64_t>> first = env_.store->FirstLogSeq(id_);
+    if (!first.ok()) return first.status();
+    const bool contiguous =
+        saved->seq == last_seq || (first->has_value() && **first <= saved->seq + 1);
+    absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
+        contiguous ? LoadVectorIndex(saved->path)
+                   : absl::DataLossError("the index log does not reach back to it");
+    if (loaded.ok() && ((*loaded)->dimension() != record_.dimension ||
+                        (*loaded)->spec().ToString() != record_.index_spec)) {
+      loaded = absl::DataLossError("it has another dimension or type");
+    }
+    int64_t replayed = 0;
+    if (loaded.ok()) {
+      absl::Status s = env_.store->ScanLog(
+          id_, saved->seq + 1, [&](uint64_t, const LogOp& op) -> absl::Status {
+            ++replayed;
+            uint64_t label[] = {op.label};
+            if (op.kind == LogOp::kRemove) return (*loaded)->Remove(label).status();
+            absl::StatusOr<std::optional<VectorRecord>> v =
+                env_.store->GetVector(id_, gen, op.label);
+            if (!v.ok()) return v.status();
+            if (!v->has_value()) return absl::OkStatus();  // removed later in the log
+            return (*loaded)->Add(label, (*v)->values);
+          });
+      if (!s.ok()) loaded = s;
+    }
+    if (loaded.ok() && (*loaded)->size() != counters_.live_docs) {
+      loaded = absl::DataLossError(absl::StrCat("it holds ", (*loaded)->size(),
+                                                " vectors, storage ", counters_.live_docs));
+    }
+    if (loaded.ok()) {
+      std::unique_lock lock(state_mu_);
+      index_ = *std::move(loaded);
+      index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
+                                   " logged operations replayed");
+      saved_seq_ = saved->seq;
+      return absl::OkStatus();
+    }
+    reason = absl::StrCat("the saved index was not usable: ", loaded.status().message());
+  }
+  return RebuildIndexLocked(reason);
+}
+
+absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      CreateVectorIndex(*Spec::Parse(record_.index_spec), record_.dimension);
+  if (!index.ok()) return index.status();
+  std::vector<uint64_t> labels;
+  std::vector<float> vectors;
+  auto flush = [&]() -> absl::Status {
+    absl::Status s = (*index)->Add(labels, vectors);
+    labels.clear();
+    vectors.clear();
+    return s;
+  };
+  absl::Status s = env_.store->ScanVectors(
+      id_, record_.generation, [&](uint64_t label, VectorRecord& v) -> absl::Status {
+        if (v.values.size() != static_cast<size_t>(record_.dimension)) {
+          return absl::DataLossError(absl::StrCat("stored vector ", label, " has dimension ",
+                                                  v.values.size()));
+        }
+        labels.push_back(label);
+        vectors.insert(vectors.end(), v.values.begin(), v.values.end());
+        return labels.size() == kRebuildBatch ? flush() : absl::OkStatus();
+      });
+  if (s.ok()) s = flush();
+  if (!s.ok()) return s;
+  {
+    std::unique_lock lock(state_mu_);
+    index_ = *std::move(index);
+    index_origin_ = absl::StrCat("rebuilt from ", index_->size(), " stored vectors (",
+                                 reason, ")");
+  }
+  saved_seq_ = 0;
+  (void)SaveIndexLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::SaveIndexLocked() {
+  if (index_ == nullptr || dropped_) return absl::OkStatus();
+  // The saved index must never be ahead of durable storage.
+  if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
+  const uint64_t seq = counters_.next_seq - 1;
+  if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
+      !s.ok()) {
+    return s;
+  }
+  StoreBatch batch(*env_.store);
+  batch.TruncateLog(id_, seq + 1);
+  if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
+  saved_seq_ = seq;
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::Checkpoint() {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (index_ == nullptr) return absl::OkStatus();
+  if (saved_seq_ == counters_.next_seq - 1 &&
+      FindSavedIndex(env_.index_dir, id_).has_value()) {
+    return absl::OkStatus();
+  }
+  return SaveIndexLocked();
+}
+
+nlohmann::json Collection::Impl::Stats() const {
+  std::shared_lock lock(state_mu_);
+  nlohmann::json j;
+  j["name"] = name_;
+  j["documents"] = counters_.live_docs;
+  j["embedder"] = record_.embedder_spec;
+  j["index"] = record_.index_spec;
+  j["dimension"] = record_.dimension;
+  j["model_version"] = record_.generation;
+  j["tokens"] = counters_.tokens;
+  j["unknown_tokens"] = counters_.unknown_tokens;
+  if (embedder_ != nullptr) {
+    j["embedder_facts"] = embedder_->Describe();
+    if (embedder_->fittable()) {
+      j["fitted_documents"] = record_.fitted_docs;
+      j["next_refit_at"] = static_cast<int64_t>(
+          std::ceil(env_.options.refit_growth * std::max<int64_t>(1, record_.fitted_docs)));
+    }
+  }
+  if (index_ != nullptr) {
+    j["index_facts"] = index_->Describe();
+    j["index_origin"] = index_origin_;
+  }
+  if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());
+  if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
+  return j;
+}
+
+// --- Collection: the public face of Impl.
+
+Collection::Collection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Collection::~Collection() = default;
+
+const std::string& Collection::name() const { return impl_->name(); }
+CollectionInfo Collection::Info() const { return impl_->Info(); }
+
+absl::StatusOr<std::string> Collection::Insert(Document doc, const WriteOptions& wo) {
+  std::vector<Document> docs;
+  docs.push_back(std::move(doc));
+  absl::StatusOr<std::vector<std::string>> ids =
+      impl_->Write(std::move(docs), Impl::WriteMode::kInsert, wo);
+  if (!ids.ok()) return ids.status();
+  return std::move(ids->front());
+}
+
+absl::StatusOr<std::vector<std::string>> Collection::InsertBatch(std::vector<Document> docs,
+                                                                 const WriteOptions& wo) {
+  return impl_->Write(std::move(docs), Impl::WriteMode::kInsert, wo);
+}
+
+absl::Status Collection::Upsert(Document doc, const WriteOptions& wo) {
+  std::vector<Document> docs;
+  docs.push_back(std::move(doc));
+  return UpsertBatch(std::move(docs), wo);
+}
+
+absl::Status Collection::UpsertBatch(std::vector<Document> docs, const WriteOptions& wo) {
+  return impl_->Write(std::move(docs), Impl::WriteMode::kUpsert, wo).status();
+}
+
+absl::StatusOr<Document> Collection::Get(std::string_view id) const { return impl_->Get(id); }
+
+absl::Status Collection::Delete(std::string_view id, const WriteOptions& wo) {
+  return impl_->Delete(id, wo);
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Search(std::string_view query,
+                                                    const SearchOptions& options) const {
+  return impl_->Search(query, options);
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::SearchVector(
+    absl::Span<const float> vector, const SearchOptions& options) const {
+  return impl_->SearchVector(vector, options);
+}
+
+int64_t Collection::Count() const { return impl_->Count(); }
+absl::Status Collection::Refit() { return impl_->Refit(); }
+absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
+nlohmann::json Collection::Stats() const { return impl_->Stats(); }
+
+}  // namespace semdb

@@ -1,0 +1,237 @@
+#include "semdb/database.h"
+
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "embedders/embedder_factory.h"
+#include "index/index_factory.h"
+#include "src/collection_impl.h"
+#include "src/index_files.h"
+
+namespace semdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxNameLength = 64;
+
+absl::Status ValidateName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "collection names have 1 to ", kMaxNameLength, " characters, got '", name, "'"));
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "collection name '", name, "' may only hold letters, digits, '_', '-', '.'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+class Database::Impl {
+ public:
+  static absl::StatusOr<std::unique_ptr<Impl>> Open(const std::string& path,
+                                                    const Options& options);
+  ~Impl();
+
+  absl::StatusOr<std::shared_ptr<Collection>> Create(const std::string& name,
+                                                     const CollectionSpec& spec);
+  absl::StatusOr<std::shared_ptr<Collection>> Get(const std::string& name) const;
+  std::vector<CollectionInfo> List() const;
+  absl::Status Drop(const std::string& name);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<Store> store_;
+  CollectionEnv env_;
+  mutable std::mutex mu_;  // guards collections_; serializes create/drop
+  std::map<std::string, std::shared_ptr<Collection>> collections_;
+};
+
+absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
+    const std::string& path, const Options& options) {
+  std::error_code ec;
+  const bool exists = fs::exists(fs::path(path) / "store" / "CURRENT", ec);
+  if (!exists && !options.create_if_missing) {
+    return absl::NotFoundError(absl::StrCat("no database at ", path));
+  }
+  if (exists && options.error_if_exists) {
+    return absl::AlreadyExistsError(absl::StrCat("a database exists at ", path));
+  }
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a directory"));
+  }
+  for (const char* dir : {"", "/indexes", "/cache"}) {
+    fs::create_directories(path + dir, ec);
+    if (ec) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create ", path, dir, ": ", ec.message()));
+    }
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path_ = path;
+  StoreOptions so;
+  so.create_if_missing = options.create_if_missing;
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path + "/store", so);
+  if (!store.ok()) return store.status();
+  impl->store_ = *std::move(store);
+  impl->env_.store = impl->store_.get();
+  impl->env_.options = options;
+  impl->env_.index_dir = path + "/indexes";
+  impl->env_.embedder_context.cache_dir = path + "/cache";
+
+  absl::StatusOr<std::vector<CollectionRecord>> records = impl->store_->ListCollections();
+  if (!records.ok()) return records.status();
+  for (CollectionRecord& r : *records) {
+    std::string name = r.name;
+    absl::StatusOr<std::unique_ptr<Collection::Impl>> c =
+        Collection::Impl::Open(impl->env_, std::move(r), nullptr);
+    if (!c.ok()) {
+      return absl::Status(c.status().code(), absl::StrCat("opening collection '", name,
+                                                          "': ", c.status().message()));
+    }
+    impl->collections_.emplace(
+        name, std::shared_ptr<Collection>(new Collection(*std::move(c))));
+  }
+  return impl;
+}
+
+Database::Impl::~Impl() {
+  for (auto& [name, collection] : collections_) {
+    // Best effort: a failed save means the next open replays or rebuilds.
+    (void)collection->Checkpoint();
+  }
+  collections_.clear();
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
+    const std::string& name, const CollectionSpec& spec) {
+  if (absl::Status s = ValidateName(name); !s.ok()) return s;
+  absl::StatusOr<Spec> embedder_spec = Spec::Parse(spec.embedder);
+  if (!embedder_spec.ok()) return embedder_spec.status();
+  absl::StatusOr<Spec> index_spec = Spec::Parse(spec.index);
+  if (!index_spec.ok()) return index_spec.status();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (collections_.contains(name)) {
+    return absl::AlreadyExistsError(absl::StrCat("collection '", name, "' already exists"));
+  }
+  CollectionRecord record;
+  record.name = name;
+  std::unique_ptr<Embedder> embedder;
+  if (embedder_spec->kind == kVectorsKind) {
+    absl::StatusOr<int> dim = VectorsDimension(*embedder_spec);
+    if (!dim.ok()) return dim.status();
+    record.dimension = *dim;
+    record.embedder_spec = embedder_spec->ToString();
+  } else {
+    absl::StatusOr<std::unique_ptr<Embedder>> e =
+        CreateEmbedder(*embedder_spec, env_.embedder_context);
+    if (!e.ok()) return e.status();
+    embedder = *std::move(e);
+    record.embedder_spec = embedder->spec().ToString();
+    record.dimension = embedder->fittable() ? 0 : embedder->dimension();
+  }
+  // Validate the index spec now rather than at the first insert.
+  absl::StatusOr<std::unique_ptr<VectorIndex>> probe =
+      CreateVectorIndex(*index_spec, std::max(1, record.dimension));
+  if (!probe.ok()) return probe.status();
+  record.index_spec = (*probe)->spec().ToString();
+  absl::StatusOr<uint32_t> cid = store_->NextCollectionId();
+  if (!cid.ok()) return cid.status();
+  record.id = *cid;
+  record.created_unix = static_cast<int64_t>(std::time(nullptr));
+  // A crashed earlier collection with this id may have left an index file.
+  RemoveSavedIndexes(env_.index_dir, record.id);
+
+  StoreBatch batch(*store_);
+  batch.PutCollection(record);
+  batch.PutCounters(record.id, Counters{});
+  batch.PutNextCollectionId(record.id + 1);
+  if (absl::Status s = store_->Write(batch, true); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Collection::Impl>> c =
+      Collection::Impl::Open(env_, record, std::move(embedder));
+  if (!c.ok()) return c.status();
+  auto collection = std::shared_ptr<Collection>(new Collection(*std::move(c)));
+  collections_.emplace(name, collection);
+  return collection;
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Get(
+    const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, c] : collections_) names.push_back(n);
+    return absl::NotFoundError(absl::StrCat(
+        "no collection '", name, "'",
+        names.empty() ? " (the database has none)"
+                      : absl::StrCat(" (have: ", absl::StrJoin(names, ", "), ")")));
+  }
+  return it->second;
+}
+
+std::vector<CollectionInfo> Database::Impl::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<CollectionInfo> out;
+  for (const auto& [name, c] : collections_) out.push_back(c->Info());
+  return out;
+}
+
+absl::Status Database::Impl::Drop(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no collection '", name, "'"));
+  }
+  absl::StatusOr<std::optional<CollectionRecord>> record = store_->GetCollection(name);
+  if (!record.ok()) return record.status();
+  if (*record) {
+    StoreBatch batch(*store_);
+    batch.DeleteCollection(**record);
+    if (absl::Status s = store_->Write(batch, true); !s.ok()) return s;
+  }
+  it->second->impl_->MarkDropped();
+  RemoveSavedIndexes(env_.index_dir, it->second->impl_->id());
+  collections_.erase(it);
+  return absl::OkStatus();
+}
+
+// --- Database: the public face of Impl.
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                         const Options& options) {
+  absl::StatusOr<std::unique_ptr<Impl>> impl = Impl::Open(path, options);
+  if (!impl.ok()) return impl.status();
+  return std::unique_ptr<Database>(new Database(*std::move(impl)));
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
+    const std::string& name, const CollectionSpec& spec) {
+  return impl_->Create(name, spec);
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(
+    const std::string& name) const {
+  return impl_->Get(name);
+}
+
+std::vector<CollectionInfo> Database::ListCollections() const { return impl_->List(); }
+
+absl::Status Database::DropCollection(const std::string& name) { return impl_->Drop(name); }
+
+const std::string& Database::path() const { return impl_->path(); }
+
+}  // namespace semdb

@@ -1,0 +1,40 @@
+// Where a collection's saved index lives and how it is replaced.
+//
+// A saved index is named "<cid>-<generation>-<seq>.index": the embedder
+// generation its vectors come from and the last index-log sequence number
+// it contains. The name is written atomically (temporary file, fsync,
+// rename, fsync of the directory), so a file with a given name is complete;
+// its checksum catches later damage.
+#ifndef SEMDB_SRC_INDEX_FILES_H_
+#define SEMDB_SRC_INDEX_FILES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "semdb/vector_index.h"
+
+namespace semdb {
+
+struct SavedIndex {
+  std::string path;
+  uint32_t generation = 0;
+  uint64_t seq = 0;
+};
+
+// The saved index of collection `cid` with the highest sequence number, if
+// any (of any generation: the caller checks it is the current one).
+std::optional<SavedIndex> FindSavedIndex(const std::string& dir, uint32_t cid);
+
+// Saves `index` as the state of (cid, generation) up to log entry `seq` and
+// removes the collection's older files.
+absl::Status SaveIndex(const VectorIndex& index, const std::string& dir, uint32_t cid,
+                       uint32_t generation, uint64_t seq);
+
+// Removes every saved index of collection `cid`.
+void RemoveSavedIndexes(const std::string& dir, uint32_t cid);
+
+}  // namespace semdb
+
+#endif  // SEMDB_SRC_INDEX_FILES_H_

@@ -1,0 +1,185 @@
+#include "storage/records.h"
+
+#include <cstring>
+
+#include "nlohmann/json.hpp"
+
+namespace semdb {
+namespace {
+
+constexpr uint8_t kDocumentFormat = 1;
+
+void AppendVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool ReadVarint(std::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    uint8_t byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return true;
+  }
+  return false;
+}
+
+void AppendBytes(std::string* out, std::string_view bytes) {
+  AppendVarint(out, bytes.size());
+  out->append(bytes);
+}
+
+bool ReadBytes(std::string_view* in, std::string* out) {
+  uint64_t n;
+  if (!ReadVarint(in, &n) || n > in->size()) return false;
+  out->assign(in->substr(0, n));
+  in->remove_prefix(n);
+  return true;
+}
+
+absl::Status Corrupt(const char* what) {
+  return absl::DataLossError(std::string("corrupt ") + what + " record");
+}
+
+}  // namespace
+
+void AppendBigEndian32(std::string* out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out->push_back(static_cast<char>(v >> s));
+}
+
+void AppendBigEndian64(std::string* out, uint64_t v) {
+  for (int s = 56; s >= 0; s -= 8) out->push_back(static_cast<char>(v >> s));
+}
+
+uint32_t ReadBigEndian32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint64_t ReadBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string CollectionRecord::Encode() const {
+  nlohmann::json j = {{"id", id},
+                      {"name", name},
+                      {"embedder", embedder_spec},
+                      {"index", index_spec},
+                      {"generation", generation},
+                      {"dimension", dimension},
+                      {"fitted_docs", fitted_docs},
+                      {"created", created_unix}};
+  return j.dump();
+}
+
+absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes) {
+  nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Corrupt("collection");
+  CollectionRecord r;
+  try {
+    r.id = j.at("id").get<uint32_t>();
+    r.name = j.at("name").get<std::string>();
+    r.embedder_spec = j.at("embedder").get<std::string>();
+    r.index_spec = j.at("index").get<std::string>();
+    r.generation = j.at("generation").get<uint32_t>();
+    r.dimension = j.at("dimension").get<int32_t>();
+    r.fitted_docs = j.at("fitted_docs").get<int64_t>();
+    r.created_unix = j.at("created").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return Corrupt("collection");
+  }
+  return r;
+}
+
+std::string Counters::Encode() const {
+  std::string out;
+  AppendVarint(&out, next_label);
+  AppendVarint(&out, next_seq);
+  AppendVarint(&out, static_cast<uint64_t>(live_docs));
+  AppendVarint(&out, static_cast<uint64_t>(tokens));
+  AppendVarint(&out, static_cast<uint64_t>(unknown_tokens));
+  return out;
+}
+
+absl::StatusOr<Counters> Counters::Decode(std::string_view bytes) {
+  Counters c;
+  uint64_t live, tokens, unknown;
+  if (!ReadVarint(&bytes, &c.next_label) || !ReadVarint(&bytes, &c.next_seq) ||
+      !ReadVarint(&bytes, &live) || !ReadVarint(&bytes, &tokens) ||
+      !ReadVarint(&bytes, &unknown) || !bytes.empty()) {
+    return Corrupt("counters");
+  }
+  c.live_docs = static_cast<int64_t>(live);
+  c.tokens = static_cast<int64_t>(tokens);
+  c.unknown_tokens = static_cast<int64_t>(unknown);
+  return c;
+}
+
+std::string DocumentRecord::Encode() const {
+  std::string out;
+  out.reserve(text.size() + id.size() + 16);
+  out.push_back(static_cast<char>(kDocumentFormat));
+  AppendBytes(&out, id);
+  AppendBytes(&out, text);
+  return out;
+}
+
+absl::StatusOr<DocumentRecord> DocumentRecord::Decode(std::string_view bytes) {
+  DocumentRecord r;
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kDocumentFormat) {
+    return Corrupt("document");
+  }
+  bytes.remove_prefix(1);
+  if (!ReadBytes(&bytes, &r.id) || !ReadBytes(&bytes, &r.text) || !bytes.empty()) {
+    return Corrupt("document");
+  }
+  return r;
+}
+
+std::string VectorRecord::Encode() const {
+  std::string out;
+  out.reserve(10 + values.size() * sizeof(float));
+  AppendVarint(&out, static_cast<uint32_t>(tokens));
+  AppendVarint(&out, static_cast<uint32_t>(unknown_tokens));
+  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  return out;
+}
+
+absl::StatusOr<VectorRecord> VectorRecord::Decode(std::string_view bytes) {
+  VectorRecord r;
+  uint64_t tokens, unknown;
+  if (!ReadVarint(&bytes, &tokens) || !ReadVarint(&bytes, &unknown) ||
+      bytes.size() % sizeof(float) != 0) {
+    return Corrupt("vector");
+  }
+  r.tokens = static_cast<int32_t>(tokens);
+  r.unknown_tokens = static_cast<int32_t>(unknown);
+  r.values.resize(bytes.size() / sizeof(float));
+  std::memcpy(r.values.data(), bytes.data(), bytes.size());
+  return r;
+}
+
+std::string LogOp::Encode() const {
+  std::string out(1, static_cast<char>(kind));
+  AppendBigEndian64(&out, label);
+  return out;
+}
+
+absl::StatusOr<LogOp> LogOp::Decode(std::string_view bytes) {
+  if (bytes.size() != 9 || (bytes[0] != kAdd && bytes[0] != kRemove)) {
+    return Corrupt("index log");
+  }
+  LogOp op;
+  op.kind = static_cast<Kind>(bytes[0]);
+  op.label = ReadBigEndian64(bytes.data() + 1);
+  return op;
+}
+
+}  // namespace semdb

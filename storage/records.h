@@ -1,0 +1,96 @@
+// The records semdb keeps in RocksDB and their byte encodings.
+//
+// Layout (one column family per kind of record; <cid> is a collection's
+// 4-byte id, integers in keys are big-endian so that keys sort numerically):
+//   default    "collection/<name>"     -> CollectionRecord (JSON)
+//              "counters/<cid>"        -> Counters
+//              "next_collection_id"    -> fixed64
+//   documents  <cid><label:8>          -> DocumentRecord
+//   metadata   <cid><label:8>          -> metadata JSON text (kept apart from
+//                                         the text so that filters scan less)
+//   ids        <cid><id bytes>         -> label:8
+//   vectors    <cid><gen:4><label:8>   -> VectorRecord: the embedding and
+//                                         what the embedder saw
+//   log        <cid><seq:8>            -> LogOp: the index operations since
+//                                         the last saved index
+//   state      <cid><gen:4><chunk:4>   -> embedder state, in chunks
+#ifndef SEMDB_STORAGE_RECORDS_H_
+#define SEMDB_STORAGE_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace semdb {
+
+// A collection's configuration: what made its vectors.
+struct CollectionRecord {
+  uint32_t id = 0;
+  std::string name;
+  std::string embedder_spec;  // Spec::ToString()
+  std::string index_spec;
+  // The embedder's fitted state in use; vectors and state are stored under
+  // this generation. 0 = a fittable embedder not fitted yet.
+  uint32_t generation = 0;
+  int32_t dimension = 0;
+  int64_t fitted_docs = 0;  // live documents when the current state was fitted
+  int64_t created_unix = 0;
+
+  std::string Encode() const;
+  static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);
+};
+
+// Per-collection counters, rewritten by every write batch.
+struct Counters {
+  uint64_t next_label = 1;
+  uint64_t next_seq = 1;  // next index-log sequence number
+  int64_t live_docs = 0;
+  // Sums of the live documents' VectorRecord token counts.
+  int64_t tokens = 0;
+  int64_t unknown_tokens = 0;
+
+  std::string Encode() const;
+  static absl::StatusOr<Counters> Decode(std::string_view bytes);
+};
+
+struct DocumentRecord {
+  std::string id;
+  std::string text;
+
+  std::string Encode() const;
+  static absl::StatusOr<DocumentRecord> Decode(std::string_view bytes);
+};
+
+// A document's vector in one embedder generation, with what the embedder
+// reported for its text (TextStats), which changes with the generation.
+struct VectorRecord {
+  int32_t tokens = 0;
+  int32_t unknown_tokens = 0;
+  std::vector<float> values;  // float32, little-endian on disk
+
+  std::string Encode() const;
+  static absl::StatusOr<VectorRecord> Decode(std::string_view bytes);
+};
+
+// One index operation, in log order.
+struct LogOp {
+  enum Kind : uint8_t { kAdd = 1, kRemove = 2 };
+  Kind kind = kAdd;
+  uint64_t label = 0;
+
+  std::string Encode() const;
+  static absl::StatusOr<LogOp> Decode(std::string_view bytes);
+};
+
+// Big-endian fixed-width integers for keys.
+void AppendBigEndian32(std::string* out, uint32_t v);
+void AppendBigEndian64(std::string* out, uint64_t v);
+uint32_t ReadBigEndian32(const char* p);
+uint64_t ReadBigEndian64(const char* p);
+
+}  // namespace semdb
+
+#endif  // SEMDB_STORAGE_RECORDS_H_

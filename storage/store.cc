@@ -1,0 +1,478 @@
+#include "storage/store.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace semdb {
+namespace {
+
+// Column family order in Store::handles_.
+enum Family : size_t {
+  kDefault = 0,
+  kDocuments,
+  kMetadata,
+  kIds,
+  kVectors,
+  kLog,
+  kState,
+  kNumFamilies
+};
+const char* const kFamilyNames[kNumFamilies] = {
+    rocksdb::kDefaultColumnFamilyName.c_str(), "documents", "metadata", "ids",
+    "vectors", "log", "state"};
+
+constexpr size_t kStateChunk = 4 << 20;
+constexpr char kCollectionPrefix[] = "collection/";
+constexpr char kCountersPrefix[] = "counters/";
+constexpr char kNextCollectionId[] = "next_collection_id";
+
+std::string CollectionKey(const std::string& name) {
+  return kCollectionPrefix + name;
+}
+
+std::string CountersKey(uint32_t cid) {
+  std::string k = kCountersPrefix;
+  AppendBigEndian32(&k, cid);
+  return k;
+}
+
+std::string CidKey(uint32_t cid) {
+  std::string k;
+  AppendBigEndian32(&k, cid);
+  return k;
+}
+
+std::string LabelKey(uint32_t cid, uint64_t label) {
+  std::string k = CidKey(cid);
+  AppendBigEndian64(&k, label);
+  return k;
+}
+
+std::string GenKey(uint32_t cid, uint32_t gen) {
+  std::string k = CidKey(cid);
+  AppendBigEndian32(&k, gen);
+  return k;
+}
+
+std::string VectorKey(uint32_t cid, uint32_t gen, uint64_t label) {
+  std::string k = GenKey(cid, gen);
+  AppendBigEndian64(&k, label);
+  return k;
+}
+
+std::string IdKey(uint32_t cid, std::string_view id) {
+  std::string k = CidKey(cid);
+  k.append(id);
+  return k;
+}
+
+// The key just past every key starting with `prefix`.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty()) {
+    unsigned char last = static_cast<unsigned char>(prefix.back());
+    if (last != 0xff) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::string(16, '\xff');
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(std::string(context), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  return absl::InternalError(msg);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.error_if_exists = options.error_if_exists;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.IncreaseParallelism(2);
+  db_options.OptimizeLevelStyleCompaction();
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+
+  auto store = std::unique_ptr<Store>(new Store());
+  store->path_ = path;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, families, &store->handles_, &db);
+  if (!s.ok()) {
+    std::string text = s.ToString();
+    if (s.IsIOError() && text.find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", path, " is locked: another process has it open"));
+    }
+    if (s.IsInvalidArgument() && text.find("does not exist") != std::string::npos) {
+      return absl::NotFoundError(absl::StrCat("no database at ", path));
+    }
+    if (s.IsInvalidArgument() && text.find("exists") != std::string::npos) {
+      return absl::AlreadyExistsError(absl::StrCat("a database exists at ", path));
+    }
+    return FromRocks(s, absl::StrCat("cannot open database ", path));
+  }
+  store->db_.reset(db);
+  return store;
+}
+
+Store::~Store() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    db_->DestroyColumnFamilyHandle(h);
+  }
+  if (db_) db_->Close();
+}
+
+absl::Status Store::Write(StoreBatch& batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return FromRocks(db_->Write(wo, batch.batch_.get()), "write failed");
+}
+
+absl::Status Store::SyncWal() { return FromRocks(db_->SyncWAL(), "WAL sync failed"); }
+
+absl::StatusOr<std::vector<CollectionRecord>> Store::ListCollections() const {
+  std::vector<CollectionRecord> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[kDefault]));
+  for (it->Seek(kCollectionPrefix);
+       it->Valid() && it->key().starts_with(kCollectionPrefix); it->Next()) {
+    absl::StatusOr<CollectionRecord> r =
+        CollectionRecord::Decode(it->value().ToStringView());
+    if (!r.ok()) return r.status();
+    out.push_back(*std::move(r));
+  }
+  if (absl::Status s = FromRocks(it->status(), "listing collections"); !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<CollectionRecord>> Store::GetCollection(
+    const std::string& name) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDefault],
+                               CollectionKey(name), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading collection");
+  absl::StatusOr<CollectionRecord> r = CollectionRecord::Decode(value);
+  if (!r.ok()) return r.status();
+  return std::optional<CollectionRecord>(*std::move(r));
+}
+
+absl::StatusOr<uint32_t> Store::NextCollectionId() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDefault],
+                               kNextCollectionId, &value);
+  if (s.IsNotFound()) return 1;
+  if (!s.ok()) return FromRocks(s, "reading collection ids");
+  if (value.size() != 4) return absl::DataLossError("corrupt collection id counter");
+  return ReadBigEndian32(value.data());
+}
+
+absl::StatusOr<Counters> Store::GetCounters(uint32_t cid) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDefault],
+                               CountersKey(cid), &value);
+  if (s.IsNotFound()) return Counters{};
+  if (!s.ok()) return FromRocks(s, "reading counters");
+  return Counters::Decode(value);
+}
+
+absl::StatusOr<std::optional<uint64_t>> Store::GetLabel(uint32_t cid,
+                                                        std::string_view id) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kIds], IdKey(cid, id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading document id");
+  if (value.size() != 8) return absl::DataLossError("corrupt document id record");
+  return std::optional<uint64_t>(ReadBigEndian64(value.data()));
+}
+
+absl::StatusOr<std::optional<DocumentRecord>> Store::GetDocument(
+    uint32_t cid, uint64_t label) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDocuments],
+                               LabelKey(cid, label), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading document");
+  absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(value);
+  if (!r.ok()) return r.status();
+  return std::optional<DocumentRecord>(*std::move(r));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetMetadata(uint32_t cid,
+                                                              uint64_t label) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kMetadata],
+                               LabelKey(cid, label), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading metadata");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::MultiGetDocuments(
+    uint32_t cid, absl::Span<const uint64_t> labels,
+    std::vector<std::optional<DocumentRecord>>* docs,
+    std::vector<std::optional<std::string>>* metadata) const {
+  const size_t n = labels.size();
+  std::vector<std::string> keys;
+  keys.reserve(n);
+  for (uint64_t label : labels) keys.push_back(LabelKey(cid, label));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  families.insert(families.end(), n, handles_[kDocuments]);
+  families.insert(families.end(), n, handles_[kMetadata]);
+  slices.insert(slices.end(), keys.begin(), keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
+  docs->assign(n, std::nullopt);
+  metadata->assign(n, std::nullopt);
+  for (size_t i = 0; i < n; ++i) {
+    const rocksdb::Status& ds = statuses[i];
+    const rocksdb::Status& ms = statuses[n + i];
+    if (ds.IsNotFound()) continue;
+    if (!ds.ok()) return FromRocks(ds, "reading documents");
+    absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(values[i]);
+    if (!r.ok()) return r.status();
+    (*docs)[i] = *std::move(r);
+    if (ms.ok()) {
+      (*metadata)[i] = std::move(values[n + i]);
+    } else if (!ms.IsNotFound()) {
+      return FromRocks(ms, "reading metadata");
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Visits every key of `family` starting with `prefix`, passing the rest of
+// the key after the prefix.
+absl::Status ScanPrefix(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const std::string& prefix,
+    const std::function<absl::Status(std::string_view suffix, std::string_view value)>&
+        fn) {
+  rocksdb::ReadOptions ro;
+  std::string end = PrefixEnd(prefix);
+  rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    if (absl::Status s = fn(key.substr(prefix.size()), it->value().ToStringView());
+        !s.ok()) {
+      return s;
+    }
+  }
+  return FromRocks(it->status(), "scanning");
+}
+
+}  // namespace
+
+absl::Status Store::ScanDocuments(
+    uint32_t cid,
+    const std::function<absl::Status(uint64_t, DocumentRecord&)>& fn) const {
+  return ScanPrefix(db_.get(), handles_[kDocuments], CidKey(cid),
+                    [&](std::string_view suffix, std::string_view value) {
+                      if (suffix.size() != 8) {
+                        return absl::DataLossError("corrupt document key");
+                      }
+                      absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(value);
+                      if (!r.ok()) return r.status();
+                      return fn(ReadBigEndian64(suffix.data()), *r);
+                    });
+}
+
+absl::Status Store::ScanMetadata(
+    uint32_t cid,
+    const std::function<absl::Status(uint64_t, std::string_view)>& fn) const {
+  return ScanPrefix(db_.get(), handles_[kMetadata], CidKey(cid),
+                    [&](std::string_view suffix, std::string_view value) {
+                      if (suffix.size() != 8) {
+                        return absl::DataLossError("corrupt metadata key");
+                      }
+                      return fn(ReadBigEndian64(suffix.data()), value);
+                    });
+}
+
+absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid,
+                                                            uint32_t gen,
+                                                            uint64_t label) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kVectors],
+                               VectorKey(cid, gen, label), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading vector");
+  absl::StatusOr<VectorRecord> r = VectorRecord::Decode(value);
+  if (!r.ok()) return r.status();
+  return std::optional<VectorRecord>(*std::move(r));
+}
+
+absl::Status Store::ScanVectors(
+    uint32_t cid, uint32_t gen,
+    const std::function<absl::Status(uint64_t, VectorRecord&)>& fn) const {
+  return ScanPrefix(db_.get(), handles_[kVectors], GenKey(cid, gen),
+                    [&](std::string_view suffix, std::string_view value) {
+                      if (suffix.size() != 8) return absl::DataLossError("corrupt vector key");
+                      absl::StatusOr<VectorRecord> r = VectorRecord::Decode(value);
+                      if (!r.ok()) return r.status();
+                      return fn(ReadBigEndian64(suffix.data()), *r);
+                    });
+}
+
+absl::Status Store::ScanLog(
+    uint32_t cid, uint64_t from,
+    const std::function<absl::Status(uint64_t, const LogOp&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  std::string end = PrefixEnd(CidKey(cid));
+  rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[kLog]));
+  for (it->Seek(LabelKey(cid, from)); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    if (key.size() != 12) return absl::DataLossError("corrupt index log key");
+    absl::StatusOr<LogOp> op = LogOp::Decode(it->value().ToStringView());
+    if (!op.ok()) return op.status();
+    if (absl::Status s = fn(ReadBigEndian64(key.data() + 4), *op); !s.ok()) return s;
+  }
+  return FromRocks(it->status(), "reading the index log");
+}
+
+absl::StatusOr<std::optional<uint64_t>> Store::FirstLogSeq(uint32_t cid) const {
+  std::optional<uint64_t> first;
+  absl::Status s = ScanLog(cid, 0, [&](uint64_t seq, const LogOp&) {
+    first = seq;
+    return absl::CancelledError();  // stop after the first entry
+  });
+  if (!s.ok() && !absl::IsCancelled(s)) return s;
+  return first;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetEmbedderState(
+    uint32_t cid, uint32_t gen) const {
+  std::optional<std::string> state;
+  uint32_t expected = 0;
+  absl::Status s = ScanPrefix(
+      db_.get(), handles_[kState], GenKey(cid, gen),
+      [&](std::string_view suffix, std::string_view value) {
+        if (suffix.size() != 4 || ReadBigEndian32(suffix.data()) != expected++) {
+          return absl::DataLossError("corrupt embedder state: missing chunk");
+        }
+        if (!state) state.emplace();
+        state->append(value);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return state;
+}
+
+StoreBatch::StoreBatch(const Store& store)
+    : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+
+StoreBatch::~StoreBatch() = default;
+
+void StoreBatch::PutCollection(const CollectionRecord& record) {
+  batch_->Put(store_.handles_[kDefault], CollectionKey(record.name), record.Encode());
+}
+
+void StoreBatch::DeleteCollection(const CollectionRecord& record) {
+  batch_->Delete(store_.handles_[kDefault], CollectionKey(record.name));
+  batch_->Delete(store_.handles_[kDefault], CountersKey(record.id));
+  const std::string begin = CidKey(record.id);
+  const std::string end = PrefixEnd(begin);
+  for (size_t f = kDocuments; f < kNumFamilies; ++f) {
+    batch_->DeleteRange(store_.handles_[f], begin, end);
+  }
+}
+
+void StoreBatch::PutNextCollectionId(uint32_t next) {
+  std::string v;
+  AppendBigEndian32(&v, next);
+  batch_->Put(store_.handles_[kDefault], kNextCollectionId, v);
+}
+
+void StoreBatch::PutCounters(uint32_t cid, const Counters& counters) {
+  batch_->Put(store_.handles_[kDefault], CountersKey(cid), counters.Encode());
+}
+
+void StoreBatch::PutDocument(uint32_t cid, uint64_t label, const DocumentRecord& doc,
+                             std::string_view metadata_json) {
+  const std::string key = LabelKey(cid, label);
+  batch_->Put(store_.handles_[kDocuments], key, doc.Encode());
+  batch_->Put(store_.handles_[kMetadata], key,
+              rocksdb::Slice(metadata_json.data(), metadata_json.size()));
+  std::string label_bytes;
+  AppendBigEndian64(&label_bytes, label);
+  batch_->Put(store_.handles_[kIds], IdKey(cid, doc.id), label_bytes);
+}
+
+void StoreBatch::DeleteDocument(uint32_t cid, uint64_t label, std::string_view id) {
+  const std::string key = LabelKey(cid, label);
+  batch_->Delete(store_.handles_[kDocuments], key);
+  batch_->Delete(store_.handles_[kMetadata], key);
+  batch_->Delete(store_.handles_[kIds], IdKey(cid, id));
+}
+
+void StoreBatch::PutVector(uint32_t cid, uint32_t gen, uint64_t label,
+                           const VectorRecord& vector) {
+  batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode());
+}
+
+void StoreBatch::DeleteVector(uint32_t cid, uint32_t gen, uint64_t label) {
+  batch_->Delete(store_.handles_[kVectors], VectorKey(cid, gen, label));
+}
+
+void StoreBatch::DeleteOtherGenerations(uint32_t cid, uint32_t keep) {
+  for (size_t f : {kVectors, kState}) {
+    if (keep > 0) batch_->DeleteRange(store_.handles_[f], CidKey(cid), GenKey(cid, keep));
+    batch_->DeleteRange(store_.handles_[f], GenKey(cid, keep + 1),
+                        PrefixEnd(CidKey(cid)));
+  }
+}
+
+void StoreBatch::AppendLog(uint32_t cid, uint64_t seq, const LogOp& op) {
+  batch_->Put(store_.handles_[kLog], LabelKey(cid, seq), op.Encode());
+}
+
+void StoreBatch::TruncateLog(uint32_t cid, uint64_t end) {
+  batch_->DeleteRange(store_.handles_[kLog], LabelKey(cid, 0), LabelKey(cid, end));
+}
+
+void StoreBatch::PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state) {
+  uint32_t chunk = 0;
+  do {
+    std::string key = GenKey(cid, gen);
+    AppendBigEndian32(&key, chunk++);
+    std::string_view part = state.substr(0, kStateChunk);
+    batch_->Put(store_.handles_[kState], key, rocksdb::Slice(part.data(), part.size()));
+    state.remove_prefix(part.size());
+  } while (!state.empty());
+}
+
+size_t StoreBatch::ByteSize() const { return batch_->GetDataSize(); }
+size_t StoreBatch::Count() const { return batch_->Count(); }
+
+}  // namespace semdb

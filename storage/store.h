@@ -1,0 +1,147 @@
+// Store: semdb's records in one RocksDB database, the source of truth.
+//
+// Writes go through StoreBatch, one rocksdb::WriteBatch applied atomically
+// with the write-ahead log on. Reads are typed point lookups and prefix
+// scans. A Store is thread-safe, as RocksDB is; callers order their own
+// read-modify-write sequences (see Collection).
+#ifndef SEMDB_STORAGE_STORE_H_
+#define SEMDB_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "storage/records.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace semdb {
+
+class StoreBatch;
+
+struct StoreOptions {
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the RocksDB database in `path`. Another process
+  // holding it open gives FailedPrecondition "database is locked".
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options);
+  ~Store();
+
+  // Applies `batch` atomically; with sync, the WAL is fsynced first.
+  absl::Status Write(StoreBatch& batch, bool sync);
+  // Makes every write so far durable (fsync of the WAL).
+  absl::Status SyncWal();
+
+  // --- collections
+  absl::StatusOr<std::vector<CollectionRecord>> ListCollections() const;
+  absl::StatusOr<std::optional<CollectionRecord>> GetCollection(
+      const std::string& name) const;
+  absl::StatusOr<uint32_t> NextCollectionId() const;
+  absl::StatusOr<Counters> GetCounters(uint32_t cid) const;
+
+  // --- documents
+  absl::StatusOr<std::optional<uint64_t>> GetLabel(uint32_t cid,
+                                                   std::string_view id) const;
+  absl::StatusOr<std::optional<DocumentRecord>> GetDocument(uint32_t cid,
+                                                            uint64_t label) const;
+  // Metadata JSON text, "{}" when a document has none stored.
+  absl::StatusOr<std::optional<std::string>> GetMetadata(uint32_t cid,
+                                                         uint64_t label) const;
+  // Looks up many documents at once; missing ones are nullopt.
+  absl::Status MultiGetDocuments(
+      uint32_t cid, absl::Span<const uint64_t> labels,
+      std::vector<std::optional<DocumentRecord>>* docs,
+      std::vector<std::optional<std::string>>* metadata) const;
+
+  // Visits every document (label order) until fn returns an error.
+  absl::Status ScanDocuments(
+      uint32_t cid,
+      const std::function<absl::Status(uint64_t label, DocumentRecord&)>& fn) const;
+  absl::Status ScanMetadata(
+      uint32_t cid,
+      const std::function<absl::Status(uint64_t label, std::string_view json)>& fn)
+      const;
+
+  // --- vectors of generation `gen`
+  absl::StatusOr<std::optional<VectorRecord>> GetVector(uint32_t cid, uint32_t gen,
+                                                        uint64_t label) const;
+  absl::Status ScanVectors(
+      uint32_t cid, uint32_t gen,
+      const std::function<absl::Status(uint64_t label, VectorRecord&)>& fn) const;
+
+  // --- index log, from sequence number `from` on
+  absl::Status ScanLog(
+      uint32_t cid, uint64_t from,
+      const std::function<absl::Status(uint64_t seq, const LogOp&)>& fn) const;
+  // The smallest sequence number still in the log, if any.
+  absl::StatusOr<std::optional<uint64_t>> FirstLogSeq(uint32_t cid) const;
+
+  // --- embedder state of generation `gen` (reassembled from chunks)
+  absl::StatusOr<std::optional<std::string>> GetEmbedderState(uint32_t cid,
+                                                             uint32_t gen) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class StoreBatch;
+  Store() = default;
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, see ~Store
+};
+
+// A set of writes applied atomically by Store::Write.
+class StoreBatch {
+ public:
+  explicit StoreBatch(const Store& store);
+  ~StoreBatch();
+
+  void PutCollection(const CollectionRecord& record);
+  void DeleteCollection(const CollectionRecord& record);  // and all its data
+  void PutNextCollectionId(uint32_t next);
+  void PutCounters(uint32_t cid, const Counters& counters);
+
+  void PutDocument(uint32_t cid, uint64_t label, const DocumentRecord& doc,
+                   std::string_view metadata_json);
+  void DeleteDocument(uint32_t cid, uint64_t label, std::string_view id);
+
+  void PutVector(uint32_t cid, uint32_t gen, uint64_t label,
+                 const VectorRecord& vector);
+  void DeleteVector(uint32_t cid, uint32_t gen, uint64_t label);
+  // Deletes the vectors and embedder state of every generation except `keep`.
+  void DeleteOtherGenerations(uint32_t cid, uint32_t keep);
+
+  void AppendLog(uint32_t cid, uint64_t seq, const LogOp& op);
+  // Deletes log entries with sequence numbers below `end`.
+  void TruncateLog(uint32_t cid, uint64_t end);
+
+  void PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state);
+
+  size_t ByteSize() const;
+  size_t Count() const;
+
+ private:
+  friend class Store;
+  const Store& store_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_STORAGE_STORE_H_
