@@ -25,7 +25,7 @@ enum Family : size_t {
   kNumFamilies
 };
 const char* const kFamilyNames[kNumFamilies] = {
-    rocksdb::kDefaultColumnFamilyName.c_str(), "documents", "metadata", "ids",
+    "default", "documents", "metadata", "ids",
     "vectors", "log", "state"};
 
 constexpr size_t kStateChunk = 4 << 20;

@@ -1,0 +1,73 @@
+// Importing files into a collection: plain text, one document per line,
+// JSON Lines and CSV, from a file or a directory tree. Each document keeps
+// where it came from in its metadata ("source": the file path, and "line"
+// for line-based formats), unless the record sets those fields itself.
+#ifndef SEMDB_IMPORT_H_
+#define SEMDB_IMPORT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "semdb/database.h"
+
+namespace semdb {
+
+enum class ImportFormat {
+  kAuto,       // by extension: .jsonl/.ndjson -> JSON Lines, .csv -> CSV,
+               // .txt/.md/.markdown/.text -> text; anything else -> lines
+  kLines,      // every non-empty line is a document
+  kText,       // the whole file is one document
+  kJsonLines,  // one JSON object per line; text_field is the text, id_field
+               // the id (optional), every other field metadata
+  kCsv,        // RFC 4180 with a header row; columns as for JSON Lines,
+               // numeric cells become JSON numbers
+};
+
+struct ImportProgress {
+  int64_t bytes_done = 0;
+  int64_t bytes_total = 0;
+  int64_t documents = 0;
+  int64_t skipped = 0;
+};
+
+struct ImportOptions {
+  ImportFormat format = ImportFormat::kAuto;
+  std::string text_field = "text";
+  std::string id_field = "id";
+  bool upsert = false;  // replace documents whose ids exist instead of skipping them
+  size_t batch_size = 1000;
+  WriteOptions write;
+  // Called after every batch; must be cheap.
+  std::function<void(const ImportProgress&)> progress;
+};
+
+// A record that was not imported, and why.
+struct ImportProblem {
+  std::string source;
+  int64_t line = 0;  // 0 when the whole file is concerned
+  std::string reason;
+};
+
+struct ImportReport {
+  int64_t files = 0;
+  int64_t documents = 0;
+  int64_t skipped = 0;
+  std::vector<ImportProblem> problems;  // the first kMaxReportedProblems
+  static constexpr size_t kMaxReportedProblems = 100;
+};
+
+// Imports the file or directory tree at `path` (hidden entries skipped).
+// Malformed records are skipped and reported; the rest is imported. Fails
+// only when nothing can be done (no such path) or storage fails.
+absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::string& path,
+                                        const ImportOptions& options);
+
+// Parses a format name: auto, lines, text, jsonl, csv.
+absl::StatusOr<ImportFormat> ParseImportFormat(std::string_view name);
+
+}  // namespace semdb
+
+#endif  // SEMDB_IMPORT_H_

@@ -1,0 +1,133 @@
+// semdb: the interactive shell and script runner.
+//
+//   semdb [PATH] [-c COMMAND]... [--json] [--timer] [--bail] [--sync]
+//
+// Without PATH the database is ./semdb_data. Commands come from -c, else
+// from standard input when it is not a terminal, else interactively with
+// line editing and history (libedit). The exit status is 1 when a command
+// failed, 2 when the database cannot be opened.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "editline/readline.h"
+#include "shell/shell.h"
+
+namespace {
+
+// Completion of command names at the start of the line.
+char* CompleteCommand(const char* text, int state) {
+  static size_t index;
+  static std::vector<std::string> names;
+  if (state == 0) {
+    index = 0;
+    names = semdb::Shell::CommandNames();
+  }
+  const size_t len = std::strlen(text);
+  while (index < names.size()) {
+    const std::string& name = names[index++];
+    if (name.compare(0, len, text) == 0) return strdup(name.c_str());
+  }
+  return nullptr;
+}
+
+char** Complete(const char* text, int start, int) {
+  rl_attempted_completion_over = 1;
+  return start == 0 ? rl_completion_matches(text, CompleteCommand) : nullptr;
+}
+
+std::string HistoryPath() {
+  if (const char* p = std::getenv("SEMDB_HISTORY")) return p;
+  if (const char* home = std::getenv("HOME")) return std::string(home) + "/.semdb_history";
+  return "";
+}
+
+int RunInteractive(semdb::Shell& shell) {
+  const std::string history = HistoryPath();
+  using_history();
+  stifle_history(2000);
+  if (!history.empty()) read_history(history.c_str());
+  rl_attempted_completion_function = Complete;
+  std::cout << "semdb shell: type 'help' for commands, 'quit' to leave.\n";
+  while (!shell.quit_requested()) {
+    char* line = readline(shell.Prompt().c_str());
+    if (line == nullptr) {
+      std::cout << "\n";
+      break;
+    }
+    std::string text(line);
+    std::free(line);
+    if (text.find_first_not_of(" \t") != std::string::npos) {
+      add_history(text.c_str());
+      (void)shell.Execute(text);
+    }
+  }
+  if (!history.empty()) write_history(history.c_str());
+  return 0;
+}
+
+int RunScript(semdb::Shell& shell, std::istream& in, bool bail) {
+  int status = 0;
+  for (std::string line; !shell.quit_requested() && std::getline(in, line);) {
+    if (!shell.Execute(line).ok()) {
+      status = 1;
+      if (bail) break;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"semdb: an embedded vector database with semantic search"};
+  std::string path = "semdb_data";
+  std::vector<std::string> commands;
+  bool json = false, timer = false, bail = false, sync = false;
+  app.add_option("path", path, "database directory (created if missing)")
+      ->capture_default_str();
+  app.add_option("-c,--command", commands, "run this command (repeatable) and exit");
+  app.add_flag("--json", json, "print results as JSON");
+  app.add_flag("--timer", timer, "print each command's time");
+  app.add_flag("--bail", bail, "stop at the first failing command");
+  app.add_flag("--sync", sync, "make every write durable before it returns");
+  CLI11_PARSE(app, argc, argv);
+
+  semdb::Options options;
+  options.sync = sync;
+  absl::StatusOr<std::unique_ptr<semdb::Database>> db = semdb::Database::Open(path, options);
+  if (!db.ok()) {
+    std::cerr << "error: " << db.status().message() << std::endl;
+    return 2;
+  }
+  const bool interactive = commands.empty() && isatty(STDIN_FILENO);
+  semdb::ShellSettings settings;
+  settings.json = json;
+  settings.timer = timer;
+  settings.progress = isatty(STDERR_FILENO);
+  if (const char* columns = std::getenv("COLUMNS")) {
+    settings.width = std::max(40, std::atoi(columns));
+  } else if (isatty(STDOUT_FILENO)) {
+    settings.width = 120;
+  }
+  semdb::Shell shell(*std::move(db), settings, std::cout, std::cerr);
+  if (absl::Status s = shell.ChooseStartCollection(); !s.ok()) {
+    std::cerr << "error: " << s.message() << std::endl;
+    return 2;
+  }
+  if (!commands.empty()) {
+    int status = 0;
+    for (const std::string& c : commands) {
+      if (!shell.Execute(c).ok()) {
+        status = 1;
+        if (bail) break;
+      }
+    }
+    return status;
+  }
+  return interactive ? RunInteractive(shell) : RunScript(shell, std::cin, bail);
+}

@@ -1,0 +1,558 @@
+#include "shell/shell.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "embedders/embedder_factory.h"
+#include "fmt/format.h"
+#include "index/index_factory.h"
+#include "semdb/import.h"
+#include "shell/progress_bar.h"
+#include "shell/table.h"
+
+namespace semdb {
+
+struct Shell::Command {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string usage;
+  std::string summary;
+  std::string details;
+  std::vector<std::string> options;  // accepted --options
+  absl::Status (Shell::*run)(const CommandLine&);
+};
+
+namespace {
+
+constexpr char kDefaultCollection[] = "default";
+
+absl::StatusOr<int64_t> ParseInt(const std::string& what, const std::string& raw,
+                                 int64_t min, int64_t max) {
+  int64_t v;
+  std::string text = Unquote(raw);
+  if (!absl::SimpleAtoi(text, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be a whole number from ", min, " to ", max, ", got '",
+                     text, "'"));
+  }
+  return v;
+}
+
+absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw) {
+  nlohmann::json meta = nlohmann::json::parse(Unquote(raw), nullptr, false);
+  if (meta.is_discarded()) {
+    return absl::InvalidArgumentError(absl::StrCat("--meta is not valid JSON: ", raw));
+  }
+  if (!meta.is_object()) {
+    return absl::InvalidArgumentError("--meta must be a JSON object, like {\"year\": 2001}");
+  }
+  return meta;
+}
+
+// Flattens nested JSON objects into "a.b" keys for a two-column table.
+void Flatten(const nlohmann::json& j, const std::string& prefix,
+             std::vector<std::vector<std::string>>* rows) {
+  if (j.is_object() && !j.empty()) {
+    for (const auto& [k, v] : j.items()) Flatten(v, prefix.empty() ? k : prefix + "." + k, rows);
+    return;
+  }
+  rows->push_back({prefix, j.is_string() ? j.get<std::string>() : j.dump()});
+}
+
+std::string Plural(int64_t n, const char* word) {
+  return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+const std::vector<Shell::Command>& Shell::Commands() {
+  static const auto* const kCommands = new std::vector<Command>{
+      {"help", {"?"}, "help [COMMAND]", "show commands, or one command in detail", "", {},
+       &Shell::Help},
+      {"collections", {"list", "ls"}, "collections", "list the collections", "", {},
+       &Shell::ListCollections},
+      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC]",
+       "create a collection and use it",
+       "The embedder turns text into vectors; it is fixed for the collection's life.\n"
+       "SPEC is a kind followed by key=value parameters. Embedders:\n",
+       {"embedder", "index"}, &Shell::Create},
+      {"use", {}, "use NAME", "make NAME the current collection", "", {}, &Shell::Use},
+      {"drop", {}, "drop NAME", "delete a collection and all its documents", "", {},
+       &Shell::Drop},
+      {"insert", {"add"}, "insert TEXT [--id ID] [--meta JSON]",
+       "add a document (the id is generated when not given)",
+       "TEXT runs to the first --option; quote it if it contains \" --\".\n"
+       "Example: insert Bushfires near Sydney --meta {\"year\": 2001, \"topic\": \"fire\"}",
+       {"id", "meta"}, &Shell::Insert},
+      {"upsert", {}, "upsert TEXT --id ID [--meta JSON]",
+       "insert, or replace the document with this id", "", {"id", "meta"}, &Shell::Upsert},
+      {"import", {}, "import PATH [--format F] [--text-column C] [--id-column C] [--upsert]",
+       "import a file or a directory tree",
+       "Formats: auto (by extension), lines (a document per line), text (a document\n"
+       "per file), jsonl (JSON objects; --text-column names the text field, default\n"
+       "\"text\"; other fields become metadata), csv (header row; columns as jsonl).\n"
+       "In a directory, files of unknown extension are read whole. Malformed records\n"
+       "are skipped and listed with their line numbers; the rest is imported.",
+       {"format", "text-column", "id-column", "upsert"}, &Shell::Import},
+      {"search", {"find", "s"}, "search QUERY [--k N] [--where FILTER] [--nprobe N] [--ef N]",
+       "find the documents closest in meaning to QUERY",
+       "FILTER conditions on metadata: = != < <= > >= IN (...) EXISTS, combined with\n"
+       "AND, OR, NOT and parentheses; quote strings. Example:\n"
+       "  search forest fires --k 5 --where year >= 2000 AND topic IN (\"fire\", \"storm\")",
+       {"k", "where", "nprobe", "ef"}, &Shell::Search},
+      {"get", {}, "get ID", "show a document", "", {}, &Shell::Get},
+      {"delete", {"rm"}, "delete ID", "delete a document", "", {}, &Shell::Delete},
+      {"count", {}, "count", "count the documents of the current collection", "", {},
+       &Shell::Count},
+      {"stats", {}, "stats", "facts about the current collection, its embedder and index",
+       "", {}, &Shell::Stats},
+      {"refit", {}, "refit", "refit the embedder on all documents and re-embed them",
+       "TF-IDF refits by itself when the collection has doubled since its last fit.", {},
+       &Shell::Refit},
+      {"checkpoint", {"save"}, "checkpoint", "save the index now (faster next open)", "", {},
+       &Shell::Checkpoint},
+      {"set", {}, "set format table|json | set timer on|off", "change output settings", "",
+       {}, &Shell::Set},
+      {"quit", {"exit", "\\q"}, "quit", "leave the shell", "", {}, &Shell::Quit},
+  };
+  return *kCommands;
+}
+
+std::vector<std::string> Shell::CommandNames() {
+  std::vector<std::string> names;
+  for (const Command& c : Commands()) names.push_back(c.name);
+  return names;
+}
+
+Shell::Shell(std::unique_ptr<Database> db, ShellSettings settings, std::ostream& out,
+             std::ostream& err)
+    : db_(std::move(db)), settings_(settings), out_(out), err_(err) {}
+
+absl::Status Shell::ChooseStartCollection() {
+  std::vector<CollectionInfo> all = db_->ListCollections();
+  if (all.empty()) {
+    absl::StatusOr<std::shared_ptr<Collection>> c =
+        db_->CreateCollection(kDefaultCollection, CollectionSpec{});
+    if (!c.ok()) return c.status();
+    current_ = kDefaultCollection;
+    return absl::OkStatus();
+  }
+  for (const CollectionInfo& info : all) {
+    if (info.name == kDefaultCollection) current_ = info.name;
+  }
+  if (current_.empty() && all.size() == 1) current_ = all[0].name;
+  return absl::OkStatus();
+}
+
+std::string Shell::Prompt() const {
+  return current_.empty() ? "semdb> " : absl::StrCat("semdb:", current_, "> ");
+}
+
+void Shell::Print(const std::string& text) {
+  out_ << text;
+  if (!text.empty() && text.back() != '\n') out_ << '\n';
+  out_.flush();
+}
+
+void Shell::PrintJson(const nlohmann::json& j) {
+  Print(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+absl::Status Shell::Execute(std::string_view line) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status;
+  absl::StatusOr<CommandLine> cmd = ParseCommandLine(line);
+  if (!cmd.ok()) {
+    status = cmd.status();
+  } else if (cmd->command.empty() || cmd->command[0] == '#') {
+    return absl::OkStatus();  // blank line or comment
+  } else {
+    status = Run(*cmd);
+  }
+  if (!status.ok()) {
+    err_ << "error: " << status.message() << std::endl;
+  }
+  if (settings_.timer) {
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count();
+    err_ << fmt::format("time: {:.3f} ms", ms) << std::endl;
+  }
+  return status;
+}
+
+absl::Status Shell::Run(const CommandLine& cmd) {
+  for (const Command& c : Commands()) {
+    if (c.name != cmd.command &&
+        std::find(c.aliases.begin(), c.aliases.end(), cmd.command) == c.aliases.end()) {
+      continue;
+    }
+    for (const auto& [name, value] : cmd.options) {
+      if (std::find(c.options.begin(), c.options.end(), name) == c.options.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", c.name, "' has no option --", name, "; usage: ", c.usage));
+      }
+    }
+    return (this->*c.run)(cmd);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown command '", cmd.command, "'; type 'help' for the list"));
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Shell::Current() const {
+  if (current_.empty()) {
+    return absl::FailedPreconditionError(
+        "no current collection: 'use NAME' or 'create NAME' first");
+  }
+  return db_->GetCollection(current_);
+}
+
+absl::Status Shell::Help(const CommandLine& cmd) {
+  const std::string topic = absl::AsciiStrToLower(cmd.Text());
+  if (topic.empty()) {
+    Table t{{"command", "what it does"}, {}, {}};
+    for (const Command& c : Commands()) t.rows.push_back({c.usage, c.summary});
+    Print(RenderTable(t, settings_.width));
+    Print("Type 'help COMMAND' for details.");
+    return absl::OkStatus();
+  }
+  for (const Command& c : Commands()) {
+    if (c.name != topic &&
+        std::find(c.aliases.begin(), c.aliases.end(), topic) == c.aliases.end()) {
+      continue;
+    }
+    std::string text = absl::StrCat("usage: ", c.usage, "\n", c.summary, "\n");
+    if (!c.aliases.empty()) absl::StrAppend(&text, "aliases: ", absl::StrJoin(c.aliases, ", "), "\n");
+    if (!c.details.empty()) absl::StrAppend(&text, "\n", c.details, "\n");
+    if (c.name == "create") {
+      for (const std::string& e : EmbedderKindsHelp()) absl::StrAppend(&text, "  ", e, "\n");
+      absl::StrAppend(&text, "  vectors dim=N  caller-supplied vectors (API only)\nIndexes:\n");
+      for (const std::string& i : IndexKindsHelp()) absl::StrAppend(&text, "  ", i, "\n");
+      absl::StrAppend(&text, "Example: create news --embedder tfidf dim=128 --index flat\n");
+    }
+    Print(text);
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("no command '", topic, "'"));
+}
+
+absl::Status Shell::ListCollections(const CommandLine&) {
+  std::vector<CollectionInfo> all = db_->ListCollections();
+  if (settings_.json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const CollectionInfo& c : all) {
+      j.push_back({{"name", c.name}, {"documents", c.documents}, {"dimension", c.dimension},
+                   {"embedder", c.embedder}, {"index", c.index},
+                   {"model_version", c.model_version}});
+    }
+    PrintJson(j);
+    return absl::OkStatus();
+  }
+  Table t{{"name", "documents", "dim", "embedder", "index"}, {}, {false, true, true}};
+  for (const CollectionInfo& c : all) {
+    t.rows.push_back({c.name == current_ ? c.name + " *" : c.name,
+                      std::to_string(c.documents), std::to_string(c.dimension), c.embedder,
+                      c.index});
+  }
+  Print(RenderTable(t, settings_.width));
+  Print(absl::StrCat("(", Plural(static_cast<int64_t>(all.size()), "collection"), ")"));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Create(const CommandLine& cmd) {
+  const std::string name = cmd.Text();
+  if (name.empty()) return absl::InvalidArgumentError("usage: create NAME [--embedder SPEC] [--index SPEC]");
+  CollectionSpec spec;
+  if (auto e = cmd.Option("embedder")) spec.embedder = Unquote(*e);
+  if (auto i = cmd.Option("index")) spec.index = Unquote(*i);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_->CreateCollection(name, spec);
+  if (!c.ok()) return c.status();
+  current_ = name;
+  CollectionInfo info = (*c)->Info();
+  if (settings_.json) {
+    PrintJson({{"created", name}, {"embedder", info.embedder}, {"index", info.index}});
+  } else {
+    Print(absl::StrCat("created collection '", name, "' (embedder: ", info.embedder,
+                       "; index: ", info.index, "); now using it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Use(const CommandLine& cmd) {
+  const std::string name = cmd.Text();
+  if (name.empty()) return absl::InvalidArgumentError("usage: use NAME");
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_->GetCollection(name);
+  if (!c.ok()) return c.status();
+  current_ = name;
+  if (!settings_.json) Print(absl::StrCat("using '", name, "' (", Plural((*c)->Count(), "document"), ")"));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Drop(const CommandLine& cmd) {
+  const std::string name = cmd.Text();
+  if (name.empty()) return absl::InvalidArgumentError("usage: drop NAME");
+  if (absl::Status s = db_->DropCollection(name); !s.ok()) return s;
+  if (current_ == name) current_.clear();
+  if (settings_.json) {
+    PrintJson({{"dropped", name}});
+  } else {
+    Print(absl::StrCat("dropped collection '", name, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Insert(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  Document doc;
+  doc.text = cmd.Text();
+  if (doc.text.empty()) return absl::InvalidArgumentError("usage: insert TEXT [--id ID] [--meta JSON]");
+  if (auto id = cmd.Option("id")) doc.id = Unquote(*id);
+  if (auto meta = cmd.Option("meta")) {
+    absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
+    if (!m.ok()) return m.status();
+    doc.metadata = *std::move(m);
+  }
+  absl::StatusOr<std::string> id = (*c)->Insert(std::move(doc));
+  if (!id.ok()) return id.status();
+  if (settings_.json) {
+    PrintJson({{"inserted", *id}});
+  } else {
+    Print(absl::StrCat("inserted '", *id, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Upsert(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  Document doc;
+  doc.text = cmd.Text();
+  auto id = cmd.Option("id");
+  if (doc.text.empty() || !id) {
+    return absl::InvalidArgumentError("usage: upsert TEXT --id ID [--meta JSON]");
+  }
+  doc.id = Unquote(*id);
+  if (auto meta = cmd.Option("meta")) {
+    absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
+    if (!m.ok()) return m.status();
+    doc.metadata = *std::move(m);
+  }
+  const std::string shown = doc.id;
+  if (absl::Status s = (*c)->Upsert(std::move(doc)); !s.ok()) return s;
+  if (settings_.json) {
+    PrintJson({{"upserted", shown}});
+  } else {
+    Print(absl::StrCat("upserted '", shown, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Import(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string path = cmd.Text();
+  if (path.empty()) return absl::InvalidArgumentError("usage: import PATH [--format F] ...");
+  ImportOptions options;
+  if (auto f = cmd.Option("format")) {
+    absl::StatusOr<ImportFormat> format = ParseImportFormat(Unquote(*f));
+    if (!format.ok()) return format.status();
+    options.format = *format;
+  }
+  if (auto t = cmd.Option("text-column")) options.text_field = Unquote(*t);
+  if (auto i = cmd.Option("id-column")) options.id_field = Unquote(*i);
+  if (auto u = cmd.Option("upsert")) {
+    if (!u->empty()) return absl::InvalidArgumentError("--upsert takes no value");
+    options.upsert = true;
+  }
+  ProgressBar bar(stderr, settings_.progress);
+  const auto start = std::chrono::steady_clock::now();
+  options.progress = [&](const ImportProgress& p) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bar.Update(p.bytes_done, p.bytes_total,
+               fmt::format("{} documents, {} skipped, {:.0f}/s", p.documents, p.skipped,
+                           seconds > 0 ? p.documents / seconds : 0.0));
+  };
+  absl::StatusOr<ImportReport> report = ImportPath(**c, path, options);
+  bar.Finish();
+  if (!report.ok()) return report.status();
+  if (settings_.json) {
+    nlohmann::json problems = nlohmann::json::array();
+    for (const ImportProblem& p : report->problems) {
+      problems.push_back({{"source", p.source}, {"line", p.line}, {"reason", p.reason}});
+    }
+    PrintJson({{"files", report->files}, {"imported", report->documents},
+               {"skipped", report->skipped}, {"problems", problems}});
+    return absl::OkStatus();
+  }
+  Print(absl::StrCat("imported ", Plural(report->documents, "document"), " from ",
+                     Plural(report->files, "file"),
+                     report->skipped ? absl::StrCat("; skipped ", report->skipped) : ""));
+  for (const ImportProblem& p : report->problems) {
+    Print(absl::StrCat("  skipped ", p.source, p.line ? absl::StrCat(":", p.line) : "", ": ",
+                       p.reason));
+  }
+  if (report->skipped > static_cast<int64_t>(report->problems.size())) {
+    Print(absl::StrCat("  ... and ", report->skipped - report->problems.size(), " more"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Search(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string query = cmd.Text();
+  if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
+  SearchOptions options;
+  if (auto k = cmd.Option("k")) {
+    absl::StatusOr<int64_t> v = ParseInt("--k", *k, 1, kMaxK);
+    if (!v.ok()) return v.status();
+    options.k = static_cast<int>(*v);
+  }
+  if (auto n = cmd.Option("nprobe")) {
+    absl::StatusOr<int64_t> v = ParseInt("--nprobe", *n, 1, 1 << 20);
+    if (!v.ok()) return v.status();
+    options.knobs.nprobe = static_cast<int>(*v);
+  }
+  if (auto e = cmd.Option("ef")) {
+    absl::StatusOr<int64_t> v = ParseInt("--ef", *e, 1, 1 << 20);
+    if (!v.ok()) return v.status();
+    options.knobs.ef_search = static_cast<int>(*v);
+  }
+  if (auto w = cmd.Option("where")) {
+    absl::StatusOr<Filter> f = Filter::Parse(*w);
+    if (!f.ok()) return f.status();
+    options.filter = *std::move(f);
+  }
+  absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, options);
+  if (!hits.ok()) return hits.status();
+  if (settings_.json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const Hit& h : *hits) {
+      j.push_back({{"id", h.id}, {"score", h.score}, {"text", h.text}, {"metadata", h.metadata}});
+    }
+    PrintJson(j);
+    return absl::OkStatus();
+  }
+  Table t{{"#", "id", "score", "text", "metadata"}, {}, {true, false, true}};
+  int rank = 0;
+  for (const Hit& h : *hits) {
+    t.rows.push_back({std::to_string(++rank), h.id, fmt::format("{:.4f}", h.score), h.text,
+                      h.metadata.empty() ? "" : h.metadata.dump()});
+  }
+  Print(RenderTable(t, settings_.width));
+  Print(absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")"));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Get(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string id = cmd.Text();
+  if (id.empty()) return absl::InvalidArgumentError("usage: get ID");
+  absl::StatusOr<Document> doc = (*c)->Get(id);
+  if (!doc.ok()) return doc.status();
+  nlohmann::json j = {{"id", doc->id},
+                      {"text", doc->text},
+                      {"metadata", doc->metadata},
+                      {"tokens", doc->stats.tokens},
+                      {"unknown_tokens", doc->stats.unknown_tokens}};
+  if (settings_.json) {
+    PrintJson(j);
+    return absl::OkStatus();
+  }
+  Print(absl::StrCat("id:       ", doc->id, "\nmetadata: ", doc->metadata.dump(),
+                     "\ntokens:   ", doc->stats.tokens, " (", doc->stats.unknown_tokens,
+                     " unknown to the model)\ntext:\n", doc->text));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Delete(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string id = cmd.Text();
+  if (id.empty()) return absl::InvalidArgumentError("usage: delete ID");
+  if (absl::Status s = (*c)->Delete(id); !s.ok()) return s;
+  if (settings_.json) {
+    PrintJson({{"deleted", id}});
+  } else {
+    Print(absl::StrCat("deleted '", id, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Count(const CommandLine&) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const int64_t n = (*c)->Count();
+  if (settings_.json) {
+    PrintJson({{"count", n}});
+  } else {
+    Print(std::to_string(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Stats(const CommandLine&) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  nlohmann::json stats = (*c)->Stats();
+  if (settings_.json) {
+    PrintJson(stats);
+    return absl::OkStatus();
+  }
+  Table t{{"fact", "value"}, {}, {}};
+  Flatten(stats, "", &t.rows);
+  Print(RenderTable(t, settings_.width));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Refit(const CommandLine&) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  if (absl::Status s = (*c)->Refit(); !s.ok()) return s;
+  CollectionInfo info = (*c)->Info();
+  if (settings_.json) {
+    PrintJson({{"model_version", info.model_version}, {"dimension", info.dimension}});
+  } else {
+    Print(absl::StrCat("refitted on ", Plural(info.documents, "document"), ": model version ",
+                       info.model_version, ", dimension ", info.dimension));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Checkpoint(const CommandLine&) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  if (absl::Status s = (*c)->Checkpoint(); !s.ok()) return s;
+  if (!settings_.json) Print("index saved");
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Set(const CommandLine& cmd) {
+  absl::StatusOr<std::vector<std::string>> words = SplitWords(cmd.positional);
+  if (!words.ok()) return words.status();
+  if (words->size() == 2 && (*words)[0] == "format" &&
+      ((*words)[1] == "json" || (*words)[1] == "table")) {
+    settings_.json = (*words)[1] == "json";
+    return absl::OkStatus();
+  }
+  if (words->size() == 2 && (*words)[0] == "timer" &&
+      ((*words)[1] == "on" || (*words)[1] == "off")) {
+    settings_.timer = (*words)[1] == "on";
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError("usage: set format table|json, or set timer on|off");
+}
+
+absl::Status Shell::Quit(const CommandLine&) {
+  quit_ = true;
+  return absl::OkStatus();
+}
+
+}  // namespace semdb

@@ -1,0 +1,320 @@
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "embedders/word_tokenizer.h"
+#include "semdb/import.h"
+#include "src/csv_reader.h"
+
+namespace semdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kBinarySniffBytes = 8192;
+
+ImportFormat FormatOf(const fs::path& path) {
+  std::string ext = absl::AsciiStrToLower(path.extension().string());
+  if (ext == ".jsonl" || ext == ".ndjson") return ImportFormat::kJsonLines;
+  if (ext == ".csv") return ImportFormat::kCsv;
+  if (ext == ".txt" || ext == ".md" || ext == ".markdown" || ext == ".text") {
+    return ImportFormat::kText;
+  }
+  return ImportFormat::kLines;
+}
+
+// Turns a CSV cell into a JSON number when it is one, else a string.
+nlohmann::json CellValue(const std::string& cell) {
+  int64_t i;
+  double d;
+  if (absl::SimpleAtoi(cell, &i)) return i;
+  if (!cell.empty() && cell.find_first_not_of("0123456789.eE+-") == std::string::npos &&
+      absl::SimpleAtod(cell, &d) && std::isfinite(d)) {
+    return d;
+  }
+  return cell;
+}
+
+// Feeds documents to the collection in batches and keeps the report.
+class Importer {
+ public:
+  Importer(Collection& collection, const ImportOptions& options, int64_t bytes_total)
+      : collection_(collection), options_(options) {
+    progress_.bytes_total = bytes_total;
+  }
+
+  void Problem(const std::string& source, int64_t line, std::string reason) {
+    ++report_.skipped;
+    ++progress_.skipped;
+    if (report_.problems.size() < ImportReport::kMaxReportedProblems) {
+      report_.problems.push_back({source, line, std::move(reason)});
+    }
+  }
+
+  // Queues one document; records with problems the collection would refuse
+  // are reported here, one by one.
+  absl::Status Add(const std::string& source, int64_t line, Document doc) {
+    if (doc.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      Problem(source, line, "empty text");
+      return absl::OkStatus();
+    }
+    if (absl::Status s = ValidateUtf8(doc.text); !s.ok()) {
+      Problem(source, line, std::string(s.message()));
+      return absl::OkStatus();
+    }
+    if (!doc.metadata.contains("source")) doc.metadata["source"] = source;
+    if (line > 0 && !doc.metadata.contains("line")) doc.metadata["line"] = line;
+    batch_.push_back(std::move(doc));
+    origins_.push_back({source, line});
+    return batch_.size() >= options_.batch_size ? Flush() : absl::OkStatus();
+  }
+
+  absl::Status Flush() {
+    if (batch_.empty()) return absl::OkStatus();
+    std::vector<Document> docs = std::move(batch_);
+    batch_.clear();
+    absl::Status s = WriteBatch(docs);
+    if (IsRecordError(s)) {
+      // Find the offending records: write them one at a time.
+      for (size_t i = 0; i < docs.size(); ++i) {
+        std::vector<Document> one;
+        one.push_back(std::move(docs[i]));
+        absl::Status single = WriteBatch(one);
+        if (IsRecordError(single)) {
+          Problem(origins_[i].first, origins_[i].second, std::string(single.message()));
+        } else if (!single.ok()) {
+          return single;
+        } else {
+          ++report_.documents;
+        }
+      }
+    } else if (!s.ok()) {
+      return s;
+    } else {
+      report_.documents += static_cast<int64_t>(docs.size());
+    }
+    origins_.clear();
+    progress_.documents = report_.documents;
+    if (options_.progress) options_.progress(progress_);
+    return absl::OkStatus();
+  }
+
+  void AdvanceBytes(int64_t bytes) { progress_.bytes_done += bytes; }
+  ImportReport& report() { return report_; }
+
+ private:
+  static bool IsRecordError(const absl::Status& s) {
+    return absl::IsInvalidArgument(s) || absl::IsAlreadyExists(s);
+  }
+
+  absl::Status WriteBatch(std::vector<Document>& docs) {
+    if (options_.upsert) {
+      // Upsert needs ids; give id-less documents an insert of their own.
+      std::vector<Document> with_id, without_id;
+      for (Document& d : docs) (d.id.empty() ? without_id : with_id).push_back(d);
+      if (absl::Status s = collection_.UpsertBatch(std::move(with_id), options_.write);
+          !s.ok()) {
+        return s;
+      }
+      return collection_.InsertBatch(std::move(without_id), options_.write).status();
+    }
+    return collection_.InsertBatch(docs, options_.write).status();
+  }
+
+  Collection& collection_;
+  const ImportOptions& options_;
+  std::vector<Document> batch_;
+  std::vector<std::pair<std::string, int64_t>> origins_;
+  ImportReport report_;
+  ImportProgress progress_;
+};
+
+// Builds a document from named fields (a JSON Lines object or a CSV row).
+absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& o) {
+  Document doc;
+  auto text = fields.find(o.text_field);
+  if (text == fields.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("no '", o.text_field, "' field"));
+  }
+  if (!text->is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", o.text_field, "' is not a string"));
+  }
+  doc.text = text->get<std::string>();
+  fields.erase(text);
+  auto id = fields.find(o.id_field);
+  if (id != fields.end()) {
+    if (id->is_string()) {
+      doc.id = id->get<std::string>();
+    } else if (id->is_number_integer()) {
+      doc.id = id->dump();
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", o.id_field, "' is neither a string nor an integer"));
+    }
+    fields.erase(id);
+  }
+  doc.metadata = std::move(fields);
+  return doc;
+}
+
+absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat format,
+                        const ImportOptions& options) {
+  const std::string source = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    importer.Problem(source, 0, "cannot open the file");
+    return absl::OkStatus();
+  }
+  ++importer.report().files;
+  if (format == ImportFormat::kAuto) format = FormatOf(path);
+
+  // Binary files are not text: look for NUL bytes at the start.
+  char head[kBinarySniffBytes];
+  in.read(head, sizeof(head));
+  if (std::find(head, head + in.gcount(), '\0') != head + in.gcount()) {
+    importer.Problem(source, 0, "binary file (contains NUL bytes), not imported");
+    std::error_code ec;
+    importer.AdvanceBytes(static_cast<int64_t>(fs::file_size(path, ec)));
+    return absl::OkStatus();
+  }
+  in.clear();
+  in.seekg(0);
+
+  if (format == ImportFormat::kText) {
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    importer.AdvanceBytes(static_cast<int64_t>(text.size()));
+    Document doc;
+    doc.text = std::move(text);
+    return importer.Add(source, 0, std::move(doc));
+  }
+
+  if (format == ImportFormat::kCsv) {
+    CsvReader csv(in);
+    std::vector<std::string> header, row;
+    std::string error;
+    if (!csv.Next(&header, &error) || !error.empty()) {
+      importer.Problem(source, 1, error.empty() ? "empty CSV file" : "bad header: " + error);
+      return absl::OkStatus();
+    }
+    if (std::find(header.begin(), header.end(), options.text_field) == header.end()) {
+      importer.Problem(source, 1, absl::StrCat("no column named '", options.text_field,
+                                               "' (choose one with the text column option)"));
+      return absl::OkStatus();
+    }
+    int64_t consumed = csv.bytes_read();
+    while (csv.Next(&row, &error)) {
+      importer.AdvanceBytes(csv.bytes_read() - consumed);
+      consumed = csv.bytes_read();
+      const int64_t line = csv.record_line();
+      if (!error.empty()) {
+        importer.Problem(source, line, error);
+        continue;
+      }
+      if (row.size() == 1 && row[0].empty()) continue;  // blank line
+      if (row.size() != header.size()) {
+        importer.Problem(source, line, absl::StrCat("has ", row.size(), " fields, the header ",
+                                                    header.size()));
+        continue;
+      }
+      nlohmann::json fields = nlohmann::json::object();
+      for (size_t i = 0; i < row.size(); ++i) {
+        fields[header[i]] = header[i] == options.text_field || header[i] == options.id_field
+                                ? nlohmann::json(row[i])
+                                : CellValue(row[i]);
+      }
+      absl::StatusOr<Document> doc = FromFields(std::move(fields), options);
+      if (!doc.ok()) {
+        importer.Problem(source, line, std::string(doc.status().message()));
+        continue;
+      }
+      if (absl::Status s = importer.Add(source, line, *std::move(doc)); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  // Line-based: lines and JSON Lines.
+  int64_t line_number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    importer.AdvanceBytes(static_cast<int64_t>(line.size()) + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    Document doc;
+    if (format == ImportFormat::kJsonLines) {
+      nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+      if (object.is_discarded() || !object.is_object()) {
+        importer.Problem(source, line_number,
+                         object.is_discarded() ? "malformed JSON" : "not a JSON object");
+        continue;
+      }
+      absl::StatusOr<Document> parsed = FromFields(std::move(object), options);
+      if (!parsed.ok()) {
+        importer.Problem(source, line_number, std::string(parsed.status().message()));
+        continue;
+      }
+      doc = *std::move(parsed);
+    } else {
+      doc.text = std::move(line);
+    }
+    if (absl::Status s = importer.Add(source, line_number, std::move(doc)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ImportFormat> ParseImportFormat(std::string_view name) {
+  if (name == "auto") return ImportFormat::kAuto;
+  if (name == "lines") return ImportFormat::kLines;
+  if (name == "text") return ImportFormat::kText;
+  if (name == "jsonl") return ImportFormat::kJsonLines;
+  if (name == "csv") return ImportFormat::kCsv;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown import format '", std::string(name), "' (auto, lines, text, jsonl, csv)"));
+}
+
+absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::string& path,
+                                        const ImportOptions& options) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    return absl::NotFoundError(absl::StrCat("no such file or directory: ", path));
+  }
+  if (options.batch_size == 0) return absl::InvalidArgumentError("batch size must be positive");
+  std::vector<fs::path> files;
+  int64_t bytes = 0;
+  if (fs::is_directory(status)) {
+    for (auto it = fs::recursive_directory_iterator(path, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!name.empty() && name[0] == '.') {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) files.push_back(it->path());
+    }
+    if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path, ": ",
+                                                            ec.message()));
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  for (const fs::path& f : files) bytes += static_cast<int64_t>(fs::file_size(f, ec));
+  Importer importer(collection, options, bytes);
+  for (const fs::path& f : files) {
+    // In a directory, files of an unknown kind are read whole, as text.
+    ImportFormat format = options.format;
+    if (format == ImportFormat::kAuto && fs::is_directory(status) &&
+        FormatOf(f) == ImportFormat::kLines) {
+      format = ImportFormat::kText;
+    }
+    if (absl::Status s = ImportFile(importer, f, format, options); !s.ok()) return s;
+  }
+  if (absl::Status s = importer.Flush(); !s.ok()) return s;
+  return std::move(importer.report());
+}
+
+}  // namespace semdb
