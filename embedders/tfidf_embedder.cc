@@ -15,6 +15,9 @@ namespace {
 constexpr int kStateVersion = 1;
 constexpr uint64_t kSvdSeed = 42;
 constexpr size_t kFitBatch = 4096;
+// Below this many dimensions the docs_per_dim cap does not apply: a tiny
+// collection keeps its full rank rather than collapsing to a line.
+constexpr int64_t kMinCappedDim = 16;
 
 template <typename T>
 nlohmann::json::binary_t ToBinary(const std::vector<T>& values) {
@@ -58,6 +61,7 @@ absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
   o.tokenizer.lowercase = r.GetBool("lowercase", o.tokenizer.lowercase);
   std::string svd = r.GetString("svd", "auto");
   o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs, 1, int64_t{1} << 40);
+  o.docs_per_dim = r.GetInt("docs_per_dim", o.docs_per_dim, 1, 1 << 20);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (stop == "english") {
     o.english_stop_words = true;
@@ -197,8 +201,13 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   });
   if (!s.ok()) return s;
 
+  // An LSA space with nearly as many dimensions as texts reproduces plain
+  // TF-IDF and loses LSA's grouping of related words; cap it.
+  const int64_t target_dim =
+      std::min<int64_t>(options_.dim, std::max(std::min(n, kMinCappedDim),
+                                               n / options_.docs_per_dim));
   absl::StatusOr<TruncatedSvd> svd =
-      ComputeTruncatedSvd(x, options_.dim, options_.svd, kSvdSeed);
+      ComputeTruncatedSvd(x, static_cast<int>(target_dim), options_.svd, kSvdSeed);
   if (!svd.ok()) return svd.status();
   if (svd->rank == 0) {
     return absl::FailedPreconditionError("cannot fit LSA: the TF-IDF matrix is zero");
@@ -348,10 +357,15 @@ nlohmann::json TfidfEmbedder::Describe() const {
   j["dim"] = rank_;
   j["svd"] = svd_method_;
   if (rank_ > 0 && rank_ < options_.dim) {
-    j["note"] = absl::StrCat(
-        "LSA reduced to ", rank_, " dimensions: the fitted corpus (",
-        fitted_docs_, " texts, ", vocab_.terms.size(),
-        " terms) has no more independent directions");
+    const int64_t capped = fitted_docs_ / options_.docs_per_dim;
+    j["note"] =
+        rank_ == capped && capped >= kMinCappedDim
+            ? absl::StrCat("LSA dimension ", rank_, " = ", fitted_docs_, " fitted texts / ",
+                           options_.docs_per_dim, " (docs_per_dim); it grows with refits up to ",
+                           options_.dim)
+            : absl::StrCat("LSA reduced to ", rank_, " dimensions: the fitted corpus (",
+                           fitted_docs_, " texts, ", vocab_.terms.size(),
+                           " terms) has no more independent directions");
   }
   return j;
 }

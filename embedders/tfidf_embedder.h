@@ -10,6 +10,10 @@
 // Spec parameters (all optional):
 //   dim=256            LSA dimension; reduced to the corpus' numerical rank
 //                      when the corpus supports fewer (see Describe()).
+//   docs_per_dim=4     at most one LSA dimension per this many fitted texts
+//                      (but at least 16 or the rank): with as many
+//                      dimensions as texts, LSA degenerates into plain
+//                      TF-IDF and stops relating words that co-occur.
 //   stop_words=english english | none
 //   sublinear_tf=true  use 1 + ln(tf) instead of raw counts
 //   min_df=1 max_df=1.0 max_features=100000  vocabulary pruning
@@ -41,6 +45,7 @@ struct TfidfOptions {
   WordTokenizerOptions tokenizer;
   SvdMethod svd = SvdMethod::kAuto;
   int64_t max_fit_docs = 100000;
+  int64_t docs_per_dim = 4;
 };
 
 // The fitted TF-IDF vocabulary: what scikit-learn's vocabulary_ and idf_ hold.

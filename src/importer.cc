@@ -239,7 +239,7 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
   int64_t line_number = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_number;
-    importer.AdvanceBytes(static_cast<int64_t>(line.size()) + 1);
+    importer.AdvanceBytes(static_cast<int64_t>(line.size()) + (in.eof() ? 0 : 1));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Document doc;

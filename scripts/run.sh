@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up and builds semdb, then starts the shell. With no arguments the
+# database is ./semdb_data in the current directory, with a default TF-IDF
+# collection; arguments are passed to the shell (e.g. a database path).
+set -euo pipefail
+here="$(pwd)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/setup.sh"
+cd "$here"
+# Passive OpenMP waiting: spinning libgomp threads fight OpenBLAS's.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+exec "$root/${SEMDB_BUILD_DIR:-build}/shell/semdb" "$@"

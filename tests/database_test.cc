@@ -1,0 +1,421 @@
+// The library API end to end on real RocksDB, FAISS and the TF-IDF
+// embedder: documents, search, reopen, refit, deletes and bad input.
+#include "semdb/database.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "catch2/catch.hpp"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+using testing::ReadLines;
+using testing::SharedData;
+using testing::TempDir;
+
+std::unique_ptr<Database> OpenDb(const std::string& path, Options options = {}) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path, options);
+  INFO(db.status().message());
+  REQUIRE(db.ok());
+  return *std::move(db);
+}
+
+std::shared_ptr<Collection> MakeCollection(Database& db, const std::string& name,
+                                           CollectionSpec spec = {}) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = db.CreateCollection(name, spec);
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  return *c;
+}
+
+std::vector<Document> LeeDocuments() {
+  std::vector<Document> docs;
+  int line = 0;
+  for (const std::string& text : ReadLines(SharedData("gensim/lee_background.cor"))) {
+    Document d;
+    d.id = "lee-" + std::to_string(++line);
+    d.text = text;
+    d.metadata = {{"line", line}, {"half", line <= 150 ? "first" : "second"}};
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+std::vector<std::string> Ids(const std::vector<Hit>& hits) {
+  std::vector<std::string> ids;
+  for (const Hit& h : hits) ids.push_back(h.id);
+  return ids;
+}
+
+std::vector<Hit> MustSearch(const Collection& c, std::string_view query, SearchOptions o = {}) {
+  absl::StatusOr<std::vector<Hit>> hits = c.Search(query, o);
+  INFO(hits.status().message());
+  REQUIRE(hits.ok());
+  return *std::move(hits);
+}
+
+TEST_CASE("a bushfire query finds the bushfire articles, and survives a reopen", "[database]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  std::vector<Hit> before;
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = MakeCollection(*db, "lee");
+    REQUIRE(lee->InsertBatch(LeeDocuments()).ok());
+    REQUIRE(lee->Count() == 300);
+    before = MustSearch(*lee, "bushfires", {.k = 10});
+    REQUIRE(before.size() == 10);
+    // The top hits are about fires.
+    int about_fire = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (before[i].text.find("fire") != std::string::npos) ++about_fire;
+    }
+    INFO(before[0].text);
+    REQUIRE(about_fire >= 4);
+    REQUIRE(before[0].score > before[9].score);
+    REQUIRE(before[0].metadata.contains("line"));
+  }
+  auto db = OpenDb(dir.path());
+  absl::StatusOr<std::shared_ptr<Collection>> lee = db->GetCollection("lee");
+  REQUIRE(lee.ok());
+  REQUIRE((*lee)->Count() == 300);
+  REQUIRE((*lee)->Stats()["index_origin"].get<std::string>().starts_with("loaded from its saved file"));
+  std::vector<Hit> after =
+      MustSearch(**lee, "bushfires", {.k = 10});
+  REQUIRE(Ids(after) == Ids(before));
+  for (size_t i = 0; i < after.size(); ++i) REQUIRE(after[i].score == before[i].score);
+}
+
+TEST_CASE("get, upsert and delete change what search returns", "[database]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = MakeCollection(*db, "notes");
+  REQUIRE(c->InsertBatch({{.id = "a", .text = "the cat sat on the warm mat"},
+                          {.id = "b", .text = "dogs chase cats around the garden"},
+                          {.id = "c", .text = "stock markets fell sharply on monday"},
+                          {.id = "d", .text = "investors sold shares as markets dropped"}})
+              .ok());
+  absl::StatusOr<Document> a = c->Get("a");
+  REQUIRE(a.ok());
+  REQUIRE(a->text == "the cat sat on the warm mat");
+  REQUIRE(a->stats.tokens > 0);
+
+  REQUIRE(MustSearch(*c, "markets", {.k = 1})[0].id != "a");
+  // Insert refuses an existing id and writes nothing of the batch.
+  absl::StatusOr<std::vector<std::string>> dup =
+      c->InsertBatch({{.id = "e", .text = "new"}, {.id = "a", .text = "again"}});
+  REQUIRE(dup.status().code() == absl::StatusCode::kAlreadyExists);
+  REQUIRE(c->Get("e").status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(c->Count() == 4);
+
+  // Upsert replaces the text and metadata.
+  REQUIRE(c->Upsert({.id = "a", .text = "markets rallied and shares rose",
+                     .metadata = {{"v", 2}}}).ok());
+  REQUIRE(c->Count() == 4);
+  REQUIRE(c->Get("a")->metadata["v"] == 2);
+  std::vector<Hit> markets = MustSearch(*c, "markets shares", {.k = 4});
+  REQUIRE(std::find(Ids(markets).begin(), Ids(markets).end(), "a") != Ids(markets).end());
+
+  REQUIRE(c->Delete("c").ok());
+  REQUIRE(c->Delete("c").code() == absl::StatusCode::kNotFound);
+  REQUIRE(c->Count() == 3);
+  for (const Hit& h : MustSearch(*c, "markets fell sharply", {.k = 10})) REQUIRE(h.id != "c");
+  REQUIRE(c->Get("c").status().code() == absl::StatusCode::kNotFound);
+
+  // Generated ids are unique and skip ids the user took.
+  REQUIRE(c->Insert({.id = "6", .text = "a user chose the id six"}).ok());
+  absl::StatusOr<std::vector<std::string>> ids =
+      c->InsertBatch({{.text = "generated one"}, {.text = "generated two"}});
+  REQUIRE(ids.ok());
+  REQUIRE((*ids)[0] != (*ids)[1]);
+  REQUIRE((*ids)[0] != "6");
+  REQUIRE((*ids)[1] != "6");
+  REQUIRE(c->Get((*ids)[1])->text == "generated two");
+}
+
+TEST_CASE("filtered search returns k matching hits whenever k exist", "[database][filter]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto lee = MakeCollection(*db, "lee");
+  REQUIRE(lee->InsertBatch(LeeDocuments()).ok());
+
+  auto search = [&](const std::string& filter, int k) {
+    absl::StatusOr<Filter> f = Filter::Parse(filter);
+    REQUIRE(f.ok());
+    return MustSearch(*lee, "government minister says", {.k = k, .filter = *f});
+  };
+  std::vector<Hit> ranged = search("line >= 100 AND line < 110", 10);
+  REQUIRE(ranged.size() == 10);
+  for (const Hit& h : ranged) {
+    REQUIRE(h.metadata["line"] >= 100);
+    REQUIRE(h.metadata["line"] < 110);
+  }
+  REQUIRE(search("line >= 100 AND line < 110", 50).size() == 10);
+  std::vector<Hit> either = search("line = 3 OR line = 250 OR half = 'nothing'", 5);
+  REQUIRE(either.size() == 2);
+  for (const Hit& h : search("half = 'second' AND NOT line > 160", 20)) {
+    REQUIRE(h.metadata["line"] >= 151);
+    REQUIRE(h.metadata["line"] <= 160);
+  }
+  REQUIRE(search("line IN (1, 2, 3)", 10).size() == 3);
+  REQUIRE(search("missing_field = 1", 10).empty());
+  REQUIRE(search("missing_field EXISTS", 10).empty());
+  // Scores of a filtered search equal those of the unfiltered one.
+  std::vector<Hit> all = MustSearch(*lee, "government minister says", {.k = 300});
+  for (const Hit& h : ranged) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const Hit& x) { return x.id == h.id; });
+    REQUIRE(it != all.end());
+    REQUIRE(it->score == h.score);
+  }
+}
+
+TEST_CASE("collections of caller-supplied vectors", "[database]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto v = MakeCollection(*db, "vecs", {.embedder = "vectors dim=3", .index = "flat"});
+  REQUIRE(v->InsertBatch({{.id = "x", .text = "x axis", .vector = {2, 0, 0}},
+                          {.id = "y", .vector = {0, 5, 0}},
+                          {.id = "xy", .vector = {1, 1, 0}}})
+              .ok());
+  float query[] = {1, 0.1f, 0};
+  absl::StatusOr<std::vector<Hit>> hits = v->SearchVector(query, {.k = 3});
+  REQUIRE(hits.ok());
+  REQUIRE(Ids(*hits) == std::vector<std::string>{"x", "xy", "y"});
+  REQUIRE((*hits)[0].score == Approx(1 / std::sqrt(1.01)).epsilon(1e-5));
+  REQUIRE(v->Get("y")->vector == std::vector<float>{0, 1, 0});  // stored normalized
+
+  auto code = [](const absl::Status& s) { return s.code(); };
+  REQUIRE(code(v->Insert({.id = "bad", .vector = {1, 2}}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(v->Insert({.id = "nan", .vector = {NAN, 0, 0}}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(v->Insert({.id = "inf", .vector = {INFINITY, 0, 0}}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(v->Insert({.id = "zero", .vector = {0, 0, 0}}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(v->Insert({.id = "none", .text = "no vector"}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(v->Search("text query").status()) == absl::StatusCode::kFailedPrecondition);
+  float wrong[] = {1, 2};
+  REQUIRE(code(v->SearchVector(wrong).status()) == absl::StatusCode::kInvalidArgument);
+  float nan_query[] = {NAN, 1, 1};
+  REQUIRE(code(v->SearchVector(nan_query).status()) == absl::StatusCode::kInvalidArgument);
+  REQUIRE(v->Count() == 3);
+
+  // A text collection refuses precomputed vectors: they would mix models.
+  auto t = MakeCollection(*db, "texts");
+  REQUIRE(code(t->Insert({.text = "hello world", .vector = {1, 2, 3}}).status()) ==
+          absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("refit makes a new model version and keeps search working", "[database][refit]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto lee = MakeCollection(*db, "lee", {.embedder = "tfidf dim=64"});
+  std::vector<Document> docs = LeeDocuments();
+  // Fits at 10, 20, 40, 80 and 160 documents: doubling. 300 < 2 x 160.
+  std::vector<uint32_t> versions;
+  size_t inserted = 0;
+  for (size_t n : {10, 10, 20, 40, 80, 140}) {
+    std::vector<Document> batch(docs.begin() + inserted, docs.begin() + inserted + n);
+    inserted += n;
+    REQUIRE(lee->InsertBatch(std::move(batch)).ok());
+    versions.push_back(lee->Info().model_version);
+  }
+  REQUIRE(versions == std::vector<uint32_t>{1, 2, 3, 4, 5, 5});
+  REQUIRE(lee->Stats()["fitted_documents"] == 160);
+  REQUIRE(lee->Stats()["next_refit_at"] == 320);
+  REQUIRE(lee->Refit().ok());
+  REQUIRE(lee->Info().model_version == 6);
+  REQUIRE(lee->Stats()["fitted_documents"] == 300);
+  REQUIRE(lee->Info().dimension == 64);
+  std::vector<Hit> before = MustSearch(*lee, "cricket test match", {.k = 5});
+  REQUIRE(lee->Refit().ok());
+  REQUIRE(lee->Info().model_version == 7);
+  // Same corpus, same deterministic fit: same answers.
+  std::vector<Hit> after = MustSearch(*lee, "cricket test match", {.k = 5});
+  REQUIRE(Ids(after) == Ids(before));
+
+  // The vectors collection has nothing to refit.
+  auto v = MakeCollection(*db, "v", {.embedder = "vectors dim=2"});
+  REQUIRE(v->Refit().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+// Runs `body` in a child process. The body ends with _exit so that no
+// destructor runs (no index save at close): what a crash leaves behind.
+void InCrashingChild(const std::function<void()>& body) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    body();
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[database][reopen]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  std::vector<Document> docs = LeeDocuments();
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = MakeCollection(*db, "lee");
+    REQUIRE(lee->InsertBatch({docs.begin(), docs.begin() + 200}).ok());
+  }  // clean close: index saved
+  InCrashingChild([&] {
+    auto db = Database::Open(dir.path());
+    if (!db.ok()) _exit(3);
+    auto lee = (*db)->GetCollection("lee");
+    for (int i = 200; i < 250; ++i) {
+      if (!(*lee)->Insert(docs[i], {.sync = true}).ok()) _exit(4);
+    }
+    if (!(*lee)->Delete("lee-1", {.sync = true}).ok()) _exit(5);
+    if (!(*lee)->Upsert({.id = "lee-2", .text = "replaced text about cricket"},
+                        {.sync = true}).ok()) {
+      _exit(6);
+    }
+    _exit(0);
+  });
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = *db->GetCollection("lee");
+    REQUIRE(lee->Count() == 249);
+    const std::string origin = lee->Stats()["index_origin"];
+    INFO(origin);
+    REQUIRE(origin == "loaded from its saved file, 53 logged operations replayed");
+    REQUIRE(lee->Get("lee-1").status().code() == absl::StatusCode::kNotFound);
+    REQUIRE(lee->Get("lee-2")->text == "replaced text about cricket");
+    for (const Hit& h : MustSearch(*lee, docs[0].text, {.k = 300})) REQUIRE(h.id != "lee-1");
+    REQUIRE(MustSearch(*lee, docs[220].text, {.k = 1})[0].id == "lee-221");
+  }
+  // A corrupted saved index is detected by its checksum and rebuilt.
+  for (const auto& e : std::filesystem::directory_iterator(dir / "indexes")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x5a');
+  }
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = *db->GetCollection("lee");
+    const std::string origin = lee->Stats()["index_origin"];
+    INFO(origin);
+    REQUIRE(origin.starts_with("rebuilt from 249 stored vectors"));
+    REQUIRE(origin.find("checksum") != std::string::npos);
+    REQUIRE(MustSearch(*lee, docs[220].text, {.k = 1})[0].id == "lee-221");
+  }
+  // A missing one too.
+  std::filesystem::remove_all(dir / "indexes");
+  std::filesystem::create_directory(dir / "indexes");
+  auto db = OpenDb(dir.path());
+  auto lee = *db->GetCollection("lee");
+  REQUIRE(lee->Stats()["index_origin"].get<std::string>().starts_with("rebuilt from 249"));
+}
+
+TEST_CASE("a second open of the same database is refused as locked", "[database]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  absl::StatusOr<std::unique_ptr<Database>> second = Database::Open(dir.path());
+  REQUIRE(second.status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(std::string(second.status().message()).find("locked") != std::string::npos);
+  // From another process too.
+  InCrashingChild([&] {
+    absl::StatusOr<std::unique_ptr<Database>> other = Database::Open(dir.path());
+    _exit(other.status().code() == absl::StatusCode::kFailedPrecondition ? 0 : 7);
+  });
+}
+
+TEST_CASE("collections: create, list, drop, names and specs", "[database]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto code = [](const auto& r) { return r.status().code(); };
+  REQUIRE(code(db->CreateCollection("bad name")) == absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection("")) == absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection(std::string(65, 'x'))) == absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection("x", {.embedder = "nosuch"})) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection("x", {.embedder = "tfidf dim=abc"})) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection("x", {.index = "nosuch"})) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(code(db->CreateCollection("x", {.embedder = "vectors"})) ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(db->ListCollections().empty());
+
+  auto a = MakeCollection(*db, "a");
+  REQUIRE(a->Info().embedder == "tfidf");
+  REQUIRE(code(db->CreateCollection("a")) == absl::StatusCode::kAlreadyExists);
+  REQUIRE(a->Insert({.id = "1", .text = "some words to search"}).ok());
+  MakeCollection(*db, "b", {.embedder = "tfidf dim=32"});
+  REQUIRE(db->ListCollections().size() == 2);
+  REQUIRE(db->GetCollection("b").value()->Info().embedder == "tfidf dim=32");
+
+  REQUIRE(db->DropCollection("a").ok());
+  REQUIRE(code(db->GetCollection("a")) == absl::StatusCode::kNotFound);
+  REQUIRE(db->DropCollection("a").code() == absl::StatusCode::kNotFound);
+  // The old handle is inert, not dangling.
+  REQUIRE(code(a->Get("1")) == absl::StatusCode::kNotFound);
+  REQUIRE(code(a->Search("words")) == absl::StatusCode::kNotFound);
+  // Recreated under the same name, it is empty.
+  auto again = MakeCollection(*db, "a");
+  REQUIRE(again->Count() == 0);
+  REQUIRE(code(again->Get("1")) == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("bad documents and queries get clear errors and change nothing", "[database][bad-input]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = MakeCollection(*db, "c");
+  REQUIRE(c->Insert({.id = "keep", .text = "a document that must survive"}).ok());
+  auto message = [](const absl::Status& s) { return std::string(s.message()); };
+
+  absl::Status s = c->Insert({.text = "bad \xC3\x28 bytes"}).status();
+  REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(message(s) == "document 1: text: invalid UTF-8 at byte 4");
+  REQUIRE(message(c->Insert({.text = "  \n "}).status()) == "document 1: text is empty");
+  REQUIRE(c->Insert({.text = "x", .metadata = nlohmann::json::array()}).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Insert({.id = std::string(513, 'i'), .text = "long id"}).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Insert({.id = "bad\nid", .text = "x"}).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->InsertBatch({{.id = "d", .text = "one"}, {.id = "d", .text = "two"}})
+              .status()
+              .code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Upsert({.text = "no id"}).code() == absl::StatusCode::kInvalidArgument);
+  std::string huge((64 << 20) + 1, 'a');
+  REQUIRE(message(c->Insert({.text = huge}).status()).find("limit is 64 MiB") !=
+          std::string::npos);
+
+  REQUIRE(c->Search("").status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Search("document", {.k = 0}).status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Search("document", {.k = kMaxK + 1}).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Search("zzzyzx qqqwv").status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Search("survive \xff").status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(c->Search("document", {.k = 5}).value().size() == 1);
+
+  REQUIRE(c->Count() == 1);
+  REQUIRE(c->Get("keep")->text == "a document that must survive");
+}
+
+TEST_CASE("an empty collection answers with no hits", "[database]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = MakeCollection(*db, "empty");
+  REQUIRE(c->Search("anything").value().empty());
+  REQUIRE(c->Count() == 0);
+  REQUIRE(c->Info().dimension == 0);
+}
+
+}  // namespace
+}  // namespace semdb

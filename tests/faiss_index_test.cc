@@ -1,0 +1,153 @@
+#include "index/faiss_index.h"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "catch2/catch.hpp"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+std::vector<float> RandomUnitVectors(int n, int dim, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(static_cast<size_t>(n) * dim);
+  for (int i = 0; i < n; ++i) {
+    double norm = 0;
+    for (int j = 0; j < dim; ++j) norm += std::pow(v[i * dim + j] = normal(rng), 2);
+    for (int j = 0; j < dim; ++j) v[i * dim + j] /= static_cast<float>(std::sqrt(norm));
+  }
+  return v;
+}
+
+// The exact top k labels by brute force.
+std::vector<uint64_t> BruteForce(const std::vector<float>& data, const std::vector<uint64_t>& labels,
+                                 const float* q, int dim, int k,
+                                 const std::function<bool(uint64_t)>& keep) {
+  std::vector<std::pair<float, uint64_t>> scored;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!keep(labels[i])) continue;
+    float dot = 0;
+    for (int j = 0; j < dim; ++j) dot += data[i * dim + j] * q[j];
+    scored.emplace_back(-dot, labels[i]);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<uint64_t> out;
+  for (int i = 0; i < k && i < static_cast<int>(scored.size()); ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+std::vector<uint64_t> Labels(const std::vector<IndexHit>& hits) {
+  std::vector<uint64_t> out;
+  for (const IndexHit& h : hits) out.push_back(h.label);
+  return out;
+}
+
+TEST_CASE("flat index search is exact, with deletes and filters", "[index]") {
+  const int dim = 16, n = 3000;
+  std::vector<float> data = RandomUnitVectors(n, dim, 1);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = 1000 + 7 * i;
+  auto index = FaissIndex::Create(*Spec::Parse("flat"), dim);
+  REQUIRE(index.ok());
+  REQUIRE((*index)->Add(labels, data).ok());
+  REQUIRE((*index)->size() == n);
+
+  std::vector<float> queries = RandomUnitVectors(20, dim, 2);
+  auto all = [](uint64_t) { return true; };
+  for (int q = 0; q < 20; ++q) {
+    auto hits = (*index)->Search({queries.data() + q * dim, dim}, 10, {}, nullptr);
+    REQUIRE(hits.ok());
+    REQUIRE(Labels(*hits) == BruteForce(data, labels, queries.data() + q * dim, dim, 10, all));
+  }
+
+  // Delete every third vector: more than the compaction threshold.
+  std::vector<uint64_t> removed;
+  for (int i = 0; i < n; i += 3) removed.push_back(labels[i]);
+  absl::StatusOr<int64_t> count = (*index)->Remove(removed);
+  REQUIRE(count.ok());
+  REQUIRE(*count == static_cast<int64_t>(removed.size()));
+  REQUIRE((*index)->Remove(removed).value() == 0);  // already gone
+  REQUIRE((*index)->size() == n - static_cast<int64_t>(removed.size()));
+  auto live = [&](uint64_t l) { return (l - 1000) / 7 % 3 != 0; };
+  auto even = [&](uint64_t l) { return live(l) && l % 2 == 0; };
+  LabelPredicate even_predicate = [](uint64_t l) { return l % 2 == 0; };
+  for (int q = 0; q < 20; ++q) {
+    const float* qv = queries.data() + q * dim;
+    REQUIRE(Labels((*index)->Search({qv, dim}, 10, {}, nullptr).value()) ==
+            BruteForce(data, labels, qv, dim, 10, live));
+    REQUIRE(Labels((*index)->Search({qv, dim}, 10, {}, &even_predicate).value()) ==
+            BruteForce(data, labels, qv, dim, 10, even));
+  }
+  // A removed label can be added again.
+  REQUIRE((*index)->Add({labels[0]}, {data.data(), dim}).ok());
+  REQUIRE((*index)->Search({data.data(), dim}, 1, {}, nullptr).value()[0].label == labels[0]);
+  REQUIRE((*index)->Add({labels[1]}, {data.data(), dim}).code() ==
+          absl::StatusCode::kAlreadyExists);
+}
+
+TEST_CASE("flat index rejects bad shapes", "[index]") {
+  auto index = FaissIndex::Create(*Spec::Parse("flat"), 4);
+  REQUIRE(index.ok());
+  std::vector<float> three(3);
+  REQUIRE((*index)->Add({1}, three).code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE((*index)->Search(three, 1, {}, nullptr).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  std::vector<float> q(4, 0.5f);
+  REQUIRE((*index)->Search(q, 0, {}, nullptr).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE((*index)->Search(q, 5, {}, nullptr).value().empty());
+  REQUIRE(FaissIndex::Create(*Spec::Parse("flat"), 0).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(FaissIndex::Create(*Spec::Parse("flat extra=1"), 4).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(FaissIndex::Create(*Spec::Parse("magic"), 4).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a saved index loads identically; damage is detected", "[index]") {
+  testing::TempDir dir;
+  const int dim = 8, n = 500;
+  std::vector<float> data = RandomUnitVectors(n, dim, 3);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i * 2 + 1;
+  auto index = FaissIndex::Create(*Spec::Parse("flat"), dim);
+  REQUIRE((*index)->Add(labels, data).ok());
+  REQUIRE((*index)->Remove({labels[0], labels[5]}).ok());
+  const std::string path = dir / "i.index";
+  REQUIRE((*index)->Save(path).ok());
+
+  auto loaded = FaissIndex::Load(path);
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  REQUIRE((*loaded)->size() == n - 2);
+  REQUIRE((*loaded)->spec().ToString() == "flat");
+  for (int q = 0; q < 10; ++q) {
+    absl::Span<const float> qv(data.data() + q * dim, dim);
+    auto a = (*index)->Search({qv.data(), qv.size()}, 5, {}, nullptr).value();
+    auto b = (*loaded)->Search({qv.data(), qv.size()}, 5, {}, nullptr).value();
+    REQUIRE(Labels(a) == Labels(b));
+  }
+
+  const std::string bytes = testing::ReadFile(path);
+  auto write = [&](const std::string& name, const std::string& content) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    return dir / name;
+  };
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x01;
+  for (const std::string& bad :
+       {write("flipped", flipped), write("truncated", bytes.substr(0, bytes.size() - 9)),
+        write("short", bytes.substr(0, 20)), write("empty", ""),
+        write("garbage", std::string(4096, 'g')), write("trailing", bytes + "xx")}) {
+    auto r = FaissIndex::Load(bad);
+    INFO(bad);
+    REQUIRE(r.status().code() == absl::StatusCode::kDataLoss);
+  }
+  REQUIRE(FaissIndex::Load(dir / "absent").status().code() == absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace semdb

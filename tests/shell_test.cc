@@ -1,0 +1,192 @@
+// The shell: its command syntax, its tables, and scripted sessions through
+// the real `semdb` binary.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "catch2/catch.hpp"
+#include "nlohmann/json.hpp"
+#include "shell/command_line.h"
+#include "shell/table.h"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+using testing::TempDir;
+
+TEST_CASE("command lines split into command, text and raw option values", "[shell]") {
+  CommandLine c = ParseCommandLine(
+                      "SEARCH forest fires near homes --k 5 --where year >= 2000 AND "
+                      "topic = \"a --b\"")
+                      .value();
+  REQUIRE(c.command == "search");
+  REQUIRE(c.Text() == "forest fires near homes");
+  REQUIRE(c.Option("k") == "5");
+  REQUIRE(c.Option("where") == "year >= 2000 AND topic = \"a --b\"");
+  REQUIRE_FALSE(c.Option("json").has_value());
+
+  c = ParseCommandLine("insert \"text with --dashes\" --meta {\"a\": [1, 2]} --id x").value();
+  REQUIRE(c.Text() == "text with --dashes");
+  REQUIRE(c.Option("meta") == "{\"a\": [1, 2]}");
+  REQUIRE(c.Option("id") == "x");
+
+  c = ParseCommandLine("  insert  it's  a 'quoted \\'word\\'' ").value();
+  REQUIRE(c.Text() == "it's  a 'quoted \\'word\\''");
+  REQUIRE(Unquote("'quoted \\'word\\''") == "quoted 'word'");
+  REQUIRE(ParseCommandLine("get 'unterminated").status().message() ==
+          "unterminated quote starting at column 5");
+  REQUIRE(ParseCommandLine("").value().command.empty());
+  REQUIRE(ParseCommandLine("import --upsert").value().options[0].second.empty());
+  REQUIRE(SplitWords("format 'json'").value() == std::vector<std::string>{"format", "json"});
+}
+
+TEST_CASE("tables align by display width and cut long cells", "[shell]") {
+  REQUIRE(DisplayWidth("abc") == 3);
+  REQUIRE(DisplayWidth("東京") == 4);
+  REQUIRE(DisplayWidth("e\xCC\x81") == 1);  // e + combining acute
+  REQUIRE(FitToWidth("abcdef", 4) == "abc…");
+  REQUIRE(FitToWidth("東京都庁", 5) == "東京…");
+  Table t{{"id", "text"}, {{"1", "東京 is a city"}, {"22", "line\nbreak"}}, {true, false}};
+  REQUIRE(RenderTable(t, 80) ==
+          " id | text\n"
+          "----+----------------\n"
+          "  1 | 東京 is a city\n"
+          " 22 | line break\n");
+  Table wide{{"a", "b"}, {{std::string(50, 'x'), std::string(50, 'y')}}, {}};
+  for (std::string_view line : {RenderTable(wide, 40)}) {
+    size_t nl = line.find('\n');
+    REQUIRE(DisplayWidth(line.substr(0, nl)) <= 40);
+  }
+}
+
+struct Run {
+  int exit_code;
+  std::string out, err;
+};
+
+// Runs the semdb binary in `cwd` with `args`, feeding `input` on stdin.
+Run RunSemdb(const std::string& cwd, const std::string& args, const std::string& input = "") {
+  TempDir io;
+  std::ofstream(io / "in") << input;
+  const std::string cmd = "cd '" + cwd + "' && COLUMNS=200 '" SEMDB_BINARY_DIR "/shell/semdb' " +
+                          args + " < '" + io / "in" + "' > '" + io / "out" + "' 2> '" +
+                          io / "err" + "'";
+  int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), testing::ReadFile(io / "out"), testing::ReadFile(io / "err")};
+}
+
+TEST_CASE("a scripted session: errors are one line each and the session goes on",
+          "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "db",
+                   "create notes --embedder tfidf dim=16\n"
+                   "insert The cat sat on the mat --id cat --meta {\"kind\": \"pet\", \"n\": 1}\n"
+                   "insert Dogs bark at the postman --id dog --meta {\"kind\": \"pet\", \"n\": 2}\n"
+                   "insert Stock prices fell on Monday --id stocks --meta {\"kind\": \"news\", \"n\": 3}\n"
+                   "frobnicate now\n"
+                   "insert bad metadata --meta {not json}\n"
+                   "insert \xC3\x28 invalid utf8\n"
+                   "import /no/such/file.txt\n"
+                   "search\n"
+                   "search cat --k zero\n"
+                   "search cat --where kind = \n"
+                   "get nosuch\n"
+                   "use nosuch\n"
+                   "search the cat on a mat --k 2 --where kind = 'pet'\n"
+                   "count\n"
+                   "delete dog\n"
+                   "count\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 1);
+  REQUIRE(r.err ==
+          "error: unknown command 'frobnicate'; type 'help' for the list\n"
+          "error: --meta is not valid JSON: {not json}\n"
+          "error: document 1: text: invalid UTF-8 at byte 0\n"
+          "error: no such file or directory: /no/such/file.txt\n"
+          "error: usage: search QUERY [--k N] [--where FILTER]\n"
+          "error: --k must be a whole number from 1 to 10000, got 'zero'\n"
+          "error: filter: expected a value at position 7 in 'kind ='\n"
+          "error: no document 'nosuch' in 'notes'\n"
+          "error: no collection 'nosuch' (have: default, notes)\n");
+  REQUIRE(r.out.find("created collection 'notes'") != std::string::npos);
+  REQUIRE(r.out.find("inserted 'cat'") != std::string::npos);
+  // The search table: the cat first, only pets.
+  const size_t table = r.out.find(" # | id");
+  REQUIRE(table != std::string::npos);
+  const std::string results = r.out.substr(table);
+  REQUIRE(results.find(" 1 | cat ") != std::string::npos);
+  REQUIRE(results.find("stocks") == std::string::npos);
+  REQUIRE(results.find("(2 results)") != std::string::npos);
+  REQUIRE(r.out.find("\n3\ndeleted 'dog'\n2\n") != std::string::npos);
+
+  // Reopened, everything is there.
+  Run again = RunSemdb(dir.path(), "db --json -c 'use notes' -c count -c 'get cat'");
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  std::istringstream lines(again.out);
+  std::string line;
+  std::getline(lines, line);
+  REQUIRE(nlohmann::json::parse(line)["count"] == 2);
+  std::getline(lines, line);
+  nlohmann::json cat = nlohmann::json::parse(line);
+  REQUIRE(cat["text"] == "The cat sat on the mat");
+  REQUIRE(cat["metadata"]["n"] == 1);
+}
+
+TEST_CASE("semdb with no path starts on ./semdb_data with a default collection",
+          "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "-c 'insert hello world of vectors' -c collections");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("default *") != std::string::npos);
+  REQUIRE(std::filesystem::exists(dir / "semdb_data/store/CURRENT"));
+  REQUIRE(RunSemdb(dir.path(), "--json -c count").out == "{\"count\":1}\n");
+  REQUIRE(RunSemdb(dir.path(), "-c help").out.find("search QUERY") != std::string::npos);
+  REQUIRE(RunSemdb(dir.path(), "-c 'help create'").out.find("tfidf [dim=256]") !=
+          std::string::npos);
+  // --bail stops at the first error.
+  Run bail = RunSemdb(dir.path(), "--bail", "nonsense\ncount\n");
+  REQUIRE(bail.exit_code == 1);
+  REQUIRE(bail.out.empty());
+}
+
+TEST_CASE("import the Lee corpus in the shell; results are identical after reopening",
+          "[shell][binary]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  const std::string corpus = testing::SharedData("gensim/lee_background.cor");
+  Run first = RunSemdb(dir.path(), "db --json",
+                       "import " + corpus + "\ncount\nsearch bushfires --k 5\n");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  std::istringstream lines(first.out);
+  std::string import_line, count_line, search_line;
+  std::getline(lines, import_line);
+  std::getline(lines, count_line);
+  std::getline(lines, search_line);
+  REQUIRE(nlohmann::json::parse(import_line)["imported"] == 300);
+  REQUIRE(nlohmann::json::parse(count_line)["count"] == 300);
+  nlohmann::json hits = nlohmann::json::parse(search_line);
+  REQUIRE(hits.size() == 5);
+  for (int i = 0; i < 3; ++i) {
+    INFO(hits[i]["text"]);
+    REQUIRE(hits[i]["text"].get<std::string>().find("fire") != std::string::npos);
+  }
+  Run second = RunSemdb(dir.path(), "db --json -c count -c 'search bushfires --k 5'");
+  REQUIRE(second.out == count_line + "\n" + search_line + "\n");
+}
+
+TEST_CASE("the binary reports a database it cannot open", "[shell][binary]") {
+  TempDir dir;
+  std::ofstream(dir / "file") << "not a directory";
+  Run r = RunSemdb(dir.path(), "file -c count");
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(r.err == "error: file is not a directory\n");
+}
+
+}  // namespace
+}  // namespace semdb
