@@ -107,7 +107,7 @@ TEST_CASE("flat index rejects bad shapes", "[index]") {
           absl::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("a saved index loads identically; damage is detected", "[index]") {
+TEST_CASE("a saved index loads identically and damage is detected", "[index]") {
   testing::TempDir dir;
   const int dim = 8, n = 500;
   std::vector<float> data = RandomUnitVectors(n, dim, 3);

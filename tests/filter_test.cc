@@ -45,7 +45,7 @@ TEST_CASE("missing fields make comparisons false", "[filter]") {
   REQUIRE_FALSE(Match("a < 'x'", m));  // number vs string: not ordered
 }
 
-TEST_CASE("AND binds tighter than OR; NOT tighter than both", "[filter]") {
+TEST_CASE("AND binds tighter than OR and NOT tighter than both", "[filter]") {
   const nlohmann::json m = {{"a", 1}, {"b", 2}, {"c", 3}};
   REQUIRE(Match("a = 9 AND b = 9 OR c = 3", m));
   REQUIRE_FALSE(Match("a = 9 AND (b = 9 OR c = 3)", m));

@@ -154,7 +154,7 @@ TEST_CASE("semdb with no path starts on ./semdb_data with a default collection",
   REQUIRE(bail.out.empty());
 }
 
-TEST_CASE("import the Lee corpus in the shell; results are identical after reopening",
+TEST_CASE("import the Lee corpus in the shell and get identical results after reopening",
           "[shell][binary]") {
   SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
   TempDir dir;
