@@ -182,15 +182,13 @@ absl::Status CheckHeader(const std::string& where, int64_t count, int64_t dim) {
   return absl::OkStatus();
 }
 
-absl::Status CheckWord(const std::string& where, std::string_view word) {
-  if (word.empty()) {
-    return absl::InvalidArgumentError(fmt::format("{}: empty word", where));
-  }
+// What is wrong with a word read from a file, or "" when nothing is.
+std::string WordProblem(std::string_view word) {
+  if (word.empty()) return "empty word";
   if (absl::Status s = ValidateUtf8(word); !s.ok()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: the word is not valid UTF-8 ({})", where, std::string(s.message())));
+    return fmt::format("the word is not valid UTF-8 ({})", std::string(s.message()));
   }
-  return absl::OkStatus();
+  return "";
 }
 
 absl::Status NonFinite(const std::string& where, std::string_view word, size_t index,
@@ -226,11 +224,12 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
     line = TrimRight(line);
     if (line.empty()) continue;
     SplitFields(line, &fields);
-    const std::string where = fmt::format("{}:{}", path, line_no);
+    // Formatted only for an error.
+    auto where = [&] { return fmt::format("{}:{}", path, line_no); };
     if (dim == 0) {
       int64_t count, d;
       if (ParseHeader(fields, &count, &d)) {
-        if (absl::Status s = CheckHeader(where, count, d); !s.ok()) return s;
+        if (absl::Status s = CheckHeader(where(), count, d); !s.ok()) return s;
         declared = count;
         dim = static_cast<int>(d);
         summary.had_header = true;
@@ -239,11 +238,11 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
       }
       if (fields.size() < 2) {
         return absl::InvalidArgumentError(
-            fmt::format("{}: expected a word followed by its vector values", where));
+            fmt::format("{}: expected a word followed by its vector values", where()));
       }
       if (fields.size() - 1 > kMaxWordVectorDim) {
         return absl::InvalidArgumentError(fmt::format(
-            "{}: {} values, more than the {} supported", where, fields.size() - 1,
+            "{}: {} values, more than the {} supported", where(), fields.size() - 1,
             kMaxWordVectorDim));
       }
       dim = static_cast<int>(fields.size() - 1);
@@ -255,14 +254,14 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
     const size_t n = fields.size();
     if (n < static_cast<size_t>(dim) + 1) {
       return absl::InvalidArgumentError(fmt::format(
-          "{}: expected {} values after the word, found {}", where, dim,
+          "{}: expected {} values after the word, found {}", where(), dim,
           static_cast<int64_t>(n) - 1));
     }
     const size_t first_value = n - dim;
     float probe;
     if (first_value > 1 && ParseFloat(fields[first_value - 1], &probe)) {
       return absl::InvalidArgumentError(fmt::format(
-          "{}: expected {} values after the word, found {}", where, dim, n - 1));
+          "{}: expected {} values after the word, found {}", where(), dim, n - 1));
     }
     std::string_view word = line.substr(
         0, fields[first_value - 1].data() + fields[first_value - 1].size() - line.data());
@@ -271,11 +270,13 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
       std::string_view f = fields[first_value + k];
       if (!ParseFloat(f, &values[k])) {
         return absl::InvalidArgumentError(fmt::format(
-            "{}: value {} of '{}' is not a number: '{}'", where, k + 1, word, f));
+            "{}: value {} of '{}' is not a number: '{}'", where(), k + 1, word, f));
       }
-      if (!std::isfinite(values[k])) return NonFinite(where, word, k, f);
+      if (!std::isfinite(values[k])) return NonFinite(where(), word, k, f);
     }
-    if (absl::Status s = CheckWord(where, word); !s.ok()) return s;
+    if (std::string problem = WordProblem(word); !problem.empty()) {
+      return absl::InvalidArgumentError(fmt::format("{}: {}", where(), problem));
+    }
     if (absl::Status s = sink.Add(word, values); !s.ok()) return s;
     ++summary.rows;
   }
@@ -323,11 +324,12 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
     absl::StatusOr<int> next = file.SkipAny("\n\r");
     if (!next.ok()) return next.status();
     const uint64_t offset = file.offset();
-    const std::string where =
-        fmt::format("{}: word {} of {} (byte {})", path, i + 1, declared, offset);
+    auto where = [&] {
+      return fmt::format("{}: word {} of {} (byte {})", path, i + 1, declared, offset);
+    };
     auto truncated = [&](const char* what) {
       return absl::InvalidArgumentError(
-          fmt::format("{}: the file is truncated: {}", where, what));
+          fmt::format("{}: the file is truncated: {}", where(), what));
     };
     if (*next < 0) return truncated("it ends before the word");
     std::string_view word_view;
@@ -338,10 +340,12 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
       if (left.ok() && *left <= kMaxBinaryWordBytes) return truncated("it ends inside the word");
       return absl::InvalidArgumentError(fmt::format(
           "{}: no space after the word within {} bytes (not a word2vec binary file?)",
-          where, kMaxBinaryWordBytes));
+          where(), kMaxBinaryWordBytes));
     }
     const std::string word(word_view);
-    if (absl::Status s = CheckWord(where, word); !s.ok()) return s;
+    if (std::string problem = WordProblem(word); !problem.empty()) {
+      return absl::InvalidArgumentError(fmt::format("{}: {}", where(), problem));
+    }
     std::string_view raw;
     got = file.ReadExact(vector_bytes, &raw);
     if (!got.ok()) return got.status();
@@ -351,7 +355,7 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
     std::memcpy(values.data(), raw.data(), vector_bytes);
     for (int64_t k = 0; k < dim; ++k) {
       if (!std::isfinite(values[k])) {
-        return NonFinite(where, word, k, fmt::format("{}", values[k]));
+        return NonFinite(where(), word, k, fmt::format("{}", values[k]));
       }
     }
     if (absl::Status s = sink.Add(word, values); !s.ok()) return s;
