@@ -1,7 +1,8 @@
 // Word-vector loading and embedding benchmark.
 //
 // Generates a synthetic GloVe text file (default 400,000 words x 300
-// dimensions, about 1.1 GB; kept in --dir for later runs, never committed),
+// dimensions, about 1 GB; kept in --dir, default <build>/bench-data, for
+// later runs),
 // then measures, each phase in a fresh child process so that its resident
 // memory is its own:
 //   first open   streaming the text into the binary cache, then mapping it
@@ -183,7 +184,7 @@ std::string Self() { return fs::read_symlink("/proc/self/exe").string(); }
 int Main(int argc, char** argv) {
   int64_t words = 400000, docs = 20000;
   int dim = 300;
-  std::string dir = "bench-data", phase;
+  std::string dir = std::string(SEMDB_BINARY_DIR) + "/bench-data", phase;
   bool python = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -1,5 +1,6 @@
 #include "embedders/word_vector_loader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -50,7 +51,14 @@ bool StartsWithFastTextMagic(const std::string& path) {
   return in.read(reinterpret_cast<char*>(&magic), sizeof(magic)) && magic == kFastTextMagic;
 }
 
-bool WritableDir(const fs::path& dir) { return ::access(dir.c_str(), W_OK) == 0; }
+// Writable for us, and not marked read-only for everyone: root may write
+// anywhere, but a folder without write bits (shared reference data) is
+// meant to stay as it is.
+bool WritableDir(const fs::path& dir) {
+  struct stat st;
+  return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) != 0 && ::access(dir.c_str(), W_OK) == 0;
+}
 
 std::string UserCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {

@@ -11,7 +11,8 @@
 //   cache_dir given:  cache_dir/<file name>.<hash of the absolute path>.wvcache
 //                     (the folder is created if needed)
 //   cache_dir empty:  <source path>.wvcache beside the source when its folder
-//                     is writable, else $XDG_CACHE_HOME/semdb/word-vectors/
+//                     is writable (and has write permission bits: root
+//                     leaves read-only folders alone), else $XDG_CACHE_HOME/semdb/word-vectors/
 //                     (default ~/.cache/semdb/word-vectors/) with the first
 //                     form's name.
 // Opened models are shared: opening a file that is already open in the

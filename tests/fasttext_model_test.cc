@@ -3,8 +3,13 @@
 // damaged or old-format models.
 #include "embedders/fasttext_model.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
@@ -205,6 +210,40 @@ TEST_CASE("Old-format and damaged fastText models are refused cleanly", "[wordve
     }
   }
   CHECK(absl::IsNotFound(FastTextModel::Open(dir / "missing.bin").status()));
+}
+
+TEST_CASE("libfasttext prints nothing while we load and query models", "[wordvec][fasttext]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_fasttext_new.bin");
+  TempDir dir;
+  const std::string log = dir / "output.txt";
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const int saved_out = ::dup(1), saved_err = ::dup(2);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ::dup2(fd, 1);
+  ::dup2(fd, 2);
+  int opened = 0;
+  for (const char* name : {"gensim/lee_fasttext_new.bin", "gensim/pang_lee_polarity_fasttext.bin",
+                           "gensim/non_ascii_fasttext.bin", "gensim/test_glove.txt"}) {
+    absl::StatusOr<std::unique_ptr<FastTextModel>> m = FastTextModel::Open(SharedData(name));
+    if (!m.ok()) continue;
+    ++opened;
+    std::vector<float> v((*m)->dimension());
+    (*m)->Lookup("xyzzy", absl::MakeSpan(v));
+    (*m)->SentenceVector("a short line of text");
+    (*m)->vocabulary_vectors();
+  }
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  ::dup2(saved_out, 1);
+  ::dup2(saved_err, 2);
+  ::close(saved_out);
+  ::close(saved_err);
+  ::close(fd);
+  CHECK(opened == 2);
+  CHECK(fs::file_size(log) == 0);
 }
 
 }  // namespace
