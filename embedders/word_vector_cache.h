@@ -127,7 +127,6 @@ class MappedWordVectors : public WordVectorModel {
   const float* inverse_norms() const override { return inverse_norms_; }
   nlohmann::json Describe() const override;
 
-  const std::string& path() const { return path_; }
   int64_t duplicates() const { return duplicates_; }
 
  private:

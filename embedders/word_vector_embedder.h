@@ -87,7 +87,6 @@ class WordVectorEmbedder : public Embedder {
 
   const WordVectorModel& model() const { return *loaded_.model; }
   const LoadedWordVectors& loaded() const { return loaded_; }
-  const WordVectorEmbedderOptions& options() const { return options_; }
 
   // The tokens of `text` as Embed looks them up.
   absl::StatusOr<std::vector<std::string>> Tokenize(std::string_view text) const;

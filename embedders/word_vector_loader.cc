@@ -189,10 +189,10 @@ absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input)
     }
     if (!mapped.ok()) {
       CacheSink sink(loaded.cache_path, *stamp);
-      absl::StatusOr<WordVectorReadSummary> read =
-          *format == WordVectorFormat::kText ? ReadWordVectorText(source.path, sink)
-                                             : ReadWord2VecBinary(source.path, sink);
-      if (!read.ok()) return read.status();
+      absl::Status read = *format == WordVectorFormat::kText
+                              ? ReadWordVectorText(source.path, sink)
+                              : ReadWord2VecBinary(source.path, sink);
+      if (!read.ok()) return read;
       // A file rewritten while it was read would leave a cache that claims
       // the new stamp with the old content, or a mixture.
       absl::StatusOr<SourceStamp> after = StampOf(source.path, stamp->format);
@@ -207,6 +207,7 @@ absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input)
     }
     loaded.model = *std::move(mapped);
   }
+  std::erase_if(OpenModels(), [](const auto& entry) { return entry.second.expired(); });
   OpenModels()[key] = loaded.model;
   loaded.seconds = SecondsSince(start);
   return loaded;

@@ -126,7 +126,6 @@ class ChunkedFile {
   }
 
   uint64_t offset() const { return consumed_ + pos_; }
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
@@ -204,11 +203,10 @@ absl::Status EmptyFile(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path,
-                                                         WordVectorSink& sink) {
+absl::Status ReadWordVectorText(const std::string& path, WordVectorSink& sink) {
   ChunkedFile file;
   if (absl::Status s = file.Open(path); !s.ok()) return s;
-  WordVectorReadSummary summary;
+  int64_t rows = 0;
   int64_t declared = -1;
   int dim = 0;
   std::vector<std::string_view> fields;
@@ -232,7 +230,6 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
         if (absl::Status s = CheckHeader(where(), count, d); !s.ok()) return s;
         declared = count;
         dim = static_cast<int>(d);
-        summary.had_header = true;
         if (absl::Status s = sink.Begin(dim); !s.ok()) return s;
         continue;
       }
@@ -278,22 +275,21 @@ absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path
       return absl::InvalidArgumentError(fmt::format("{}: {}", where(), problem));
     }
     if (absl::Status s = sink.Add(word, values); !s.ok()) return s;
-    ++summary.rows;
+    ++rows;
   }
   if (dim == 0) return EmptyFile(path);
-  if (summary.rows == 0) {
+  if (rows == 0) {
     return absl::InvalidArgumentError(fmt::format("{} holds a header but no vectors", path));
   }
-  if (declared >= 0 && declared != summary.rows) {
+  if (declared >= 0 && declared != rows) {
     return absl::InvalidArgumentError(fmt::format(
         "{}: the header declares {} vectors but the file holds {}{}", path, declared,
-        summary.rows, declared > summary.rows ? " (truncated?)" : ""));
+        rows, declared > rows ? " (truncated?)" : ""));
   }
-  return summary;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path,
-                                                         WordVectorSink& sink) {
+absl::Status ReadWord2VecBinary(const std::string& path, WordVectorSink& sink) {
   ChunkedFile file;
   if (absl::Status s = file.Open(path); !s.ok()) return s;
   std::string_view header;
@@ -315,8 +311,6 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
     return absl::InvalidArgumentError(fmt::format("{} holds a header but no vectors", path));
   }
   if (absl::Status s = sink.Begin(static_cast<int>(dim)); !s.ok()) return s;
-  WordVectorReadSummary summary;
-  summary.had_header = true;
   std::vector<float> values(dim);
   const size_t vector_bytes = static_cast<size_t>(dim) * sizeof(float);
   for (int64_t i = 0; i < declared; ++i) {
@@ -359,7 +353,6 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
       }
     }
     if (absl::Status s = sink.Add(word, values); !s.ok()) return s;
-    ++summary.rows;
   }
   absl::StatusOr<int> rest = file.SkipAny("\n\r \t");
   if (!rest.ok()) return rest.status();
@@ -368,7 +361,7 @@ absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path
         "{}: unexpected data at byte {} after the {} vectors the header declares", path,
         file.offset(), declared));
   }
-  return summary;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> IsWord2VecBinary(const std::string& path) {

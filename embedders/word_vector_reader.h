@@ -33,19 +33,12 @@ class WordVectorSink {
   virtual absl::Status Add(std::string_view word, absl::Span<const float> vector) = 0;
 };
 
-struct WordVectorReadSummary {
-  int64_t rows = 0;        // rows read (duplicates included)
-  bool had_header = false;
-};
-
 // Vector dimensions above this are refused as malformed.
 inline constexpr int kMaxWordVectorDim = 65536;
 
-absl::StatusOr<WordVectorReadSummary> ReadWordVectorText(const std::string& path,
-                                                         WordVectorSink& sink);
+absl::Status ReadWordVectorText(const std::string& path, WordVectorSink& sink);
 
-absl::StatusOr<WordVectorReadSummary> ReadWord2VecBinary(const std::string& path,
-                                                         WordVectorSink& sink);
+absl::Status ReadWord2VecBinary(const std::string& path, WordVectorSink& sink);
 
 // Whether a word2vec file with a `count dim` first line is binary: the bytes
 // after the header hold a NUL or are not UTF-8 (raw floats nearly always are
