@@ -172,6 +172,27 @@ bool ParseHeader(const std::vector<std::string_view>& fields, int64_t* count, in
   return fields.size() == 2 && ParseInt(fields[0], count) && ParseInt(fields[1], dim);
 }
 
+// The common row "word v1 ... vdim" (a word without spaces, dim finite
+// numbers), parsed without splitting the line first. False for anything
+// else, which the general path then reads or reports.
+bool ParseSimpleRow(std::string_view line, int dim, std::string_view* word, float* values) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  while (p < end && !IsSpace(*p)) ++p;
+  if (p == line.data()) return false;
+  *word = std::string_view(line.data(), p - line.data());
+  for (int k = 0; k < dim; ++k) {
+    if (p == end || !IsSpace(*p)) return false;
+    while (p < end && IsSpace(*p)) ++p;
+    auto [next, ec] = std::from_chars(p, end, values[k]);
+    if (ec != std::errc() || (next < end && !IsSpace(*next)) || !std::isfinite(values[k])) {
+      return false;
+    }
+    p = next;
+  }
+  return p == end;
+}
+
 absl::Status CheckHeader(const std::string& where, int64_t count, int64_t dim) {
   if (count < 0 || dim < 1 || dim > kMaxWordVectorDim) {
     return absl::InvalidArgumentError(fmt::format(
@@ -221,55 +242,59 @@ absl::Status ReadWordVectorText(const std::string& path, WordVectorSink& sink) {
     if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.remove_prefix(3);
     line = TrimRight(line);
     if (line.empty()) continue;
-    SplitFields(line, &fields);
     // Formatted only for an error.
     auto where = [&] { return fmt::format("{}:{}", path, line_no); };
-    if (dim == 0) {
-      int64_t count, d;
-      if (ParseHeader(fields, &count, &d)) {
-        if (absl::Status s = CheckHeader(where(), count, d); !s.ok()) return s;
-        declared = count;
-        dim = static_cast<int>(d);
+    std::string_view word;
+    if (dim == 0 || !ParseSimpleRow(line, dim, &word, values.data())) {
+      SplitFields(line, &fields);
+      if (dim == 0) {
+        int64_t count, d;
+        if (ParseHeader(fields, &count, &d)) {
+          if (absl::Status s = CheckHeader(where(), count, d); !s.ok()) return s;
+          declared = count;
+          dim = static_cast<int>(d);
+          if (absl::Status s = sink.Begin(dim); !s.ok()) return s;
+          values.resize(dim);
+          continue;
+        }
+        if (fields.size() < 2) {
+          return absl::InvalidArgumentError(
+              fmt::format("{}: expected a word followed by its vector values", where()));
+        }
+        if (fields.size() - 1 > kMaxWordVectorDim) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: {} values, more than the {} supported", where(), fields.size() - 1,
+              kMaxWordVectorDim));
+        }
+        dim = static_cast<int>(fields.size() - 1);
         if (absl::Status s = sink.Begin(dim); !s.ok()) return s;
-        continue;
+        values.resize(dim);
       }
-      if (fields.size() < 2) {
-        return absl::InvalidArgumentError(
-            fmt::format("{}: expected a word followed by its vector values", where()));
-      }
-      if (fields.size() - 1 > kMaxWordVectorDim) {
+      // The last dim fields are the values; what precedes them is the word,
+      // which may itself contain spaces (GloVe 840B has such words) as long
+      // as its last part is not a number, which would mean a value too many.
+      const size_t n = fields.size();
+      if (n < static_cast<size_t>(dim) + 1) {
         return absl::InvalidArgumentError(fmt::format(
-            "{}: {} values, more than the {} supported", where(), fields.size() - 1,
-            kMaxWordVectorDim));
+            "{}: expected {} values after the word, found {}", where(), dim,
+            static_cast<int64_t>(n) - 1));
       }
-      dim = static_cast<int>(fields.size() - 1);
-      if (absl::Status s = sink.Begin(dim); !s.ok()) return s;
-    }
-    // The last dim fields are the values; what precedes them is the word,
-    // which may itself contain spaces (GloVe 840B has such words) as long
-    // as its last part is not a number, which would mean a value too many.
-    const size_t n = fields.size();
-    if (n < static_cast<size_t>(dim) + 1) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: expected {} values after the word, found {}", where(), dim,
-          static_cast<int64_t>(n) - 1));
-    }
-    const size_t first_value = n - dim;
-    float probe;
-    if (first_value > 1 && ParseFloat(fields[first_value - 1], &probe)) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: expected {} values after the word, found {}", where(), dim, n - 1));
-    }
-    std::string_view word = line.substr(
-        0, fields[first_value - 1].data() + fields[first_value - 1].size() - line.data());
-    values.resize(dim);
-    for (int k = 0; k < dim; ++k) {
-      std::string_view f = fields[first_value + k];
-      if (!ParseFloat(f, &values[k])) {
+      const size_t first_value = n - dim;
+      float probe;
+      if (first_value > 1 && ParseFloat(fields[first_value - 1], &probe)) {
         return absl::InvalidArgumentError(fmt::format(
-            "{}: value {} of '{}' is not a number: '{}'", where(), k + 1, word, f));
+            "{}: expected {} values after the word, found {}", where(), dim, n - 1));
       }
-      if (!std::isfinite(values[k])) return NonFinite(where(), word, k, f);
+      word = line.substr(
+          0, fields[first_value - 1].data() + fields[first_value - 1].size() - line.data());
+      for (int k = 0; k < dim; ++k) {
+        std::string_view f = fields[first_value + k];
+        if (!ParseFloat(f, &values[k])) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: value {} of '{}' is not a number: '{}'", where(), k + 1, word, f));
+        }
+        if (!std::isfinite(values[k])) return NonFinite(where(), word, k, f);
+      }
     }
     if (std::string problem = WordProblem(word); !problem.empty()) {
       return absl::InvalidArgumentError(fmt::format("{}: {}", where(), problem));
