@@ -268,6 +268,45 @@ TEST_CASE("SIF with a fastText .bin takes word frequencies from the model", "[wo
   CHECK(EmbedOne(*restored, "The prime minister said", nullptr) == v);
 }
 
+TEST_CASE("Mean and SIF document vectors match numpy/scikit-learn", "[wordvec][embedder][sif][golden]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_fasttext_new.bin");
+  TempDir dir;
+  const std::vector<std::string> docs = ReadLines(SharedData("gensim/lee_background.cor"));
+  const nlohmann::json golden = nlohmann::json::parse(ReadFile(TestData("golden/word_vectors.json")));
+  REQUIRE(golden["documents"].size() == 2);
+  for (const nlohmann::json& g : golden["documents"]) {
+    const std::string file = g["file"];
+    SECTION(file) {
+      // The .bin reference vectors are fastText's 5-digit prints.
+      const double margin = file.ends_with(".bin") ? 2e-4 : 1e-5;
+      const std::string path = SharedData(file);
+      auto mean = Make("fasttext path=" + path, dir.path());
+      auto sif = Make(fmt::format("fasttext weighting=sif sif_a={} path={}", g["sif_a"].get<double>(), path),
+                      dir.path());
+      REQUIRE(sif->Fit(CorpusOf(docs)).ok());
+      double max_mean = 0, max_sif = 0;
+      const std::vector<int> texts = g["texts"];
+      for (size_t k = 0; k < texts.size(); ++k) {
+        INFO(file << " text " << texts[k]);
+        TextStats stats;
+        const std::vector<float> m = EmbedOne(*mean, docs[texts[k]], &stats);
+        CHECK(stats.tokens == g["tokens"][k].get<int>());
+        CHECK(stats.unknown_tokens == g["unknown"][k].get<int>());
+        const std::vector<float> s = EmbedOne(*sif, docs[texts[k]], nullptr);
+        const std::vector<double> want_mean = g["mean"][k], want_sif = g["sif"][k];
+        for (size_t j = 0; j < m.size(); ++j) {
+          max_mean = std::max(max_mean, std::abs(m[j] - want_mean[j]));
+          max_sif = std::max(max_sif, std::abs(s[j] - want_sif[j]));
+        }
+      }
+      CHECK(max_mean <= margin);
+      CHECK(max_sif <= margin);
+      WARN(file << ": " << texts.size() << " documents, max |semdb - numpy| mean " << max_mean
+                << ", SIF " << max_sif);
+    }
+  }
+}
+
 TEST_CASE("Word expressions parse", "[wordvec][words]") {
   absl::StatusOr<std::vector<WordTerm>> t = ParseWordExpression("king - man + woman");
   REQUIRE(t.ok());

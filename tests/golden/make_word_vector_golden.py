@@ -9,16 +9,27 @@ Writes tests/data/golden/word_vectors.json with:
     scores of wordsim353.tsv and the cosines of the word vectors, with the
     pairs used and skipped, for the shared vector files. Text files are read
     here; fastText .bin vectors (including n-gram vectors of unknown words)
-    come from Debian's `fasttext print-word-vectors`.
+    come from Debian's `fasttext print-word-vectors`;
+  - "documents": mean and SIF document vectors (Arora et al. 2017, the first
+    principal component from scikit-learn's TruncatedSVD, uncentered) of
+    every 10th text of lee_background.cor, all 300 fitted, with
+    lee_fasttext.vec (word frequencies from the texts) and
+    lee_fasttext_new.bin (frequencies from the model's counts, `fasttext dump
+    dict`). Tokens: \\w+ runs of the NFKC text (the corpus is ASCII, where
+    this is semdb's tokenizer), case kept.
 Run from anywhere: tests/golden/make_word_vector_golden.py
 """
 import json
 import os
+import re
 import subprocess
+import unicodedata
 
 import numpy as np
 import scipy
+import sklearn
 from scipy.stats import spearmanr
+from sklearn.decomposition import TruncatedSVD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "..", "shared", "data", "gensim")
@@ -114,9 +125,78 @@ def wordsim(vectors_of, lowercase):
             "pairs_used": len(human), "pairs_skipped": skipped}
 
 
+def tokens(text):
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", text))
+
+
+def model_counts(path):
+    out = subprocess.run(["fasttext", "dump", path, "dict"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode("utf-8", "surrogateescape").split("\n")[1:]
+    counts = {}
+    for line in out:
+        if line:
+            word, count, kind = line.rsplit(" ", 2)
+            if kind == "word":
+                counts[word] = int(count)
+    return counts
+
+
+def documents(name, a=1e-3):
+    with open(os.path.join(DATA, "lee_background.cor"), encoding="utf-8") as f:
+        docs = [line.rstrip("\n") for line in f if line.strip()]
+    toks = [tokens(d) for d in docs]
+    vocab = sorted({t for ts in toks for t in ts})
+    path = os.path.join(DATA, name)
+    if name.endswith(".bin"):
+        vectors = fasttext_vectors(path, vocab)
+        counts = model_counts(path)
+        total = sum(counts.values())
+        p = {w: counts.get(w, 0) / total for w in vocab}
+        entries = counts
+    else:
+        table = read_text_vectors(path)
+        vectors = {w: table[w] for w in vocab if w in table}
+        total = sum(len(ts) for ts in toks)
+        corpus = {}
+        for ts in toks:
+            for t in ts:
+                if t in vectors:
+                    corpus[t] = corpus.get(t, 0) + 1
+        p = {w: corpus.get(w, 0) / total for w in vocab}
+        entries = table
+    dim = len(next(iter(vectors.values())))
+
+    def average(ts, weighted):
+        known = [t for t in ts if t in vectors]
+        if not known:
+            return np.zeros(dim)
+        return sum((a / (a + p[t]) if weighted else 1.0) * vectors[t] for t in known) / len(known)
+
+    mean = np.array([average(ts, False) for ts in toks])
+    sif = np.array([average(ts, True) for ts in toks])
+    svd = TruncatedSVD(n_components=1, algorithm="arpack").fit(sif[np.any(sif != 0, axis=1)])
+    u = svd.components_[0]
+    sif = sif - np.outer(sif @ u, u)
+
+    def unit(v):
+        n = np.linalg.norm(v)
+        return v / n if n > 0 else v
+
+    subset = list(range(0, len(docs), 10))
+    return {"file": "gensim/" + name, "sif_a": a,
+            "texts": subset,
+            "tokens": [len(toks[i]) for i in subset],
+            # Tokens without a vocabulary entry (fastText .bin still gives
+            # them n-gram vectors).
+            "unknown": [sum(1 for t in toks[i] if t not in entries) for i in subset],
+            "mean": [unit(mean[i]).tolist() for i in subset],
+            "sif": [unit(sif[i]).tolist() for i in subset]}
+
+
 def main():
     glove = read_text_vectors(os.path.join(DATA, "test_glove.txt"))
     golden = {"scipy": scipy.__version__, "numpy": np.__version__,
+              "sklearn": sklearn.__version__,
               "queries": {q: nearest(glove, q) for q in QUERIES}, "wordsim": []}
     for name, kind, lowercase in WORDSIM_SOURCES:
         path = os.path.join(DATA, name)
@@ -131,6 +211,7 @@ def main():
         result = wordsim(vectors_of, lowercase)
         result.update({"file": "gensim/" + name, "kind": kind, "lowercase": lowercase})
         golden["wordsim"].append(result)
+    golden["documents"] = [documents("lee_fasttext.vec"), documents("lee_fasttext_new.bin")]
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
         f.write("\n")
