@@ -118,11 +118,13 @@ absl::StatusOr<std::string> WordVectorEmbedder::NormalizeWord(std::string_view w
   return out;
 }
 
-float WordVectorEmbedder::Weight(const std::string& token, int64_t index) const {
+float WordVectorEmbedder::Weight(const std::string& token, WordSource source) const {
   if (options_.weighting == WordWeighting::kMean) return 1.0f;
   double p = 0;
   if (model().has_counts()) {
-    if (index >= 0 && model_total_count_ > 0) p = model().count(index) / model_total_count_;
+    if (source == WordSource::kVocabulary && model_total_count_ > 0) {
+      p = model().count(model().Find(token)) / model_total_count_;
+    }
   } else if (corpus_tokens_ > 0) {
     auto it = corpus_counts_.find(token);
     if (it != corpus_counts_.end()) p = static_cast<double>(it->second) / corpus_tokens_;
@@ -143,7 +145,7 @@ absl::StatusOr<bool> WordVectorEmbedder::WeightedMean(std::string_view text, flo
     const WordSource source = m.Lookup(token, absl::MakeSpan(v));
     if (source != WordSource::kVocabulary) ++unknown;
     if (source == WordSource::kUnknown) continue;
-    const float w = Weight(token, source == WordSource::kVocabulary ? m.Find(token) : -1);
+    const float w = Weight(token, source);
     for (int j = 0; j < dim; ++j) sum[j] += static_cast<double>(w) * v[j];
     ++used;
   }

@@ -97,8 +97,8 @@ class WordVectorEmbedder : public Embedder {
   WordVectorEmbedder(Spec spec, WordVectorEmbedderOptions options, LoadedWordVectors loaded)
       : spec_(std::move(spec)), options_(std::move(options)), loaded_(std::move(loaded)) {}
 
-  // SIF's a / (a + p(word)); 1 for mean weighting.
-  float Weight(const std::string& token, int64_t vocabulary_index) const;
+  // SIF's a / (a + p(token)); 1 for mean weighting.
+  float Weight(const std::string& token, WordSource source) const;
   // The weighted mean of the token vectors of `text` into out[0, dim), not
   // normalized; false when no token has a vector.
   absl::StatusOr<bool> WeightedMean(std::string_view text, float* out, TextStats* stats) const;
