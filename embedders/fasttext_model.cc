@@ -23,8 +23,7 @@ class FastTextModel::Library : public fasttext::FastText {
 namespace {
 
 // The newest format libfasttext 0.9.2 reads, and the oldest with a magic
-// number; older files (as written by fastText before 2017) start directly
-// with the training arguments.
+// number; older files start directly with the training arguments.
 constexpr int32_t kNewestVersion = 12;
 constexpr int32_t kOldestVersion = 11;
 
@@ -63,9 +62,10 @@ absl::StatusOr<FastTextHeader> CheckFastTextFile(const std::string& path) {
   if (!read(&magic) || !read(&version)) return bad("the file is too short");
   if (magic != kFastTextMagic) {
     return bad(
-        "no fastText magic number: this is not a fastText .bin file, or one "
-        "written in the format older than fastText 0.1 (2017) that libfasttext "
-        "no longer reads; re-save it with a current fastText or use its .vec");
+        "no fastText magic number: this is not a fastText .bin file, or one in "
+        "the format fastText wrote before it had a magic number (2017), which "
+        "libfasttext no longer reads; re-save it with a current fastText or use "
+        "its .vec");
   }
   if (version < kOldestVersion || version > kNewestVersion) {
     return bad(fmt::format("format version {} (supported: {} to {})", version,
