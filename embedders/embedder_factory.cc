@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "embedders/tfidf_embedder.h"
+#include "embedders/word_vector_embedder.h"
 
 namespace semdb {
 
@@ -12,8 +13,14 @@ absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(
     if (!e.ok()) return e.status();
     return std::unique_ptr<Embedder>(*std::move(e));
   }
+  if (spec.kind == "glove" || spec.kind == "word2vec" || spec.kind == "fasttext") {
+    absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> e =
+        WordVectorEmbedder::Create(spec, context);
+    if (!e.ok()) return e.status();
+    return std::unique_ptr<Embedder>(*std::move(e));
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown embedder '", spec.kind, "'; known: tfidf"));
+      "unknown embedder '", spec.kind, "'; known: tfidf, glove, word2vec, fasttext"));
 }
 
 std::vector<std::string> EmbedderKindsHelp() {
@@ -21,6 +28,15 @@ std::vector<std::string> EmbedderKindsHelp() {
       "tfidf [dim=256] [stop_words=english|none] [sublinear_tf=true] "
       "[min_df=1] [max_df=1.0] [max_features=100000] [svd=auto|exact|randomized]"
       "  TF-IDF + LSA fitted on the collection (default)",
+      "glove path=FILE [lowercase=true] [weighting=mean|sif] [sif_a=1e-3] "
+      "[min_token_len=1] [max_fit_docs=100000] [cache_dir=DIR]"
+      "  averaged GloVe text vectors",
+      "word2vec path=FILE [binary=auto|true|false] [lowercase=false] "
+      "[weighting=mean|sif] [sif_a=1e-3] [min_token_len=1] [max_fit_docs=100000] "
+      "[cache_dir=DIR]  averaged word2vec text or binary vectors",
+      "fasttext path=FILE.bin|FILE.vec [lowercase=false] [weighting=mean|sif] "
+      "[sif_a=1e-3] [min_token_len=1] [max_fit_docs=100000] [cache_dir=DIR]"
+      "  averaged fastText vectors; .bin models build unknown words from n-grams",
   };
 }
 

@@ -54,30 +54,36 @@ absl::Status ValidateUtf8(std::string_view text) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> TokenizeWords(
-    std::string_view text, const WordTokenizerOptions& options) {
+absl::Status NormalizeText(std::string_view text, const WordTokenizerOptions& options,
+                           std::string* out) {
   int flags = UTF8PROC_STABLE;
   if (options.normalize) flags |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
   if (options.lowercase) flags |= UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE;
-  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> mapped;
-  std::string_view src = text;
-  if (flags != UTF8PROC_STABLE) {
-    utf8proc_uint8_t* out = nullptr;
-    utf8proc_ssize_t len = utf8proc_map(
-        reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-        static_cast<utf8proc_ssize_t>(text.size()), &out,
-        static_cast<utf8proc_option_t>(flags));
-    if (len < 0) {
-      if (absl::Status valid = ValidateUtf8(text); !valid.ok()) return valid;
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot normalize text: ", utf8proc_errmsg(len)));
-    }
-    mapped.reset(out);
-    src = std::string_view(reinterpret_cast<const char*>(out),
-                           static_cast<size_t>(len));
-  } else if (absl::Status valid = ValidateUtf8(text); !valid.ok()) {
-    return valid;
+  if (flags == UTF8PROC_STABLE) {
+    if (absl::Status valid = ValidateUtf8(text); !valid.ok()) return valid;
+    out->assign(text);
+    return absl::OkStatus();
   }
+  utf8proc_uint8_t* mapped = nullptr;
+  utf8proc_ssize_t len = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+      static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+      static_cast<utf8proc_option_t>(flags));
+  if (len < 0) {
+    if (absl::Status valid = ValidateUtf8(text); !valid.ok()) return valid;
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot normalize text: ", utf8proc_errmsg(len)));
+  }
+  std::unique_ptr<utf8proc_uint8_t, FreeDeleter> owned(mapped);
+  out->assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(len));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> TokenizeWords(
+    std::string_view text, const WordTokenizerOptions& options) {
+  std::string normalized;
+  if (absl::Status s = NormalizeText(text, options, &normalized); !s.ok()) return s;
+  const std::string_view src = normalized;
 
   std::vector<std::string> words;
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(src.data());

@@ -27,6 +27,11 @@ struct WordTokenizerOptions {
 absl::StatusOr<std::vector<std::string>> TokenizeWords(
     std::string_view text, const WordTokenizerOptions& options);
 
+// `text` after the normalization and case folding TokenizeWords applies,
+// without splitting it. Invalid UTF-8 is an error.
+absl::Status NormalizeText(std::string_view text, const WordTokenizerOptions& options,
+                           std::string* out);
+
 // Returns OK when `text` is valid UTF-8, else an error naming the byte
 // offset of the first invalid sequence.
 absl::Status ValidateUtf8(std::string_view text);
