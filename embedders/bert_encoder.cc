@@ -33,17 +33,14 @@ constexpr int64_t kMinRowsPerThread = 16;
 
 }  // namespace
 
-BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model, int threads)
-    : model_(std::move(model)), threads_(std::max(1, threads)) {}
-
-void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, float* scores,
-                            float* context) const {
+void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int threads,
+                            float* scores, float* context) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, heads = c.num_heads, d = c.head_size();
   const int64_t sequences = static_cast<int64_t>(ws.offsets.size()) - 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const float* qkv = ws.qkv.data();
-  ParallelForWorkers(sequences * heads, 1, threads_, [&](int worker, int64_t b, int64_t e) {
+  ParallelForWorkers(sequences * heads, 1, threads, [&](int worker, int64_t b, int64_t e) {
     float* s = scores + worker * max_length * max_length;
     for (int64_t i = b; i < e; ++i) {
       const int64_t seq = i / heads, head = i % heads;
@@ -63,7 +60,8 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, float* 
 }
 
 absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> sequences,
-                                  BertWorkspace* ws) const {
+                                  int threads, BertWorkspace* ws) const {
+  threads = std::max(1, threads);
   const BertConfig& c = model_->config();
   const BertWeights& w = model_->weights();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
@@ -93,7 +91,7 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   float* context = Grow(&ws->context, tokens * h);
   float* projected = Grow(&ws->projected, tokens * h);
   float* intermediate = Grow(&ws->intermediate, tokens * inter);
-  float* scores = Grow(&ws->scores, threads_ * max_length * max_length);
+  float* scores = Grow(&ws->scores, threads * max_length * max_length);
 
   // Embeddings: word + position + token type 0, then LayerNorm.
   const float* type0 = w.token_type_embeddings.data();
@@ -107,7 +105,7 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   }
   auto layer_norm = [&](float* rows, const float* residual, const std::vector<float>& gamma,
                         const std::vector<float>& beta) {
-    ParallelForWorkers(tokens, kMinRowsPerThread, threads_, [&](int, int64_t b, int64_t e) {
+    ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
       nn::AddLayerNorm(rows + b * h, residual ? residual + b * h : nullptr, e - b, h,
                        gamma.data(), beta.data(), c.layer_norm_eps);
     });
@@ -116,11 +114,11 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
 
   for (const BertLayerWeights& l : w.layers) {
     Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
-    Attention(*ws, max_length, scores, context);
+    Attention(*ws, max_length, threads, scores, context);
     Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, projected);
     layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);
     Linear(x, tokens, h, l.intermediate_weight, l.intermediate_bias, inter, intermediate);
-    ParallelForWorkers(tokens, kMinRowsPerThread, threads_, [&](int, int64_t b, int64_t e) {
+    ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
       nn::GeluErf(intermediate + b * inter, (e - b) * inter);
     });
     Linear(intermediate, tokens, inter, l.output_weight, l.output_bias, h, projected);

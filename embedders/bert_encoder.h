@@ -33,17 +33,16 @@ struct BertWorkspace {
 
 class BertEncoder {
  public:
-  // `threads` bounds the threads of the attention and element-wise parts;
-  // GEMMs use OpenBLAS's own threads.
-  BertEncoder(std::shared_ptr<const BertModel> model, int threads);
+  explicit BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
 
   const BertModel& model() const { return *model_; }
 
   // Runs the encoder on `sequences` (token ids, each of length 1 to
   // max_position_embeddings). On return, ws->hidden holds the last hidden
   // states of sequence s in rows [ws->offsets[s], ws->offsets[s + 1]).
-  // Thread-safe with distinct workspaces.
-  absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences,
+  // The attention and element-wise parts run on up to `threads` threads;
+  // the GEMMs on OpenBLAS's. Thread-safe with distinct workspaces.
+  absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
                        BertWorkspace* ws) const;
 
   // Pools ws->hidden after Forward into out[s * H ...] for each sequence:
@@ -52,11 +51,10 @@ class BertEncoder {
   void Pool(const BertWorkspace& ws, Pooling pooling, bool normalize, float* out) const;
 
  private:
-  void Attention(const BertWorkspace& ws, int64_t max_length, float* scores,
+  void Attention(const BertWorkspace& ws, int64_t max_length, int threads, float* scores,
                  float* context) const;
 
   std::shared_ptr<const BertModel> model_;
-  int threads_;
 };
 
 }  // namespace semdb

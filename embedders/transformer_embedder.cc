@@ -1,5 +1,7 @@
 #include "embedders/transformer_embedder.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -281,19 +283,34 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return encoded[a]->ids.size() < encoded[b]->ids.size();
   });
-  BertWorkspace ws;
-  std::vector<absl::Span<const int32_t>> batch;
-  std::vector<float> pooled;
-  for (int64_t b = 0; b < n; b += batch_size_) {
-    const int64_t end = std::min(n, b + batch_size_);
-    batch.clear();
-    for (int64_t i = b; i < end; ++i) batch.emplace_back(encoded[order[i]]->ids);
-    if (absl::Status s = encoder_.Forward(batch, &ws); !s.ok()) return s;
-    pooled.resize(static_cast<size_t>((end - b) * h));
-    encoder_.Pool(ws, pooling_, /*normalize=*/true, pooled.data());
-    for (int64_t i = b; i < end; ++i) {
-      std::copy_n(pooled.data() + (i - b) * h, h, out.data() + order[i] * h);
+  const int64_t batches = (n + batch_size_ - 1) / batch_size_;
+  const int concurrent =
+      openblas_get_num_threads() <= 1 ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
+  const int inner_threads = concurrent > 1 ? 1 : threads_;
+  std::atomic<int64_t> next{0};
+  std::vector<absl::Status> errors(std::max(1, concurrent));
+  ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
+    BertWorkspace ws;
+    std::vector<absl::Span<const int32_t>> batch;
+    std::vector<float> pooled;
+    // Longest batches first, so that concurrent workers finish together.
+    for (int64_t k; (k = next++) < batches;) {
+      const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
+      batch.clear();
+      for (int64_t i = b; i < end; ++i) batch.emplace_back(encoded[order[i]]->ids);
+      if (absl::Status s = encoder_.Forward(batch, inner_threads, &ws); !s.ok()) {
+        errors[worker] = s;
+        return;
+      }
+      pooled.resize(static_cast<size_t>((end - b) * h));
+      encoder_.Pool(ws, pooling_, /*normalize=*/true, pooled.data());
+      for (int64_t i = b; i < end; ++i) {
+        std::copy_n(pooled.data() + (i - b) * h, h, out.data() + order[i] * h);
+      }
     }
+  });
+  for (const absl::Status& s : errors) {
+    if (!s.ok()) return s;
   }
   int64_t truncated = 0;
   for (const auto& e : encoded) truncated += e->truncated;

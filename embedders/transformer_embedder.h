@@ -20,7 +20,12 @@
 //               max_position_embeddings. Longer texts are truncated, counted
 //               in TextStats::truncated and Describe().
 //   batch_size  texts per forward pass (texts are sorted by length first)
-//   threads     threads of the tokenizer, attention and element-wise parts
+//   threads     threads of the tokenizer and of the encoder: with a
+//               multi-threaded OpenBLAS, batches run one at a time, GEMMs on
+//               OpenBLAS's threads and the rest on these; with a
+//               single-threaded OpenBLAS (OPENBLAS_NUM_THREADS=1), up to
+//               `threads` batches run at once, one thread each, which
+//               avoids all synchronization within a batch
 //
 // Embed() always returns L2-normalized vectors, as the Embedder interface
 // requires; Describe() tells whether the folder's own pipeline normalizes.
@@ -62,7 +67,7 @@ class TransformerEmbedder : public Embedder {
       : spec_(std::move(spec)),
         model_(std::move(model)),
         tokenizer_(std::move(tokenizer)),
-        encoder_(model_, threads),
+        encoder_(model_),
         threads_(threads) {}
 
   Spec spec_;

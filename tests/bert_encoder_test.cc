@@ -44,7 +44,7 @@ double MaxDiff(const float* a, const nlohmann::json& b) {
 
 // Encodes the golden sentences `order` in batches of `batch` and returns
 // the largest difference to the golden hidden states and pooled vectors.
-double EncodeAndCompare(const BertEncoder& encoder, const nlohmann::json& sentences,
+double EncodeAndCompare(const BertEncoder& encoder, int threads, const nlohmann::json& sentences,
                         const std::vector<size_t>& order, size_t batch) {
   const int64_t h = encoder.model().config().hidden_size;
   BertWorkspace ws;
@@ -55,7 +55,7 @@ double EncodeAndCompare(const BertEncoder& encoder, const nlohmann::json& senten
     const size_t end = std::min(order.size(), b + batch);
     for (size_t i = b; i < end; ++i) ids.push_back(sentences[order[i]]["ids"]);
     for (const auto& v : ids) spans.emplace_back(v);
-    REQUIRE(encoder.Forward(spans, &ws).ok());
+    REQUIRE(encoder.Forward(spans, threads, &ws).ok());
     std::vector<float> pooled(spans.size() * h);
     for (auto [pooling, normalize, key] :
          {std::tuple{Pooling::kMean, false, "mean"}, std::tuple{Pooling::kMean, true, "mean_normalized"},
@@ -84,10 +84,10 @@ TEST_CASE("BERT encoder matches torch on padding-heavy and single batches") {
   std::vector<size_t> shuffled = order;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(3));
   for (int threads : {1, 2}) {
-    const BertEncoder encoder(model, threads);
-    const double all = EncodeAndCompare(encoder, sentences, order, order.size());
-    const double alone = EncodeAndCompare(encoder, sentences, order, 1);
-    const double mixed = EncodeAndCompare(encoder, sentences, shuffled, 5);
+    const BertEncoder encoder(model);
+    const double all = EncodeAndCompare(encoder, threads, sentences, order, order.size());
+    const double alone = EncodeAndCompare(encoder, threads, sentences, order, 1);
+    const double mixed = EncodeAndCompare(encoder, threads, sentences, shuffled, 5);
     WARN("bert_tiny F32, " << threads << " thread(s): max abs diff to torch " << all
                            << " (one batch), " << alone << " (one by one), " << mixed
                            << " (shuffled batches of 5)");
@@ -105,7 +105,7 @@ TEST_CASE("BERT encoder matches torch with F16 and BF16 weights and bert. names"
   CHECK_FALSE(model->stored_dtypes().count("F32"));
   std::vector<size_t> order(sentences.size());
   std::iota(order.begin(), order.end(), 0);
-  const double diff = EncodeAndCompare(BertEncoder(model, 2), sentences, order, order.size());
+  const double diff = EncodeAndCompare(BertEncoder(model), 2, sentences, order, order.size());
   WARN("bert_tiny_half F16/BF16: max abs diff to torch " << diff);
   CHECK(diff < kTolerance);
 }
@@ -130,12 +130,12 @@ TEST_CASE("The golden token ids are the reference tokenizer's, truncated to 64")
 
 TEST_CASE("BERT encoder rejects sequences the model cannot take") {
   const auto model = LoadModel("bert_tiny");
-  const BertEncoder encoder(model, 1);
+  const BertEncoder encoder(model);
   BertWorkspace ws;
   std::vector<int32_t> too_long(65, 1000), bad_id = {101, 30522, 102}, empty;
   for (const auto* seq : {&too_long, &bad_id, &empty}) {
     std::vector<absl::Span<const int32_t>> spans = {absl::Span<const int32_t>(*seq)};
-    absl::Status s = encoder.Forward(spans, &ws);
+    absl::Status s = encoder.Forward(spans, 1, &ws);
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   }
 }

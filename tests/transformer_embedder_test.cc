@@ -3,6 +3,8 @@
 // and bad input.
 #include "embedders/transformer_embedder.h"
 
+#include <cblas.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +137,15 @@ TEST_CASE("transformer embedder: concurrent Embed calls agree") {
   t2.join();
   CHECK(a == b);
   CHECK(a == c);
+}
+
+TEST_CASE("transformer embedder: concurrent batches on a single-threaded OpenBLAS") {
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " batch_size=3 threads=2");
+  const double diff = CompareToGolden(*e, Golden()["sentences"], "mean_normalized", nullptr);
+  openblas_set_num_threads(saved);
+  CHECK(diff < 1e-4);
 }
 
 TEST_CASE("transformer embedder: empty, long and invalid texts") {

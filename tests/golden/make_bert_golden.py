@@ -212,7 +212,7 @@ def golden_of(hidden):
     }
 
 
-def write_folder(path, tensors, config, sentence_transformers):
+def write_folder(path, tensors, config, sentence_transformers, max_seq_length=64):
     if os.path.isdir(path):
         shutil.rmtree(path)
     os.makedirs(path)
@@ -221,7 +221,7 @@ def write_folder(path, tensors, config, sentence_transformers):
     shutil.copyfile(os.path.join(SHARED, "bert-base-uncased-vocab.txt"),
                 os.path.join(path, "vocab.txt"))
     write_json(os.path.join(path, "tokenizer_config.json"),
-               {"do_lower_case": True, "model_max_length": 64,
+               {"do_lower_case": True, "model_max_length": config["max_position_embeddings"],
                 "tokenizer_class": "BertTokenizer", "unk_token": "[UNK]",
                 "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                 "mask_token": "[MASK]"})
@@ -240,7 +240,7 @@ def write_folder(path, tensors, config, sentence_transformers):
                     "pooling_mode_max_tokens": False,
                     "pooling_mode_mean_sqrt_len_tokens": False})
         write_json(os.path.join(path, "sentence_bert_config.json"),
-                   {"max_seq_length": 64, "do_lower_case": False})
+                   {"max_seq_length": max_seq_length, "do_lower_case": False})
 
 
 def main():
