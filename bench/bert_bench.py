@@ -41,8 +41,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
 torch = golden = None
 
 CORPUS = os.path.join(ROOT, "..", "shared", "data", "gensim", "lee_background.cor")
-MINILM = dict(golden.CONFIG, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
-              intermediate_size=1536, max_position_embeddings=512)
+MINILM_SHAPE = dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                    intermediate_size=1536, max_position_embeddings=512)
 
 
 def sentences(n):
@@ -54,15 +54,16 @@ def sentences(n):
 
 
 def build_model(folder):
+    config = dict(golden.CONFIG, **MINILM_SHAPE)
     torch.manual_seed(0)
-    model = golden.TorchBert(MINILM).eval()
+    model = golden.TorchBert(config).eval()
     golden.randomize(model)
     with torch.no_grad():  # MiniLM-like scales: keep activations moderate
         for name, p in model.named_parameters():
             if p.dim() == 2 and not name.startswith(("word", "position", "token_type")):
                 p.mul_(0.1)
-    tensors = {k: v.detach().clone() for k, v in golden.hf_tensors(model, MINILM).items()}
-    golden.write_folder(folder, tensors, MINILM, True, max_seq_length=256)
+    tensors = {k: v.detach().clone() for k, v in golden.hf_tensors(model, config).items()}
+    golden.write_folder(folder, tensors, config, True, max_seq_length=256)
     return model
 
 

@@ -1,6 +1,7 @@
 // Character properties as the Python that ran the reference BERT tokenizer
-// sees them (unicodedata, Unicode 14.0): utf8proc's tables corrected by the
-// generated python_unicode_tables.inc where the two disagree.
+// sees them (unicodedata, Unicode 14.0): utf8proc's tables corrected by
+// python_unicode_tables.inc where the two disagree, a table that
+// make_python_unicode_tables.py generates from Python and utf8proc.
 //
 // Only what BERT's BasicTokenizer asks for is here: general category,
 // str.lower() (full case mapping with the Final_Sigma rule), and NFD.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "embedders/parallel_for.h"
+#include "embedders/python_unicode.h"
 #include "fmt/format.h"
 
 namespace semdb {
@@ -345,6 +346,7 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"lower_case", t.lower_case},
       {"strip_accents", t.strip_accents},
       {"max_input_chars_per_word", t.max_input_chars_per_word},
+      {"tokenizer_unicode_version", python_unicode::UnicodeVersion()},
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},

@@ -86,6 +86,17 @@ TEST_CASE("WordPiece reproduces the reference's documented surprises") {
   CHECK(Pieces(t, long_word) == V{"[UNK]"});
 }
 
+TEST_CASE("BasicTokenize cleans, lower-cases, strips accents and splits punctuation") {
+  absl::StatusOr<WordPieceTokenizer> t =
+      WordPieceTokenizer::FromTokens({"[PAD]", "[UNK]", "[CLS]", "[SEP]"}, {}, "test");
+  REQUIRE(t.ok());
+  absl::StatusOr<std::vector<std::string>> words =
+      t->BasicTokenize("H\xC3\xA9llo,\tWORLD!\xE4\xB8\xAD\xE6\x96\x87 a\x01" "b");
+  REQUIRE(words.ok());
+  CHECK(*words == std::vector<std::string>{"hello", ",", "world", "!", "\xE4\xB8\xAD",
+                                           "\xE6\x96\x87", "ab"});
+}
+
 TEST_CASE("WordPiece honours the word-length limit it is given") {
   SEMDB_REQUIRE_SHARED_DATA(kVocab);
   WordPieceOptions options;
