@@ -2,25 +2,30 @@
 
 #include "absl/strings/str_cat.h"
 #include "embedders/tfidf_embedder.h"
+#include "embedders/transformer_embedder.h"
 #include "embedders/word_vector_embedder.h"
 
 namespace semdb {
 
+namespace {
+
+template <typename T>
+absl::StatusOr<std::unique_ptr<Embedder>> Upcast(absl::StatusOr<std::unique_ptr<T>> e) {
+  if (!e.ok()) return e.status();
+  return std::unique_ptr<Embedder>(*std::move(e));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(
     const Spec& spec, const EmbedderContext& context) {
-  if (spec.kind == "tfidf") {
-    absl::StatusOr<std::unique_ptr<TfidfEmbedder>> e = TfidfEmbedder::Create(spec);
-    if (!e.ok()) return e.status();
-    return std::unique_ptr<Embedder>(*std::move(e));
-  }
+  if (spec.kind == "tfidf") return Upcast(TfidfEmbedder::Create(spec));
   if (spec.kind == "glove" || spec.kind == "word2vec" || spec.kind == "fasttext") {
-    absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> e =
-        WordVectorEmbedder::Create(spec, context);
-    if (!e.ok()) return e.status();
-    return std::unique_ptr<Embedder>(*std::move(e));
+    return Upcast(WordVectorEmbedder::Create(spec, context));
   }
+  if (spec.kind == "transformer") return Upcast(TransformerEmbedder::Create(spec));
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown embedder '", spec.kind, "'; known: tfidf, glove, word2vec, fasttext"));
+      "unknown embedder '", spec.kind, "'; known: tfidf, glove, word2vec, fasttext, transformer"));
 }
 
 std::vector<std::string> EmbedderKindsHelp() {
@@ -37,6 +42,9 @@ std::vector<std::string> EmbedderKindsHelp() {
       "fasttext path=FILE.bin|FILE.vec [lowercase=false] [weighting=mean|sif] "
       "[sif_a=1e-3] [min_token_len=1] [max_fit_docs=100000] [cache_dir=DIR]"
       "  averaged fastText vectors; .bin models build unknown words from n-grams",
+      "transformer path=<model folder> [max_length=N] [batch_size=32] [threads=N]"
+      "  BERT-family sentence embeddings (all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2...)"
+      " from a Hugging Face model folder",
   };
 }
 

@@ -1,0 +1,62 @@
+// The BERT forward pass on OpenBLAS: embeddings (word + position + token
+// type 0, LayerNorm), then per layer multi-head self-attention and a GELU
+// feed-forward block, each followed by a residual LayerNorm (post-norm);
+// then pooling.
+//
+// A batch's sequences are packed back to back without padding: the
+// projections and the feed-forward block are one GEMM over all tokens of the
+// batch, and attention runs per sequence and head over that sequence's own
+// tokens, which is what BERT's attention mask computes on a padded batch.
+#ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
+#define SEMDB_EMBEDDERS_BERT_ENCODER_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "embedders/bert_model.h"
+
+namespace semdb {
+
+enum class Pooling { kMean, kCls };
+
+// Scratch buffers of one forward pass, grown on demand and reused across
+// batches so that steady-state encoding allocates nothing. One per
+// concurrent caller.
+struct BertWorkspace {
+  std::vector<float> hidden;  // [tokens, H]: the last hidden states
+  std::vector<float> qkv, context, projected, intermediate, scores;
+  std::vector<int64_t> offsets;  // first row of each sequence, then the total
+};
+
+class BertEncoder {
+ public:
+  explicit BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
+
+  const BertModel& model() const { return *model_; }
+
+  // Runs the encoder on `sequences` (token ids, each of length 1 to
+  // max_position_embeddings). On return, ws->hidden holds the last hidden
+  // states of sequence s in rows [ws->offsets[s], ws->offsets[s + 1]).
+  // The attention and element-wise parts run on up to `threads` threads;
+  // the GEMMs on OpenBLAS's. Thread-safe with distinct workspaces.
+  absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
+                       BertWorkspace* ws) const;
+
+  // Pools ws->hidden after Forward into out[s * H ...] for each sequence:
+  // the mean of its rows or its first ([CLS]) row, L2-normalized when
+  // `normalize`.
+  void Pool(const BertWorkspace& ws, Pooling pooling, bool normalize, float* out) const;
+
+ private:
+  void Attention(const BertWorkspace& ws, int64_t max_length, int threads, float* scores,
+                 float* context) const;
+
+  std::shared_ptr<const BertModel> model_;
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_EMBEDDERS_BERT_ENCODER_H_

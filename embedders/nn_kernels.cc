@@ -1,0 +1,124 @@
+#include "embedders/nn_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#define SEMDB_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+namespace semdb::nn {
+namespace {
+
+// Eigen's rational approximation of erf on [-4, 4]; outside, erf is +-1 in
+// float.
+inline float ErfInline(float x) {
+  x = std::min(4.0f, std::max(-4.0f, x));
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 - 2.10102402082508e-06f;
+  p = p * x2 - 5.69250639462346e-05f;
+  p = p * x2 - 7.34990630326855e-04f;
+  p = p * x2 - 2.95459980854025e-03f;
+  p = p * x2 - 1.60960333262415e-02f;
+  p = p * x;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 - 2.13374055278905e-04f;
+  q = q * x2 - 1.68282697438203e-03f;
+  q = q * x2 - 7.37332916720468e-03f;
+  q = q * x2 - 1.42647390514189e-02f;
+  return p / q;
+}
+
+// exp by range reduction x = n ln2 + r, |r| <= ln2 / 2, a degree-7
+// polynomial for e^r (Cephes expf), and 2^n built in the exponent bits.
+inline float ExpInline(float x) {
+  x = std::min(88.3762626647949f, std::max(-87.3365447505531f, x));
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float n = (x * 1.44269504088896341f + kRound) - kRound;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+}  // namespace
+
+float Erf(float x) { return ErfInline(x); }
+float Exp(float x) { return ExpInline(x); }
+
+SEMDB_VECTOR_CLONES
+void GeluErf(float* x, int64_t n) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = 0.5f * v * (1.0f + ErfInline(v * kInvSqrt2));
+  }
+}
+
+SEMDB_VECTOR_CLONES
+void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * ld;
+    float max = row[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t i = 0; i < n; ++i) max = std::max(max, row[i]);
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < n; ++i) {
+      const float e = ExpInline(row[i] - max);
+      row[i] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) row[i] *= inv;
+  }
+}
+
+SEMDB_VECTOR_CLONES
+void AddLayerNorm(float* x, const float* residual, int64_t rows, int64_t n, const float* gamma,
+                  const float* beta, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * n;
+    float sum = 0;
+    if (residual != nullptr) {
+      const float* res = residual + r * n;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < n; ++i) {
+        row[i] += res[i];
+        sum += row[i];
+      }
+    } else {
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < n; ++i) sum += row[i];
+    }
+    const float mean = sum / static_cast<float>(n);
+    float var = 0;
+#pragma omp simd reduction(+ : var)
+    for (int64_t i = 0; i < n; ++i) {
+      const float d = row[i] - mean;
+      var += d * d;
+    }
+    const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + eps);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) row[i] = (row[i] - mean) * inv * gamma[i] + beta[i];
+  }
+}
+
+void BroadcastRows(float* y, const float* bias, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * n, bias, n * sizeof(float));
+}
+
+}  // namespace semdb::nn

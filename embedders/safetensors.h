@@ -1,0 +1,63 @@
+// A read-only, memory-mapped safetensors file (the format Hugging Face
+// writes model weights in): an 8-byte little-endian header length, a JSON
+// header mapping tensor names to {dtype, shape, data_offsets}, then the
+// tensor bytes.
+//
+// Open() validates the whole header: every dtype is a safetensors dtype
+// name, every shape's byte size equals its data_offsets span, every span
+// lies inside the file and no two overlap. Errors name the file and tensor.
+#ifndef SEMDB_EMBEDDERS_SAFETENSORS_H_
+#define SEMDB_EMBEDDERS_SAFETENSORS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace semdb {
+
+struct SafeTensor {
+  std::string dtype;  // "F32", "F16", "BF16", "I64", ...
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;  // inside the mapping
+  size_t bytes = 0;
+
+  int64_t elements() const;
+};
+
+class SafeTensorsFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<SafeTensorsFile>> Open(const std::string& path);
+  ~SafeTensorsFile();
+  SafeTensorsFile(const SafeTensorsFile&) = delete;
+  SafeTensorsFile& operator=(const SafeTensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::map<std::string, SafeTensor>& tensors() const { return tensors_; }
+  // The tensor called `name`, or null.
+  const SafeTensor* Find(const std::string& name) const;
+
+  // Converts tensor `name` (F32, F16 or BF16) to float into `out`, whose
+  // size must be the tensor's element count. Errors name file and tensor.
+  absl::Status ReadFloat(const std::string& name, absl::Span<float> out) const;
+
+ private:
+  SafeTensorsFile() = default;
+
+  std::string path_;
+  void* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::map<std::string, SafeTensor> tensors_;
+};
+
+// IEEE half and bfloat16 to float, exact.
+float HalfToFloat(uint16_t h);
+float Bfloat16ToFloat(uint16_t b);
+
+}  // namespace semdb
+
+#endif  // SEMDB_EMBEDDERS_SAFETENSORS_H_

@@ -1,0 +1,358 @@
+#include "embedders/transformer_embedder.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <thread>
+
+#include "embedders/parallel_for.h"
+#include "embedders/python_unicode.h"
+#include "fmt/format.h"
+
+namespace semdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The JSON object in `path`; a null value when the file is absent and
+// optional.
+absl::StatusOr<nlohmann::json> ReadJson(const std::string& path, bool required) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!required && !fs::exists(path)) return nlohmann::json();
+    return absl::NotFoundError(fmt::format("cannot open {}", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded()) return absl::InvalidArgumentError(fmt::format("{}: not valid JSON", path));
+  return j;
+}
+
+absl::Status BadField(const std::string& path, const std::string& key, const std::string& want) {
+  return absl::InvalidArgumentError(fmt::format("{}: \"{}\" must be {}", path, key, want));
+}
+
+// j[key] as a bool when present and not null.
+absl::Status ReadBool(const nlohmann::json& j, const std::string& path, const std::string& key,
+                      bool* out) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return absl::OkStatus();
+  if (!j[key].is_boolean()) return BadField(path, key, "true or false");
+  *out = j[key].get<bool>();
+  return absl::OkStatus();
+}
+
+// A special token of tokenizer_config.json: a string, or an AddedToken
+// object with "content".
+absl::Status ReadToken(const nlohmann::json& j, const std::string& path, const std::string& key,
+                       std::string* out) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return absl::OkStatus();
+  const nlohmann::json& v = j[key];
+  if (v.is_string()) {
+    *out = v.get<std::string>();
+  } else if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+    *out = v["content"].get<std::string>();
+  } else {
+    return BadField(path, key, "a token string");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WordPieceOptions> TokenizerOptions(const std::string& dir) {
+  WordPieceOptions o;
+  o.max_input_chars_per_word = 100;
+  const std::string config_path = dir + "/tokenizer_config.json";
+  absl::StatusOr<nlohmann::json> config = ReadJson(config_path, false);
+  if (!config.ok()) return config.status();
+  if (absl::Status s = ReadBool(*config, config_path, "do_lower_case", &o.lower_case); !s.ok()) {
+    return s;
+  }
+  // As Hugging Face's BertTokenizer: accents are stripped when lower-casing
+  // unless strip_accents says otherwise.
+  o.strip_accents = o.lower_case;
+  for (auto [key, flag] : {std::pair{"strip_accents", &o.strip_accents},
+                           std::pair{"tokenize_chinese_chars", &o.split_cjk}}) {
+    if (absl::Status s = ReadBool(*config, config_path, key, flag); !s.ok()) return s;
+  }
+  for (auto [key, token] : {std::pair{"unk_token", &o.unk_token}, std::pair{"cls_token", &o.cls_token},
+                            std::pair{"sep_token", &o.sep_token}, std::pair{"pad_token", &o.pad_token}}) {
+    if (absl::Status s = ReadToken(*config, config_path, key, token); !s.ok()) return s;
+  }
+  const std::string fast_path = dir + "/tokenizer.json";
+  absl::StatusOr<nlohmann::json> fast = ReadJson(fast_path, false);
+  if (!fast.ok()) return fast.status();
+  if (fast->is_object() && fast->contains("model")) {
+    const nlohmann::json& model = (*fast)["model"];
+    if (model.contains("type") && model["type"] != "WordPiece") {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: tokenizer model {} is not supported: only WordPiece", fast_path, model["type"].dump()));
+    }
+    if (model.contains("max_input_chars_per_word")) {
+      const nlohmann::json& v = model["max_input_chars_per_word"];
+      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > 1000000) {
+        return BadField(fast_path, "model.max_input_chars_per_word", "a positive integer");
+      }
+      o.max_input_chars_per_word = v.get<int>();
+    }
+  }
+  return o;
+}
+
+// The pooling of a sentence-transformers Pooling config.
+absl::StatusOr<Pooling> ReadPooling(const std::string& path) {
+  absl::StatusOr<nlohmann::json> j = ReadJson(path, true);
+  if (!j.ok()) return j.status();
+  bool cls = false, mean = false;
+  if (absl::Status s = ReadBool(*j, path, "pooling_mode_cls_token", &cls); !s.ok()) return s;
+  if (absl::Status s = ReadBool(*j, path, "pooling_mode_mean_tokens", &mean); !s.ok()) return s;
+  for (const char* other : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
+                            "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
+    bool on = false;
+    if (absl::Status s = ReadBool(*j, path, other, &on); !s.ok()) return s;
+    if (on) {
+      return absl::UnimplementedError(
+          fmt::format("{}: {} is not supported: only CLS or mean pooling", path, other));
+    }
+  }
+  if (cls == mean) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens must be true",
+        path));
+  }
+  return cls ? Pooling::kCls : Pooling::kMean;
+}
+
+struct Pipeline {
+  std::string model_dir;
+  Pooling pooling = Pooling::kMean;
+  bool normalize = false;
+  int64_t max_seq_length = 0;  // 0: not stated
+  bool lower_case_input = false;
+};
+
+// The sentence-transformers modules of `dir`: where the transformer is, the
+// pooling, normalization and maximum length.
+absl::StatusOr<Pipeline> ReadPipeline(const std::string& dir) {
+  Pipeline p;
+  p.model_dir = dir;
+  const std::string modules_path = dir + "/modules.json";
+  absl::StatusOr<nlohmann::json> modules = ReadJson(modules_path, false);
+  if (!modules.ok()) return modules.status();
+  std::string pooling_dir = dir + "/1_Pooling";
+  if (!modules->is_null()) {
+    if (!modules->is_array()) {
+      return absl::InvalidArgumentError(fmt::format("{}: not a list of modules", modules_path));
+    }
+    pooling_dir.clear();
+    for (const nlohmann::json& m : *modules) {
+      if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) {
+        return absl::InvalidArgumentError(fmt::format("{}: a module has no \"type\"", modules_path));
+      }
+      const std::string type = m["type"];
+      const std::string sub = m.contains("path") && m["path"].is_string() ? m["path"].get<std::string>() : "";
+      const std::string path = sub.empty() ? dir : dir + "/" + sub;
+      if (type.ends_with(".Transformer")) {
+        p.model_dir = path;
+      } else if (type.ends_with(".Pooling")) {
+        pooling_dir = path;
+      } else if (type.ends_with(".Normalize")) {
+        p.normalize = true;
+      } else {
+        return absl::UnimplementedError(fmt::format(
+            "{}: module {} is not supported (only Transformer, Pooling, Normalize)", modules_path,
+            type));
+      }
+    }
+  }
+  if (!pooling_dir.empty() && fs::exists(pooling_dir + "/config.json")) {
+    absl::StatusOr<Pooling> pooling = ReadPooling(pooling_dir + "/config.json");
+    if (!pooling.ok()) return pooling.status();
+    p.pooling = *pooling;
+  } else if (!modules->is_null() && !pooling_dir.empty()) {
+    return absl::NotFoundError(fmt::format("cannot open {}/config.json", pooling_dir));
+  }
+  const std::string st_path = p.model_dir + "/sentence_bert_config.json";
+  absl::StatusOr<nlohmann::json> st = ReadJson(st_path, false);
+  if (!st.ok()) return st.status();
+  if (st->is_object() && st->contains("max_seq_length") && !(*st)["max_seq_length"].is_null()) {
+    const nlohmann::json& v = (*st)["max_seq_length"];
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < 2) {
+      return BadField(st_path, "max_seq_length", "an integer >= 2");
+    }
+    p.max_seq_length = v.get<int64_t>();
+  }
+  if (absl::Status s = ReadBool(*st, st_path, "do_lower_case", &p.lower_case_input); !s.ok()) {
+    return s;
+  }
+  return p;
+}
+
+// tokenizer_config.json's model_max_length, 0 when absent or a placeholder
+// (Hugging Face writes 1e30 when unknown).
+int64_t TokenizerMaxLength(const std::string& dir) {
+  absl::StatusOr<nlohmann::json> j = ReadJson(dir + "/tokenizer_config.json", false);
+  if (!j.ok() || !j->is_object() || !j->contains("model_max_length")) return 0;
+  const nlohmann::json& v = (*j)["model_max_length"];
+  if (!v.is_number() || v.get<double>() < 2 || v.get<double>() > 1e9) return 0;
+  return static_cast<int64_t>(v.get<double>());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
+    const Spec& spec) {
+  SpecReader r(spec);
+  const std::string path = r.GetString("path", "");
+  const int64_t max_length = r.GetInt("max_length", 0, 2, 1 << 20);
+  const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
+  const int threads = static_cast<int>(r.GetInt(
+      "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  if (path.empty()) {
+    return absl::InvalidArgumentError("'transformer' needs path=<model folder>");
+  }
+  if (!fs::is_directory(path)) {
+    return absl::NotFoundError(fmt::format("model folder {} does not exist", path));
+  }
+  absl::StatusOr<Pipeline> pipeline = ReadPipeline(path);
+  if (!pipeline.ok()) return pipeline.status();
+  const std::string& dir = pipeline->model_dir;
+  absl::StatusOr<std::unique_ptr<BertModel>> model = BertModel::Load(dir);
+  if (!model.ok()) return model.status();
+  const BertConfig& c = (*model)->config();
+
+  absl::StatusOr<WordPieceOptions> options = TokenizerOptions(dir);
+  if (!options.ok()) return options.status();
+  if (pipeline->lower_case_input) options->lower_case = true;
+  absl::StatusOr<WordPieceTokenizer> tokenizer =
+      WordPieceTokenizer::FromFile(dir + "/vocab.txt", *std::move(options));
+  if (!tokenizer.ok()) return tokenizer.status();
+  if (tokenizer->vocab_size() > c.vocab_size) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}/vocab.txt has {} tokens but {}/config.json's vocab_size is {}: they are not the "
+        "same model's",
+        dir, tokenizer->vocab_size(), dir, c.vocab_size));
+  }
+
+  int64_t length = max_length;
+  if (length == 0) length = pipeline->max_seq_length;
+  if (length == 0) length = TokenizerMaxLength(dir);
+  if (length == 0 || (max_length == 0 && length > c.max_positions)) length = c.max_positions;
+  if (length > c.max_positions) {
+    return absl::InvalidArgumentError(fmt::format(
+        "max_length {} exceeds the model's max_position_embeddings {}", length, c.max_positions));
+  }
+
+  std::unique_ptr<TransformerEmbedder> e(new TransformerEmbedder(
+      spec, std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
+  e->path_ = path;
+  e->batch_size_ = batch_size;
+  e->max_length_ = static_cast<int>(length);
+  e->pooling_ = pipeline->pooling;
+  e->folder_normalizes_ = pipeline->normalize;
+  return e;
+}
+
+absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts,
+                                        absl::Span<float> out,
+                                        std::vector<TextStats>* stats) const {
+  const int64_t h = model_->config().hidden_size;
+  if (out.size() != texts.size() * static_cast<size_t>(h)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "output buffer holds {} floats, {} texts of dimension {} need {}", out.size(),
+        texts.size(), h, texts.size() * h));
+  }
+  const int64_t n = static_cast<int64_t>(texts.size());
+  std::vector<absl::StatusOr<EncodedText>> encoded(texts.size(), EncodedText{});
+  ParallelForWorkers(n, 64, threads_, [&](int, int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) encoded[i] = tokenizer_.Encode(texts[i], max_length_);
+  });
+  for (int64_t i = 0; i < n; ++i) {
+    if (!encoded[i].ok()) {
+      return absl::Status(encoded[i].status().code(),
+                          fmt::format("text {}: {}", i, std::string(encoded[i].status().message())));
+    }
+  }
+  // Length-sorted batches keep each batch's attention work even.
+  std::vector<int64_t> order(texts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return encoded[a]->ids.size() < encoded[b]->ids.size();
+  });
+  const int64_t batches = (n + batch_size_ - 1) / batch_size_;
+  const int concurrent =
+      openblas_get_num_threads() <= 1 ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
+  const int inner_threads = concurrent > 1 ? 1 : threads_;
+  std::atomic<int64_t> next{0};
+  std::vector<absl::Status> errors(std::max(1, concurrent));
+  ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
+    BertWorkspace ws;
+    std::vector<absl::Span<const int32_t>> batch;
+    std::vector<float> pooled;
+    // Longest batches first, so that concurrent workers finish together.
+    for (int64_t k; (k = next++) < batches;) {
+      const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
+      batch.clear();
+      for (int64_t i = b; i < end; ++i) batch.emplace_back(encoded[order[i]]->ids);
+      if (absl::Status s = encoder_.Forward(batch, inner_threads, &ws); !s.ok()) {
+        errors[worker] = s;
+        return;
+      }
+      pooled.resize(static_cast<size_t>((end - b) * h));
+      encoder_.Pool(ws, pooling_, /*normalize=*/true, pooled.data());
+      for (int64_t i = b; i < end; ++i) {
+        std::copy_n(pooled.data() + (i - b) * h, h, out.data() + order[i] * h);
+      }
+    }
+  });
+  for (const absl::Status& s : errors) {
+    if (!s.ok()) return s;
+  }
+  int64_t truncated = 0;
+  for (const auto& e : encoded) truncated += e->truncated;
+  texts_embedded_ += n;
+  texts_truncated_ += truncated;
+  if (stats != nullptr) {
+    stats->assign(texts.size(), TextStats{});
+    for (int64_t i = 0; i < n; ++i) {
+      (*stats)[i].tokens = encoded[i]->tokens;
+      (*stats)[i].unknown_tokens = encoded[i]->unknown_tokens;
+      (*stats)[i].truncated = encoded[i]->truncated;
+    }
+  }
+  return absl::OkStatus();
+}
+
+nlohmann::json TransformerEmbedder::Describe() const {
+  const BertConfig& c = model_->config();
+  const WordPieceOptions& t = tokenizer_.options();
+  return {
+      {"model", path_},
+      {"architecture", "bert"},
+      {"hidden_size", c.hidden_size},
+      {"layers", c.num_layers},
+      {"attention_heads", c.num_heads},
+      {"intermediate_size", c.intermediate_size},
+      {"vocabulary", tokenizer_.vocab_size()},
+      {"max_position_embeddings", c.max_positions},
+      {"max_length", max_length_},
+      {"pooling", pooling_ == Pooling::kCls ? "cls" : "mean"},
+      {"folder_normalizes", folder_normalizes_},
+      {"lower_case", t.lower_case},
+      {"strip_accents", t.strip_accents},
+      {"max_input_chars_per_word", t.max_input_chars_per_word},
+      {"tokenizer_unicode_version", python_unicode::UnicodeVersion()},
+      {"weight_dtypes", model_->stored_dtypes()},
+      {"batch_size", batch_size_},
+      {"threads", threads_},
+      {"texts_embedded", texts_embedded_.load()},
+      {"texts_truncated", texts_truncated_.load()},
+  };
+}
+
+}  // namespace semdb

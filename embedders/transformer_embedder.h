@@ -1,0 +1,94 @@
+// Sentence embeddings from a BERT-family transformer encoder (Sentence-BERT
+// style: all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2, BERT), run
+// natively from the model folder a user downloads from Hugging Face:
+//
+//   config.json, model.safetensors     the encoder (bert_model.h)
+//   vocab.txt, tokenizer_config.json   the WordPiece tokenizer: do_lower_case,
+//                                      strip_accents, tokenize_chinese_chars
+//   tokenizer.json (optional)          max_input_chars_per_word (else 100,
+//                                      what Hugging Face's tokenizers use)
+//   modules.json, 1_Pooling/config.json, sentence_bert_config.json
+//                                      (optional, sentence-transformers)
+//                                      CLS or mean pooling (mean when
+//                                      absent), a Normalize module, the
+//                                      maximum sequence length
+//
+// Spec: transformer path=DIR [max_length=N] [batch_size=32] [threads=N]
+//   max_length  tokens per text including [CLS] and [SEP]; default
+//               sentence_bert_config.json's max_seq_length, else
+//               tokenizer_config.json's model_max_length, else the model's
+//               max_position_embeddings. Longer texts are truncated, counted
+//               in TextStats::truncated and Describe().
+//   batch_size  texts per forward pass (texts are sorted by length first)
+//   threads     threads of the tokenizer and of the encoder: with a
+//               multi-threaded OpenBLAS, batches run one at a time, GEMMs on
+//               OpenBLAS's threads and the rest on these; with a
+//               single-threaded OpenBLAS (OPENBLAS_NUM_THREADS=1), up to
+//               `threads` batches run at once, one thread each, which
+//               avoids all synchronization within a batch
+//
+// Embed() always returns L2-normalized vectors, as the Embedder interface
+// requires; Describe() tells whether the folder's own pipeline normalizes.
+//
+// Speed: the GEMMs dominate (about 90% of the time). Debian 12's OpenBLAS
+// (0.3.21) runs its AVX2 "Haswell" kernels on AMD CPUs with AVX-512;
+// OPENBLAS_CORETYPE=SkylakeX in the environment selects its AVX-512 kernels,
+// about twice as fast here (bench/bert_bench.py --coretype SkylakeX).
+#ifndef SEMDB_EMBEDDERS_TRANSFORMER_EMBEDDER_H_
+#define SEMDB_EMBEDDERS_TRANSFORMER_EMBEDDER_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "embedders/bert_encoder.h"
+#include "embedders/bert_model.h"
+#include "embedders/wordpiece_tokenizer.h"
+#include "semdb/embedder.h"
+
+namespace semdb {
+
+class TransformerEmbedder : public Embedder {
+ public:
+  // InvalidArgument for bad parameters or model files, NotFound for
+  // missing ones.
+  static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(const Spec& spec);
+
+  Spec spec() const override { return spec_; }
+  int dimension() const override { return static_cast<int>(model_->config().hidden_size); }
+  absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
+                     std::vector<TextStats>* stats) const override;
+  nlohmann::json Describe() const override;
+
+  const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
+  Pooling pooling() const { return pooling_; }
+  bool folder_normalizes() const { return folder_normalizes_; }
+  int max_length() const { return max_length_; }
+
+ private:
+  TransformerEmbedder(Spec spec, std::shared_ptr<const BertModel> model,
+                      WordPieceTokenizer tokenizer, int threads)
+      : spec_(std::move(spec)),
+        model_(std::move(model)),
+        tokenizer_(std::move(tokenizer)),
+        encoder_(model_),
+        threads_(threads) {}
+
+  Spec spec_;
+  std::string path_;
+  std::shared_ptr<const BertModel> model_;
+  WordPieceTokenizer tokenizer_;
+  BertEncoder encoder_;
+  int threads_;
+  int batch_size_ = 32;
+  int max_length_ = 0;
+  Pooling pooling_ = Pooling::kMean;
+  bool folder_normalizes_ = false;
+  mutable std::atomic<int64_t> texts_embedded_{0};
+  mutable std::atomic<int64_t> texts_truncated_{0};
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_EMBEDDERS_TRANSFORMER_EMBEDDER_H_

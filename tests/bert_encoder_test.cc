@@ -1,0 +1,144 @@
+// The encoder against torch: tests/data/golden/bert_tiny.json holds the last
+// hidden states and pooled embeddings that tests/golden/make_bert_golden.py
+// computed with torch's own modules on the weights of tests/data/bert_tiny*.
+#include "embedders/bert_encoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "catch2/catch.hpp"
+#include "embedders/bert_model.h"
+#include "embedders/wordpiece_tokenizer.h"
+#include "nlohmann/json.hpp"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+using testing::ReadFile;
+using testing::TestData;
+
+constexpr double kTolerance = 1e-4;
+
+const nlohmann::json& Golden() {
+  static const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/bert_tiny.json")));
+  return golden;
+}
+
+std::shared_ptr<const BertModel> LoadModel(const std::string& folder) {
+  absl::StatusOr<std::unique_ptr<BertModel>> m = BertModel::Load(TestData(folder));
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  return std::shared_ptr<const BertModel>(*std::move(m));
+}
+
+// Max |a - b| over a vector of golden values.
+double MaxDiff(const float* a, const nlohmann::json& b) {
+  double d = 0;
+  for (size_t j = 0; j < b.size(); ++j) d = std::max(d, std::abs(a[j] - b[j].get<double>()));
+  return d;
+}
+
+// Encodes the golden sentences `order` in batches of `batch` and returns
+// the largest difference to the golden hidden states and pooled vectors.
+double EncodeAndCompare(const BertEncoder& encoder, int threads, const nlohmann::json& sentences,
+                        const std::vector<size_t>& order, size_t batch) {
+  const int64_t h = encoder.model().config().hidden_size;
+  BertWorkspace ws;
+  double worst = 0;
+  for (size_t b = 0; b < order.size(); b += batch) {
+    std::vector<std::vector<int32_t>> ids;
+    std::vector<absl::Span<const int32_t>> spans;
+    const size_t end = std::min(order.size(), b + batch);
+    for (size_t i = b; i < end; ++i) ids.push_back(sentences[order[i]]["ids"]);
+    for (const auto& v : ids) spans.emplace_back(v);
+    REQUIRE(encoder.Forward(spans, threads, &ws).ok());
+    std::vector<float> pooled(spans.size() * h);
+    for (auto [pooling, normalize, key] :
+         {std::tuple{Pooling::kMean, false, "mean"}, std::tuple{Pooling::kMean, true, "mean_normalized"},
+          std::tuple{Pooling::kCls, false, "cls"}, std::tuple{Pooling::kCls, true, "cls_normalized"}}) {
+      encoder.Pool(ws, pooling, normalize, pooled.data());
+      for (size_t i = b; i < end; ++i) {
+        worst = std::max(worst, MaxDiff(pooled.data() + (i - b) * h, sentences[order[i]][key]));
+      }
+    }
+    for (size_t i = b; i < end; ++i) {
+      const nlohmann::json& hidden = sentences[order[i]]["hidden"];
+      REQUIRE(ws.offsets[i - b + 1] - ws.offsets[i - b] == static_cast<int64_t>(hidden.size()));
+      for (size_t r = 0; r < hidden.size(); ++r) {
+        worst = std::max(worst, MaxDiff(ws.hidden.data() + (ws.offsets[i - b] + r) * h, hidden[r]));
+      }
+    }
+  }
+  return worst;
+}
+
+TEST_CASE("BERT encoder matches torch on padding-heavy and single batches") {
+  const nlohmann::json& sentences = Golden()["sentences"];
+  const auto model = LoadModel("bert_tiny");
+  std::vector<size_t> order(sentences.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<size_t> shuffled = order;
+  std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(3));
+  for (int threads : {1, 2}) {
+    const BertEncoder encoder(model);
+    const double all = EncodeAndCompare(encoder, threads, sentences, order, order.size());
+    const double alone = EncodeAndCompare(encoder, threads, sentences, order, 1);
+    const double mixed = EncodeAndCompare(encoder, threads, sentences, shuffled, 5);
+    WARN("bert_tiny F32, " << threads << " thread(s): max abs diff to torch " << all
+                           << " (one batch), " << alone << " (one by one), " << mixed
+                           << " (shuffled batches of 5)");
+    CHECK(all < kTolerance);
+    CHECK(alone < kTolerance);
+    CHECK(mixed < kTolerance);
+  }
+}
+
+TEST_CASE("BERT encoder matches torch with F16 and BF16 weights and bert. names") {
+  const nlohmann::json& sentences = Golden()["half"];
+  const auto model = LoadModel("bert_tiny_half");
+  CHECK(model->stored_dtypes().count("F16"));
+  CHECK(model->stored_dtypes().count("BF16"));
+  CHECK_FALSE(model->stored_dtypes().count("F32"));
+  std::vector<size_t> order(sentences.size());
+  std::iota(order.begin(), order.end(), 0);
+  const double diff = EncodeAndCompare(BertEncoder(model), 2, sentences, order, order.size());
+  WARN("bert_tiny_half F16/BF16: max abs diff to torch " << diff);
+  CHECK(diff < kTolerance);
+}
+
+TEST_CASE("The golden token ids are the reference tokenizer's, truncated to 64") {
+  const nlohmann::json& sentences = Golden()["sentences"];
+  WordPieceOptions options;
+  options.max_input_chars_per_word = 200;
+  absl::StatusOr<WordPieceTokenizer> t =
+      WordPieceTokenizer::FromFile(TestData("bert_tiny/vocab.txt"), options);
+  REQUIRE(t.ok());
+  int truncated = 0;
+  for (const nlohmann::json& s : sentences) {
+    absl::StatusOr<EncodedText> e = t->Encode(s["text"].get<std::string>(), 64);
+    REQUIRE(e.ok());
+    CHECK(e->ids == s["ids"].get<std::vector<int32_t>>());
+    CHECK(e->truncated == s["truncated"].get<bool>());
+    truncated += e->truncated;
+  }
+  CHECK(truncated == 2);
+}
+
+TEST_CASE("BERT encoder rejects sequences the model cannot take") {
+  const auto model = LoadModel("bert_tiny");
+  const BertEncoder encoder(model);
+  BertWorkspace ws;
+  std::vector<int32_t> too_long(65, 1000), bad_id = {101, 30522, 102}, empty;
+  for (const auto* seq : {&too_long, &bad_id, &empty}) {
+    std::vector<absl::Span<const int32_t>> spans = {absl::Span<const int32_t>(*seq)};
+    absl::Status s = encoder.Forward(spans, 1, &ws);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
+}  // namespace
+}  // namespace semdb

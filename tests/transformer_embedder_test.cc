@@ -1,0 +1,324 @@
+// The transformer embedder end to end from model folders: spec parsing,
+// folder reading, pooling and normalization against torch's golden vectors,
+// and bad input.
+#include "embedders/transformer_embedder.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "catch2/catch.hpp"
+#include "embedders/embedder_factory.h"
+#include "nlohmann/json.hpp"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::TempDir;
+using testing::TestData;
+
+const nlohmann::json& Golden() {
+  static const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/bert_tiny.json")));
+  return golden;
+}
+
+absl::StatusOr<std::unique_ptr<Embedder>> Make(const std::string& spec) {
+  absl::StatusOr<Spec> s = Spec::Parse(spec);
+  REQUIRE(s.ok());
+  return CreateEmbedder(*s, EmbedderContext{});
+}
+
+std::unique_ptr<Embedder> MakeOk(const std::string& spec) {
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make(spec);
+  INFO(spec << ": " << e.status().ToString());
+  REQUIRE(e.ok());
+  return *std::move(e);
+}
+
+// A writable copy of a test model folder.
+std::string CopyModel(const TempDir& dir, const std::string& folder) {
+  const std::string out = dir / folder;
+  fs::copy(TestData(folder), out, fs::copy_options::recursive);
+  for (const auto& f : fs::recursive_directory_iterator(out)) {
+    fs::permissions(f.path(), fs::perms::owner_write, fs::perm_options::add);
+  }
+  return out;
+}
+
+void WriteJson(const std::string& path, const nlohmann::json& j) {
+  std::ofstream(path) << j.dump(2);
+}
+
+// Embeds the golden sentences and returns the largest difference to `key`.
+double CompareToGolden(const Embedder& e, const nlohmann::json& sentences, const std::string& key,
+                       std::vector<TextStats>* stats) {
+  std::vector<std::string> texts;
+  for (const auto& s : sentences) texts.push_back(s["text"]);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<float> out(texts.size() * e.dimension());
+  absl::Status s = e.Embed(views, absl::MakeSpan(out), stats);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  double worst = 0;
+  for (size_t i = 0; i < sentences.size(); ++i) {
+    const nlohmann::json& want = sentences[i][key];
+    for (int j = 0; j < e.dimension(); ++j) {
+      worst = std::max(worst, std::abs(out[i * e.dimension() + j] - want[j].get<double>()));
+    }
+  }
+  return worst;
+}
+
+TEST_CASE("transformer embedder: sentence-transformers folder, mean pooling + Normalize") {
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " batch_size=4 threads=2");
+  CHECK(e->dimension() == 24);
+  CHECK_FALSE(e->fittable());
+  std::vector<TextStats> stats;
+  const double diff = CompareToGolden(*e, Golden()["sentences"], "mean_normalized", &stats);
+  WARN("transformer embedder (mean, normalized): max abs diff to torch " << diff);
+  CHECK(diff < 1e-4);
+  int truncated = 0;
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const nlohmann::json& s = Golden()["sentences"][i];
+    CHECK(stats[i].truncated == s["truncated"].get<bool>());
+    if (!stats[i].truncated) CHECK(stats[i].tokens == static_cast<int>(s["ids"].size()) - 2);
+    truncated += stats[i].truncated;
+  }
+  CHECK(truncated == 2);
+  const nlohmann::json d = e->Describe();
+  CHECK(d["pooling"] == "mean");
+  CHECK(d["folder_normalizes"] == true);
+  CHECK(d["max_length"] == 64);
+  CHECK(d["max_input_chars_per_word"] == 100);
+  CHECK(d["texts_truncated"] == 2);
+  CHECK(d["texts_embedded"] == Golden()["sentences"].size());
+  CHECK(d["weight_dtypes"]["F32"] == 5 + 2 * 16);
+}
+
+TEST_CASE("transformer embedder: CLS pooling from 1_Pooling/config.json") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  WriteJson(path + "/1_Pooling/config.json",
+            {{"word_embedding_dimension", 24}, {"pooling_mode_cls_token", true},
+             {"pooling_mode_mean_tokens", false}});
+  const auto e = MakeOk("transformer path=" + path);
+  const double diff = CompareToGolden(*e, Golden()["sentences"], "cls_normalized", nullptr);
+  WARN("transformer embedder (CLS): max abs diff to torch " << diff);
+  CHECK(diff < 1e-4);
+  CHECK(e->Describe()["pooling"] == "cls");
+}
+
+TEST_CASE("transformer embedder: plain Hugging Face folder with F16/BF16 weights") {
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny_half"));
+  const double diff = CompareToGolden(*e, Golden()["half"], "mean_normalized", nullptr);
+  WARN("transformer embedder (F16/BF16 weights): max abs diff to torch " << diff);
+  CHECK(diff < 1e-4);
+  CHECK(e->Describe()["folder_normalizes"] == false);
+}
+
+TEST_CASE("transformer embedder: concurrent Embed calls agree") {
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " threads=1");
+  std::vector<std::string> texts;
+  for (const auto& s : Golden()["sentences"]) texts.push_back(s["text"]);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  const size_t n = texts.size() * e->dimension();
+  std::vector<float> a(n), b(n), c(n);
+  REQUIRE(e->Embed(views, absl::MakeSpan(a), nullptr).ok());
+  std::thread t1([&] { CHECK(e->Embed(views, absl::MakeSpan(b), nullptr).ok()); });
+  std::thread t2([&] { CHECK(e->Embed(views, absl::MakeSpan(c), nullptr).ok()); });
+  t1.join();
+  t2.join();
+  CHECK(a == b);
+  CHECK(a == c);
+}
+
+TEST_CASE("transformer embedder: concurrent batches on a single-threaded OpenBLAS") {
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " batch_size=3 threads=2");
+  const double diff = CompareToGolden(*e, Golden()["sentences"], "mean_normalized", nullptr);
+  openblas_set_num_threads(saved);
+  CHECK(diff < 1e-4);
+}
+
+TEST_CASE("transformer embedder: empty, long and invalid texts") {
+  const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " max_length=16");
+  std::string long_text;
+  for (int i = 0; i < 2000; ++i) long_text += "word ";
+  std::vector<std::string_view> texts = {"", long_text, "   "};
+  std::vector<float> out(texts.size() * 24);
+  std::vector<TextStats> stats;
+  REQUIRE(e->Embed(texts, absl::MakeSpan(out), &stats).ok());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    double norm = 0;
+    for (int j = 0; j < 24; ++j) norm += out[i * 24 + j] * out[i * 24 + j];
+    CHECK(std::abs(norm - 1) < 1e-5);
+  }
+  CHECK(stats[0].tokens == 0);
+  CHECK_FALSE(stats[0].truncated);
+  CHECK(stats[1].tokens == 2000);
+  CHECK(stats[1].truncated);
+  CHECK(e->Describe()["texts_truncated"] == 1);
+
+  std::vector<std::string_view> bad = {"fine", "bad \xC3\x28 byte"};
+  std::vector<float> out2(2 * 24);
+  absl::Status s = e->Embed(bad, absl::MakeSpan(out2), nullptr);
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(s.message()).find("text 1") != std::string::npos);
+  CHECK(std::string(s.message()).find("UTF-8") != std::string::npos);
+  CHECK(e->Embed(bad, absl::MakeSpan(out), nullptr).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(e->Embed({}, absl::Span<float>(), nullptr).ok());
+}
+
+// The error of creating an embedder on `path` after `edit` changed a copy of
+// bert_tiny.
+std::string FolderError(const std::function<void(const std::string&)>& edit,
+                        absl::StatusCode code) {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  edit(path);
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == code);
+  return std::string(e.status().message());
+}
+
+void Contains(const std::string& message, const std::string& part) {
+  INFO(message);
+  CHECK(message.find(part) != std::string::npos);
+}
+
+nlohmann::json Config(const std::string& path) {
+  return nlohmann::json::parse(ReadFile(path + "/config.json"));
+}
+
+TEST_CASE("transformer embedder: bad specs and model folders are clear errors") {
+  using absl::StatusCode;
+  CHECK(Make("transformer").status().code() == StatusCode::kInvalidArgument);
+  CHECK(Make("transformer path=/nonexistent/model").status().code() == StatusCode::kNotFound);
+  CHECK(Make("transformer path=" + TestData("bert_tiny") + " max_length=65").status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(Make("transformer path=" + TestData("bert_tiny") + " batch=3").status().code() ==
+        StatusCode::kInvalidArgument);
+
+  Contains(FolderError([](const std::string& p) { fs::remove(p + "/config.json"); },
+                       StatusCode::kNotFound),
+           "config.json");
+  Contains(FolderError([](const std::string& p) { fs::remove(p + "/model.safetensors"); },
+                       StatusCode::kNotFound),
+           "model.safetensors");
+  Contains(FolderError([](const std::string& p) { fs::remove(p + "/vocab.txt"); },
+                       StatusCode::kNotFound),
+           "vocab.txt");
+  Contains(FolderError([](const std::string& p) { std::ofstream(p + "/config.json") << "{oops"; },
+                       StatusCode::kInvalidArgument),
+           "config.json: not valid JSON");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json c = Config(p);
+                 c.erase("num_attention_heads");
+                 WriteJson(p + "/config.json", c);
+               },
+               StatusCode::kInvalidArgument),
+           "num_attention_heads");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json c = Config(p);
+                 c["num_attention_heads"] = 5;
+                 WriteJson(p + "/config.json", c);
+               },
+               StatusCode::kInvalidArgument),
+           "not a multiple");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json c = Config(p);
+                 c["hidden_act"] = "relu";
+                 WriteJson(p + "/config.json", c);
+               },
+               StatusCode::kInvalidArgument),
+           "hidden_act 'relu'");
+  // Wrong shapes: the file and the tensor are named.
+  const std::string shape = FolderError(
+      [](const std::string& p) {
+        nlohmann::json c = Config(p);
+        c["intermediate_size"] = 32;
+        WriteJson(p + "/config.json", c);
+      },
+      StatusCode::kInvalidArgument);
+  Contains(shape, "model.safetensors: tensor 'encoder.layer.0.intermediate.dense.weight' has shape [96, 24]");
+  Contains(shape, "implies [32, 24]");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json c = Config(p);
+                 c["num_hidden_layers"] = 3;
+                 WriteJson(p + "/config.json", c);
+               },
+               StatusCode::kNotFound),
+           "no tensor 'encoder.layer.2.attention.self.query.weight'");
+  // A truncated download.
+  Contains(FolderError(
+               [](const std::string& p) {
+                 fs::resize_file(p + "/model.safetensors", fs::file_size(p + "/model.safetensors") - 100);
+               },
+               StatusCode::kInvalidArgument),
+           "truncated");
+  // vocab.txt from another model.
+  Contains(FolderError([](const std::string& p) { std::ofstream(p + "/vocab.txt", std::ios::app) << "extra\n"; },
+                       StatusCode::kInvalidArgument),
+           "vocab.txt has 30523 tokens but");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_max_tokens", true}});
+               },
+               StatusCode::kUnimplemented),
+           "pooling_mode_max_tokens");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json m = nlohmann::json::parse(ReadFile(p + "/modules.json"));
+                 m.push_back({{"idx", 3}, {"name", "3"}, {"path", "3_Dense"},
+                              {"type", "sentence_transformers.models.Dense"}});
+                 WriteJson(p + "/modules.json", m);
+               },
+               StatusCode::kUnimplemented),
+           "sentence_transformers.models.Dense");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 WriteJson(p + "/tokenizer_config.json", {{"do_lower_case", "yes"}});
+               },
+               StatusCode::kInvalidArgument),
+           "do_lower_case");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 WriteJson(p + "/tokenizer.json", {{"model", {{"type", "BPE"}}}});
+               },
+               StatusCode::kInvalidArgument),
+           "only WordPiece");
+}
+
+TEST_CASE("transformer embedder: tokenizer.json sets the word-length limit") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  WriteJson(path + "/tokenizer.json",
+            {{"model", {{"type", "WordPiece"}, {"max_input_chars_per_word", 200}}}});
+  const auto e = MakeOk("transformer path=" + path);
+  CHECK(e->Describe()["max_input_chars_per_word"] == 200);
+  const std::string word(150, 'a');
+  std::vector<std::string_view> texts = {word};
+  std::vector<float> out(24);
+  std::vector<TextStats> stats;
+  REQUIRE(e->Embed(texts, absl::MakeSpan(out), &stats).ok());
+  CHECK(stats[0].unknown_tokens == 0);
+  const auto e100 = MakeOk("transformer path=" + TestData("bert_tiny"));
+  REQUIRE(e100->Embed(texts, absl::MakeSpan(out), &stats).ok());
+  CHECK(stats[0].unknown_tokens == 1);
+}
+
+}  // namespace
+}  // namespace semdb
