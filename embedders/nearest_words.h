@@ -20,13 +20,9 @@
 
 #include "absl/status/statusor.h"
 #include "embedders/word_vector_embedder.h"
+#include "semdb/word_queries.h"
 
 namespace semdb {
-
-struct WordMatch {
-  std::string word;
-  float cosine = 0;
-};
 
 struct WordTerm {
   std::string word;  // as written

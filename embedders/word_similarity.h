@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "embedders/word_vector_embedder.h"
+#include "semdb/word_queries.h"
 
 namespace semdb {
 
@@ -24,14 +25,6 @@ namespace semdb {
 // given their average rank (as scipy.stats.spearmanr). NaN when either side
 // is constant. x and y have equal sizes of at least 2.
 double SpearmanRho(absl::Span<const double> x, absl::Span<const double> y);
-
-struct WordSimilarityResult {
-  double spearman = 0;
-  int pairs_used = 0;
-  int pairs_skipped = 0;         // a word without a vector
-  int pairs_with_subwords = 0;   // used, with a word built from n-grams
-  std::vector<std::string> missing_words;  // distinct, in file order
-};
 
 absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const WordVectorEmbedder& embedder,
                                                             const std::string& path);

@@ -111,8 +111,22 @@ const std::vector<Shell::Command>& Shell::Commands() {
       {"stats", {}, "stats", "facts about the current collection, its embedder and index",
        "", {}, &Shell::Stats},
       {"refit", {}, "refit", "refit the embedder on all documents and re-embed them",
-       "TF-IDF refits by itself when the collection has doubled since its last fit.", {},
+       "TF-IDF refits by itself when the collection has doubled since its last fit.\n"
+       "For a file-based model (glove, word2vec, fasttext, transformer) whose file\n"
+       "was replaced, refit re-embeds every document with the new file.",
+       {},
        &Shell::Refit},
+      {"similar", {}, "similar WORD | similar WORD - WORD + WORD [--k N]",
+       "nearest words, or word arithmetic (word-vector collections)",
+       "For collections embedded by glove, word2vec or fasttext. Example:\n"
+       "  similar king - man + woman --k 5\n"
+       "The expression's own words are left out of the results.",
+       {"k"}, &Shell::Similar},
+      {"eval", {}, "eval words FILE",
+       "Spearman correlation of word similarities with human scores",
+       "FILE holds word pairs with human similarity scores, one pair a line:\n"
+       "word1<TAB>word2<TAB>score, '#' comments (WordSim-353's format).",
+       {}, &Shell::Eval},
       {"checkpoint", {"save"}, "checkpoint", "save the index now (faster next open)", "", {},
        &Shell::Checkpoint},
       {"set", {}, "set format table|json | set timer on|off", "change output settings", "",
@@ -523,6 +537,59 @@ absl::Status Shell::Refit(const CommandLine&) {
     Print(absl::StrCat("refitted on ", Plural(info.documents, "document"), ": model version ",
                        info.model_version, ", dimension ", info.dimension));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Similar(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string expression = cmd.Text();
+  if (expression.empty()) return absl::InvalidArgumentError("usage: similar WORD [--k N]");
+  int k = 10;
+  if (auto raw = cmd.Option("k")) {
+    absl::StatusOr<int64_t> v = ParseInt("--k", *raw, 1, kMaxK);
+    if (!v.ok()) return v.status();
+    k = static_cast<int>(*v);
+  }
+  absl::StatusOr<std::vector<WordMatch>> words = (*c)->NearestWords(expression, k);
+  if (!words.ok()) return words.status();
+  if (settings_.json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const WordMatch& w : *words) j.push_back({{"word", w.word}, {"cosine", w.cosine}});
+    PrintJson(j);
+    return absl::OkStatus();
+  }
+  Table t{{"#", "word", "cosine"}, {}, {true, false, true}};
+  int rank = 0;
+  for (const WordMatch& w : *words) {
+    t.rows.push_back({std::to_string(++rank), w.word, fmt::format("{:.4f}", w.cosine)});
+  }
+  Print(RenderTable(t, settings_.width));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Eval(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  absl::StatusOr<std::vector<std::string>> words = SplitWords(cmd.positional);
+  if (!words.ok()) return words.status();
+  if (words->size() != 2 || (*words)[0] != "words") {
+    return absl::InvalidArgumentError("usage: eval words FILE");
+  }
+  absl::StatusOr<WordSimilarityResult> r = (*c)->EvaluateWordSimilarity((*words)[1]);
+  if (!r.ok()) return r.status();
+  nlohmann::json j = {{"spearman", r->spearman},
+                      {"pairs_used", r->pairs_used},
+                      {"pairs_skipped", r->pairs_skipped},
+                      {"pairs_with_subwords", r->pairs_with_subwords},
+                      {"missing_words", r->missing_words.size()}};
+  if (settings_.json) {
+    PrintJson(j);
+    return absl::OkStatus();
+  }
+  Print(fmt::format("Spearman rho {:.4f} over {} pairs ({} skipped: a word without a vector; "
+                    "{} with n-gram vectors)",
+                    r->spearman, r->pairs_used, r->pairs_skipped, r->pairs_with_subwords));
   return absl::OkStatus();
 }
 

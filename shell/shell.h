@@ -66,6 +66,8 @@ class Shell {
   absl::Status Count(const CommandLine& cmd);
   absl::Status Stats(const CommandLine& cmd);
   absl::Status Refit(const CommandLine& cmd);
+  absl::Status Similar(const CommandLine& cmd);
+  absl::Status Eval(const CommandLine& cmd);
   absl::Status Checkpoint(const CommandLine& cmd);
   absl::Status Set(const CommandLine& cmd);
   absl::Status Quit(const CommandLine& cmd);

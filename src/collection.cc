@@ -4,10 +4,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "embedders/embedder_factory.h"
+#include "embedders/nearest_words.h"
+#include "embedders/word_similarity.h"
+#include "embedders/word_vector_embedder.h"
 #include "embedders/word_tokenizer.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
 #include "src/index_files.h"
+#include "src/model_probe.h"
 
 namespace semdb {
 namespace {
@@ -133,8 +137,15 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     absl::Status loaded = !state.ok()  ? state.status()
                           : !*state    ? absl::DataLossError("embedder state is missing")
                                        : impl->embedder_->LoadState(**state);
+    if (loaded.ok() && !impl->record_.probe.empty()) {
+      loaded = CheckProbe(*impl->embedder_, impl->record_.probe);
+    }
     // The state can be recomputed from the stored texts.
     need_refit = !loaded.ok();
+  } else if (impl->embedder_ != nullptr && !fittable && !impl->record_.probe.empty()) {
+    // A file-based model must be the one that made the vectors; until the
+    // collection is refitted (re-embedded), text operations refuse.
+    impl->probe_error_ = CheckProbe(*impl->embedder_, impl->record_.probe);
   }
   if (need_refit || (fittable && gen == 0 && impl->counters_.live_docs > 0)) {
     impl->fit_error_ = impl->RefitLocked();
@@ -225,6 +236,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
+  if (!probe_error_.ok()) return probe_error_;
   const uint32_t gen = record_.generation;
   const int dim = record_.dimension;
 
@@ -247,8 +259,8 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   }
 
   // Vectors: the caller's, or embedded by the current model (none while a
-  // fittable embedder awaits its first fit).
-  const bool have_vectors = caller_vectors || gen > 0;
+  // fittable embedder awaits its first fit, the only time dim is 0).
+  const bool have_vectors = dim > 0;
   std::vector<float> vectors;
   std::vector<TextStats> stats(docs.size());
   if (caller_vectors) {
@@ -450,6 +462,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
+  if (!probe_error_.ok()) return probe_error_;
   if (embedder_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
@@ -535,10 +548,9 @@ absl::Status Collection::Impl::Refit() {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
-  if (embedder_ == nullptr || !embedder_->fittable()) {
+  if (caller_vectors_) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the embedder of '", name_, "' (", record_.embedder_spec,
-        ") does not learn from the collection; nothing to refit"));
+        "collection '", name_, "' stores caller-supplied vectors; nothing to refit"));
   }
   fit_error_ = RefitLocked();
   return fit_error_;
@@ -558,9 +570,13 @@ absl::Status Collection::Impl::RefitLocked() {
     return store->ScanDocuments(
         id_, [&](uint64_t, DocumentRecord& doc) { return visit(doc.text); });
   };
-  if (absl::Status s = (*fresh)->Fit(corpus); !s.ok()) return s;
+  if ((*fresh)->fittable()) {
+    if (absl::Status s = (*fresh)->Fit(corpus); !s.ok()) return s;
+  }
   absl::StatusOr<std::string> state = (*fresh)->SaveState();
   if (!state.ok()) return state.status();
+  absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(**fresh);
+  if (!probe.ok()) return probe.status();
 
   // Embed every document into the new generation, beside the current one
   // that searches keep using until the switch below.
@@ -615,6 +631,7 @@ absl::Status Collection::Impl::RefitLocked() {
   record.generation = gen;
   record.dimension = dim;
   record.fitted_docs = counters.live_docs;
+  record.probe = *std::move(probe);
   StoreBatch sw(*store);
   sw.PutCollection(record);
   sw.PutCounters(id_, counters);
@@ -628,6 +645,7 @@ absl::Status Collection::Impl::RefitLocked() {
     embedder_ = *std::move(fresh);
     index_ = *std::move(index);
     index_origin_ = absl::StrCat("built by the refit to model version ", gen);
+    probe_error_ = absl::OkStatus();
   }
   saved_seq_ = 0;
   // A failed save only means the next open rebuilds from stored vectors.
@@ -775,7 +793,40 @@ nlohmann::json Collection::Impl::Stats() const {
   }
   if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());
   if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
+  if (!probe_error_.ok()) j["model_error"] = std::string(probe_error_.message());
   return j;
+}
+
+absl::StatusOr<const WordVectorEmbedder*> Collection::Impl::WordVectorsLocked() const {
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (!embedder_error_.ok()) return embedder_error_;
+  if (!probe_error_.ok()) return probe_error_;
+  const auto* words = dynamic_cast<const WordVectorEmbedder*>(embedder_.get());
+  if (words == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' has no word vectors (its embedder is ",
+        record_.embedder_spec, "); word queries need glove, word2vec or fasttext"));
+  }
+  return words;
+}
+
+absl::StatusOr<std::vector<WordMatch>> Collection::Impl::NearestWords(
+    std::string_view expression, int k) const {
+  if (k < 1 || k > kMaxK) {
+    return absl::InvalidArgumentError(absl::StrCat("k must be between 1 and ", kMaxK));
+  }
+  std::shared_lock lock(state_mu_);
+  absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
+  if (!words.ok()) return words.status();
+  return semdb::NearestWords(**words, expression, k);
+}
+
+absl::StatusOr<WordSimilarityResult> Collection::Impl::EvaluateWordSimilarity(
+    const std::string& path) const {
+  std::shared_lock lock(state_mu_);
+  absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
+  if (!words.ok()) return words.status();
+  return semdb::EvaluateWordSimilarity(**words, path);
 }
 
 // --- Collection: the public face of Impl.
@@ -830,5 +881,15 @@ int64_t Collection::Count() const { return impl_->Count(); }
 absl::Status Collection::Refit() { return impl_->Refit(); }
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
 nlohmann::json Collection::Stats() const { return impl_->Stats(); }
+
+absl::StatusOr<std::vector<WordMatch>> Collection::NearestWords(std::string_view expression,
+                                                                int k) const {
+  return impl_->NearestWords(expression, k);
+}
+
+absl::StatusOr<WordSimilarityResult> Collection::EvaluateWordSimilarity(
+    const std::string& path) const {
+  return impl_->EvaluateWordSimilarity(path);
+}
 
 }  // namespace semdb

@@ -27,6 +27,8 @@
 
 namespace semdb {
 
+class WordVectorEmbedder;
+
 // What a collection needs from its database.
 struct CollectionEnv {
   Store* store = nullptr;
@@ -67,6 +69,9 @@ class Collection::Impl {
   absl::Status Refit();
   absl::Status Checkpoint();
   nlohmann::json Stats() const;
+  absl::StatusOr<std::vector<WordMatch>> NearestWords(std::string_view expression,
+                                                      int k) const;
+  absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const;
 
   // After DropCollection: every later call returns NotFound.
   void MarkDropped();
@@ -85,6 +90,8 @@ class Collection::Impl {
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
                                                 const SearchOptions& options) const;
   absl::Status CheckUsableLocked() const;
+  // The embedder as word vectors, or why not. Requires state_mu_ (shared).
+  absl::StatusOr<const WordVectorEmbedder*> WordVectorsLocked() const;
   bool Sync(const WriteOptions& wo) const { return wo.sync.value_or(env_.options.sync); }
 
   const CollectionEnv env_;
@@ -102,6 +109,7 @@ class Collection::Impl {
   bool dropped_ = false;
   absl::Status embedder_error_;  // why the embedder could not be created
   absl::Status fit_error_;       // why the last fit failed
+  absl::Status probe_error_;     // the model is not the one of the vectors
   std::string index_origin_;     // how the index was obtained, for Stats
 
   // Guarded by write_mu_.

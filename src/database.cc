@@ -11,6 +11,7 @@
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
 #include "src/index_files.h"
+#include "src/model_probe.h"
 
 namespace semdb {
 namespace {
@@ -139,6 +140,11 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
     embedder = *std::move(e);
     record.embedder_spec = embedder->spec().ToString();
     record.dimension = embedder->fittable() ? 0 : embedder->dimension();
+    if (!embedder->fittable()) {
+      absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(*embedder);
+      if (!probe.ok()) return probe.status();
+      record.probe = *std::move(probe);
+    }
   }
   // Validate the index spec now rather than at the first insert.
   absl::StatusOr<std::unique_ptr<VectorIndex>> probe =

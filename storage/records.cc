@@ -75,7 +75,8 @@ std::string CollectionRecord::Encode() const {
                       {"generation", generation},
                       {"dimension", dimension},
                       {"fitted_docs", fitted_docs},
-                      {"created", created_unix}};
+                      {"created", created_unix},
+                      {"probe", probe}};
   return j.dump();
 }
 
@@ -92,6 +93,7 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     r.dimension = j.at("dimension").get<int32_t>();
     r.fitted_docs = j.at("fitted_docs").get<int64_t>();
     r.created_unix = j.at("created").get<int64_t>();
+    r.probe = j.value("probe", std::vector<float>{});
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }

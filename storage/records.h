@@ -38,6 +38,9 @@ struct CollectionRecord {
   int32_t dimension = 0;
   int64_t fitted_docs = 0;  // live documents when the current state was fitted
   int64_t created_unix = 0;
+  // The embedder's vectors for fixed probe texts when it made the stored
+  // vectors; a reopened embedder must reproduce them (see model_probe.h).
+  std::vector<float> probe;
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);

@@ -190,3 +190,43 @@ TEST_CASE("the binary reports a database it cannot open", "[shell][binary]") {
 
 }  // namespace
 }  // namespace semdb
+
+namespace semdb {
+namespace {
+
+TEST_CASE("word-vector and transformer collections in the shell", "[shell][binary]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/test_glove.txt");
+  TempDir dir;
+  const std::string glove = testing::SharedData("gensim/test_glove.txt");
+  const std::string wordsim = testing::SharedData("gensim/wordsim353.tsv");
+  Run r = RunSemdb(dir.path(), "db --json",
+                   "create g --embedder glove path=" + glove + "\n"
+                   "similar his - he + she --k 2\n"
+                   "eval words " + wordsim + "\n"
+                   "create ft --embedder fasttext path=" +
+                       testing::SharedData("gensim/lee_fasttext_new.bin") + "\n"
+                   "eval words " + wordsim + "\n"
+                   "create bert --embedder transformer path=" + testing::TestData("bert_tiny") + "\n"
+                   "insert A frog was found in the rainforest --id frog\n"
+                   "insert Markets fell on Monday --id markets\n"
+                   "search Markets fell on Monday --k 1\n"
+                   "similar frog\n");
+  std::vector<std::string> lines;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 8);
+  nlohmann::json similar = nlohmann::json::parse(lines[1]);
+  REQUIRE(similar[0]["word"] == "her");
+  REQUIRE(nlohmann::json::parse(lines[3])["pairs_used"] == 353);
+  REQUIRE(nlohmann::json::parse(lines[7])[0]["id"] == "markets");
+  REQUIRE(r.err ==
+          "error: " + wordsim +
+              ": only 0 pair(s) have vectors for both words (353 skipped); Spearman's rho "
+              "needs 2\n"
+          "error: collection 'bert' has no word vectors (its embedder is transformer path=" +
+              testing::TestData("bert_tiny") +
+              "); word queries need glove, word2vec or fasttext\n");
+}
+
+}  // namespace
+}  // namespace semdb

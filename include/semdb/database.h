@@ -28,6 +28,7 @@
 #include "nlohmann/json.hpp"
 #include "semdb/document.h"
 #include "semdb/options.h"
+#include "semdb/word_queries.h"
 
 namespace semdb {
 
@@ -72,10 +73,12 @@ class Collection {
 
   int64_t Count() const;
 
-  // Refits the embedder on all stored texts, re-embeds them and rebuilds the
-  // index (a new model version). Searches continue on the old version until
-  // the new one is complete. FailedPrecondition for embedders that do not
-  // fit on the collection.
+  // Refits the embedder on all stored texts (for embedders that learn from
+  // the collection), re-embeds them and rebuilds the index: a new model
+  // version. Searches continue on the old version until the new one is
+  // complete. For a file-based model that was replaced (text operations
+  // then fail, see Open), this re-embeds the collection with the new file.
+  // FailedPrecondition for collections of caller-supplied vectors.
   absl::Status Refit();
 
   // Saves the index so that the next open need not replay the log.
@@ -83,6 +86,17 @@ class Collection {
 
   // Counts, embedder and index facts, unknown-token totals.
   nlohmann::json Stats() const;
+
+  // Word queries, for collections whose embedder holds word vectors (glove,
+  // word2vec, fasttext; FailedPrecondition for others). The k vocabulary
+  // words nearest to `expression`: a word, or words joined by + and -
+  // ("king - man + woman"), excluding the expression's own words.
+  absl::StatusOr<std::vector<WordMatch>> NearestWords(std::string_view expression,
+                                                      int k) const;
+  // Spearman correlation between human similarity scores of word pairs in a
+  // WordSim-353-style file ("word1<TAB>word2<TAB>score", '#' comments) and
+  // the cosines of the embedder's word vectors.
+  absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const;
 
   class Impl;
 
@@ -97,7 +111,11 @@ class Database {
   // Opens the database in directory `path`, creating it if allowed.
   // Restores every collection: its embedder state and its index, loaded
   // from the last save and caught up from the log, or rebuilt from the
-  // stored vectors when the saved index is missing, stale or corrupt.
+  // stored vectors when the saved index is missing, stale or corrupt. An
+  // embedder must reproduce the vectors it gave for fixed probe texts when
+  // the collection's vectors were made; a model file replaced since then
+  // makes the collection's text operations fail with FailedPrecondition
+  // (get, delete, drop and Refit still work) rather than mix models.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
                                                         const Options& options = {});
   // Saves every collection's index and closes.

@@ -1,0 +1,193 @@
+// Collections embedded by each embedder kind, end to end through the API:
+// word vectors (GloVe text, fastText .bin), the transformer model folder,
+// and a model file replaced under a collection.
+#include <filesystem>
+#include <fstream>
+
+#include "catch2/catch.hpp"
+#include "semdb/database.h"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+using testing::SharedData;
+using testing::TempDir;
+using testing::TestData;
+
+std::unique_ptr<Database> OpenDb(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
+  INFO(db.status().message());
+  REQUIRE(db.ok());
+  return *std::move(db);
+}
+
+std::shared_ptr<Collection> Create(Database& db, const std::string& name,
+                                   const std::string& embedder) {
+  absl::StatusOr<std::shared_ptr<Collection>> c =
+      db.CreateCollection(name, {.embedder = embedder, .index = "flat"});
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  return *c;
+}
+
+std::vector<Hit> Search(const Collection& c, std::string_view q, int k) {
+  absl::StatusOr<std::vector<Hit>> hits = c.Search(q, {.k = k});
+  INFO(hits.status().message());
+  REQUIRE(hits.ok());
+  return *std::move(hits);
+}
+
+TEST_CASE("a GloVe collection: insert, search, word queries, and a cached reopen",
+          "[embedders][glove]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/test_glove.txt");
+  TempDir dir;
+  const std::string spec = "glove path=" + SharedData("gensim/test_glove.txt");
+  {
+    auto db = OpenDb(dir.path());
+    auto c = Create(*db, "g", spec);
+    REQUIRE(c->Info().dimension == 50);
+    REQUIRE(c->InsertBatch({{.id = "people", .text = "People said they would be out this year."},
+                            {.id = "her", .text = "She said that her first one was new."},
+                            {.id = "none", .text = "Zebras xylophones quokkas."}})
+                .ok());
+    REQUIRE(c->Get("people")->stats.tokens == 8);
+    REQUIRE(c->Get("none")->stats.unknown_tokens == 3);
+    REQUIRE(c->Get("none")->stats.zero_vector);
+    REQUIRE(Search(*c, "people said they would be out", 1)[0].id == "people");
+    REQUIRE(c->Stats()["unknown_tokens"] == 3 + 0);
+
+    absl::StatusOr<std::vector<WordMatch>> words = c->NearestWords("his - he + she", 3);
+    REQUIRE(words.ok());
+    REQUIRE((*words)[0].word == "her");
+    REQUIRE((*words)[0].cosine == Approx(0.9929).margin(1e-4));
+    REQUIRE(c->NearestWords("zebra", 3).status().code() == absl::StatusCode::kNotFound);
+    REQUIRE(c->NearestWords("he +", 3).status().code() == absl::StatusCode::kInvalidArgument);
+    REQUIRE(c->Stats()["embedder_facts"]["cache_built_on_open"] == true);
+  }
+  auto db = OpenDb(dir.path());
+  auto c = *db->GetCollection("g");
+  nlohmann::json facts = c->Stats()["embedder_facts"];
+  REQUIRE(facts["cache_built_on_open"] == false);  // mapped from the cache
+  REQUIRE(facts["cache"].get<std::string>().starts_with(dir / "cache/"));
+  REQUIRE(Search(*c, "she said her first", 1)[0].id == "her");
+}
+
+TEST_CASE("a fastText collection builds unknown words from n-grams", "[embedders][fasttext]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_fasttext_new.bin");
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = Create(*db, "ft", "fasttext path=" + SharedData("gensim/lee_fasttext_new.bin"));
+  REQUIRE(c->InsertBatch({{.id = "fire", .text = "Firefighters battled bushfires near Sydney"},
+                          {.id = "cricket", .text = "The batsman scored a century in the Test"},
+                          {.id = "oov", .text = "Qwertyuiopasdf zxcvbnmlkjh"}})
+              .ok());
+  Document oov = c->Get("oov").value();
+  REQUIRE(oov.stats.unknown_tokens == 2);
+  REQUIRE_FALSE(oov.stats.zero_vector);  // n-gram vectors, not zeros
+  REQUIRE(Search(*c, "Firefighters battled bushfires near Sydney", 1)[0].id == "fire");
+  absl::StatusOr<WordSimilarityResult> eval =
+      c->EvaluateWordSimilarity(SharedData("gensim/wordsim353.tsv"));
+  REQUIRE(eval.ok());
+  REQUIRE(eval->pairs_used == 353);
+  REQUIRE(eval->pairs_with_subwords == 314);
+  REQUIRE(eval->spearman == Approx(-0.0486).margin(1e-4));
+}
+
+TEST_CASE("a transformer collection on a model folder", "[embedders][transformer]") {
+  TempDir dir;
+  const std::vector<std::string> texts = {
+      "The quick brown fox jumps over the lazy dog.",
+      "Stock markets fell sharply after the announcement.",
+      "A new species of frog was discovered in the rainforest.",
+      "The orchestra played Beethoven's ninth symphony.",
+  };
+  std::vector<Hit> before;
+  {
+    auto db = OpenDb(dir.path());
+    auto c = Create(*db, "bert", "transformer path=" + TestData("bert_tiny"));
+    REQUIRE(c->Info().dimension == 24);
+    std::vector<Document> docs;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      docs.push_back({.id = "t" + std::to_string(i), .text = texts[i]});
+    }
+    REQUIRE(c->InsertBatch(std::move(docs)).ok());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::vector<Hit> hits = Search(*c, texts[i], 4);
+      REQUIRE(hits[0].id == "t" + std::to_string(i));
+      REQUIRE(hits[0].score == Approx(1.0).margin(1e-5));
+    }
+    before = Search(*c, "frogs in the forest", 4);
+    REQUIRE(c->NearestWords("frog", 3).status().code() == absl::StatusCode::kFailedPrecondition);
+  }
+  auto db = OpenDb(dir.path());
+  auto c = *db->GetCollection("bert");
+  std::vector<Hit> after = Search(*c, "frogs in the forest", 4);
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    REQUIRE(after[i].id == before[i].id);
+    REQUIRE(after[i].score == Approx(before[i].score).margin(1e-6));
+  }
+}
+
+TEST_CASE("a replaced model file is refused until the collection is refitted",
+          "[embedders][glove]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/test_glove.txt");
+  TempDir dir;
+  const std::string file = dir / "vectors.txt";
+  std::filesystem::copy_file(SharedData("gensim/test_glove.txt"), file);
+  {
+    auto db = OpenDb(dir / "db");
+    auto c = Create(*db, "g", "glove path=" + file);
+    REQUIRE(c->Insert({.id = "a", .text = "people said the year was new"}).ok());
+  }
+  // Replace the vectors: every word gets another word's vector.
+  std::vector<std::string> lines = testing::ReadLines(file);
+  std::vector<std::string> words, vectors;
+  for (const std::string& line : lines) {
+    words.push_back(line.substr(0, line.find(' ')));
+    vectors.push_back(line.substr(line.find(' ')));
+  }
+  std::rotate(vectors.begin(), vectors.begin() + 1, vectors.end());
+  {
+    std::ofstream out(file, std::ios::trunc);
+    for (size_t i = 0; i < words.size(); ++i) out << words[i] << vectors[i] << "\n";
+  }
+  auto db = OpenDb(dir / "db");
+  auto c = *db->GetCollection("g");
+  absl::Status search = c->Search("people", {.k = 1}).status();
+  REQUIRE(search.code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(std::string(search.message()).find("not the one that made the stored vectors") !=
+          std::string::npos);
+  REQUIRE(c->Insert({.text = "more people"}).status().code() ==
+          absl::StatusCode::kFailedPrecondition);
+  REQUIRE(c->Get("a")->text == "people said the year was new");  // still readable
+  REQUIRE(c->Stats().contains("model_error"));
+  // Refit accepts the new file: everything is re-embedded with it.
+  REQUIRE(c->Refit().ok());
+  REQUIRE(c->Info().model_version == 1);
+  REQUIRE(Search(*c, "people said the year was new", 1)[0].score == Approx(1).margin(1e-5));
+  REQUIRE(c->Insert({.text = "more people"}).ok());
+}
+
+TEST_CASE("a SIF collection fits on its own texts", "[embedders][sif]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_fasttext.vec");
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = Create(*db, "sif",
+                  "fasttext path=" + SharedData("gensim/lee_fasttext.vec") + " weighting=sif");
+  REQUIRE(c->Info().dimension == 0);  // fitted at the first insert
+  std::vector<Document> docs;
+  int i = 0;
+  for (const std::string& line : testing::ReadLines(SharedData("gensim/lee_background.cor"))) {
+    docs.push_back({.id = std::to_string(i++), .text = line});
+  }
+  REQUIRE(c->InsertBatch(std::move(docs)).ok());
+  REQUIRE(c->Info().dimension == 10);
+  REQUIRE(c->Info().model_version == 1);
+  REQUIRE(Search(*c, testing::ReadLines(SharedData("gensim/lee_background.cor"))[42], 1)[0].id ==
+          "42");
+}
+
+}  // namespace
+}  // namespace semdb
