@@ -10,6 +10,7 @@
 #include "embedders/word_tokenizer.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
+#include "src/crash_point.h"
 #include "src/index_files.h"
 #include "src/model_probe.h"
 
@@ -608,6 +609,7 @@ absl::Status Collection::Impl::RefitLocked() {
       counters.unknown_tokens += v.unknown_tokens;
     }
     if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
+    CrashPoint("refit.batch_written");
     if (absl::Status s = (*index)->Add(labels, vectors); !s.ok()) return s;
     labels.clear();
     texts.clear();
@@ -638,6 +640,7 @@ absl::Status Collection::Impl::RefitLocked() {
   sw.DeleteOtherGenerations(id_, gen);
   sw.TruncateLog(id_, counters.next_seq);
   if (absl::Status w = store->Write(sw, true); !w.ok()) return w;
+  CrashPoint("refit.switched");
   {
     std::unique_lock lock(state_mu_);
     record_ = record;
@@ -713,6 +716,7 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   std::vector<uint64_t> labels;
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {
+    CrashPoint("rebuild.batch");
     absl::Status s = (*index)->Add(labels, vectors);
     labels.clear();
     vectors.clear();
@@ -750,6 +754,7 @@ absl::Status Collection::Impl::SaveIndexLocked() {
       !s.ok()) {
     return s;
   }
+  CrashPoint("index_save.saved");
   StoreBatch batch(*env_.store);
   batch.TruncateLog(id_, seq + 1);
   if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;

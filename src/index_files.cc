@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "src/crash_point.h"
 
 namespace semdb {
 namespace {
@@ -80,6 +81,7 @@ absl::Status SaveIndex(const VectorIndex& index, const std::string& dir, uint32_
     std::remove(tmp_path.c_str());
     return s;
   }
+  CrashPoint("index_save.written");
   if (std::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
     std::remove(tmp_path.c_str());
     return absl::InternalError(absl::StrCat("cannot rename index file to ", final_path));
