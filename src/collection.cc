@@ -19,6 +19,7 @@ namespace {
 
 constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxTextBytes = size_t{64} << 20;
+constexpr int kMaxMetadataDepth = 32;
 constexpr size_t kEmbedBatch = 512;
 constexpr size_t kRebuildBatch = 4096;
 
@@ -46,6 +47,33 @@ std::string DocName(const Document& doc, size_t index) {
 
 absl::Status WithContext(const absl::Status& s, const std::string& context) {
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+}
+
+// Metadata must serialize as JSON: strings (keys too) valid UTF-8, numbers
+// finite (JSON has no NaN), nesting bounded (serializing and matching
+// recurse).
+absl::Status ValidateMetadata(const nlohmann::json& j, int depth) {
+  if (depth > kMaxMetadataDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nested deeper than ", kMaxMetadataDepth, " levels"));
+  }
+  if (j.is_string()) return ValidateUtf8(j.get_ref<const std::string&>());
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) {
+    return absl::InvalidArgumentError("holds a number that is NaN or infinite");
+  }
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (absl::Status s = ValidateUtf8(key); !s.ok()) return WithContext(s, "a key");
+      if (absl::Status s = ValidateMetadata(value, depth + 1); !s.ok()) {
+        return WithContext(s, absl::StrCat("'", key, "'"));
+      }
+    }
+  } else if (j.is_array()) {
+    for (const nlohmann::json& value : j) {
+      if (absl::Status s = ValidateMetadata(value, depth + 1); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Scales `v` to unit length; errors for wrong sizes, NaN/Inf and zero.
@@ -219,6 +247,9 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     if (!d.metadata.is_object()) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": metadata must be a JSON object"));
+    }
+    if (absl::Status s = ValidateMetadata(d.metadata, 0); !s.ok()) {
+      return WithContext(s, absl::StrCat(name, ": metadata"));
     }
     if (caller_vectors && d.vector.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(

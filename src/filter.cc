@@ -148,6 +148,14 @@ class Parser {
   }
 
   absl::StatusOr<Filter> ParseNot() {
+    // Parsing, evaluating and printing recurse: bound the nesting.
+    if (++depth_ > kMaxDepth) return Error("filter nested too deeply");
+    absl::StatusOr<Filter> f = ParseNotUnbounded();
+    --depth_;
+    return f;
+  }
+
+  absl::StatusOr<Filter> ParseNotUnbounded() {
     if (IsKeyword(Peek(), "NOT")) {
       Next();
       absl::StatusOr<Filter> f = ParseNot();
@@ -254,9 +262,12 @@ class Parser {
                      : "expected a value");
   }
 
+  static constexpr int kMaxDepth = 64;
+
   std::string_view input_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 // --- Evaluation
