@@ -8,6 +8,30 @@
 
 namespace semdb {
 
+std::string JoinedContext(const Hit& hit) {
+  if (!hit.passage || hit.neighbors.empty()) return hit.text;
+  std::vector<Passage> parts = hit.neighbors;
+  parts.push_back({*hit.passage, hit.text});
+  std::sort(parts.begin(), parts.end(),
+            [](const Passage& a, const Passage& b) { return a.info.begin < b.info.begin; });
+  std::string out = parts[0].text;
+  int64_t end = parts[0].info.end;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const Passage& p = parts[i];
+    if (p.info.end <= end) continue;  // inside what is there already
+    if (p.info.begin >= end) {
+      out += ' ';
+      out += p.text;
+    } else {
+      // Byte offsets: the part past `end` starts on a code point boundary,
+      // as `end` is a passage end.
+      out.append(p.text, static_cast<size_t>(end - p.info.begin));
+    }
+    end = p.info.end;
+  }
+  return out;
+}
+
 absl::Status AddPassageContext(const Store& store, uint32_t cid, const SearchOptions& options,
                                absl::Span<const uint64_t> labels, std::vector<Hit>* hits) {
   // Several hits often share a document: read each parent once.

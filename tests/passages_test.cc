@@ -118,6 +118,12 @@ TEST_CASE("a chunked collection searches passages and returns their place in the
       REQUIRE(n.info.count == h.passage->count);
       REQUIRE(h.parent_text->substr(n.info.begin, n.info.end - n.info.begin) == n.text);
     }
+    // Overlapping neighbours join into one stretch of the document.
+    const int64_t begin = h.neighbors.empty() ? h.passage->begin
+                                              : std::min(h.passage->begin, h.neighbors.front().info.begin);
+    const int64_t end = h.neighbors.empty() ? h.passage->end
+                                            : std::max(h.passage->end, h.neighbors.back().info.end);
+    REQUIRE(JoinedContext(h) == h.parent_text->substr(begin, end - begin));
   }
 
   // Filters apply to the parent's metadata.

@@ -54,6 +54,12 @@ struct Hit {
   std::optional<std::string> parent_text;  // SearchOptions::include_parent
 };
 
+// The hit's passage and its neighbours joined in document order with their
+// overlaps removed: a contiguous stretch of the document, ready for a
+// prompt (white space between passages that do not touch becomes one
+// space). The hit's text when it has no neighbours.
+std::string JoinedContext(const Hit& hit);
+
 }  // namespace semdb
 
 #endif  // SEMDB_DOCUMENT_H_
