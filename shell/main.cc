@@ -1,6 +1,7 @@
 // semdb: the interactive shell and script runner.
 //
 //   semdb [PATH] [-c COMMAND]... [--json] [--timer] [--bail] [--sync]
+//   semdb serve PATH [--host H] [--port N] [--api-key KEY] ...  (serve_command.h)
 //
 // Without PATH the database is ./semdb_data. Commands come from -c, else
 // from standard input when it is not a terminal, else interactively with
@@ -15,6 +16,7 @@
 
 #include "CLI/CLI.hpp"
 #include "editline/readline.h"
+#include "shell/serve_command.h"
 #include "shell/shell.h"
 
 namespace {
@@ -84,6 +86,7 @@ int RunScript(semdb::Shell& shell, std::istream& in, bool bail) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return semdb::ServeMain(argc - 1, argv + 1);
   CLI::App app{"semdb: an embedded vector database with semantic search"};
   std::string path = "semdb_data";
   std::vector<std::string> commands;

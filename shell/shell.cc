@@ -11,6 +11,8 @@
 #include "fmt/format.h"
 #include "index/index_factory.h"
 #include "semdb/import.h"
+#include "src/chunker.h"
+#include "shell/json_output.h"
 #include "shell/progress_bar.h"
 #include "shell/table.h"
 
@@ -75,11 +77,11 @@ const std::vector<Shell::Command>& Shell::Commands() {
        &Shell::Help},
       {"collections", {"list", "ls"}, "collections", "list the collections", "", {},
        &Shell::ListCollections},
-      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC]",
+      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC]",
        "create a collection and use it",
        "The embedder turns text into vectors; it is fixed for the collection's life.\n"
        "SPEC is a kind followed by key=value parameters. Embedders:\n",
-       {"embedder", "index"}, &Shell::Create},
+       {"embedder", "index", "chunking"}, &Shell::Create},
       {"use", {}, "use NAME", "make NAME the current collection", "", {}, &Shell::Use},
       {"drop", {}, "drop NAME", "delete a collection and all its documents", "", {},
        &Shell::Drop},
@@ -98,12 +100,18 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "In a directory, files of unknown extension are read whole. Malformed records\n"
        "are skipped and listed with their line numbers; the rest is imported.",
        {"format", "text-column", "id-column", "upsert"}, &Shell::Import},
-      {"search", {"find", "s"}, "search QUERY [--k N] [--where FILTER] [--nprobe N] [--ef N]",
-       "find the documents closest in meaning to QUERY",
+      {"search", {"find", "s"},
+       "search QUERY [--k N] [--where FILTER] [--dedupe] [--neighbors N] [--parent] "
+       "[--nprobe N] [--ef N]",
+       "find the documents (or passages) closest in meaning to QUERY",
        "FILTER conditions on metadata: = != < <= > >= IN (...) EXISTS, combined with\n"
        "AND, OR, NOT and parentheses; quote strings. Example:\n"
-       "  search forest fires --k 5 --where year >= 2000 AND topic IN (\"fire\", \"storm\")",
-       {"k", "where", "nprobe", "ef"}, &Shell::Search},
+       "  search forest fires --k 5 --where year >= 2000 AND topic IN (\"fire\", \"storm\")\n"
+       "In a chunked collection hits are passages: the id is their document's, and\n"
+       "'passage' says which one (index/count) and where it lies (byte offsets).\n"
+       "--dedupe keeps the best passage of each document, --neighbors N adds the N\n"
+       "passages before and after each hit, --parent the whole document.",
+       {"k", "where", "nprobe", "ef", "dedupe", "neighbors", "parent"}, &Shell::Search},
       {"get", {}, "get ID", "show a document", "", {}, &Shell::Get},
       {"delete", {"rm"}, "delete ID", "delete a document", "", {}, &Shell::Delete},
       {"count", {}, "count", "count the documents of the current collection", "", {},
@@ -172,9 +180,7 @@ void Shell::Print(const std::string& text) {
   out_.flush();
 }
 
-void Shell::PrintJson(const nlohmann::json& j) {
-  Print(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
+void Shell::PrintJson(const nlohmann::json& j) { Print(DumpJson(j)); }
 
 absl::Status Shell::Execute(std::string_view line) {
   const auto start = std::chrono::steady_clock::now();
@@ -246,7 +252,11 @@ absl::Status Shell::Help(const CommandLine& cmd) {
       for (const std::string& e : EmbedderKindsHelp()) absl::StrAppend(&text, "  ", e, "\n");
       absl::StrAppend(&text, "  vectors dim=N  caller-supplied vectors (API only)\nIndexes:\n");
       for (const std::string& i : IndexKindsHelp()) absl::StrAppend(&text, "  ", i, "\n");
-      absl::StrAppend(&text, "Example: create news --embedder tfidf dim=128 --index flat\n");
+      absl::StrAppend(&text, "Chunking (documents split into passages, searched one by one):\n");
+      for (const std::string& c : ChunkingKindsHelp()) absl::StrAppend(&text, "  ", c, "\n");
+      absl::StrAppend(&text,
+                      "Example: create news --embedder tfidf dim=128 --index flat\n"
+                      "Example: create wiki --chunking sentences max_chars=800\n");
     }
     Print(text);
     return absl::OkStatus();
@@ -258,11 +268,7 @@ absl::Status Shell::ListCollections(const CommandLine&) {
   std::vector<CollectionInfo> all = db_->ListCollections();
   if (settings_.json) {
     nlohmann::json j = nlohmann::json::array();
-    for (const CollectionInfo& c : all) {
-      j.push_back({{"name", c.name}, {"documents", c.documents}, {"dimension", c.dimension},
-                   {"embedder", c.embedder}, {"index", c.index},
-                   {"model_version", c.model_version}});
-    }
+    for (const CollectionInfo& c : all) j.push_back(CollectionInfoJson(c));
     PrintJson(j);
     return absl::OkStatus();
   }
@@ -279,19 +285,28 @@ absl::Status Shell::ListCollections(const CommandLine&) {
 
 absl::Status Shell::Create(const CommandLine& cmd) {
   const std::string name = cmd.Text();
-  if (name.empty()) return absl::InvalidArgumentError("usage: create NAME [--embedder SPEC] [--index SPEC]");
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        "usage: create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC]");
+  }
   CollectionSpec spec;
   if (auto e = cmd.Option("embedder")) spec.embedder = Unquote(*e);
   if (auto i = cmd.Option("index")) spec.index = Unquote(*i);
+  if (auto c = cmd.Option("chunking")) spec.chunking = Unquote(*c);
   absl::StatusOr<std::shared_ptr<Collection>> c = db_->CreateCollection(name, spec);
   if (!c.ok()) return c.status();
   current_ = name;
   CollectionInfo info = (*c)->Info();
   if (settings_.json) {
-    PrintJson({{"created", name}, {"embedder", info.embedder}, {"index", info.index}});
+    PrintJson({{"created", name},
+               {"embedder", info.embedder},
+               {"index", info.index},
+               {"chunking", info.chunking}});
   } else {
     Print(absl::StrCat("created collection '", name, "' (embedder: ", info.embedder,
-                       "; index: ", info.index, "); now using it"));
+                       "; index: ", info.index,
+                       info.chunking == "none" ? "" : absl::StrCat("; chunking: ", info.chunking),
+                       "); now using it"));
   }
   return absl::OkStatus();
 }
@@ -443,24 +458,54 @@ absl::Status Shell::Search(const CommandLine& cmd) {
     if (!f.ok()) return f.status();
     options.filter = *std::move(f);
   }
+  for (const char* flag : {"dedupe", "parent"}) {
+    if (auto v = cmd.Option(flag); v && !v->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " takes no value"));
+    }
+  }
+  options.one_per_parent = cmd.Option("dedupe").has_value();
+  options.include_parent = cmd.Option("parent").has_value();
+  if (auto n = cmd.Option("neighbors")) {
+    absl::StatusOr<int64_t> v = ParseInt("--neighbors", *n, 0, kMaxNeighbors);
+    if (!v.ok()) return v.status();
+    options.neighbors = static_cast<int>(*v);
+  }
   absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, options);
   if (!hits.ok()) return hits.status();
   if (settings_.json) {
     nlohmann::json j = nlohmann::json::array();
-    for (const Hit& h : *hits) {
-      j.push_back({{"id", h.id}, {"score", h.score}, {"text", h.text}, {"metadata", h.metadata}});
-    }
+    for (const Hit& h : *hits) j.push_back(HitJson(h));
     PrintJson(j);
     return absl::OkStatus();
   }
-  Table t{{"#", "id", "score", "text", "metadata"}, {}, {true, false, true}};
+  const bool passages = !hits->empty() && hits->front().passage.has_value();
+  Table t{passages ? std::vector<std::string>{"#", "id", "passage", "score", "text", "metadata"}
+                   : std::vector<std::string>{"#", "id", "score", "text", "metadata"},
+          {},
+          passages ? std::vector<bool>{true, false, false, true} : std::vector<bool>{true, false, true}};
   int rank = 0;
   for (const Hit& h : *hits) {
-    t.rows.push_back({std::to_string(++rank), h.id, fmt::format("{:.4f}", h.score), h.text,
-                      h.metadata.empty() ? "" : h.metadata.dump()});
+    std::vector<std::string> row = {std::to_string(++rank), h.id};
+    if (passages) {
+      row.push_back(fmt::format("{}/{} @{}-{}", h.passage->index + 1, h.passage->count,
+                                h.passage->begin, h.passage->end));
+    }
+    row.insert(row.end(), {fmt::format("{:.4f}", h.score), h.text,
+                           h.metadata.empty() ? "" : h.metadata.dump()});
+    t.rows.push_back(std::move(row));
   }
   Print(RenderTable(t, settings_.width));
   Print(absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")"));
+  // The context asked for, in full below the table.
+  if (passages && (options.neighbors > 0 || options.include_parent)) {
+    rank = 0;
+    for (const Hit& h : *hits) {
+      Print(absl::StrCat("\n[", ++rank, "] ", h.id, ", passage ", h.passage->index + 1, " of ",
+                         h.passage->count, options.include_parent ? " (whole document)" : "",
+                         ":\n",
+                         options.include_parent ? h.parent_text.value_or("") : JoinedContext(h)));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -471,13 +516,8 @@ absl::Status Shell::Get(const CommandLine& cmd) {
   if (id.empty()) return absl::InvalidArgumentError("usage: get ID");
   absl::StatusOr<Document> doc = (*c)->Get(id);
   if (!doc.ok()) return doc.status();
-  nlohmann::json j = {{"id", doc->id},
-                      {"text", doc->text},
-                      {"metadata", doc->metadata},
-                      {"tokens", doc->stats.tokens},
-                      {"unknown_tokens", doc->stats.unknown_tokens}};
   if (settings_.json) {
-    PrintJson(j);
+    PrintJson(DocumentJson(*doc));
     return absl::OkStatus();
   }
   Print(absl::StrCat("id:       ", doc->id, "\nmetadata: ", doc->metadata.dump(),

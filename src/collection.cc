@@ -13,6 +13,7 @@
 #include "src/crash_point.h"
 #include "src/index_files.h"
 #include "src/model_probe.h"
+#include "src/passage_context.h"
 
 namespace semdb {
 namespace {
@@ -105,6 +106,10 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
   if (o.knobs.nprobe < 0 || o.knobs.ef_search < 0) {
     return absl::InvalidArgumentError("nprobe and ef_search must not be negative");
   }
+  if (o.neighbors < 0 || o.neighbors > kMaxNeighbors) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "neighbors must be between 0 and ", kMaxNeighbors, ", got ", o.neighbors));
+  }
   return absl::OkStatus();
 }
 
@@ -130,6 +135,9 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     const CollectionEnv& env, CollectionRecord record, std::unique_ptr<Embedder> embedder) {
   auto impl = std::unique_ptr<Impl>(new Impl(env, std::move(record)));
   std::lock_guard<std::mutex> write_lock(impl->write_mu_);
+  absl::StatusOr<Chunker> chunker = Chunker::Create(impl->record_.chunking);
+  if (!chunker.ok()) return chunker.status();
+  impl->chunker_ = *std::move(chunker);
   absl::StatusOr<Counters> counters = env.store->GetCounters(impl->id_);
   if (!counters.ok()) return counters.status();
   impl->counters_ = *counters;
@@ -191,14 +199,16 @@ CollectionInfo Collection::Impl::Info() const {
   info.embedder = record_.embedder_spec;
   info.index = record_.index_spec;
   info.dimension = record_.dimension;
-  info.documents = counters_.live_docs;
+  info.documents = DocumentsLocked();
   info.model_version = record_.generation;
+  info.chunking = chunker_.spec();
+  info.passages = counters_.live_docs;
   return info;
 }
 
 int64_t Collection::Impl::Count() const {
   std::shared_lock lock(state_mu_);
-  return counters_.live_docs;
+  return DocumentsLocked();
 }
 
 void Collection::Impl::MarkDropped() {
@@ -265,6 +275,17 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     }
   }
 
+  // Passages, computed before taking the lock: chunking a long text takes
+  // a while and needs no collection state.
+  std::vector<std::vector<TextSpan>> spans(chunker_.enabled() ? docs.size() : 0);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    spans[i] = chunker_.Split(docs[i].text);
+    if (spans[i].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(DocName(docs[i], i), ": text has nothing but white space"));
+    }
+  }
+
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
@@ -272,29 +293,61 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   const uint32_t gen = record_.generation;
   const int dim = record_.dimension;
 
-  // Existing documents: an error for insert, replaced by upsert.
-  struct Replaced {
-    uint64_t label;
-    std::string id;
-  };
-  std::vector<Replaced> replaced;
+  // Existing documents: an error for insert, replaced (with all their
+  // passages) by upsert.
+  std::vector<StoredEntries> replaced;
   for (size_t i = 0; i < docs.size(); ++i) {
     if (docs[i].id.empty()) continue;
-    absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, docs[i].id);
-    if (!label.ok()) return label.status();
-    if (!label->has_value()) continue;
+    absl::StatusOr<std::optional<StoredEntries>> existing = FindEntries(docs[i].id);
+    if (!existing.ok()) return existing.status();
+    if (!existing->has_value()) continue;
     if (mode == WriteMode::kInsert) {
       return absl::AlreadyExistsError(absl::StrCat(
           "document '", docs[i].id, "' already exists (upsert replaces it)"));
     }
-    replaced.push_back({**label, docs[i].id});
+    replaced.push_back(**std::move(existing));
+  }
+
+  // Generated ids, then the index entries with their labels: one per
+  // document, or one per passage. A generated id is the label of the
+  // document's first entry when that is free.
+  Counters counters = counters_;
+  std::vector<DocumentRecord> entries;
+  std::vector<size_t> entry_doc;  // the document of each entry
+  std::vector<uint64_t> labels;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Document& d = docs[i];
+    while (d.id.empty()) {
+      std::string candidate = std::to_string(counters.next_label);
+      absl::StatusOr<std::optional<StoredEntries>> taken = FindEntries(candidate);
+      if (!taken.ok()) return taken.status();
+      if (!taken->has_value() && !batch_ids.contains(candidate)) {
+        d.id = std::move(candidate);
+      } else {
+        ++counters.next_label;
+      }
+    }
+    if (!chunker_.enabled()) {
+      entries.push_back({d.id, std::move(d.text)});
+      entry_doc.push_back(i);
+      labels.push_back(counters.next_label++);
+      continue;
+    }
+    const uint32_t count = static_cast<uint32_t>(spans[i].size());
+    for (uint32_t p = 0; p < count; ++p) {
+      const TextSpan& span = spans[i][p];
+      entries.push_back({PassageId(d.id, p), d.text.substr(span.begin, span.end - span.begin),
+                         PassageLocation{d.id, p, count, span.begin, span.end}});
+      entry_doc.push_back(i);
+      labels.push_back(counters.next_label++);
+    }
   }
 
   // Vectors: the caller's, or embedded by the current model (none while a
   // fittable embedder awaits its first fit, the only time dim is 0).
   const bool have_vectors = dim > 0;
   std::vector<float> vectors;
-  std::vector<TextStats> stats(docs.size());
+  std::vector<TextStats> stats(entries.size());
   if (caller_vectors) {
     vectors.reserve(docs.size() * dim);
     for (size_t i = 0; i < docs.size(); ++i) {
@@ -305,60 +358,57 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     }
   } else if (have_vectors) {
     std::vector<std::string_view> texts;
-    for (const Document& d : docs) texts.push_back(d.text);
-    vectors.resize(docs.size() * dim);
+    for (const DocumentRecord& e : entries) texts.push_back(e.text);
+    vectors.resize(entries.size() * dim);
     if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vectors), &stats);
         !s.ok()) {
       return s;
     }
   }
 
-  // Labels and generated ids.
-  Counters counters = counters_;
-  std::vector<uint64_t> labels;
-  for (Document& d : docs) {
-    uint64_t label = counters.next_label++;
-    while (d.id.empty()) {
-      std::string candidate = std::to_string(label);
-      absl::StatusOr<std::optional<uint64_t>> taken = env_.store->GetLabel(id_, candidate);
-      if (!taken.ok()) return taken.status();
-      if (!taken->has_value() && !batch_ids.contains(candidate)) {
-        d.id = std::move(candidate);
-      } else {
-        label = counters.next_label++;
-      }
-    }
-    labels.push_back(label);
-  }
-
   StoreBatch batch(*env_.store);
   const bool indexed = index_ != nullptr;
-  for (const Replaced& r : replaced) {
-    absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, r.label);
-    if (!old.ok()) return old.status();
-    if (old->has_value()) {
-      counters.tokens -= (*old)->tokens;
-      counters.unknown_tokens -= (*old)->unknown_tokens;
+  std::vector<uint64_t> old_labels;
+  for (const StoredEntries& r : replaced) {
+    for (size_t e = 0; e < r.labels.size(); ++e) {
+      const uint64_t label = r.labels[e];
+      absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
+      if (!old.ok()) return old.status();
+      if (old->has_value()) {
+        counters.tokens -= (*old)->tokens;
+        counters.unknown_tokens -= (*old)->unknown_tokens;
+      }
+      batch.DeleteDocument(id_, label, r.ids[e]);
+      batch.DeleteVector(id_, gen, label);
+      if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
+      --counters.live_docs;
+      old_labels.push_back(label);
     }
-    batch.DeleteDocument(id_, r.label, r.id);
-    batch.DeleteVector(id_, gen, r.label);
-    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, r.label});
-    --counters.live_docs;
+    if (chunker_.enabled()) --counters.documents;  // its parent record is overwritten below
   }
-  for (size_t i = 0; i < docs.size(); ++i) {
-    DocumentRecord record{docs[i].id, std::move(docs[i].text)};
-    batch.PutDocument(id_, labels[i], record, docs[i].metadata.dump());
+  std::vector<std::string> metadata_json(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) metadata_json[i] = docs[i].metadata.dump();
+  for (size_t e = 0; e < entries.size(); ++e) {
+    batch.PutDocument(id_, labels[e], entries[e], metadata_json[entry_doc[e]]);
     if (have_vectors) {
       VectorRecord v;
-      v.tokens = stats[i].tokens;
-      v.unknown_tokens = stats[i].unknown_tokens;
-      v.values.assign(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim);
-      batch.PutVector(id_, gen, labels[i], v);
+      v.tokens = stats[e].tokens;
+      v.unknown_tokens = stats[e].unknown_tokens;
+      v.values.assign(vectors.begin() + e * dim, vectors.begin() + (e + 1) * dim);
+      batch.PutVector(id_, gen, labels[e], v);
       counters.tokens += v.tokens;
       counters.unknown_tokens += v.unknown_tokens;
     }
-    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[i]});
+    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[e]});
     ++counters.live_docs;
+  }
+  if (chunker_.enabled()) {
+    for (size_t e = 0, i = 0; i < docs.size(); ++i) {
+      ParentRecord parent{metadata_json[i], {}};
+      for (; e < entries.size() && entry_doc[e] == i; ++e) parent.passage_labels.push_back(labels[e]);
+      batch.PutParent(id_, docs[i].id, parent, docs[i].text);
+      ++counters.documents;
+    }
   }
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
@@ -368,8 +418,6 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     std::unique_lock lock(state_mu_);
     counters_ = counters;
     if (indexed) {
-      std::vector<uint64_t> old_labels;
-      for (const Replaced& r : replaced) old_labels.push_back(r.label);
       absl::StatusOr<int64_t> removed = index_->Remove(old_labels);
       applied = removed.ok() ? index_->Add(labels, vectors) : removed.status();
     }
@@ -407,6 +455,27 @@ void Collection::Impl::MaintainAfterWriteLocked() {
   }
 }
 
+absl::StatusOr<std::optional<Collection::Impl::StoredEntries>> Collection::Impl::FindEntries(
+    std::string_view id) const {
+  StoredEntries found;
+  if (!chunker_.enabled()) {
+    absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
+    if (!label.ok()) return label.status();
+    if (!label->has_value()) return std::nullopt;
+    found.labels.push_back(**label);
+    found.ids.emplace_back(id);
+    return found;
+  }
+  absl::StatusOr<std::optional<ParentRecord>> parent = env_.store->GetParent(id_, id);
+  if (!parent.ok()) return parent.status();
+  if (!parent->has_value()) return std::nullopt;
+  found.labels = std::move((*parent)->passage_labels);
+  for (size_t p = 0; p < found.labels.size(); ++p) {
+    found.ids.push_back(PassageId(id, static_cast<uint32_t>(p)));
+  }
+  return found;
+}
+
 absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
   uint32_t gen;
   {
@@ -414,74 +483,105 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
     gen = record_.generation;
   }
-  absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
-  if (!label.ok()) return label.status();
-  if (!label->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "' in '",
-                                            name_, "'"));
-  }
-  absl::StatusOr<std::optional<DocumentRecord>> doc = env_.store->GetDocument(id_, **label);
-  absl::StatusOr<std::optional<std::string>> meta = env_.store->GetMetadata(id_, **label);
-  absl::StatusOr<std::optional<VectorRecord>> vec = env_.store->GetVector(id_, gen, **label);
-  if (!doc.ok()) return doc.status();
-  if (!meta.ok()) return meta.status();
-  if (!vec.ok()) return vec.status();
-  if (!doc->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "'"));
-  }
+  const std::string not_found =
+      absl::StrCat("no document '", std::string(id), "' in '", name_, "'");
   Document out;
-  out.id = std::move((*doc)->id);
-  out.text = std::move((*doc)->text);
-  out.metadata = nlohmann::json::parse(meta->value_or("{}"), nullptr, false);
-  if (vec->has_value()) {
-    out.stats.tokens = (*vec)->tokens;
-    out.stats.unknown_tokens = (*vec)->unknown_tokens;
-    out.stats.zero_vector = std::all_of((*vec)->values.begin(), (*vec)->values.end(),
-                                        [](float x) { return x == 0.0f; });
+  std::vector<uint64_t> labels;
+  if (chunker_.enabled()) {
+    absl::StatusOr<std::optional<ParentRecord>> parent = env_.store->GetParent(id_, id);
+    absl::StatusOr<std::optional<std::string>> text = env_.store->GetParentText(id_, id);
+    if (!parent.ok()) return parent.status();
+    if (!text.ok()) return text.status();
+    if (!parent->has_value() || !text->has_value()) return absl::NotFoundError(not_found);
+    out.id = std::string(id);
+    out.text = std::move(**text);
+    out.metadata = nlohmann::json::parse((*parent)->metadata_json, nullptr, false);
+    labels = std::move((*parent)->passage_labels);
+  } else {
+    absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
+    if (!label.ok()) return label.status();
+    if (!label->has_value()) return absl::NotFoundError(not_found);
+    absl::StatusOr<std::optional<DocumentRecord>> doc = env_.store->GetDocument(id_, **label);
+    absl::StatusOr<std::optional<std::string>> meta = env_.store->GetMetadata(id_, **label);
+    if (!doc.ok()) return doc.status();
+    if (!meta.ok()) return meta.status();
+    if (!doc->has_value()) return absl::NotFoundError(not_found);
+    out.id = std::move((*doc)->id);
+    out.text = std::move((*doc)->text);
+    out.metadata = nlohmann::json::parse(meta->value_or("{}"), nullptr, false);
+    labels.push_back(**label);
+  }
+  // What the embedder saw: summed over a chunked document's passages.
+  bool all_zero = !labels.empty();
+  for (uint64_t label : labels) {
+    absl::StatusOr<std::optional<VectorRecord>> vec = env_.store->GetVector(id_, gen, label);
+    if (!vec.ok()) return vec.status();
+    if (!vec->has_value()) {
+      all_zero = false;
+      continue;
+    }
+    out.stats.tokens += (*vec)->tokens;
+    out.stats.unknown_tokens += (*vec)->unknown_tokens;
+    all_zero = all_zero && std::all_of((*vec)->values.begin(), (*vec)->values.end(),
+                                       [](float x) { return x == 0.0f; });
     if (caller_vectors_) out.vector = std::move((*vec)->values);
   }
+  out.stats.zero_vector = all_zero;
   return out;
 }
 
-absl::Status Collection::Impl::Delete(std::string_view id, const WriteOptions& wo) {
+absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> ids,
+                                                 const WriteOptions& wo) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
-  if (!label.ok()) return label.status();
-  if (!label->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no document '", std::string(id), "' in '",
-                                            name_, "'"));
-  }
-  const uint64_t l = **label;
   const uint32_t gen = record_.generation;
+  const bool indexed = index_ != nullptr;
   Counters counters = counters_;
-  absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, l);
-  if (!old.ok()) return old.status();
-  if (old->has_value()) {
-    counters.tokens -= (*old)->tokens;
-    counters.unknown_tokens -= (*old)->unknown_tokens;
-  }
   StoreBatch batch(*env_.store);
-  batch.DeleteDocument(id_, l, id);
-  batch.DeleteVector(id_, gen, l);
-  if (index_ != nullptr) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, l});
-  --counters.live_docs;
+  std::vector<uint64_t> removed;
+  absl::flat_hash_set<std::string_view> seen;
+  int64_t deleted = 0;
+  for (const std::string& id : ids) {
+    if (!seen.insert(id).second) continue;
+    absl::StatusOr<std::optional<StoredEntries>> found = FindEntries(id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) continue;
+    const StoredEntries& entries = **found;
+    for (size_t e = 0; e < entries.labels.size(); ++e) {
+      const uint64_t label = entries.labels[e];
+      absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
+      if (!old.ok()) return old.status();
+      if (old->has_value()) {
+        counters.tokens -= (*old)->tokens;
+        counters.unknown_tokens -= (*old)->unknown_tokens;
+      }
+      batch.DeleteDocument(id_, label, entries.ids[e]);
+      batch.DeleteVector(id_, gen, label);
+      if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
+      --counters.live_docs;
+      removed.push_back(label);
+    }
+    if (chunker_.enabled()) {
+      batch.DeleteParent(id_, id);
+      --counters.documents;
+    }
+    ++deleted;
+  }
+  if (deleted == 0) return 0;
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
   absl::Status applied;
   {
     std::unique_lock lock(state_mu_);
     counters_ = counters;
-    if (index_ != nullptr) {
-      uint64_t labels[] = {l};
-      applied = index_->Remove(labels).status();
-    }
+    if (indexed) applied = index_->Remove(removed).status();
   }
   if (!applied.ok()) {
-    return RebuildIndexLocked(absl::StrCat("index delete failed: ", applied.message()));
+    absl::Status s = RebuildIndexLocked(absl::StrCat("index delete failed: ", applied.message()));
+    if (!s.ok()) return s;
   }
   MaintainAfterWriteLocked();
-  return absl::OkStatus();
+  return deleted;
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
@@ -550,28 +650,64 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     if (allowed.empty()) return std::vector<Hit>{};
     predicate = [&allowed](uint64_t label) { return allowed.contains(label); };
   }
-  absl::StatusOr<std::vector<IndexHit>> found =
-      index_->Search(query, options.k, options.knobs, options.filter ? &predicate : nullptr);
-  if (!found.ok()) return found.status();
-  std::vector<uint64_t> labels;
-  for (const IndexHit& h : *found) labels.push_back(h.label);
-  std::vector<std::optional<DocumentRecord>> docs;
-  std::vector<std::optional<std::string>> metadata;
-  if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata);
-      !s.ok()) {
-    return s;
-  }
+  // One passage per document: fetch more than k passages, keep the best of
+  // each document, and fetch more again while fewer than k documents came
+  // out and the index may hold more.
+  const bool one_per_parent = options.one_per_parent && chunker_.enabled();
+  const int64_t live = std::max<int64_t>(1, index_->size());
+  int64_t fetch = one_per_parent ? std::min<int64_t>(int64_t{4} * options.k, live) : options.k;
   std::vector<Hit> hits;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    // A document deleted after its batch reached storage but before the
-    // index caught up is skipped.
-    if (!docs[i]) continue;
-    Hit hit;
-    hit.id = std::move(docs[i]->id);
-    hit.score = (*found)[i].score;
-    hit.text = std::move(docs[i]->text);
-    hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
-    hits.push_back(std::move(hit));
+  std::vector<uint64_t> hit_labels;
+  while (true) {
+    absl::StatusOr<std::vector<IndexHit>> found =
+        index_->Search(query, static_cast<int>(fetch), options.knobs,
+                       options.filter ? &predicate : nullptr);
+    if (!found.ok()) return found.status();
+    std::vector<uint64_t> labels;
+    for (const IndexHit& h : *found) labels.push_back(h.label);
+    std::vector<std::optional<DocumentRecord>> docs;
+    std::vector<std::optional<std::string>> metadata;
+    if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata);
+        !s.ok()) {
+      return s;
+    }
+    hits.clear();
+    hit_labels.clear();
+    absl::flat_hash_set<std::string> parents;
+    for (size_t i = 0; i < labels.size() && static_cast<int>(hits.size()) < options.k; ++i) {
+      // A document deleted after its batch reached storage but before the
+      // index caught up is skipped.
+      if (!docs[i]) continue;
+      if (one_per_parent && docs[i]->passage &&
+          !parents.insert(docs[i]->passage->parent).second) {
+        continue;
+      }
+      Hit hit;
+      hit.score = (*found)[i].score;
+      hit.text = std::move(docs[i]->text);
+      hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
+      if (const std::optional<PassageLocation>& p = docs[i]->passage) {
+        hit.id = p->parent;
+        hit.passage = PassageInfo{static_cast<int>(p->index), static_cast<int>(p->count),
+                                  static_cast<int64_t>(p->begin),
+                                  static_cast<int64_t>(p->end)};
+      } else {
+        hit.id = std::move(docs[i]->id);
+      }
+      hits.push_back(std::move(hit));
+      hit_labels.push_back(labels[i]);
+    }
+    if (!one_per_parent || static_cast<int>(hits.size()) >= options.k ||
+        static_cast<int64_t>(found->size()) < fetch || fetch >= live) {
+      break;
+    }
+    fetch = std::min(fetch * 4, live);
+  }
+  if (chunker_.enabled() && (options.neighbors > 0 || options.include_parent)) {
+    if (absl::Status s = AddPassageContext(*env_.store, id_, options, hit_labels, &hits);
+        !s.ok()) {
+      return s;
+    }
   }
   return hits;
 }
@@ -808,7 +944,11 @@ nlohmann::json Collection::Impl::Stats() const {
   std::shared_lock lock(state_mu_);
   nlohmann::json j;
   j["name"] = name_;
-  j["documents"] = counters_.live_docs;
+  j["documents"] = DocumentsLocked();
+  if (chunker_.enabled()) {
+    j["chunking"] = chunker_.spec();
+    j["passages"] = counters_.live_docs;
+  }
   j["embedder"] = record_.embedder_spec;
   j["index"] = record_.index_spec;
   j["dimension"] = record_.dimension;
@@ -900,7 +1040,19 @@ absl::Status Collection::UpsertBatch(std::vector<Document> docs, const WriteOpti
 absl::StatusOr<Document> Collection::Get(std::string_view id) const { return impl_->Get(id); }
 
 absl::Status Collection::Delete(std::string_view id, const WriteOptions& wo) {
-  return impl_->Delete(id, wo);
+  const std::string ids[] = {std::string(id)};
+  absl::StatusOr<int64_t> deleted = impl_->Delete(ids, wo);
+  if (!deleted.ok()) return deleted.status();
+  if (*deleted == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no document '", std::string(id), "' in '", name(), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Collection::DeleteBatch(const std::vector<std::string>& ids,
+                                                const WriteOptions& wo) {
+  return impl_->Delete(ids, wo);
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Search(std::string_view query,

@@ -23,6 +23,7 @@
 #include "semdb/database.h"
 #include "semdb/embedder.h"
 #include "semdb/vector_index.h"
+#include "src/chunker.h"
 #include "storage/store.h"
 
 namespace semdb {
@@ -60,7 +61,8 @@ class Collection::Impl {
   absl::StatusOr<std::vector<std::string>> Write(std::vector<Document> docs,
                                                  WriteMode mode, const WriteOptions& wo);
   absl::StatusOr<Document> Get(std::string_view id) const;
-  absl::Status Delete(std::string_view id, const WriteOptions& wo);
+  // Deletes the documents that exist among `ids`; returns how many.
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> ids, const WriteOptions& wo);
   absl::StatusOr<std::vector<Hit>> Search(std::string_view query,
                                           const SearchOptions& options) const;
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
@@ -79,6 +81,14 @@ class Collection::Impl {
  private:
   Impl(const CollectionEnv& env, CollectionRecord record);
 
+  // What is stored for one document: its index entries (the document
+  // itself, or its passages in a chunked collection) and their ids.
+  struct StoredEntries {
+    std::vector<uint64_t> labels;
+    std::vector<std::string> ids;
+  };
+  absl::StatusOr<std::optional<StoredEntries>> FindEntries(std::string_view id) const;
+
   // All require write_mu_.
   absl::Status RefitLocked();
   absl::Status LoadOrRebuildIndexLocked();
@@ -89,6 +99,9 @@ class Collection::Impl {
   // Requires state_mu_ (shared). `query` is normalized.
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
                                                 const SearchOptions& options) const;
+  int64_t DocumentsLocked() const {
+    return chunker_.enabled() ? counters_.documents : counters_.live_docs;
+  }
   absl::Status CheckUsableLocked() const;
   // The embedder as word vectors, or why not. Requires state_mu_ (shared).
   absl::StatusOr<const WordVectorEmbedder*> WordVectorsLocked() const;
@@ -98,6 +111,7 @@ class Collection::Impl {
   const std::string name_;
   const uint32_t id_;
   const bool caller_vectors_;  // a "vectors dim=N" collection
+  Chunker chunker_;            // set by Open, then constant
 
   mutable std::mutex write_mu_;
   mutable std::shared_mutex state_mu_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "embedders/embedder_factory.h"
 #include "index/index_factory.h"
+#include "src/chunker.h"
 #include "src/collection_impl.h"
 #include "src/index_files.h"
 #include "src/model_probe.h"
@@ -120,6 +121,13 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   if (!embedder_spec.ok()) return embedder_spec.status();
   absl::StatusOr<Spec> index_spec = Spec::Parse(spec.index);
   if (!index_spec.ok()) return index_spec.status();
+  absl::StatusOr<Chunker> chunker = Chunker::Create(spec.chunking);
+  if (!chunker.ok()) return chunker.status();
+  if (chunker->enabled() && embedder_spec->kind == kVectorsKind) {
+    return absl::InvalidArgumentError(
+        "a 'vectors' collection takes one caller-supplied vector per document: it cannot "
+        "be chunked");
+  }
 
   std::lock_guard<std::mutex> lock(mu_);
   if (collections_.contains(name)) {
@@ -127,6 +135,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   }
   CollectionRecord record;
   record.name = name;
+  record.chunking = chunker->spec();
   std::unique_ptr<Embedder> embedder;
   if (embedder_spec->kind == kVectorsKind) {
     absl::StatusOr<int> dim = VectorsDimension(*embedder_spec);

@@ -8,6 +8,8 @@ namespace semdb {
 namespace {
 
 constexpr uint8_t kDocumentFormat = 1;
+constexpr uint8_t kPassageFormat = 2;  // a document record with a PassageLocation
+constexpr uint8_t kParentFormat = 1;
 
 void AppendVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -77,6 +79,7 @@ std::string CollectionRecord::Encode() const {
                       {"fitted_docs", fitted_docs},
                       {"created", created_unix},
                       {"probe", probe}};
+  if (chunking != "none") j["chunking"] = chunking;
   return j.dump();
 }
 
@@ -94,6 +97,7 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     r.fitted_docs = j.at("fitted_docs").get<int64_t>();
     r.created_unix = j.at("created").get<int64_t>();
     r.probe = j.value("probe", std::vector<float>{});
+    r.chunking = j.value("chunking", std::string("none"));
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }
@@ -107,41 +111,96 @@ std::string Counters::Encode() const {
   AppendVarint(&out, static_cast<uint64_t>(live_docs));
   AppendVarint(&out, static_cast<uint64_t>(tokens));
   AppendVarint(&out, static_cast<uint64_t>(unknown_tokens));
+  if (documents != 0) AppendVarint(&out, static_cast<uint64_t>(documents));
   return out;
 }
 
 absl::StatusOr<Counters> Counters::Decode(std::string_view bytes) {
   Counters c;
-  uint64_t live, tokens, unknown;
+  uint64_t live, tokens, unknown, documents = 0;
   if (!ReadVarint(&bytes, &c.next_label) || !ReadVarint(&bytes, &c.next_seq) ||
       !ReadVarint(&bytes, &live) || !ReadVarint(&bytes, &tokens) ||
-      !ReadVarint(&bytes, &unknown) || !bytes.empty()) {
+      !ReadVarint(&bytes, &unknown) ||
+      (!bytes.empty() && (!ReadVarint(&bytes, &documents) || !bytes.empty()))) {
     return Corrupt("counters");
   }
+  c.documents = static_cast<int64_t>(documents);
   c.live_docs = static_cast<int64_t>(live);
   c.tokens = static_cast<int64_t>(tokens);
   c.unknown_tokens = static_cast<int64_t>(unknown);
   return c;
 }
 
+std::string PassageId(std::string_view parent, uint32_t index) {
+  std::string id(parent);
+  id.push_back('\x1f');
+  id.append(std::to_string(index));
+  return id;
+}
+
 std::string DocumentRecord::Encode() const {
   std::string out;
-  out.reserve(text.size() + id.size() + 16);
-  out.push_back(static_cast<char>(kDocumentFormat));
+  out.reserve(text.size() + id.size() + 16 + (passage ? passage->parent.size() + 24 : 0));
+  out.push_back(static_cast<char>(passage ? kPassageFormat : kDocumentFormat));
   AppendBytes(&out, id);
   AppendBytes(&out, text);
+  if (passage) {
+    AppendBytes(&out, passage->parent);
+    AppendVarint(&out, passage->index);
+    AppendVarint(&out, passage->count);
+    AppendVarint(&out, passage->begin);
+    AppendVarint(&out, passage->end);
+  }
   return out;
 }
 
 absl::StatusOr<DocumentRecord> DocumentRecord::Decode(std::string_view bytes) {
   DocumentRecord r;
-  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kDocumentFormat) {
-    return Corrupt("document");
+  const uint8_t format = bytes.empty() ? 0 : static_cast<uint8_t>(bytes[0]);
+  if (format != kDocumentFormat && format != kPassageFormat) return Corrupt("document");
+  bytes.remove_prefix(1);
+  if (!ReadBytes(&bytes, &r.id) || !ReadBytes(&bytes, &r.text)) return Corrupt("document");
+  if (format == kPassageFormat) {
+    PassageLocation& p = r.passage.emplace();
+    uint64_t index, count;
+    if (!ReadBytes(&bytes, &p.parent) || !ReadVarint(&bytes, &index) ||
+        !ReadVarint(&bytes, &count) || !ReadVarint(&bytes, &p.begin) ||
+        !ReadVarint(&bytes, &p.end) || index >= count || count > UINT32_MAX ||
+        p.begin > p.end) {
+      return Corrupt("passage");
+    }
+    p.index = static_cast<uint32_t>(index);
+    p.count = static_cast<uint32_t>(count);
+  }
+  if (!bytes.empty()) return Corrupt("document");
+  return r;
+}
+
+std::string ParentRecord::Encode() const {
+  std::string out;
+  out.push_back(static_cast<char>(kParentFormat));
+  AppendBytes(&out, metadata_json);
+  AppendVarint(&out, passage_labels.size());
+  for (uint64_t label : passage_labels) AppendVarint(&out, label);
+  return out;
+}
+
+absl::StatusOr<ParentRecord> ParentRecord::Decode(std::string_view bytes) {
+  ParentRecord r;
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kParentFormat) {
+    return Corrupt("parent");
   }
   bytes.remove_prefix(1);
-  if (!ReadBytes(&bytes, &r.id) || !ReadBytes(&bytes, &r.text) || !bytes.empty()) {
-    return Corrupt("document");
+  uint64_t n;
+  // Each label takes at least one byte: a count beyond the rest is corrupt.
+  if (!ReadBytes(&bytes, &r.metadata_json) || !ReadVarint(&bytes, &n) || n > bytes.size()) {
+    return Corrupt("parent");
   }
+  r.passage_labels.resize(n);
+  for (uint64_t& label : r.passage_labels) {
+    if (!ReadVarint(&bytes, &label)) return Corrupt("parent");
+  }
+  if (!bytes.empty()) return Corrupt("parent");
   return r;
 }
 

@@ -14,10 +14,20 @@
 //   log        <cid><seq:8>            -> LogOp: the index operations since
 //                                         the last saved index
 //   state      <cid><gen:4><chunk:4>   -> embedder state, in chunks
+//   parents    <cid><id bytes>         -> ParentRecord (chunked collections: a
+//                                         document whose passages are the
+//                                         indexed entries)
+//   parent_texts <cid><id bytes>       -> the parent's text (apart, so that
+//                                         finding neighbours reads little)
+//
+// In a chunked collection the documents, metadata, ids and vectors families
+// hold passages: the id of passage i of document D is PassageId(D, i), which
+// no user id can be (user ids hold no control characters).
 #ifndef SEMDB_STORAGE_RECORDS_H_
 #define SEMDB_STORAGE_RECORDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +51,8 @@ struct CollectionRecord {
   // The embedder's vectors for fixed probe texts when it made the stored
   // vectors; a reopened embedder must reproduce them (see model_probe.h).
   std::vector<float> probe;
+  // Chunker spec; "none" (not stored, so that older records read as none).
+  std::string chunking = "none";
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);
@@ -54,17 +66,44 @@ struct Counters {
   // Sums of the live documents' VectorRecord token counts.
   int64_t tokens = 0;
   int64_t unknown_tokens = 0;
+  // Chunked collections: live parent documents (live_docs counts their
+  // passages). Encoded only when non-zero, as older records lack it.
+  int64_t documents = 0;
 
   std::string Encode() const;
   static absl::StatusOr<Counters> Decode(std::string_view bytes);
 };
 
+// Where a passage of a chunked document lies in it.
+struct PassageLocation {
+  std::string parent;  // the document's id
+  uint32_t index = 0;  // 0-based, in text order
+  uint32_t count = 0;  // passages of the document
+  uint64_t begin = 0;  // byte offsets [begin, end) into the document's text
+  uint64_t end = 0;
+  bool operator==(const PassageLocation&) const = default;
+};
+
+// The id under which passage `index` of document `parent` is stored.
+std::string PassageId(std::string_view parent, uint32_t index);
+
 struct DocumentRecord {
   std::string id;
   std::string text;
+  std::optional<PassageLocation> passage;  // set for passages
 
   std::string Encode() const;
   static absl::StatusOr<DocumentRecord> Decode(std::string_view bytes);
+};
+
+// A chunked document: its metadata and the labels of its passages, in
+// order (its text is stored apart).
+struct ParentRecord {
+  std::string metadata_json;
+  std::vector<uint64_t> passage_labels;
+
+  std::string Encode() const;
+  static absl::StatusOr<ParentRecord> Decode(std::string_view bytes);
 };
 
 // A document's vector in one embedder generation, with what the embedder

@@ -22,11 +22,13 @@ enum Family : size_t {
   kVectors,
   kLog,
   kState,
+  kParents,
+  kParentTexts,
   kNumFamilies
 };
 const char* const kFamilyNames[kNumFamilies] = {
     "default", "documents", "metadata", "ids",
-    "vectors", "log", "state"};
+    "vectors", "log", "state", "parents", "parent_texts"};
 
 constexpr size_t kStateChunk = 4 << 20;
 constexpr char kCollectionPrefix[] = "collection/";
@@ -389,6 +391,28 @@ absl::StatusOr<std::optional<std::string>> Store::GetEmbedderState(
   return state;
 }
 
+absl::StatusOr<std::optional<ParentRecord>> Store::GetParent(uint32_t cid,
+                                                             std::string_view id) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kParents], IdKey(cid, id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading parent document");
+  absl::StatusOr<ParentRecord> r = ParentRecord::Decode(value);
+  if (!r.ok()) return r.status();
+  return std::optional<ParentRecord>(*std::move(r));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetParentText(uint32_t cid,
+                                                                std::string_view id) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[kParentTexts], IdKey(cid, id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading parent text");
+  return std::optional<std::string>(std::move(value));
+}
+
 StoreBatch::StoreBatch(const Store& store)
     : store_(store), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 
@@ -470,6 +494,19 @@ void StoreBatch::PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view s
     batch_->Put(store_.handles_[kState], key, rocksdb::Slice(part.data(), part.size()));
     state.remove_prefix(part.size());
   } while (!state.empty());
+}
+
+void StoreBatch::PutParent(uint32_t cid, std::string_view id, const ParentRecord& parent,
+                           std::string_view text) {
+  const std::string key = IdKey(cid, id);
+  batch_->Put(store_.handles_[kParents], key, parent.Encode());
+  batch_->Put(store_.handles_[kParentTexts], key, rocksdb::Slice(text.data(), text.size()));
+}
+
+void StoreBatch::DeleteParent(uint32_t cid, std::string_view id) {
+  const std::string key = IdKey(cid, id);
+  batch_->Delete(store_.handles_[kParents], key);
+  batch_->Delete(store_.handles_[kParentTexts], key);
 }
 
 size_t StoreBatch::ByteSize() const { return batch_->GetDataSize(); }

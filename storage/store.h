@@ -91,6 +91,12 @@ class Store {
   // The smallest sequence number still in the log, if any.
   absl::StatusOr<std::optional<uint64_t>> FirstLogSeq(uint32_t cid) const;
 
+  // --- parents of chunked collections
+  absl::StatusOr<std::optional<ParentRecord>> GetParent(uint32_t cid,
+                                                        std::string_view id) const;
+  absl::StatusOr<std::optional<std::string>> GetParentText(uint32_t cid,
+                                                           std::string_view id) const;
+
   // --- embedder state of generation `gen` (reassembled from chunks)
   absl::StatusOr<std::optional<std::string>> GetEmbedderState(uint32_t cid,
                                                              uint32_t gen) const;
@@ -132,6 +138,11 @@ class StoreBatch {
   void TruncateLog(uint32_t cid, uint64_t end);
 
   void PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state);
+
+  // A chunked document's record and text (its passages are PutDocument'ed).
+  void PutParent(uint32_t cid, std::string_view id, const ParentRecord& parent,
+                 std::string_view text);
+  void DeleteParent(uint32_t cid, std::string_view id);
 
   size_t ByteSize() const;
   size_t Count() const;

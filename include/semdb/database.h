@@ -39,6 +39,8 @@ struct CollectionInfo {
   int dimension = 0;     // 0 until a fittable embedder has been fitted
   int64_t documents = 0;
   uint32_t model_version = 0;  // increases with every refit
+  std::string chunking = "none";  // canonical chunking spec
+  int64_t passages = 0;           // indexed passages (= documents when not chunked)
 };
 
 class Collection {
@@ -60,17 +62,26 @@ class Collection {
   absl::Status Upsert(Document doc, const WriteOptions& wo = {});
   absl::Status UpsertBatch(std::vector<Document> docs, const WriteOptions& wo = {});
 
+  // In a chunked collection, the whole document as inserted.
   absl::StatusOr<Document> Get(std::string_view id) const;
-  // NotFound when no document has this id.
+  // NotFound when no document has this id. In a chunked collection the
+  // document and all its passages go in one atomic write (as an upsert
+  // replaces them all).
   absl::Status Delete(std::string_view id, const WriteOptions& wo = {});
+  // Deletes the documents with these ids that exist, in one atomic write;
+  // returns how many were deleted.
+  absl::StatusOr<int64_t> DeleteBatch(const std::vector<std::string>& ids,
+                                      const WriteOptions& wo = {});
 
-  // Top-k documents by cosine similarity to the embedded query text.
+  // Top-k documents (passages, in a chunked collection) by cosine
+  // similarity to the embedded query text.
   absl::StatusOr<std::vector<Hit>> Search(std::string_view query,
                                           const SearchOptions& options = {}) const;
   // Top-k documents by cosine similarity to `vector` (normalized here).
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options = {}) const;
 
+  // Documents (not passages).
   int64_t Count() const;
 
   // Refits the embedder on all stored texts (for embedders that learn from

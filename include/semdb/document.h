@@ -2,6 +2,8 @@
 #ifndef SEMDB_DOCUMENT_H_
 #define SEMDB_DOCUMENT_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +26,39 @@ struct Document {
   TextStats stats;
 };
 
+// Where a passage lies in its document (chunked collections).
+struct PassageInfo {
+  int index = 0;      // 0-based position among the document's passages
+  int count = 0;      // how many passages the document has
+  int64_t begin = 0;  // byte offsets [begin, end) into the document's text
+  int64_t end = 0;
+  bool operator==(const PassageInfo&) const = default;
+};
+
+// A passage returned beside a hit (SearchOptions::neighbors).
+struct Passage {
+  PassageInfo info;
+  std::string text;
+};
+
 struct Hit {
+  // The document's id; in a chunked collection, the id of the document the
+  // passage belongs to (what Get and Delete take).
   std::string id;
   float score = 0;  // cosine similarity, higher is closer
-  std::string text;
-  nlohmann::json metadata;
+  std::string text;  // the document's text, or the passage's
+  nlohmann::json metadata;  // a passage has its document's metadata
+  // Chunked collections only.
+  std::optional<PassageInfo> passage;
+  std::vector<Passage> neighbors;  // in passage order, without the hit itself
+  std::optional<std::string> parent_text;  // SearchOptions::include_parent
 };
+
+// The hit's passage and its neighbours joined in document order with their
+// overlaps removed: a contiguous stretch of the document, ready for a
+// prompt (white space between passages that do not touch becomes one
+// space). The hit's text when it has no neighbours.
+std::string JoinedContext(const Hit& hit);
 
 }  // namespace semdb
 

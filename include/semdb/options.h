@@ -33,6 +33,12 @@ struct CollectionSpec {
   // `help create` for every kind.
   std::string embedder = "tfidf";
   std::string index = "flat";
+  // How documents are split into passages, which are embedded and searched
+  // one by one: "none" (whole documents), "chars size=1000 overlap=200",
+  // "tokens size=200 overlap=40", "sentences max_chars=1000",
+  // "paragraphs max_chars=2000"; see `help create`. Fixed for the
+  // collection's life; not for "vectors" collections.
+  std::string chunking = "none";
 };
 
 struct WriteOptions {
@@ -40,11 +46,23 @@ struct WriteOptions {
 };
 
 inline constexpr int kMaxK = 10000;
+inline constexpr int kMaxNeighbors = 20;
 
 struct SearchOptions {
   int k = 10;  // 1..kMaxK
   std::optional<Filter> filter;
   IndexSearchKnobs knobs;
+  // Passage options, for chunked collections (in others a hit is a whole
+  // document: it has no neighbours and is its own parent, so they change
+  // nothing).
+  // Only the best passage of each document: k hits from k distinct
+  // documents whenever that many match.
+  bool one_per_parent = false;
+  // Also return up to this many passages before and after each hit
+  // (0..kMaxNeighbors), in Hit::neighbors.
+  int neighbors = 0;
+  // Also return the whole text of each hit's document, in Hit::parent_text.
+  bool include_parent = false;
 };
 
 }  // namespace semdb

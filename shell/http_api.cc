@@ -1,0 +1,300 @@
+#include "shell/http_api.h"
+
+#include <cmath>
+#include <optional>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "shell/json_output.h"
+
+namespace semdb {
+namespace {
+
+using nlohmann::json;
+
+const char* CodeName(int http_status) {
+  switch (http_status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 404: return "not_found";
+    case 409: return "already_exists";
+    case 413: return "payload_too_large";
+    case 422: return "unprocessable";
+    case 507: return "insufficient_storage";
+    default: return "internal";
+  }
+}
+
+int HttpStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kFailedPrecondition:
+      return 422;
+    case absl::StatusCode::kResourceExhausted:
+      return 507;
+    default:
+      return 500;
+  }
+}
+
+ApiResponse BadRequest(const std::string& message) { return ErrorResponse(400, message); }
+
+// Typed access to the fields of a JSON object body. The first problem is
+// kept; Finish() reports it, or else a field no getter asked for (a typo
+// must not be silently ignored).
+class Fields {
+ public:
+  Fields(const json& body, std::string what) : body_(body), what_(std::move(what)) {
+    if (!body_.is_object()) Fail(absl::StrCat(what_, " must be a JSON object"));
+  }
+
+  std::optional<std::string> String(const std::string& key, bool required = false) {
+    const json* v = Find(key, required);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_string()) return Fail(absl::StrCat("'", key, "' must be a string"));
+    return v->get<std::string>();
+  }
+
+  std::optional<int64_t> Int(const std::string& key, int64_t min, int64_t max) {
+    const json* v = Find(key, false);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_number_integer() || v->get<int64_t>() < min || v->get<int64_t>() > max) {
+      return Fail(absl::StrCat("'", key, "' must be an integer from ", min, " to ", max));
+    }
+    return v->get<int64_t>();
+  }
+
+  bool Bool(const std::string& key) {
+    const json* v = Find(key, false);
+    if (v == nullptr) return false;
+    if (!v->is_boolean()) {
+      Fail(absl::StrCat("'", key, "' must be true or false"));
+      return false;
+    }
+    return v->get<bool>();
+  }
+
+  const json* Array(const std::string& key, bool required) {
+    const json* v = Find(key, required);
+    if (v != nullptr && !v->is_array()) {
+      Fail(absl::StrCat("'", key, "' must be an array"));
+      return nullptr;
+    }
+    return v;
+  }
+
+  const json* Any(const std::string& key) { return Find(key, false); }
+
+  absl::Status Finish() const {
+    if (!error_.empty()) return absl::InvalidArgumentError(error_);
+    for (const auto& [key, value] : body_.items()) {
+      if (!used_.contains(key)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown field '", key, "' in ", what_));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const json* Find(const std::string& key, bool required) {
+    used_.insert(key);
+    if (!body_.is_object()) return nullptr;
+    auto it = body_.find(key);
+    if (it == body_.end() || it->is_null()) {
+      if (required) Fail(absl::StrCat(what_, " needs '", key, "'"));
+      return nullptr;
+    }
+    return &*it;
+  }
+  std::nullopt_t Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return std::nullopt;
+  }
+
+  const json& body_;
+  const std::string what_;
+  std::set<std::string> used_;
+  std::string error_;
+};
+
+absl::StatusOr<std::vector<float>> ParseVector(const json& v, const std::string& what) {
+  if (!v.is_array()) return absl::InvalidArgumentError(absl::StrCat(what, " must be an array"));
+  std::vector<float> out;
+  out.reserve(v.size());
+  for (const json& x : v) {
+    if (!x.is_number()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " must hold only numbers"));
+    }
+    const float f = x.get<float>();
+    if (!std::isfinite(f)) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " has a value beyond float range"));
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+absl::StatusOr<Document> ParseDocument(const json& j, size_t index) {
+  Fields f(j, absl::StrCat("documents[", index, "]"));
+  Document doc;
+  doc.id = f.String("id").value_or("");
+  doc.text = f.String("text").value_or("");
+  if (const json* meta = f.Any("metadata")) {
+    if (!meta->is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("documents[", index, "].metadata must be a JSON object"));
+    }
+    doc.metadata = *meta;
+  }
+  if (const json* vector = f.Any("vector")) {
+    absl::StatusOr<std::vector<float>> v =
+        ParseVector(*vector, absl::StrCat("documents[", index, "].vector"));
+    if (!v.ok()) return v.status();
+    doc.vector = *std::move(v);
+  }
+  if (absl::Status s = f.Finish(); !s.ok()) return s;
+  return doc;
+}
+
+}  // namespace
+
+ApiResponse ErrorResponse(int http_status, const std::string& message) {
+  return {http_status, {{"error", {{"code", CodeName(http_status)}, {"message", message}}}}};
+}
+
+ApiResponse ErrorResponse(const absl::Status& status) {
+  return ErrorResponse(HttpStatus(status.code()), std::string(status.message()));
+}
+
+ApiResponse HttpApi::ListCollections() const {
+  json list = json::array();
+  for (const CollectionInfo& info : db_.ListCollections()) list.push_back(CollectionInfoJson(info));
+  return {200, {{"collections", std::move(list)}}};
+}
+
+ApiResponse HttpApi::CreateCollection(const json& body) {
+  Fields f(body, "the request body");
+  CollectionSpec spec;
+  const std::optional<std::string> name = f.String("name", true);
+  if (auto e = f.String("embedder")) spec.embedder = *e;
+  if (auto i = f.String("index")) spec.index = *i;
+  if (auto c = f.String("chunking")) spec.chunking = *c;
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.CreateCollection(*name, spec);
+  if (!c.ok()) return ErrorResponse(c.status());
+  return {201, {{"collection", CollectionInfoJson((*c)->Info())}}};
+}
+
+ApiResponse HttpApi::CollectionStats(const std::string& name) const {
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  return {200, (*c)->Stats()};
+}
+
+ApiResponse HttpApi::DropCollection(const std::string& name) {
+  if (absl::Status s = db_.DropCollection(name); !s.ok()) return ErrorResponse(s);
+  return {200, {{"dropped", name}}};
+}
+
+ApiResponse HttpApi::WriteDocuments(const std::string& name, const json& body) {
+  Fields f(body, "the request body");
+  const json* list = f.Array("documents", true);
+  const bool upsert = f.Bool("upsert");
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (list->empty()) return BadRequest("'documents' is empty");
+  std::vector<Document> docs;
+  docs.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    absl::StatusOr<Document> doc = ParseDocument((*list)[i], i);
+    if (!doc.ok()) return ErrorResponse(doc.status());
+    docs.push_back(*std::move(doc));
+  }
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (upsert) {
+    json ids = json::array();
+    for (const Document& d : docs) ids.push_back(d.id);
+    if (absl::Status s = (*c)->UpsertBatch(std::move(docs)); !s.ok()) return ErrorResponse(s);
+    return {200, {{"ids", std::move(ids)}}};
+  }
+  absl::StatusOr<std::vector<std::string>> ids = (*c)->InsertBatch(std::move(docs));
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  return {201, {{"ids", *ids}}};
+}
+
+ApiResponse HttpApi::GetDocument(const std::string& name, const std::string& id) const {
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<Document> doc = (*c)->Get(id);
+  if (!doc.ok()) return ErrorResponse(doc.status());
+  return {200, DocumentJson(*doc)};
+}
+
+ApiResponse HttpApi::DeleteDocument(const std::string& name, const std::string& id) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  if (absl::Status s = (*c)->Delete(id); !s.ok()) return ErrorResponse(s);
+  return {200, {{"deleted", 1}}};
+}
+
+ApiResponse HttpApi::DeleteDocuments(const std::string& name, const json& body) {
+  Fields f(body, "the request body");
+  const json* list = f.Array("ids", true);
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  std::vector<std::string> ids;
+  for (const json& id : *list) {
+    if (!id.is_string()) return BadRequest("'ids' must hold only strings");
+    ids.push_back(id.get<std::string>());
+  }
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<int64_t> deleted = (*c)->DeleteBatch(ids);
+  if (!deleted.ok()) return ErrorResponse(deleted.status());
+  return {200, {{"deleted", *deleted}}};
+}
+
+ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
+  Fields f(body, "the request body");
+  const std::optional<std::string> query = f.String("query");
+  const json* vector_json = f.Any("vector");
+  SearchOptions options;
+  options.k = static_cast<int>(f.Int("k", 1, limits_.max_k).value_or(options.k));
+  const std::optional<std::string> filter = f.String("filter");
+  options.one_per_parent = f.Bool("one_per_parent");
+  options.neighbors = static_cast<int>(f.Int("neighbors", 0, kMaxNeighbors).value_or(0));
+  options.include_parent = f.Bool("include_parent");
+  options.knobs.nprobe = static_cast<int>(f.Int("nprobe", 1, 1 << 20).value_or(0));
+  options.knobs.ef_search = static_cast<int>(f.Int("ef_search", 1, 1 << 20).value_or(0));
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (query.has_value() == (vector_json != nullptr)) {
+    return BadRequest("give either 'query' (text) or 'vector' (numbers)");
+  }
+  if (filter) {
+    absl::StatusOr<Filter> parsed = Filter::Parse(*filter);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    options.filter = *std::move(parsed);
+  }
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<std::vector<Hit>> hits;
+  if (query) {
+    hits = (*c)->Search(*query, options);
+  } else {
+    absl::StatusOr<std::vector<float>> vector = ParseVector(*vector_json, "'vector'");
+    if (!vector.ok()) return ErrorResponse(vector.status());
+    hits = (*c)->SearchVector(*vector, options);
+  }
+  if (!hits.ok()) return ErrorResponse(hits.status());
+  json out = json::array();
+  for (const Hit& h : *hits) out.push_back(HitJson(h));
+  return {200, {{"hits", std::move(out)}}};
+}
+
+}  // namespace semdb

@@ -1,0 +1,82 @@
+// The HTTP/JSON API's route handlers, as plain functions from a request
+// (path parameters and a parsed JSON body) to a response (an HTTP status and
+// a JSON body), independent of the HTTP library: HttpServer binds them to
+// routes, tests call them directly.
+//
+// Every error is {"error": {"code": CODE, "message": TEXT}} with:
+//   400 bad_request       malformed JSON, wrong field types, bad values
+//   401 unauthorized      missing or wrong API key (HttpServer)
+//   404 not_found         unknown collection, document or route
+//   409 already_exists    a collection or document id that exists
+//   413 payload_too_large request body over the limit (HttpServer)
+//   422 unprocessable     well-formed, but the collection cannot do it
+//                         (a text query on a vectors collection, ...)
+//   500 internal          storage or other internal failures
+//   507 insufficient_storage  the disk is full
+// The README documents every route with curl examples.
+#ifndef SEMDB_SHELL_HTTP_API_H_
+#define SEMDB_SHELL_HTTP_API_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "nlohmann/json.hpp"
+#include "semdb/database.h"
+
+namespace semdb {
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body;
+};
+
+struct ApiLimits {
+  int max_k = 1000;  // largest k a search may ask for (<= kMaxK)
+};
+
+// The response for an error status: the HTTP status matching its code.
+ApiResponse ErrorResponse(const absl::Status& status);
+// An error response with an explicit HTTP status (401, 404 for routes, 413).
+ApiResponse ErrorResponse(int http_status, const std::string& message);
+
+class HttpApi {
+ public:
+  HttpApi(Database& db, ApiLimits limits) : db_(db), limits_(limits) {}
+
+  // GET /collections -> {"collections": [info...]}
+  ApiResponse ListCollections() const;
+  // POST /collections {"name", "embedder"?, "index"?, "chunking"?}
+  //   -> 201 {"collection": info}
+  ApiResponse CreateCollection(const nlohmann::json& body);
+  // GET /collections/{name} -> the collection's stats
+  ApiResponse CollectionStats(const std::string& name) const;
+  // DELETE /collections/{name} -> {"dropped": name}
+  ApiResponse DropCollection(const std::string& name);
+
+  // POST /collections/{name}/documents
+  //   {"documents": [{"id"?, "text", "metadata"?, "vector"?}...], "upsert"?: false}
+  //   -> 201 (insert) or 200 (upsert) {"ids": [...]}; the batch is atomic.
+  ApiResponse WriteDocuments(const std::string& name, const nlohmann::json& body);
+  // GET /collections/{name}/documents/{id} -> the document
+  ApiResponse GetDocument(const std::string& name, const std::string& id) const;
+  // DELETE /collections/{name}/documents/{id} -> {"deleted": 1}, or 404
+  ApiResponse DeleteDocument(const std::string& name, const std::string& id);
+  // POST /collections/{name}/delete {"ids": [...]} -> {"deleted": N}; ids
+  // that do not exist are ignored; atomic.
+  ApiResponse DeleteDocuments(const std::string& name, const nlohmann::json& body);
+
+  // POST /collections/{name}/search
+  //   {"query": TEXT | "vector": [numbers], "k"?: 10, "filter"?: TEXT,
+  //    "one_per_parent"?: false, "neighbors"?: 0, "include_parent"?: false,
+  //    "nprobe"?: N, "ef_search"?: N}
+  //   -> {"hits": [hit...]} (shell/json_output.h describes a hit)
+  ApiResponse Search(const std::string& name, const nlohmann::json& body) const;
+
+ private:
+  Database& db_;
+  const ApiLimits limits_;
+};
+
+}  // namespace semdb
+
+#endif  // SEMDB_SHELL_HTTP_API_H_
