@@ -117,7 +117,9 @@ absl::StatusOr<std::unique_ptr<SafeTensorsFile>> SafeTensorsFile::Open(const std
   const uint8_t* data = bytes + 8 + header_size;
   const uint64_t data_size = size - 8 - header_size;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& entry = item.value();
     if (name == "__metadata__") continue;
     auto bad = [&](const std::string& what) {
       return absl::InvalidArgumentError(fmt::format("{}: tensor '{}': {}", path, name, what));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "embedders/word_tokenizer.h"
 
 namespace semdb {
 namespace {
@@ -54,14 +55,26 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view in) {
       t.text = std::string(1, c);
       ++i;
     } else if (c == '"' || c == '\'' || c == '`') {
+      // "..." is a JSON string (so that ToString's JSON output reads back);
+      // in '...' and `...` a backslash takes the next character literally.
       const char quote = c;
-      ++i;
+      const size_t open = i++;
       while (i < in.size() && in[i] != quote) {
         if (in[i] == '\\' && i + 1 < in.size()) ++i;
         t.text += in[i++];
       }
       if (i == in.size()) return ErrorAt(in, t.pos, "unterminated quote");
       ++i;
+      if (quote == '"') {
+        nlohmann::json decoded =
+            nlohmann::json::parse(in.substr(open, i - open), nullptr, false);
+        if (decoded.is_discarded() || !decoded.is_string()) {
+          return ErrorAt(in, t.pos,
+                         "invalid double-quoted string (JSON syntax: escapes such as "
+                         "\\n, no raw control characters, UTF-8)");
+        }
+        t.text = decoded.get<std::string>();
+      }
       t.kind = quote == '`' ? Token::kIdent : Token::kString;
       t.quoted_ident = quote == '`';
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
@@ -328,7 +341,19 @@ std::string FieldText(const std::string& field) {
   for (std::string_view w : {"AND", "OR", "NOT", "IN", "EXISTS", "TRUE", "FALSE", "NULL"}) {
     if (absl::AsciiStrToUpper(field) == w) plain = false;
   }
-  return plain ? field : "`" + field + "`";
+  if (plain) return field;
+  std::string quoted = "`";
+  for (char c : field) {
+    if (c == '`' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "`";
+}
+
+// JSON text of a value; invalid UTF-8 in a string built by a program (Parse
+// refuses it) prints as U+FFFD rather than throwing.
+std::string ValueText(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -370,6 +395,9 @@ Filter Filter::Not(Filter child) {
 }
 
 absl::StatusOr<Filter> Filter::Parse(std::string_view text) {
+  if (absl::Status s = ValidateUtf8(text); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("filter: ", s.message()));
+  }
   absl::StatusOr<std::vector<Token>> tokens = Lex(text);
   if (!tokens.ok()) return tokens.status();
   if (tokens->size() == 1) return absl::InvalidArgumentError("filter: empty filter");
@@ -432,7 +460,7 @@ std::string Filter::ToString() const {
     case Op::kExists: return FieldText(field) + " EXISTS";
     case Op::kIn: {
       std::vector<std::string> values;
-      for (const nlohmann::json& v : value) values.push_back(v.dump());
+      for (const nlohmann::json& v : value) values.push_back(ValueText(v));
       return FieldText(field) + " IN (" + absl::StrJoin(values, ", ") + ")";
     }
     default: break;
@@ -443,7 +471,7 @@ std::string Filter::ToString() const {
                     : op == Op::kLe ? " <= "
                     : op == Op::kGt ? " > "
                                     : " >= ";
-  return FieldText(field) + sym + value.dump();
+  return FieldText(field) + sym + ValueText(value);
 }
 
 }  // namespace semdb

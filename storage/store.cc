@@ -107,9 +107,18 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.error_if_exists = options.error_if_exists;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  // A process crash can leave at most an incomplete last WAL record, which
+  // recovery drops; damage anywhere else is reported instead of silently
+  // ending recovery there (RocksDB's default, kPointInTimeRecovery).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
   db_options.OptimizeLevelStyleCompaction();
   db_options.keep_log_file_num = 4;
+  // RocksDB's info log is a file on the same disk; Debian's RocksDB 7.8
+  // (built with assertions) aborts the process when it logs an error after
+  // a write to that file failed, e.g. on a full disk. Log only what cannot
+  // be turned off.
+  db_options.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
 
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -146,12 +155,34 @@ Store::~Store() {
 }
 
 absl::Status Store::Write(StoreBatch& batch, bool sync) {
+  if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write failed");
+  return RecordFailure(FromRocks(db_->Write(wo, batch.batch_.get()), "write failed"));
 }
 
-absl::Status Store::SyncWal() { return FromRocks(db_->SyncWAL(), "WAL sync failed"); }
+absl::Status Store::SyncWal() {
+  if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
+  return RecordFailure(FromRocks(db_->SyncWAL(), "WAL sync failed"));
+}
+
+absl::Status Store::WriteFailure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
+absl::Status Store::RecordFailure(absl::Status s) {
+  if (s.ok() || absl::IsInvalidArgument(s)) return s;
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (failure_.ok()) {
+    failure_ = absl::Status(
+        s.code(), absl::StrCat(s.message(),
+                               " (the database now refuses writes; what is stored stays "
+                               "readable; reopen it once the cause is fixed)"));
+  }
+  return failure_;
+}
+
 
 absl::StatusOr<std::vector<CollectionRecord>> Store::ListCollections() const {
   std::vector<CollectionRecord> out;

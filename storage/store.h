@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +43,10 @@ class Store {
                                                      const StoreOptions& options);
   ~Store();
 
-  // Applies `batch` atomically; with sync, the WAL is fsynced first.
+  // Applies `batch` atomically; with sync, the WAL is fsynced first. After a
+  // failed write (a full disk, an I/O error) every later write and sync
+  // returns that first failure: RocksDB stops accepting writes then, and its
+  // file writers must not be used again (Debian's build asserts).
   absl::Status Write(StoreBatch& batch, bool sync);
   // Makes every write so far durable (fsync of the WAL).
   absl::Status SyncWal();
@@ -110,6 +114,11 @@ class Store {
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, see ~Store
+
+  absl::Status WriteFailure() const;
+  absl::Status RecordFailure(absl::Status s);
+  mutable std::mutex failure_mu_;
+  absl::Status failure_;  // the first failed write, guarded by failure_mu_
 };
 
 // A set of writes applied atomically by Store::Write.
