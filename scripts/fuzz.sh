@@ -12,13 +12,7 @@ shift || true
 root="$PWD"
 shared="$root/../shared/data"
 
-scripts/setup.sh > /dev/null
-for p in clang libclang-rt-14-dev; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get install -y -qq --no-install-recommends "$p"
-  fi
-done
+scripts/setup.sh > /dev/null  # also installs clang
 
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEMDB_FUZZ=ON -DSEMDB_BUILD_TESTS=OFF > /dev/null

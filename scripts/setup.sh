@@ -10,6 +10,8 @@ packages=(
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev
+  clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
+  python3                   # the Python client example's test
 )
 
 missing=()
