@@ -106,6 +106,15 @@ int NumericalRank(const std::vector<double>& sigma) {
   return rank;
 }
 
+// The singular values for the eigenvalues of a Gram matrix (in decreasing
+// order), cut to the numerical rank.
+std::vector<double> SingularValues(const std::vector<double>& eigenvalues) {
+  std::vector<double> sigma;
+  for (double l : eigenvalues) sigma.push_back(std::sqrt(std::max(0.0, l)));
+  sigma.resize(NumericalRank(sigma));
+  return sigma;
+}
+
 // Right singular vectors from the eigendecomposition of the row Gram matrix
 // x x^T: v_j = x^T u_j / sigma_j.
 absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
@@ -135,9 +144,8 @@ absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
   }
   TruncatedSvd svd;
   svd.method = "exact";
-  for (double l : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, l)));
-  svd.rank = NumericalRank(svd.singular_values);
-  svd.singular_values.resize(svd.rank);
+  svd.singular_values = SingularValues(lambda);
+  svd.rank = static_cast<int>(svd.singular_values.size());
   const int r = svd.rank;
   std::vector<double> v(static_cast<size_t>(x.cols) * r, 0.0);  // cols x r
   for (int64_t i = 0; i < n; ++i) {
@@ -174,9 +182,8 @@ absl::StatusOr<TruncatedSvd> ExactFromColumnGram(const SparseMatrix& x, int k) {
   }
   TruncatedSvd svd;
   svd.method = "exact";
-  for (double l : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, l)));
-  svd.rank = NumericalRank(svd.singular_values);
-  svd.singular_values.resize(svd.rank);
+  svd.singular_values = SingularValues(lambda);
+  svd.rank = static_cast<int>(svd.singular_values.size());
   svd.components.resize(static_cast<size_t>(svd.rank) * m);
   for (int j = 0; j < svd.rank; ++j) {
     for (int64_t c = 0; c < m; ++c) {
@@ -217,9 +224,8 @@ absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
   }
   TruncatedSvd svd;
   svd.method = "randomized";
-  for (double v : lambda) svd.singular_values.push_back(std::sqrt(std::max(0.0, v)));
-  svd.rank = NumericalRank(svd.singular_values);
-  svd.singular_values.resize(svd.rank);
+  svd.singular_values = SingularValues(lambda);
+  svd.rank = static_cast<int>(svd.singular_values.size());
   const int r = svd.rank;
   svd.components.assign(static_cast<size_t>(r) * x.cols, 0.0f);
   ParallelFor(x.cols, 1024, [&](int64_t begin, int64_t end) {

@@ -16,18 +16,6 @@ using testing::ReadLines;
 using testing::SharedData;
 using testing::TestData;
 
-TextCorpus CorpusOf(const std::vector<std::string>& docs) {
-  TextCorpus c;
-  c.size = static_cast<int64_t>(docs.size());
-  c.for_each = [&docs](const auto& visit) -> absl::Status {
-    for (const std::string& d : docs) {
-      if (absl::Status s = visit(d); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  };
-  return c;
-}
-
 std::unique_ptr<TfidfEmbedder> Fitted(const std::string& spec,
                                       const std::vector<std::string>& docs) {
   absl::StatusOr<Spec> parsed = Spec::Parse(spec);

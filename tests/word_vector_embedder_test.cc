@@ -55,18 +55,6 @@ double Dot(const std::vector<float>& a, const std::vector<float>& b) {
   return s;
 }
 
-TextCorpus CorpusOf(const std::vector<std::string>& docs) {
-  TextCorpus c;
-  c.size = static_cast<int64_t>(docs.size());
-  c.for_each = [&docs](const auto& visit) -> absl::Status {
-    for (const std::string& d : docs) {
-      if (absl::Status s = visit(d); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  };
-  return c;
-}
-
 TEST_CASE("glove embedder: normalized mean of the file's vectors, unknown words counted",
           "[wordvec][embedder]") {
   SEMDB_REQUIRE_SHARED_DATA("gensim/test_glove.txt");

@@ -39,6 +39,19 @@ struct TextCorpus {
       for_each;
 };
 
+// A corpus over texts in memory; `texts` must outlive it.
+inline TextCorpus CorpusOf(const std::vector<std::string>& texts) {
+  TextCorpus c;
+  c.size = static_cast<int64_t>(texts.size());
+  c.for_each = [&texts](const std::function<absl::Status(std::string_view)>& visit) {
+    for (const std::string& t : texts) {
+      if (absl::Status s = visit(t); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  return c;
+}
+
 // Where an embedder may keep derived files (e.g. a binary cache of a large
 // word-vector file). Empty means: next to the source file, or nowhere.
 struct EmbedderContext {
