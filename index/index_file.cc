@@ -43,6 +43,7 @@ ChecksummedFileWriter::~ChecksummedFileWriter() {
 size_t ChecksummedFileWriter::operator()(const void* ptr, size_t size,
                                          size_t nitems) {
   if (!status_.ok()) return 0;
+  if (size == 0 || nitems == 0) return nitems;  // empty arrays may pass null
   size_t written = std::fwrite(ptr, size, nitems, file_);
   if (written != nitems) {
     status_ = absl::ResourceExhaustedError(
@@ -93,7 +94,8 @@ ChecksummedFileReader::~ChecksummedFileReader() {
 }
 
 size_t ChecksummedFileReader::operator()(void* ptr, size_t size, size_t nitems) {
-  if (!status_.ok() || size == 0) return 0;
+  if (!status_.ok()) return 0;
+  if (size == 0 || nitems == 0) return nitems;
   size_t items = std::min<uint64_t>(nitems, payload_left_ / size);
   size_t got = std::fread(ptr, size, items, file_);
   payload_left_ -= got * size;

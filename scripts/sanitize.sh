@@ -12,8 +12,10 @@ kinds=("$@")
 [ ${#kinds[@]} -eq 0 ] && kinds=(address thread)
 for kind in "${kinds[@]}"; do
   case "$kind" in
-    address) dir=build-asan; tests="" ;;
-    thread) dir=build-tsan; tests="concurrency|database|shell" ;;
+    # The installed-package test builds an uninstrumented program against
+    # the instrumented libraries: not meaningful here.
+    address) dir=build-asan; tests=""; exclude="example_find_package" ;;
+    thread) dir=build-tsan; tests="concurrency|database|shell"; exclude="example_find_package" ;;
     *) echo "usage: $0 [address|thread]..." >&2; exit 2 ;;
   esac
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEMDB_SANITIZE="$kind" > /dev/null
@@ -23,9 +25,6 @@ for kind in "${kinds[@]}"; do
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizer/tsan.supp"
   export OMP_WAIT_POLICY=PASSIVE
-  if [ -n "$tests" ]; then
-    ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -R "$tests" --timeout 1800
-  else
-    ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 1800
-  fi
+  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 1800 \
+    ${tests:+-R "$tests"} -E "$exclude"
 done
