@@ -141,10 +141,8 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
     record.dimension = embedder->fittable() ? 0 : embedder->dimension();
   }
   // Validate the index spec now rather than at the first insert.
-  absl::StatusOr<std::unique_ptr<VectorIndex>> probe =
-      CreateVectorIndex(*index_spec, std::max(1, record.dimension));
-  if (!probe.ok()) return probe.status();
-  record.index_spec = (*probe)->spec().ToString();
+  if (absl::Status s = ValidateIndexSpec(*index_spec, record.dimension); !s.ok()) return s;
+  record.index_spec = index_spec->ToString();
   absl::StatusOr<uint32_t> cid = store_->NextCollectionId();
   if (!cid.ok()) return cid.status();
   record.id = *cid;
