@@ -1,5 +1,7 @@
 #include "index/index_layout.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace semdb {
@@ -51,18 +53,32 @@ absl::Status IndexLayout::CheckDimension(int dimension) const {
   return absl::OkStatus();
 }
 
+int64_t IndexLayout::training_threshold() const {
+  if (kind != Kind::kIvf) return needs_training() ? 1000 : 0;
+  const int64_t centroids = codes == Codes::kPq ? std::max(nlist, 256) : nlist;
+  return 39 * centroids;
+}
+
+int64_t IndexLayout::training_sample() const {
+  if (kind != Kind::kIvf) return needs_training() ? 100000 : 0;
+  const int64_t centroids = codes == Codes::kPq ? std::max(nlist, 256) : nlist;
+  return 100 * centroids;
+}
+
 std::vector<std::string> IndexLayoutHelp() {
   return {
       "flat  exact search over all vectors (default)",
       "ivf nlist=1024 nprobe=32 quantizer=flat|sq8|pq pq_m=16",
-      "      inverted lists: searches nprobe of nlist k-means cells. Until the",
-      "      collection holds 39 x nlist vectors it is served exactly (flat);",
-      "      it is then trained on up to 100 x nlist stored vectors, and",
-      "      retrained when it has grown 4x past its training size. sq8 stores",
+      "      inverted lists: searches nprobe of nlist k-means cells. sq8 stores",
       "      1 byte per dimension, pq pq_m bytes per vector (pq_m | dimension)",
       "hnsw m=32 ef_construction=200 ef_search=64 sq8=false",
       "      graph search; rebuilt from stored vectors when over 20% of it is",
       "      deleted (FAISS cannot delete from HNSW)",
+      "Training (ivf, and sq8 codes): the collection is served exactly (flat)",
+      "      until it holds 39 x nlist vectors (pq: 39 x max(nlist, 256);",
+      "      hnsw sq8: 1,000), then trained on up to 100 x nlist evenly spaced",
+      "      stored vectors (hnsw sq8: 100,000), and retrained at 4x the",
+      "      vectors it was trained on while that sample was not yet full.",
   };
 }
 

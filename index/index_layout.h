@@ -48,10 +48,16 @@ struct IndexLayout {
   // an exhaustive pass over the index is an exact search.
   bool stores_full_vectors() const { return codes == Codes::kFlat; }
 
-  // IVF only: vectors needed before training (39 per list, FAISS's own
-  // minimum for k-means without a warning) and the sample trained on.
-  int64_t training_threshold() const { return int64_t{39} * nlist; }
-  int64_t training_sample() const { return int64_t{100} * nlist; }
+  // Kinds that learn from data before vectors are added: IVF (k-means
+  // cells, and PQ codebooks) and SQ8 codes (per-dimension ranges).
+  bool needs_training() const { return kind == Kind::kIvf || codes != Codes::kFlat; }
+  // Vectors needed before training: 39 per k-means centroid (FAISS's own
+  // minimum for k-means without a warning; PQ has 256 per sub-quantizer),
+  // 1,000 for SQ8 ranges alone.
+  int64_t training_threshold() const;
+  // How many vectors training uses at most: 100 per centroid; 100,000 for
+  // SQ8 ranges alone.
+  int64_t training_sample() const;
 };
 
 // One line per index kind with its parameters, for `help create`.

@@ -7,6 +7,7 @@
 #include "embedders/word_tokenizer.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
+#include "src/index_builder.h"
 #include "src/index_files.h"
 
 namespace semdb {
@@ -15,7 +16,6 @@ namespace {
 constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxTextBytes = size_t{64} << 20;
 constexpr size_t kEmbedBatch = 512;
-constexpr size_t kRebuildBatch = 4096;
 
 absl::Status ValidateId(std::string_view id) {
   if (id.empty()) return absl::InvalidArgumentError("document id is empty");
@@ -355,6 +355,9 @@ void Collection::Impl::MaintainAfterWriteLocked() {
     fit_error_ = RefitLocked();
     return;
   }
+  // A failed rebuild keeps the current index, which is correct, only slower
+  // or holding tombstones; it is retried after the next write.
+  (void)MaintainIndexLocked();
   if (index_ != nullptr &&
       counters_.next_seq - 1 - saved_seq_ >=
           static_cast<uint64_t>(env_.options.index_save_interval)) {
@@ -566,9 +569,9 @@ absl::Status Collection::Impl::RefitLocked() {
   // that searches keep using until the switch below.
   const uint32_t gen = record_.generation + 1;
   const int dim = (*fresh)->dimension();
-  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      CreateVectorIndex(*Spec::Parse(record_.index_spec), dim);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<Spec> index_spec = Spec::Parse(record_.index_spec);
+  if (!index_spec.ok()) return index_spec.status();
+  if (absl::Status s = ValidateIndexSpec(*index_spec, dim); !s.ok()) return s;
   Counters counters = counters_;
   counters.tokens = counters.unknown_tokens = 0;
   std::vector<uint64_t> labels;
@@ -592,7 +595,6 @@ absl::Status Collection::Impl::RefitLocked() {
       counters.unknown_tokens += v.unknown_tokens;
     }
     if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
-    if (absl::Status s = (*index)->Add(labels, vectors); !s.ok()) return s;
     labels.clear();
     texts.clear();
     return absl::OkStatus();
@@ -604,6 +606,9 @@ absl::Status Collection::Impl::RefitLocked() {
   });
   if (s.ok()) s = flush();
   if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs);
+  if (!index.ok()) return index.status();
 
   // Switch atomically: the record names the new generation, the old one's
   // vectors and state go, and the log restarts (the new index is saved
@@ -653,7 +658,7 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
         contiguous ? LoadVectorIndex(saved->path)
                    : absl::DataLossError("the index log does not reach back to it");
     if (loaded.ok() && ((*loaded)->dimension() != record_.dimension ||
-                        (*loaded)->spec().ToString() != record_.index_spec)) {
+                        !MayServe((*loaded)->spec(), *Spec::Parse(record_.index_spec)))) {
       loaded = absl::DataLossError("it has another dimension or type");
     }
     int64_t replayed = 0;
@@ -681,7 +686,8 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
       index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
                                    " logged operations replayed");
       saved_seq_ = saved->seq;
-      return absl::OkStatus();
+      // E.g. IVF reaching its training threshold during the replay.
+      return MaintainIndexLocked();
     }
     reason = absl::StrCat("the saved index was not usable: ", loaded.status().message());
   }
@@ -689,29 +695,15 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
 }
 
 absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
+  // Built beside the serving index, which searches keep using (state_mu_ is
+  // not held); writers wait on write_mu_, so nothing is logged meanwhile
+  // and the new index is current when it is swapped in.
+  absl::StatusOr<Spec> spec = Spec::Parse(record_.index_spec);
+  if (!spec.ok()) return spec.status();
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      CreateVectorIndex(*Spec::Parse(record_.index_spec), record_.dimension);
+      BuildIndexFromStore(*env_.store, id_, record_.generation, record_.dimension, *spec,
+                          counters_.live_docs);
   if (!index.ok()) return index.status();
-  std::vector<uint64_t> labels;
-  std::vector<float> vectors;
-  auto flush = [&]() -> absl::Status {
-    absl::Status s = (*index)->Add(labels, vectors);
-    labels.clear();
-    vectors.clear();
-    return s;
-  };
-  absl::Status s = env_.store->ScanVectors(
-      id_, record_.generation, [&](uint64_t label, VectorRecord& v) -> absl::Status {
-        if (v.values.size() != static_cast<size_t>(record_.dimension)) {
-          return absl::DataLossError(absl::StrCat("stored vector ", label, " has dimension ",
-                                                  v.values.size()));
-        }
-        labels.push_back(label);
-        vectors.insert(vectors.end(), v.values.begin(), v.values.end());
-        return labels.size() == kRebuildBatch ? flush() : absl::OkStatus();
-      });
-  if (s.ok()) s = flush();
-  if (!s.ok()) return s;
   {
     std::unique_lock lock(state_mu_);
     index_ = *std::move(index);
@@ -721,6 +713,34 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   saved_seq_ = 0;
   (void)SaveIndexLocked();
   return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::MaintainIndexLocked() {
+  if (index_ == nullptr) return absl::OkStatus();
+  std::optional<std::string> reason =
+      RebuildReason(*index_, *Spec::Parse(record_.index_spec), counters_.live_docs);
+  return reason ? RebuildIndexLocked(*reason) : absl::OkStatus();
+}
+
+absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
+  absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
+  if (!spec.ok()) return spec.status();
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+  CollectionRecord record = record_;
+  record.index_spec = spec->ToString();
+  // The record first: a crash before the rebuild below leaves a saved index
+  // of the old spec, which reopen refuses and rebuilds.
+  StoreBatch batch(*env_.store);
+  batch.PutCollection(record);
+  if (absl::Status s = env_.store->Write(batch, true); !s.ok()) return s;
+  {
+    std::unique_lock lock(state_mu_);
+    record_ = record;
+  }
+  if (index_ == nullptr) return absl::OkStatus();  // built at the first fit
+  return RebuildIndexLocked(absl::StrCat("index changed to '", record.index_spec, "'"));
 }
 
 absl::Status Collection::Impl::SaveIndexLocked() {
@@ -829,6 +849,7 @@ absl::StatusOr<std::vector<Hit>> Collection::SearchVector(
 int64_t Collection::Count() const { return impl_->Count(); }
 absl::Status Collection::Refit() { return impl_->Refit(); }
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
+absl::Status Collection::SetIndex(const std::string& spec) { return impl_->SetIndex(spec); }
 nlohmann::json Collection::Stats() const { return impl_->Stats(); }
 
 }  // namespace semdb

@@ -66,6 +66,7 @@ class Collection::Impl {
   int64_t Count() const;
   absl::Status Refit();
   absl::Status Checkpoint();
+  absl::Status SetIndex(const std::string& spec);
   nlohmann::json Stats() const;
 
   // After DropCollection: every later call returns NotFound.
@@ -78,6 +79,8 @@ class Collection::Impl {
   absl::Status RefitLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);
+  // Rebuilds when the index asks for it (see index_builder.h).
+  absl::Status MaintainIndexLocked();
   absl::Status SaveIndexLocked();
   void MaintainAfterWriteLocked();
 

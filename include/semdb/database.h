@@ -81,6 +81,11 @@ class Collection {
   // Saves the index so that the next open need not replay the log.
   absl::Status Checkpoint();
 
+  // Changes the collection's index spec (type, build parameters or search
+  // defaults, see `help create`) and rebuilds the index from the stored
+  // vectors; searches use the old index until the new one is complete.
+  absl::Status SetIndex(const std::string& spec);
+
   // Counts, embedder and index facts, unknown-token totals.
   nlohmann::json Stats() const;
 
