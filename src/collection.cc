@@ -7,6 +7,7 @@
 #include "embedders/word_tokenizer.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
+#include "src/document_indexes.h"
 #include "src/index_builder.h"
 #include "src/index_files.h"
 
@@ -72,6 +73,14 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
   if (o.knobs.nprobe < 0 || o.knobs.ef_search < 0) {
     return absl::InvalidArgumentError("nprobe and ef_search must not be negative");
   }
+  if (!(o.recall_target > 0 && o.recall_target <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recall_target must be in (0, 1], got ", o.recall_target));
+  }
+  if (o.hybrid && !(*o.hybrid >= 0 && *o.hybrid <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the hybrid weight must be in [0, 1], got ", *o.hybrid));
+  }
   return absl::OkStatus();
 }
 
@@ -91,6 +100,9 @@ Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record)
       id_(record.id),
       caller_vectors_(record.embedder_spec == kVectorsKind ||
                       record.embedder_spec.starts_with(std::string(kVectorsKind) + " ")),
+      doc_indexes_(std::make_unique<DocumentIndexes>(env.store, record.id,
+                                                     record.indexed_fields,
+                                                     record.keyword_index)),
       record_(std::move(record)) {}
 
 absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
@@ -288,8 +300,10 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   }
 
   StoreBatch batch(*env_.store);
+  DocumentIndexes::Update side_indexes(*doc_indexes_);
   const bool indexed = index_ != nullptr;
   for (const Replaced& r : replaced) {
+    if (absl::Status s = side_indexes.Remove(r.label); !s.ok()) return s;
     absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, r.label);
     if (!old.ok()) return old.status();
     if (old->has_value()) {
@@ -302,6 +316,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     --counters.live_docs;
   }
   for (size_t i = 0; i < docs.size(); ++i) {
+    side_indexes.Add(labels[i], docs[i].text, docs[i].metadata);
     DocumentRecord record{docs[i].id, std::move(docs[i].text)};
     batch.PutDocument(id_, labels[i], record, docs[i].metadata.dump());
     if (have_vectors) {
@@ -316,6 +331,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[i]});
     ++counters.live_docs;
   }
+  if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
 
@@ -421,6 +437,9 @@ absl::Status Collection::Impl::Delete(std::string_view id, const WriteOptions& w
     counters.unknown_tokens -= (*old)->unknown_tokens;
   }
   StoreBatch batch(*env_.store);
+  DocumentIndexes::Update side_indexes(*doc_indexes_);
+  if (absl::Status s = side_indexes.Remove(l); !s.ok()) return s;
+  if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
   batch.DeleteDocument(id_, l, id);
   batch.DeleteVector(id_, gen, l);
   if (index_ != nullptr) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, l});
@@ -443,95 +462,111 @@ absl::Status Collection::Impl::Delete(std::string_view id, const WriteOptions& w
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
-    std::string_view query, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
+                                                std::vector<float>* vector) const {
   if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return absl::InvalidArgumentError("the query is empty");
   }
   if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
-  std::shared_lock lock(state_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (embedder_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
   }
-  if (index_ == nullptr) {
-    if (counters_.live_docs == 0) return std::vector<Hit>{};
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", name_, "' has no fitted model yet",
-        fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
-  }
-  std::vector<float> vector(record_.dimension);
+  vector->assign(record_.dimension, 0);
   std::vector<TextStats> stats;
   std::string_view texts[] = {query};
-  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vector), &stats); !s.ok()) {
+  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
     return WithContext(s, "query");
   }
   if (stats[0].zero_vector) {
     return absl::InvalidArgumentError(
         "none of the query's words are known to the collection's model");
   }
-  return SearchLocked(vector, options);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
+                                                         const SearchOptions& options,
+                                                         bool analyze) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> vector;
+  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(vector, options, query, &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  return explain;
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
+                                                               const SearchOptions& options,
+                                                               bool analyze) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> normalized(vector.begin(), vector.end());
+  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+    return WithContext(s, "query vector");
+  }
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(normalized, options, "", &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  return explain;
+}
+
+absl::Status Collection::Impl::CheckSearchableLocked(const SearchOptions& options,
+                                                     bool text) const {
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (options.hybrid.value_or(0) > 0) {
+    if (!text) {
+      return absl::InvalidArgumentError("hybrid search needs a text query, not a vector");
+    }
+    if (doc_indexes_->keywords() == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' keeps no keyword index (created without one)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::NoIndexLocked() const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "collection '", name_, "' has no fitted model yet",
+      fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
+    std::string_view query, const SearchOptions& options) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return NoIndexLocked();
+  }
+  std::vector<float> vector;
+  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
+  return SearchLocked(vector, options, query, nullptr, false);
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
   if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) {
     if (counters_.live_docs == 0) return std::vector<Hit>{};
-    return absl::FailedPreconditionError(
-        absl::StrCat("collection '", name_, "' has no fitted model yet"));
+    return NoIndexLocked();
   }
   std::vector<float> normalized(vector.begin(), vector.end());
   if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
     return WithContext(s, "query vector");
   }
-  return SearchLocked(normalized, options);
-}
-
-absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
-    absl::Span<const float> query, const SearchOptions& options) const {
-  absl::flat_hash_set<uint64_t> allowed;
-  LabelPredicate predicate;
-  if (options.filter) {
-    absl::Status s = env_.store->ScanMetadata(
-        id_, [&](uint64_t label, std::string_view json) -> absl::Status {
-          nlohmann::json meta = nlohmann::json::parse(json, nullptr, false);
-          if (options.filter->Matches(meta)) allowed.insert(label);
-          return absl::OkStatus();
-        });
-    if (!s.ok()) return s;
-    if (allowed.empty()) return std::vector<Hit>{};
-    predicate = [&allowed](uint64_t label) { return allowed.contains(label); };
-  }
-  absl::StatusOr<std::vector<IndexHit>> found =
-      index_->Search(query, options.k, options.knobs, options.filter ? &predicate : nullptr);
-  if (!found.ok()) return found.status();
-  std::vector<uint64_t> labels;
-  for (const IndexHit& h : *found) labels.push_back(h.label);
-  std::vector<std::optional<DocumentRecord>> docs;
-  std::vector<std::optional<std::string>> metadata;
-  if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata);
-      !s.ok()) {
-    return s;
-  }
-  std::vector<Hit> hits;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    // A document deleted after its batch reached storage but before the
-    // index caught up is skipped.
-    if (!docs[i]) continue;
-    Hit hit;
-    hit.id = std::move(docs[i]->id);
-    hit.score = (*found)[i].score;
-    hit.text = std::move(docs[i]->text);
-    hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
-    hits.push_back(std::move(hit));
-  }
-  return hits;
+  return SearchLocked(normalized, options, "", nullptr, false);
 }
 
 absl::Status Collection::Impl::Refit() {
@@ -850,6 +885,18 @@ int64_t Collection::Count() const { return impl_->Count(); }
 absl::Status Collection::Refit() { return impl_->Refit(); }
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
 absl::Status Collection::SetIndex(const std::string& spec) { return impl_->SetIndex(spec); }
+
+absl::StatusOr<nlohmann::json> Collection::Explain(std::string_view query,
+                                                   const SearchOptions& options,
+                                                   bool analyze) const {
+  return impl_->Explain(query, options, analyze);
+}
+
+absl::StatusOr<nlohmann::json> Collection::ExplainVector(absl::Span<const float> vector,
+                                                         const SearchOptions& options,
+                                                         bool analyze) const {
+  return impl_->ExplainVector(vector, options, analyze);
+}
 nlohmann::json Collection::Stats() const { return impl_->Stats(); }
 
 }  // namespace semdb

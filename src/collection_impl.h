@@ -23,6 +23,7 @@
 #include "semdb/database.h"
 #include "semdb/embedder.h"
 #include "semdb/vector_index.h"
+#include "src/document_indexes.h"
 #include "storage/store.h"
 
 namespace semdb {
@@ -63,6 +64,12 @@ class Collection::Impl {
                                           const SearchOptions& options) const;
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options) const;
+  // The plan (and with `analyze`, the run) of a search, as JSON.
+  absl::StatusOr<nlohmann::json> Explain(std::string_view query, const SearchOptions& options,
+                                         bool analyze) const;
+  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
+                                               const SearchOptions& options,
+                                               bool analyze) const;
   int64_t Count() const;
   absl::Status Refit();
   absl::Status Checkpoint();
@@ -84,16 +91,53 @@ class Collection::Impl {
   absl::Status SaveIndexLocked();
   void MaintainAfterWriteLocked();
 
-  // Requires state_mu_ (shared). `query` is normalized.
+  // The search path (collection_search.cc). All require state_mu_
+  // (shared) and an index. `query` is normalized; `text` is the query text
+  // for hybrid search (empty for vector queries). With `explain`, the plan
+  // and estimates are written there and, unless `analyze`, nothing runs.
+  struct FilterEstimate;
+  struct SearchTrace;
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
-                                                const SearchOptions& options) const;
+                                                const SearchOptions& options,
+                                                std::string_view text, nlohmann::json* explain,
+                                                bool analyze) const;
+  // Embeds a text query (state_mu_ shared held) into `vector`.
+  absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector) const;
+  absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
+  absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;
+  // Every matching label, sorted.
+  absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
+                                                          const FilterEstimate& estimate,
+                                                          SearchTrace* trace) const;
+  // Exact top k over the stored vectors of `labels`.
+  absl::StatusOr<std::vector<IndexHit>> ScanLabelsLocked(absl::Span<const float> query, int k,
+                                                         const std::vector<uint64_t>& labels,
+                                                         SearchTrace* trace) const;
+  // Exact top k over every live vector accepted by `predicate`.
+  absl::StatusOr<std::vector<IndexHit>> ExactScanLocked(absl::Span<const float> query, int k,
+                                                        const LabelPredicate* predicate,
+                                                        SearchTrace* trace) const;
+  absl::StatusOr<std::vector<IndexHit>> RunPlanLocked(absl::Span<const float> query,
+                                                      const SearchOptions& options,
+                                                      const struct QueryPlan& plan,
+                                                      const FilterEstimate* estimate,
+                                                      SearchTrace* trace) const;
+  absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(std::string_view text, int depth,
+                                                             const Filter* filter,
+                                                             SearchTrace* trace) const;
+  absl::StatusOr<std::vector<Hit>> AssembleHitsLocked(const std::vector<IndexHit>& found) const;
   absl::Status CheckUsableLocked() const;
+  // CheckUsableLocked, and the hybrid option's preconditions.
+  absl::Status CheckSearchableLocked(const SearchOptions& options, bool text) const;
+  absl::Status NoIndexLocked() const;
   bool Sync(const WriteOptions& wo) const { return wo.sync.value_or(env_.options.sync); }
 
   const CollectionEnv env_;
   const std::string name_;
   const uint32_t id_;
   const bool caller_vectors_;  // a "vectors dim=N" collection
+  // Field and keyword indexes, fixed at creation; thread-safe to read.
+  const std::unique_ptr<DocumentIndexes> doc_indexes_;
 
   mutable std::mutex write_mu_;
   mutable std::shared_mutex state_mu_;

@@ -10,6 +10,7 @@
 #include "embedders/embedder_factory.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
+#include "src/field_index.h"
 #include "src/index_files.h"
 
 namespace semdb {
@@ -143,6 +144,9 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   // Validate the index spec now rather than at the first insert.
   if (absl::Status s = ValidateIndexSpec(*index_spec, record.dimension); !s.ok()) return s;
   record.index_spec = index_spec->ToString();
+  if (absl::Status s = ValidateIndexedFields(spec.indexed_fields); !s.ok()) return s;
+  record.indexed_fields = spec.indexed_fields;
+  record.keyword_index = spec.keyword_index;
   absl::StatusOr<uint32_t> cid = store_->NextCollectionId();
   if (!cid.ok()) return cid.status();
   record.id = *cid;

@@ -75,7 +75,9 @@ std::string CollectionRecord::Encode() const {
                       {"generation", generation},
                       {"dimension", dimension},
                       {"fitted_docs", fitted_docs},
-                      {"created", created_unix}};
+                      {"created", created_unix},
+                      {"indexed_fields", indexed_fields},
+                      {"keyword_index", keyword_index}};
   return j.dump();
 }
 
@@ -92,6 +94,9 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     r.dimension = j.at("dimension").get<int32_t>();
     r.fitted_docs = j.at("fitted_docs").get<int64_t>();
     r.created_unix = j.at("created").get<int64_t>();
+    // Absent in records written before these existed.
+    r.indexed_fields = j.value("indexed_fields", std::vector<std::string>{});
+    r.keyword_index = j.value("keyword_index", false);
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }

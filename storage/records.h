@@ -14,6 +14,10 @@
 //   log        <cid><seq:8>            -> LogOp: the index operations since
 //                                         the last saved index
 //   state      <cid><gen:4><chunk:4>   -> embedder state, in chunks
+//   fields     <cid>...                -> secondary indexes of declared
+//                                         metadata fields (src/field_index.h)
+//   postings   <cid>...                -> keyword (BM25) inverted index
+//                                         (src/keyword_index.h)
 #ifndef SEMDB_STORAGE_RECORDS_H_
 #define SEMDB_STORAGE_RECORDS_H_
 
@@ -38,6 +42,11 @@ struct CollectionRecord {
   int32_t dimension = 0;
   int64_t fitted_docs = 0;  // live documents when the current state was fitted
   int64_t created_unix = 0;
+  // Top-level metadata fields with a secondary index (fixed at creation).
+  std::vector<std::string> indexed_fields;
+  // Whether texts are kept in a keyword (BM25) index; false for
+  // collections created before there was one.
+  bool keyword_index = false;
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);

@@ -70,6 +70,16 @@ class Collection {
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options = {}) const;
 
+  // The plan a search would follow, the estimates behind it and the cost
+  // of each strategy, as JSON (README, "EXPLAIN"); with `analyze` the
+  // search also runs and "analyze" holds its actual counts and timings.
+  absl::StatusOr<nlohmann::json> Explain(std::string_view query,
+                                         const SearchOptions& options = {},
+                                         bool analyze = false) const;
+  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
+                                               const SearchOptions& options = {},
+                                               bool analyze = false) const;
+
   int64_t Count() const;
 
   // Refits the embedder on all stored texts, re-embeds them and rebuilds the
