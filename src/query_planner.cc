@@ -46,7 +46,9 @@ IndexSearchKnobs KnobsFor(const PlannerInput& in, int fetch_k) {
   const double f = RecallFactor(in.recall_target);
   const IndexLayout& l = in.layout;
   if (l.kind == IndexLayout::Kind::kHnsw && knobs.ef_search == 0) {
-    knobs.ef_search = std::max(static_cast<int>(l.ef_search * f), fetch_k);
+    // A search list of twice the results wanted keeps their recall near
+    // that of the top k at the default ef.
+    knobs.ef_search = std::max(static_cast<int>(l.ef_search * f), fetch_k > in.k ? 2 * fetch_k : 0);
   }
   if (l.kind == IndexLayout::Kind::kIvf && knobs.nprobe == 0) {
     // Enough lists to hold about twice fetch_k vectors.
@@ -89,8 +91,8 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
     const double check = select ? kSelectorCheck : 0;
     if (l.kind == IndexLayout::Kind::kHnsw) {
       // With a selector the graph is walked as usual but only accepted
-      // vectors enter the result list: the walk grows as 1/pass.
-      const double visits = HnswVisits(l, knobs.ef_search) / (select ? std::sqrt(pass) : 1.0);
+      // vectors enter the result list; the planner widens ef for that.
+      const double visits = HnswVisits(l, knobs.ef_search);
       const double code = l.codes == IndexLayout::Codes::kSq8 ? 0.6 : 1.0;
       return std::min(visits, live) * (dist * code + 0.05 + check);
     }

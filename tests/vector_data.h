@@ -14,8 +14,11 @@
 
 namespace semdb::testing {
 
-// n unit vectors of `dim` dimensions around `clusters` centres.
-inline std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_t seed) {
+// n unit vectors of `dim` dimensions around `clusters` centres (standard
+// normal), scattered by normal noise of standard deviation `spread` per
+// dimension.
+inline std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_t seed,
+                                           float spread = 0.6f) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal;
   std::vector<float> centres(static_cast<size_t>(clusters) * dim);
@@ -26,7 +29,7 @@ inline std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_
     const float* c = &centres[static_cast<size_t>(pick(rng)) * dim];
     double norm = 0;
     for (int j = 0; j < dim; ++j) {
-      float x = c[j] + 0.6f * normal(rng);
+      float x = c[j] + spread * normal(rng);
       v[static_cast<size_t>(i) * dim + j] = x;
       norm += static_cast<double>(x) * x;
     }
