@@ -204,7 +204,10 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::ExactScanLocked(
   trace->compared += index_->size();
   if (index_->can_search_exactly()) {
     ++trace->rounds;
-    return index_->Search(query, k, {.exact = true}, predicate);
+    absl::StatusOr<std::vector<IndexHit>> found =
+        index_->Search(query, k, {.exact = true}, predicate);
+    if (found.ok()) trace->fetched += static_cast<int64_t>(found->size());
+    return found;
   }
   // The index keeps compressed codes: read the stored vectors.
   TopK top(k);
