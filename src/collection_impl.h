@@ -16,6 +16,8 @@
 
 #include <memory>
 #include <mutex>
+
+#include "absl/container/flat_hash_map.h"
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -104,7 +106,9 @@ class Collection::Impl {
   // Embeds a text query (state_mu_ shared held) into `vector`.
   absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector) const;
   absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
+  // Cached per filter text until the next write.
   absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;
+  absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter) const;
   // Every matching label, sorted.
   absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
                                                           const FilterEstimate& estimate,
@@ -153,6 +157,13 @@ class Collection::Impl {
 
   // Guarded by write_mu_.
   uint64_t saved_seq_ = 0;  // last log entry contained in the saved index
+
+  // Filter estimates of the collection as of log sequence estimate_seq_
+  // (searches fill it under the shared state lock, hence its own mutex).
+  mutable std::mutex estimate_mu_;
+  mutable uint64_t estimate_seq_ = 0;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const FilterEstimate>>
+      estimate_cache_;
 };
 
 }  // namespace semdb

@@ -9,17 +9,20 @@
 namespace semdb {
 namespace {
 
-// Per-operation costs in microseconds, measured roughly on the benchmark
-// machine (bench/ann_bench): a float distance per dimension (SSE), a
-// RocksDB MultiGet of one vector, of one metadata record with its JSON
-// parse and filter check, one field-index key, one metadata record in a
-// full scan.
-constexpr double kDistPerDim = 0.00025;
+// Per-operation costs in microseconds, measured on the benchmark machine
+// (bench/ann_bench, 2 cores, SSE kernels): a float distance per dimension
+// in a scan, an HNSW visit besides its distance (random access, heaps,
+// visited set), an id-selector check (FAISS skips rejected vectors before
+// computing their distance), a RocksDB MultiGet of one vector, a metadata
+// read with its JSON parse and filter check, one field-index key, one
+// metadata record in a full scan.
+constexpr double kDistPerDim = 0.0003;
+constexpr double kHnswVisit = 0.35;
+constexpr double kSelectorCheck = 0.005;
 constexpr double kFetchVector = 2.5;
 constexpr double kFetchMetadata = 4.0;
 constexpr double kIndexKey = 0.3;
 constexpr double kScanMetadata = 2.5;
-constexpr double kSelectorCheck = 0.03;  // binary search in the allowed list
 
 // HNSW visits about ef * m / 2 vectors per search.
 double HnswVisits(const IndexLayout& l, int ef) { return static_cast<double>(ef) * l.m * 0.5; }
@@ -51,9 +54,9 @@ IndexSearchKnobs KnobsFor(const PlannerInput& in, int fetch_k) {
     knobs.ef_search = std::max(static_cast<int>(l.ef_search * f), fetch_k > in.k ? 2 * fetch_k : 0);
   }
   if (l.kind == IndexLayout::Kind::kIvf && knobs.nprobe == 0) {
-    // Enough lists to hold about twice fetch_k vectors.
+    // Enough lists to hold about four times fetch_k vectors.
     const double per_list = static_cast<double>(std::max<int64_t>(in.live, 1)) / l.nlist;
-    const int needed = static_cast<int>(std::ceil(2.0 * fetch_k / per_list));
+    const int needed = static_cast<int>(std::ceil(4.0 * fetch_k / per_list));
     knobs.nprobe = std::min(l.nlist, std::max(static_cast<int>(l.nprobe * f), needed));
   }
   return knobs;
@@ -94,7 +97,7 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
       // vectors enter the result list; the planner widens ef for that.
       const double visits = HnswVisits(l, knobs.ef_search);
       const double code = l.codes == IndexLayout::Codes::kSq8 ? 0.6 : 1.0;
-      return std::min(visits, live) * (dist * code + 0.05 + check);
+      return std::min(visits, live) * (dist * code + kHnswVisit + check);
     }
     if (l.kind == IndexLayout::Kind::kIvf) {
       const double scanned = live * std::min(1.0, static_cast<double>(knobs.nprobe) / l.nlist);
@@ -107,7 +110,11 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
   };
   // Listing every match, for an id selector or a filtered scan.
   const double list_all = in.filter_covered ? matches * kIndexKey : live * kScanMetadata;
-  const double exhaustive = in.exact_capable ? live * dist : live * (kFetchVector + dist);
+  // With a selector, rejected vectors cost a check, not a distance.
+  const double exhaustive =
+      !in.exact_capable ? live * (kFetchVector + dist)
+      : in.has_filter   ? live * kSelectorCheck + matches * dist
+                        : live * dist;
 
   std::vector<StrategyCost> costs;
   {  // exact scan
@@ -146,13 +153,14 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
       c.note = "recall_target 1 asks for exact search";
     } else {
       if (in.has_filter && l.kind == IndexLayout::Kind::kHnsw && in.user_knobs.ef_search == 0) {
-        // Keep about ef accepted candidates in reach of the walk.
+        // Keep enough accepted candidates in reach of the walk: rejected
+        // nodes crowd the search list as selectivity drops.
         selector_knobs.ef_search = static_cast<int>(
-            std::min(4096.0, std::ceil(base.ef_search / std::sqrt(sel))));
+            std::min(4096.0, std::ceil(base.ef_search * std::pow(sel, -0.75))));
       }
       if (in.has_filter && l.kind == IndexLayout::Kind::kIvf && in.user_knobs.nprobe == 0) {
-        // Enough lists to hold about 2k accepted vectors.
-        const int needed = static_cast<int>(std::ceil(2.0 * in.k * l.nlist / matches));
+        // Enough lists to hold about 5k accepted vectors.
+        const int needed = static_cast<int>(std::ceil(5.0 * in.k * l.nlist / matches));
         selector_knobs.nprobe = std::min(l.nlist, std::max(base.nprobe, needed));
       }
       c.cost_us = ann_cost(selector_knobs, in.has_filter, sel) + (in.has_filter ? list_all : 0);
