@@ -377,8 +377,8 @@ json RunDataset(const Dataset& d, const std::string& db_dir, const std::vector<I
       sweep.push_back(point);
     }
     entry["sweep"] = sweep;
-    if (filtered && cfg.label != "flat") {
-      entry["filtered"] = RunFiltered(d, *c, cfg.label, filtered_truths, filtered_queries, 8);
+    if (filtered && cfg.label == "hnsw") {
+      entry["filtered"] = RunFiltered(d, *c, cfg.label, filtered_truths, filtered_queries, 5);
     }
     indexes.push_back(entry);
   }
@@ -393,8 +393,10 @@ int main(int argc, char** argv) {
   CLI::App app{"semdb ANN and planner benchmark"};
   std::string out_path = "ann_bench.json", data_dir = "bench_data", db_root = "bench_db";
   int64_t rows = 1000000;
-  int dim = 128, queries = 1000, small_rows = 100000, small_dim = 384, filtered_queries = 50;
+  int dim = 128, queries = 1000, small_rows = 100000, small_dim = 384, filtered_queries = 30;
   bool skip_small = false;
+  float spread = 0.9f;
+  std::string kinds = "flat,ivf,hnsw";
   app.add_option("--out", out_path, "results JSON");
   app.add_option("--data-dir", data_dir, "where vectors, queries and truth are written for hnswlib");
   app.add_option("--db-dir", db_root, "scratch database folder");
@@ -405,6 +407,9 @@ int main(int argc, char** argv) {
   app.add_option("--small-dim", small_dim, "its dimension");
   app.add_option("--filtered-queries", filtered_queries, "queries per filtered cell");
   app.add_flag("--skip-small", skip_small, "only the large dataset");
+  app.add_option("--spread", spread,
+                 "per-dimension noise around the cluster centres (larger: harder)");
+  app.add_option("--kinds", kinds, "index kinds to run, of flat,ivf,hnsw");
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(data_dir);
 
@@ -420,27 +425,32 @@ int main(int argc, char** argv) {
   std::vector<Plan> plans = {
       {"large", rows, dim, 1000,
        {{"flat", "flat", {}},
-        {"ivf", "ivf nlist=1024 nprobe=32", {4, 8, 16, 32, 64, 128}},
-        {"hnsw", "hnsw ef_construction=100 m=16", {16, 32, 64, 128, 256}}},
+        {"ivf", "ivf nlist=1024 nprobe=32", {1, 2, 4, 8, 16, 32, 64, 128}},
+        {"hnsw", "hnsw ef_construction=64 m=16", {16, 32, 64, 128, 256}}},
        true},
   };
   if (!skip_small) {
     plans.push_back({"small", small_rows, small_dim, 300,
                      {{"flat", "flat", {}},
-                      {"ivf", "ivf nlist=256 nprobe=32", {4, 8, 16, 32, 64}},
-                      {"hnsw", "hnsw", {16, 32, 64, 128, 256}}},
+                      {"ivf", "ivf nlist=256 nprobe=32", {1, 2, 4, 8, 16, 32, 64}},
+                      {"hnsw", "hnsw ef_construction=100 m=16", {16, 32, 64, 128, 256}}},
                      false});
   }
   for (const Plan& p : plans) {
     const Clock::time_point start = Clock::now();
-    Dataset d = MakeDataset(p.name, p.rows, p.dim, queries, p.clusters, 0.7f);
+    Dataset d = MakeDataset(p.name, p.rows, p.dim, queries, p.clusters, spread);
+    std::vector<IndexConfig> configs;
+    for (const IndexConfig& c : p.configs) {
+      if (("," + kinds + ",").find("," + c.label + ",") != std::string::npos) configs.push_back(c);
+    }
     fmt::print(stderr, "{}: {} x {} generated with exact truth in {:.1f} s\n", p.name, p.rows, p.dim,
                Seconds(start));
     WriteFile(fmt::format("{}/{}_base.f32", data_dir, p.name), d.base.data(), d.base.size() * 4);
     WriteFile(fmt::format("{}/{}_query.f32", data_dir, p.name), d.query.data(), d.query.size() * 4);
     WriteFile(fmt::format("{}/{}_truth.i64", data_dir, p.name), d.truth.data(), d.truth.size() * 8);
-    json r = RunDataset(d, fmt::format("{}/{}", db_root, p.name), p.configs, p.filtered,
+    json r = RunDataset(d, fmt::format("{}/{}", db_root, p.name), configs, p.filtered,
                         filtered_queries);
+    r["spread"] = spread;
     out["datasets"].push_back(r);
     std::ofstream(out_path) << out.dump(1) << "\n";
     std::filesystem::remove_all(fmt::format("{}/{}", db_root, p.name));

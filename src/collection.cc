@@ -828,6 +828,13 @@ nlohmann::json Collection::Impl::Stats() const {
     j["index_facts"] = index_->Describe();
     j["index_origin"] = index_origin_;
   }
+  j["indexed_fields"] = doc_indexes_->fields().fields();
+  if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
+    absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
+    if (totals.ok()) {
+      j["keyword_index"] = {{"documents", totals->documents}, {"terms", totals->length}};
+    }
+  }
   if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());
   if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
   return j;

@@ -30,6 +30,8 @@
 
 namespace semdb {
 
+struct QueryPlan;  // src/query_planner.h
+
 // What a collection needs from its database.
 struct CollectionEnv {
   Store* store = nullptr;
@@ -123,7 +125,7 @@ class Collection::Impl {
                                                         SearchTrace* trace) const;
   absl::StatusOr<std::vector<IndexHit>> RunPlanLocked(absl::Span<const float> query,
                                                       const SearchOptions& options,
-                                                      const struct QueryPlan& plan,
+                                                      const QueryPlan& plan,
                                                       const FilterEstimate* estimate,
                                                       SearchTrace* trace) const;
   absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(std::string_view text, int depth,
