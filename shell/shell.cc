@@ -567,9 +567,9 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
                                 est["estimated_matches"].get<int64_t>(),
                                 est["source"].get<std::string>()));
   }
-  std::string knobs;
-  for (const auto& [k, v] : plan["knobs"].items()) absl::StrAppend(&knobs, k, "=", v.dump(), " ");
-  absl::StrAppend(&out, "search:    fetch ", plan["fetch_k"].dump(), " ", knobs, "\n");
+  std::string search = absl::StrCat("search:    fetch ", plan["fetch_k"].dump());
+  for (const auto& [k, v] : plan["knobs"].items()) absl::StrAppend(&search, " ", k, "=", v.dump());
+  absl::StrAppend(&out, search, "\n");
   if (e->contains("hybrid")) {
     absl::StrAppend(&out, "hybrid:    keyword weight ", (*e)["hybrid"]["keyword_weight"].dump(),
                     ", reciprocal rank fusion over the top ", (*e)["hybrid"]["depth"].dump(),
@@ -590,7 +590,7 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
         "analyze:   ran ", a["strategy_run"].get<std::string>(), ": ",
         a["index_searches"].dump(), " index searches, ", a["index_results"].dump(),
         " results, ", a["filter_checks"].dump(), " filter checks, ", a["matches_listed"].dump(),
-        " matches listed, ", a["vectors_compared"].dump(), " vectors compared, ",
+        " matches listed, ", a["vectors_scanned"].dump(), " vectors scanned, ",
         a["hits"].dump(), " hits\n");
     if (!a["fallback"].is_null()) {
       absl::StrAppend(&lines, "fallback:  ", a["fallback"].get<std::string>(), "\n");

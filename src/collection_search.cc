@@ -88,7 +88,7 @@ struct Collection::Impl::SearchTrace {
   int64_t fetched = 0;      // results the index returned
   int64_t checked = 0;      // metadata records checked against the filter
   int64_t listed = 0;       // matches listed for a selector or a scan
-  int64_t compared = 0;     // vectors compared in scans
+  int64_t compared = 0;     // vectors scanned (an id selector may skip scoring some)
   std::string fallback;
   double estimate_ms = 0, search_ms = 0, documents_ms = 0;
 };
@@ -484,7 +484,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
         {"index_results", trace.fetched},
         {"filter_checks", trace.checked},
         {"matches_listed", trace.listed},
-        {"vectors_compared", trace.compared},
+        {"vectors_scanned", trace.compared},
         {"fallback", trace.fallback.empty() ? nlohmann::json() : nlohmann::json(trace.fallback)},
         {"hits", hits->size()},
         {"ms", {{"plan", trace.estimate_ms},

@@ -213,7 +213,7 @@ TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell
   REQUIRE(r.out.find("rebuilt the index of 'lee' as 'hnsw ef_search=32 m=8' (300 documents)") !=
           std::string::npos);
   REQUIRE(r.out.find("plan:      ann (forced)") != std::string::npos);
-  REQUIRE(r.out.find("search:    fetch 3 ef_search=64") != std::string::npos);  // 2 x 32
+  REQUIRE(r.out.find("search:    fetch 3 ef_search=64\n") != std::string::npos);  // 2 x 32
 
   Run json = RunSemdb(dir.path(), "db --json -c 'use lee' -c 'explain analyze search fires --k 2'");
   INFO(json.err);
