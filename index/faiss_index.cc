@@ -338,6 +338,8 @@ void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, in
 }
 
 absl::Status FaissIndex::Save(const std::string& path) const {
+  // Not while a search has lowered the HNSW graph's efSearch.
+  std::shared_lock ef_lock(hnsw_ef_mu_);
   ChecksummedFileWriter w(path);
   w(kMagic, 1, sizeof(kMagic));
   WriteValue(&w, kFormatVersion);
@@ -416,6 +418,13 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   auto out = std::unique_ptr<FaissIndex>(new FaissIndex(
       *std::move(spec), *layout, static_cast<int>(dimension), std::move(index)));
   out->trained_size_ = static_cast<int64_t>(trained_size);
+  // The spec, not the file, decides the search defaults.
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(out->index_.get())) {
+    hnsw->hnsw.efSearch = out->layout_.ef_search;
+  }
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(out->index_.get())) {
+    ivf->nprobe = out->layout_.nprobe;
+  }
   out->labels_ = std::move(labels);
   out->deleted_.resize(count);
   for (uint64_t p = 0; p < count; ++p) {
