@@ -2,19 +2,26 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
+#include "faiss/IndexHNSW.h"
+#include "faiss/IndexIVFFlat.h"
+#include "faiss/IndexIVFPQ.h"
+#include "faiss/IndexScalarQuantizer.h"
 #include "faiss/impl/FaissException.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/index_io.h"
+#include "faiss/invlists/InvertedLists.h"
 #include "index/index_file.h"
 
 namespace semdb {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'E', 'M', 'D', 'B', 'I', 'D', 'X'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds the training size; version 1 files (flat only) still load.
+constexpr uint32_t kFormatVersion = 2;
 // Compact when tombstones exceed this fraction of positions (and a minimum
 // count, so that small indexes don't compact on every delete).
 constexpr double kCompactFraction = 0.2;
@@ -37,15 +44,40 @@ struct PositionSelector : faiss::IDSelector {
   }
 };
 
-absl::StatusOr<std::unique_ptr<faiss::Index>> MakeFaissIndex(const Spec& spec,
-                                                             int dimension) {
-  SpecReader reader(spec);
-  if (spec.kind == "flat") {
-    if (absl::Status s = reader.Finish(); !s.ok()) return s;
-    return std::unique_ptr<faiss::Index>(new faiss::IndexFlatIP(dimension));
+std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
+  const faiss::MetricType ip = faiss::METRIC_INNER_PRODUCT;
+  switch (l.kind) {
+    case IndexLayout::Kind::kFlat:
+      return std::make_unique<faiss::IndexFlatIP>(dimension);
+    case IndexLayout::Kind::kIvf: {
+      auto* quantizer = new faiss::IndexFlatIP(dimension);
+      std::unique_ptr<faiss::IndexIVF> ivf;
+      if (l.codes == IndexLayout::Codes::kFlat) {
+        ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer, dimension, l.nlist, ip);
+      } else if (l.codes == IndexLayout::Codes::kSq8) {
+        ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(
+            quantizer, dimension, l.nlist, faiss::ScalarQuantizer::QT_8bit, ip);
+      } else {
+        ivf = std::make_unique<faiss::IndexIVFPQ>(quantizer, dimension, l.nlist, l.pq_m, 8, ip);
+      }
+      ivf->own_fields = true;
+      ivf->nprobe = l.nprobe;
+      return ivf;
+    }
+    case IndexLayout::Kind::kHnsw: {
+      std::unique_ptr<faiss::IndexHNSW> hnsw;
+      if (l.codes == IndexLayout::Codes::kSq8) {
+        hnsw = std::make_unique<faiss::IndexHNSWSQ>(dimension, faiss::ScalarQuantizer::QT_8bit,
+                                                    l.m, ip);
+      } else {
+        hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, l.m, ip);
+      }
+      hnsw->hnsw.efConstruction = l.ef_construction;
+      hnsw->hnsw.efSearch = l.ef_search;
+      return hnsw;
+    }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown index '", spec.kind, "'; known: flat"));
+  return nullptr;
 }
 
 template <typename T>
@@ -60,8 +92,12 @@ bool ReadValue(faiss::IOReader* r, T* v) {
 
 }  // namespace
 
-FaissIndex::FaissIndex(Spec spec, int dimension, std::unique_ptr<faiss::Index> index)
-    : spec_(std::move(spec)), dimension_(dimension), index_(std::move(index)) {}
+FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
+                       std::unique_ptr<faiss::Index> index)
+    : spec_(std::move(spec)),
+      layout_(layout),
+      dimension_(dimension),
+      index_(std::move(index)) {}
 
 FaissIndex::~FaissIndex() = default;
 
@@ -71,9 +107,51 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Create(const Spec& spec,
     return absl::InvalidArgumentError(
         absl::StrCat("index dimension must be positive, got ", dimension));
   }
-  absl::StatusOr<std::unique_ptr<faiss::Index>> index = MakeFaissIndex(spec, dimension);
-  if (!index.ok()) return index.status();
-  return std::unique_ptr<FaissIndex>(new FaissIndex(spec, dimension, *std::move(index)));
+  absl::StatusOr<IndexLayout> layout = IndexLayout::FromSpec(spec);
+  if (!layout.ok()) return layout.status();
+  if (absl::Status s = layout->CheckDimension(dimension); !s.ok()) return s;
+  std::unique_ptr<faiss::Index> index;
+  try {
+    index = MakeFaissIndex(*layout, dimension);
+  } catch (const faiss::FaissException& e) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create index '", spec.ToString(),
+                                                   "': ", e.what()));
+  }
+  return std::unique_ptr<FaissIndex>(
+      new FaissIndex(spec, *layout, dimension, std::move(index)));
+}
+
+bool FaissIndex::is_trained() const { return index_->is_trained; }
+
+absl::Status FaissIndex::Train(absl::Span<const float> vectors) {
+  if (vectors.size() % dimension_ != 0) {
+    return absl::InvalidArgumentError("training vectors are not a whole number of rows");
+  }
+  const int64_t n = static_cast<int64_t>(vectors.size()) / dimension_;
+  if (layout_.kind == IndexLayout::Kind::kIvf && n < layout_.nlist) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "training ", spec_.ToString(), " needs at least nlist=", layout_.nlist,
+        " vectors, got ", n));
+  }
+  if (size() > 0 || num_deleted_ > 0) {
+    return absl::FailedPreconditionError("an index is trained before vectors are added");
+  }
+  try {
+    index_->train(n, vectors.data());
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("FAISS training failed: ", e.what()));
+  }
+  trained_size_ = n;
+  return absl::OkStatus();
+}
+
+bool FaissIndex::TooManyTombstones() const {
+  return num_deleted_ >= kCompactMinimum &&
+         num_deleted_ > kCompactFraction * static_cast<double>(labels_.size());
+}
+
+bool FaissIndex::needs_rebuild() const {
+  return layout_.kind == IndexLayout::Kind::kHnsw && TooManyTombstones();
 }
 
 absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
@@ -90,8 +168,21 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
           absl::StrCat("label ", labels[i], " is already in the index"));
     }
   }
+  if (!index_->is_trained) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("index '", spec_.ToString(), "' must be trained before adding vectors"));
+  }
   try {
-    index_->add(static_cast<FaissId>(labels.size()), vectors.data());
+    const FaissId n = static_cast<FaissId>(labels.size());
+    if (layout_.kind == IndexLayout::Kind::kIvf) {
+      // IVF lists keep the ids they are given (remove_ids does not
+      // renumber them): give each vector its position explicitly.
+      std::vector<FaissId> ids(labels.size());
+      for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<FaissId>(labels_.size() + i);
+      index_->add_with_ids(n, vectors.data(), ids.data());
+    } else {
+      index_->add(n, vectors.data());
+    }
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("FAISS add failed: ", e.what()));
   }
@@ -113,8 +204,7 @@ absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
     ++num_deleted_;
     ++removed;
   }
-  if (num_deleted_ >= kCompactMinimum &&
-      num_deleted_ > kCompactFraction * static_cast<double>(labels_.size())) {
+  if (layout_.kind != IndexLayout::Kind::kHnsw && TooManyTombstones()) {
     if (absl::Status s = Compact(); !s.ok()) return s;
   }
   return removed;
@@ -131,13 +221,23 @@ absl::Status FaissIndex::Compact() {
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("FAISS compaction failed: ", e.what()));
   }
-  // remove_ids keeps the survivors in order.
+  // Survivors keep their order: flat's remove_ids shifts them down; IVF
+  // lists keep their old position ids, renumbered here.
+  std::vector<FaissId> new_position(labels_.size(), -1);
   std::vector<uint64_t> labels;
   labels.reserve(positions_.size());
   for (size_t p = 0; p < labels_.size(); ++p) {
     if (!deleted_[p]) {
+      new_position[p] = static_cast<FaissId>(labels.size());
       positions_[labels_[p]] = static_cast<int64_t>(labels.size());
       labels.push_back(labels_[p]);
+    }
+  }
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(index_.get())) {
+    auto* lists = dynamic_cast<faiss::ArrayInvertedLists*>(ivf->invlists);
+    if (lists == nullptr) return absl::InternalError("IVF lists are not in memory");
+    for (auto& ids : lists->ids) {
+      for (FaissId& id : ids) id = new_position[id];
     }
   }
   labels_ = std::move(labels);
@@ -161,12 +261,37 @@ absl::StatusOr<std::vector<IndexHit>> FaissIndex::Search(
   std::vector<float> distances(k);
   std::vector<FaissId> positions(k, -1);
   PositionSelector selector(labels_, deleted_, filter);
-  faiss::SearchParameters params;
-  params.sel = &selector;
   const bool select = num_deleted_ > 0 || filter != nullptr;
+  faiss::IDSelector* sel = select ? &selector : nullptr;
+  if (knobs.exact && !can_search_exactly()) {
+    return absl::UnimplementedError(absl::StrCat(
+        "index '", spec_.ToString(), "' keeps compressed codes: it cannot search exactly"));
+  }
   try {
-    index_->search(1, query.data(), k, distances.data(), positions.data(),
-                   select ? &params : nullptr);
+    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
+      faiss::SearchParametersIVF params;
+      params.sel = sel;
+      // Visiting every list of IVF-Flat is exact.
+      const size_t nprobe = knobs.nprobe > 0 ? static_cast<size_t>(knobs.nprobe) : ivf->nprobe;
+      params.nprobe = knobs.exact ? ivf->nlist : std::min(nprobe, ivf->nlist);
+      ivf->search(1, query.data(), k, distances.data(), positions.data(), &params);
+    } else if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
+      if (knobs.exact) {
+        // The graph's storage is a flat index over the same positions.
+        faiss::SearchParameters params;
+        params.sel = sel;
+        hnsw->storage->search(1, query.data(), k, distances.data(), positions.data(),
+                              select ? &params : nullptr);
+      } else {
+        SearchHnsw(*hnsw, query.data(), k, knobs.ef_search, sel, distances.data(),
+                   positions.data());
+      }
+    } else {
+      faiss::SearchParameters params;
+      params.sel = sel;
+      index_->search(1, query.data(), k, distances.data(), positions.data(),
+                     select ? &params : nullptr);
+    }
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("FAISS search failed: ", e.what()));
   }
@@ -177,7 +302,44 @@ absl::StatusOr<std::vector<IndexHit>> FaissIndex::Search(
   return hits;
 }
 
+void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, int k,
+                            int ef, faiss::IDSelector* sel, float* distances,
+                            int64_t* positions) const {
+  // In FAISS 1.7.3 the search list holds max(HNSW::efSearch, k) entries,
+  // whatever SearchParametersHNSW::efSearch says (which bounds only part of
+  // the search). A larger ef is therefore had by asking for ef results and
+  // keeping the first k; a smaller one by lowering the graph's setting,
+  // under an exclusive lock as it is shared state.
+  const int configured = layout_.ef_search;
+  if (ef <= 0) ef = configured;
+  faiss::SearchParametersHNSW params;
+  params.sel = sel;
+  params.efSearch = ef;
+  if (ef >= configured) {
+    std::shared_lock lock(hnsw_ef_mu_);
+    const int wide = std::max(k, ef);
+    std::vector<float> d(wide);
+    std::vector<FaissId> p(wide, -1);
+    hnsw.search(1, query, wide, d.data(), p.data(), &params);
+    std::copy(d.begin(), d.begin() + k, distances);
+    std::copy(p.begin(), p.begin() + k, positions);
+    return;
+  }
+  std::unique_lock lock(hnsw_ef_mu_);
+  auto& graph = const_cast<faiss::HNSW&>(hnsw.hnsw);
+  graph.efSearch = ef;
+  try {
+    hnsw.search(1, query, k, distances, positions, &params);
+  } catch (...) {
+    graph.efSearch = configured;
+    throw;
+  }
+  graph.efSearch = configured;
+}
+
 absl::Status FaissIndex::Save(const std::string& path) const {
+  // Not while a search has lowered the HNSW graph's efSearch.
+  std::shared_lock ef_lock(hnsw_ef_mu_);
   ChecksummedFileWriter w(path);
   w(kMagic, 1, sizeof(kMagic));
   WriteValue(&w, kFormatVersion);
@@ -185,6 +347,7 @@ absl::Status FaissIndex::Save(const std::string& path) const {
   WriteValue(&w, static_cast<uint32_t>(spec.size()));
   w(spec.data(), 1, spec.size());
   WriteValue(&w, static_cast<uint32_t>(dimension_));
+  WriteValue(&w, static_cast<uint64_t>(trained_size_));
   WriteValue(&w, static_cast<uint64_t>(labels_.size()));
   w(labels_.data(), sizeof(uint64_t), labels_.size());
   std::vector<uint8_t> tombstones((labels_.size() + 7) / 8, 0);
@@ -209,12 +372,12 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   };
   char magic[sizeof(kMagic)];
   uint32_t version, spec_size, dimension;
-  uint64_t count;
+  uint64_t count, trained_size = 0;
   if (r(magic, 1, sizeof(magic)) != sizeof(magic) ||
       !std::equal(magic, magic + sizeof(magic), kMagic)) {
     return corrupt("not a semdb index file");
   }
-  if (!ReadValue(&r, &version) || version != kFormatVersion) {
+  if (!ReadValue(&r, &version) || version < 1 || version > kFormatVersion) {
     return corrupt("unsupported format version");
   }
   if (!ReadValue(&r, &spec_size) || spec_size > 4096) return corrupt("bad spec");
@@ -222,8 +385,11 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   if (r(spec_text.data(), 1, spec_size) != spec_size) return corrupt("truncated");
   absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
   if (!spec.ok()) return corrupt("bad spec");
+  absl::StatusOr<IndexLayout> layout = IndexLayout::FromSpec(*spec);
+  if (!layout.ok()) return corrupt("unknown index spec");
   if (!ReadValue(&r, &dimension) || dimension == 0 || dimension > 65536 ||
-      !ReadValue(&r, &count) || count > (uint64_t{1} << 40)) {
+      (version >= 2 && !ReadValue(&r, &trained_size)) || !ReadValue(&r, &count) ||
+      count > (uint64_t{1} << 40)) {
     return corrupt("bad header");
   }
   std::vector<uint64_t> labels(count);
@@ -239,12 +405,26 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
     return corrupt("unreadable FAISS data");
   }
   if (absl::Status s = r.VerifyChecksum(); !s.ok()) return s;
+  // IVF's ntotal counts live entries (compaction removes them in place);
+  // the other kinds hold every position.
+  const bool ivf = layout->kind == IndexLayout::Kind::kIvf;
   if (index->d != static_cast<int>(dimension) ||
-      index->ntotal != static_cast<FaissId>(count)) {
+      (!ivf && index->ntotal != static_cast<FaissId>(count)) ||
+      (ivf && index->ntotal > static_cast<FaissId>(count)) ||
+      (layout->kind == IndexLayout::Kind::kHnsw) != (dynamic_cast<faiss::IndexHNSW*>(index.get()) != nullptr) ||
+      ivf != (dynamic_cast<faiss::IndexIVF*>(index.get()) != nullptr)) {
     return corrupt("FAISS data does not match the header");
   }
-  auto out = std::unique_ptr<FaissIndex>(
-      new FaissIndex(*std::move(spec), static_cast<int>(dimension), std::move(index)));
+  auto out = std::unique_ptr<FaissIndex>(new FaissIndex(
+      *std::move(spec), *layout, static_cast<int>(dimension), std::move(index)));
+  out->trained_size_ = static_cast<int64_t>(trained_size);
+  // The spec, not the file, decides the search defaults.
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(out->index_.get())) {
+    hnsw->hnsw.efSearch = out->layout_.ef_search;
+  }
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(out->index_.get())) {
+    ivf->nprobe = out->layout_.nprobe;
+  }
   out->labels_ = std::move(labels);
   out->deleted_.resize(count);
   for (uint64_t p = 0; p < count; ++p) {
@@ -260,13 +440,37 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
 }
 
 nlohmann::json FaissIndex::Describe() const {
-  return {{"type", spec_.kind},
-          {"spec", spec_.ToString()},
-          {"dimension", dimension_},
-          {"live", size()},
-          {"tombstones", num_deleted_},
-          {"memory_bytes", static_cast<int64_t>(labels_.size()) *
-                               (dimension_ * 4 + 8 + 24)}};
+  const int64_t n = static_cast<int64_t>(labels_.size());
+  const int64_t d = dimension_;
+  // Bytes per stored vector, plus the label table (8), tombstone bit and
+  // hash entry (~24).
+  int64_t per_vector = d * 4;
+  int64_t fixed = 0;
+  if (layout_.codes == IndexLayout::Codes::kSq8) per_vector = d;
+  if (layout_.codes == IndexLayout::Codes::kPq) per_vector = layout_.pq_m;
+  if (layout_.kind == IndexLayout::Kind::kIvf) {
+    per_vector += 8;  // the id beside each code
+    fixed = int64_t{layout_.nlist} * d * 4;
+  } else if (layout_.kind == IndexLayout::Kind::kHnsw) {
+    per_vector += int64_t{layout_.m} * 2 * 4 * 5 / 4;  // level-0 links and upper levels
+  }
+  nlohmann::json j = {{"type", spec_.kind},
+                      {"spec", spec_.ToString()},
+                      {"dimension", dimension_},
+                      {"live", size()},
+                      {"tombstones", num_deleted_},
+                      {"memory_bytes", fixed + n * (per_vector + 8 + 24)}};
+  if (layout_.kind == IndexLayout::Kind::kIvf) {
+    j["trained"] = is_trained();
+    j["trained_on"] = trained_size_;
+    j["nlist"] = layout_.nlist;
+    j["nprobe"] = layout_.nprobe;
+  } else if (layout_.kind == IndexLayout::Kind::kHnsw) {
+    j["m"] = layout_.m;
+    j["ef_construction"] = layout_.ef_construction;
+    j["ef_search"] = layout_.ef_search;
+  }
+  return j;
 }
 
 }  // namespace semdb

@@ -1,31 +1,39 @@
 // FaissIndex: a VectorIndex over a FAISS index, cosine by inner product on
-// normalized vectors.
+// normalized vectors: flat, IVF (flat, SQ8 or PQ codes) and HNSW (flat or
+// SQ8), as described by IndexLayout.
 //
 // FAISS numbers vectors by position. This class keeps the position -> label
 // table itself (FAISS 1.7.3's IndexIDMap rejects search-time selectors, which
 // filtered search needs) and deletes by tombstones: a removed position is
 // skipped by a search-time selector and the index is compacted once
 // tombstones pass a fraction of it, so a delete costs O(1) rather than a
-// rewrite of the whole array.
+// rewrite of the whole array. IVF lists are compacted in place (their
+// position ids renumbered); HNSW graphs cannot drop nodes in FAISS, so past
+// the threshold the index reports needs_rebuild() and its owner rebuilds it
+// from stored vectors.
 #ifndef SEMDB_INDEX_FAISS_INDEX_H_
 #define SEMDB_INDEX_FAISS_INDEX_H_
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "index/index_layout.h"
 #include "semdb/vector_index.h"
 
 namespace faiss {
 struct Index;
-}
+struct IndexHNSW;
+struct IDSelector;
+}  // namespace faiss
 
 namespace semdb {
 
 class FaissIndex : public VectorIndex {
  public:
-  // Index kinds: "flat" (exact search).
+  // Index kinds: see IndexLayout.
   static absl::StatusOr<std::unique_ptr<FaissIndex>> Create(const Spec& spec,
                                                             int dimension);
   // Reads a file written by Save. Corrupt or truncated files are DataLoss.
@@ -37,6 +45,12 @@ class FaissIndex : public VectorIndex {
   int dimension() const override { return dimension_; }
   int64_t size() const override { return static_cast<int64_t>(positions_.size()); }
 
+  bool is_trained() const override;
+  absl::Status Train(absl::Span<const float> vectors) override;
+  int64_t trained_size() const override { return trained_size_; }
+  bool can_search_exactly() const override { return layout_.stores_full_vectors(); }
+  bool needs_rebuild() const override;
+
   absl::Status Add(absl::Span<const uint64_t> labels,
                    absl::Span<const float> vectors) override;
   absl::StatusOr<int64_t> Remove(absl::Span<const uint64_t> labels) override;
@@ -47,18 +61,29 @@ class FaissIndex : public VectorIndex {
   nlohmann::json Describe() const override;
 
  private:
-  FaissIndex(Spec spec, int dimension, std::unique_ptr<faiss::Index> index);
+  FaissIndex(Spec spec, IndexLayout layout, int dimension,
+             std::unique_ptr<faiss::Index> index);
 
-  // Drops tombstoned positions from the FAISS index and the label table.
+  // True when tombstones pass the compaction threshold.
+  bool TooManyTombstones() const;
+  // HNSW search with search list size `ef` (0: the configured one).
+  void SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, int k, int ef,
+                  faiss::IDSelector* sel, float* distances, int64_t* positions) const;
+  // Drops tombstoned positions from the FAISS index and the label table
+  // (flat and IVF only).
   absl::Status Compact();
 
   Spec spec_;
+  IndexLayout layout_;
   int dimension_;
+  int64_t trained_size_ = 0;
   std::unique_ptr<faiss::Index> index_;
   std::vector<uint64_t> labels_;  // FAISS position -> label
   std::vector<bool> deleted_;     // FAISS position -> tombstone
   int64_t num_deleted_ = 0;
   absl::flat_hash_map<uint64_t, int64_t> positions_;  // live label -> position
+  // Held exclusively while an HNSW search lowers the graph's efSearch.
+  mutable std::shared_mutex hnsw_ef_mu_;
 };
 
 }  // namespace semdb

@@ -1,6 +1,7 @@
 #include "index/index_factory.h"
 
 #include "index/faiss_index.h"
+#include "index/index_layout.h"
 
 namespace semdb {
 
@@ -17,8 +18,12 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> LoadVectorIndex(const std::string& 
   return std::unique_ptr<VectorIndex>(*std::move(index));
 }
 
-std::vector<std::string> IndexKindsHelp() {
-  return {"flat  exact inner-product search over all vectors (default)"};
+absl::Status ValidateIndexSpec(const Spec& spec, int dimension) {
+  absl::StatusOr<IndexLayout> layout = IndexLayout::FromSpec(spec);
+  if (!layout.ok()) return layout.status();
+  return dimension > 0 ? layout->CheckDimension(dimension) : absl::OkStatus();
 }
+
+std::vector<std::string> IndexKindsHelp() { return IndexLayoutHelp(); }
 
 }  // namespace semdb

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "zlib.h"
@@ -87,6 +88,25 @@ ChecksummedFileReader::ChecksummedFileReader(const std::string& path)
     return;
   }
   payload_left_ = static_cast<uint64_t>(size) - sizeof(uint32_t);
+  // The checksum is verified before anything is parsed: FAISS's readers
+  // trust sizes inside the data and may crash on damaged bytes.
+  std::vector<char> buffer(1 << 20);
+  uint32_t crc = 0;
+  for (uint64_t left = payload_left_; left > 0;) {
+    size_t n = std::fread(buffer.data(), 1, std::min<uint64_t>(buffer.size(), left), file_);
+    if (n == 0) {
+      status_ = absl::DataLossError(absl::StrCat(path, " is truncated"));
+      return;
+    }
+    crc = Crc(crc, buffer.data(), n);
+    left -= n;
+  }
+  uint32_t stored;
+  if (std::fread(&stored, sizeof(stored), 1, file_) != 1 || stored != crc) {
+    status_ = absl::DataLossError(absl::StrCat(path, ": checksum mismatch"));
+    return;
+  }
+  std::rewind(file_);
 }
 
 ChecksummedFileReader::~ChecksummedFileReader() {

@@ -32,9 +32,10 @@ class ChecksummedFileWriter : public faiss::IOWriter {
   absl::Status status_;
 };
 
-// A faiss::IOReader over a file written by ChecksummedFileWriter. Reads
-// never go past the payload; VerifyChecksum() checks the whole payload was
-// read and matches.
+// A faiss::IOReader over a file written by ChecksummedFileWriter. The
+// whole file's checksum is verified when it is opened (status() tells), so
+// that damaged bytes are never parsed. Reads never go past the payload;
+// VerifyChecksum() checks the whole payload was read and matches.
 class ChecksummedFileReader : public faiss::IOReader {
  public:
   explicit ChecksummedFileReader(const std::string& path);

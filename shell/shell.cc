@@ -7,9 +7,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "embedders/embedder_factory.h"
 #include "fmt/format.h"
 #include "index/index_factory.h"
+#include "src/query_planner.h"
 #include "semdb/import.h"
 #include "src/chunker.h"
 #include "shell/json_output.h"
@@ -40,6 +43,19 @@ absl::StatusOr<int64_t> ParseInt(const std::string& what, const std::string& raw
     return absl::InvalidArgumentError(
         absl::StrCat(what, " must be a whole number from ", min, " to ", max, ", got '",
                      text, "'"));
+  }
+  return v;
+}
+
+// A number in [0, 1] (or (0, 1] when zero is not allowed).
+absl::StatusOr<double> ParseFraction(const std::string& what, const std::string& raw,
+                                     bool zero_allowed) {
+  double v;
+  std::string text = Unquote(raw);
+  if (!absl::SimpleAtod(text, &v) || !(v <= 1) || !(zero_allowed ? v >= 0 : v > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must be a number ", zero_allowed ? "from 0" : "above 0", " to 1, got '", text,
+        "'"));
   }
   return v;
 }
@@ -77,11 +93,15 @@ const std::vector<Shell::Command>& Shell::Commands() {
        &Shell::Help},
       {"collections", {"list", "ls"}, "collections", "list the collections", "", {},
        &Shell::ListCollections},
-      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC]",
+      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC] [--indexed FIELD,...]",
        "create a collection and use it",
        "The embedder turns text into vectors; it is fixed for the collection's life.\n"
+       "--indexed names top-level metadata fields to keep a secondary index of, so\n"
+       "that filters on them are counted and answered without reading every\n"
+       "document (other fields can still be filtered on). Texts are also kept in a\n"
+       "keyword (BM25) index for `search --hybrid`.\n"
        "SPEC is a kind followed by key=value parameters. Embedders:\n",
-       {"embedder", "index", "chunking"}, &Shell::Create},
+       {"embedder", "index", "chunking", "indexed"}, &Shell::Create},
       {"use", {}, "use NAME", "make NAME the current collection", "", {}, &Shell::Use},
       {"drop", {}, "drop NAME", "delete a collection and all its documents", "", {},
        &Shell::Drop},
@@ -101,17 +121,35 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "are skipped and listed with their line numbers; the rest is imported.",
        {"format", "text-column", "id-column", "upsert"}, &Shell::Import},
       {"search", {"find", "s"},
-       "search QUERY [--k N] [--where FILTER] [--dedupe] [--neighbors N] [--parent] "
-       "[--nprobe N] [--ef N]",
+       "search QUERY [--k N] [--where FILTER] [--hybrid W] [--dedupe] [--neighbors N] "
+       "[--parent] [--nprobe N] [--ef N] [--recall R] [--strategy S]",
        "find the documents (or passages) closest in meaning to QUERY",
        "FILTER conditions on metadata: = != < <= > >= IN (...) EXISTS, combined with\n"
        "AND, OR, NOT and parentheses; quote strings. Example:\n"
        "  search forest fires --k 5 --where year >= 2000 AND topic IN (\"fire\", \"storm\")\n"
+       "--hybrid W fuses a keyword (BM25) ranking with weight W in [0, 1] into the\n"
+       "vector ranking (reciprocal rank fusion; 1 = keywords only).\n"
+       "--nprobe (IVF) and --ef (HNSW) override the planner's search width;\n"
+       "--recall R in (0, 1] is the recall the planner aims for (default 0.95;\n"
+       "1 = exact only); --strategy forces exact_scan, filtered_scan, ann or\n"
+       "ann_post_filter (default auto). 'explain search ...' shows the plan.\n"
        "In a chunked collection hits are passages: the id is their document's, and\n"
        "'passage' says which one (index/count) and where it lies (byte offsets).\n"
        "--dedupe keeps the best passage of each document, --neighbors N adds the N\n"
        "passages before and after each hit, --parent the whole document.",
-       {"k", "where", "nprobe", "ef", "dedupe", "neighbors", "parent"}, &Shell::Search},
+       {"k", "where", "nprobe", "ef", "hybrid", "recall", "strategy", "dedupe", "neighbors",
+        "parent"},
+       &Shell::Search},
+      {"explain", {}, "explain [analyze] search QUERY [search options]",
+       "show how a search would be answered (with analyze: run it and measure)",
+       "Shows the strategy the query planner chose, the filter's estimated\n"
+       "selectivity and matches and where the estimate came from, the search\n"
+       "width (nprobe/ef_search, results fetched) and the estimated cost of every\n"
+       "strategy. 'explain analyze' also runs the search and shows what it did:\n"
+       "index searches, results, filter checks, fallbacks, hits and timings.",
+       {"k", "where", "nprobe", "ef", "hybrid", "recall", "strategy", "dedupe", "neighbors",
+        "parent"},
+       &Shell::Explain},
       {"get", {}, "get ID", "show a document", "", {}, &Shell::Get},
       {"delete", {"rm"}, "delete ID", "delete a document", "", {}, &Shell::Delete},
       {"count", {}, "count", "count the documents of the current collection", "", {},
@@ -137,6 +175,12 @@ const std::vector<Shell::Command>& Shell::Commands() {
        {}, &Shell::Eval},
       {"checkpoint", {"save"}, "checkpoint", "save the index now (faster next open)", "", {},
        &Shell::Checkpoint},
+      {"reindex", {}, "reindex --index SPEC",
+       "change the current collection's index and rebuild it from the stored vectors",
+       "Changes the index type, its build parameters or its search defaults (see\n"
+       "'help create' for the kinds). Searches use the old index until the new one\n"
+       "is complete. Example: reindex --index hnsw m=32 ef_search=128",
+       {"index"}, &Shell::Reindex},
       {"set", {}, "set format table|json | set timer on|off", "change output settings", "",
        {}, &Shell::Set},
       {"quit", {"exit", "\\q"}, "quit", "leave the shell", "", {}, &Shell::Quit},
@@ -293,6 +337,11 @@ absl::Status Shell::Create(const CommandLine& cmd) {
   if (auto e = cmd.Option("embedder")) spec.embedder = Unquote(*e);
   if (auto i = cmd.Option("index")) spec.index = Unquote(*i);
   if (auto c = cmd.Option("chunking")) spec.chunking = Unquote(*c);
+  if (auto fields = cmd.Option("indexed")) {
+    for (absl::string_view f : absl::StrSplit(Unquote(*fields), ',', absl::SkipWhitespace())) {
+      spec.indexed_fields.emplace_back(absl::StripAsciiWhitespace(f));
+    }
+  }
   absl::StatusOr<std::shared_ptr<Collection>> c = db_->CreateCollection(name, spec);
   if (!c.ok()) return c.status();
   current_ = name;
@@ -432,11 +481,7 @@ absl::Status Shell::Import(const CommandLine& cmd) {
   return absl::OkStatus();
 }
 
-absl::Status Shell::Search(const CommandLine& cmd) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  const std::string query = cmd.Text();
-  if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
+absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) {
   SearchOptions options;
   if (auto k = cmd.Option("k")) {
     absl::StatusOr<int64_t> v = ParseInt("--k", *k, 1, kMaxK);
@@ -452,6 +497,33 @@ absl::Status Shell::Search(const CommandLine& cmd) {
     absl::StatusOr<int64_t> v = ParseInt("--ef", *e, 1, 1 << 20);
     if (!v.ok()) return v.status();
     options.knobs.ef_search = static_cast<int>(*v);
+  }
+  if (auto h = cmd.Option("hybrid")) {
+    absl::StatusOr<double> v = ParseFraction("--hybrid", *h, true);
+    if (!v.ok()) return v.status();
+    options.hybrid = *v;
+  }
+  if (auto r = cmd.Option("recall")) {
+    absl::StatusOr<double> v = ParseFraction("--recall", *r, false);
+    if (!v.ok()) return v.status();
+    options.recall_target = *v;
+  }
+  if (auto st = cmd.Option("strategy")) {
+    const std::string name = absl::AsciiStrToLower(Unquote(*st));
+    bool found = false;
+    for (SearchStrategy s : {SearchStrategy::kAuto, SearchStrategy::kExactScan,
+                             SearchStrategy::kFilteredScan, SearchStrategy::kAnn,
+                             SearchStrategy::kAnnPostFilter}) {
+      if (name == StrategyName(s)) {
+        options.strategy = s;
+        found = true;
+      }
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, got '",
+          name, "'"));
+    }
   }
   if (auto w = cmd.Option("where")) {
     absl::StatusOr<Filter> f = Filter::Parse(*w);
@@ -470,7 +542,17 @@ absl::Status Shell::Search(const CommandLine& cmd) {
     if (!v.ok()) return v.status();
     options.neighbors = static_cast<int>(*v);
   }
-  absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, options);
+  return options;
+}
+
+absl::Status Shell::Search(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  const std::string query = cmd.Text();
+  if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
+  absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, *options);
   if (!hits.ok()) return hits.status();
   if (settings_.json) {
     nlohmann::json j = nlohmann::json::array();
@@ -497,14 +579,88 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   Print(RenderTable(t, settings_.width));
   Print(absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")"));
   // The context asked for, in full below the table.
-  if (passages && (options.neighbors > 0 || options.include_parent)) {
+  if (passages && (options->neighbors > 0 || options->include_parent)) {
     rank = 0;
     for (const Hit& h : *hits) {
       Print(absl::StrCat("\n[", ++rank, "] ", h.id, ", passage ", h.passage->index + 1, " of ",
-                         h.passage->count, options.include_parent ? " (whole document)" : "",
+                         h.passage->count, options->include_parent ? " (whole document)" : "",
                          ":\n",
-                         options.include_parent ? h.parent_text.value_or("") : JoinedContext(h)));
+                         options->include_parent ? h.parent_text.value_or("") : JoinedContext(h)));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Explain(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  std::string text = cmd.Text();
+  const auto strip_word = [&](std::string_view word) {
+    if (absl::AsciiStrToLower(text.substr(0, word.size())) == word &&
+        (text.size() == word.size() || text[word.size()] == ' ')) {
+      text = std::string(absl::StripLeadingAsciiWhitespace(text.substr(word.size())));
+      return true;
+    }
+    return false;
+  };
+  const bool analyze = strip_word("analyze");
+  if (!strip_word("search") || text.empty()) {
+    return absl::InvalidArgumentError("usage: explain [analyze] search QUERY [search options]");
+  }
+  absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<nlohmann::json> e = (*c)->Explain(Unquote(text), *options, analyze);
+  if (!e.ok()) return e.status();
+  if (settings_.json) {
+    PrintJson(*e);
+    return absl::OkStatus();
+  }
+  const nlohmann::json& plan = (*e)["plan"];
+  const nlohmann::json& est = (*e)["estimates"];
+  std::string out = absl::StrCat("plan:      ", plan["strategy"].get<std::string>(), " (",
+                                 plan["reason"].get<std::string>(), ")\n");
+  absl::StrAppend(&out, "index:     ", (*e)["collection"]["index"].get<std::string>(), ", ",
+                  (*e)["collection"]["live"].get<int64_t>(), " vectors\n");
+  if ((*e)["query"].contains("filter")) {
+    absl::StrAppend(&out, "filter:    ", (*e)["query"]["filter"].get<std::string>(), "\n",
+                    fmt::format("estimate:  selectivity {:.4f}, ~{} matches ({})\n",
+                                est["selectivity"].get<double>(),
+                                est["estimated_matches"].get<int64_t>(),
+                                est["source"].get<std::string>()));
+  }
+  std::string search = absl::StrCat("search:    fetch ", plan["fetch_k"].dump());
+  for (const auto& [k, v] : plan["knobs"].items()) absl::StrAppend(&search, " ", k, "=", v.dump());
+  absl::StrAppend(&out, search, "\n");
+  if (e->contains("hybrid")) {
+    absl::StrAppend(&out, "hybrid:    keyword weight ", (*e)["hybrid"]["keyword_weight"].dump(),
+                    ", reciprocal rank fusion over the top ", (*e)["hybrid"]["depth"].dump(),
+                    " of each ranking\n");
+  }
+  Print(out);
+  Table t{{"strategy", "cost (us)", "note"}, {}, {false, true, false}};
+  for (const auto& [name, cost] : plan["costs"].items()) {
+    t.rows.push_back({name == plan["strategy"] ? name + " *" : name,
+                      cost["feasible"] ? fmt::format("{:.0f}", cost["cost_us"].get<double>()) : "-",
+                      cost["note"].get<std::string>()});
+  }
+  Print(RenderTable(t, settings_.width));
+  if (analyze) {
+    const nlohmann::json& a = (*e)["analyze"];
+    const nlohmann::json& ms = a["ms"];
+    std::string lines = absl::StrCat(
+        "analyze:   ran ", a["strategy_run"].get<std::string>(), ": ",
+        a["index_searches"].dump(), " index searches, ", a["index_results"].dump(),
+        " results, ", a["filter_checks"].dump(), " filter checks, ", a["matches_listed"].dump(),
+        " matches listed, ", a["vectors_scanned"].dump(), " vectors scanned, ",
+        a["hits"].dump(), " hits\n");
+    if (!a["fallback"].is_null()) {
+      absl::StrAppend(&lines, "fallback:  ", a["fallback"].get<std::string>(), "\n");
+    }
+    absl::StrAppend(&lines, fmt::format("time:      {:.3f} ms (plan {:.3f}, search {:.3f}, "
+                                        "documents {:.3f})",
+                                        ms["total"].get<double>(), ms["plan"].get<double>(),
+                                        ms["search"].get<double>(), ms["documents"].get<double>()));
+    Print(lines);
   }
   return absl::OkStatus();
 }
@@ -638,6 +794,24 @@ absl::Status Shell::Checkpoint(const CommandLine&) {
   if (!c.ok()) return c.status();
   if (absl::Status s = (*c)->Checkpoint(); !s.ok()) return s;
   if (!settings_.json) Print("index saved");
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Reindex(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  auto spec = cmd.Option("index");
+  if (!cmd.Text().empty() || !spec || Unquote(*spec).empty()) {
+    return absl::InvalidArgumentError("usage: reindex --index SPEC");
+  }
+  if (absl::Status s = (*c)->SetIndex(Unquote(*spec)); !s.ok()) return s;
+  CollectionInfo info = (*c)->Info();
+  if (settings_.json) {
+    PrintJson({{"index", info.index}, {"documents", info.documents}});
+  } else {
+    Print(absl::StrCat("rebuilt the index of '", info.name, "' as '", info.index, "' (",
+                       Plural(info.documents, "document"), ")"));
+  }
   return absl::OkStatus();
 }
 

@@ -61,6 +61,10 @@ class Shell {
   absl::Status Upsert(const CommandLine& cmd);
   absl::Status Import(const CommandLine& cmd);
   absl::Status Search(const CommandLine& cmd);
+  absl::Status Explain(const CommandLine& cmd);
+  absl::Status Reindex(const CommandLine& cmd);
+  // The options shared by search and explain.
+  static absl::StatusOr<SearchOptions> ParseSearchOptions(const CommandLine& cmd);
   absl::Status Get(const CommandLine& cmd);
   absl::Status Delete(const CommandLine& cmd);
   absl::Status Count(const CommandLine& cmd);

@@ -11,6 +11,8 @@
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
 #include "src/crash_point.h"
+#include "src/document_indexes.h"
+#include "src/index_builder.h"
 #include "src/index_files.h"
 #include "src/model_probe.h"
 #include "src/passage_context.h"
@@ -22,7 +24,6 @@ constexpr size_t kMaxIdBytes = 512;
 constexpr size_t kMaxTextBytes = size_t{64} << 20;
 constexpr int kMaxMetadataDepth = 32;
 constexpr size_t kEmbedBatch = 512;
-constexpr size_t kRebuildBatch = 4096;
 
 absl::Status ValidateId(std::string_view id) {
   if (id.empty()) return absl::InvalidArgumentError("document id is empty");
@@ -110,6 +111,14 @@ absl::Status ValidateSearchOptions(const SearchOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat(
         "neighbors must be between 0 and ", kMaxNeighbors, ", got ", o.neighbors));
   }
+  if (!(o.recall_target > 0 && o.recall_target <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recall_target must be in (0, 1], got ", o.recall_target));
+  }
+  if (o.hybrid && !(*o.hybrid >= 0 && *o.hybrid <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the hybrid weight must be in [0, 1], got ", *o.hybrid));
+  }
   return absl::OkStatus();
 }
 
@@ -129,6 +138,9 @@ Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record)
       id_(record.id),
       caller_vectors_(record.embedder_spec == kVectorsKind ||
                       record.embedder_spec.starts_with(std::string(kVectorsKind) + " ")),
+      doc_indexes_(std::make_unique<DocumentIndexes>(env.store, record.id,
+                                                     record.indexed_fields,
+                                                     record.keyword_index)),
       record_(std::move(record)) {}
 
 absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
@@ -367,11 +379,13 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   }
 
   StoreBatch batch(*env_.store);
+  DocumentIndexes::Update side_indexes(*doc_indexes_);
   const bool indexed = index_ != nullptr;
   std::vector<uint64_t> old_labels;
   for (const StoredEntries& r : replaced) {
     for (size_t e = 0; e < r.labels.size(); ++e) {
       const uint64_t label = r.labels[e];
+      if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
       absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
       if (!old.ok()) return old.status();
       if (old->has_value()) {
@@ -389,6 +403,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   std::vector<std::string> metadata_json(docs.size());
   for (size_t i = 0; i < docs.size(); ++i) metadata_json[i] = docs[i].metadata.dump();
   for (size_t e = 0; e < entries.size(); ++e) {
+    side_indexes.Add(labels[e], entries[e].text, docs[entry_doc[e]].metadata);
     batch.PutDocument(id_, labels[e], entries[e], metadata_json[entry_doc[e]]);
     if (have_vectors) {
       VectorRecord v;
@@ -410,6 +425,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       ++counters.documents;
     }
   }
+  if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
 
@@ -447,6 +463,9 @@ void Collection::Impl::MaintainAfterWriteLocked() {
     fit_error_ = RefitLocked();
     return;
   }
+  // A failed rebuild keeps the current index, which is correct, only slower
+  // or holding tombstones; it is retried after the next write.
+  (void)MaintainIndexLocked();
   if (index_ != nullptr &&
       counters_.next_seq - 1 - saved_seq_ >=
           static_cast<uint64_t>(env_.options.index_save_interval)) {
@@ -539,6 +558,7 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
   Counters counters = counters_;
   StoreBatch batch(*env_.store);
   std::vector<uint64_t> removed;
+  DocumentIndexes::Update side_indexes(*doc_indexes_);
   absl::flat_hash_set<std::string_view> seen;
   int64_t deleted = 0;
   for (const std::string& id : ids) {
@@ -549,6 +569,7 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
     const StoredEntries& entries = **found;
     for (size_t e = 0; e < entries.labels.size(); ++e) {
       const uint64_t label = entries.labels[e];
+      if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
       absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
       if (!old.ok()) return old.status();
       if (old->has_value()) {
@@ -568,6 +589,7 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
     ++deleted;
   }
   if (deleted == 0) return 0;
+  if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
   absl::Status applied;
@@ -584,132 +606,112 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
   return deleted;
 }
 
-absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
-    std::string_view query, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
+                                                std::vector<float>* vector) const {
   if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return absl::InvalidArgumentError("the query is empty");
   }
   if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
-  std::shared_lock lock(state_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
   if (embedder_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
   }
-  if (index_ == nullptr) {
-    if (counters_.live_docs == 0) return std::vector<Hit>{};
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", name_, "' has no fitted model yet",
-        fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
-  }
-  std::vector<float> vector(record_.dimension);
+  vector->assign(record_.dimension, 0);
   std::vector<TextStats> stats;
   std::string_view texts[] = {query};
-  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vector), &stats); !s.ok()) {
+  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
     return WithContext(s, "query");
   }
   if (stats[0].zero_vector) {
     return absl::InvalidArgumentError(
         "none of the query's words are known to the collection's model");
   }
-  return SearchLocked(vector, options);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
+                                                         const SearchOptions& options,
+                                                         bool analyze) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> vector;
+  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(vector, options, query, &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  return explain;
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
+                                                               const SearchOptions& options,
+                                                               bool analyze) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> normalized(vector.begin(), vector.end());
+  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+    return WithContext(s, "query vector");
+  }
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(normalized, options, "", &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  return explain;
+}
+
+absl::Status Collection::Impl::CheckSearchableLocked(const SearchOptions& options,
+                                                     bool text) const {
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (options.hybrid.value_or(0) > 0) {
+    if (!text) {
+      return absl::InvalidArgumentError("hybrid search needs a text query, not a vector");
+    }
+    if (doc_indexes_->keywords() == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' keeps no keyword index (created without one)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::NoIndexLocked() const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "collection '", name_, "' has no fitted model yet",
+      fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
+    std::string_view query, const SearchOptions& options) const {
+  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return NoIndexLocked();
+  }
+  std::vector<float> vector;
+  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
+  return SearchLocked(vector, options, query, nullptr, false);
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
   if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) {
     if (counters_.live_docs == 0) return std::vector<Hit>{};
-    return absl::FailedPreconditionError(
-        absl::StrCat("collection '", name_, "' has no fitted model yet"));
+    return NoIndexLocked();
   }
   std::vector<float> normalized(vector.begin(), vector.end());
   if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
     return WithContext(s, "query vector");
   }
-  return SearchLocked(normalized, options);
-}
-
-absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
-    absl::Span<const float> query, const SearchOptions& options) const {
-  absl::flat_hash_set<uint64_t> allowed;
-  LabelPredicate predicate;
-  if (options.filter) {
-    absl::Status s = env_.store->ScanMetadata(
-        id_, [&](uint64_t label, std::string_view json) -> absl::Status {
-          nlohmann::json meta = nlohmann::json::parse(json, nullptr, false);
-          if (options.filter->Matches(meta)) allowed.insert(label);
-          return absl::OkStatus();
-        });
-    if (!s.ok()) return s;
-    if (allowed.empty()) return std::vector<Hit>{};
-    predicate = [&allowed](uint64_t label) { return allowed.contains(label); };
-  }
-  // One passage per document: fetch more than k passages, keep the best of
-  // each document, and fetch more again while fewer than k documents came
-  // out and the index may hold more.
-  const bool one_per_parent = options.one_per_parent && chunker_.enabled();
-  const int64_t live = std::max<int64_t>(1, index_->size());
-  int64_t fetch = one_per_parent ? std::min<int64_t>(int64_t{4} * options.k, live) : options.k;
-  std::vector<Hit> hits;
-  std::vector<uint64_t> hit_labels;
-  while (true) {
-    absl::StatusOr<std::vector<IndexHit>> found =
-        index_->Search(query, static_cast<int>(fetch), options.knobs,
-                       options.filter ? &predicate : nullptr);
-    if (!found.ok()) return found.status();
-    std::vector<uint64_t> labels;
-    for (const IndexHit& h : *found) labels.push_back(h.label);
-    std::vector<std::optional<DocumentRecord>> docs;
-    std::vector<std::optional<std::string>> metadata;
-    if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata);
-        !s.ok()) {
-      return s;
-    }
-    hits.clear();
-    hit_labels.clear();
-    absl::flat_hash_set<std::string> parents;
-    for (size_t i = 0; i < labels.size() && static_cast<int>(hits.size()) < options.k; ++i) {
-      // A document deleted after its batch reached storage but before the
-      // index caught up is skipped.
-      if (!docs[i]) continue;
-      if (one_per_parent && docs[i]->passage &&
-          !parents.insert(docs[i]->passage->parent).second) {
-        continue;
-      }
-      Hit hit;
-      hit.score = (*found)[i].score;
-      hit.text = std::move(docs[i]->text);
-      hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
-      if (const std::optional<PassageLocation>& p = docs[i]->passage) {
-        hit.id = p->parent;
-        hit.passage = PassageInfo{static_cast<int>(p->index), static_cast<int>(p->count),
-                                  static_cast<int64_t>(p->begin),
-                                  static_cast<int64_t>(p->end)};
-      } else {
-        hit.id = std::move(docs[i]->id);
-      }
-      hits.push_back(std::move(hit));
-      hit_labels.push_back(labels[i]);
-    }
-    if (!one_per_parent || static_cast<int>(hits.size()) >= options.k ||
-        static_cast<int64_t>(found->size()) < fetch || fetch >= live) {
-      break;
-    }
-    fetch = std::min(fetch * 4, live);
-  }
-  if (chunker_.enabled() && (options.neighbors > 0 || options.include_parent)) {
-    if (absl::Status s = AddPassageContext(*env_.store, id_, options, hit_labels, &hits);
-        !s.ok()) {
-      return s;
-    }
-  }
-  return hits;
+  return SearchLocked(normalized, options, "", nullptr, false);
 }
 
 absl::Status Collection::Impl::Refit() {
@@ -750,9 +752,9 @@ absl::Status Collection::Impl::RefitLocked() {
   // that searches keep using until the switch below.
   const uint32_t gen = record_.generation + 1;
   const int dim = (*fresh)->dimension();
-  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      CreateVectorIndex(*Spec::Parse(record_.index_spec), dim);
-  if (!index.ok()) return index.status();
+  absl::StatusOr<Spec> index_spec = Spec::Parse(record_.index_spec);
+  if (!index_spec.ok()) return index_spec.status();
+  if (absl::Status s = ValidateIndexSpec(*index_spec, dim); !s.ok()) return s;
   Counters counters = counters_;
   counters.tokens = counters.unknown_tokens = 0;
   std::vector<uint64_t> labels;
@@ -777,7 +779,6 @@ absl::Status Collection::Impl::RefitLocked() {
     }
     if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
     CrashPoint("refit.batch_written");
-    if (absl::Status s = (*index)->Add(labels, vectors); !s.ok()) return s;
     labels.clear();
     texts.clear();
     return absl::OkStatus();
@@ -789,6 +790,9 @@ absl::Status Collection::Impl::RefitLocked() {
   });
   if (s.ok()) s = flush();
   if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs);
+  if (!index.ok()) return index.status();
 
   // Switch atomically: the record names the new generation, the old one's
   // vectors and state go, and the log restarts (the new index is saved
@@ -841,7 +845,7 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
         contiguous ? LoadVectorIndex(saved->path)
                    : absl::DataLossError("the index log does not reach back to it");
     if (loaded.ok() && ((*loaded)->dimension() != record_.dimension ||
-                        (*loaded)->spec().ToString() != record_.index_spec)) {
+                        !MayServe((*loaded)->spec(), *Spec::Parse(record_.index_spec)))) {
       loaded = absl::DataLossError("it has another dimension or type");
     }
     int64_t replayed = 0;
@@ -869,7 +873,8 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
       index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
                                    " logged operations replayed");
       saved_seq_ = saved->seq;
-      return absl::OkStatus();
+      // E.g. IVF reaching its training threshold during the replay.
+      return MaintainIndexLocked();
     }
     reason = absl::StrCat("the saved index was not usable: ", loaded.status().message());
   }
@@ -877,30 +882,15 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
 }
 
 absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
+  // Built beside the serving index, which searches keep using (state_mu_ is
+  // not held); writers wait on write_mu_, so nothing is logged meanwhile
+  // and the new index is current when it is swapped in.
+  absl::StatusOr<Spec> spec = Spec::Parse(record_.index_spec);
+  if (!spec.ok()) return spec.status();
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      CreateVectorIndex(*Spec::Parse(record_.index_spec), record_.dimension);
+      BuildIndexFromStore(*env_.store, id_, record_.generation, record_.dimension, *spec,
+                          counters_.live_docs);
   if (!index.ok()) return index.status();
-  std::vector<uint64_t> labels;
-  std::vector<float> vectors;
-  auto flush = [&]() -> absl::Status {
-    CrashPoint("rebuild.batch");
-    absl::Status s = (*index)->Add(labels, vectors);
-    labels.clear();
-    vectors.clear();
-    return s;
-  };
-  absl::Status s = env_.store->ScanVectors(
-      id_, record_.generation, [&](uint64_t label, VectorRecord& v) -> absl::Status {
-        if (v.values.size() != static_cast<size_t>(record_.dimension)) {
-          return absl::DataLossError(absl::StrCat("stored vector ", label, " has dimension ",
-                                                  v.values.size()));
-        }
-        labels.push_back(label);
-        vectors.insert(vectors.end(), v.values.begin(), v.values.end());
-        return labels.size() == kRebuildBatch ? flush() : absl::OkStatus();
-      });
-  if (s.ok()) s = flush();
-  if (!s.ok()) return s;
   {
     std::unique_lock lock(state_mu_);
     index_ = *std::move(index);
@@ -910,6 +900,34 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   saved_seq_ = 0;
   (void)SaveIndexLocked();
   return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::MaintainIndexLocked() {
+  if (index_ == nullptr) return absl::OkStatus();
+  std::optional<std::string> reason =
+      RebuildReason(*index_, *Spec::Parse(record_.index_spec), counters_.live_docs);
+  return reason ? RebuildIndexLocked(*reason) : absl::OkStatus();
+}
+
+absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
+  absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
+  if (!spec.ok()) return spec.status();
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+  CollectionRecord record = record_;
+  record.index_spec = spec->ToString();
+  // The record first: a crash before the rebuild below leaves a saved index
+  // of the old spec, which reopen refuses and rebuilds.
+  StoreBatch batch(*env_.store);
+  batch.PutCollection(record);
+  if (absl::Status s = env_.store->Write(batch, true); !s.ok()) return s;
+  {
+    std::unique_lock lock(state_mu_);
+    record_ = record;
+  }
+  if (index_ == nullptr) return absl::OkStatus();  // built at the first fit
+  return RebuildIndexLocked(absl::StrCat("index changed to '", record.index_spec, "'"));
 }
 
 absl::Status Collection::Impl::SaveIndexLocked() {
@@ -966,6 +984,13 @@ nlohmann::json Collection::Impl::Stats() const {
   if (index_ != nullptr) {
     j["index_facts"] = index_->Describe();
     j["index_origin"] = index_origin_;
+  }
+  j["indexed_fields"] = doc_indexes_->fields().fields();
+  if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
+    absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
+    if (totals.ok()) {
+      j["keyword_index"] = {{"documents", totals->documents}, {"terms", totals->length}};
+    }
   }
   if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());
   if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
@@ -1068,6 +1093,19 @@ absl::StatusOr<std::vector<Hit>> Collection::SearchVector(
 int64_t Collection::Count() const { return impl_->Count(); }
 absl::Status Collection::Refit() { return impl_->Refit(); }
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
+absl::Status Collection::SetIndex(const std::string& spec) { return impl_->SetIndex(spec); }
+
+absl::StatusOr<nlohmann::json> Collection::Explain(std::string_view query,
+                                                   const SearchOptions& options,
+                                                   bool analyze) const {
+  return impl_->Explain(query, options, analyze);
+}
+
+absl::StatusOr<nlohmann::json> Collection::ExplainVector(absl::Span<const float> vector,
+                                                         const SearchOptions& options,
+                                                         bool analyze) const {
+  return impl_->ExplainVector(vector, options, analyze);
+}
 nlohmann::json Collection::Stats() const { return impl_->Stats(); }
 
 absl::StatusOr<std::vector<WordMatch>> Collection::NearestWords(std::string_view expression,

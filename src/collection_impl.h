@@ -16,6 +16,8 @@
 
 #include <memory>
 #include <mutex>
+
+#include "absl/container/flat_hash_map.h"
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -24,11 +26,13 @@
 #include "semdb/embedder.h"
 #include "semdb/vector_index.h"
 #include "src/chunker.h"
+#include "src/document_indexes.h"
 #include "storage/store.h"
 
 namespace semdb {
 
 class WordVectorEmbedder;
+struct QueryPlan;  // src/query_planner.h
 
 // What a collection needs from its database.
 struct CollectionEnv {
@@ -67,9 +71,16 @@ class Collection::Impl {
                                           const SearchOptions& options) const;
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options) const;
+  // The plan (and with `analyze`, the run) of a search, as JSON.
+  absl::StatusOr<nlohmann::json> Explain(std::string_view query, const SearchOptions& options,
+                                         bool analyze) const;
+  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
+                                               const SearchOptions& options,
+                                               bool analyze) const;
   int64_t Count() const;
   absl::Status Refit();
   absl::Status Checkpoint();
+  absl::Status SetIndex(const std::string& spec);
   nlohmann::json Stats() const;
   absl::StatusOr<std::vector<WordMatch>> NearestWords(std::string_view expression,
                                                       int k) const;
@@ -93,16 +104,60 @@ class Collection::Impl {
   absl::Status RefitLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);
+  // Rebuilds when the index asks for it (see index_builder.h).
+  absl::Status MaintainIndexLocked();
   absl::Status SaveIndexLocked();
   void MaintainAfterWriteLocked();
 
-  // Requires state_mu_ (shared). `query` is normalized.
+  // The search path (collection_search.cc). All require state_mu_
+  // (shared) and an index. `query` is normalized; `text` is the query text
+  // for hybrid search (empty for vector queries). With `explain`, the plan
+  // and estimates are written there and, unless `analyze`, nothing runs.
+  struct FilterEstimate;
+  struct SearchTrace;
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
-                                                const SearchOptions& options) const;
+                                                const SearchOptions& options,
+                                                std::string_view text, nlohmann::json* explain,
+                                                bool analyze) const;
+  // Embeds a text query (state_mu_ shared held) into `vector`.
+  absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector) const;
+  absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
+  // Cached per filter text until the next write.
+  absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;
+  absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter) const;
+  // Every matching label, sorted.
+  absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
+                                                          const FilterEstimate& estimate,
+                                                          SearchTrace* trace) const;
+  // Exact top k over the stored vectors of `labels`.
+  absl::StatusOr<std::vector<IndexHit>> ScanLabelsLocked(absl::Span<const float> query, int k,
+                                                         const std::vector<uint64_t>& labels,
+                                                         SearchTrace* trace) const;
+  // Exact top k over every live vector accepted by `predicate`.
+  absl::StatusOr<std::vector<IndexHit>> ExactScanLocked(absl::Span<const float> query, int k,
+                                                        const LabelPredicate* predicate,
+                                                        SearchTrace* trace) const;
+  absl::StatusOr<std::vector<IndexHit>> RunPlanLocked(absl::Span<const float> query,
+                                                      const SearchOptions& options,
+                                                      const QueryPlan& plan,
+                                                      const FilterEstimate* estimate,
+                                                      SearchTrace* trace) const;
+  absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(std::string_view text, int depth,
+                                                             const Filter* filter,
+                                                             SearchTrace* trace) const;
+  // The documents of `found`, best first, at most k; with one_per_parent
+  // only the best passage of each document. The labels of the hits kept go
+  // to `labels`.
+  absl::StatusOr<std::vector<Hit>> AssembleHitsLocked(const std::vector<IndexHit>& found, int k,
+                                                      bool one_per_parent,
+                                                      std::vector<uint64_t>* labels) const;
+  absl::Status CheckUsableLocked() const;
+  // CheckUsableLocked, and the hybrid option's preconditions.
+  absl::Status CheckSearchableLocked(const SearchOptions& options, bool text) const;
+  absl::Status NoIndexLocked() const;
   int64_t DocumentsLocked() const {
     return chunker_.enabled() ? counters_.documents : counters_.live_docs;
   }
-  absl::Status CheckUsableLocked() const;
   // The embedder as word vectors, or why not. Requires state_mu_ (shared).
   absl::StatusOr<const WordVectorEmbedder*> WordVectorsLocked() const;
   bool Sync(const WriteOptions& wo) const { return wo.sync.value_or(env_.options.sync); }
@@ -112,6 +167,8 @@ class Collection::Impl {
   const uint32_t id_;
   const bool caller_vectors_;  // a "vectors dim=N" collection
   Chunker chunker_;            // set by Open, then constant
+  // Field and keyword indexes, fixed at creation; thread-safe to read.
+  const std::unique_ptr<DocumentIndexes> doc_indexes_;
 
   mutable std::mutex write_mu_;
   mutable std::shared_mutex state_mu_;
@@ -128,6 +185,13 @@ class Collection::Impl {
 
   // Guarded by write_mu_.
   uint64_t saved_seq_ = 0;  // last log entry contained in the saved index
+
+  // Filter estimates of the collection as of log sequence estimate_seq_
+  // (searches fill it under the shared state lock, hence its own mutex).
+  mutable std::mutex estimate_mu_;
+  mutable uint64_t estimate_seq_ = 0;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const FilterEstimate>>
+      estimate_cache_;
 };
 
 }  // namespace semdb

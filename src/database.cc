@@ -11,6 +11,7 @@
 #include "index/index_factory.h"
 #include "src/chunker.h"
 #include "src/collection_impl.h"
+#include "src/field_index.h"
 #include "src/index_files.h"
 #include "src/model_probe.h"
 
@@ -156,10 +157,11 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
     }
   }
   // Validate the index spec now rather than at the first insert.
-  absl::StatusOr<std::unique_ptr<VectorIndex>> probe =
-      CreateVectorIndex(*index_spec, std::max(1, record.dimension));
-  if (!probe.ok()) return probe.status();
-  record.index_spec = (*probe)->spec().ToString();
+  if (absl::Status s = ValidateIndexSpec(*index_spec, record.dimension); !s.ok()) return s;
+  record.index_spec = index_spec->ToString();
+  if (absl::Status s = ValidateIndexedFields(spec.indexed_fields); !s.ok()) return s;
+  record.indexed_fields = spec.indexed_fields;
+  record.keyword_index = spec.keyword_index;
   absl::StatusOr<uint32_t> cid = store_->NextCollectionId();
   if (!cid.ok()) return cid.status();
   record.id = *cid;

@@ -78,7 +78,9 @@ std::string CollectionRecord::Encode() const {
                       {"dimension", dimension},
                       {"fitted_docs", fitted_docs},
                       {"created", created_unix},
-                      {"probe", probe}};
+                      {"probe", probe},
+                      {"indexed_fields", indexed_fields},
+                      {"keyword_index", keyword_index}};
   if (chunking != "none") j["chunking"] = chunking;
   return j.dump();
 }
@@ -98,6 +100,9 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     r.created_unix = j.at("created").get<int64_t>();
     r.probe = j.value("probe", std::vector<float>{});
     r.chunking = j.value("chunking", std::string("none"));
+    // Absent in records written before these existed.
+    r.indexed_fields = j.value("indexed_fields", std::vector<std::string>{});
+    r.keyword_index = j.value("keyword_index", false);
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }

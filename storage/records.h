@@ -23,6 +23,10 @@
 // In a chunked collection the documents, metadata, ids and vectors families
 // hold passages: the id of passage i of document D is PassageId(D, i), which
 // no user id can be (user ids hold no control characters).
+//   fields     <cid>...                -> secondary indexes of declared
+//                                         metadata fields (src/field_index.h)
+//   postings   <cid>...                -> keyword (BM25) inverted index
+//                                         (src/keyword_index.h)
 #ifndef SEMDB_STORAGE_RECORDS_H_
 #define SEMDB_STORAGE_RECORDS_H_
 
@@ -53,6 +57,11 @@ struct CollectionRecord {
   std::vector<float> probe;
   // Chunker spec; "none" (not stored, so that older records read as none).
   std::string chunking = "none";
+  // Top-level metadata fields with a secondary index (fixed at creation).
+  std::vector<std::string> indexed_fields;
+  // Whether texts are kept in a keyword (BM25) index; false for
+  // collections created before there was one.
+  bool keyword_index = false;
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);

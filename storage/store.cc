@@ -24,11 +24,18 @@ enum Family : size_t {
   kState,
   kParents,
   kParentTexts,
+  kFields,
+  kPostings,
   kNumFamilies
 };
 const char* const kFamilyNames[kNumFamilies] = {
     "default", "documents", "metadata", "ids",
-    "vectors", "log", "state", "parents", "parent_texts"};
+    "vectors", "log", "state", "parents", "parent_texts",
+    "fields", "postings"};
+
+Family AuxFamily(AuxIndex index) {
+  return index == AuxIndex::kFields ? kFields : kPostings;
+}
 
 constexpr size_t kStateChunk = 4 << 20;
 constexpr char kCollectionPrefix[] = "collection/";
@@ -351,6 +358,63 @@ absl::Status Store::ScanMetadata(
                     });
 }
 
+absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen,
+                                    absl::Span<const uint64_t> labels,
+                                    std::vector<std::optional<VectorRecord>>* vectors) const {
+  std::vector<std::string> keys;
+  keys.reserve(labels.size());
+  for (uint64_t label : labels) keys.push_back(VectorKey(cid, gen, label));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families(labels.size(), handles_[kVectors]);
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
+  vectors->assign(labels.size(), std::nullopt);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
+    absl::StatusOr<VectorRecord> r = VectorRecord::Decode(values[i]);
+    if (!r.ok()) return r.status();
+    (*vectors)[i] = *std::move(r);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetAux(AuxIndex index, uint32_t cid,
+                                                         std::string_view key) const {
+  std::string value;
+  std::string full = CidKey(cid);
+  full.append(key);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[AuxFamily(index)], full, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading an index entry");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::ScanAux(
+    AuxIndex index, uint32_t cid, std::string_view begin, std::string_view end,
+    const std::function<absl::Status(std::string_view key, std::string_view value)>& fn)
+    const {
+  const std::string prefix = CidKey(cid);
+  std::string lower = prefix;
+  lower.append(begin);
+  std::string upper = prefix;
+  upper.append(end);
+  if (end.empty()) upper = PrefixEnd(prefix);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[AuxFamily(index)]));
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    absl::Status s = fn(key.substr(prefix.size()), it->value().ToStringView());
+    if (absl::IsCancelled(s)) return absl::OkStatus();
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning an index");
+}
+
 absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid,
                                                             uint32_t gen,
                                                             uint64_t label) const {
@@ -506,6 +570,20 @@ void StoreBatch::DeleteOtherGenerations(uint32_t cid, uint32_t keep) {
     batch_->DeleteRange(store_.handles_[f], GenKey(cid, keep + 1),
                         PrefixEnd(CidKey(cid)));
   }
+}
+
+void StoreBatch::PutAux(AuxIndex index, uint32_t cid, std::string_view key,
+                        std::string_view value) {
+  std::string full = CidKey(cid);
+  full.append(key);
+  batch_->Put(store_.handles_[AuxFamily(index)], full,
+              rocksdb::Slice(value.data(), value.size()));
+}
+
+void StoreBatch::DeleteAux(AuxIndex index, uint32_t cid, std::string_view key) {
+  std::string full = CidKey(cid);
+  full.append(key);
+  batch_->Delete(store_.handles_[AuxFamily(index)], full);
 }
 
 void StoreBatch::AppendLog(uint32_t cid, uint64_t seq, const LogOp& op) {

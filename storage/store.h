@@ -30,6 +30,12 @@ namespace semdb {
 
 class StoreBatch;
 
+// Secondary structures kept beside the documents, one column family each.
+// Their key layout belongs to their owners (src/field_index.h,
+// src/keyword_index.h); the store prefixes every key with the collection
+// id, and dropping a collection deletes them with the rest.
+enum class AuxIndex { kFields, kPostings };
+
 struct StoreOptions {
   bool create_if_missing = true;
   bool error_if_exists = false;
@@ -87,6 +93,20 @@ class Store {
   absl::Status ScanVectors(
       uint32_t cid, uint32_t gen,
       const std::function<absl::Status(uint64_t label, VectorRecord&)>& fn) const;
+  // Looks up many vectors at once; missing ones are nullopt.
+  absl::Status MultiGetVectors(uint32_t cid, uint32_t gen, absl::Span<const uint64_t> labels,
+                               std::vector<std::optional<VectorRecord>>* vectors) const;
+
+  // --- auxiliary indexes: keys relative to the collection
+  absl::StatusOr<std::optional<std::string>> GetAux(AuxIndex index, uint32_t cid,
+                                                    std::string_view key) const;
+  // Visits the keys in [begin, end) in order (an empty end: to the last
+  // key) until fn returns an error; a Cancelled error stops the scan
+  // without being an error.
+  absl::Status ScanAux(
+      AuxIndex index, uint32_t cid, std::string_view begin, std::string_view end,
+      const std::function<absl::Status(std::string_view key, std::string_view value)>& fn)
+      const;
 
   // --- index log, from sequence number `from` on
   absl::Status ScanLog(
@@ -141,6 +161,9 @@ class StoreBatch {
   void DeleteVector(uint32_t cid, uint32_t gen, uint64_t label);
   // Deletes the vectors and embedder state of every generation except `keep`.
   void DeleteOtherGenerations(uint32_t cid, uint32_t keep);
+
+  void PutAux(AuxIndex index, uint32_t cid, std::string_view key, std::string_view value);
+  void DeleteAux(AuxIndex index, uint32_t cid, std::string_view key);
 
   void AppendLog(uint32_t cid, uint64_t seq, const LogOp& op);
   // Deletes log entries with sequence numbers below `end`.

@@ -180,6 +180,49 @@ TEST_CASE("import the Lee corpus in the shell and get identical results after re
   REQUIRE(second.out == count_line + "\n" + search_line + "\n");
 }
 
+TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell][binary]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  const std::string corpus = testing::SharedData("gensim/lee_background.cor");
+  Run r = RunSemdb(dir.path(), "db",
+                   "create lee --indexed line\n"
+                   "import " + corpus + "\n"
+                   "explain search bushfires --where line < 20\n"
+                   "explain analyze search bushfires --k 3 --where line >= 10 AND line < 20\n"
+                   "search bushfires fire --hybrid 1 --k 2\n"
+                   "search bushfires --strategy sideways\n"
+                   "search bushfires --hybrid 2\n"
+                   "explain bushfires\n"
+                   "reindex --index hnsw m=8 ef_search=32\n"
+                   "reindex --index hnsw m=1\n"
+                   "explain search bushfires --k 3 --recall 0.99 --strategy ann\n");
+  INFO(r.out << r.err);
+  REQUIRE(r.err ==
+          "error: --strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, "
+          "got 'sideways'\n"
+          "error: --hybrid must be a number from 0 to 1, got '2'\n"
+          "error: usage: explain [analyze] search QUERY [search options]\n"
+          "error: parameter 'm' of 'hnsw' must be an integer in [2, 256], got '1'\n");
+  REQUIRE(r.out.find("plan:      exact_scan (cheapest estimate") != std::string::npos);
+  REQUIRE(r.out.find("estimate:  selectivity 0.0633, ~19 matches (field index (exact count))") !=
+          std::string::npos);
+  REQUIRE(r.out.find(" filtered_scan   |        48 | 19 candidates from the field index") !=
+          std::string::npos);
+  REQUIRE(r.out.find(", 3 hits\ntime:      ") != std::string::npos);
+  REQUIRE(r.out.find("(2 results)") != std::string::npos);
+  REQUIRE(r.out.find("rebuilt the index of 'lee' as 'hnsw ef_search=32 m=8' (300 documents)") !=
+          std::string::npos);
+  REQUIRE(r.out.find("plan:      ann (forced)") != std::string::npos);
+  REQUIRE(r.out.find("search:    fetch 3 ef_search=64\n") != std::string::npos);  // 2 x 32
+
+  Run json = RunSemdb(dir.path(), "db --json -c 'use lee' -c 'explain analyze search fires --k 2'");
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  nlohmann::json e = nlohmann::json::parse(json.out);
+  REQUIRE(e["collection"]["index"] == "hnsw ef_search=32 m=8");
+  REQUIRE(e["analyze"]["hits"] == 2);
+}
+
 TEST_CASE("the binary reports a database it cannot open", "[shell][binary]") {
   TempDir dir;
   std::ofstream(dir / "file") << "not a directory";

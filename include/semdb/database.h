@@ -81,6 +81,16 @@ class Collection {
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options = {}) const;
 
+  // The plan a search would follow, the estimates behind it and the cost
+  // of each strategy, as JSON (README, "EXPLAIN"); with `analyze` the
+  // search also runs and "analyze" holds its actual counts and timings.
+  absl::StatusOr<nlohmann::json> Explain(std::string_view query,
+                                         const SearchOptions& options = {},
+                                         bool analyze = false) const;
+  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
+                                               const SearchOptions& options = {},
+                                               bool analyze = false) const;
+
   // Documents (not passages).
   int64_t Count() const;
 
@@ -94,6 +104,11 @@ class Collection {
 
   // Saves the index so that the next open need not replay the log.
   absl::Status Checkpoint();
+
+  // Changes the collection's index spec (type, build parameters or search
+  // defaults, see `help create`) and rebuilds the index from the stored
+  // vectors; searches use the old index until the new one is complete.
+  absl::Status SetIndex(const std::string& spec);
 
   // Counts, embedder and index facts, unknown-token totals.
   nlohmann::json Stats() const;

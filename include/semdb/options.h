@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "semdb/filter.h"
 #include "semdb/vector_index.h"
@@ -39,6 +40,12 @@ struct CollectionSpec {
   // "paragraphs max_chars=2000"; see `help create`. Fixed for the
   // collection's life; not for "vectors" collections.
   std::string chunking = "none";
+  // Top-level metadata fields with a secondary index, so that filters on
+  // them are counted and answered without reading every document's
+  // metadata (fixed at creation; other fields are still filterable).
+  std::vector<std::string> indexed_fields;
+  // Keep a BM25 keyword index of the texts, for hybrid search.
+  bool keyword_index = true;
 };
 
 struct WriteOptions {
@@ -48,9 +55,21 @@ struct WriteOptions {
 inline constexpr int kMaxK = 10000;
 inline constexpr int kMaxNeighbors = 20;
 
+// How a search is answered. kAuto lets the query planner choose by cost
+// (README, "Query planner"); the others force one strategy (for tests and
+// benchmarks; a filtered result still holds k hits whenever k match).
+enum class SearchStrategy {
+  kAuto,
+  kExactScan,     // compare with every vector (filtered by an id selector)
+  kFilteredScan,  // list the filter's matches, compare with those only
+  kAnn,           // the ANN index, restricted to matches by an id selector
+  kAnnPostFilter  // the ANN index over-fetching, then checking the filter
+};
+
 struct SearchOptions {
   int k = 10;  // 1..kMaxK
   std::optional<Filter> filter;
+  // Explicit knobs are used as given; unset ones are chosen by the planner.
   IndexSearchKnobs knobs;
   // Passage options, for chunked collections (in others a hit is a whole
   // document: it has no neighbours and is its own parent, so they change
@@ -63,6 +82,17 @@ struct SearchOptions {
   int neighbors = 0;
   // Also return the whole text of each hit's document, in Hit::parent_text.
   bool include_parent = false;
+  SearchStrategy strategy = SearchStrategy::kAuto;
+  // The recall@k the planner aims for, in (0, 1]: up to 0.95 it uses the
+  // index's nprobe/ef_search defaults, up to 0.99 twice them, above four
+  // times; 1 allows only exact strategies.
+  double recall_target = 0.95;
+  // Hybrid search: the weight, in [0, 1], of the keyword (BM25) ranking
+  // fused with the vector ranking by reciprocal rank fusion
+  //   score = (1 - w) / (60 + vector rank) + w / (60 + keyword rank);
+  // unset or 0 is vector search only, 1 keyword ranking only. Text queries
+  // of collections with a keyword index only.
+  std::optional<double> hybrid;
 };
 
 }  // namespace semdb

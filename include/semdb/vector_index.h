@@ -30,6 +30,9 @@ struct IndexHit {
 struct IndexSearchKnobs {
   int nprobe = 0;     // IVF: inverted lists visited
   int ef_search = 0;  // HNSW: candidate list size
+  // Compare the query with every live vector (exact top k). Unimplemented
+  // for indexes that keep only compressed codes (can_search_exactly()).
+  bool exact = false;
 };
 
 // Restricts a search to labels for which the predicate holds. Must be
@@ -53,6 +56,16 @@ class VectorIndex {
     (void)vectors;
     return absl::OkStatus();
   }
+  // How many vectors Train was given (0 for indexes that need none).
+  virtual int64_t trained_size() const { return 0; }
+
+  // True when search can read full vectors, so that knobs.exact works.
+  virtual bool can_search_exactly() const { return true; }
+
+  // True when deletes have left more tombstones than the index can reclaim
+  // in place (FAISS cannot delete from HNSW graphs): its owner should
+  // rebuild it from the stored vectors. Tombstones never affect results.
+  virtual bool needs_rebuild() const { return false; }
 
   // Adds labels.size() vectors (row-major, labels.size() x dimension()).
   // Adding a label that is already live is an error.

@@ -58,7 +58,7 @@ constexpr const char* kCollections[] = {"text", "vecs"};
 // The crash points armed in turn by every fourth cycle of the loop.
 constexpr const char* kCrashPoints[] = {
     "index_save.written", "index_save.saved", "refit.batch_written",
-    "refit.switched",     "rebuild.batch",
+    "refit.switched",     "build.batch",    "build.trained",
 };
 
 // --- The documents: every (collection, id, version) has a fixed content.

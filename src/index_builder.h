@@ -1,0 +1,55 @@
+// How a collection's vector index follows its configured spec as the
+// collection grows and shrinks, and how it is built from stored vectors.
+//
+// - IVF and SQ8 codes need training. Below the training threshold (39 x
+//   nlist vectors for IVF, see IndexLayout) a collection configured for
+//   them serves an exact flat index; at the threshold it trains on up to
+//   training_sample() stored vectors (evenly spaced, e.g. 100 x nlist), and
+//   it retrains when it has grown to kRetrainGrowth times the vectors it
+//   was trained on, as long as that sample was not yet full (a larger
+//   collection would give a sample of the same size).
+// - HNSW cannot delete: past 20% tombstones the index asks to be rebuilt.
+// - Every rebuild reads the stored vectors (the source of truth), so that a
+//   crash at any point leaves the previous saved index plus the log, which
+//   reopen replays or rebuilds from.
+#ifndef SEMDB_SRC_INDEX_BUILDER_H_
+#define SEMDB_SRC_INDEX_BUILDER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "semdb/spec.h"
+#include "semdb/vector_index.h"
+#include "storage/store.h"
+
+namespace semdb {
+
+inline constexpr double kRetrainGrowth = 4.0;
+
+// The spec of the index to serve `live` vectors under `configured`.
+Spec ServingSpec(const Spec& configured, int64_t live);
+
+// True when an index of spec `loaded` may serve a collection configured
+// with `configured` (the same spec, or flat while the configured kind awaits training).
+bool MayServe(const Spec& loaded, const Spec& configured);
+
+// Why `index` should be rebuilt now (training, retraining, tombstones), or
+// nullopt when it is fine.
+std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& configured,
+                                         int64_t live);
+
+// Builds the serving index from the vectors of generation `gen` (training
+// it on a sample first when it needs training). `live` is how many there
+// are. Reads storage only; the caller swaps the result in.
+absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& store,
+                                                                 uint32_t cid, uint32_t gen,
+                                                                 int dimension,
+                                                                 const Spec& configured,
+                                                                 int64_t live);
+
+}  // namespace semdb
+
+#endif  // SEMDB_SRC_INDEX_BUILDER_H_
