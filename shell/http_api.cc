@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "shell/json_output.h"
+#include "src/query_planner.h"
 
 namespace semdb {
 namespace {
@@ -68,6 +69,15 @@ class Fields {
       return Fail(absl::StrCat("'", key, "' must be an integer from ", min, " to ", max));
     }
     return v->get<int64_t>();
+  }
+
+  std::optional<double> Number(const std::string& key, double min, double max) {
+    const json* v = Find(key, false);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_number() || !(v->get<double>() >= min && v->get<double>() <= max)) {
+      return Fail(absl::StrCat("'", key, "' must be a number from ", min, " to ", max));
+    }
+    return v->get<double>();
   }
 
   bool Bool(const std::string& key) {
@@ -272,7 +282,15 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   options.include_parent = f.Bool("include_parent");
   options.knobs.nprobe = static_cast<int>(f.Int("nprobe", 1, 1 << 20).value_or(0));
   options.knobs.ef_search = static_cast<int>(f.Int("ef_search", 1, 1 << 20).value_or(0));
+  options.hybrid = f.Number("hybrid", 0, 1);
+  options.recall_target = f.Number("recall_target", 1e-9, 1).value_or(options.recall_target);
+  const std::optional<std::string> strategy = f.String("strategy");
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (strategy) {
+    absl::StatusOr<SearchStrategy> parsed = ParseStrategyName(*strategy);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    options.strategy = *parsed;
+  }
   if (query.has_value() == (vector_json != nullptr)) {
     return BadRequest("give either 'query' (text) or 'vector' (numbers)");
   }

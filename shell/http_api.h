@@ -68,7 +68,9 @@ class HttpApi {
   // POST /collections/{name}/search
   //   {"query": TEXT | "vector": [numbers], "k"?: 10, "filter"?: TEXT,
   //    "one_per_parent"?: false, "neighbors"?: 0, "include_parent"?: false,
-  //    "nprobe"?: N, "ef_search"?: N}
+  //    "nprobe"?: N, "ef_search"?: N, "hybrid"?: W in [0, 1],
+  //    "recall_target"?: R in (0, 1], "strategy"?: "auto" | "exact_scan" |
+  //    "filtered_scan" | "ann" | "ann_post_filter"}
   //   -> {"hits": [hit...]} (shell/json_output.h describes a hit)
   ApiResponse Search(const std::string& name, const nlohmann::json& body) const;
 

@@ -509,21 +509,9 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     options.recall_target = *v;
   }
   if (auto st = cmd.Option("strategy")) {
-    const std::string name = absl::AsciiStrToLower(Unquote(*st));
-    bool found = false;
-    for (SearchStrategy s : {SearchStrategy::kAuto, SearchStrategy::kExactScan,
-                             SearchStrategy::kFilteredScan, SearchStrategy::kAnn,
-                             SearchStrategy::kAnnPostFilter}) {
-      if (name == StrategyName(s)) {
-        options.strategy = s;
-        found = true;
-      }
-    }
-    if (!found) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, got '",
-          name, "'"));
-    }
+    absl::StatusOr<SearchStrategy> s = ParseStrategyName(absl::AsciiStrToLower(Unquote(*st)));
+    if (!s.ok()) return s.status();
+    options.strategy = *s;
   }
   if (auto w = cmd.Option("where")) {
     absl::StatusOr<Filter> f = Filter::Parse(*w);

@@ -58,6 +58,9 @@ struct QueryPlan {
 };
 
 const char* StrategyName(SearchStrategy strategy);
+// The strategy named `name` (as StrategyName writes it), or InvalidArgument
+// listing the names.
+absl::StatusOr<SearchStrategy> ParseStrategyName(std::string_view name);
 
 // The plan for `input`; `forced` other than kAuto is used if it applies
 // (InvalidArgument for a filter strategy without a filter).

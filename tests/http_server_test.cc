@@ -351,6 +351,17 @@ TEST_CASE("route handlers map library errors to HTTP statuses in-process", "[htt
   REQUIRE(api.WriteDocuments("c", {{"documents", {{{"text", "x"}, {"extra", 1}}}}}).status == 400);
   REQUIRE(api.DeleteDocuments("c", {{"ids", {1, 2}}}).status == 400);
   REQUIRE(api.GetDocument("c", "d").body["text"] == "one two three four five six seven eight nine");
+
+  // Planner and hybrid options.
+  ApiResponse hybrid = api.Search("c", {{"query", "seven"}, {"k", 1}, {"hybrid", 1.0}});
+  REQUIRE(hybrid.status == 200);
+  REQUIRE(hybrid.body["hits"][0]["text"] == "seven eight nine");
+  REQUIRE(api.Search("c", {{"query", "seven"}, {"strategy", "exact_scan"}, {"recall_target", 1}})
+              .status == 200);
+  REQUIRE(api.Search("c", {{"query", "seven"}, {"hybrid", 1.5}}).status == 400);
+  ApiResponse bad = api.Search("c", {{"query", "seven"}, {"strategy", "fastest"}});
+  REQUIRE(bad.status == 400);
+  REQUIRE(bad.body["error"]["message"].get<std::string>().find("exact_scan") != std::string::npos);
 }
 
 }  // namespace

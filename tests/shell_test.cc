@@ -198,7 +198,7 @@ TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell
                    "explain search bushfires --k 3 --recall 0.99 --strategy ann\n");
   INFO(r.out << r.err);
   REQUIRE(r.err ==
-          "error: --strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, "
+          "error: the strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, "
           "got 'sideways'\n"
           "error: --hybrid must be a number from 0 to 1, got '2'\n"
           "error: usage: explain [analyze] search QUERY [search options]\n"
