@@ -868,12 +868,15 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
                                                 " vectors, storage ", counters_.live_docs));
     }
     if (loaded.ok()) {
-      std::unique_lock lock(state_mu_);
-      index_ = *std::move(loaded);
-      index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
-                                   " logged operations replayed");
+      {
+        std::unique_lock lock(state_mu_);
+        index_ = *std::move(loaded);
+        index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
+                                     " logged operations replayed");
+      }
       saved_seq_ = saved->seq;
-      // E.g. IVF reaching its training threshold during the replay.
+      // E.g. IVF reaching its training threshold during the replay (a
+      // rebuild, which takes state_mu_ itself).
       return MaintainIndexLocked();
     }
     reason = absl::StrCat("the saved index was not usable: ", loaded.status().message());

@@ -138,17 +138,24 @@ TEST_CASE("HNSW deletes are tombstones until a rebuild reclaims them", "[collect
 // What a crash leaves behind, made by a fresh process (this test binary
 // re-executed on the hidden case below): a forked copy of a process whose
 // OpenMP threads FAISS has started cannot use OpenMP itself.
-void CrashingWriter(const std::string& dir) {
+// With `crash_point`, the writer is killed there (SEMDB_CRASH_POINT).
+void CrashingWriter(const std::string& dir, const char* crash_point = nullptr) {
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
     setenv("SEMDB_CRASH_DIR", dir.c_str(), 1);
+    if (crash_point != nullptr) setenv("SEMDB_CRASH_POINT", crash_point, 1);
     const char* argv[] = {"ann_collection_test", "crashing writer", nullptr};
     execv("/proc/self/exe", const_cast<char**>(argv));
     _exit(127);
   }
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
+  if (crash_point != nullptr) {
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(WTERMSIG(status) == SIGKILL);
+    return;
+  }
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
 }
@@ -277,6 +284,36 @@ TEST_CASE("a text collection with an IVF index trains after its embedder fits",
   INFO(hits.status().message());
   REQUIRE(hits.ok());
   REQUIRE(hits->size() == 3);
+}
+
+}  // namespace
+}  // namespace semdb
+
+namespace semdb {
+namespace {
+
+// Found by the crash loop: a replay that takes IVF past its training
+// threshold rebuilds the index at open (this deadlocked once).
+TEST_CASE("a log replay crossing the IVF training threshold trains at open",
+          "[collection][ann][reopen]") {
+  std::vector<float> data = ClusteredVectors(10100, kDim, 32, 3);
+  TempDir dir;
+  {
+    auto db = OpenDb(dir.path());
+    auto c = VectorCollection(*db, "c", "ivf nlist=8");
+    InsertRows(*c, data, 0, 250);  // below 39 x 8 = 312: served flat
+    REQUIRE(Facts(*c)["type"] == "flat");
+  }
+  // +100 rows (350 live), killed while training on them: the saved index
+  // is the flat one, and the reopen replays past the threshold.
+  CrashingWriter(dir.path(), "build.trained");
+  auto db = OpenDb(dir.path());
+  auto c = *db->GetCollection("c");
+  INFO(Origin(*c));
+  REQUIRE(Origin(*c).starts_with("rebuilt from 350 stored vectors"));
+  REQUIRE(Facts(*c)["type"] == "ivf");
+  REQUIRE(c->Count() == 350);
+  REQUIRE(CollectionRecall(*c, data, [](int64_t r) { return r < 250 || r >= 10000; }) > 0.9);
 }
 
 }  // namespace

@@ -53,7 +53,22 @@ constexpr int kDim = 16;
 constexpr size_t kMaxLive = 1500;
 // Documents per collection whose index consistency is checked each cycle.
 constexpr size_t kIndexSample = 200;
-constexpr const char* kCollections[] = {"text", "vecs"};
+// A TF-IDF collection (refits), and caller-vector collections on each
+// index kind: flat, IVF (trained at 39 x nlist = 312 vectors, retrained as
+// it grows) and HNSW (rebuilt once deletes pass 20%).
+struct StressCollection {
+  const char* name;
+  const char* embedder;
+  const char* index;
+};
+constexpr StressCollection kCollections[] = {
+    {"text", "tfidf dim=16 docs_per_dim=2", "flat"},
+    {"vecs", "vectors dim=16", "flat"},
+    {"ivf", "vectors dim=16", "ivf nlist=8 nprobe=8"},
+    {"hnsw", "vectors dim=16", "hnsw m=8 ef_construction=40 ef_search=32"},
+};
+
+bool HasTexts(const std::string& collection) { return collection == "text"; }
 
 // The crash points armed in turn by every fourth cycle of the loop.
 constexpr const char* kCrashPoints[] = {
@@ -96,7 +111,7 @@ Document DocumentOf(const std::string& collection, int id, int version) {
   d.id = absl::StrCat("d", id);
   d.text = TextOf(id, version);
   d.metadata = {{"id", id}, {"version", version}};
-  if (collection == "vecs") d.vector = VectorOf(id, version);
+  if (!HasTexts(collection)) d.vector = VectorOf(id, version);
   return d;
 }
 
@@ -228,18 +243,16 @@ int Work(const std::string& dir, uint64_t seed) {
     x = Replay(journal.Read());
   }
   std::map<std::string, std::shared_ptr<Collection>> collections;
-  for (const char* name : kCollections) {
-    absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(name);
+  for (const StressCollection& sc : kCollections) {
+    absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(sc.name);
     if (!c.ok()) {
-      c = (*db)->CreateCollection(
-          name, {.embedder = std::string(name) == "vecs" ? "vectors dim=16"
-                                                         : "tfidf dim=16 docs_per_dim=2"});
+      c = (*db)->CreateCollection(sc.name, {.embedder = sc.embedder, .index = sc.index});
     }
     if (!c.ok()) {
       std::cerr << "worker: collection: " << c.status().message() << "\n";
       return 1;
     }
-    collections[name] = *c;
+    collections[sc.name] = *c;
   }
   std::mt19937_64 rng(seed);
   int next_id = x.max_id + 1;
@@ -253,7 +266,7 @@ int Work(const std::string& dir, uint64_t seed) {
     return ids;
   };
   while (true) {
-    const std::string name = kCollections[rng() % 2];
+    const std::string name = kCollections[rng() % std::size(kCollections)].name;
     Collection& c = *collections[name];
     const int dice = static_cast<int>(rng() % 100);
     if (dice < 8) {
@@ -336,7 +349,8 @@ bool Verify(const std::string& dir, Figures* figures, std::string* problem) {
   Database* db = opened->release();  // deliberately never closed, see above
   figures->acked = x.acked;
   figures->acked_sync = x.acked_sync;
-  for (const char* name : kCollections) {
+  for (const StressCollection& sc : kCollections) {
+    const std::string name = sc.name;
     absl::StatusOr<std::shared_ptr<Collection>> c = db->GetCollection(name);
     if (!c.ok()) {
       if (x.version[name].empty()) continue;  // killed before it was created
@@ -405,12 +419,13 @@ bool Verify(const std::string& dir, Figures* figures, std::string* problem) {
       absl::StatusOr<Document> doc = (*c)->Get(absl::StrCat("d", id));
       if (!doc.ok()) continue;
       const int v = doc->metadata["version"];
+      // Recall target 1: exact strategies only, whatever the index kind.
       absl::StatusOr<std::vector<Hit>> hits =
-          std::string(name) == "vecs" ? (*c)->SearchVector(VectorOf(id, v), {.k = 5})
-                                      : (*c)->Search(doc->text, {.k = 5});
+          HasTexts(name) ? (*c)->Search(doc->text, {.k = 5, .recall_target = 1})
+                         : (*c)->SearchVector(VectorOf(id, v), {.k = 5, .recall_target = 1});
       ++figures->index_queries;
       if (!hits.ok()) {
-        if (std::string(name) == "text" && absl::IsInvalidArgument(hits.status())) continue;
+        if (HasTexts(name) && absl::IsInvalidArgument(hits.status())) continue;
         *problem = absl::StrCat(name, " d", id, ": search failed: ", hits.status().message());
         return false;
       }
@@ -422,9 +437,23 @@ bool Verify(const std::string& dir, Figures* figures, std::string* problem) {
           return false;
         }
       }
+      // The index's own (approximate) search returns stored documents only.
+      if (!HasTexts(name)) {
+        absl::StatusOr<std::vector<Hit>> ann = (*c)->SearchVector(VectorOf(id, v), {.k = 5});
+        if (!ann.ok()) {
+          *problem = absl::StrCat(name, " d", id, ": search failed: ", ann.status().message());
+          return false;
+        }
+        for (const Hit& h : *ann) {
+          if (!(*c)->Get(h.id).ok()) {
+            *problem = absl::StrCat(name, ": index search returned ", h.id, ", not stored");
+            return false;
+          }
+        }
+      }
       // A text document with no word known to its model has a zero vector
       // and cannot be found by itself; every other one must be.
-      if (!self && !(std::string(name) == "text" && doc->stats.zero_vector)) {
+      if (!self && !(HasTexts(name) && doc->stats.zero_vector)) {
         *problem = absl::StrCat(name, " d", id, ": not found by an exact query for itself");
         return false;
       }
