@@ -4,8 +4,15 @@
 #include <cmath>
 #include <cstring>
 
+// One clone per x86-64 level, picked at load time by an ifunc resolver.
+// Under ThreadSanitizer the resolvers would run before its runtime starts
+// (and crash), so TSan builds get the default clone only.
+#if defined(__SANITIZE_THREAD__)
+#define SEMDB_VECTOR_CLONES
+#else
 #define SEMDB_VECTOR_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 
 namespace semdb::nn {
 namespace {
