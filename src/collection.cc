@@ -383,20 +383,9 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   const bool indexed = index_ != nullptr;
   std::vector<uint64_t> old_labels;
   for (const StoredEntries& r : replaced) {
-    for (size_t e = 0; e < r.labels.size(); ++e) {
-      const uint64_t label = r.labels[e];
-      if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
-      absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
-      if (!old.ok()) return old.status();
-      if (old->has_value()) {
-        counters.tokens -= (*old)->tokens;
-        counters.unknown_tokens -= (*old)->unknown_tokens;
-      }
-      batch.DeleteDocument(id_, label, r.ids[e]);
-      batch.DeleteVector(id_, gen, label);
-      if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
-      --counters.live_docs;
-      old_labels.push_back(label);
+    if (absl::Status s = RemoveEntriesLocked(r, batch, side_indexes, counters, &old_labels);
+        !s.ok()) {
+      return s;
     }
     if (chunker_.enabled()) --counters.documents;  // its parent record is overwritten below
   }
@@ -451,6 +440,30 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   std::vector<std::string> ids;
   for (const Document& d : docs) ids.push_back(d.id);
   return ids;
+}
+
+absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
+                                                   StoreBatch& batch,
+                                                   DocumentIndexes::Update& side_indexes,
+                                                   Counters& counters,
+                                                   std::vector<uint64_t>* removed) const {
+  const uint32_t gen = record_.generation;
+  for (size_t e = 0; e < entries.labels.size(); ++e) {
+    const uint64_t label = entries.labels[e];
+    if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
+    absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
+    if (!old.ok()) return old.status();
+    if (old->has_value()) {
+      counters.tokens -= (*old)->tokens;
+      counters.unknown_tokens -= (*old)->unknown_tokens;
+    }
+    batch.DeleteDocument(id_, label, entries.ids[e]);
+    batch.DeleteVector(id_, gen, label);
+    if (index_ != nullptr) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
+    --counters.live_docs;
+    removed->push_back(label);
+  }
+  return absl::OkStatus();
 }
 
 void Collection::Impl::MaintainAfterWriteLocked() {
@@ -553,7 +566,6 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
                                                  const WriteOptions& wo) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  const uint32_t gen = record_.generation;
   const bool indexed = index_ != nullptr;
   Counters counters = counters_;
   StoreBatch batch(*env_.store);
@@ -566,21 +578,9 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
     absl::StatusOr<std::optional<StoredEntries>> found = FindEntries(id);
     if (!found.ok()) return found.status();
     if (!found->has_value()) continue;
-    const StoredEntries& entries = **found;
-    for (size_t e = 0; e < entries.labels.size(); ++e) {
-      const uint64_t label = entries.labels[e];
-      if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
-      absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
-      if (!old.ok()) return old.status();
-      if (old->has_value()) {
-        counters.tokens -= (*old)->tokens;
-        counters.unknown_tokens -= (*old)->unknown_tokens;
-      }
-      batch.DeleteDocument(id_, label, entries.ids[e]);
-      batch.DeleteVector(id_, gen, label);
-      if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
-      --counters.live_docs;
-      removed.push_back(label);
+    if (absl::Status s = RemoveEntriesLocked(**found, batch, side_indexes, counters, &removed);
+        !s.ok()) {
+      return s;
     }
     if (chunker_.enabled()) {
       batch.DeleteParent(id_, id);

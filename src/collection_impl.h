@@ -101,6 +101,12 @@ class Collection::Impl {
   absl::StatusOr<std::optional<StoredEntries>> FindEntries(std::string_view id) const;
 
   // All require write_mu_.
+  // Adds the removal of a document's entries to `batch` and `side_indexes`
+  // (documents, vectors, index log), updates `counters`, and appends the
+  // labels removed to `removed`.
+  absl::Status RemoveEntriesLocked(const StoredEntries& entries, StoreBatch& batch,
+                                   DocumentIndexes::Update& side_indexes, Counters& counters,
+                                   std::vector<uint64_t>* removed) const;
   absl::Status RefitLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "storage/records.h"
 
 namespace semdb {
 namespace {
@@ -54,18 +55,6 @@ std::optional<std::string> EncodeScalar(const nlohmann::json& v, bool element) {
   return out;
 }
 
-// The key just past every key starting with `prefix`.
-std::string After(std::string prefix) {
-  while (!prefix.empty()) {
-    unsigned char last = static_cast<unsigned char>(prefix.back());
-    if (last != 0xff) {
-      prefix.back() = static_cast<char>(last + 1);
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return prefix;
-}
 
 // Every index key of one document.
 std::vector<std::string> EntryKeys(const std::vector<std::string>& fields, uint64_t label,
@@ -147,7 +136,7 @@ std::optional<std::vector<FieldIndex::Range>> FieldIndex::LeafRanges(const Filte
     for (bool element : {false, true}) {
       std::optional<std::string> enc = EncodeScalar(v, element);
       if (!enc) return false;
-      ranges.push_back({prefix + *enc, After(prefix + *enc)});
+      ranges.push_back({prefix + *enc, PrefixEnd(prefix + *enc)});
     }
     return true;
   };
@@ -173,9 +162,9 @@ std::optional<std::vector<FieldIndex::Range>> FieldIndex::LeafRanges(const Filte
       const std::string type = prefix + (f.value.is_number() ? "d" : "s");
       const std::string at = prefix + *EncodeScalar(f.value, false);
       if (f.op == Op::kLt) ranges.push_back({type, at});
-      if (f.op == Op::kLe) ranges.push_back({type, After(at)});
-      if (f.op == Op::kGt) ranges.push_back({After(at), After(type)});
-      if (f.op == Op::kGe) ranges.push_back({at, After(type)});
+      if (f.op == Op::kLe) ranges.push_back({type, PrefixEnd(at)});
+      if (f.op == Op::kGt) ranges.push_back({PrefixEnd(at), PrefixEnd(type)});
+      if (f.op == Op::kGe) ranges.push_back({at, PrefixEnd(type)});
       return ranges;
     }
     default:

@@ -4,30 +4,12 @@
 #include <cmath>
 
 #include "embedders/word_tokenizer.h"
+#include "storage/records.h"
 
 namespace semdb {
 namespace {
 
 constexpr char kTotalsKey[] = "s";
-
-void AppendVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool ReadVarint(std::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
-    uint8_t byte = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) return true;
-  }
-  return false;
-}
 
 std::string TermPrefix(std::string_view term) {
   std::string k = "t";

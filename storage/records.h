@@ -136,6 +136,15 @@ struct LogOp {
   static absl::StatusOr<LogOp> Decode(std::string_view bytes);
 };
 
+// LEB128 variable-length integers for values. ReadVarint consumes from
+// `in` and fails on truncation.
+void AppendVarint(std::string* out, uint64_t v);
+bool ReadVarint(std::string_view* in, uint64_t* v);
+
+// The smallest key greater than every key that starts with `prefix` (an
+// exclusive upper bound for a prefix scan or range delete).
+std::string PrefixEnd(std::string prefix);
+
 // Big-endian fixed-width integers for keys.
 void AppendBigEndian32(std::string* out, uint32_t v);
 void AppendBigEndian64(std::string* out, uint64_t v);
