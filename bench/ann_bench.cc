@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +34,7 @@
 #include "nlohmann/json.hpp"
 #include "index/index_layout.h"
 #include "semdb/database.h"
+#include "vector_data.h"  // tests/: the clustered-vector generator
 
 namespace {
 
@@ -48,29 +48,6 @@ using FaissId = faiss::Index::idx_t;
 
 double Seconds(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// Points around `clusters` standard-normal centres with per-dimension
-// normal noise `spread`, normalized.
-std::vector<float> Clustered(int64_t n, int dim, int clusters, float spread, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> centres(static_cast<size_t>(clusters) * dim);
-  for (float& x : centres) x = normal(rng);
-  std::uniform_int_distribution<int> pick(0, clusters - 1);
-  std::vector<float> v(static_cast<size_t>(n) * dim);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* c = &centres[static_cast<size_t>(pick(rng)) * dim];
-    float* row = &v[static_cast<size_t>(i) * dim];
-    double norm = 0;
-    for (int j = 0; j < dim; ++j) {
-      row[j] = c[j] + spread * normal(rng);
-      norm += double(row[j]) * row[j];
-    }
-    const float inv = static_cast<float>(1 / std::sqrt(norm));
-    for (int j = 0; j < dim; ++j) row[j] *= inv;
-  }
-  return v;
 }
 
 int64_t PeakRssBytes() {
@@ -116,7 +93,8 @@ constexpr int kK = 10;
 Dataset MakeDataset(const std::string& name, int64_t rows, int dim, int queries, int clusters,
                     float spread) {
   Dataset d{name, rows, dim, queries};
-  std::vector<float> all = Clustered(rows + queries, dim, clusters, spread, 7);
+  std::vector<float> all =
+      semdb::testing::ClusteredVectors(rows + queries, dim, clusters, 7, spread);
   d.base.assign(all.begin(), all.begin() + rows * dim);
   d.query.assign(all.begin() + rows * dim, all.end());
   std::mt19937_64 rng(8);

@@ -414,32 +414,40 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       ++counters.documents;
     }
   }
+  if (absl::Status s = CommitWriteLocked(batch, side_indexes, counters, wo,
+                                         [&](VectorIndex& index) {
+                                           absl::StatusOr<int64_t> removed =
+                                               index.Remove(old_labels);
+                                           return removed.ok() ? index.Add(labels, vectors)
+                                                               : removed.status();
+                                         });
+      !s.ok()) {
+    return s;
+  }
+  std::vector<std::string> ids;
+  for (const Document& d : docs) ids.push_back(d.id);
+  return ids;
+}
+
+absl::Status Collection::Impl::CommitWriteLocked(
+    StoreBatch& batch, DocumentIndexes::Update& side_indexes, const Counters& counters,
+    const WriteOptions& wo, const std::function<absl::Status(VectorIndex&)>& update_index) {
   if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
   batch.PutCounters(id_, counters);
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
-
   absl::Status applied;
   {
     std::unique_lock lock(state_mu_);
     counters_ = counters;
-    if (indexed) {
-      absl::StatusOr<int64_t> removed = index_->Remove(old_labels);
-      applied = removed.ok() ? index_->Add(labels, vectors) : removed.status();
-    }
+    if (index_ != nullptr) applied = update_index(*index_);
   }
   if (!applied.ok()) {
     // Storage is committed and authoritative; bring the index back in line.
-    if (absl::Status s = RebuildIndexLocked(absl::StrCat("index update failed: ",
-                                                         applied.message()));
-        !s.ok()) {
-      return s;
-    }
+    absl::Status s = RebuildIndexLocked(absl::StrCat("index update failed: ", applied.message()));
+    if (!s.ok()) return s;
   }
   MaintainAfterWriteLocked();
-
-  std::vector<std::string> ids;
-  for (const Document& d : docs) ids.push_back(d.id);
-  return ids;
+  return absl::OkStatus();
 }
 
 absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
@@ -566,7 +574,6 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
                                                  const WriteOptions& wo) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  const bool indexed = index_ != nullptr;
   Counters counters = counters_;
   StoreBatch batch(*env_.store);
   std::vector<uint64_t> removed;
@@ -589,20 +596,12 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
     ++deleted;
   }
   if (deleted == 0) return 0;
-  if (absl::Status s = side_indexes.Finish(batch); !s.ok()) return s;
-  batch.PutCounters(id_, counters);
-  if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
-  absl::Status applied;
-  {
-    std::unique_lock lock(state_mu_);
-    counters_ = counters;
-    if (indexed) applied = index_->Remove(removed).status();
+  if (absl::Status s = CommitWriteLocked(
+          batch, side_indexes, counters, wo,
+          [&](VectorIndex& index) { return index.Remove(removed).status(); });
+      !s.ok()) {
+    return s;
   }
-  if (!applied.ok()) {
-    absl::Status s = RebuildIndexLocked(absl::StrCat("index delete failed: ", applied.message()));
-    if (!s.ok()) return s;
-  }
-  MaintainAfterWriteLocked();
   return deleted;
 }
 

@@ -14,6 +14,7 @@
 #ifndef SEMDB_SRC_COLLECTION_IMPL_H_
 #define SEMDB_SRC_COLLECTION_IMPL_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -107,6 +108,14 @@ class Collection::Impl {
   absl::Status RemoveEntriesLocked(const StoredEntries& entries, StoreBatch& batch,
                                    DocumentIndexes::Update& side_indexes, Counters& counters,
                                    std::vector<uint64_t>* removed) const;
+  // Commits a write built by Write or Delete: finishes `side_indexes`,
+  // writes `batch` with `counters`, then publishes the counters and applies
+  // `update_index` to the index under state_mu_, so that searches see
+  // storage and index change together. Storage is authoritative: when the
+  // index update fails, the index is rebuilt from it.
+  absl::Status CommitWriteLocked(StoreBatch& batch, DocumentIndexes::Update& side_indexes,
+                                 const Counters& counters, const WriteOptions& wo,
+                                 const std::function<absl::Status(VectorIndex&)>& update_index);
   absl::Status RefitLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);

@@ -17,7 +17,7 @@ namespace semdb::testing {
 // n unit vectors of `dim` dimensions around `clusters` centres (standard
 // normal), scattered by normal noise of standard deviation `spread` per
 // dimension.
-inline std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_t seed,
+inline std::vector<float> ClusteredVectors(int64_t n, int dim, int clusters, uint64_t seed,
                                            float spread = 0.6f) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal;
@@ -25,7 +25,7 @@ inline std::vector<float> ClusteredVectors(int n, int dim, int clusters, uint64_
   for (float& x : centres) x = normal(rng);
   std::uniform_int_distribution<int> pick(0, clusters - 1);
   std::vector<float> v(static_cast<size_t>(n) * dim);
-  for (int i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     const float* c = &centres[static_cast<size_t>(pick(rng)) * dim];
     double norm = 0;
     for (int j = 0; j < dim; ++j) {
