@@ -13,6 +13,7 @@
 #include "catch2/catch.hpp"
 #include "semdb/database.h"
 #include "test_data.h"
+#include "test_database.h"
 #include "vector_data.h"
 
 namespace semdb {
@@ -20,24 +21,15 @@ namespace {
 
 using testing::ClusteredVectors;
 using testing::ExactTopK;
+using testing::OpenDb;
 using testing::RecallOf;
 using testing::TempDir;
 
 constexpr int kDim = 16;
 
-std::unique_ptr<Database> OpenDb(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
-  INFO(db.status().message());
-  REQUIRE(db.ok());
-  return *std::move(db);
-}
-
 std::shared_ptr<Collection> VectorCollection(Database& db, const std::string& name,
                                              const std::string& index) {
-  auto c = db.CreateCollection(name, {.embedder = "vectors dim=16", .index = index});
-  INFO(c.status().message());
-  REQUIRE(c.ok());
-  return *c;
+  return testing::MakeCollection(db, name, {.embedder = "vectors dim=16", .index = index});
 }
 
 // Inserts rows [from, to) of `data` with ids "r<row>" and metadata {row}.

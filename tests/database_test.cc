@@ -10,28 +10,16 @@
 
 #include "catch2/catch.hpp"
 #include "test_data.h"
+#include "test_database.h"
 
 namespace semdb {
 namespace {
 
+using testing::MakeCollection;
+using testing::OpenDb;
 using testing::ReadLines;
 using testing::SharedData;
 using testing::TempDir;
-
-std::unique_ptr<Database> OpenDb(const std::string& path, Options options = {}) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path, options);
-  INFO(db.status().message());
-  REQUIRE(db.ok());
-  return *std::move(db);
-}
-
-std::shared_ptr<Collection> MakeCollection(Database& db, const std::string& name,
-                                           CollectionSpec spec = {}) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = db.CreateCollection(name, spec);
-  INFO(c.status().message());
-  REQUIRE(c.ok());
-  return *c;
-}
 
 std::vector<Document> LeeDocuments() {
   std::vector<Document> docs;

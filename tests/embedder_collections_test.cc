@@ -7,28 +7,19 @@
 #include "catch2/catch.hpp"
 #include "semdb/database.h"
 #include "test_data.h"
+#include "test_database.h"
 
 namespace semdb {
 namespace {
 
+using testing::OpenDb;
 using testing::SharedData;
 using testing::TempDir;
 using testing::TestData;
 
-std::unique_ptr<Database> OpenDb(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
-  INFO(db.status().message());
-  REQUIRE(db.ok());
-  return *std::move(db);
-}
-
 std::shared_ptr<Collection> Create(Database& db, const std::string& name,
                                    const std::string& embedder) {
-  absl::StatusOr<std::shared_ptr<Collection>> c =
-      db.CreateCollection(name, {.embedder = embedder, .index = "flat"});
-  INFO(c.status().message());
-  REQUIRE(c.ok());
-  return *c;
+  return testing::MakeCollection(db, name, {.embedder = embedder, .index = "flat"});
 }
 
 std::vector<Hit> Search(const Collection& c, std::string_view q, int k) {

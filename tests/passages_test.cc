@@ -8,26 +8,15 @@
 #include "semdb/database.h"
 #include "storage/records.h"
 #include "test_data.h"
+#include "test_database.h"
 
 namespace semdb {
 namespace {
 
+using testing::MakeCollection;
+using testing::OpenDb;
 using testing::SharedData;
 using testing::TempDir;
-
-std::unique_ptr<Database> OpenDb(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
-  INFO(db.status().message());
-  REQUIRE(db.ok());
-  return *std::move(db);
-}
-
-std::shared_ptr<Collection> Make(Database& db, const std::string& name, CollectionSpec spec) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = db.CreateCollection(name, spec);
-  INFO(c.status().message());
-  REQUIRE(c.ok());
-  return *c;
-}
 
 std::vector<Hit> MustSearch(const Collection& c, std::string_view query, SearchOptions o = {}) {
   absl::StatusOr<std::vector<Hit>> hits = c.Search(query, o);
@@ -72,7 +61,7 @@ TEST_CASE("a chunked collection searches passages and returns their place in the
   SEMDB_REQUIRE_SHARED_DATA("gensim/para2para_text1.txt");
   TempDir dir;
   auto db = OpenDb(dir.path());
-  auto c = Make(*db, "prose", {.embedder = "tfidf dim=64", .chunking = "chars size=400 overlap=80"});
+  auto c = MakeCollection(*db, "prose", {.embedder = "tfidf dim=64", .chunking = "chars size=400 overlap=80"});
   REQUIRE(c->Info().chunking == "chars overlap=80 size=400");
   std::vector<Document> docs = Para2Para();
   REQUIRE(c->InsertBatch(docs).ok());
@@ -135,7 +124,7 @@ TEST_CASE("a chunked collection searches passages and returns their place in the
 TEST_CASE("one passage per parent still returns k documents when k match", "[passages]") {
   TempDir dir;
   auto db = OpenDb(dir.path());
-  auto c = Make(*db, "dedupe", {.embedder = "tfidf dim=16", .chunking = "sentences max_chars=80"});
+  auto c = MakeCollection(*db, "dedupe", {.embedder = "tfidf dim=16", .chunking = "sentences max_chars=80"});
   std::string volcano;
   for (int i = 0; i < 40; ++i) {
     volcano += "Molten lava erupted from the volcano crater number " + std::to_string(i) + ". ";
@@ -176,7 +165,7 @@ TEST_CASE("upsert and delete replace or remove all of a document's passages at o
   int64_t passages_before = 0;
   {
     auto db = OpenDb(dir.path());
-    auto c = Make(*db, "prose", {.chunking = "sentences max_chars=120"});
+    auto c = MakeCollection(*db, "prose", {.chunking = "sentences max_chars=120"});
     REQUIRE(c->InsertBatch(docs).ok());
     passages_before = c->Info().passages;
     REQUIRE(c->Insert({.id = "p1", .text = "again"}).status().code() ==
@@ -256,7 +245,7 @@ TEST_CASE("chunking errors, and unchunked collections are unchanged", "[passages
           absl::StatusCode::kInvalidArgument);
   REQUIRE(code(db->CreateCollection("x", {.embedder = "vectors dim=2", .chunking = "chars"})) ==
           absl::StatusCode::kInvalidArgument);
-  auto chunked = Make(*db, "chunked", {.chunking = "tokens size=8 overlap=2"});
+  auto chunked = MakeCollection(*db, "chunked", {.chunking = "tokens size=8 overlap=2"});
   // U+3000 IDEOGRAPHIC SPACE is white space too.
   REQUIRE(chunked->Insert({.text = "\u3000\u3000"}).status().code() ==
           absl::StatusCode::kInvalidArgument);
@@ -273,7 +262,7 @@ TEST_CASE("chunking errors, and unchunked collections are unchanged", "[passages
           absl::StatusCode::kInvalidArgument);
 
   // Unchunked: passage options change nothing, hits carry no passage.
-  auto plain = Make(*db, "plain", {});
+  auto plain = MakeCollection(*db, "plain", {});
   REQUIRE(plain->Info().chunking == "none");
   REQUIRE(plain->InsertBatch({{.id = "1", .text = "cats and dogs"}, {.id = "2", .text = "dogs bark"}})
               .ok());
