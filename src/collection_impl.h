@@ -139,7 +139,9 @@ class Collection::Impl {
   absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
   // Cached per filter text until the next write.
   absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;
-  absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter) const;
+  // `text` is filter.ToString(): it seeds the metadata sample.
+  absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter,
+                                                             const std::string& text) const;
   // Every matching label, sorted.
   absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
                                                           const FilterEstimate& estimate,

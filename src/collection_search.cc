@@ -37,10 +37,6 @@ double MsSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-bool Better(const IndexHit& a, const IndexHit& b) {
-  return a.score != b.score ? a.score > b.score : a.label < b.label;
-}
-
 // Keeps the k best hits seen.
 class TopK {
  public:
@@ -49,15 +45,15 @@ class TopK {
     IndexHit h{label, score};
     if (static_cast<int>(heap_.size()) < k_) {
       heap_.push_back(h);
-      std::push_heap(heap_.begin(), heap_.end(), Better);
-    } else if (Better(h, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), Better);
+      std::push_heap(heap_.begin(), heap_.end(), RanksBefore);
+    } else if (RanksBefore(h, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), RanksBefore);
       heap_.back() = h;
-      std::push_heap(heap_.begin(), heap_.end(), Better);
+      std::push_heap(heap_.begin(), heap_.end(), RanksBefore);
     }
   }
   std::vector<IndexHit> Take() {
-    std::sort(heap_.begin(), heap_.end(), Better);
+    std::sort(heap_.begin(), heap_.end(), RanksBefore);
     return std::move(heap_);
   }
 
@@ -116,7 +112,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::EstimateFilte
     auto it = estimate_cache_.find(text);
     if (it != estimate_cache_.end()) return *it->second;
   }
-  absl::StatusOr<FilterEstimate> e = ComputeFilterEstimateLocked(f);
+  absl::StatusOr<FilterEstimate> e = ComputeFilterEstimateLocked(f, text);
   if (e.ok()) {
     std::lock_guard<std::mutex> lock(estimate_mu_);
     if (estimate_seq_ == counters_.next_seq) {
@@ -128,7 +124,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::EstimateFilte
 }
 
 absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::ComputeFilterEstimateLocked(
-    const Filter& f) const {
+    const Filter& f, const std::string& text) const {
   FilterEstimate e;
   const FieldIndex& fields = doc_indexes_->fields();
   const double live = static_cast<double>(std::max<int64_t>(counters_.live_docs, 1));
@@ -158,7 +154,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::ComputeFilter
     return e;
   }
   // A deterministic sample of label numbers (deleted ones are skipped).
-  std::mt19937_64 rng(absl::Hash<std::string>()(f.ToString()));
+  std::mt19937_64 rng(absl::Hash<std::string>()(text));
   std::uniform_int_distribution<uint64_t> pick(1, std::max<uint64_t>(1, counters_.next_label - 1));
   int found = 0, passed = 0;
   for (int i = 0; i < kSampleSize * 4 && found < kSampleSize; ++i) {
@@ -383,7 +379,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::AssembleHitsLocked(
 
 absl::StatusOr<std::vector<IndexHit>> Collection::Impl::KeywordRankingLocked(
     std::string_view text, int depth, const Filter* filter, SearchTrace* trace) const {
-  absl::StatusOr<std::vector<IndexHit>> all = doc_indexes_->keywords()->Search(text, 0, nullptr);
+  absl::StatusOr<std::vector<IndexHit>> all = doc_indexes_->keywords()->Search(text, filter == nullptr ? depth : 0, nullptr);
   if (!all.ok()) return all.status();
   std::vector<IndexHit> out;
   for (const IndexHit& h : *all) {
@@ -497,7 +493,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
       for (const auto& [label, score] : fused) {
         if (score > 0) found.push_back({label, static_cast<float>(score)});
       }
-      std::sort(found.begin(), found.end(), Better);
+      std::sort(found.begin(), found.end(), RanksBefore);
       if (explain != nullptr) (*explain)["hybrid"]["keyword_hits"] = kw->size();
     }
     const bool exhausted = static_cast<int64_t>(found.size()) < fetch;

@@ -111,8 +111,7 @@ absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(std::string_view quer
   for (const auto& [term, count] : *terms) {
     postings.clear();
     const std::string prefix = TermPrefix(term);
-    std::string end = prefix;
-    end.back() = '\x01';
+    const std::string end = PrefixEnd(prefix);
     absl::Status s = store_->ScanAux(
         AuxIndex::kPostings, cid_, prefix, end,
         [&](std::string_view key, std::string_view value) -> absl::Status {
@@ -136,14 +135,11 @@ absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(std::string_view quer
   }
   hits.reserve(scores.size());
   for (const auto& [label, score] : scores) hits.push_back({label, static_cast<float>(score)});
-  auto better = [](const IndexHit& a, const IndexHit& b) {
-    return a.score != b.score ? a.score > b.score : a.label < b.label;
-  };
   if (k > 0 && static_cast<size_t>(k) < hits.size()) {
-    std::partial_sort(hits.begin(), hits.begin() + k, hits.end(), better);
+    std::partial_sort(hits.begin(), hits.begin() + k, hits.end(), RanksBefore);
     hits.resize(k);
   } else {
-    std::sort(hits.begin(), hits.end(), better);
+    std::sort(hits.begin(), hits.end(), RanksBefore);
   }
   return hits;
 }

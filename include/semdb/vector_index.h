@@ -26,6 +26,12 @@ struct IndexHit {
   float score = 0;  // inner product = cosine for normalized vectors
 };
 
+// The order of results: higher score first, equal scores by smaller label,
+// so that ties rank the same on every run.
+inline bool RanksBefore(const IndexHit& a, const IndexHit& b) {
+  return a.score != b.score ? a.score > b.score : a.label < b.label;
+}
+
 // Search-time knobs; 0 means the index's configured default.
 struct IndexSearchKnobs {
   int nprobe = 0;     // IVF: inverted lists visited
