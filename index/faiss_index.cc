@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
+#include <exception>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
@@ -10,11 +11,15 @@
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/IndexIVFPQ.h"
 #include "faiss/IndexScalarQuantizer.h"
+#include "faiss/impl/DistanceComputer.h"
 #include "faiss/impl/FaissException.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/index_io.h"
 #include "faiss/invlists/InvertedLists.h"
+#include "index/hnsw_search.h"
 #include "index/index_file.h"
+#include "index/inner_product.h"
+#include "index/kernel_flat_storage.h"
 
 namespace semdb {
 namespace {
@@ -72,6 +77,7 @@ std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension
       } else {
         hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, l.m, ip);
       }
+      UseKernelStorage(hnsw.get(), BestInnerProduct());
       hnsw->hnsw.efConstruction = l.ef_construction;
       hnsw->hnsw.efSearch = l.ef_search;
       return hnsw;
@@ -253,93 +259,119 @@ absl::StatusOr<std::vector<IndexHit>> FaissIndex::Search(
     return absl::InvalidArgumentError(absl::StrCat(
         "query has dimension ", query.size(), ", the index has ", dimension_));
   }
+  absl::StatusOr<std::vector<std::vector<IndexHit>>> hits =
+      SearchBatch(query, k, knobs, filter);
+  if (!hits.ok()) return hits.status();
+  return std::move(hits->front());
+}
+
+absl::StatusOr<std::vector<std::vector<IndexHit>>> FaissIndex::SearchBatch(
+    absl::Span<const float> queries, int k, const IndexSearchKnobs& knobs,
+    const LabelPredicate* filter) const {
+  if (queries.empty() || queries.size() % dimension_ != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queries hold ", queries.size(), " floats, not rows of dimension ", dimension_));
+  }
   if (k <= 0) return absl::InvalidArgumentError("k must be positive");
-  const int64_t n = static_cast<int64_t>(labels_.size());
-  k = static_cast<int>(std::min<int64_t>(k, size()));
-  std::vector<IndexHit> hits;
-  if (k == 0) return hits;
-  std::vector<float> distances(k);
-  std::vector<FaissId> positions(k, -1);
-  PositionSelector selector(labels_, deleted_, filter);
-  const bool select = num_deleted_ > 0 || filter != nullptr;
-  faiss::IDSelector* sel = select ? &selector : nullptr;
   if (knobs.exact && !can_search_exactly()) {
     return absl::UnimplementedError(absl::StrCat(
         "index '", spec_.ToString(), "' keeps compressed codes: it cannot search exactly"));
   }
-  try {
-    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
-      faiss::SearchParametersIVF params;
-      params.sel = sel;
-      // Visiting every list of IVF-Flat is exact.
-      const size_t nprobe = knobs.nprobe > 0 ? static_cast<size_t>(knobs.nprobe) : ivf->nprobe;
-      params.nprobe = knobs.exact ? ivf->nlist : std::min(nprobe, ivf->nlist);
-      ivf->search(1, query.data(), k, distances.data(), positions.data(), &params);
-    } else if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
-      if (knobs.exact) {
-        // The graph's storage is a flat index over the same positions.
-        faiss::SearchParameters params;
-        params.sel = sel;
-        hnsw->storage->search(1, query.data(), k, distances.data(), positions.data(),
-                              select ? &params : nullptr);
-      } else {
-        SearchHnsw(*hnsw, query.data(), k, knobs.ef_search, sel, distances.data(),
-                   positions.data());
-      }
-    } else {
-      faiss::SearchParameters params;
-      params.sel = sel;
-      index_->search(1, query.data(), k, distances.data(), positions.data(),
-                     select ? &params : nullptr);
-    }
-  } catch (const faiss::FaissException& e) {
-    return absl::InternalError(absl::StrCat("FAISS search failed: ", e.what()));
+  const int64_t nq = static_cast<int64_t>(queries.size()) / dimension_;
+  std::vector<std::vector<IndexHit>> hits(nq);
+  k = static_cast<int>(std::min<int64_t>(k, size()));
+  if (k == 0) return hits;
+  std::vector<float> scores(nq * k);
+  std::vector<FaissId> positions(nq * k, -1);
+  if (absl::Status s = SearchPositions(queries.data(), nq, k, knobs, filter, scores.data(),
+                                       positions.data());
+      !s.ok()) {
+    return s;
   }
-  for (int i = 0; i < k; ++i) {
-    if (positions[i] < 0 || positions[i] >= n) continue;
-    hits.push_back({labels_[positions[i]], distances[i]});
+  const int64_t n = static_cast<int64_t>(labels_.size());
+  for (int64_t q = 0; q < nq; ++q) {
+    hits[q].reserve(k);
+    for (int64_t i = q * k; i < (q + 1) * k; ++i) {
+      if (positions[i] < 0 || positions[i] >= n) continue;
+      hits[q].push_back({labels_[positions[i]], scores[i]});
+    }
   }
   return hits;
 }
 
-void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, int k,
-                            int ef, faiss::IDSelector* sel, float* distances,
-                            int64_t* positions) const {
-  // In FAISS 1.7.3 the search list holds max(HNSW::efSearch, k) entries,
-  // whatever SearchParametersHNSW::efSearch says (which bounds only part of
-  // the search). A larger ef is therefore had by asking for ef results and
-  // keeping the first k; a smaller one by lowering the graph's setting,
-  // under an exclusive lock as it is shared state.
-  const int configured = layout_.ef_search;
-  if (ef <= 0) ef = configured;
-  faiss::SearchParametersHNSW params;
+absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
+                                         const IndexSearchKnobs& knobs,
+                                         const LabelPredicate* filter, float* scores,
+                                         int64_t* positions) const {
+  PositionSelector selector(labels_, deleted_, filter);
+  const bool select = num_deleted_ > 0 || filter != nullptr;
+  faiss::IDSelector* sel = select ? &selector : nullptr;
+  faiss::SearchParameters params;
   params.sel = sel;
-  params.efSearch = ef;
-  if (ef >= configured) {
-    std::shared_lock lock(hnsw_ef_mu_);
-    const int wide = std::max(k, ef);
-    std::vector<float> d(wide);
-    std::vector<FaissId> p(wide, -1);
-    hnsw.search(1, query, wide, d.data(), p.data(), &params);
-    std::copy(d.begin(), d.begin() + k, distances);
-    std::copy(p.begin(), p.begin() + k, positions);
+  try {
+    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
+      faiss::SearchParametersIVF ivf_params;
+      ivf_params.sel = sel;
+      // Visiting every list of IVF-Flat is exact.
+      const size_t nprobe = knobs.nprobe > 0 ? static_cast<size_t>(knobs.nprobe) : ivf->nprobe;
+      ivf_params.nprobe = knobs.exact ? ivf->nlist : std::min(nprobe, ivf->nlist);
+      ivf->search(n, queries, k, scores, positions, &ivf_params);
+    } else if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
+      if (knobs.exact) {
+        // The graph's storage is a flat index over the same positions.
+        hnsw->storage->search(n, queries, k, scores, positions, select ? &params : nullptr);
+      } else {
+        // Queries striped over the threads; FAISS exceptions are caught
+        // per thread and the first one rethrown here.
+        const int64_t threads = std::min<int64_t>(
+            n, std::max<int64_t>(1, std::thread::hardware_concurrency()));
+        std::vector<std::exception_ptr> errors(threads);
+        auto run = [&](int64_t t) {
+          try {
+            for (int64_t q = t; q < n; q += threads) {
+              SearchHnsw(*hnsw, queries + q * dimension_, k, knobs.ef_search, sel,
+                         scores + q * k, positions + q * k);
+            }
+          } catch (...) {
+            errors[t] = std::current_exception();
+          }
+        };
+        std::vector<std::thread> workers;
+        for (int64_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+        run(0);
+        for (std::thread& w : workers) w.join();
+        for (const std::exception_ptr& e : errors) {
+          if (e) std::rethrow_exception(e);
+        }
+      }
+    } else {
+      index_->search(n, queries, k, scores, positions, select ? &params : nullptr);
+    }
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("FAISS search failed: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, int k, int ef,
+                            const faiss::IDSelector* sel, float* scores,
+                            int64_t* positions) const {
+  HnswQuery q;
+  q.vector = query;
+  q.k = k;
+  q.ef = ef > 0 ? ef : layout_.ef_search;
+  q.sel = sel;
+  if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(hnsw.storage)) {
+    SearchHnswFlat(hnsw.hnsw, reinterpret_cast<const float*>(flat->codes.data()), dimension_,
+                   BestInnerProduct(), q, scores, positions);
     return;
   }
-  std::unique_lock lock(hnsw_ef_mu_);
-  auto& graph = const_cast<faiss::HNSW&>(hnsw.hnsw);
-  graph.efSearch = ef;
-  try {
-    hnsw.search(1, query, k, distances, positions, &params);
-  } catch (...) {
-    graph.efSearch = configured;
-    throw;
-  }
-  graph.efSearch = configured;
+  std::unique_ptr<faiss::DistanceComputer> similarity(hnsw.storage->get_distance_computer());
+  similarity->set_query(query);
+  SearchHnswCodes(hnsw.hnsw, *similarity, q, scores, positions);
 }
 
 absl::Status FaissIndex::Save(const std::string& path) const {
-  // Not while a search has lowered the HNSW graph's efSearch.
-  std::shared_lock ef_lock(hnsw_ef_mu_);
   ChecksummedFileWriter w(path);
   w(kMagic, 1, sizeof(kMagic));
   WriteValue(&w, kFormatVersion);
@@ -421,6 +453,7 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   // The spec, not the file, decides the search defaults.
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(out->index_.get())) {
     hnsw->hnsw.efSearch = out->layout_.ef_search;
+    UseKernelStorage(hnsw, BestInnerProduct());
   }
   if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(out->index_.get())) {
     ivf->nprobe = out->layout_.nprobe;

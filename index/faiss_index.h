@@ -15,7 +15,6 @@
 #define SEMDB_INDEX_FAISS_INDEX_H_
 
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -57,6 +56,12 @@ class FaissIndex : public VectorIndex {
   absl::StatusOr<std::vector<IndexHit>> Search(
       absl::Span<const float> query, int k, const IndexSearchKnobs& knobs,
       const LabelPredicate* filter) const override;
+  // Flat: one FAISS call (a BLAS matrix product from 20 queries on); IVF:
+  // FAISS's batched search (OpenMP over queries); HNSW: the queries spread
+  // over the hardware threads.
+  absl::StatusOr<std::vector<std::vector<IndexHit>>> SearchBatch(
+      absl::Span<const float> queries, int k, const IndexSearchKnobs& knobs,
+      const LabelPredicate* filter) const override;
   absl::Status Save(const std::string& path) const override;
   nlohmann::json Describe() const override;
 
@@ -66,9 +71,15 @@ class FaissIndex : public VectorIndex {
 
   // True when tombstones pass the compaction threshold.
   bool TooManyTombstones() const;
-  // HNSW search with search list size `ef` (0: the configured one).
+  // The k best of n queries (row-major), k already clipped to size():
+  // scores and positions, n x k, best first, position -1 for empty slots.
+  absl::Status SearchPositions(const float* queries, int64_t n, int k,
+                               const IndexSearchKnobs& knobs, const LabelPredicate* filter,
+                               float* scores, int64_t* positions) const;
+  // One HNSW query with search list size `ef` (0: the configured one), by
+  // semdb's loop over the FAISS graph (index/hnsw_search.h).
   void SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, int k, int ef,
-                  faiss::IDSelector* sel, float* distances, int64_t* positions) const;
+                  const faiss::IDSelector* sel, float* scores, int64_t* positions) const;
   // Drops tombstoned positions from the FAISS index and the label table
   // (flat and IVF only).
   absl::Status Compact();
@@ -82,8 +93,6 @@ class FaissIndex : public VectorIndex {
   std::vector<bool> deleted_;     // FAISS position -> tombstone
   int64_t num_deleted_ = 0;
   absl::flat_hash_map<uint64_t, int64_t> positions_;  // live label -> position
-  // Held exclusively while an HNSW search lowers the graph's efSearch.
-  mutable std::shared_mutex hnsw_ef_mu_;
 };
 
 }  // namespace semdb

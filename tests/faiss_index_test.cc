@@ -149,5 +149,67 @@ TEST_CASE("a saved index loads identically and damage is detected", "[index]") {
   REQUIRE(FaissIndex::Load(dir / "absent").status().code() == absl::StatusCode::kNotFound);
 }
 
+// Ranks i of two result lists agree: same score within float rounding, and
+// the same label unless a neighbouring rank ties with it within rounding.
+void RequireSameHits(const std::vector<IndexHit>& a, const std::vector<IndexHit>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("rank " << i);
+    REQUIRE(std::abs(a[i].score - b[i].score) < 1e-5);
+    const bool tie = (i > 0 && std::abs(a[i].score - a[i - 1].score) < 1e-5) ||
+                     (i + 1 < a.size() && std::abs(a[i].score - a[i + 1].score) < 1e-5);
+    if (!tie) REQUIRE(a[i].label == b[i].label);
+  }
+}
+
+TEST_CASE("batch search returns what single searches return", "[index][batch]") {
+  testing::TempDir dir;
+  const int dim = 24, n = 4000, nq = 60;
+  std::vector<float> data = RandomUnitVectors(n, dim, 5);
+  std::vector<float> queries = RandomUnitVectors(nq, dim, 6);
+  std::vector<uint64_t> labels(n), removed;
+  for (int i = 0; i < n; ++i) labels[i] = 10 + 3 * i;
+  for (int i = 0; i < n; i += 11) removed.push_back(labels[i]);
+  LabelPredicate even = [](uint64_t l) { return l % 2 == 0; };
+  for (const char* spec : {"flat", "ivf nlist=32 nprobe=4", "ivf nlist=32 quantizer=sq8",
+                           "hnsw m=12 ef_search=24", "hnsw m=12 sq8=true"}) {
+    INFO(spec);
+    auto created = FaissIndex::Create(*Spec::Parse(spec), dim);
+    REQUIRE(created.ok());
+    std::unique_ptr<FaissIndex> index = *std::move(created);
+    if (!index->is_trained()) REQUIRE(index->Train(data).ok());
+    REQUIRE(index->Add(labels, data).ok());
+    REQUIRE(index->Remove(removed).ok());
+    // The HNSW graph's vectors sit in semdb's kernel storage after a load.
+    REQUIRE(index->Save(dir / "batch.index").ok());
+    std::unique_ptr<FaissIndex> loaded = FaissIndex::Load(dir / "batch.index").value();
+    for (const LabelPredicate* filter : {static_cast<const LabelPredicate*>(nullptr), &even}) {
+      for (IndexSearchKnobs knobs : {IndexSearchKnobs{}, IndexSearchKnobs{.nprobe = 8, .ef_search = 60}}) {
+        auto batch = index->SearchBatch(queries, 10, knobs, filter);
+        REQUIRE(batch.ok());
+        REQUIRE(batch->size() == static_cast<size_t>(nq));
+        for (int q = 0; q < nq; ++q) {
+          absl::Span<const float> qv(queries.data() + q * dim, dim);
+          std::vector<IndexHit> single = index->Search(qv, 10, knobs, filter).value();
+          REQUIRE(single.size() == 10);
+          RequireSameHits((*batch)[q], single);
+          std::vector<IndexHit> reloaded = loaded->Search(qv, 10, knobs, filter).value();
+          REQUIRE(Labels(reloaded) == Labels(single));
+          for (const IndexHit& h : single) {
+            REQUIRE((filter == nullptr || h.label % 2 == 0));
+            REQUIRE((h.label - 10) / 3 % 11 != 0);  // never a removed label
+          }
+        }
+      }
+    }
+  }
+  auto index = FaissIndex::Create(*Spec::Parse("flat"), dim).value();
+  std::vector<float> ragged(dim + 1);
+  REQUIRE(index->SearchBatch(ragged, 10, {}, nullptr).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(index->SearchBatch({}, 10, {}, nullptr).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace semdb

@@ -88,6 +88,14 @@ class VectorIndex {
       absl::Span<const float> query, int k, const IndexSearchKnobs& knobs,
       const LabelPredicate* filter) const = 0;
 
+  // Search for each of the queries.size() / dimension() rows of `queries`:
+  // result i is what Search returns for row i, with scores equal within
+  // float rounding (a batch may score by a matrix product). Indexes share
+  // work across the queries: one call, not a loop of Search calls.
+  virtual absl::StatusOr<std::vector<std::vector<IndexHit>>> SearchBatch(
+      absl::Span<const float> queries, int k, const IndexSearchKnobs& knobs,
+      const LabelPredicate* filter) const = 0;
+
   // Writes the whole index to `path` (the caller handles atomic renaming).
   virtual absl::Status Save(const std::string& path) const = 0;
 
