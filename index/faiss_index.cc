@@ -323,8 +323,8 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
       } else {
         // Queries striped over the threads; FAISS exceptions are caught
         // per thread and the first one rethrown here.
-        const int64_t threads = std::min<int64_t>(
-            n, std::max<int64_t>(1, std::thread::hardware_concurrency()));
+        static const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+        const int64_t threads = std::min<int64_t>(n, cores);
         std::vector<std::exception_ptr> errors(threads);
         auto run = [&](int64_t t) {
           try {

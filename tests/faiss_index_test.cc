@@ -183,7 +183,8 @@ TEST_CASE("batch search returns what single searches return", "[index][batch]") 
     // The HNSW graph's vectors sit in semdb's kernel storage after a load.
     REQUIRE(index->Save(dir / "batch.index").ok());
     std::unique_ptr<FaissIndex> loaded = FaissIndex::Load(dir / "batch.index").value();
-    for (const LabelPredicate* filter : {static_cast<const LabelPredicate*>(nullptr), &even}) {
+    for (const LabelPredicate* filter : {static_cast<const LabelPredicate*>(nullptr),
+                                          static_cast<const LabelPredicate*>(&even)}) {
       for (IndexSearchKnobs knobs : {IndexSearchKnobs{}, IndexSearchKnobs{.nprobe = 8, .ef_search = 60}}) {
         auto batch = index->SearchBatch(queries, 10, knobs, filter);
         REQUIRE(batch.ok());
