@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev
+  libhnswlib-dev            # the peer in bench/ann_comparison (header-only)
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
 )
