@@ -133,13 +133,12 @@ void Search(const faiss::HNSW& graph, const Scorer& score, const HnswQuery& q, f
   t.candidates.emplace_back(best, nearest);
   if (sel != nullptr && sel->is_member(nearest)) Offer(t.results, k, best, nearest);
 
-  // FAISS's count of unexpanded entries among the ef kept, including its
-  // quirk: evicting the worst kept entry decrements it even when that entry
-  // was already expanded, which ends some searches early. Kept as it is so
-  // that results equal FAISS's on the same graph.
+  // FAISS's count of unexpanded entries among the ef kept (see
+  // HnswQuery::faiss_stop_rule): evicting the worst kept entry decrements it
+  // even when that entry was already expanded.
   int64_t unexpanded = 1;
   const int width = graph.nb_neighbors(0);
-  while (unexpanded > 0 && !t.candidates.empty()) {
+  while ((unexpanded > 0 || !q.faiss_stop_rule) && !t.candidates.empty()) {
     const Scored c = t.candidates.front();
     // Every remaining candidate is worse than all ef kept: done.
     if (t.nearest.size() >= ef && c.first < t.nearest.front().first) break;

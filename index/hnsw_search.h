@@ -2,11 +2,11 @@
 // with semdb's own loop, in place of faiss::IndexHNSW::search.
 //
 // The algorithm is FAISS 1.7.3's (greedy descent through the upper levels,
-// then a best-first search of level 0 keeping the ef closest vectors seen,
-// stopping when the closest unexpanded one is worse than all of them; the
-// results are the best k accepted by the selector among every vector
-// scored), so on the same graph and with the same kernel it returns what
-// FAISS returns. What differs is the cost per step: vector kernels chosen at
+// then a best-first search of level 0 keeping the ef closest vectors seen;
+// the results are the best k accepted by the selector among every vector
+// scored), with a choice of stopping rule (HnswQuery::faiss_stop_rule): with
+// FAISS's, on the same graph and with the same kernel it returns what FAISS
+// returns. What differs is the cost per step: vector kernels chosen at
 // run time instead of Debian FAISS's scalar loop, direct calls instead of a
 // virtual distance computer per vector, binary heaps instead of FAISS's
 // linear-scan candidate heap, a per-thread visited table reset by bumping a
@@ -32,6 +32,14 @@ struct HnswQuery {
   int k = 10;
   int ef = 16;                             // search list size; max(ef, k) is used
   const faiss::IDSelector* sel = nullptr;  // positions that may be returned
+  // FAISS 1.7.3 counts the unexpanded entries among the ef kept and stops
+  // at zero, but also decrements the count when it evicts an entry that was
+  // already expanded, so some searches stop early. true: that rule, for
+  // results identical to faiss::IndexHNSW::search (the tests use it).
+  // false: stop only when the best unexpanded vector is worse than all ef
+  // kept (hnswlib's rule), which scores more vectors per ef but reaches a
+  // given recall at a smaller ef and a lower cost (bench/ann_comparison).
+  bool faiss_stop_rule = false;
 };
 
 // Writes the best query.k positions and their inner products, best first,
