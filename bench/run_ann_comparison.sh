@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 rows="${1:-100000}"
 build_dir="${SEMDB_BUILD_DIR:-build}"
 export OMP_WAIT_POLICY=PASSIVE
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSEMDB_BUILD_BENCH=ON > /dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target ann_comparison > /dev/null
 mkdir -p bench/results
 echo "cores: $(nproc)"
