@@ -244,20 +244,19 @@ class HttpWriter {
 
   absl::Status Write(const std::string& collection, Op op, const std::vector<Document>& docs,
                      const std::string& delete_id) {
-    httplib::Result r;
-    if (op == Op::kDelete) {
-      r = client_->Delete(absl::StrCat("/collections/", collection, "/documents/", delete_id));
-    } else {
-      nlohmann::json list = nlohmann::json::array();
-      for (const Document& d : docs) {
-        nlohmann::json j = {{"id", d.id}, {"text", d.text}, {"metadata", d.metadata}};
-        if (!d.vector.empty()) j["vector"] = d.vector;
-        list.push_back(std::move(j));
-      }
-      r = client_->Post(absl::StrCat("/collections/", collection, "/documents"),
-                        nlohmann::json{{"documents", list}, {"upsert", op == Op::kUpsert}}.dump(),
-                        "application/json");
+    nlohmann::json list = nlohmann::json::array();
+    for (const Document& d : docs) {
+      nlohmann::json j = {{"id", d.id}, {"text", d.text}, {"metadata", d.metadata}};
+      if (!d.vector.empty()) j["vector"] = d.vector;
+      list.push_back(std::move(j));
     }
+    httplib::Result r =
+        op == Op::kDelete
+            ? client_->Delete(absl::StrCat("/collections/", collection, "/documents/", delete_id))
+            : client_->Post(absl::StrCat("/collections/", collection, "/documents"),
+                            nlohmann::json{{"documents", list}, {"upsert", op == Op::kUpsert}}
+                                .dump(),
+                            "application/json");
     if (!r) return absl::UnavailableError(httplib::to_string(r.error()));
     if (r->status == 200 || r->status == 201) return absl::OkStatus();
     if (r->status == 409) return absl::AlreadyExistsError(r->body);
