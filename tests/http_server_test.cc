@@ -584,12 +584,16 @@ class TmpfsMount {
   bool RemountReadOnly() {
     return mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) == 0;
   }
-  // Writes a file until the file system is full.
+  // Writes a file until the file system is full, to the last byte.
   void Fill() {
-    std::ofstream out(dir_ + "/filler", std::ios::binary);
+    const int fd = open((dir_ + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
+    REQUIRE(fd >= 0);
     const std::string block(1 << 16, 'x');
-    while (out.write(block.data(), block.size()) && out.flush()) {
+    for (size_t size = block.size(); size > 0; size /= 2) {
+      while (write(fd, block.data(), size) == static_cast<ssize_t>(size)) {
+      }
     }
+    close(fd);
   }
 
  private:
@@ -657,6 +661,24 @@ TEST_CASE("semdb serve --read-only on a read-only mount and on a full disk", "[h
     MakeSavedDatabase(dir / "full/db");
     mount.Fill();
     CheckReadOnlyServer(dir / "full/db");
+  }
+  {
+    // SIGTERM when the disk filled up after the last write: the index cannot
+    // be saved, and the server says so.
+    TmpfsMount mount(dir / "stop", "64m");
+    REQUIRE(mount.ok());
+    ServerProcess server(dir / "stop/db");
+    httplib::Client c = server.Client();
+    REQUIRE(Call(c, "POST", "/collections", json{{"name", "v"}, {"embedder", "vectors dim=2"}})
+                .status == 201);
+    REQUIRE(Call(c, "POST", "/collections/v/documents",
+                 json{{"documents", {{{"id", "a"}, {"vector", {1.0, 2.0}}}}}})
+                .status == 201);
+    mount.Fill();
+    auto [exit_code, output] = server.Stop();
+    REQUIRE(exit_code == 1);
+    REQUIRE(output.find("indexes NOT saved") != std::string::npos);
+    REQUIRE(output.find("database saved") == std::string::npos);
   }
 }
 
