@@ -134,7 +134,7 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   absl::StatusOr<nlohmann::json> parsed = ParseJson(ss.str());
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        fmt::format("{}: {}", config_path, std::string(parsed.status().message())));
+        fmt::format("{}: not valid JSON ({})", config_path, std::string(parsed.status().message())));
   }
   const nlohmann::json& j = *parsed;
   std::unique_ptr<BertModel> model(new BertModel());

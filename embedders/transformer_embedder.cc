@@ -32,7 +32,8 @@ absl::StatusOr<nlohmann::json> ReadJson(const std::string& path, bool required) 
   ss << in.rdbuf();
   absl::StatusOr<nlohmann::json> j = ParseJson(ss.str());
   if (!j.ok()) {
-    return absl::InvalidArgumentError(fmt::format("{}: {}", path, std::string(j.status().message())));
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not valid JSON ({})", path, std::string(j.status().message())));
   }
   return j;
 }

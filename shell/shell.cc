@@ -64,8 +64,7 @@ absl::StatusOr<double> ParseFraction(const std::string& what, const std::string&
 absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw) {
   absl::StatusOr<nlohmann::json> parsed = ParseJson(Unquote(raw));
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--meta is not valid JSON (", parsed.status().message(), "): ", raw));
+    return absl::InvalidArgumentError(absl::StrCat("--meta is not valid JSON: ", raw));
   }
   nlohmann::json meta = *std::move(parsed);
   if (!meta.is_object()) {
