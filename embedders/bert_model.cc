@@ -6,6 +6,7 @@
 #include "embedders/safetensors.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -130,10 +131,12 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   if (!in) return absl::NotFoundError(fmt::format("cannot open {}", config_path));
   std::stringstream ss;
   ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) {
-    return absl::InvalidArgumentError(fmt::format("{}: not valid JSON", config_path));
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(ss.str());
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not valid JSON ({})", config_path, std::string(parsed.status().message())));
   }
+  const nlohmann::json& j = *parsed;
   std::unique_ptr<BertModel> model(new BertModel());
   absl::StatusOr<BertConfig> config = BertConfig::FromJson(j, config_path);
   if (!config.ok()) return config.status();

@@ -11,6 +11,7 @@
 
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -108,12 +109,13 @@ absl::StatusOr<std::unique_ptr<SafeTensorsFile>> SafeTensorsFile::Open(const std
         path, header_size, size));
   }
   const char* header_begin = reinterpret_cast<const char*>(bytes + 8);
-  nlohmann::json header =
-      nlohmann::json::parse(header_begin, header_begin + header_size, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) {
+  absl::StatusOr<nlohmann::json> parsed =
+      ParseJson(std::string_view(header_begin, header_size));
+  if (!parsed.ok() || !parsed->is_object()) {
     return absl::InvalidArgumentError(
         fmt::format("{}: the header is not a JSON object", path));
   }
+  const nlohmann::json& header = *parsed;
   const uint8_t* data = bytes + 8 + header_size;
   const uint64_t data_size = size - 8 - header_size;
   std::vector<std::pair<uint64_t, uint64_t>> spans;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "embedders/parallel_for.h"
 #include "embedders/stop_words.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -318,9 +319,8 @@ absl::StatusOr<std::string> TfidfEmbedder::SaveState() const {
 }
 
 absl::Status TfidfEmbedder::LoadState(std::string_view state) {
-  nlohmann::json j = nlohmann::json::from_cbor(state.begin(), state.end(),
-                                               /*strict=*/true,
-                                               /*allow_exceptions=*/false);
+  nlohmann::json j =
+      ParseCbor(state).value_or(nlohmann::json(nlohmann::json::value_t::discarded));
   auto corrupt = [](const char* what) {
     return absl::DataLossError(absl::StrCat("corrupt TF-IDF state: ", what));
   };

@@ -13,6 +13,7 @@
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
 #include "fmt/format.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -29,8 +30,11 @@ absl::StatusOr<nlohmann::json> ReadJson(const std::string& path, bool required) 
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return absl::InvalidArgumentError(fmt::format("{}: not valid JSON", path));
+  absl::StatusOr<nlohmann::json> j = ParseJson(ss.str());
+  if (!j.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not valid JSON ({})", path, std::string(j.status().message())));
+  }
   return j;
 }
 

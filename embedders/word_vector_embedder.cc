@@ -9,6 +9,7 @@
 #include "embedders/parallel_for.h"
 #include "fmt/format.h"
 #include "lapacke.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -322,8 +323,8 @@ absl::StatusOr<std::string> WordVectorEmbedder::SaveState() const {
 
 absl::Status WordVectorEmbedder::LoadState(std::string_view state) {
   if (!fittable()) return absl::OkStatus();
-  nlohmann::json j = nlohmann::json::from_cbor(state.begin(), state.end(), /*strict=*/true,
-                                               /*allow_exceptions=*/false);
+  nlohmann::json j =
+      ParseCbor(state).value_or(nlohmann::json(nlohmann::json::value_t::discarded));
   auto corrupt = [](const char* what) {
     return absl::DataLossError(fmt::format("corrupt SIF state: {}", what));
   };

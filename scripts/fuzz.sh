@@ -19,7 +19,7 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(fuzz_csv fuzz_fasttext fuzz_filter fuzz_import fuzz_model_folder fuzz_safetensors
-           fuzz_shell fuzz_word_vectors fuzz_wordpiece fuzz_http_api)
+           fuzz_shell fuzz_word_vectors fuzz_wordpiece fuzz_http_api fuzz_http_request)
 fi
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 

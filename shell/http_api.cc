@@ -1,10 +1,13 @@
 #include "shell/http_api.h"
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "semdb/spec.h"
 #include "shell/json_output.h"
 #include "src/query_planner.h"
 
@@ -17,10 +20,15 @@ const char* CodeName(int http_status) {
   switch (http_status) {
     case 400: return "bad_request";
     case 401: return "unauthorized";
+    case 403: return "forbidden";
     case 404: return "not_found";
+    case 408: return "request_timeout";
     case 409: return "already_exists";
     case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 415: return "unsupported_media_type";
     case 422: return "unprocessable";
+    case 431: return "header_too_large";
     case 507: return "insufficient_storage";
     default: return "internal";
   }
@@ -31,6 +39,8 @@ int HttpStatus(absl::StatusCode code) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
       return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kNotFound:
       return 404;
     case absl::StatusCode::kAlreadyExists:
@@ -45,6 +55,36 @@ int HttpStatus(absl::StatusCode code) {
 }
 
 ApiResponse BadRequest(const std::string& message) { return ErrorResponse(400, message); }
+
+// PermissionDenied unless every file the embedder spec names (path=,
+// cache_dir=) is under one of `allowed`; decided on the path's text and the
+// allowed directories' real locations, before anything is opened, so the
+// answer does not depend on whether the file exists.
+absl::Status CheckServerPaths(const std::string& spec_text,
+                              const std::vector<std::string>& allowed) {
+  namespace fs = std::filesystem;
+  absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
+  if (!spec.ok()) return spec.status();
+  for (const char* key : {"path", "cache_dir"}) {
+    auto it = spec->params.find(key);
+    if (it == spec->params.end()) continue;
+    std::error_code ec;
+    const fs::path file = fs::weakly_canonical(fs::absolute(it->second, ec), ec);
+    bool inside = false;
+    for (const std::string& dir : allowed) {
+      const fs::path root = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+      const auto [root_end, unused] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+      inside = inside || root_end == root.end();
+    }
+    if (!inside) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          key, "=", it->second, ": this server reads files only under the directories its "
+          "operator allowed with --allow-path",
+          allowed.empty() ? " (none)" : ""));
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Typed access to the fields of a JSON object body. The first problem is
 // kept; Finish() reports it, or else a field no getter asked for (a typo
@@ -197,6 +237,9 @@ ApiResponse HttpApi::CreateCollection(const json& body) {
   if (auto i = f.String("index")) spec.index = *i;
   if (auto c = f.String("chunking")) spec.chunking = *c;
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (absl::Status s = CheckServerPaths(spec.embedder, limits_.allowed_paths); !s.ok()) {
+    return ErrorResponse(s);
+  }
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.CreateCollection(*name, spec);
   if (!c.ok()) return ErrorResponse(c.status());
   return {201, {{"collection", CollectionInfoJson((*c)->Info())}}};

@@ -6,9 +6,12 @@
 // Every error is {"error": {"code": CODE, "message": TEXT}} with:
 //   400 bad_request       malformed JSON, wrong field types, bad values
 //   401 unauthorized      missing or wrong API key (HttpServer)
+//   403 forbidden         a Host or Origin the server does not allow, a
+//                         server file outside the allowed directories
 //   404 not_found         unknown collection, document or route
 //   409 already_exists    a collection or document id that exists
 //   413 payload_too_large request body over the limit (HttpServer)
+//   415 unsupported_media_type  a body without Content-Type application/json
 //   422 unprocessable     well-formed, but the collection cannot do it
 //                         (a text query on a vectors collection, ...)
 //   500 internal          storage or other internal failures
@@ -18,6 +21,7 @@
 #define SEMDB_SHELL_HTTP_API_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
@@ -32,6 +36,10 @@ struct ApiResponse {
 
 struct ApiLimits {
   int max_k = 1000;  // largest k a search may ask for (<= kMaxK)
+  // Directories under which files named in a collection's embedder spec
+  // (path=, cache_dir=) may be; others get 403, the same whether the file
+  // exists or not. None by default: clients name no server files.
+  std::vector<std::string> allowed_paths;
 };
 
 // The response for an error status: the HTTP status matching its code.

@@ -1,23 +1,36 @@
 #include "shell/http_server.h"
 
-#include <atomic>
-#include <chrono>
-#include <mutex>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "httplib.h"
 #include "shell/http_api.h"
 #include "shell/json_output.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
 
 using nlohmann::json;
-
-void Send(httplib::Response& res, const ApiResponse& r) {
-  res.status = r.status;
-  res.set_content(DumpJson(r.body) + "\n", "application/json");
-}
+using Clock = std::chrono::steady_clock;
 
 // Compares without an early exit, so that timing does not tell how much of
 // a guessed key was right.
@@ -29,6 +42,77 @@ bool SameKey(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
+std::string Header(MHD_Connection* c, const char* name) {
+  const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+std::string ClientAddress(MHD_Connection* c) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "-";
+  char host[NI_MAXHOST];
+  const socklen_t len = info->client_addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
+                                                                 : sizeof(sockaddr_in);
+  if (getnameinfo(info->client_addr, len, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) {
+    return "-";
+  }
+  return host;
+}
+
+// Removes `prefix` from the front of `s` if it is there.
+bool ConsumePrefix(std::string_view* s, std::string_view prefix) {
+  if (s->substr(0, prefix.size()) != prefix) return false;
+  s->remove_prefix(prefix.size());
+  return true;
+}
+
+// The host name of a Host header: "[::1]:8080" -> "::1", "a.b:80" -> "a.b".
+std::string HostName(std::string_view host) {
+  if (ConsumePrefix(&host, "[")) return std::string(host.substr(0, host.find(']')));
+  return std::string(host.substr(0, host.find(':')));
+}
+
+bool IsIpAddress(const std::string& name) {
+  in6_addr addr;
+  return inet_pton(AF_INET, name.c_str(), &addr) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), &addr) == 1;
+}
+
+// "application/json", optionally followed by parameters (charset).
+bool IsJsonContentType(const std::string& header) {
+  const std::string type = absl::AsciiStrToLower(header);
+  std::string_view rest = type;
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  if (!ConsumePrefix(&rest, "application/json")) return false;
+  return rest.empty() || rest[0] == ';' || rest[0] == ' ';
+}
+
+// A connection's state, as its socket_context: the time by which its next
+// request must have arrived, unless a request is being answered.
+struct ConnectionState {
+  int fd = -1;
+  Clock::time_point deadline;
+  bool answering = false;
+};
+
+// A request's state, as its con_cls, while its body arrives: the pieces
+// as libmicrohttpd hands them over (at most its 32 KiB buffer each), joined
+// once complete, so that a growing body is never copied into a larger
+// buffer beside the old one.
+struct RequestState {
+  std::vector<std::string> pieces;
+  size_t size = 0;
+  bool too_large = false;  // the body went past the limit: dropped, 413
+
+  std::string Body() const {
+    std::string body;
+    body.reserve(size);
+    for (const std::string& p : pieces) body += p;
+    return body;
+  }
+};
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -36,180 +120,317 @@ class HttpServer::Impl {
   Impl(Database& db, HttpServerOptions options)
       : db_(db),
         options_(std::move(options)),
-        api_(db, {.max_k = std::min(options_.max_k, kMaxK)}),
-        started_(std::chrono::steady_clock::now()) {
-    Configure();
+        api_(db, {.max_k = std::min(options_.max_k, kMaxK),
+                  .allowed_paths = options_.allowed_paths}),
+        started_(Clock::now()) {
+    for (std::string& h : options_.allowed_hosts) h = absl::AsciiStrToLower(h);
+  }
+
+  ~Impl() {
+    if (listen_fd_ >= 0) close(listen_fd_);
   }
 
   absl::StatusOr<int> Bind() {
-    int port = options_.port;
-    if (port == 0) {
-      port = server_.bind_to_any_port(options_.host);
-    } else if (!server_.bind_to_port(options_.host, port)) {
-      port = -1;
-    }
-    if (port < 0) {
+    auto fail = [&](const std::string& why) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
-                                                 options_.port, " (in use, or a bad address)"));
+                                                 options_.port, " (", why, ")"));
+    };
+    addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(options_.port);
+    if (getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found) != 0) {
+      return fail("a bad address");
     }
-    return port;
+    std::string error = "no address";
+    for (addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+      const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+      if (fd < 0) continue;
+      const int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+        listen_fd_ = fd;
+      } else {
+        error = strerror(errno);
+        close(fd);
+      }
+    }
+    freeaddrinfo(found);
+    if (listen_fd_ < 0) return fail(error);
+    sockaddr_storage bound = {};
+    socklen_t len = sizeof(bound);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+    return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   }
 
   absl::Status Run() {
+    std::unique_lock<std::mutex> lock(stop_mu_);
     if (stop_requested_) return absl::OkStatus();
-    if (!server_.listen_after_bind() && !stop_requested_) {
-      return absl::InternalError("the server stopped listening unexpectedly");
+    const unsigned threads = static_cast<unsigned>(std::max(1, options_.threads));
+    MHD_Daemon* daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, nullptr, nullptr, &OnRequest, this,
+        MHD_OPTION_LISTEN_SOCKET, listen_fd_,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(options_.max_connections),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        static_cast<unsigned>(options_.max_connections_per_address),
+        MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(options_.request_timeout_seconds),
+        MHD_OPTION_NOTIFY_CONNECTION, &OnConnection, this,
+        MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, this,
+        MHD_OPTION_END);
+    if (daemon == nullptr) return absl::InternalError("the HTTP server failed to start");
+    listen_fd_ = -1;  // the daemon closes it
+    // Closes connections whose request is late, until Stop().
+    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                              [this] { return stop_requested_; })) {
+      CloseLateConnections();
     }
+    lock.unlock();
+    MHD_stop_daemon(daemon);  // waits for requests in progress
     return absl::OkStatus();
   }
 
   void Stop() {
+    std::lock_guard<std::mutex> lock(stop_mu_);
     stop_requested_ = true;
-    server_.stop();
+    stop_cv_.notify_all();
   }
 
  private:
-  // The body parsed as JSON, or the 400 response to send.
-  static std::optional<ApiResponse> ParseBody(const httplib::Request& req, json* body) {
-    if (req.body.empty()) {
-      return ErrorResponse(400, "the request body is empty: send a JSON object");
+  static void OnConnection(void* cls, MHD_Connection* c, void** socket_context,
+                           MHD_ConnectionNotificationCode code) {
+    Impl* self = static_cast<Impl*>(cls);
+    std::lock_guard<std::mutex> lock(self->connections_mu_);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* state = new ConnectionState;
+      const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+      state->fd = info->connect_fd;
+      // Responses go out at once: no Nagle wait for the client's ACK.
+      const int one = 1;
+      setsockopt(state->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      state->deadline = Clock::now() + std::chrono::seconds(self->options_.request_timeout_seconds);
+      self->connections_.insert(state);
+      *socket_context = state;
+    } else {
+      // Called before the daemon closes the socket, so no fd in
+      // connections_ is ever a reused one.
+      auto* state = static_cast<ConnectionState*>(*socket_context);
+      self->connections_.erase(state);
+      delete state;
+      *socket_context = nullptr;
     }
-    try {
-      *body = json::parse(req.body);
-    } catch (const json::parse_error& e) {
-      return ErrorResponse(400, absl::StrCat("malformed JSON: ", e.what()));
+  }
+
+  static ConnectionState* StateOf(MHD_Connection* c) {
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info == nullptr ? nullptr : static_cast<ConnectionState*>(info->socket_context);
+  }
+
+  void SetAnswering(MHD_Connection* c, bool answering) {
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    ConnectionState* state = StateOf(c);
+    if (state == nullptr) return;
+    state->answering = answering;
+    state->deadline = Clock::now() + std::chrono::seconds(options_.request_timeout_seconds);
+  }
+
+  // A late connection's socket is shut down; the daemon then sees it end
+  // and cleans it up in its own thread.
+  void CloseLateConnections() {
+    const Clock::time_point now = Clock::now();
+    std::lock_guard<std::mutex> lock(connections_mu_);
+    for (ConnectionState* state : connections_) {
+      if (!state->answering && state->deadline < now) {
+        shutdown(state->fd, SHUT_RDWR);
+        state->deadline = Clock::time_point::max();
+      }
+    }
+  }
+
+  static void OnCompleted(void* cls, MHD_Connection* c, void** con_cls,
+                          MHD_RequestTerminationCode) {
+    delete static_cast<RequestState*>(*con_cls);
+    *con_cls = nullptr;
+    static_cast<Impl*>(cls)->SetAnswering(c, false);
+  }
+
+  static MHD_Result OnRequest(void* cls, MHD_Connection* c, const char* url, const char* method,
+                              const char*, const char* upload_data, size_t* upload_data_size,
+                              void** con_cls) {
+    Impl* self = static_cast<Impl*>(cls);
+    if (*con_cls == nullptr) {  // the header is in; the body may follow
+      *con_cls = new RequestState;
+      if (std::optional<ApiResponse> refused = self->Admit(c, method, url)) {
+        return self->Respond(c, method, url, *refused);
+      }
+      return MHD_YES;
+    }
+    auto* request = static_cast<RequestState*>(*con_cls);
+    if (*upload_data_size > 0) {
+      // Past the limit the rest is read and dropped, so that memory stays
+      // bounded and the client still gets its 413.
+      if (!request->too_large) {
+        request->size += *upload_data_size;
+        if (request->size > self->options_.max_body_bytes) {
+          request->too_large = true;
+          std::vector<std::string>().swap(request->pieces);
+        } else {
+          request->pieces.emplace_back(upload_data, *upload_data_size);
+        }
+      }
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    self->SetAnswering(c, true);
+    if (request->too_large) return self->Respond(c, method, url, self->TooLarge());
+    return self->Respond(c, method, url, self->Route(method, url, request->Body()));
+  }
+
+  ApiResponse TooLarge() const {
+    return ErrorResponse(413, absl::StrCat("the request body is larger than ",
+                                           options_.max_body_bytes, " bytes"));
+  }
+
+  // The checks on a request's header: the error to answer with, if any.
+  std::optional<ApiResponse> Admit(MHD_Connection* c, std::string_view method,
+                                   std::string_view path) {
+    ++requests_;
+    const std::string host = absl::AsciiStrToLower(HostName(Header(c, "Host")));
+    if (!host.empty() && !IsIpAddress(host) && host != "localhost" &&
+        std::find(options_.allowed_hosts.begin(), options_.allowed_hosts.end(), host) ==
+            options_.allowed_hosts.end()) {
+      return ErrorResponse(403, absl::StrCat("the Host '", host,
+                                             "' is not allowed: use an IP address, localhost, "
+                                             "or start the server with --allow-host NAME"));
+    }
+    const std::string origin = Header(c, "Origin");
+    if (!origin.empty() && origin != options_.cors_origin) {
+      return ErrorResponse(403, absl::StrCat("requests from the web origin '", origin,
+                                             "' are not allowed (see --cors)"));
+    }
+    if (method == "OPTIONS") {
+      if (!options_.cors_origin.empty()) return ApiResponse{204, nullptr};
+      return ErrorResponse(404, absl::StrCat("no route OPTIONS ", std::string(path)));
+    }
+    if (!options_.api_key.empty() && path != "/health") {
+      std::string given = Header(c, "X-API-Key");
+      const std::string auth = Header(c, "Authorization");
+      if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+      if (given.empty() || !SameKey(given, options_.api_key)) {
+        return ErrorResponse(401, given.empty()
+                                      ? "this server needs an API key: send the header "
+                                        "'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
+                                      : "wrong API key");
+      }
+    }
+    if (method == "POST" && !IsJsonContentType(Header(c, "Content-Type"))) {
+      return ErrorResponse(415, "the request body must be sent with the header "
+                                "'Content-Type: application/json'");
+    }
+    const std::string length = Header(c, "Content-Length");
+    char* end = nullptr;
+    if (!length.empty() && std::strtoull(length.c_str(), &end, 10) > options_.max_body_bytes) {
+      return TooLarge();
     }
     return std::nullopt;
   }
 
-  // Registers a route whose handler takes the path's captures and the body.
-  using BodyHandler =
-      std::function<ApiResponse(const httplib::Match&, const json& body)>;
-  httplib::Server::Handler WithBody(BodyHandler handler) {
-    return [handler](const httplib::Request& req, httplib::Response& res) {
-      json body;
-      if (std::optional<ApiResponse> error = ParseBody(req, &body)) return Send(res, *error);
-      Send(res, handler(req.matches, body));
-    };
-  }
-  using PathHandler = std::function<ApiResponse(const httplib::Match&)>;
-  static httplib::Server::Handler NoBody(PathHandler handler) {
-    return [handler](const httplib::Request& req, httplib::Response& res) {
-      Send(res, handler(req.matches));
-    };
-  }
-
-  void Configure() {
-    const int threads = std::max(1, options_.threads);
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server_.set_payload_max_length(options_.max_body_bytes);
-
-    server_.set_pre_routing_handler([this](const httplib::Request& req,
-                                           httplib::Response& res) {
-      ++requests_;
-      if (options_.api_key.empty() || req.path == "/health") {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      std::string given = req.get_header_value("X-API-Key");
-      const std::string auth = req.get_header_value("Authorization");
-      if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
-      if (!given.empty() && SameKey(given, options_.api_key)) {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      Send(res, ErrorResponse(401, given.empty()
-                                       ? "this server needs an API key: send the header "
-                                         "'Authorization: Bearer KEY' or 'X-API-Key: KEY'"
-                                       : "wrong API key"));
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    // Errors httplib produces itself (unknown route, body too large,
-    // unreadable request) get the same JSON shape as the API's.
-    server_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      if (res.status == 404) {
-        Send(res, ErrorResponse(404, absl::StrCat("no route ", req.method, " ", req.path)));
-      } else if (res.status == 413) {
-        Send(res, ErrorResponse(413, absl::StrCat("the request body is larger than ",
-                                                  options_.max_body_bytes, " bytes")));
-      } else {
-        Send(res, ErrorResponse(res.status, absl::StrCat("HTTP status ", res.status)));
-      }
-    });
-    server_.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-          std::string what = "unknown exception";
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {
-          }
-          Send(res, ErrorResponse(500, what));
-        });
-    if (options_.access_log != nullptr) {
-      server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-        std::lock_guard<std::mutex> lock(log_mu_);
-        *options_.access_log << req.remote_addr << " " << req.method << " " << req.path << " "
-                             << res.status << " " << res.body.size() << std::endl;
-      });
+  MHD_Result Respond(MHD_Connection* c, std::string_view method, std::string_view path,
+                     const ApiResponse& r) {
+    const std::string body = r.body.is_null() ? std::string() : DumpJson(r.body) + "\n";
+    MHD_Response* response = MHD_create_response_from_buffer(
+        body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+    if (!body.empty()) MHD_add_response_header(response, "Content-Type", "application/json");
+    if (!options_.cors_origin.empty()) {
+      MHD_add_response_header(response, "Access-Control-Allow-Origin",
+                              options_.cors_origin.c_str());
+      MHD_add_response_header(response, "Vary", "Origin");
+      MHD_add_response_header(response, "Access-Control-Allow-Methods",
+                              "GET, POST, DELETE, OPTIONS");
+      MHD_add_response_header(response, "Access-Control-Allow-Headers",
+                              "Content-Type, Authorization, X-API-Key");
     }
+    const MHD_Result queued = MHD_queue_response(c, r.status, response);
+    MHD_destroy_response(response);
+    if (options_.access_log != nullptr) {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      *options_.access_log << ClientAddress(c) << " " << method << " " << path << " "
+                           << r.status << " " << body.size() << std::endl;
+    }
+    return queued;
+  }
 
-    server_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-      Send(res, {200, {{"status", "ok"}}});
-    });
-    server_.Get("/stats", [this](const httplib::Request&, httplib::Response& res) {
-      const double uptime =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-      Send(res, {200,
-                 {{"server",
-                   {{"uptime_seconds", uptime},
-                    {"requests", requests_.load()},
-                    {"threads", std::max(1, options_.threads)},
-                    {"max_body_bytes", options_.max_body_bytes},
-                    {"max_k", std::min(options_.max_k, kMaxK)},
-                    {"database", db_.path()}}},
-                  {"collections", api_.ListCollections().body["collections"]}}});
-    });
-    server_.Get("/collections", NoBody([this](const httplib::Match&) {
-                  return api_.ListCollections();
-                }));
-    server_.Post("/collections", WithBody([this](const httplib::Match&, const json& body) {
-                   return api_.CreateCollection(body);
-                 }));
-    const std::string collection = R"(/collections/([^/]+))";
-    server_.Get(collection, NoBody([this](const httplib::Match& m) {
-                  return api_.CollectionStats(m[1]);
-                }));
-    server_.Delete(collection, NoBody([this](const httplib::Match& m) {
-                     return api_.DropCollection(m[1]);
-                   }));
-    server_.Post(collection + "/documents",
-                 WithBody([this](const httplib::Match& m, const json& body) {
-                   return api_.WriteDocuments(m[1], body);
-                 }));
-    server_.Get(collection + "/documents/(.+)", NoBody([this](const httplib::Match& m) {
-                  return api_.GetDocument(m[1], m[2]);
-                }));
-    server_.Delete(collection + "/documents/(.+)", NoBody([this](const httplib::Match& m) {
-                     return api_.DeleteDocument(m[1], m[2]);
-                   }));
-    server_.Post(collection + "/delete",
-                 WithBody([this](const httplib::Match& m, const json& body) {
-                   return api_.DeleteDocuments(m[1], body);
-                 }));
-    server_.Post(collection + "/search",
-                 WithBody([this](const httplib::Match& m, const json& body) {
-                   return api_.Search(m[1], body);
-                 }));
+  // The body parsed as JSON, or the 400 response to send.
+  static std::optional<ApiResponse> ParseBody(const std::string& text, json* body) {
+    if (text.empty()) return ErrorResponse(400, "the request body is empty: send a JSON object");
+    absl::StatusOr<json> parsed = ParseJson(text);
+    if (!parsed.ok()) return ErrorResponse(400, std::string(parsed.status().message()));
+    *body = *std::move(parsed);
+    return std::nullopt;
+  }
+
+  // The response of the route `method path`, given the request body.
+  ApiResponse Route(std::string_view method, std::string_view path, const std::string& text) {
+    json body;
+    const bool get = method == "GET", post = method == "POST", del = method == "DELETE";
+    if (post) {
+      if (std::optional<ApiResponse> error = ParseBody(text, &body)) return *error;
+    }
+    if (get && path == "/health") return {200, {{"status", "ok"}}};
+    if (get && path == "/stats") return Stats();
+    std::string_view rest = path;
+    if (path == "/collections") {
+      if (get) return api_.ListCollections();
+      if (post) return api_.CreateCollection(body);
+    } else if (ConsumePrefix(&rest, "/collections/")) {
+      const size_t slash = rest.find('/');
+      const std::string name(rest.substr(0, slash));
+      std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
+      if (name.empty()) {
+      } else if (tail.empty()) {
+        if (get) return api_.CollectionStats(name);
+        if (del) return api_.DropCollection(name);
+      } else if (tail == "/documents") {
+        if (post) return api_.WriteDocuments(name, body);
+      } else if (ConsumePrefix(&tail, "/documents/") && !tail.empty()) {
+        if (get) return api_.GetDocument(name, std::string(tail));
+        if (del) return api_.DeleteDocument(name, std::string(tail));
+      } else if (tail == "/delete") {
+        if (post) return api_.DeleteDocuments(name, body);
+      } else if (tail == "/search") {
+        if (post) return api_.Search(name, body);
+      }
+    }
+    return ErrorResponse(404, absl::StrCat("no route ", std::string(method), " ", std::string(path)));
+  }
+
+  ApiResponse Stats() const {
+    const double uptime = std::chrono::duration<double>(Clock::now() - started_).count();
+    return {200,
+            {{"server",
+              {{"uptime_seconds", uptime},
+               {"requests", requests_.load()},
+               {"threads", std::max(1, options_.threads)},
+               {"max_body_bytes", options_.max_body_bytes},
+               {"max_k", std::min(options_.max_k, kMaxK)},
+               {"database", db_.path()}}},
+             {"collections", api_.ListCollections().body["collections"]}}};
   }
 
   Database& db_;
-  const HttpServerOptions options_;
+  HttpServerOptions options_;
   HttpApi api_;
-  httplib::Server server_;
-  const std::chrono::steady_clock::time_point started_;
+  const Clock::time_point started_;
+  int listen_fd_ = -1;
   std::atomic<int64_t> requests_{0};
-  std::atomic<bool> stop_requested_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;
+  std::mutex connections_mu_;
+  std::set<ConnectionState*> connections_;
   std::mutex log_mu_;
 };
 

@@ -169,10 +169,15 @@ int main(int argc, char** argv) {
   app.add_flag("--timer", timer, "print each command's time");
   app.add_flag("--bail", bail, "stop at the first failing command");
   app.add_flag("--sync", sync, "make every write durable before it returns");
+  bool read_only = false;
+  app.add_flag("--read-only", read_only,
+               "open an existing database without writing (a full disk, a read-only mount); "
+               "writes are refused");
   CLI11_PARSE(app, argc, argv);
 
   semdb::Options options;
   options.sync = sync;
+  options.read_only = read_only;
   absl::StatusOr<std::unique_ptr<semdb::Database>> db = semdb::Database::Open(path, options);
   if (!db.ok()) {
     std::cerr << "error: " << db.status().message() << std::endl;

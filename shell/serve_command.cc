@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "semdb/database.h"
 #include "shell/http_server.h"
 
@@ -32,6 +33,7 @@ int ServeMain(int argc, char** argv) {
   CLI::App app{"semdb serve: the HTTP/JSON service on a database", "semdb serve"};
   std::string path;
   HttpServerOptions options;
+  Options db_options;
   bool quiet = false, sync = false;
   app.add_option("path", path, "database directory (created if missing)")->required();
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
@@ -49,8 +51,33 @@ int ServeMain(int argc, char** argv) {
   app.add_option("--max-k", options.max_k, "largest k a search may ask for")
       ->capture_default_str()
       ->check(CLI::Range(1, kMaxK));
+  app.add_option("--max-connections", options.max_connections,
+                 "open connections at most; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                 "open connections at most from one client address")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--request-timeout", options.request_timeout_seconds,
+                 "seconds a client has to send a whole request (header and body), counted "
+                 "from when its connection is ready for one")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--allow-host", options.allowed_hosts,
+                 "a host name the Host header may carry, besides IP addresses and localhost "
+                 "(repeatable)");
+  app.add_option("--cors", options.cors_origin,
+                 "the one web origin (like https://app.example) whose pages may call the "
+                 "server; none by default");
+  app.add_option("--allow-path", options.allowed_paths,
+                 "a directory under which model files named by clients (path=, cache_dir=) "
+                 "may be (repeatable); none by default");
   app.add_flag("--quiet", quiet, "no access log on standard error");
   app.add_flag("--sync", sync, "make every write durable before it returns");
+  app.add_flag("--read-only", db_options.read_only,
+               "serve an existing database without writing (a full disk, a read-only mount); "
+               "writes get 422");
   CLI11_PARSE(app, argc, argv);
   if (options.api_key.empty()) {
     if (const char* key = std::getenv("SEMDB_API_KEY")) options.api_key = key;
@@ -68,7 +95,6 @@ int ServeMain(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
-  Options db_options;
   db_options.sync = sync;
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path, db_options);
   if (!db.ok()) {
@@ -99,7 +125,8 @@ int ServeMain(int argc, char** argv) {
     });
     std::cout << "semdb serve: listening on http://" << options.host << ":" << *port
               << " (database " << path << ", " << options.threads << " threads"
-              << (options.api_key.empty() ? "" : ", API key required") << ")" << std::endl;
+              << (options.api_key.empty() ? "" : ", API key required")
+              << (db_options.read_only ? ", read-only" : "") << ")" << std::endl;
     absl::Status run = server.Run();
     if (!run.ok()) {
       std::cerr << "error: " << run.message() << std::endl;
@@ -108,8 +135,26 @@ int ServeMain(int argc, char** argv) {
     }
     stopper.join();
   }
-  db->reset();  // saves every collection's index
-  std::cout << "semdb serve: stopped, database saved" << std::endl;
+  // Saves every collection's index; a failure (a full disk) is said, since
+  // the next open then replays the log or rebuilds the index.
+  std::string failed;
+  for (const CollectionInfo& info :
+       db_options.read_only ? std::vector<CollectionInfo>() : (*db)->ListCollections()) {
+    absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(info.name);
+    absl::Status s = c.ok() ? (*c)->Checkpoint() : c.status();
+    if (!s.ok()) absl::StrAppend(&failed, failed.empty() ? "" : "; ", info.name, ": ", s.message());
+  }
+  db->reset();
+  if (!failed.empty()) {
+    std::cerr << "error: saving the indexes failed (" << failed
+              << "); every acknowledged write is in the log and the next open replays it"
+              << std::endl;
+    std::cout << "semdb serve: stopped, indexes NOT saved" << std::endl;
+    return 1;
+  }
+  std::cout << (db_options.read_only ? "semdb serve: stopped (read-only, nothing to save)"
+                                     : "semdb serve: stopped, database saved")
+            << std::endl;
   return status;
 }
 

@@ -18,6 +18,7 @@
 #include "shell/json_output.h"
 #include "shell/progress_bar.h"
 #include "shell/table.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -61,10 +62,11 @@ absl::StatusOr<double> ParseFraction(const std::string& what, const std::string&
 }
 
 absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw) {
-  nlohmann::json meta = nlohmann::json::parse(Unquote(raw), nullptr, false);
-  if (meta.is_discarded()) {
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(Unquote(raw));
+  if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--meta is not valid JSON: ", raw));
   }
+  nlohmann::json meta = *std::move(parsed);
   if (!meta.is_object()) {
     return absl::InvalidArgumentError("--meta must be a JSON object, like {\"year\": 2001}");
   }

@@ -174,9 +174,11 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
   }
 
   const uint32_t gen = impl->record_.generation;
-  StoreBatch cleanup(*env.store);
-  cleanup.DeleteOtherGenerations(impl->id_, gen);  // leftovers of a crashed refit
-  if (absl::Status s = env.store->Write(cleanup, false); !s.ok()) return s;
+  if (!env.options.read_only) {
+    StoreBatch cleanup(*env.store);
+    cleanup.DeleteOtherGenerations(impl->id_, gen);  // leftovers of a crashed refit
+    if (absl::Status s = env.store->Write(cleanup, false); !s.ok()) return s;
+  }
 
   const bool fittable = impl->embedder_ != nullptr && impl->embedder_->fittable();
   bool need_refit = false;
@@ -840,9 +842,12 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
     if (!first.ok()) return first.status();
     const bool contiguous =
         saved->seq == last_seq || (first->has_value() && **first <= saved->seq + 1);
+    const absl::Status sized =
+        CheckSavedIndexSize(saved->path, counters_.next_label - 1, record_.dimension);
     absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
-        contiguous ? LoadVectorIndex(saved->path)
-                   : absl::DataLossError("the index log does not reach back to it");
+        !contiguous  ? absl::DataLossError("the index log does not reach back to it")
+        : !sized.ok() ? sized
+                      : LoadVectorIndex(saved->path);
     if (loaded.ok() && ((*loaded)->dimension() != record_.dimension ||
                         !MayServe((*loaded)->spec(), *Spec::Parse(record_.index_spec)))) {
       loaded = absl::DataLossError("it has another dimension or type");

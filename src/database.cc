@@ -72,7 +72,11 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
   if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is not a directory"));
   }
+  if (options.read_only && !exists) {
+    return absl::NotFoundError(absl::StrCat("no database at ", path, " to open read-only"));
+  }
   for (const char* dir : {"", "/indexes", "/cache"}) {
+    if (options.read_only) break;
     fs::create_directories(path + dir, ec);
     if (ec) {
       return absl::PermissionDeniedError(
@@ -83,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
   impl->path_ = path;
   StoreOptions so;
   so.create_if_missing = options.create_if_missing;
+  so.read_only = options.read_only;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path + "/store", so);
   if (!store.ok()) return store.status();
   impl->store_ = *std::move(store);

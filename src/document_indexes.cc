@@ -1,4 +1,5 @@
 #include "src/document_indexes.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -18,7 +19,7 @@ absl::Status DocumentIndexes::Update::Remove(uint64_t label) {
         indexes_.store_->GetMetadata(indexes_.cid_, label);
     if (!meta.ok()) return meta.status();
     removed_fields_.emplace_back(
-        label, nlohmann::json::parse(meta->value_or("{}"), nullptr, false));
+        label, ParseJson(meta->value_or("{}")).value_or(nlohmann::json(nlohmann::json::value_t::discarded)));
   }
   if (keywords_) {
     absl::StatusOr<std::optional<DocumentRecord>> doc =

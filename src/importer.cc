@@ -8,6 +8,7 @@
 #include "embedders/word_tokenizer.h"
 #include "semdb/import.h"
 #include "src/csv_reader.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -244,13 +245,13 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Document doc;
     if (format == ImportFormat::kJsonLines) {
-      nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
-      if (object.is_discarded() || !object.is_object()) {
+      absl::StatusOr<nlohmann::json> object = ParseJson(line);
+      if (!object.ok() || !object->is_object()) {
         importer.Problem(source, line_number,
-                         object.is_discarded() ? "malformed JSON" : "not a JSON object");
+                         object.ok() ? "not a JSON object" : std::string(object.status().message()));
         continue;
       }
-      absl::StatusOr<Document> parsed = FromFields(std::move(object), options);
+      absl::StatusOr<Document> parsed = FromFields(*std::move(object), options);
       if (!parsed.ok()) {
         importer.Problem(source, line_number, std::string(parsed.status().message()));
         continue;
@@ -299,8 +300,12 @@ absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::strin
     if (ec) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path, ": ",
                                                             ec.message()));
     std::sort(files.begin(), files.end());
-  } else {
+  } else if (fs::is_regular_file(status)) {
     files.push_back(path);
+  } else {
+    // A FIFO or a device would block the import, or never end.
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " is not a regular file or a directory (a FIFO, socket or device): not imported"));
   }
   for (const fs::path& f : files) bytes += static_cast<int64_t>(fs::file_size(f, ec));
   Importer importer(collection, options, bytes);

@@ -96,6 +96,25 @@ absl::Status SaveIndex(const VectorIndex& index, const std::string& dir, uint32_
   return absl::OkStatus();
 }
 
+absl::Status CheckSavedIndexSize(const std::string& path, uint64_t max_vectors, int dimension) {
+  // Per vector: its floats twice (IVF-flat keeps codes and a copy while
+  // training), 4 KiB of graph links and ids; 64 MiB for headers, centroids
+  // and quantizer tables.
+  constexpr uint64_t kPerVectorOverhead = 4096, kFixed = uint64_t{64} << 20;
+  const uint64_t bound =
+      kFixed + max_vectors * (2 * sizeof(float) * static_cast<uint64_t>(dimension) +
+                              kPerVectorOverhead);
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec) return absl::DataLossError(absl::StrCat("cannot stat ", path, ": ", ec.message()));
+  if (size > bound) {
+    return absl::DataLossError(absl::StrCat("the file is ", size, " bytes, more than the ",
+                                            bound, " an index of ", max_vectors,
+                                            " vectors can take"));
+  }
+  return absl::OkStatus();
+}
+
 void RemoveSavedIndexes(const std::string& dir, uint32_t cid) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {

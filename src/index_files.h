@@ -32,6 +32,12 @@ std::optional<SavedIndex> FindSavedIndex(const std::string& dir, uint32_t cid);
 absl::Status SaveIndex(const VectorIndex& index, const std::string& dir, uint32_t cid,
                        uint32_t generation, uint64_t seq);
 
+// OK unless the saved index file at `path` is larger than any index of at
+// most `max_vectors` vectors of `dimension` can be (the vectors, an HNSW
+// graph or IVF lists, and a fixed allowance): a damaged or hostile file,
+// e.g. a sparse one of 10 GB, is refused before it is read.
+absl::Status CheckSavedIndexSize(const std::string& path, uint64_t max_vectors, int dimension);
+
 // Removes every saved index of collection `cid`.
 void RemoveSavedIndexes(const std::string& dir, uint32_t cid);
 

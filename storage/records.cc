@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "nlohmann/json.hpp"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -99,8 +100,9 @@ std::string CollectionRecord::Encode() const {
 }
 
 absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes) {
-  nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Corrupt("collection");
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(bytes);
+  if (!parsed.ok() || !parsed->is_object()) return Corrupt("collection");
+  const nlohmann::json& j = *parsed;
   CollectionRecord r;
   try {
     r.id = j.at("id").get<uint32_t>();

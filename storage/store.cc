@@ -86,7 +86,11 @@ std::string IdKey(uint32_t cid, std::string_view id) {
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
   std::string msg = absl::StrCat(std::string(context), ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
+  // Corruption is a fact about stored data, whatever was being done when
+  // RocksDB noticed it (often a write at open, after a read found it).
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat("the database is corrupt: ", s.ToString()));
+  }
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
   if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
@@ -122,8 +126,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   auto store = std::unique_ptr<Store>(new Store());
   store->path_ = path;
   rocksdb::DB* db = nullptr;
+  store->read_only_ = options.read_only;
   rocksdb::Status s =
-      rocksdb::DB::Open(db_options, path, families, &store->handles_, &db);
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &store->handles_, &db)
+          : rocksdb::DB::Open(db_options, path, families, &store->handles_, &db);
   if (!s.ok()) {
     std::string text = s.ToString();
     if (s.IsIOError() && text.find("lock") != std::string::npos) {
@@ -162,6 +169,9 @@ absl::Status Store::SyncWal() {
 }
 
 absl::Status Store::WriteFailure() const {
+  if (read_only_) {
+    return absl::FailedPreconditionError("the database is open read-only: writes are refused");
+  }
   std::lock_guard<std::mutex> lock(failure_mu_);
   return failure_;
 }

@@ -39,6 +39,7 @@ enum class AuxIndex { kFields, kPostings };
 struct StoreOptions {
   bool create_if_missing = true;
   bool error_if_exists = false;
+  bool read_only = false;  // Options::read_only: every write is refused
 };
 
 class Store {
@@ -137,6 +138,7 @@ class Store {
 
   absl::Status WriteFailure() const;
   absl::Status RecordFailure(absl::Status s);
+  bool read_only_ = false;
   mutable std::mutex failure_mu_;
   absl::Status failure_;  // the first failed write, guarded by failure_mu_
 };

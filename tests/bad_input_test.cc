@@ -2,6 +2,7 @@
 // tests of the component concerned. Each checks the error is clear and the
 // data already stored is intact.
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,41 @@ TEST_CASE("bad input: a 100 MB document", "[bad-input]") {
   REQUIRE(r.problems[0].line == 2);
   REQUIRE(r.problems[0].reason.find("limit is 64 MiB") != std::string::npos);
   REQUIRE(f.c->Count() == 3);
+}
+
+TEST_CASE("bad input: import of a FIFO is refused at once, not waited on", "[bad-input]") {
+  Fixture f;
+  const std::string fifo = f.dir / "pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  absl::StatusOr<ImportReport> r = ImportPath(*f.c, fifo, {});
+  REQUIRE(r.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(Message(r.status()).find("is not a regular file or a directory") != std::string::npos);
+  f.RequireIntact();
+}
+
+TEST_CASE("bad input: a huge sparse saved index file is refused before it is read",
+          "[bad-input]") {
+  TempDir dir;
+  {
+    std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+    std::shared_ptr<Collection> c =
+        db->CreateCollection("v", {.embedder = "vectors dim=4"}).value();
+    REQUIRE(c->Insert({.id = "a", .vector = {1, 0, 0, 0}}).ok());
+    REQUIRE(c->Insert({.id = "b", .vector = {0, 1, 0, 0}}).ok());
+  }
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "db/indexes")) {
+    std::filesystem::resize_file(e.path(), uintmax_t{10} << 30);  // sparse: no disk used
+    ++files;
+  }
+  REQUIRE(files == 1);
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  std::shared_ptr<Collection> c = db->GetCollection("v").value();
+  const std::string origin = c->Stats()["index_origin"];
+  INFO(origin);
+  REQUIRE(origin.starts_with("rebuilt from 2 stored vectors"));
+  REQUIRE(origin.find("the file is 10737418240 bytes") != std::string::npos);
+  REQUIRE(c->SearchVector({0, 1, 0, 0}, {.k = 1}).value()[0].id == "b");
 }
 
 TEST_CASE("bad input: a binary file or an empty file imported as text", "[bad-input]") {

@@ -2,12 +2,19 @@
 // port, driven over HTTP: results, every error status, the API key, the
 // body limit, concurrent requests and a clean stop that keeps the data.
 // Also the route handlers called in-process.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -62,6 +69,7 @@ class ServerProcess {
   }
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   httplib::Client Client() const {
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(60);
@@ -321,6 +329,384 @@ TEST_CASE("semdb serve: API key, body limit, concurrent clients, clean stop", "[
   REQUIRE(docs->Count() == 1 + kThreads * kPerThread);
   REQUIRE(docs->Get("t3-7").value().text == "water flows in river number 7 of thread 3");
   REQUIRE(docs->Stats()["index_origin"] == "loaded from its saved file, 0 logged operations replayed");
+}
+
+// A raw TCP connection to a server on loopback, for what a well-behaved
+// client does not send: slow, huge, chunked or hostile requests.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  }
+  ~RawConnection() { close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  // False once the server has closed the connection.
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(n);
+    }
+    return true;
+  }
+
+  // Everything the server sends until it closes the connection, or until
+  // `seconds` pass without a byte; `closed` tells which.
+  std::string ReadAll(int seconds, bool* closed) {
+    std::string out;
+    *closed = false;
+    pollfd p = {fd_, POLLIN, 0};
+    while (poll(&p, 1, seconds * 1000) == 1) {
+      char buf[65536];
+      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        *closed = true;
+        break;
+      }
+      out.append(buf, n);
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+int StatusOf(const std::string& response) {
+  INFO(response.substr(0, 300));
+  REQUIRE(response.rfind("HTTP/1.1 ", 0) == 0);
+  return std::stoi(response.substr(9, 3));
+}
+
+// The server's peak resident memory so far (VmHWM), in bytes.
+int64_t PeakRss(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  FAIL("no VmHWM in /proc/PID/status");
+  return 0;
+}
+
+TEST_CASE("semdb serve: hostile bodies get 400 or 413 and the server lives on", "[http]") {
+  TempDir dir;
+  constexpr int64_t kLimit = 1 << 20;
+  ServerProcess server(dir / "db", {"--max-body-bytes", std::to_string(kLimit)});
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "docs"}}).status == 201);
+
+  // Metadata nested 150,000 levels deep: refused while parsing.
+  const int kDepth = 150000;
+  const std::string deep = "{\"documents\": [{\"text\": \"x\", \"metadata\": {\"a\": " +
+                           std::string(kDepth, '[') + std::string(kDepth, ']') + "}}]}";
+  Reply refused = Call(c, "POST", "/collections/docs/documents", deep);
+  REQUIRE(ErrorCode(refused, 400) == "bad_request");
+  REQUIRE(refused.body["error"]["message"] == "JSON nested deeper than 64 levels");
+  // A number beyond double range is malformed input, not an internal error.
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "vecs"}, {"embedder", "vectors dim=1"}})
+              .status == 201);
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/vecs/search", std::string("{\"vector\": [1e999]}")),
+                    400) == "bad_request");
+
+  // A 300 MiB chunked body: 413, and the server's memory stays within twice
+  // the limit.
+  const int64_t peak_before = PeakRss(server.pid());
+  RawConnection raw(server.port());
+  REQUIRE(raw.Send("POST /collections/docs/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "100000\r\n" + std::string(1 << 20, ' ') + "\r\n";
+  int sent = 0;
+  while (sent < 300 && raw.Send(chunk)) ++sent;
+  raw.Send("0\r\n\r\n");
+  bool closed = false;
+  const std::string response = raw.ReadAll(30, &closed);
+  REQUIRE(StatusOf(response) == 413);
+  REQUIRE(response.find("payload_too_large") != std::string::npos);
+  INFO("peak RSS before " << peak_before << ", after " << PeakRss(server.pid()));
+  REQUIRE(PeakRss(server.pid()) - peak_before < 2 * kLimit);
+  // The same body sent with Content-Length is refused from its header.
+  RawConnection announced(server.port());
+  REQUIRE(announced.Send("POST /collections/docs/documents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         "Content-Type: application/json\r\nContent-Length: 314572800\r\n\r\n"));
+  REQUIRE(StatusOf(announced.ReadAll(30, &closed)) == 413);
+
+  // A URL over the header limit is a 414, not an internal error.
+  RawConnection long_url(server.port());
+  REQUIRE(long_url.Send("GET /collections/" + std::string(100000, 'a') +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  const int long_status = StatusOf(long_url.ReadAll(30, &closed));
+  REQUIRE((long_status == 414 || long_status == 431));
+
+  REQUIRE(Call(c, "GET", "/health").status == 200);
+  REQUIRE(Call(c, "GET", "/collections/docs").body["documents"] == 0);
+  auto [exit_code, output] = server.Stop();
+  REQUIRE(exit_code == 0);
+}
+
+TEST_CASE("semdb serve: slow and idle clients are cut off and do not starve others",
+          "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db", {"--request-timeout", "2",
+                                    "--max-connections-per-address", "40"});
+  // 20 clients sending a header line every 300 ms, 10 sending a body one
+  // byte at a time, 5 idle keep-alive connections: far more than the 4
+  // threads.
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 30; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(server.port()));
+    REQUIRE(slow.back()->Send(
+        i < 20 ? "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               : "POST /collections HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"));
+  }
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 5; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(server.port()));
+    REQUIRE(idle.back()->Send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  // Meanwhile others are served on the one thread.
+  httplib::Client c = server.Client();
+  c.set_read_timeout(5);
+  for (int round = 0; round < 5; ++round) {
+    for (size_t i = 0; i < slow.size(); ++i) slow[i]->Send(i < 20 ? "X-A: b\r\n" : " ");
+    REQUIRE(Call(c, "GET", "/health").status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // Every slow connection is closed by its request deadline although it
+  // keeps sending (bounded: 40 rounds of 300 ms).
+  std::vector<bool> cut(slow.size(), false);
+  for (int round = 0; round < 40; ++round) {
+    size_t open = 0;
+    for (size_t i = 0; i < slow.size(); ++i) {
+      if (!cut[i]) cut[i] = !slow[i]->Send(i < 20 ? "X-A: b\r\n" : " ");
+      open += !cut[i];
+    }
+    if (open == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  REQUIRE(std::count(cut.begin(), cut.end(), true) == static_cast<long>(slow.size()));
+  // The idle keep-alive connections got their answer, then were closed.
+  for (auto& conn : idle) {
+    bool closed = false;
+    REQUIRE(StatusOf(conn->ReadAll(20, &closed)) == 200);
+    REQUIRE(closed);
+  }
+  REQUIRE(Call(c, "GET", "/health").status == 200);
+}
+
+TEST_CASE("semdb serve: connections beyond the per-address cap are closed at once", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db", {"--max-connections-per-address", "4"});
+  {
+    std::vector<std::unique_ptr<RawConnection>> held;
+    for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawConnection>(server.port()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server accept
+    RawConnection extra(server.port());
+    extra.Send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    bool closed = false;
+    REQUIRE(extra.ReadAll(20, &closed).empty());
+    REQUIRE(closed);
+  }
+  httplib::Client c = server.Client();
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {  // the server sees the closes
+    served = static_cast<bool>(c.Get("/health"));
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(served);
+}
+
+TEST_CASE("semdb serve: browser requests need JSON, a known Host and an allowed origin",
+          "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db", {"--allow-host", "semdb.internal"});
+  httplib::Client c = server.Client();
+  // A form or text/plain POST, which a page may send without a preflight.
+  httplib::Result text = c.Post("/collections", R"({"name": "x"})", "text/plain");
+  REQUIRE(text);
+  REQUIRE(text->status == 415);
+  REQUIRE(json::parse(text->body)["error"]["code"] == "unsupported_media_type");
+  // DNS rebinding: a name the operator did not allow.
+  REQUIRE(ErrorCode(Call(c, "GET", "/collections", "", {{"Host", "evil.example:8080"}}), 403) ==
+          "forbidden");
+  REQUIRE(Call(c, "GET", "/collections", "", {{"Host", "semdb.internal:80"}}).status == 200);
+  REQUIRE(Call(c, "GET", "/collections", "", {{"Host", "localhost"}}).status == 200);
+  // CORS is off: a page's origin is refused, no preflight succeeds.
+  REQUIRE(ErrorCode(Call(c, "GET", "/collections", "", {{"Origin", "https://evil.example"}}),
+                    403) == "forbidden");
+  httplib::Result preflight = c.Options("/collections");
+  REQUIRE(preflight);
+  REQUIRE(preflight->status == 404);
+  REQUIRE(!preflight->has_header("Access-Control-Allow-Origin"));
+  REQUIRE(Call(c, "GET", "/collections").status == 200);
+}
+
+TEST_CASE("semdb serve --cors ORIGIN: that one origin may call the server", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db", {"--cors", "https://app.example"});
+  httplib::Client c = server.Client();
+  httplib::Result preflight = c.Options("/collections",
+                                        {{"Origin", "https://app.example"},
+                                         {"Access-Control-Request-Method", "POST"}});
+  REQUIRE(preflight);
+  REQUIRE(preflight->status == 204);
+  REQUIRE(preflight->get_header_value("Access-Control-Allow-Origin") == "https://app.example");
+  REQUIRE(preflight->get_header_value("Access-Control-Allow-Headers").find("Content-Type") !=
+          std::string::npos);
+  httplib::Result list = c.Get("/collections", {{"Origin", "https://app.example"}});
+  REQUIRE(list);
+  REQUIRE(list->status == 200);
+  REQUIRE(list->get_header_value("Access-Control-Allow-Origin") == "https://app.example");
+  REQUIRE(ErrorCode(Call(c, "GET", "/collections", "", {{"Origin", "https://other.example"}}),
+                    403) == "forbidden");
+}
+
+// A tmpfs mounted at `dir` for the test's life (needs CAP_SYS_ADMIN: root
+// in a container); ok() is false where it cannot be mounted.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
+    std::filesystem::create_directories(dir);
+    mounted_ = mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~TmpfsMount() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool ok() const { return mounted_; }
+  bool RemountReadOnly() {
+    return mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+  }
+  // Writes a file until the file system is full, to the last byte.
+  void Fill() {
+    const int fd = open((dir_ + "/filler").c_str(), O_WRONLY | O_CREAT, 0600);
+    REQUIRE(fd >= 0);
+    const std::string block(1 << 16, 'x');
+    for (size_t size = block.size(); size > 0; size /= 2) {
+      while (write(fd, block.data(), size) == static_cast<ssize_t>(size)) {
+      }
+    }
+    close(fd);
+  }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// A database of 30 documents in collection "docs", written and saved by a
+// `semdb serve` that was stopped.
+void MakeSavedDatabase(const std::string& db) {
+  ServerProcess server(db);
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "docs"}, {"embedder", "tfidf dim=16"}})
+              .status == 201);
+  json docs = json::array();
+  for (int i = 0; i < 30; ++i) {
+    docs.push_back({{"id", "d" + std::to_string(i)},
+                    {"text", "river " + std::to_string(i) + " flows to the sea past hill " +
+                                 std::to_string(i % 7)}});
+  }
+  REQUIRE(Call(c, "POST", "/collections/docs/documents", json{{"documents", docs}}).status ==
+          201);
+  auto [exit_code, output] = server.Stop();
+  REQUIRE(exit_code == 0);
+}
+
+// Searches a read-only server and checks that it refuses every write.
+void CheckReadOnlyServer(const std::string& db) {
+  ServerProcess server(db, {"--read-only"});
+  httplib::Client c = server.Client();
+  Reply found = Call(c, "POST", "/collections/docs/search", json{{"query", "hill 3"}, {"k", 3}});
+  REQUIRE(found.status == 200);
+  REQUIRE(found.body["hits"].size() == 3);
+  REQUIRE(Call(c, "GET", "/collections/docs/documents/d5").body["text"] ==
+          "river 5 flows to the sea past hill 5");
+  Reply insert = Call(c, "POST", "/collections/docs/documents",
+                      json{{"documents", {{{"id", "new"}, {"text", "more water"}}}}});
+  REQUIRE(ErrorCode(insert, 422) == "unprocessable");
+  REQUIRE(insert.body["error"]["message"].get<std::string>().find("read-only") !=
+          std::string::npos);
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections", json{{"name", "other"}}), 422) ==
+          "unprocessable");
+  REQUIRE(ErrorCode(Call(c, "DELETE", "/collections/docs/documents/d1"), 422) ==
+          "unprocessable");
+  auto [exit_code, output] = server.Stop();
+  REQUIRE(exit_code == 0);
+  REQUIRE(output.find("read-only, nothing to save") != std::string::npos);
+}
+
+TEST_CASE("semdb serve --read-only on a read-only mount and on a full disk", "[http]") {
+  TempDir dir;
+  {
+    TmpfsMount mount(dir / "ro", "64m");
+    if (!mount.ok()) {
+      WARN("SKIPPED: cannot mount a tmpfs here (needs root); read-only mount not tested");
+      return;
+    }
+    MakeSavedDatabase(dir / "ro/db");
+    REQUIRE(mount.RemountReadOnly());
+    CheckReadOnlyServer(dir / "ro/db");
+  }
+  {
+    TmpfsMount mount(dir / "full", "64m");
+    REQUIRE(mount.ok());
+    MakeSavedDatabase(dir / "full/db");
+    mount.Fill();
+    CheckReadOnlyServer(dir / "full/db");
+  }
+  {
+    // SIGTERM when the disk filled up after the last write: the index cannot
+    // be saved, and the server says so.
+    TmpfsMount mount(dir / "stop", "64m");
+    REQUIRE(mount.ok());
+    ServerProcess server(dir / "stop/db");
+    httplib::Client c = server.Client();
+    REQUIRE(Call(c, "POST", "/collections", json{{"name", "v"}, {"embedder", "vectors dim=2"}})
+                .status == 201);
+    REQUIRE(Call(c, "POST", "/collections/v/documents",
+                 json{{"documents", {{{"id", "a"}, {"vector", {1.0, 2.0}}}}}})
+                .status == 201);
+    mount.Fill();
+    auto [exit_code, output] = server.Stop();
+    REQUIRE(exit_code == 1);
+    REQUIRE(output.find("indexes NOT saved") != std::string::npos);
+    REQUIRE(output.find("database saved") == std::string::npos);
+  }
+}
+
+TEST_CASE("semdb serve --allow-path: clients name server files only under allowed directories",
+          "[http]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "models");
+  std::ofstream(dir / "models/tiny.txt") << "river 0.1 0.2\nsea 0.3 0.1\n";
+  for (const bool allowed : {false, true}) {
+    std::vector<std::string> flags;
+    if (allowed) flags = {"--allow-path", dir / "models"};
+    ServerProcess server(dir / ("db" + std::to_string(allowed)), flags);
+    httplib::Client c = server.Client();
+    // Outside: the same 403 whether the file exists or not.
+    for (const char* path : {"/etc/shadow", "/etc/no-such-file", "../../etc/passwd"}) {
+      Reply r = Call(c, "POST", "/collections",
+                     json{{"name", "g"}, {"embedder", std::string("glove path=") + path}});
+      REQUIRE(ErrorCode(r, 403) == "forbidden");
+    }
+    const std::string inside = dir / "models/tiny.txt";
+    Reply r = Call(c, "POST", "/collections",
+                   json{{"name", "g"}, {"embedder", "glove path=" + inside}});
+    if (allowed) {
+      REQUIRE(r.status == 201);
+    } else {
+      REQUIRE(ErrorCode(r, 403) == "forbidden");
+    }
+  }
 }
 
 TEST_CASE("route handlers map library errors to HTTP statuses in-process", "[http]") {

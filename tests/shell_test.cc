@@ -1,5 +1,6 @@
 // The shell: its command syntax, its tables, and scripted sessions through
 // the real `semdb` binary.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -221,6 +222,25 @@ TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell
   nlohmann::json e = nlohmann::json::parse(json.out);
   REQUIRE(e["collection"]["index"] == "hnsw ef_search=32 m=8");
   REQUIRE(e["analyze"]["hits"] == 2);
+}
+
+TEST_CASE("import of a FIFO, and of JSON Lines with a line nested 150,000 levels deep",
+          "[shell][binary]") {
+  TempDir dir;
+  const int kDepth = 150000;
+  std::ofstream(dir / "deep.jsonl")
+      << "{\"id\": \"a\", \"text\": \"first line\"}\n"
+      << "{\"id\": \"b\", \"text\": \"x\", \"meta\": " << std::string(kDepth, '[')
+      << std::string(kDepth, ']') << "}\n"
+      << "{\"id\": \"c\", \"text\": \"third line\"}\n";
+  REQUIRE(mkfifo((dir / "pipe").c_str(), 0600) == 0);  // nobody writes: a read would hang
+  Run r = RunSemdb(dir.path(),
+                   "db -c 'create notes' -c 'import pipe' -c 'import deep.jsonl' -c count");
+  INFO(r.out << r.err);
+  REQUIRE(r.err.find("pipe is not a regular file or a directory") != std::string::npos);
+  REQUIRE(r.out.find("skipped deep.jsonl:2: JSON nested deeper than 64 levels") !=
+          std::string::npos);
+  REQUIRE(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1) == "2\n");
 }
 
 TEST_CASE("the binary reports a database it cannot open", "[shell][binary]") {

@@ -21,6 +21,8 @@ struct Document {
   nlohmann::json metadata = nlohmann::json::object();
   // A precomputed vector, for collections whose embedder is "vectors dim=N"
   // (the caller embeds). Must be empty for collections that embed text.
+  // Stored L2-normalized (cosine search compares unit vectors): Get returns
+  // v / |v|, not v.
   std::vector<float> vector;
   // Filled by Get: what the embedder saw in the text.
   TextStats stats;

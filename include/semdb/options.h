@@ -27,6 +27,12 @@ struct Options {
   // once this many index operations were logged since its last save; the
   // log replayed at open is bounded by it.
   int64_t index_save_interval = 100000;
+  // Opens an existing database without writing anything (RocksDB's
+  // OpenForReadOnly): works on a full disk or a read-only mount, serves
+  // searches from the saved indexes (caught up from the log in memory), and
+  // refuses every write with FailedPrecondition. Another process may not
+  // write to the database meanwhile.
+  bool read_only = false;
 };
 
 struct CollectionSpec {

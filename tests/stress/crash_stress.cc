@@ -4,7 +4,7 @@
 // reopened and checked against a journal of what the worker was told.
 //
 //   semdb_crash_stress loop DIR [--cycles N] [--seed S]   the driver
-//   semdb_crash_stress work DIR --seed S                  one worker (internal)
+//   semdb_crash_stress work DIR --seed S [--http 1]       one worker (internal)
 //   semdb_crash_stress verify DIR                         one check
 //
 // The worker appends to DIR/journal, before each operation, its intent, and
@@ -12,8 +12,11 @@
 // loses nothing the worker wrote to the journal or RocksDB wrote to its WAL
 // (both sit in the page cache), so after a kill every acknowledged write must
 // be present, not only those made with sync; the one operation in flight may
-// or may not have happened, but entirely or not at all. Checks after every
-// kill:
+// or may not have happened, but entirely or not at all. Every third cycle's
+// worker makes its writes through an HttpServer (the one of `semdb serve`,
+// 4 threads) that it runs itself, so that kills also land in the server's
+// request path; such a write is acknowledged once its 2xx response arrived.
+// Checks after every kill:
 //   - each document's text, metadata and (for the vectors collection) vector
 //     equal those of its last acknowledged write, or of the write in flight;
 //   - deleted documents stay deleted; the document count matches;
@@ -42,7 +45,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "httplib.h"
 #include "semdb/database.h"
+#include "shell/http_server.h"
 
 namespace semdb {
 namespace {
@@ -218,7 +223,54 @@ Options StressOptions() {
   return o;
 }
 
-int Work(const std::string& dir, uint64_t seed) {
+// Writes through the HTTP service: the status of the write, with the codes
+// the library would have returned (409 AlreadyExists, 404 NotFound).
+class HttpWriter {
+ public:
+  explicit HttpWriter(Database& db) : server_(db, {.port = 0, .threads = 4}) {
+    const absl::StatusOr<int> port = server_.Bind();
+    if (!port.ok()) {
+      std::cerr << "worker: " << port.status().message() << "\n";
+      std::_Exit(1);
+    }
+    runner_ = std::thread([this] { (void)server_.Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    client_->set_read_timeout(120);
+  }
+  ~HttpWriter() {
+    server_.Stop();
+    runner_.join();
+  }
+
+  absl::Status Write(const std::string& collection, Op op, const std::vector<Document>& docs,
+                     const std::string& delete_id) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const Document& d : docs) {
+      nlohmann::json j = {{"id", d.id}, {"text", d.text}, {"metadata", d.metadata}};
+      if (!d.vector.empty()) j["vector"] = d.vector;
+      list.push_back(std::move(j));
+    }
+    httplib::Result r =
+        op == Op::kDelete
+            ? client_->Delete(absl::StrCat("/collections/", collection, "/documents/", delete_id))
+            : client_->Post(absl::StrCat("/collections/", collection, "/documents"),
+                            nlohmann::json{{"documents", list}, {"upsert", op == Op::kUpsert}}
+                                .dump(),
+                            "application/json");
+    if (!r) return absl::UnavailableError(httplib::to_string(r.error()));
+    if (r->status == 200 || r->status == 201) return absl::OkStatus();
+    if (r->status == 409) return absl::AlreadyExistsError(r->body);
+    if (r->status == 404) return absl::NotFoundError(r->body);
+    return absl::InternalError(absl::StrCat("HTTP ", r->status, ": ", r->body));
+  }
+
+ private:
+  HttpServer server_;
+  std::thread runner_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+int Work(const std::string& dir, uint64_t seed, bool http) {
   Journal journal(dir + "/journal");
   Expected x = Replay(journal.Read());
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir + "/db", StressOptions());
@@ -254,6 +306,8 @@ int Work(const std::string& dir, uint64_t seed) {
     }
     collections[sc.name] = *c;
   }
+  std::unique_ptr<HttpWriter> writer;
+  if (http) writer = std::make_unique<HttpWriter>(**db);
   std::mt19937_64 rng(seed);
   int next_id = x.max_id + 1;
   int version = x.max_version + 1;
@@ -284,7 +338,7 @@ int Work(const std::string& dir, uint64_t seed) {
     e.seq = seq++;
     e.collection = name;
     e.version = version++;
-    e.sync = rng() % 2 == 0;
+    e.sync = !http && rng() % 2 == 0;  // the server writes without sync
     std::vector<int> live = live_ids(name);
     const int insert_below = live.size() > kMaxLive ? 25 : 55;
     if (dice < insert_below || live.empty()) {
@@ -306,11 +360,15 @@ int Work(const std::string& dir, uint64_t seed) {
                                 e.sync ? 1 : 0, " ", ids));
     WriteOptions wo{.sync = e.sync};
     absl::Status s;
-    if (e.op == Op::kDelete) {
+    std::vector<Document> docs;
+    if (e.op != Op::kDelete) {
+      for (int id : e.ids) docs.push_back(DocumentOf(name, id, e.version));
+    }
+    if (writer != nullptr) {
+      s = writer->Write(name, e.op, docs, absl::StrCat("d", e.ids[0]));
+    } else if (e.op == Op::kDelete) {
       s = c.Delete(absl::StrCat("d", e.ids[0]), wo);
     } else {
-      std::vector<Document> docs;
-      for (int id : e.ids) docs.push_back(DocumentOf(name, id, e.version));
       s = e.op == Op::kInsert ? c.InsertBatch(std::move(docs), wo).status()
                               : c.UpsertBatch(std::move(docs), wo);
     }
@@ -479,12 +537,13 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
                                        : nullptr;
     const int kill_after_ms = 30 + static_cast<int>(rng() % 400);
     const std::string worker_seed = std::to_string(rng());
+    const char* http = cycle % 3 == 0 ? "1" : "0";
     pid_t pid = fork();
     if (pid == 0) {
       if (point != nullptr) setenv("SEMDB_CRASH_POINT", absl::StrCat(point, ":", 1 + cycle % 3).c_str(), 1);
       const std::string self = SelfPath();
       execl(self.c_str(), self.c_str(), "work", dir.c_str(), "--seed", worker_seed.c_str(),
-            static_cast<char*>(nullptr));
+            "--http", http, static_cast<char*>(nullptr));
       _exit(127);
     }
     // Wait for the kill time, or for the worker to die at its crash point.
@@ -545,7 +604,7 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
 
 int Usage() {
   std::cerr << "usage: semdb_crash_stress loop DIR [--cycles N] [--seed S]\n"
-               "       semdb_crash_stress work DIR --seed S\n"
+               "       semdb_crash_stress work DIR --seed S [--http 1]\n"
                "       semdb_crash_stress verify DIR\n";
   return 2;
 }
@@ -559,18 +618,21 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1], dir = argv[2];
   int cycles = 50;
   uint64_t seed = 1;
+  bool http = false;
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--cycles") {
       cycles = std::atoi(argv[i + 1]);
     } else if (flag == "--seed") {
       seed = std::stoull(argv[i + 1]);
+    } else if (flag == "--http") {
+      http = std::string(argv[i + 1]) == "1";
     } else {
       return Usage();
     }
   }
   if (mode == "loop") return Loop(dir, cycles, seed);
-  if (mode == "work") return Work(dir, seed);
+  if (mode == "work") return Work(dir, seed, http);
   if (mode == "verify") {
     Figures f;
     std::string problem;
