@@ -12,6 +12,7 @@ packages=(
   libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
+  pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package and its tests
 )
 
 missing=()
@@ -31,3 +32,15 @@ fi
 build_dir="${SEMDB_BUILD_DIR:-build}"
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$build_dir" -j "$(nproc)"
+
+# The Python package into the interpreter's site directory under
+# /usr/local, so that `python3 -c "import semdb"` works from any folder.
+if [ -d "$build_dir/python/semdb" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    cmake --install "$build_dir" --component python > /dev/null
+  elif sudo -n true 2> /dev/null; then
+    sudo cmake --install "$build_dir" --component python > /dev/null
+  else
+    echo "semdb: to import semdb from any folder: sudo cmake --install $build_dir --component python"
+  fi
+fi
