@@ -8,8 +8,8 @@ The script prints a prompt for a language model: the question and
 numbered, cited passages (source file and byte offsets) within a budget of
 whitespace-separated words, from the collection's retriever
 (Collection.as_retriever). Where a pipeline would call its model, it stops:
-see "LLM hand-off" below. The prompt is built as in the HTTP client example
-(semdb_rag_http.py), whose passages have the same shape.
+see "LLM hand-off" in semdb_rag_http.py, the HTTP client example, which
+builds the prompt from passages of the same shape.
 
 Options: --db (default ./semdb_data), --collection (default "docs"),
 --budget WORDS (default 600).
@@ -19,7 +19,7 @@ import os
 import sys
 
 import semdb
-from semdb_rag_http import build_prompt
+from semdb_rag_http import answer
 
 
 def load_folder(collection, folder, batch_bytes=4 << 20):
@@ -65,16 +65,8 @@ def main():
     except semdb.Error as e:
         print(f"semdb: {e}", file=sys.stderr)
         return 1
-    prompt, cited, used = build_prompt(args.question, passages, args.budget)
-    print(prompt)
-    print(f"prompt: {used} of {args.budget} words, {cited} sources", file=sys.stderr)
-    # ===== LLM HAND-OFF ====================================================
-    # A pipeline sends `prompt` to its language model here and shows the
-    # answer. This example calls no model and prints no answer.
-    # =======================================================================
-    print("LLM hand-off: send the prompt on standard output to a language model "
-          "(not done here)", file=sys.stderr)
-    return 0 if cited else 1
+    # The prompt and the LLM hand-off, as in the HTTP example.
+    return answer(args.question, passages, args.budget)
 
 
 if __name__ == "__main__":

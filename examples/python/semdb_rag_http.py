@@ -172,10 +172,14 @@ def main():
     except urllib.error.URLError as e:
         print(f"cannot reach semdb at {args.url}: {e.reason}", file=sys.stderr)
         return 1
-    prompt, cited, used = build_prompt(args.question, [with_provenance(h) for h in hits],
-                                       args.budget)
+    return answer(args.question, [with_provenance(h) for h in hits], args.budget)
+
+
+def answer(question, passages, budget):
+    """Prints the prompt; returns the exit status (1 when nothing was cited)."""
+    prompt, cited, used = build_prompt(question, passages, budget)
     print(prompt)
-    print(f"prompt: {used} of {args.budget} words, {cited} sources", file=sys.stderr)
+    print(f"prompt: {used} of {budget} words, {cited} sources", file=sys.stderr)
     # ===== LLM HAND-OFF ====================================================
     # A pipeline sends `prompt` to its language model here and shows the
     # answer. This example calls no model and prints no answer.
