@@ -9,6 +9,10 @@ install(TARGETS semdb_storage semdb_index semdb_embedders semdb
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS semdb_shell RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The shared library and its pkg-config file, for builds without CMake.
+install(TARGETS semdb_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+configure_file(cmake/semdb.pc.in ${CMAKE_CURRENT_BINARY_DIR}/semdb.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/semdb.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 install(EXPORT semdbTargets NAMESPACE semdb::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/semdb)
 configure_package_config_file(cmake/semdbConfig.cmake.in

@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(pwd)"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" shell
 cd "$here"
 # Passive OpenMP waiting: spinning libgomp threads fight OpenBLAS's.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"

@@ -22,7 +22,7 @@ for kind in "${kinds[@]}"; do
     thread) dir=build-tsan; tests="concurrent|searches go on|while a text collection refits|crash_loop"; exclude="example_find_package|semdb serve" ;;
     *) echo "usage: $0 [address|thread]..." >&2; exit 2 ;;
   esac
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEMDB_SANITIZE="$kind" > /dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEMDB_SANITIZE="$kind" -DSEMDB_BUILD_TESTS=ON > /dev/null
   cmake --build "$dir" -j "$(nproc)"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
   export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp"

@@ -1,46 +1,68 @@
 #!/usr/bin/env bash
 # Installs the Debian packages semdb needs that are missing (apt-get, as root
 # or through sudo), then configures and builds semdb in ./build (Release).
-# Safe to run again: it installs nothing present and rebuilds incrementally.
+#   scripts/setup.sh          everything: library, shell, tests, benchmarks
+#   scripts/setup.sh shell    only the shell (what scripts/run.sh needs)
+# Safe to run again: it installs nothing present and rebuilds incrementally;
+# with nothing changed it returns in about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what="${1:-all}"
 
 packages=(
   g++ cmake make pkg-config
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
-  libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev
+  libcli11-dev libfasttext-dev libcpp-httplib-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
   pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package and its tests
 )
 
+# One dpkg-query for all of them: the check costs milliseconds.
+installed="$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null \
+             | awk '/install ok installed/ {print $1}')" || true
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  grep -qx "$p" <<< "$installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "semdb: installing ${missing[*]}"
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "${missing[@]}"
 fi
 
 build_dir="${SEMDB_BUILD_DIR:-build}"
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$build_dir" -j "$(nproc)"
-
-# The Python package into the interpreter's site directory under
-# /usr/local, so that `python3 -c "import semdb"` works from any folder.
-if [ -d "$build_dir/python/semdb" ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    cmake --install "$build_dir" --component python > /dev/null
-  elif sudo -n true 2> /dev/null; then
-    sudo cmake --install "$build_dir" --component python > /dev/null
-  else
-    echo "semdb: to import semdb from any folder: sudo cmake --install $build_dir --component python"
-  fi
-fi
+case "$what" in
+  all)
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+      -DSEMDB_BUILD_TESTS=ON -DSEMDB_BUILD_BENCH=ON > /dev/null
+    cmake --build "$build_dir" -j "$(nproc)"
+    # The Python package into the interpreter's site directory under
+    # /usr/local, so that `python3 -c "import semdb"` works from any folder.
+    if [ -d "$build_dir/python/semdb" ]; then
+      if [ "$(id -u)" -eq 0 ]; then
+        cmake --install "$build_dir" --component python > /dev/null
+      elif sudo -n true 2> /dev/null; then
+        sudo cmake --install "$build_dir" --component python > /dev/null
+      else
+        echo "semdb: to import semdb from any folder: sudo cmake --install $build_dir --component python"
+      fi
+    fi
+    ;;
+  shell)
+    # Configure once; later builds re-run CMake by themselves when a
+    # CMakeLists.txt changed.
+    if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+      cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release > /dev/null
+    fi
+    cmake --build "$build_dir" -j "$(nproc)" --target semdb_shell
+    ;;
+  *)
+    echo "usage: scripts/setup.sh [all|shell]" >&2
+    exit 2
+    ;;
+esac

@@ -7,8 +7,12 @@
 // from standard input when it is not a terminal, else interactively with
 // line editing and history (libedit). The exit status is 1 when a command
 // failed, 2 when the database cannot be opened.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -48,15 +52,76 @@ std::string HistoryPath() {
   return "";
 }
 
+// Ctrl-C at the prompt abandons the line being typed and shows a new
+// prompt; Ctrl-C while a command runs does not end the shell. The handler
+// records the interrupt and writes to a pipe that the key reader polls
+// beside the terminal, so readline returns even when the signal came
+// between two reads (no race, no longjmp out of libedit).
+volatile sig_atomic_t interrupted = 0;
+int interrupt_pipe[2] = {-1, -1};
+
+void OnInterrupt(int) {
+  interrupted = 1;
+  const char byte = 0;
+  (void)!write(interrupt_pipe[1], &byte, 1);
+}
+
+// readline's key reader: a key, or EOF when interrupted or at end of input.
+int ReadKey(FILE* in) {
+  while (!interrupted) {
+    pollfd fds[2] = {{fileno(in), POLLIN, 0}, {interrupt_pipe[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return EOF;
+    }
+    if (fds[1].revents & POLLIN) break;
+    unsigned char key;
+    const ssize_t n = read(fileno(in), &key, 1);
+    if (n == 1) return key;
+    if (n < 0 && errno == EINTR) continue;
+    return EOF;
+  }
+  return EOF;
+}
+
+void InstallInterruptHandler() {
+  if (pipe2(interrupt_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return;  // Ctrl-C then ends the shell
+  rl_catch_signals = 0;
+  rl_getc_function = ReadKey;
+  rl_initialize();
+  struct sigaction action = {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+}
+
+// Forgets an interrupt that has been answered.
+void ClearInterrupt() {
+  char drain[64];
+  while (read(interrupt_pipe[0], drain, sizeof drain) > 0) {
+  }
+  interrupted = 0;
+}
+
+constexpr int kHistoryLines = 2000;
+
 int RunInteractive(semdb::Shell& shell) {
   const std::string history = HistoryPath();
+  InstallInterruptHandler();  // before libedit initializes: it reads rl_getc_function then
   using_history();
-  stifle_history(2000);
+  stifle_history(kHistoryLines);
   if (!history.empty()) read_history(history.c_str());
   rl_attempted_completion_function = Complete;
   std::cout << "semdb shell: type 'help' for commands, 'quit' to leave.\n";
   while (!shell.quit_requested()) {
+    ClearInterrupt();
     char* line = readline(shell.Prompt().c_str());
+    if (interrupted) {
+      std::cout << std::endl;
+      std::free(line);
+      continue;
+    }
     if (line == nullptr) {
       std::cout << "\n";
       break;
@@ -65,10 +130,13 @@ int RunInteractive(semdb::Shell& shell) {
     std::free(line);
     if (text.find_first_not_of(" \t") != std::string::npos) {
       add_history(text.c_str());
+      // Saved as each line is entered, so that no way of leaving loses the
+      // session's history. (The whole file is rewritten: at most
+      // kHistoryLines lines; libedit's append_history repeats entries.)
+      if (!history.empty()) write_history(history.c_str());
       (void)shell.Execute(text);
     }
   }
-  if (!history.empty()) write_history(history.c_str());
   return 0;
 }
 
@@ -88,6 +156,9 @@ int RunScript(semdb::Shell& shell, std::istream& in, bool bail) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return semdb::ServeMain(argc - 1, argv + 1);
   CLI::App app{"semdb: an embedded vector database with semantic search"};
+  app.set_version_flag("--version", "semdb " SEMDB_VERSION);
+  app.footer("Also: semdb serve PATH [options]   serve the database over HTTP/JSON"
+             " (semdb serve --help)");
   std::string path = "semdb_data";
   std::vector<std::string> commands;
   bool json = false, timer = false, bail = false, sync = false;

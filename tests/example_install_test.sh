@@ -19,6 +19,15 @@ done
 "$work/build-quickstart/quickstart" "$work/db" | grep -q "^4 documents$"
 test -x "$work/prefix/bin/semdb"
 
+# Without CMake: the shared library through pkg-config, as a Makefile would.
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+g++ -std=c++20 -O1 -o "$work/quickstart-shared" "$source_dir/examples/quickstart/quickstart.cc" \
+  $(pkg-config --cflags --libs semdb)
+linked="$(ldd "$work/quickstart-shared" | awk '$1 == "libsemdb.so.0" {print $3}')"
+test "$(readlink -f "$linked")" = "$(readlink -f "$work/prefix/lib/libsemdb.so.0")"
+"$work/quickstart-shared" "$work/db-shared"
+"$work/quickstart-shared" "$work/db-shared" | grep -q "^4 documents$"
+
 shared="$source_dir/../shared/data/gensim"
 if [ ! -f "$shared/para2para_text1.txt" ]; then
   echo "skipped the RAG examples: shared data $shared not found"
