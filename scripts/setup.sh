@@ -18,6 +18,7 @@ packages=(
   libhnswlib-dev            # the peer in bench/ann_comparison (header-only)
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
+  pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package and its tests
 )
 
 # One dpkg-query for all of them: the check costs milliseconds.
@@ -42,6 +43,17 @@ case "$what" in
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
       -DSEMDB_BUILD_TESTS=ON -DSEMDB_BUILD_BENCH=ON > /dev/null
     cmake --build "$build_dir" -j "$(nproc)"
+    # The Python package into the interpreter's site directory under
+    # /usr/local, so that `python3 -c "import semdb"` works from any folder.
+    if [ -d "$build_dir/python/semdb" ]; then
+      if [ "$(id -u)" -eq 0 ]; then
+        cmake --install "$build_dir" --component python > /dev/null
+      elif sudo -n true 2> /dev/null; then
+        sudo cmake --install "$build_dir" --component python > /dev/null
+      else
+        echo "semdb: to import semdb from any folder: sudo cmake --install $build_dir --component python"
+      fi
+    fi
     ;;
   shell)
     # Configure once; later builds re-run CMake by themselves when a

@@ -51,6 +51,8 @@ absl::Status WithContext(const absl::Status& s, const std::string& context) {
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
 }
 
+}  // namespace
+
 // Metadata must serialize as JSON: strings (keys too) valid UTF-8, numbers
 // finite (JSON has no NaN), nesting bounded (serializing and matching
 // recurse).
@@ -77,6 +79,8 @@ absl::Status ValidateMetadata(const nlohmann::json& j, int depth) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Scales `v` to unit length; errors for wrong sizes, NaN/Inf and zero.
 absl::Status NormalizeVector(std::vector<float>* v, int dimension) {

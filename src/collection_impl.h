@@ -49,6 +49,10 @@ inline constexpr char kVectorsKind[] = "vectors";
 // The dimension of a "vectors dim=N" spec.
 absl::StatusOr<int> VectorsDimension(const Spec& spec);
 
+// Metadata must serialize as JSON: strings valid UTF-8, numbers finite,
+// nesting bounded. `depth` is that of `metadata` (0 at the top).
+absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
+
 class Collection::Impl {
  public:
   // Opens a collection from its stored record. `embedder` may carry an
@@ -89,6 +93,18 @@ class Collection::Impl {
 
   // After DropCollection: every later call returns NotFound.
   void MarkDropped();
+
+  // Documents and embeddings (collection_documents.cc).
+  // Visits the ids of the documents (not passages) in label order whose
+  // metadata matches `filter` (every one when null) until fn returns an
+  // error; a Cancelled error stops the scan without being an error.
+  // The documents that exist among `ids`, in that order.
+  absl::StatusOr<std::vector<Document>> GetBatch(absl::Span<const std::string> ids) const;
+  absl::Status ScanDocuments(const Filter* filter,
+                             const std::function<absl::Status(const std::string& id)>& fn) const;
+  absl::Status UpdateMetadata(absl::Span<const std::string> ids,
+                              absl::Span<const nlohmann::json> metadatas, const WriteOptions& wo);
+  absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const;
 
  private:
   Impl(const CollectionEnv& env, CollectionRecord record);

@@ -30,7 +30,7 @@ test -n "$port"
 export SEMDB_URL="http://127.0.0.1:$port"
 
 question="Which philosopher tutored Alexander the Great and studied under Plato?"
-SEMDB_API_KEY=test-key /usr/bin/python3 "$source_dir/examples/python/semdb_rag.py" \
+SEMDB_API_KEY=test-key /usr/bin/python3 "$source_dir/examples/python/semdb_rag_http.py" \
   --load "$work/articles" --budget 300 "$question" > "$work/prompt.txt" 2> "$work/err.txt"
 cat "$work/err.txt"
 head -c 1500 "$work/prompt.txt"
@@ -44,7 +44,7 @@ echo "prompt words: $words"
 test "$words" -le 300
 
 # A wrong key: a clear error and exit status 1, not a traceback.
-if SEMDB_API_KEY=wrong /usr/bin/python3 "$source_dir/examples/python/semdb_rag.py" "$question" \
+if SEMDB_API_KEY=wrong /usr/bin/python3 "$source_dir/examples/python/semdb_rag_http.py" "$question" \
   > /dev/null 2> "$work/err.txt"; then
   echo "a wrong key was accepted"; exit 1
 fi

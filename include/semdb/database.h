@@ -94,6 +94,30 @@ class Collection {
   // Documents (not passages).
   int64_t Count() const;
 
+  // The documents with these ids, in the order asked; ids with no document
+  // are skipped (so the result may be shorter).
+  absl::StatusOr<std::vector<Document>> GetBatch(absl::Span<const std::string> ids) const;
+  // Documents in storage order (the order they were written: an upsert
+  // moves a document to the end), filtered, paged (ListOptions).
+  absl::StatusOr<std::vector<Document>> List(const ListOptions& options = {}) const;
+  // Documents whose metadata matches `filter`.
+  absl::StatusOr<int64_t> Count(const Filter& filter) const;
+  // Deletes the documents whose metadata matches `filter` when the call
+  // starts, in one atomic write; returns how many were deleted.
+  absl::StatusOr<int64_t> DeleteMatching(const Filter& filter, const WriteOptions& wo = {});
+  // Replaces the metadata of the documents `ids` with `metadatas` (one
+  // each); texts, vectors and passages stay. One atomic write that keeps
+  // the field and keyword indexes in step; NotFound (and nothing written)
+  // when an id has no document.
+  absl::Status UpdateMetadata(absl::Span<const std::string> ids,
+                              absl::Span<const nlohmann::json> metadatas,
+                              const WriteOptions& wo = {});
+  // The vectors the collection's model gives these texts (unit length, or
+  // zero for a text with no known word), as texts.size() rows of
+  // Info().dimension floats. FailedPrecondition for "vectors" collections
+  // and before a fittable embedder's first fit.
+  absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const;
+
   // Refits the embedder on all stored texts (for embedders that learn from
   // the collection), re-embeds them and rebuilds the index: a new model
   // version. Searches continue on the old version until the new one is

@@ -58,6 +58,13 @@ struct WriteOptions {
   std::optional<bool> sync;  // overrides Options::sync for this call
 };
 
+// Which documents Collection::List returns.
+struct ListOptions {
+  std::optional<Filter> filter;  // on the documents' metadata; unset: all
+  int64_t offset = 0;            // documents to skip (>= 0)
+  int64_t limit = -1;            // at most this many; -1: no limit
+};
+
 inline constexpr int kMaxK = 10000;
 inline constexpr int kMaxNeighbors = 20;
 

@@ -1,0 +1,366 @@
+"""semdb: an embedded vector database with semantic search.
+
+The whole database runs in this process (the C++ library through the
+extension ``semdb._semdb``); vectors go in and out as numpy float32 arrays.
+
+    import semdb
+    with semdb.open("my.semdb") as db:
+        docs = db.get_or_create_collection("docs", chunking="sentences max_chars=800")
+        docs.add(ids=["a"], documents=["Bushfires threaten Sydney"], metadatas=[{"year": 2001}])
+        for hit in docs.query("fires near the city", k=5, where="year > 2000"):
+            print(hit.id, hit.score, hit.text)
+
+Errors are exceptions carrying the library's message: ``Error`` and its
+subclasses ``NotFound``, ``AlreadyExists``, ``InvalidArgument`` and
+``FailedPrecondition`` (also raised by any call on a closed database).
+
+Threads: every call that does real work releases the GIL, so searches from
+several Python threads run in parallel. Database and Collection methods may
+be called from any thread; writes to one collection are serialized and
+atomic, and a search sees each write entirely or not at all.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _semdb
+from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgument, NotFound
+
+__all__ = [
+    "open", "Database", "Collection", "Retriever", "Hit",
+    "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
+]
+
+Hit.__doc__ = """One search result.
+
+id: the document's id (in a chunked collection, of the passage's document);
+score: cosine similarity, higher is closer; text: the document's text or the
+passage's; metadata: the document's metadata (a new dict at each access);
+passage: None, or {"index", "count", "begin", "end"} (byte offsets into the
+document's UTF-8 text) in chunked collections; neighbors: the passages asked
+for with ``neighbors=N``, [{"index", "count", "begin", "end", "text"}];
+parent_text: the whole document with ``include_parent=True``; context: the
+passage joined with its neighbours, overlaps removed. ``to_dict()`` gives
+the HTTP API's hit object."""
+
+Metadata = Mapping[str, Any]
+Ids = Union[str, Sequence[str]]
+
+
+def open(path: str, *, sync: bool = False, create_if_missing: bool = True) -> "Database":
+    """Opens (or creates) the database in folder ``path``.
+
+    sync: every write is durable (fsynced) before it returns. Only one
+    process may open a database at a time (FailedPrecondition otherwise).
+    The result is a context manager that closes the database on exit.
+    """
+    return Database(_semdb._Database.open(str(path), sync, create_if_missing))
+
+
+def _id_list(ids: Ids) -> list:
+    return [ids] if isinstance(ids, str) else builtins.list(ids)
+
+
+def _matrix(vectors: Any) -> np.ndarray:
+    """Rows of float32 (no copy when already a C-contiguous float32 array)."""
+    a = np.asarray(vectors, dtype=np.float32)
+    return a.reshape(1, -1) if a.ndim == 1 else a
+
+
+class Database:
+    """An open database: a folder of named collections. Use ``semdb.open``."""
+
+    def __init__(self, handle: "_semdb._Database"):
+        self._db = handle
+
+    @property
+    def path(self) -> str:
+        return self._db.path
+
+    @property
+    def closed(self) -> bool:
+        return self._db.closed
+
+    def close(self) -> None:
+        """Waits for calls in progress, saves every index and closes.
+        Idempotent; later calls on the database or its collections raise
+        FailedPrecondition."""
+        self._db.close()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"semdb.Database({self.path!r}{', closed' if self.closed else ''})"
+
+    def collections(self) -> list:
+        """Every collection as a dict: name, documents, passages, dimension,
+        embedder, index, chunking, model_version."""
+        return self._db.collections()
+
+    def create_collection(self, name: str, *, embedder: str = "tfidf", index: str = "flat",
+                          chunking: str = "none", indexed: Iterable[str] = (),
+                          keyword_index: bool = True) -> "Collection":
+        """Creates a collection; AlreadyExists if the name is taken.
+
+        embedder: "tfidf [dim=256]", "glove path=FILE", "word2vec path=FILE",
+        "fasttext path=FILE", "transformer path=DIR", or "vectors dim=N" for
+        caller-supplied vectors. index: "flat", "ivf nlist=... nprobe=...",
+        "hnsw m=... ef_search=...". chunking: "none", "chars size=N",
+        "tokens size=N", "sentences max_chars=N", "paragraphs max_chars=N".
+        indexed: top-level metadata fields to keep a secondary index of.
+        keyword_index: keep a BM25 index for hybrid search.
+        """
+        return Collection(self._db.create_collection(name, embedder, index, chunking,
+                                                     builtins.list(indexed), keyword_index))
+
+    def get_collection(self, name: str) -> "Collection":
+        """The collection ``name``; NotFound (listing the others) if none."""
+        return Collection(self._db.get_collection(name))
+
+    def get_or_create_collection(self, name: str, **spec: Any) -> "Collection":
+        """The collection ``name``, created with ``spec`` (the arguments of
+        create_collection) if it does not exist. An existing collection is
+        returned as it is, whatever ``spec`` says."""
+        try:
+            return self.get_collection(name)
+        except NotFound:
+            pass
+        try:
+            return self.create_collection(name, **spec)
+        except AlreadyExists:  # created by another thread meanwhile
+            return self.get_collection(name)
+
+    def drop_collection(self, name: str) -> None:
+        """Deletes a collection and everything in it; its handles then raise
+        NotFound."""
+        self._db.drop_collection(name)
+
+
+class Collection:
+    """A collection of documents, searchable by meaning. Get one from
+    ``Database.create_collection`` or ``get_collection``."""
+
+    def __init__(self, handle: "_semdb._Collection"):
+        self._c = handle
+
+    @property
+    def name(self) -> str:
+        return self._c.name
+
+    def __repr__(self) -> str:
+        return f"semdb.Collection({self.name!r})"
+
+    def info(self) -> dict:
+        """name, documents, passages, dimension, embedder, index, chunking,
+        model_version."""
+        return self._c.info()
+
+    def stats(self) -> dict:
+        """Counts, embedder and index facts, unknown-token totals."""
+        return self._c.stats()
+
+    def count(self, where: Optional[str] = None) -> int:
+        """Documents (not passages), or those whose metadata matches the
+        filter ``where`` (e.g. 'year >= 2000 AND topic IN ("fire", "flood")')."""
+        return self._c.count(where)
+
+    def add(self, ids: Optional[Ids] = None, documents: Union[str, Sequence[str], None] = None,
+            metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+            sync: Optional[bool] = None) -> list:
+        """Inserts documents in one atomic write and returns their ids.
+
+        ids: new ids (None, or "" for one, generates it); documents: texts;
+        metadatas: a dict (JSON values) per document; vectors: an (n, d)
+        float32 array, only for "vectors dim=d" collections (which take no
+        texts, or texts stored beside the vectors). AlreadyExists, and
+        nothing written, if an id exists.
+        """
+        return self._write(ids, documents, metadatas, vectors, False, sync)
+
+    def upsert(self, ids: Ids, documents: Union[str, Sequence[str], None] = None,
+               metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+               sync: Optional[bool] = None) -> list:
+        """Inserts documents, replacing those whose ids exist (text,
+        metadata, vector and passages), in one atomic write."""
+        return self._write(ids, documents, metadatas, vectors, True, sync)
+
+    def _write(self, ids, documents, metadatas, vectors, upsert, sync):
+        if isinstance(documents, str):
+            documents = [documents]
+        if ids is not None:
+            ids = _id_list(ids)
+        if documents is not None and not isinstance(documents, builtins.list):
+            documents = builtins.list(documents)
+        if vectors is not None:
+            vectors = _matrix(vectors)
+            if documents is None:
+                documents = [""] * len(vectors)
+        return self._c.add(ids, documents, metadatas, vectors, upsert, sync)
+
+    def get(self, ids: Optional[Ids] = None, *, where: Optional[str] = None,
+            limit: Optional[int] = None, offset: int = 0) -> dict:
+        """Documents as columns: {"ids", "documents", "metadatas", "vectors"}
+        ("vectors" an (n, d) float32 array in "vectors" collections, else
+        None).
+
+        With ids: those documents, in that order (missing ids are left out).
+        Otherwise the documents in storage order (the order they were
+        written; an upsert moves a document to the end), those matching the
+        filter ``where`` if given, skipping ``offset``, at most ``limit``.
+        """
+        if ids is not None:
+            if where is not None or limit is not None or offset:
+                raise InvalidArgument("get takes ids, or where/limit/offset, not both")
+            return self._c.get(_id_list(ids))
+        return self._c.list(where, -1 if limit is None else limit, offset)
+
+    def delete(self, ids: Optional[Ids] = None, *, where: Optional[str] = None,
+               sync: Optional[bool] = None) -> int:
+        """Deletes the documents with these ids (missing ones are ignored),
+        or those matching the filter ``where``, in one atomic write; returns
+        how many were deleted."""
+        if (ids is None) == (where is None):
+            raise InvalidArgument("delete takes ids or where (one of them)")
+        if ids is not None:
+            return self._c.delete(_id_list(ids), sync)
+        return self._c.delete_where(where, sync)
+
+    def update(self, ids: Ids, metadatas: Union[Metadata, Sequence[Optional[Metadata]]], *,
+               sync: Optional[bool] = None) -> None:
+        """Replaces the metadata of existing documents (one dict per id);
+        texts and vectors stay. One atomic write; NotFound, and nothing
+        changed, if an id has no document."""
+        if isinstance(metadatas, Mapping):
+            metadatas = [metadatas]
+        self._c.update(_id_list(ids), builtins.list(metadatas), sync)
+
+    def query(self, queries: Any, k: int = 10, *, where: Optional[str] = None,
+              hybrid: Optional[float] = None, recall_target: Optional[float] = None,
+              nprobe: Optional[int] = None, ef_search: Optional[int] = None,
+              one_per_parent: bool = False, neighbors: int = 0, include_parent: bool = False,
+              strategy: Optional[str] = None) -> list:
+        """The k nearest documents (passages, in chunked collections) by
+        cosine similarity, best first, as a list of Hit.
+
+        queries: a text or a vector (1-d array) gives one list of hits; a
+        list of texts or a 2-d array (one query per row) gives a list per
+        query. where: a metadata filter ('year >= 2000 AND NOT draft'). hybrid:
+        the weight in [0, 1] of the BM25 keyword ranking fused with the
+        vector ranking (text queries). recall_target: in (0, 1], 1 for exact
+        results only. nprobe / ef_search: IVF / HNSW search width.
+        one_per_parent: the best passage of each document only. neighbors:
+        up to N passages on each side of each hit (0..20). include_parent:
+        the whole document in Hit.parent_text. strategy: force "exact_scan",
+        "filtered_scan", "ann" or "ann_post_filter" (default: the planner's
+        choice).
+        """
+        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
+                                       one_per_parent, neighbors, include_parent, strategy)
+        if isinstance(queries, str):
+            return self._c.query_texts([queries], options)[0]
+        if isinstance(queries, (builtins.list, tuple)) and queries and all(
+                isinstance(q, str) for q in queries):
+            return self._c.query_texts(builtins.list(queries), options)
+        if isinstance(queries, (builtins.list, tuple)) and not queries:
+            return []
+        vectors = np.asarray(queries, dtype=np.float32)
+        if vectors.ndim == 1:
+            return self._c.query_vectors(vectors.reshape(1, -1), options)[0]
+        return self._c.query_vectors(vectors, options)
+
+    def explain(self, query: Any, *, analyze: bool = False, k: int = 10,
+                where: Optional[str] = None, hybrid: Optional[float] = None,
+                recall_target: Optional[float] = None, nprobe: Optional[int] = None,
+                ef_search: Optional[int] = None, one_per_parent: bool = False,
+                strategy: Optional[str] = None) -> dict:
+        """The plan a query (a text or a vector) would follow, its estimates
+        and every strategy's cost, as a dict; with analyze=True the search
+        also runs and "analyze" holds its counts and timings."""
+        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
+                                       one_per_parent, 0, False, strategy)
+        if isinstance(query, str):
+            return self._c.explain_text(query, options, analyze)
+        return self._c.explain_vector(np.asarray(query, dtype=np.float32).ravel(), options,
+                                      analyze)
+
+    def embed(self, texts: Union[str, Sequence[str]]) -> np.ndarray:
+        """The collection's embeddings of ``texts`` as an (n, dimension)
+        float32 array: the vectors its model gives them (unit length; zero
+        for a text with no known word). FailedPrecondition for "vectors"
+        collections and before a TF-IDF collection's first fit."""
+        if isinstance(texts, str):
+            texts = [texts]
+        return self._c.embed(builtins.list(texts))
+
+    def refit(self) -> None:
+        """Refits the embedder on every stored text, re-embeds them and
+        rebuilds the index (a new model version)."""
+        self._c.refit()
+
+    def checkpoint(self) -> None:
+        """Saves the index now, so that the next open need not replay its log."""
+        self._c.checkpoint()
+
+    def set_index(self, spec: str) -> None:
+        """Changes the index (e.g. "hnsw m=32 ef_search=64") and rebuilds it
+        from the stored vectors; searches use the old one meanwhile."""
+        self._c.set_index(spec)
+
+    def as_retriever(self, k: int = 4, *, where: Optional[str] = None, neighbors: int = 0,
+                     one_per_parent: bool = True, hybrid: Optional[float] = None) -> "Retriever":
+        """A retriever for RAG code: ``.invoke(question)`` (or
+        ``.retrieve``) returns the k best passages with their provenance."""
+        return Retriever(self, k=k, where=where, neighbors=neighbors,
+                         one_per_parent=one_per_parent, hybrid=hybrid)
+
+
+class Retriever:
+    """The retrieval stage of a RAG pipeline over a collection.
+
+    ``invoke(question)`` returns up to k passages, best first, each a dict
+    of the HTTP API's hit shape ({"id", "score", "text", "metadata",
+    "passage"?, "neighbors"?}) plus its provenance: "source" (the
+    document's "source" metadata, else its id), "context" (the passage
+    joined with its neighbours) and "begin"/"end", the byte range of the
+    context in the document's UTF-8 text.
+    """
+
+    def __init__(self, collection: Collection, *, k: int = 4, where: Optional[str] = None,
+                 neighbors: int = 0, one_per_parent: bool = True,
+                 hybrid: Optional[float] = None):
+        self.collection = collection
+        self.k = k
+        self.where = where
+        self.neighbors = neighbors
+        self.one_per_parent = one_per_parent
+        self.hybrid = hybrid
+
+    def invoke(self, question: str) -> list:
+        """The passages for ``question`` (see the class)."""
+        hits = self.collection.query(question, self.k, where=self.where, hybrid=self.hybrid,
+                                     neighbors=self.neighbors,
+                                     one_per_parent=self.one_per_parent)
+        passages = []
+        for hit in hits:
+            p = hit.to_dict()
+            p["source"] = p["metadata"].get("source", p["id"])
+            p["context"] = hit.context
+            parts = [p["passage"]] + p.get("neighbors", []) if "passage" in p else []
+            p["begin"] = min(q["begin"] for q in parts) if parts else 0
+            p["end"] = max(q["end"] for q in parts) if parts else len(p["text"].encode())
+            passages.append(p)
+        return passages
+
+    retrieve = invoke
+    __call__ = invoke
+
+    def __repr__(self) -> str:
+        return (f"semdb.Retriever({self.collection.name!r}, k={self.k}, where={self.where!r}, "
+                f"neighbors={self.neighbors})")

@@ -1,0 +1,86 @@
+"""Fixtures of the semdb Python tests: the package from the build tree,
+the shared reference data (a visible skip when absent), the semdb shell for
+comparisons, and the corpora (Lee, Cranfield, Wikipedia articles)."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.abspath(os.environ.get("SEMDB_BUILD_DIR", os.path.join(ROOT, "build")))
+SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
+WIKIPEDIA_DUMP = "gensim/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+
+# The package as built (build/python/semdb), not an installed copy.
+sys.path.insert(0, os.path.join(BUILD, "python"))
+
+
+def shared_path(relative):
+    """The shared data file, or a visible skip naming it."""
+    path = os.path.join(SHARED, relative)
+    if not os.path.exists(path):
+        pytest.skip(f"shared data {path} not found")
+    return path
+
+
+def shell_json(db_path, commands):
+    """Runs the semdb shell (--json --bail) on a database; returns the JSON
+    value printed by each command that prints one, in order."""
+    binary = os.path.join(BUILD, "shell", "semdb")
+    if not os.path.exists(binary):
+        pytest.fail(f"{binary} is not built")
+    args = [binary, db_path, "--json", "--bail"]
+    for c in commands:
+        args += ["-c", c]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith(("[", "{"))]
+
+
+@pytest.fixture(scope="session")
+def lee_texts():
+    with open(shared_path("gensim/lee_background.cor"), encoding="utf-8") as f:
+        texts = [line.rstrip("\n") for line in f if line.strip()]
+    assert len(texts) == 300
+    return texts
+
+
+@pytest.fixture(scope="session")
+def cranfield():
+    """(ids, texts, queries): the 1,398 non-empty abstracts (title and body) and 225 queries."""
+    def records(path):
+        with open(path, encoding="ascii") as f:
+            parts = re.split(r"^\.I +", f.read(), flags=re.M)[1:]
+        out = []
+        for part in parts:
+            number, _, body = part.partition("\n")
+            fields = dict(re.findall(r"^\.([TAWB])\n(.*?)(?=^\.[TAWB]\n|\Z)", body, re.M | re.S))
+            out.append((number.strip(), fields))
+        return out
+
+    docs = records(shared_path("cranfield/cran.all.1400"))
+    queries = records(shared_path("cranfield/cran.qry"))
+    assert len(docs) == 1400 and len(queries) == 225
+    texts = {n: " ".join((f.get("T", "") + " " + f.get("W", "")).split()) for n, f in docs}
+    ids = [n for n, _ in docs if texts[n]]  # two records (471, 995) are empty
+    assert len(ids) == 1398
+    return ids, [texts[n] for n in ids], [" ".join(f["W"].split()) for _, f in queries]
+
+
+@pytest.fixture(scope="session")
+def wikipedia_articles(tmp_path_factory):
+    """{file name: text} of the Wikipedia dump's articles, extracted by
+    scripts/wikipedia_to_text.py, and their folder."""
+    dump = shared_path(WIKIPEDIA_DUMP)
+    folder = tmp_path_factory.mktemp("articles")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "wikipedia_to_text.py"),
+                    dump, str(folder)], check=True, capture_output=True)
+    articles = {}
+    for name in sorted(os.listdir(folder)):
+        with open(folder / name, encoding="utf-8") as f:
+            articles[name] = f.read()
+    assert len(articles) > 100
+    return folder, articles

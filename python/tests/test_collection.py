@@ -1,0 +1,140 @@
+"""The package's collection API on the Lee corpus: add, get, list, count,
+update, delete, query options, explain, reopen."""
+import pytest
+
+import semdb
+
+
+@pytest.fixture
+def lee(tmp_path, lee_texts):
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("lee", indexed=["half"])
+        ids = col.add(ids=[f"lee-{i + 1}" for i in range(300)], documents=lee_texts,
+                      metadatas=[{"line": i + 1, "tens": (i + 1) // 10,
+                                  "half": "first" if i < 150 else "second"}
+                                 for i in range(300)])
+        assert ids[0] == "lee-1" and len(ids) == 300
+        yield db, col
+
+
+def test_database_and_collections(tmp_path):
+    db = semdb.open(tmp_path / "db")
+    assert db.collections() == []
+    col = db.create_collection("notes", embedder="tfidf dim=32", index="hnsw m=16",
+                               chunking="sentences max_chars=200")
+    info = col.info()
+    assert (info["name"], info["embedder"], info["chunking"]) == (
+        "notes", "tfidf dim=32", "sentences max_chars=200")
+    assert info["index"].startswith("hnsw")
+    assert [c["name"] for c in db.collections()] == ["notes"]
+    assert db.get_or_create_collection("notes").name == "notes"
+    other = db.get_or_create_collection("other", embedder="vectors dim=4")
+    assert other.info()["embedder"] == "vectors dim=4"
+    assert sorted(c["name"] for c in db.collections()) == ["notes", "other"]
+    db.drop_collection("other")
+    with pytest.raises(semdb.NotFound, match="other"):
+        db.get_collection("other")
+    assert repr(db) == f"semdb.Database({str(tmp_path / 'db')!r})"
+    db.close()
+    assert db.closed
+
+
+def test_add_get_list_count(lee, lee_texts):
+    db, col = lee
+    assert col.count() == 300
+    got = col.get(["lee-7", "nosuch", "lee-2"])
+    assert got["ids"] == ["lee-7", "lee-2"]
+    assert got["documents"] == [lee_texts[6], lee_texts[1]]
+    assert got["metadatas"][1] == {"line": 2, "tens": 0, "half": "first"}
+    assert got["vectors"] is None
+    assert col.get("lee-9")["ids"] == ["lee-9"]
+    page = col.get(limit=5, offset=10)
+    assert page["ids"] == [f"lee-{i}" for i in range(11, 16)]
+    assert len(col.get()["ids"]) == 300
+    assert col.get(where='half = "second" AND tens = 20', limit=100)["ids"] == [
+        f"lee-{i}" for i in range(200, 210)]
+    assert col.count(where='half = "first"') == 150
+    assert col.count(where="line <= 25 OR line > 290") == 35
+    # Generated ids, and an upsert that replaces.
+    new = col.add(documents=["A brand new article about rugby in Sydney"])
+    assert len(new) == 1 and new[0] not in got["ids"]
+    col.upsert(ids="lee-1", documents="Rugby fans celebrated in Sydney",
+               metadatas=[{"line": 1, "half": "first", "v": 2}])
+    assert col.get("lee-1")["metadatas"] == [{"line": 1, "half": "first", "v": 2}]
+    assert col.count() == 301
+
+
+def test_update_and_delete(lee):
+    db, col = lee
+    before = [h.id for h in col.query("bushfires", k=10)]
+    col.update(["lee-1", "lee-9", "lee-34"], [{"topic": "fire", "half": "second"},
+                                              {"topic": "fire"}, {"topic": "fire"}])
+    assert col.get("lee-9")["metadatas"] == [{"topic": "fire"}]
+    assert col.count(where='topic = "fire"') == 3
+    assert col.count(where='half = "first"') == 147
+    for strategy in ("filtered_scan", "exact_scan", "ann"):
+        hits = col.query("bushfires", k=10, where='topic = "fire"', strategy=strategy)
+        assert sorted(h.id for h in hits) == ["lee-1", "lee-34", "lee-9"]
+    # Same texts and vectors: the same ranking.
+    assert [h.id for h in col.query("bushfires", k=10)] == before
+    with pytest.raises(semdb.NotFound, match="nothing was updated"):
+        col.update(["lee-2", "nosuch"], [{"topic": "x"}, {"topic": "x"}])
+    assert col.count(where='topic = "x"') == 0
+
+    assert col.delete(["lee-1", "nosuch"]) == 1
+    assert col.delete(where="tens = 3") == 9  # lee-34's new metadata has no "tens"
+    assert col.count() == 290
+    assert col.get([f"lee-{i}" for i in range(30, 40)])["ids"] == ["lee-34"]
+    with pytest.raises(semdb.InvalidArgument):
+        col.delete()
+    with pytest.raises(semdb.InvalidArgument):
+        col.delete(["lee-2"], where="tens = 0")
+
+
+def test_query_options_and_explain(lee):
+    db, col = lee
+    hits = col.query("bushfires", k=3)
+    assert len(hits) == 3 and hits[0].score >= hits[1].score >= hits[2].score
+    top = hits[0]
+    assert top.metadata["line"] == int(top.id.split("-")[1])
+    assert "fire" in top.text
+    assert top.passage is None and top.neighbors == [] and top.parent_text is None
+    assert top.to_dict() == {"id": top.id, "score": top.score, "text": top.text,
+                             "metadata": top.metadata}
+    assert repr(top).startswith(f"Hit(id='{top.id}', score=")
+    many = col.query(["bushfires", "stock market"], k=3)
+    assert [[h.id for h in q] for q in many] == [
+        [h.id for h in hits], [h.id for h in col.query("stock market", k=3)]]
+    filtered = col.query("bushfires", k=5, where='half = "second"')
+    assert all(h.metadata["half"] == "second" for h in filtered) and len(filtered) == 5
+    hybrid = col.query("bushfires", k=5, hybrid=1.0)
+    assert hybrid and all("bushfire" in h.text.lower() for h in hybrid)
+    exact = col.query("bushfires", k=5, recall_target=1.0)
+    assert [h.id for h in exact] == [h.id for h in col.query("bushfires", k=5)]
+    plan = col.explain("bushfires", where='half = "first"')
+    assert plan["plan"]["strategy"] in ("exact_scan", "filtered_scan", "ann", "ann_post_filter")
+    assert "analyze" in col.explain("bushfires", analyze=True)
+    stats = col.stats()
+    assert stats["documents"] == 300
+
+
+def test_reopen_keeps_everything(tmp_path, lee_texts):
+    path = tmp_path / "db"
+    with semdb.open(path, sync=True) as db:
+        col = db.create_collection("lee")
+        col.add(documents=lee_texts[:100], metadatas=[{"n": i} for i in range(100)])
+        col.update(col.get(limit=1)["ids"], [{"n": -1}])
+        before = [(h.id, h.score) for h in col.query("police", k=10)]
+    with semdb.open(path, create_if_missing=False) as db:
+        col = db.get_collection("lee")
+        assert col.count() == 100
+        assert col.count(where="n = -1") == 1
+        assert [(h.id, h.score) for h in col.query("police", k=10)] == before
+    with pytest.raises(semdb.Error):
+        semdb.open(tmp_path / "missing", create_if_missing=False)
+
+
+def test_help_documents_the_api():
+    assert "where" in semdb.Collection.query.__doc__
+    assert "Retriever" in semdb.Collection.as_retriever.__annotations__["return"]
+    assert semdb.Hit.__doc__.startswith("One search result")

@@ -1,0 +1,146 @@
+"""Every exception type with the library's message, and handles used after
+close (never a crash)."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import semdb
+
+
+@pytest.fixture
+def db(tmp_path):
+    with semdb.open(tmp_path / "db") as db:
+        yield db
+
+
+def test_hierarchy():
+    for cls in (semdb.NotFound, semdb.AlreadyExists, semdb.InvalidArgument,
+                semdb.FailedPrecondition):
+        assert issubclass(cls, semdb.Error) and issubclass(cls, Exception)
+        assert cls.__module__ == "semdb"
+
+
+def test_not_found(db):
+    db.create_collection("a")
+    with pytest.raises(semdb.NotFound, match=r"no collection 'b' \(have: a\)"):
+        db.get_collection("b")
+    with pytest.raises(semdb.NotFound):
+        db.drop_collection("b")
+    col = db.get_collection("a")
+    db.drop_collection("a")
+    with pytest.raises(semdb.NotFound, match="dropped"):
+        col.count()
+    with pytest.raises(semdb.NotFound, match="dropped"):
+        col.get(["x"])
+
+
+def test_already_exists(db):
+    col = db.create_collection("a")
+    with pytest.raises(semdb.AlreadyExists):
+        db.create_collection("a")
+    col.add(ids=["x"], documents=["the first text"])
+    with pytest.raises(semdb.AlreadyExists, match="document 'x' already exists"):
+        col.add(ids=["y", "x"], documents=["another text", "again"])
+    assert col.count() == 1  # nothing of the batch
+
+
+def test_invalid_argument(db):
+    with pytest.raises(semdb.InvalidArgument, match="unknown parameter 'dimm'"):
+        db.create_collection("t", embedder="tfidf dimm=3")
+    with pytest.raises(semdb.InvalidArgument):
+        db.create_collection("bad name!")
+    col = db.create_collection("t")
+    col.add(ids=["a", "b"], documents=["cats and dogs", "markets and shares"])
+    with pytest.raises(semdb.InvalidArgument, match="k must be between 1 and"):
+        col.query("cats", k=0)
+    with pytest.raises(semdb.InvalidArgument, match="position|expected"):
+        col.query("cats", where="year >>= 3")
+    with pytest.raises(semdb.InvalidArgument, match="text is empty"):
+        col.add(documents=["   "])
+    with pytest.raises(semdb.InvalidArgument, match="not JSON"):
+        col.add(documents=["x y"], metadatas=[{"when": object()}])
+    with pytest.raises(semdb.InvalidArgument, match="keys must be strings"):
+        col.add(documents=["x y"], metadatas=[{1: 2}])
+    with pytest.raises(semdb.InvalidArgument, match="metadata must be a JSON object"):
+        col.add(documents=["x y"], metadatas=[[1, 2]])
+    with pytest.raises(semdb.InvalidArgument, match="NaN"):
+        col.add(documents=["x y"], metadatas=[{"v": float("nan")}])
+    with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
+        col.add(ids=["c", "d"], documents=["one text"])
+    with pytest.raises(semdb.InvalidArgument, match="unknown strategy|strategy"):
+        col.query("cats", strategy="fastest")
+    with pytest.raises(semdb.InvalidArgument, match="hybrid"):
+        col.query("cats", hybrid=2.0)
+    vec = db.create_collection("v", embedder="vectors dim=3")
+    with pytest.raises(semdb.InvalidArgument, match="dimension 2, the collection has 3"):
+        vec.add(vectors=np.ones((1, 2), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="NaN or infinity"):
+        vec.add(vectors=np.array([[1, np.nan, 0]], np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="zero length"):
+        vec.add(vectors=np.zeros((1, 3), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="2-d array"):
+        vec.add(vectors=np.ones((1, 1, 3), np.float32))
+    assert col.count() == 2 and vec.count() == 0
+
+
+def test_failed_precondition(db, tmp_path):
+    vec = db.create_collection("v", embedder="vectors dim=3")
+    vec.add(vectors=[[1, 0, 0]])
+    with pytest.raises(semdb.FailedPrecondition, match="search it with a vector"):
+        vec.query("a text")
+    with pytest.raises(semdb.FailedPrecondition, match="no embedder"):
+        vec.embed(["a text"])
+    with pytest.raises(semdb.FailedPrecondition, match="locked"):
+        semdb.open(tmp_path / "db")
+    empty = db.create_collection("empty")
+    with pytest.raises(semdb.FailedPrecondition, match="no fitted model"):
+        empty.embed("words")
+
+
+def test_use_after_close(tmp_path):
+    db = semdb.open(tmp_path / "db")
+    col = db.create_collection("c")
+    col.add(documents=["some text about cats", "other text about dogs"])
+    db.close()
+    db.close()  # idempotent
+    assert db.closed
+    for call in (lambda: col.query("cats"), lambda: col.count(), lambda: col.get(["1"]),
+                 lambda: col.add(documents=["x"]), lambda: col.embed(["cats"]),
+                 lambda: col.info(), lambda: db.collections(),
+                 lambda: db.get_collection("c"), lambda: db.create_collection("d")):
+        with pytest.raises(semdb.FailedPrecondition, match="is closed"):
+            call()
+    # The database can be opened again (the lock was released).
+    with semdb.open(tmp_path / "db") as again:
+        assert again.get_collection("c").count() == 2
+    assert again.closed
+
+
+def test_close_while_other_threads_search(tmp_path, lee_texts):
+    """close() waits for searches in flight; later ones raise; no crash."""
+    db = semdb.open(tmp_path / "db")
+    col = db.create_collection("lee")
+    col.add(documents=lee_texts)
+    outcomes = []
+
+    def search():
+        done = 0
+        try:
+            while True:
+                assert len(col.query("bushfires near Sydney", k=5)) == 5
+                done += 1
+        except semdb.FailedPrecondition as e:
+            outcomes.append((done, str(e)))
+
+    threads = [threading.Thread(target=search) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    db.close()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(outcomes) == 3
+    assert all("is closed" in message for _, message in outcomes)
+    assert sum(done for done, _ in outcomes) > 0
