@@ -9,7 +9,7 @@ packages=(
   g++ cmake make pkg-config
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
-  libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev
+  libcli11-dev libfasttext-dev libspdlog-dev libcpp-httplib-dev libstemmer-dev
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
 )

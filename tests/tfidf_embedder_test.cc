@@ -115,7 +115,7 @@ TEST_CASE("TF-IDF reduces the dimension to what a small corpus supports", "[tfid
   std::vector<std::string> docs = {"red apples and green pears",
                                    "green pears are sweet",
                                    "the red car drives fast"};
-  auto e = Fitted("tfidf dim=256", docs);
+  auto e = Fitted("tfidf lsa=true dim=256", docs);
   REQUIRE(e->dimension() == 3);
   nlohmann::json facts = e->Describe();
   REQUIRE(facts["dim"] == 3);
