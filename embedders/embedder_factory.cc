@@ -30,9 +30,13 @@ absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(
 
 std::vector<std::string> EmbedderKindsHelp() {
   return {
-      "tfidf [dim=256] [stop_words=english|none] [sublinear_tf=true] "
-      "[min_df=1] [max_df=1.0] [max_features=100000] [svd=auto|exact|randomized]"
-      "  TF-IDF + LSA fitted on the collection (default)",
+      "tfidf [lsa=auto|true|false] [dim=256] [docs_per_dim=8] [stop_words=english|none] "
+      "[stemmer=english|none] [sublinear_tf=true] [min_df=1] [max_df=1.0] "
+      "[max_features=100000] [min_token_len=2] [lowercase=true] [max_fit_docs=100000] "
+      "[svd=auto|exact|randomized]  TF-IDF fitted on the collection (default); lsa=auto "
+      "uses LSA for collections of 200+ texts averaging 20+ terms (stats says why); the "
+      "default dim is capped at one per docs_per_dim fitted texts, an explicit dim only "
+      "by the corpus' rank; fits use at most max_fit_docs evenly spaced texts",
       "glove path=FILE [lowercase=true] [weighting=mean|sif] [sif_a=1e-3] "
       "[min_token_len=1] [max_fit_docs=100000] [cache_dir=DIR]"
       "  averaged GloVe text vectors",

@@ -6,8 +6,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "embedders/parallel_for.h"
-#include "embedders/stop_words.h"
+#include "embedders/text_terms.h"
 #include "storage/bounded_json.h"
 
 namespace semdb {
@@ -19,6 +20,14 @@ constexpr size_t kFitBatch = 4096;
 // Below this many dimensions the docs_per_dim cap does not apply: a tiny
 // collection keeps its full rank rather than collapsing to a line.
 constexpr int64_t kMinCappedDim = 16;
+// A text whose LSA projection is shorter than this (its TF-IDF row has norm
+// 1) lies outside the latent space: its vector is zero. Without the bound a
+// denormal norm overflows the float inverse into inf/NaN.
+constexpr double kMinProjectedNorm = 1e-6;
+// The auto policy's bounds (ChooseTfidfMode).
+constexpr double kMinLsaMeanTerms = 20;   // shorter texts: sentences
+constexpr int64_t kMinLsaTexts = 200;     // fewer: no latent space to learn
+constexpr int64_t kMaxPlainDim = 16384;   // dense TF-IDF vectors beyond: LSA
 
 template <typename T>
 nlohmann::json::binary_t ToBinary(const std::vector<T>& values) {
@@ -47,12 +56,37 @@ void Normalize(std::vector<std::pair<int32_t, float>>* row) {
 
 }  // namespace
 
+TfidfModeChoice ChooseTfidfMode(int64_t texts, double mean_terms, int64_t vocabulary) {
+  TfidfModeChoice c;
+  if (vocabulary > kMaxPlainDim) {
+    c.lsa = true;
+    c.reason = absl::StrCat("LSA: ", vocabulary, " terms are too many for dense TF-IDF vectors (at most ",
+                            kMaxPlainDim, ")");
+  } else if (mean_terms < kMinLsaMeanTerms) {
+    c.lsa = false;
+    c.reason = absl::StrFormat(
+        "plain TF-IDF: the texts are short (%.1f terms on average, LSA from %.0f)", mean_terms,
+        kMinLsaMeanTerms);
+  } else if (texts < kMinLsaTexts) {
+    c.lsa = false;
+    c.reason = absl::StrCat("plain TF-IDF: ", texts, " texts are too few for LSA (from ",
+                            kMinLsaTexts, ")");
+  } else {
+    c.lsa = true;
+    c.reason = absl::StrFormat("LSA: %d texts of %.1f terms on average", texts, mean_terms);
+  }
+  return c;
+}
+
 absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
     const Spec& spec) {
   TfidfOptions o;
   SpecReader r(spec);
+  std::string lsa = r.GetString("lsa", "auto");
   o.dim = static_cast<int>(r.GetInt("dim", o.dim, 1, 4096));
+  o.cap_dim = !r.Has("dim") || r.Has("docs_per_dim");
   std::string stop = r.GetString("stop_words", "english");
+  std::string stemmer = r.GetString("stemmer", "english");
   o.sublinear_tf = r.GetBool("sublinear_tf", o.sublinear_tf);
   o.min_df = r.GetInt("min_df", o.min_df, 1, int64_t{1} << 40);
   o.max_df = r.GetDouble("max_df", o.max_df, 1e-9, 1.0);
@@ -64,6 +98,16 @@ absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
   o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs, 1, int64_t{1} << 40);
   o.docs_per_dim = r.GetInt("docs_per_dim", o.docs_per_dim, 1, 1 << 20);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
+  if (lsa == "auto") {
+    o.lsa = LsaMode::kAuto;
+  } else if (lsa == "true") {
+    o.lsa = LsaMode::kOn;
+  } else if (lsa == "false") {
+    o.lsa = LsaMode::kOff;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lsa must be 'auto', 'true' or 'false', got '", lsa, "'"));
+  }
   if (stop == "english") {
     o.english_stop_words = true;
   } else if (stop == "none") {
@@ -71,6 +115,12 @@ absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("stop_words must be 'english' or 'none', got '", stop, "'"));
+  }
+  if (stemmer == "english" || stemmer == "none") {
+    o.stemming = stemmer == "english";
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stemmer must be 'english' or 'none', got '", stemmer, "'"));
   }
   if (svd == "auto") {
     o.svd = SvdMethod::kAuto;
@@ -89,14 +139,13 @@ absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
 
 absl::StatusOr<std::vector<std::string>> TfidfEmbedder::Terms(
     std::string_view text) const {
-  absl::StatusOr<std::vector<std::string>> words =
-      TokenizeWords(text, options_.tokenizer);
-  if (!words.ok() || !options_.english_stop_words) return words;
-  std::erase_if(*words, [](const std::string& w) { return IsEnglishStopWord(w); });
-  return words;
+  return TextTerms(text, {.tokenizer = options_.tokenizer,
+                          .english_stop_words = options_.english_stop_words,
+                          .english_stemming = stem_});
 }
 
 absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
+  stem_ = options_.stemming;
   // Evenly spaced sample of at most max_fit_docs texts, so that refits of a
   // large collection cost a bounded amount of work.
   const int64_t total = corpus.size;
@@ -143,8 +192,10 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   };
   absl::flat_hash_map<std::string, Counts> counts;
   int64_t n = 0;
+  int64_t total_terms = 0;
   absl::Status s = walk([&](std::vector<std::string>& words) {
     ++n;
+    total_terms += static_cast<int64_t>(words.size());
     absl::flat_hash_set<std::string_view> seen;
     for (const std::string& w : words) {
       Counts& c = counts[w];
@@ -187,6 +238,30 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   counts.clear();
   vocab_ = std::move(vocab);
   rank_ = 0;  // TfidfRow only needs the vocabulary
+  fitted_docs_ = n;
+  term_vectors_.clear();
+  const int64_t terms = static_cast<int64_t>(vocab_.terms.size());
+  const TfidfModeChoice choice =
+      ChooseTfidfMode(n, static_cast<double>(total_terms) / static_cast<double>(n), terms);
+  switch (options_.lsa) {
+    case LsaMode::kAuto:
+      lsa_ = choice.lsa;
+      mode_reason_ = choice.reason;
+      break;
+    case LsaMode::kOn:
+      lsa_ = true;
+      mode_reason_ = "LSA: lsa=true";
+      break;
+    case LsaMode::kOff:
+      lsa_ = false;
+      mode_reason_ = "plain TF-IDF: lsa=false";
+      break;
+  }
+  if (!lsa_) {
+    rank_ = static_cast<int>(terms);
+    svd_method_ = "none";
+    return absl::OkStatus();
+  }
 
   // Pass 2: the TF-IDF matrix.
   SparseMatrix x;
@@ -205,8 +280,10 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   // An LSA space with nearly as many dimensions as texts reproduces plain
   // TF-IDF and loses LSA's grouping of related words; cap it.
   const int64_t target_dim =
-      std::min<int64_t>(options_.dim, std::max(std::min(n, kMinCappedDim),
-                                               n / options_.docs_per_dim));
+      options_.cap_dim ? std::min<int64_t>(options_.dim,
+                                           std::max(std::min(n, kMinCappedDim),
+                                                    n / options_.docs_per_dim))
+                       : options_.dim;
   absl::StatusOr<TruncatedSvd> svd =
       ComputeTruncatedSvd(x, static_cast<int>(target_dim), options_.svd, kSvdSeed);
   if (!svd.ok()) return svd.status();
@@ -220,7 +297,6 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
       term_vectors_[t * rank_ + j] = svd->components[j * x.cols + t];
     }
   }
-  fitted_docs_ = n;
   svd_method_ = svd->method;
   return absl::OkStatus();
 }
@@ -281,16 +357,21 @@ absl::Status TfidfEmbedder::Embed(absl::Span<const std::string_view> texts,
         errors[i] = row.status();
         continue;
       }
+      if (!lsa_) {
+        for (const auto& [t, w] : *row) y[t] = w;  // already normalized
+        continue;
+      }
       for (const auto& [t, w] : *row) {
         const float* v = term_vectors_.data() + static_cast<int64_t>(t) * rank_;
         for (int j = 0; j < rank_; ++j) y[j] += w * v[j];
       }
       double norm = 0;
       for (int j = 0; j < rank_; ++j) norm += static_cast<double>(y[j]) * y[j];
-      if (norm > 0) {
-        const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-        for (int j = 0; j < rank_; ++j) y[j] *= inv;
+      norm = std::sqrt(norm);
+      if (norm >= kMinProjectedNorm) {
+        for (int j = 0; j < rank_; ++j) y[j] = static_cast<float>(y[j] / norm);
       } else {
+        std::fill(y, y + rank_, 0.0f);
         local[i].zero_vector = true;
       }
     }
@@ -311,6 +392,9 @@ absl::StatusOr<std::string> TfidfEmbedder::SaveState() const {
   j["terms"] = vocab_.terms;
   j["idf"] = ToBinary(vocab_.idf);
   j["rank"] = rank_;
+  j["lsa"] = lsa_;
+  j["stemming"] = stem_;
+  j["mode_reason"] = mode_reason_;
   j["term_vectors"] = ToBinary(term_vectors_);
   j["fitted_docs"] = fitted_docs_;
   j["svd_method"] = svd_method_;
@@ -336,14 +420,19 @@ absl::Status TfidfEmbedder::LoadState(std::string_view state) {
   }
   const size_t m = vocab.terms.size();
   int rank = j.value("rank", 0);
+  const bool lsa = j.value("lsa", true);  // states before plain TF-IDF existed are LSA
   std::vector<float> term_vectors;
   if (!FromBinary(j["idf"], m, &vocab.idf)) return corrupt("idf");
-  if (rank <= 0 || !FromBinary(j["term_vectors"], m * rank, &term_vectors)) {
+  if (rank <= 0 || (lsa ? !FromBinary(j["term_vectors"], m * rank, &term_vectors)
+                        : static_cast<size_t>(rank) != m)) {
     return corrupt("term vectors");
   }
   vocab_ = std::move(vocab);
   term_vectors_ = std::move(term_vectors);
   rank_ = rank;
+  lsa_ = lsa;
+  stem_ = j.value("stemming", false);
+  mode_reason_ = j.value("mode_reason", "");
   fitted_docs_ = j.value("fitted_docs", int64_t{0});
   svd_method_ = j.value("svd_method", "");
   return absl::OkStatus();
@@ -353,13 +442,15 @@ nlohmann::json TfidfEmbedder::Describe() const {
   nlohmann::json j;
   j["vocabulary"] = vocab_.terms.size();
   j["fitted_documents"] = fitted_docs_;
+  j["mode"] = lsa_ ? "lsa" : "tfidf";
+  if (!mode_reason_.empty()) j["mode_reason"] = mode_reason_;
   j["requested_dim"] = options_.dim;
   j["dim"] = rank_;
   j["svd"] = svd_method_;
-  if (rank_ > 0 && rank_ < options_.dim) {
+  if (lsa_ && rank_ > 0 && rank_ < options_.dim) {
     const int64_t capped = fitted_docs_ / options_.docs_per_dim;
     j["note"] =
-        rank_ == capped && capped >= kMinCappedDim
+        options_.cap_dim && rank_ == capped && capped >= kMinCappedDim
             ? absl::StrCat("LSA dimension ", rank_, " = ", fitted_docs_, " fitted texts / ",
                            options_.docs_per_dim, " (docs_per_dim); it grows with refits up to ",
                            options_.dim)

@@ -47,7 +47,10 @@ std::vector<std::string_view> Fields(std::string_view line) {
 }  // namespace
 
 double SpearmanRho(absl::Span<const double> x, absl::Span<const double> y) {
-  const std::vector<double> rx = Ranks(x), ry = Ranks(y);
+  return PearsonR(Ranks(x), Ranks(y));
+}
+
+double PearsonR(absl::Span<const double> rx, absl::Span<const double> ry) {
   const double n = static_cast<double>(rx.size());
   const double mx = std::accumulate(rx.begin(), rx.end(), 0.0) / n;
   const double my = std::accumulate(ry.begin(), ry.end(), 0.0) / n;

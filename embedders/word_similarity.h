@@ -25,6 +25,8 @@ namespace semdb {
 // given their average rank (as scipy.stats.spearmanr). NaN when either side
 // is constant. x and y have equal sizes of at least 2.
 double SpearmanRho(absl::Span<const double> x, absl::Span<const double> y);
+// Pearson's linear correlation, with the same conditions.
+double PearsonR(absl::Span<const double> x, absl::Span<const double> y);
 
 absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const WordVectorEmbedder& embedder,
                                                             const std::string& path);

@@ -12,6 +12,7 @@
 #include "embedders/embedder_factory.h"
 #include "fmt/format.h"
 #include "index/index_factory.h"
+#include "src/evaluation.h"
 #include "src/query_planner.h"
 #include "semdb/import.h"
 #include "src/chunker.h"
@@ -130,7 +131,9 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "AND, OR, NOT and parentheses; quote strings. Example:\n"
        "  search forest fires --k 5 --where year >= 2000 AND topic IN (\"fire\", \"storm\")\n"
        "--hybrid W fuses a keyword (BM25) ranking with weight W in [0, 1] into the\n"
-       "vector ranking (reciprocal rank fusion; 1 = keywords only).\n"
+       "vector ranking: 0 = vector only, 1 = keywords only; by default 0.3 when the\n"
+       "collection keeps a keyword index. --fusion convex (default: min-max normalized\n"
+       "scores, (1-W)*vector + W*keyword) or rrf (reciprocal rank fusion, k=60).\n"
        "--nprobe (IVF) and --ef (HNSW) override the planner's search width;\n"
        "--recall R in (0, 1] is the recall the planner aims for (default 0.95;\n"
        "1 = exact only); --strategy forces exact_scan, filtered_scan, ann or\n"
@@ -139,8 +142,8 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "'passage' says which one (index/count) and where it lies (byte offsets).\n"
        "--dedupe keeps the best passage of each document, --neighbors N adds the N\n"
        "passages before and after each hit, --parent the whole document.",
-       {"k", "where", "nprobe", "ef", "hybrid", "recall", "strategy", "dedupe", "neighbors",
-        "parent"},
+       {"k", "where", "nprobe", "ef", "hybrid", "fusion", "recall", "strategy", "dedupe",
+        "neighbors", "parent"},
        &Shell::Search},
       {"explain", {}, "explain [analyze] search QUERY [search options]",
        "show how a search would be answered (with analyze: run it and measure)",
@@ -149,8 +152,8 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "width (nprobe/ef_search, results fetched) and the estimated cost of every\n"
        "strategy. 'explain analyze' also runs the search and shows what it did:\n"
        "index searches, results, filter checks, fallbacks, hits and timings.",
-       {"k", "where", "nprobe", "ef", "hybrid", "recall", "strategy", "dedupe", "neighbors",
-        "parent"},
+       {"k", "where", "nprobe", "ef", "hybrid", "fusion", "recall", "strategy", "dedupe",
+        "neighbors", "parent"},
        &Shell::Explain},
       {"get", {}, "get ID", "show a document", "", {}, &Shell::Get},
       {"delete", {"rm"}, "delete ID", "delete a document", "", {}, &Shell::Delete},
@@ -170,11 +173,25 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "  similar king - man + woman --k 5\n"
        "The expression's own words are left out of the results.",
        {"k"}, &Shell::Similar},
-      {"eval", {}, "eval words FILE",
-       "Spearman correlation of word similarities with human scores",
-       "FILE holds word pairs with human similarity scores, one pair a line:\n"
-       "word1<TAB>word2<TAB>score, '#' comments (WordSim-353's format).",
-       {}, &Shell::Eval},
+      {"eval", {},
+       "eval retrieval QUERIES QRELS [--hybrid W] [--fusion F] [--depth N] [--json] | "
+       "eval similarity PAIRS [--json] | eval words FILE [--json]",
+       "measure search or similarity quality against human judgments",
+       "eval retrieval: searches the current collection with each query of QUERIES\n"
+       "(JSON Lines with \"_id\"/\"id\" and \"text\", or id<TAB>text lines) and scores\n"
+       "the rankings (to --depth, default 1000) against QRELS (TREC \"query 0 doc grade\"\n"
+       "or \"query doc grade\" lines): nDCG@10 with gain 2^grade - 1, MAP and recall@10,\n"
+       "@100, averaged over the queries with a relevant document. --hybrid and\n"
+       "--fusion as for search.\n"
+       "eval similarity: Spearman and Pearson (x100) between the cosine of each text\n"
+       "pair under the collection's model and the human score; PAIRS holds\n"
+       "text1<TAB>text2<TAB>score lines, or the STS Benchmark's TSV layout.\n"
+       "eval words: Spearman of word-vector cosines (glove, word2vec, fasttext) with\n"
+       "human scores; word1<TAB>word2<TAB>score lines, '#' comments (WordSim-353).",
+       {"hybrid", "fusion", "depth", "json"}, &Shell::Eval},
+      {"similarity", {}, "similarity TEXT1 --with TEXT2",
+       "the cosine similarity of two texts under the current collection's model",
+       "0 when either text has no word the model knows.", {"with"}, &Shell::Similarity},
       {"checkpoint", {"save"}, "checkpoint", "save the index now (faster next open)", "", {},
        &Shell::Checkpoint},
       {"reindex", {}, "reindex --index SPEC",
@@ -467,12 +484,14 @@ absl::Status Shell::Import(const CommandLine& cmd) {
       problems.push_back({{"source", p.source}, {"line", p.line}, {"reason", p.reason}});
     }
     PrintJson({{"files", report->files}, {"imported", report->documents},
-               {"skipped", report->skipped}, {"problems", problems}});
+               {"skipped", report->skipped}, {"problems", problems},
+               {"refitted", report->refitted}});
     return absl::OkStatus();
   }
   Print(absl::StrCat("imported ", Plural(report->documents, "document"), " from ",
                      Plural(report->files, "file"),
-                     report->skipped ? absl::StrCat("; skipped ", report->skipped) : ""));
+                     report->skipped ? absl::StrCat("; skipped ", report->skipped) : "",
+                     report->refitted ? "; model refitted on the whole collection" : ""));
   for (const ImportProblem& p : report->problems) {
     Print(absl::StrCat("  skipped ", p.source, p.line ? absl::StrCat(":", p.line) : "", ": ",
                        p.reason));
@@ -504,6 +523,14 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     absl::StatusOr<double> v = ParseFraction("--hybrid", *h, true);
     if (!v.ok()) return v.status();
     options.hybrid = *v;
+  }
+  if (auto f = cmd.Option("fusion")) {
+    const std::string name = absl::AsciiStrToLower(Unquote(*f));
+    if (name != "convex" && name != "rrf") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--fusion must be convex or rrf, got '", name, "'"));
+    }
+    options.fusion = name == "rrf" ? FusionMethod::kRrf : FusionMethod::kConvex;
   }
   if (auto r = cmd.Option("recall")) {
     absl::StatusOr<double> v = ParseFraction("--recall", *r, false);
@@ -623,7 +650,8 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
   absl::StrAppend(&out, search, "\n");
   if (e->contains("hybrid")) {
     absl::StrAppend(&out, "hybrid:    keyword weight ", (*e)["hybrid"]["keyword_weight"].dump(),
-                    ", reciprocal rank fusion over the top ", (*e)["hybrid"]["depth"].dump(),
+                    ", ", (*e)["hybrid"].value("fusion", ""), " fusion over the top ",
+                    (*e)["hybrid"]["depth"].dump(),
                     " of each ranking\n");
   }
   Print(out);
@@ -759,8 +787,47 @@ absl::Status Shell::Eval(const CommandLine& cmd) {
   if (!c.ok()) return c.status();
   absl::StatusOr<std::vector<std::string>> words = SplitWords(cmd.positional);
   if (!words.ok()) return words.status();
-  if (words->size() != 2 || (*words)[0] != "words") {
-    return absl::InvalidArgumentError("usage: eval words FILE");
+  if (auto v = cmd.Option("json"); v && !v->empty()) {
+    return absl::InvalidArgumentError("--json takes no value");
+  }
+  const bool json = settings_.json || cmd.Option("json").has_value();
+  const std::string mode = words->empty() ? "" : (*words)[0];
+  if (mode == "retrieval" && words->size() == 3) {
+    absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
+    if (!options.ok()) return options.status();
+    int depth = 1000;
+    if (auto d = cmd.Option("depth")) {
+      absl::StatusOr<int64_t> v = ParseInt("--depth", *d, 1, kMaxK);
+      if (!v.ok()) return v.status();
+      depth = static_cast<int>(*v);
+    }
+    absl::StatusOr<RetrievalEvaluation> r =
+        EvaluateRetrieval(**c, (*words)[1], (*words)[2], *options, depth);
+    if (!r.ok()) return r.status();
+    if (json) {
+      PrintJson(r->ToJson());
+      return absl::OkStatus();
+    }
+    Print(fmt::format("nDCG@10 {:.4f}  MAP {:.4f}  recall@10 {:.4f}  recall@100 {:.4f}  "
+                      "({} of {} queries judged; gain 2^grade-1; depth {})",
+                      r->ndcg_at_10, r->map, r->recall_at_10, r->recall_at_100, r->judged,
+                      r->queries, r->depth));
+    return absl::OkStatus();
+  }
+  if (mode == "similarity" && words->size() == 2) {
+    absl::StatusOr<SimilarityEvaluation> r = EvaluateSimilarity(**c, (*words)[1]);
+    if (!r.ok()) return r.status();
+    if (json) {
+      PrintJson(r->ToJson());
+      return absl::OkStatus();
+    }
+    Print(fmt::format("Spearman {:.2f}  Pearson {:.2f}  (x100, {} pairs)", r->spearman,
+                      r->pearson, r->pairs));
+    return absl::OkStatus();
+  }
+  if (mode != "words" || words->size() != 2) {
+    return absl::InvalidArgumentError(
+        "usage: eval retrieval QUERIES QRELS | eval similarity PAIRS | eval words FILE");
   }
   absl::StatusOr<WordSimilarityResult> r = (*c)->EvaluateWordSimilarity((*words)[1]);
   if (!r.ok()) return r.status();
@@ -769,13 +836,31 @@ absl::Status Shell::Eval(const CommandLine& cmd) {
                       {"pairs_skipped", r->pairs_skipped},
                       {"pairs_with_subwords", r->pairs_with_subwords},
                       {"missing_words", r->missing_words.size()}};
-  if (settings_.json) {
+  if (json) {
     PrintJson(j);
     return absl::OkStatus();
   }
   Print(fmt::format("Spearman rho {:.4f} over {} pairs ({} skipped: a word without a vector; "
                     "{} with n-gram vectors)",
                     r->spearman, r->pairs_used, r->pairs_skipped, r->pairs_with_subwords));
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Similarity(const CommandLine& cmd) {
+  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
+  if (!c.ok()) return c.status();
+  auto with = cmd.Option("with");
+  const std::string a = cmd.Text();
+  if (a.empty() || !with || Unquote(*with).empty()) {
+    return absl::InvalidArgumentError("usage: similarity TEXT1 --with TEXT2");
+  }
+  absl::StatusOr<double> cosine = (*c)->Similarity(a, Unquote(*with));
+  if (!cosine.ok()) return cosine.status();
+  if (settings_.json) {
+    PrintJson({{"cosine", *cosine}});
+  } else {
+    Print(fmt::format("cosine {:.4f}", *cosine));
+  }
   return absl::OkStatus();
 }
 

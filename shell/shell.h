@@ -72,6 +72,7 @@ class Shell {
   absl::Status Refit(const CommandLine& cmd);
   absl::Status Similar(const CommandLine& cmd);
   absl::Status Eval(const CommandLine& cmd);
+  absl::Status Similarity(const CommandLine& cmd);
   absl::Status Checkpoint(const CommandLine& cmd);
   absl::Status Set(const CommandLine& cmd);
   absl::Status Quit(const CommandLine& cmd);

@@ -612,7 +612,8 @@ absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> i
 }
 
 absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
-                                                std::vector<float>* vector) const {
+                                                std::vector<float>* vector,
+                                                bool* zero_vector) const {
   if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return absl::InvalidArgumentError("the query is empty");
   }
@@ -629,11 +630,45 @@ absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
   if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
     return WithContext(s, "query");
   }
-  if (stats[0].zero_vector) {
+  if (zero_vector != nullptr) {
+    *zero_vector = stats[0].zero_vector;
+  } else if (stats[0].zero_vector) {
     return absl::InvalidArgumentError(
         "none of the query's words are known to the collection's model");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<double> Collection::Impl::Similarity(std::string_view a,
+                                                    std::string_view b) const {
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  std::vector<float> va, vb;
+  bool zero_a = false, zero_b = false;
+  if (absl::Status s = EmbedQueryLocked(a, &va, &zero_a); !s.ok()) return s;
+  if (absl::Status s = EmbedQueryLocked(b, &vb, &zero_b); !s.ok()) return s;
+  if (zero_a || zero_b) return 0.0;
+  double dot = 0;
+  for (size_t i = 0; i < va.size(); ++i) dot += static_cast<double>(va[i]) * vb[i];
+  return std::clamp(dot, -1.0, 1.0);
+}
+
+absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryLocked(
+    std::string_view query, const SearchOptions& options, std::vector<float>* vector) const {
+  if (options.hybrid.value_or(0) >= 1) {
+    if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return absl::InvalidArgumentError("the query is empty");
+    }
+    vector->assign(record_.dimension, 0);  // the keyword ranking alone answers
+    return options;
+  }
+  bool zero = false;
+  if (absl::Status s = EmbedQueryLocked(query, vector, &zero); !s.ok()) return s;
+  if (!zero) return options;
+  if (doc_indexes_->keywords() == nullptr) return std::nullopt;
+  SearchOptions keyword_only = options;
+  keyword_only.hybrid = 1;
+  return keyword_only;
 }
 
 absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
@@ -644,9 +679,16 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
   std::vector<float> vector;
-  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
+  absl::StatusOr<std::optional<SearchOptions>> effective =
+      PrepareTextQueryLocked(query, options, &vector);
+  if (!effective.ok()) return effective.status();
+  if (!effective->has_value()) {
+    return nlohmann::json{{"plan", "none: no word of the query is known to the model "
+                                   "(stop words or unknown words) and there is no keyword index"}};
+  }
   nlohmann::json explain;
-  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(vector, options, query, &explain, analyze);
+  absl::StatusOr<std::vector<Hit>> hits =
+      SearchLocked(vector, **effective, query, &explain, analyze);
   if (!hits.ok()) return hits.status();
   return explain;
 }
@@ -699,8 +741,11 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
     return NoIndexLocked();
   }
   std::vector<float> vector;
-  if (absl::Status s = EmbedQueryLocked(query, &vector); !s.ok()) return s;
-  return SearchLocked(vector, options, query, nullptr, false);
+  absl::StatusOr<std::optional<SearchOptions>> effective =
+      PrepareTextQueryLocked(query, options, &vector);
+  if (!effective.ok()) return effective.status();
+  if (!effective->has_value()) return std::vector<Hit>{};
+  return SearchLocked(vector, **effective, query, nullptr, false);
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
@@ -1103,6 +1148,9 @@ absl::StatusOr<std::vector<Hit>> Collection::SearchVector(
 
 int64_t Collection::Count() const { return impl_->Count(); }
 absl::Status Collection::Refit() { return impl_->Refit(); }
+absl::StatusOr<double> Collection::Similarity(std::string_view a, std::string_view b) const {
+  return impl_->Similarity(a, b);
+}
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
 absl::Status Collection::SetIndex(const std::string& spec) { return impl_->SetIndex(spec); }
 

@@ -84,6 +84,7 @@ class Collection::Impl {
                                                bool analyze) const;
   int64_t Count() const;
   absl::Status Refit();
+  absl::StatusOr<double> Similarity(std::string_view a, std::string_view b) const;
   absl::Status Checkpoint();
   absl::Status SetIndex(const std::string& spec);
   nlohmann::json Stats() const;
@@ -151,7 +152,16 @@ class Collection::Impl {
                                                 std::string_view text, nlohmann::json* explain,
                                                 bool analyze) const;
   // Embeds a text query (state_mu_ shared held) into `vector`.
-  absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector) const;
+  // `zero_vector` not null: a query with no word the model knows is not an
+  // error; *zero_vector says whether it had none.
+  absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector,
+                                bool* zero_vector = nullptr) const;
+  // Embeds a text query unless the keyword ranking alone answers it, and
+  // returns the options to search with: a query with no word the model
+  // knows is answered by the keyword ranking (hybrid 1), or, without a
+  // keyword index, by nothing (nullopt).
+  absl::StatusOr<std::optional<SearchOptions>> PrepareTextQueryLocked(
+      std::string_view query, const SearchOptions& options, std::vector<float>* vector) const;
   absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
   // Cached per filter text until the next write.
   absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;

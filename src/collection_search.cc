@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/index_layout.h"
 #include "src/collection_impl.h"
+#include "src/hybrid_fusion.h"
 #include "src/passage_context.h"
 #include "src/query_planner.h"
 
@@ -28,8 +29,6 @@ constexpr size_t kEstimateCacheSize = 256;
 // Post-filtering and ANN retries grow the search this many times at most.
 constexpr int kMaxRounds = 4;
 constexpr int kGrowth = 4;
-// Reciprocal rank fusion constant (Cormack et al. 2009).
-constexpr double kRrfK = 60;
 
 using Clock = std::chrono::steady_clock;
 
@@ -400,7 +399,8 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     nlohmann::json* explain, bool analyze) const {
   const Clock::time_point start = Clock::now();
   SearchTrace trace;
-  const double hybrid = options.hybrid.value_or(0);
+  const double hybrid = options.hybrid.value_or(
+      text.empty() || doc_indexes_->keywords() == nullptr ? 0 : kDefaultKeywordWeight);
   // Fusion ranks deeper than k on each side.
   const int depth = hybrid > 0 ? std::min(kMaxK, std::max(4 * options.k, 60)) : options.k;
   SearchOptions vector_options = options;
@@ -451,7 +451,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     (*explain)["estimates"] = est;
     (*explain)["plan"] = plan->ToJson();
     if (hybrid > 0) {
-      (*explain)["hybrid"] = {{"keyword_weight", hybrid}, {"fusion", "reciprocal rank, k=60"},
+      (*explain)["hybrid"] = {{"keyword_weight", hybrid}, {"fusion", FusionName(options.fusion)},
                               {"depth", depth}};
     }
     if (!analyze) return std::vector<Hit>{};
@@ -486,14 +486,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
       absl::StatusOr<std::vector<IndexHit>> kw = KeywordRankingLocked(
           text, round_depth, options.filter ? &*options.filter : nullptr, &trace);
       if (!kw.ok()) return kw.status();
-      absl::flat_hash_map<uint64_t, double> fused;
-      for (size_t r = 0; r < found.size(); ++r) fused[found[r].label] += (1 - hybrid) / (kRrfK + r + 1);
-      for (size_t r = 0; r < kw->size(); ++r) fused[(*kw)[r].label] += hybrid / (kRrfK + r + 1);
-      found.clear();
-      for (const auto& [label, score] : fused) {
-        if (score > 0) found.push_back({label, static_cast<float>(score)});
-      }
-      std::sort(found.begin(), found.end(), RanksBefore);
+      found = FuseRankings(found, *kw, options.fusion, hybrid);
       if (explain != nullptr) (*explain)["hybrid"]["keyword_hits"] = kw->size();
     }
     const bool exhausted = static_cast<int64_t>(found.size()) < fetch;

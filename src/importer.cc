@@ -277,6 +277,26 @@ absl::StatusOr<ImportFormat> ParseImportFormat(std::string_view name) {
       "unknown import format '", std::string(name), "' (auto, lines, text, jsonl, csv)"));
 }
 
+namespace {
+
+// Refits a fittable model fitted on fewer texts (passages) than the
+// collection holds; returns whether it did. A failed fit keeps the
+// previous model and is reported as a problem of the import (the records
+// are stored; `stats` shows the fit error too).
+bool RefitIfGrown(Collection& collection, ImportReport* report) {
+  const nlohmann::json stats = collection.Stats();
+  if (!stats.contains("fitted_documents")) return false;  // not fittable
+  const int64_t texts = stats.value("passages", stats.value("documents", int64_t{0}));
+  if (stats["fitted_documents"].get<int64_t>() >= texts) return false;
+  if (absl::Status s = collection.Refit(); !s.ok()) {
+    report->problems.push_back({"", 0, absl::StrCat("refit failed: ", s.message())});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::string& path,
                                         const ImportOptions& options) {
   std::error_code ec;
@@ -319,7 +339,9 @@ absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::strin
     if (absl::Status s = ImportFile(importer, f, format, options); !s.ok()) return s;
   }
   if (absl::Status s = importer.Flush(); !s.ok()) return s;
-  return std::move(importer.report());
+  ImportReport report = std::move(importer.report());
+  if (report.documents > 0) report.refitted = RefitIfGrown(collection, &report);
+  return report;
 }
 
 }  // namespace semdb

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "embedders/word_tokenizer.h"
+#include "embedders/text_terms.h"
 #include "storage/records.h"
 
 namespace semdb {
@@ -28,7 +28,7 @@ std::string PostingKey(std::string_view term, uint64_t label) {
 
 absl::StatusOr<absl::flat_hash_map<std::string, int>> CountTerms(std::string_view text,
                                                                  int* length) {
-  absl::StatusOr<std::vector<std::string>> words = TokenizeWords(text, WordTokenizerOptions{});
+  absl::StatusOr<std::vector<std::string>> words = TextTerms(text, TermOptions{});
   if (!words.ok()) return words.status();
   absl::flat_hash_map<std::string, int> counts;
   for (std::string& w : *words) ++counts[std::move(w)];

@@ -4,8 +4,12 @@
 // Key layout (relative to the collection):
 //   't' <term> 0x00 <label:8> -> varint term frequency, varint document length
 //   's'                       -> varint documents, varint total length
-// Terms are the word tokenizer's words (Unicode NFKC, case-folded, at least
-// two characters; no stop words: BM25's idf discounts common words).
+// Terms are TextTerms' (embedders/text_terms.h) with the default options, the
+// same as the default TF-IDF's: words (Unicode NFKC, case-folded, at least
+// two characters) minus scikit-learn's English stop words, Snowball-stemmed.
+// Document length |d| counts these terms. (Indexes written before stop
+// words and stems were applied keep their old postings; recreate the
+// collection to rebuild them.)
 //
 // Scoring, for the distinct terms t of the query (Robertson/Sparck Jones
 // idf as in Lucene, never negative):

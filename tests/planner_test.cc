@@ -290,7 +290,7 @@ TEST_CASE("the field index answers filters exactly as reading the metadata does"
               .code() == absl::StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("hybrid search fuses the vector and keyword rankings by reciprocal rank",
+TEST_CASE("hybrid search fuses the vector and keyword rankings (RRF when asked)",
           "[planner][hybrid]") {
   SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
   TempDir dir;
@@ -310,7 +310,7 @@ TEST_CASE("hybrid search fuses the vector and keyword rankings by reciprocal ran
     REQUIRE(hits.ok());
     return *std::move(hits);
   };
-  std::vector<Hit> vec = ranking(std::nullopt), kw = ranking(1.0), mixed = ranking(0.3);
+  std::vector<Hit> vec = ranking(0.0), kw = ranking(1.0), mixed = ranking(0.3);
   REQUIRE(kw.size() == 60);
   // Keyword-only ranking holds the articles with the query's words.
   REQUIRE(kw[0].text.find("ushfire") != std::string::npos);
@@ -321,7 +321,8 @@ TEST_CASE("hybrid search fuses the vector and keyword rankings by reciprocal ran
   std::vector<std::pair<double, std::string>> order;
   for (const auto& [id, s] : expected) order.emplace_back(-s, id);
   std::sort(order.begin(), order.end());
-  std::vector<Hit> top10 = *lee->Search(query, {.k = 10, .hybrid = 0.3});
+  std::vector<Hit> top10 =
+      *lee->Search(query, {.k = 10, .hybrid = 0.3, .fusion = FusionMethod::kRrf});
   // k=10 fuses depth max(4k, 60) = 60 on each side, as the k=60 rankings.
   for (size_t i = 0; i < 10; ++i) {
     INFO(i);

@@ -196,7 +196,7 @@ TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell
                    "explain bushfires\n"
                    "reindex --index hnsw m=8 ef_search=32\n"
                    "reindex --index hnsw m=1\n"
-                   "explain search bushfires --k 3 --recall 0.99 --strategy ann\n");
+                   "explain search bushfires --k 3 --recall 0.99 --strategy ann --hybrid 0\n");
   INFO(r.out << r.err);
   REQUIRE(r.err ==
           "error: the strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, "

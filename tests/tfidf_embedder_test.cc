@@ -115,7 +115,7 @@ TEST_CASE("TF-IDF reduces the dimension to what a small corpus supports", "[tfid
   std::vector<std::string> docs = {"red apples and green pears",
                                    "green pears are sweet",
                                    "the red car drives fast"};
-  auto e = Fitted("tfidf dim=256", docs);
+  auto e = Fitted("tfidf lsa=true dim=256", docs);
   REQUIRE(e->dimension() == 3);
   nlohmann::json facts = e->Describe();
   REQUIRE(facts["dim"] == 3);
@@ -156,6 +156,88 @@ TEST_CASE("TF-IDF errors are clear", "[tfidf]") {
   absl::Status s = fitted->Embed(bad, absl::MakeSpan(out2), nullptr);
   REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
   REQUIRE(std::string(s.message()).find("text 1: invalid UTF-8") != std::string::npos);
+}
+
+// Every vector an embedder returns is finite, whatever the text: rare
+// words, one word, only stop words, unknown words, very long texts.
+void RequireFiniteOnAdversarialTexts(const TfidfEmbedder& e, const std::vector<std::string>& docs) {
+  std::string long_text;
+  for (int i = 0; i < 2000; ++i) long_text += docs[i % docs.size()] + " ";
+  std::vector<std::string> texts = {"typing", "moose", "sourdough", "the", "the of and is",
+                                    "zyxwvut qwertyuiop", "", long_text};
+  // Every vocabulary term alone: the rarest project (nearly) to zero in LSA.
+  for (const std::string& term : e.vocabulary().terms) texts.push_back(term);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<float> out(views.size() * e.dimension());
+  std::vector<TextStats> stats;
+  REQUIRE(e.Embed(views, absl::MakeSpan(out), &stats).ok());
+  for (size_t i = 0; i < views.size(); ++i) {
+    double norm = 0;
+    for (int j = 0; j < e.dimension(); ++j) {
+      const float v = out[i * e.dimension() + j];
+      REQUIRE(std::isfinite(v));
+      norm += static_cast<double>(v) * v;
+    }
+    // Unit length, or zero and reported as such.
+    INFO("text " << i << ": " << texts[i].substr(0, 40));
+    REQUIRE((stats[i].zero_vector ? norm == 0 : std::abs(norm - 1) < 1e-4));
+  }
+  REQUIRE(stats[3].zero_vector);  // "the": a stop word
+  REQUIRE(stats[4].zero_vector);
+  REQUIRE(stats[5].zero_vector);  // unknown words
+  REQUIRE_FALSE(stats[7].zero_vector);
+}
+
+TEST_CASE("TF-IDF vectors are finite on adversarial texts, with and without LSA",
+          "[tfidf][finite]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  const std::vector<std::string> docs = ReadLines(SharedData("gensim/lee_background.cor"));
+  for (const char* spec : {"tfidf", "tfidf lsa=true dim=256", "tfidf lsa=false",
+                           "tfidf lsa=true dim=16 stemmer=none"}) {
+    INFO(spec);
+    RequireFiniteOnAdversarialTexts(*Fitted(spec, docs), docs);
+  }
+}
+
+TEST_CASE("The default chooses LSA or plain TF-IDF from the corpus and says why", "[tfidf]") {
+  REQUIRE_FALSE(ChooseTfidfMode(3000, 6.3, 4589).lsa);    // sentences
+  REQUIRE(ChooseTfidfMode(1400, 95.5, 4000).lsa);         // abstracts
+  REQUIRE_FALSE(ChooseTfidfMode(50, 120, 3000).lsa);      // too few texts
+  REQUIRE(ChooseTfidfMode(100000, 8, 60000).lsa);         // too many terms for dense
+  REQUIRE(ChooseTfidfMode(3000, 6.3, 4589).reason.find("short") != std::string::npos);
+
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  const std::vector<std::string> docs = ReadLines(SharedData("gensim/lee_background.cor"));
+  auto lsa = Fitted("tfidf", docs);  // 300 news articles
+  REQUIRE(lsa->Describe()["mode"] == "lsa");
+  REQUIRE(lsa->dimension() == 300 / 8);  // docs_per_dim caps the default dim
+  auto explicit_dim = Fitted("tfidf lsa=true dim=64", docs);
+  REQUIRE(explicit_dim->dimension() == 64);  // an explicit dim is not capped
+
+  auto plain = Fitted("tfidf lsa=false", docs);
+  nlohmann::json facts = plain->Describe();
+  REQUIRE(facts["mode"] == "tfidf");
+  REQUIRE(plain->dimension() == static_cast<int>(plain->vocabulary().terms.size()));
+  // Without LSA the vector is the TF-IDF row itself.
+  std::vector<std::string_view> texts = {docs[0]};
+  std::vector<float> out(plain->dimension());
+  REQUIRE(plain->Embed(texts, absl::MakeSpan(out), nullptr).ok());
+  auto row = plain->TfidfRow(docs[0], nullptr);
+  REQUIRE(row.ok());
+  for (const auto& [t, w] : *row) REQUIRE(out[t] == w);
+  // And the state round-trips.
+  auto restored = TfidfEmbedder::Create(*Spec::Parse("tfidf lsa=false"));
+  REQUIRE((*restored)->LoadState(*plain->SaveState()).ok());
+  std::vector<float> again(plain->dimension());
+  REQUIRE((*restored)->Embed(texts, absl::MakeSpan(again), nullptr).ok());
+  REQUIRE(again == out);
+}
+
+TEST_CASE("TF-IDF terms are Snowball stems", "[tfidf]") {
+  auto e = Fitted("tfidf lsa=false", {"the flows were flowing", "a flow of rivers"});
+  REQUIRE(e->vocabulary().index.contains("flow"));
+  REQUIRE_FALSE(e->vocabulary().index.contains("flowing"));
+  REQUIRE(e->vocabulary().index.contains("river"));
 }
 
 }  // namespace

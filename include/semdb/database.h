@@ -91,6 +91,10 @@ class Collection {
                                                const SearchOptions& options = {},
                                                bool analyze = false) const;
 
+  // The cosine similarity of two texts under the collection's model, in
+  // [-1, 1]; 0 when either has no word the model knows.
+  absl::StatusOr<double> Similarity(std::string_view a, std::string_view b) const;
+
   // Documents (not passages).
   int64_t Count() const;
 

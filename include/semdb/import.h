@@ -56,11 +56,17 @@ struct ImportReport {
   int64_t documents = 0;
   int64_t skipped = 0;
   std::vector<ImportProblem> problems;  // the first kMaxReportedProblems
+  // The import ended with a refit: the collection's model (TF-IDF) had been
+  // fitted on fewer texts than the collection then held.
+  bool refitted = false;
   static constexpr size_t kMaxReportedProblems = 100;
 };
 
 // Imports the file or directory tree at `path` (hidden entries skipped).
-// Malformed records are skipped and reported; the rest is imported. Fails
+// Malformed records are skipped and reported; the rest is imported. A
+// fittable model is refitted at the end when the collection grew since its
+// last fit (the write path alone refits only when the collection doubles,
+// which would leave it fitted on the first batches). Fails
 // only when nothing can be done (no such path) or storage fails.
 absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::string& path,
                                         const ImportOptions& options);

@@ -6,13 +6,18 @@ BM25 (Robertson et al.; the idf as in Lucene, never negative), over the
 distinct query terms t:
   idf(t)  = ln(1 + (N - df + 0.5) / (df + 0.5))
   score   = sum_t idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * |d| / avgdl))
-with k1 = 1.2, b = 0.75. Tokens: lower-cased runs of two or more word
-characters (the corpus is ASCII, where this equals semdb's tokenizer).
+with k1 = 1.2, b = 0.75. Terms: lower-cased runs of two or more word
+characters (the corpus is ASCII, where this equals semdb's tokenizer), minus
+scikit-learn's English stop words, stemmed by Snowball English
+(python3-snowballstemmer; semdb uses the C libstemmer), as TF-IDF does.
 """
 import json
 import math
 import os
 import re
+
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 K1, B = 1.2, 0.75
 
@@ -35,8 +40,12 @@ QUERIES = ["bushfires sydney", "market shares investors", "rain", "test match ra
 REMOVED = 1  # the second scenario drops this document
 
 
+STEMMER = snowballstemmer.stemmer("english")
+
+
 def tokens(text):
-    return re.findall(r"\w\w+", text.lower())
+    return [STEMMER.stemWord(w) for w in re.findall(r"\w\w+", text.lower())
+            if w not in ENGLISH_STOP_WORDS]
 
 
 def scores(docs, query):

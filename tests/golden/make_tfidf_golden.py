@@ -56,7 +56,7 @@ def main():
             rows.append({terms[c]: float(v) for c, v in zip(r.col, r.data)})
         out["configs"].append({
             "name": cfg["name"],
-            "spec": "tfidf dim=%d stop_words=%s sublinear_tf=%s svd=exact docs_per_dim=1" % (
+            "spec": "tfidf lsa=true stemmer=none dim=%d stop_words=%s sublinear_tf=%s svd=exact docs_per_dim=1" % (
                 cfg["dim"], cfg["stop_words"] or "none", str(cfg["sublinear_tf"]).lower()),
             "idf": {t: float(v) for t, v in zip(terms, vec.idf_)},
             "rows": rows,

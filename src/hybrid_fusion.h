@@ -1,0 +1,26 @@
+// Fusion of a vector ranking and a keyword ranking into one hybrid ranking
+// (SearchOptions::hybrid and ::fusion; the formulas are at FusionMethod).
+#ifndef SEMDB_SRC_HYBRID_FUSION_H_
+#define SEMDB_SRC_HYBRID_FUSION_H_
+
+#include <vector>
+
+#include "absl/types/span.h"
+#include "semdb/options.h"
+#include "semdb/vector_index.h"
+
+namespace semdb {
+
+// Both rankings best first, each with its own scores (cosine, BM25);
+// `keyword_weight` in [0, 1]. Returns every document of a ranking whose
+// weight is positive, with its fused score, in RanksBefore order.
+std::vector<IndexHit> FuseRankings(absl::Span<const IndexHit> vector_hits,
+                                   absl::Span<const IndexHit> keyword_hits,
+                                   FusionMethod method, double keyword_weight);
+
+// "convex" or "rrf"; the names the shell and JSON use.
+const char* FusionName(FusionMethod method);
+
+}  // namespace semdb
+
+#endif  // SEMDB_SRC_HYBRID_FUSION_H_
