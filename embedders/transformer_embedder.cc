@@ -12,6 +12,9 @@
 
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
+#include "embedders/tokenizer_json.h"
+#include "embedders/utf8.h"
+#include "embedders/wordpiece_tokenizer.h"
 #include "fmt/format.h"
 
 namespace semdb {
@@ -83,24 +86,31 @@ absl::StatusOr<WordPieceOptions> TokenizerOptions(const std::string& dir) {
                             std::pair{"sep_token", &o.sep_token}, std::pair{"pad_token", &o.pad_token}}) {
     if (absl::Status s = ReadToken(*config, config_path, key, token); !s.ok()) return s;
   }
-  const std::string fast_path = dir + "/tokenizer.json";
-  absl::StatusOr<nlohmann::json> fast = ReadJson(fast_path, false);
-  if (!fast.ok()) return fast.status();
-  if (fast->is_object() && fast->contains("model")) {
-    const nlohmann::json& model = (*fast)["model"];
-    if (model.contains("type") && model["type"] != "WordPiece") {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: tokenizer model {} is not supported: only WordPiece", fast_path, model["type"].dump()));
-    }
-    if (model.contains("max_input_chars_per_word")) {
-      const nlohmann::json& v = model["max_input_chars_per_word"];
-      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > 1000000) {
-        return BadField(fast_path, "model.max_input_chars_per_word", "a positive integer");
-      }
-      o.max_input_chars_per_word = v.get<int>();
-    }
-  }
   return o;
+}
+
+// The folder's tokenizer: tokenizer.json when present, else vocab.txt with
+// tokenizer_config.json's options. `lower_case_input` is
+// sentence_bert_config.json's do_lower_case.
+absl::StatusOr<std::unique_ptr<const SubwordTokenizer>> LoadTokenizer(const std::string& dir,
+                                                                     bool lower_case_input) {
+  if (fs::exists(dir + "/tokenizer.json")) {
+    absl::StatusOr<std::unique_ptr<TokenizerJson>> t = TokenizerJson::FromFile(dir + "/tokenizer.json");
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<const SubwordTokenizer>(*std::move(t));
+  }
+  absl::StatusOr<WordPieceOptions> options = TokenizerOptions(dir);
+  if (!options.ok()) return options.status();
+  if (lower_case_input) options->lower_case = true;
+  absl::StatusOr<WordPieceTokenizer> t =
+      WordPieceTokenizer::FromFile(dir + "/vocab.txt", *std::move(options));
+  if (!t.ok()) {
+    if (t.status().code() != absl::StatusCode::kNotFound) return t.status();
+    return absl::NotFoundError(
+        fmt::format("{} has neither tokenizer.json nor vocab.txt: no tokenizer", dir));
+  }
+  return std::unique_ptr<const SubwordTokenizer>(
+      std::make_unique<WordPieceTokenizer>(*std::move(t)));
 }
 
 // The pooling of a sentence-transformers Pooling config.
@@ -226,17 +236,14 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   if (!model.ok()) return model.status();
   const BertConfig& c = (*model)->config();
 
-  absl::StatusOr<WordPieceOptions> options = TokenizerOptions(dir);
-  if (!options.ok()) return options.status();
-  if (pipeline->lower_case_input) options->lower_case = true;
-  absl::StatusOr<WordPieceTokenizer> tokenizer =
-      WordPieceTokenizer::FromFile(dir + "/vocab.txt", *std::move(options));
+  absl::StatusOr<std::unique_ptr<const SubwordTokenizer>> tokenizer =
+      LoadTokenizer(dir, pipeline->lower_case_input);
   if (!tokenizer.ok()) return tokenizer.status();
-  if (tokenizer->vocab_size() > c.vocab_size) {
+  if ((*tokenizer)->vocab_size() > c.vocab_size) {
     return absl::InvalidArgumentError(fmt::format(
-        "{}/vocab.txt has {} tokens but {}/config.json's vocab_size is {}: they are not the "
-        "same model's",
-        dir, tokenizer->vocab_size(), dir, c.vocab_size));
+        "the tokenizer of {} has {} tokens but {}/config.json's vocab_size is {}: they are not "
+        "the same model's",
+        dir, (*tokenizer)->vocab_size(), dir, c.vocab_size));
   }
 
   int64_t length = max_length;
@@ -255,6 +262,7 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   e->max_length_ = static_cast<int>(length);
   e->pooling_ = pipeline->pooling;
   e->folder_normalizes_ = pipeline->normalize;
+  e->lower_case_texts_ = pipeline->lower_case_input && fs::exists(dir + "/tokenizer.json");
   return e;
 }
 
@@ -270,7 +278,20 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
   const int64_t n = static_cast<int64_t>(texts.size());
   std::vector<absl::StatusOr<EncodedText>> encoded(texts.size(), EncodedText{});
   ParallelForWorkers(n, 64, threads_, [&](int, int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) encoded[i] = tokenizer_.Encode(texts[i], max_length_);
+    std::u32string cps, lower;
+    for (int64_t i = b; i < e; ++i) {
+      if (!lower_case_texts_) {
+        encoded[i] = tokenizer_->Encode(texts[i], max_length_);
+        continue;
+      }
+      if (absl::Status s = DecodeUtf8(texts[i], &cps); !s.ok()) {
+        encoded[i] = s;
+        continue;
+      }
+      lower.clear();
+      python_unicode::AppendLower(cps, &lower);
+      encoded[i] = tokenizer_->Encode(ToUtf8(lower), max_length_);
+    }
   });
   for (int64_t i = 0; i < n; ++i) {
     if (!encoded[i].ok()) {
@@ -330,29 +351,26 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
 
 nlohmann::json TransformerEmbedder::Describe() const {
   const BertConfig& c = model_->config();
-  const WordPieceOptions& t = tokenizer_.options();
-  return {
+  nlohmann::json d = {
       {"model", path_},
       {"architecture", "bert"},
       {"hidden_size", c.hidden_size},
       {"layers", c.num_layers},
       {"attention_heads", c.num_heads},
       {"intermediate_size", c.intermediate_size},
-      {"vocabulary", tokenizer_.vocab_size()},
       {"max_position_embeddings", c.max_positions},
       {"max_length", max_length_},
       {"pooling", pooling_ == Pooling::kCls ? "cls" : "mean"},
       {"folder_normalizes", folder_normalizes_},
-      {"lower_case", t.lower_case},
-      {"strip_accents", t.strip_accents},
-      {"max_input_chars_per_word", t.max_input_chars_per_word},
-      {"tokenizer_unicode_version", python_unicode::UnicodeVersion()},
+      {"lower_case_texts", lower_case_texts_},
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},
       {"texts_embedded", texts_embedded_.load()},
       {"texts_truncated", texts_truncated_.load()},
   };
+  d.update(tokenizer_->Describe());
+  return d;
 }
 
 }  // namespace semdb

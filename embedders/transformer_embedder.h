@@ -3,10 +3,12 @@
 // natively from the model folder a user downloads from Hugging Face:
 //
 //   config.json, model.safetensors     the encoder (bert_model.h)
-//   vocab.txt, tokenizer_config.json   the WordPiece tokenizer: do_lower_case,
+//   tokenizer.json                     the tokenizer (tokenizer_json.h), or
+//                                      when absent:
+//   vocab.txt, tokenizer_config.json   a WordPiece tokenizer: do_lower_case,
 //                                      strip_accents, tokenize_chinese_chars
-//   tokenizer.json (optional)          max_input_chars_per_word (else 100,
-//                                      what Hugging Face's tokenizers use)
+//                                      (max_input_chars_per_word 100, what
+//                                      Hugging Face's tokenizers use)
 //   modules.json, 1_Pooling/config.json, sentence_bert_config.json
 //                                      (optional, sentence-transformers)
 //                                      CLS or mean pooling (mean when
@@ -44,7 +46,7 @@
 #include "absl/status/statusor.h"
 #include "embedders/bert_encoder.h"
 #include "embedders/bert_model.h"
-#include "embedders/wordpiece_tokenizer.h"
+#include "embedders/subword_tokenizer.h"
 #include "semdb/embedder.h"
 
 namespace semdb {
@@ -61,14 +63,14 @@ class TransformerEmbedder : public Embedder {
                      std::vector<TextStats>* stats) const override;
   nlohmann::json Describe() const override;
 
-  const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
+  const SubwordTokenizer& tokenizer() const { return *tokenizer_; }
   Pooling pooling() const { return pooling_; }
   bool folder_normalizes() const { return folder_normalizes_; }
   int max_length() const { return max_length_; }
 
  private:
   TransformerEmbedder(Spec spec, std::shared_ptr<const BertModel> model,
-                      WordPieceTokenizer tokenizer, int threads)
+                      std::unique_ptr<const SubwordTokenizer> tokenizer, int threads)
       : spec_(std::move(spec)),
         model_(std::move(model)),
         tokenizer_(std::move(tokenizer)),
@@ -78,13 +80,16 @@ class TransformerEmbedder : public Embedder {
   Spec spec_;
   std::string path_;
   std::shared_ptr<const BertModel> model_;
-  WordPieceTokenizer tokenizer_;
+  std::unique_ptr<const SubwordTokenizer> tokenizer_;
   BertEncoder encoder_;
   int threads_;
   int batch_size_ = 32;
   int max_length_ = 0;
   Pooling pooling_ = Pooling::kMean;
   bool folder_normalizes_ = false;
+  // sentence_bert_config.json's do_lower_case with a tokenizer.json: texts
+  // are lower-cased (Python's str.lower()) before tokenizing.
+  bool lower_case_texts_ = false;
   mutable std::atomic<int64_t> texts_embedded_{0};
   mutable std::atomic<int64_t> texts_truncated_{0};
 };

@@ -220,7 +220,7 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
            "model.safetensors");
   Contains(FolderError([](const std::string& p) { fs::remove(p + "/vocab.txt"); },
                        StatusCode::kNotFound),
-           "vocab.txt");
+           "neither tokenizer.json nor vocab.txt");
   Contains(FolderError([](const std::string& p) { std::ofstream(p + "/config.json") << "{oops"; },
                        StatusCode::kInvalidArgument),
            "config.json: not valid JSON");
@@ -276,7 +276,7 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
   // vocab.txt from another model.
   Contains(FolderError([](const std::string& p) { std::ofstream(p + "/vocab.txt", std::ios::app) << "extra\n"; },
                        StatusCode::kInvalidArgument),
-           "vocab.txt has 30523 tokens but");
+           "has 30523 tokens but");
   Contains(FolderError(
                [](const std::string& p) {
                  WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_max_tokens", true}});
@@ -300,19 +300,64 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
            "do_lower_case");
   Contains(FolderError(
                [](const std::string& p) {
+                 WriteJson(p + "/tokenizer.json", {{"model", {{"type", "WordLevel"}}}});
+               },
+               StatusCode::kUnimplemented),
+           "tokenizer model 'WordLevel' is not supported");
+  Contains(FolderError(
+               [](const std::string& p) {
                  WriteJson(p + "/tokenizer.json", {{"model", {{"type", "BPE"}}}});
                },
                StatusCode::kInvalidArgument),
-           "only WordPiece");
+           "tokenizer.json: model: \"vocab\"");
+}
+
+// The folder as the Hub serves many models: tokenizer.json (written by
+// Hugging Face's tokenizers from the same vocab.txt, see
+// tests/golden/tokenizers/make_tokenizer_goldens.js) and no vocab.txt.
+std::string TokenizerJsonOnlyModel(const TempDir& dir) {
+  const std::string path = CopyModel(dir, "bert_tiny");
+  fs::remove(path + "/vocab.txt");
+  fs::remove(path + "/tokenizer_config.json");
+  fs::copy_file(std::string(SEMDB_SOURCE_DIR) + "/tests/golden/tokenizers/bert_tiny/tokenizer.json",
+                path + "/tokenizer.json");
+  return path;
+}
+
+TEST_CASE("transformer embedder: a folder with only tokenizer.json matches torch") {
+  TempDir dir;
+  const std::string path = TokenizerJsonOnlyModel(dir);
+  const auto e = MakeOk("transformer path=" + path);
+  // The golden ids are the original BERT tokenizer's; Hugging Face's differs
+  // on one text only: it reads "[MASK]" written in the text as the special
+  // token (the npm library gives [CLS] [ [MASK] ] [SEP]).
+  nlohmann::json same = nlohmann::json::array();
+  for (const nlohmann::json& s : Golden()["sentences"]) {
+    if (s["text"] != "[[MASK]]") same.push_back(s);
+  }
+  REQUIRE(same.size() + 1 == Golden()["sentences"].size());
+  std::vector<TextStats> stats;
+  const double diff = CompareToGolden(*e, same, "mean_normalized", &stats);
+  WARN("transformer embedder (tokenizer.json only): max abs diff to torch " << diff);
+  CHECK(diff < 1e-4);
+  for (size_t i = 0; i < stats.size(); ++i) CHECK(stats[i].truncated == same[i]["truncated"].get<bool>());
+  std::vector<std::string_view> mask = {"[[MASK]]"};
+  std::vector<float> out(24);
+  REQUIRE(e->Embed(mask, absl::MakeSpan(out), &stats).ok());
+  CHECK(stats[0].tokens == 3);
+  const nlohmann::json d = e->Describe();
+  CHECK(d["tokenizer_model"] == "WordPiece");
+  CHECK(d["tokenizer"] == path + "/tokenizer.json");
+  CHECK(d["vocabulary"] == 30522);
 }
 
 TEST_CASE("transformer embedder: tokenizer.json sets the word-length limit") {
   TempDir dir;
-  const std::string path = CopyModel(dir, "bert_tiny");
-  WriteJson(path + "/tokenizer.json",
-            {{"model", {{"type", "WordPiece"}, {"max_input_chars_per_word", 200}}}});
+  const std::string path = TokenizerJsonOnlyModel(dir);
+  nlohmann::json t = nlohmann::json::parse(ReadFile(path + "/tokenizer.json"));
+  t["model"]["max_input_chars_per_word"] = 200;
+  WriteJson(path + "/tokenizer.json", t);
   const auto e = MakeOk("transformer path=" + path);
-  CHECK(e->Describe()["max_input_chars_per_word"] == 200);
   const std::string word(150, 'a');
   std::vector<std::string_view> texts = {word};
   std::vector<float> out(24);

@@ -172,7 +172,25 @@ async function golden(name, t) {
   console.log(name, cases.length, 'texts');
 }
 
+// The tokenizer.json of the test BERT model (tests/data/bert_tiny), as
+// Hugging Face's BertTokenizerFast writes it from vocab.txt: the transformer
+// embedder must run a folder that has only this file as tokenizer.
+async function bertTiny() {
+  const dir = path.join(__dirname, '../../data/bert_tiny');
+  const model = await tk.WordPiece.fromFile(path.join(dir, 'vocab.txt'), {unkToken: '[UNK]'});
+  const t = new tk.Tokenizer(model);
+  t.setNormalizer(tk.bertNormalizer({lowercase: true}));
+  t.setPreTokenizer(tk.bertPreTokenizer());
+  t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+  t.setPostProcessor(tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
+      [['[CLS]', t.tokenToId('[CLS]')], ['[SEP]', t.tokenToId('[SEP]')]]));
+  fs.mkdirSync(path.join(out, 'bert_tiny'), {recursive: true});
+  t.save(path.join(out, 'bert_tiny', 'tokenizer.json'), false);
+  console.log('bert_tiny tokenizer.json');
+}
+
 (async () => {
+  await bertTiny();
   const templ = vocab => tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
       [['[CLS]', vocab['[CLS]']], ['[SEP]', vocab['[SEP]']]]);
   const bert = vocab => tk.bertProcessing(['[SEP]', vocab['[SEP]']], ['[CLS]', vocab['[CLS]']]);
