@@ -129,6 +129,12 @@ absl::StatusOr<Pooling> ReadPooling(const std::string& path) {
           fmt::format("{}: {} is not supported: only CLS or mean pooling", path, other));
     }
   }
+  bool include_prompt = true;
+  if (absl::Status s = ReadBool(*j, path, "include_prompt", &include_prompt); !s.ok()) return s;
+  if (!include_prompt) {
+    return absl::UnimplementedError(fmt::format(
+        "{}: include_prompt false (pooling without the prompt's tokens) is not supported", path));
+  }
   if (cls == mean) {
     return absl::InvalidArgumentError(fmt::format(
         "{}: exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens must be true",
@@ -212,6 +218,35 @@ int64_t TokenizerMaxLength(const std::string& dir) {
   return static_cast<int64_t>(v.get<double>());
 }
 
+struct Prompts {
+  std::string query, document;
+};
+
+// The prompts of config_sentence_transformers.json in `dir`, empty when
+// absent. sentence-transformers' encode_document tries "document",
+// "passage" then "corpus".
+absl::StatusOr<Prompts> ReadPrompts(const std::string& dir) {
+  const std::string path = dir + "/config_sentence_transformers.json";
+  absl::StatusOr<nlohmann::json> j = ReadJson(path, false);
+  if (!j.ok()) return j.status();
+  Prompts p;
+  if (!j->is_object() || !j->contains("prompts") || (*j)["prompts"].is_null()) return p;
+  const nlohmann::json& prompts = (*j)["prompts"];
+  if (!prompts.is_object()) return BadField(path, "prompts", "an object of prompt texts");
+  for (const auto& [name, text] : prompts.items()) {
+    if (!text.is_string()) return BadField(path, "prompts." + name, "a string");
+  }
+  auto get = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      if (prompts.contains(name)) return prompts[name].get<std::string>();
+    }
+    return std::string();
+  };
+  p.query = get({"query"});
+  p.document = get({"document", "passage", "corpus"});
+  return p;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
@@ -222,6 +257,9 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
   const int threads = static_cast<int>(r.GetInt(
       "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
+  std::string query_prefix = r.GetString("query_prefix", "");
+  std::string document_prefix = r.GetString("document_prefix", "");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (path.empty()) {
     return absl::InvalidArgumentError("'transformer' needs path=<model folder>");
@@ -229,6 +267,13 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   if (!fs::is_directory(path)) {
     return absl::NotFoundError(fmt::format("model folder {} does not exist", path));
   }
+  absl::StatusOr<Prompts> prompts = ReadPrompts(path);
+  if (!prompts.ok()) return prompts.status();
+  if (!has_query_prefix) query_prefix = prompts->query;
+  if (!has_document_prefix) document_prefix = prompts->document;
+  Spec resolved = spec;
+  resolved.params["query_prefix"] = query_prefix;
+  resolved.params["document_prefix"] = document_prefix;
   absl::StatusOr<Pipeline> pipeline = ReadPipeline(path);
   if (!pipeline.ok()) return pipeline.status();
   const std::string& dir = pipeline->model_dir;
@@ -256,8 +301,10 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   }
 
   std::unique_ptr<TransformerEmbedder> e(new TransformerEmbedder(
-      spec, std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
+      std::move(resolved), std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
   e->path_ = path;
+  e->query_prefix_ = std::move(query_prefix);
+  e->document_prefix_ = std::move(document_prefix);
   e->batch_size_ = batch_size;
   e->max_length_ = static_cast<int>(length);
   e->pooling_ = pipeline->pooling;
@@ -269,6 +316,19 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
 absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts,
                                         absl::Span<float> out,
                                         std::vector<TextStats>* stats) const {
+  return EmbedWithPrefix(texts, document_prefix_, out, stats);
+}
+
+absl::Status TransformerEmbedder::EmbedQueries(absl::Span<const std::string_view> texts,
+                                               absl::Span<float> out,
+                                               std::vector<TextStats>* stats) const {
+  return EmbedWithPrefix(texts, query_prefix_, out, stats);
+}
+
+absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_view> texts,
+                                                  const std::string& prefix,
+                                                  absl::Span<float> out,
+                                                  std::vector<TextStats>* stats) const {
   const int64_t h = model_->config().hidden_size;
   if (out.size() != texts.size() * static_cast<size_t>(h)) {
     return absl::InvalidArgumentError(fmt::format(
@@ -279,12 +339,18 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
   std::vector<absl::StatusOr<EncodedText>> encoded(texts.size(), EncodedText{});
   ParallelForWorkers(n, 64, threads_, [&](int, int64_t b, int64_t e) {
     std::u32string cps, lower;
+    std::string prefixed;
     for (int64_t i = b; i < e; ++i) {
+      std::string_view text = texts[i];
+      if (!prefix.empty()) {
+        prefixed.assign(prefix).append(text);
+        text = prefixed;
+      }
       if (!lower_case_texts_) {
-        encoded[i] = tokenizer_->Encode(texts[i], max_length_);
+        encoded[i] = tokenizer_->Encode(text, max_length_);
         continue;
       }
-      if (absl::Status s = DecodeUtf8(texts[i], &cps); !s.ok()) {
+      if (absl::Status s = DecodeUtf8(text, &cps); !s.ok()) {
         encoded[i] = s;
         continue;
       }
@@ -363,6 +429,8 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"pooling", pooling_ == Pooling::kCls ? "cls" : "mean"},
       {"folder_normalizes", folder_normalizes_},
       {"lower_case_texts", lower_case_texts_},
+      {"query_prefix", query_prefix_},
+      {"document_prefix", document_prefix_},
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},

@@ -15,7 +15,18 @@
 //                                      absent), a Normalize module, the
 //                                      maximum sequence length
 //
+//   config_sentence_transformers.json  (optional) the prompts: "query", and
+//                                      "document" (else "passage", else
+//                                      "corpus")
+//
 // Spec: transformer path=DIR [max_length=N] [batch_size=32] [threads=N]
+//                   [query_prefix=S] [document_prefix=S]
+//   query_prefix, document_prefix
+//               text put before each query (EmbedQueries) and each document
+//               (Embed) before tokenizing, as sentence-transformers' prompts;
+//               default the folder's declared prompts, else none. spec()
+//               records the prefixes in force, so that a collection keeps
+//               them even if the folder's prompts change.
 //   max_length  tokens per text including [CLS] and [SEP]; default
 //               sentence_bert_config.json's max_seq_length, else
 //               tokenizer_config.json's model_max_length, else the model's
@@ -61,6 +72,8 @@ class TransformerEmbedder : public Embedder {
   int dimension() const override { return static_cast<int>(model_->config().hidden_size); }
   absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
+  absl::Status EmbedQueries(absl::Span<const std::string_view> texts, absl::Span<float> out,
+                            std::vector<TextStats>* stats) const override;
   nlohmann::json Describe() const override;
 
   const SubwordTokenizer& tokenizer() const { return *tokenizer_; }
@@ -77,8 +90,13 @@ class TransformerEmbedder : public Embedder {
         encoder_(model_),
         threads_(threads) {}
 
+  // Embeds prefix + texts[i].
+  absl::Status EmbedWithPrefix(absl::Span<const std::string_view> texts, const std::string& prefix,
+                               absl::Span<float> out, std::vector<TextStats>* stats) const;
+
   Spec spec_;
   std::string path_;
+  std::string query_prefix_, document_prefix_;
   std::shared_ptr<const BertModel> model_;
   std::unique_ptr<const SubwordTokenizer> tokenizer_;
   BertEncoder encoder_;

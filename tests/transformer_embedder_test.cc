@@ -369,5 +369,75 @@ TEST_CASE("transformer embedder: tokenizer.json sets the word-length limit") {
   CHECK(stats[0].unknown_tokens == 1);
 }
 
+// One text's vector, as a document or as a query.
+std::vector<float> Vector(const Embedder& e, std::string_view text, bool query) {
+  std::vector<std::string_view> texts = {text};
+  std::vector<float> out(e.dimension());
+  absl::Status s = query ? e.EmbedQueries(texts, absl::MakeSpan(out), nullptr)
+                         : e.Embed(texts, absl::MakeSpan(out), nullptr);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return out;
+}
+
+double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::abs(a[i] - b[i])));
+  return worst;
+}
+
+TEST_CASE("transformer embedder: prompts apply to queries and documents as declared") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  // As E5's folders declare them (sentence-transformers 3 format).
+  WriteJson(path + "/config_sentence_transformers.json",
+            {{"prompts", {{"query", "query: "}, {"passage", "passage: "}}},
+             {"default_prompt_name", nullptr}});
+  const auto e = MakeOk("transformer path=" + path);
+  const auto plain = MakeOk("transformer path=" + TestData("bert_tiny"));
+  const std::string text = "a frog was found in the rainforest";
+  CHECK(MaxDiff(Vector(*e, text, true), Vector(*plain, "query: " + text, false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*e, text, false), Vector(*plain, "passage: " + text, false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*e, text, true), Vector(*e, text, false)) > 1e-3);
+  // A model without prompts embeds queries as documents.
+  CHECK(MaxDiff(Vector(*plain, text, true), Vector(*plain, text, false)) == 0);
+  CHECK(plain->spec().params.at("query_prefix").empty());
+  CHECK(plain->spec().params.at("document_prefix").empty());
+
+  // The spec records the prefixes in force: a collection reopened from it
+  // keeps them when the folder's prompts change.
+  const Spec recorded = e->spec();
+  CHECK(recorded.params.at("query_prefix") == "query: ");
+  CHECK(recorded.params.at("document_prefix") == "passage: ");
+  fs::remove(path + "/config_sentence_transformers.json");
+  absl::StatusOr<Spec> reparsed = Spec::Parse(recorded.ToString());
+  REQUIRE(reparsed.ok());
+  absl::StatusOr<std::unique_ptr<Embedder>> reopened = CreateEmbedder(*reparsed, EmbedderContext{});
+  REQUIRE(reopened.ok());
+  CHECK(MaxDiff(Vector(**reopened, text, true), Vector(*e, text, true)) == 0);
+  CHECK(MaxDiff(Vector(**reopened, text, false), Vector(*e, text, false)) == 0);
+
+  // The spec overrides the folder.
+  const auto custom = MakeOk("transformer path=" + path +
+                             " query_prefix='Represent this sentence for searching relevant passages: '");
+  CHECK(MaxDiff(Vector(*custom, text, true),
+                Vector(*plain, "Represent this sentence for searching relevant passages: " + text,
+                       false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*custom, text, false), Vector(*plain, text, false)) < 1e-6);
+  CHECK(custom->Describe()["query_prefix"] ==
+        "Represent this sentence for searching relevant passages: ");
+}
+
+TEST_CASE("transformer embedder: bad prompts are clear errors") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  WriteJson(path + "/config_sentence_transformers.json", {{"prompts", {{"query", 3}}}});
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(e.status().message()).find("prompts.query") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace semdb
