@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
 #include "embedders/tokenizer_json.h"
@@ -117,35 +118,37 @@ absl::StatusOr<std::unique_ptr<const SubwordTokenizer>> LoadTokenizer(const std:
 absl::StatusOr<Pooling> ReadPooling(const std::string& path) {
   absl::StatusOr<nlohmann::json> j = ReadJson(path, true);
   if (!j.ok()) return j.status();
-  bool cls = false, mean = false;
-  if (absl::Status s = ReadBool(*j, path, "pooling_mode_cls_token", &cls); !s.ok()) return s;
-  if (absl::Status s = ReadBool(*j, path, "pooling_mode_mean_tokens", &mean); !s.ok()) return s;
-  for (const char* other : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
-                            "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
-    bool on = false;
-    if (absl::Status s = ReadBool(*j, path, other, &on); !s.ok()) return s;
-    if (on) {
-      return absl::UnimplementedError(
-          fmt::format("{}: {} is not supported: only CLS or mean pooling", path, other));
-    }
+  Pooling p;
+  for (auto [key, mode] : {std::pair{"pooling_mode_cls_token", &p.cls},
+                           std::pair{"pooling_mode_max_tokens", &p.max},
+                           std::pair{"pooling_mode_mean_tokens", &p.mean},
+                           std::pair{"pooling_mode_mean_sqrt_len_tokens", &p.mean_sqrt_len},
+                           std::pair{"pooling_mode_lasttoken", &p.last}}) {
+    if (absl::Status s = ReadBool(*j, path, key, mode); !s.ok()) return s;
   }
-  bool include_prompt = true;
+  bool weighted = false, include_prompt = true;
+  if (absl::Status s = ReadBool(*j, path, "pooling_mode_weightedmean_tokens", &weighted); !s.ok()) {
+    return s;
+  }
+  if (weighted) {
+    return absl::UnimplementedError(
+        fmt::format("{}: pooling_mode_weightedmean_tokens is not supported", path));
+  }
   if (absl::Status s = ReadBool(*j, path, "include_prompt", &include_prompt); !s.ok()) return s;
   if (!include_prompt) {
     return absl::UnimplementedError(fmt::format(
         "{}: include_prompt false (pooling without the prompt's tokens) is not supported", path));
   }
-  if (cls == mean) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens must be true",
-        path));
+  if (p.modes() == 0) {
+    return absl::InvalidArgumentError(fmt::format("{}: no pooling_mode_* is true", path));
   }
-  return cls ? Pooling::kCls : Pooling::kMean;
+  return p;
 }
 
 struct Pipeline {
   std::string model_dir;
-  Pooling pooling = Pooling::kMean;
+  Pooling pooling{.mean = true};
+  std::vector<std::string> dense_dirs;  // Dense modules after pooling, in order
   bool normalize = false;
   int64_t max_seq_length = 0;  // 0: not stated
   bool lower_case_input = false;
@@ -176,12 +179,17 @@ absl::StatusOr<Pipeline> ReadPipeline(const std::string& dir) {
         p.model_dir = path;
       } else if (type.ends_with(".Pooling")) {
         pooling_dir = path;
+      } else if (p.normalize) {
+        return absl::UnimplementedError(
+            fmt::format("{}: a module after Normalize is not supported", modules_path));
       } else if (type.ends_with(".Normalize")) {
         p.normalize = true;
+      } else if (type.ends_with(".Dense")) {
+        p.dense_dirs.push_back(path);
       } else {
         return absl::UnimplementedError(fmt::format(
-            "{}: module {} is not supported (only Transformer, Pooling, Normalize)", modules_path,
-            type));
+            "{}: module {} is not supported (only Transformer, Pooling, Dense, Normalize)",
+            modules_path, type));
       }
     }
   }
@@ -300,6 +308,20 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
         "max_length {} exceeds the model's max_position_embeddings {}", length, c.max_positions));
   }
 
+  int64_t dimension = pipeline->pooling.modes() * c.hidden_size;
+  std::vector<DenseLayer> dense;
+  for (const std::string& dense_dir : pipeline->dense_dirs) {
+    absl::StatusOr<DenseLayer> layer = DenseLayer::Load(dense_dir);
+    if (!layer.ok()) return layer.status();
+    if (layer->in_features != dimension) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}/config.json: in_features is {} but the module before it gives {} values", dense_dir,
+          layer->in_features, dimension));
+    }
+    dimension = layer->out_features;
+    dense.push_back(*std::move(layer));
+  }
+
   std::unique_ptr<TransformerEmbedder> e(new TransformerEmbedder(
       std::move(resolved), std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
   e->path_ = path;
@@ -308,6 +330,8 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   e->batch_size_ = batch_size;
   e->max_length_ = static_cast<int>(length);
   e->pooling_ = pipeline->pooling;
+  e->dense_ = std::move(dense);
+  e->dimension_ = static_cast<int>(dimension);
   e->folder_normalizes_ = pipeline->normalize;
   e->lower_case_texts_ = pipeline->lower_case_input && fs::exists(dir + "/tokenizer.json");
   return e;
@@ -329,11 +353,11 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
                                                   const std::string& prefix,
                                                   absl::Span<float> out,
                                                   std::vector<TextStats>* stats) const {
-  const int64_t h = model_->config().hidden_size;
-  if (out.size() != texts.size() * static_cast<size_t>(h)) {
+  const int64_t h = model_->config().hidden_size, dim = dimension_;
+  if (out.size() != texts.size() * static_cast<size_t>(dim)) {
     return absl::InvalidArgumentError(fmt::format(
         "output buffer holds {} floats, {} texts of dimension {} need {}", out.size(),
-        texts.size(), h, texts.size() * h));
+        texts.size(), dim, texts.size() * dim));
   }
   const int64_t n = static_cast<int64_t>(texts.size());
   std::vector<absl::StatusOr<EncodedText>> encoded(texts.size(), EncodedText{});
@@ -380,7 +404,7 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
   ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
     BertWorkspace ws;
     std::vector<absl::Span<const int32_t>> batch;
-    std::vector<float> pooled;
+    std::vector<float> pooled, dense_out;
     // Longest batches first, so that concurrent workers finish together.
     for (int64_t k; (k = next++) < batches;) {
       const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
@@ -390,10 +414,17 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
         errors[worker] = s;
         return;
       }
-      pooled.resize(static_cast<size_t>((end - b) * h));
-      encoder_.Pool(ws, pooling_, /*normalize=*/true, pooled.data());
+      const int64_t rows = end - b;
+      pooled.resize(static_cast<size_t>(rows * pooling_.modes() * h));
+      encoder_.Pool(ws, pooling_, /*normalize=*/dense_.empty(), pooled.data());
+      for (const DenseLayer& layer : dense_) {
+        dense_out.resize(static_cast<size_t>(rows * layer.out_features));
+        layer.Apply(pooled.data(), rows, dense_out.data());
+        pooled.swap(dense_out);
+      }
       for (int64_t i = b; i < end; ++i) {
-        std::copy_n(pooled.data() + (i - b) * h, h, out.data() + order[i] * h);
+        float* to = std::copy_n(pooled.data() + (i - b) * dim, dim, out.data() + order[i] * dim) - dim;
+        if (!dense_.empty()) nn::L2Normalize(to, dim);
       }
     }
   });
@@ -426,7 +457,9 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"intermediate_size", c.intermediate_size},
       {"max_position_embeddings", c.max_positions},
       {"max_length", max_length_},
-      {"pooling", pooling_ == Pooling::kCls ? "cls" : "mean"},
+      {"pooling", pooling_.Name()},
+      {"dense_layers", dense_.size()},
+      {"dimension", dimension_},
       {"folder_normalizes", folder_normalizes_},
       {"lower_case_texts", lower_case_texts_},
       {"query_prefix", query_prefix_},

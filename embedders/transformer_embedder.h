@@ -11,9 +11,12 @@
 //                                      Hugging Face's tokenizers use)
 //   modules.json, 1_Pooling/config.json, sentence_bert_config.json
 //                                      (optional, sentence-transformers)
-//                                      CLS or mean pooling (mean when
-//                                      absent), a Normalize module, the
-//                                      maximum sequence length
+//                                      the pooling modes (cls, max, mean,
+//                                      mean_sqrt_len, lasttoken, several
+//                                      concatenated; mean when absent),
+//                                      Dense modules (dense_layer.h), a
+//                                      Normalize module, the maximum
+//                                      sequence length
 //
 //   config_sentence_transformers.json  (optional) the prompts: "query", and
 //                                      "document" (else "passage", else
@@ -53,10 +56,12 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "embedders/bert_encoder.h"
 #include "embedders/bert_model.h"
+#include "embedders/dense_layer.h"
 #include "embedders/subword_tokenizer.h"
 #include "semdb/embedder.h"
 
@@ -69,7 +74,7 @@ class TransformerEmbedder : public Embedder {
   static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(const Spec& spec);
 
   Spec spec() const override { return spec_; }
-  int dimension() const override { return static_cast<int>(model_->config().hidden_size); }
+  int dimension() const override { return dimension_; }
   absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
   absl::Status EmbedQueries(absl::Span<const std::string_view> texts, absl::Span<float> out,
@@ -103,7 +108,9 @@ class TransformerEmbedder : public Embedder {
   int threads_;
   int batch_size_ = 32;
   int max_length_ = 0;
-  Pooling pooling_ = Pooling::kMean;
+  Pooling pooling_;
+  std::vector<DenseLayer> dense_;
+  int dimension_ = 0;
   bool folder_normalizes_ = false;
   // sentence_bert_config.json's do_lower_case with a tokenizer.json: texts
   // are lower-cased (Python's str.lower()) before tokenizing.

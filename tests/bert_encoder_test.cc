@@ -58,8 +58,10 @@ double EncodeAndCompare(const BertEncoder& encoder, int threads, const nlohmann:
     REQUIRE(encoder.Forward(spans, threads, &ws).ok());
     std::vector<float> pooled(spans.size() * h);
     for (auto [pooling, normalize, key] :
-         {std::tuple{Pooling::kMean, false, "mean"}, std::tuple{Pooling::kMean, true, "mean_normalized"},
-          std::tuple{Pooling::kCls, false, "cls"}, std::tuple{Pooling::kCls, true, "cls_normalized"}}) {
+         {std::tuple{Pooling{.mean = true}, false, "mean"},
+          std::tuple{Pooling{.mean = true}, true, "mean_normalized"},
+          std::tuple{Pooling{.cls = true}, false, "cls"},
+          std::tuple{Pooling{.cls = true}, true, "cls_normalized"}}) {
       encoder.Pool(ws, pooling, normalize, pooled.data());
       for (size_t i = b; i < end; ++i) {
         worst = std::max(worst, MaxDiff(pooled.data() + (i - b) * h, sentences[order[i]][key]));

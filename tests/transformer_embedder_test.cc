@@ -279,10 +279,16 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
            "has 30523 tokens but");
   Contains(FolderError(
                [](const std::string& p) {
-                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_max_tokens", true}});
+                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_weightedmean_tokens", true}});
                },
                StatusCode::kUnimplemented),
-           "pooling_mode_max_tokens");
+           "pooling_mode_weightedmean_tokens");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_mean_tokens", false}});
+               },
+               StatusCode::kInvalidArgument),
+           "no pooling_mode_* is true");
   Contains(FolderError(
                [](const std::string& p) {
                  nlohmann::json m = nlohmann::json::parse(ReadFile(p + "/modules.json"));
@@ -291,7 +297,16 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
                  WriteJson(p + "/modules.json", m);
                },
                StatusCode::kUnimplemented),
-           "sentence_transformers.models.Dense");
+           "a module after Normalize");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json m = nlohmann::json::parse(ReadFile(p + "/modules.json"));
+                 m[2] = {{"idx", 2}, {"name", "2"}, {"path", "2_LayerNorm"},
+                         {"type", "sentence_transformers.models.LayerNorm"}};
+                 WriteJson(p + "/modules.json", m);
+               },
+               StatusCode::kUnimplemented),
+           "sentence_transformers.models.LayerNorm");
   Contains(FolderError(
                [](const std::string& p) {
                  WriteJson(p + "/tokenizer_config.json", {{"do_lower_case", "yes"}});
@@ -437,6 +452,73 @@ TEST_CASE("transformer embedder: bad prompts are clear errors") {
   REQUIRE_FALSE(e.ok());
   CHECK(e.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(e.status().message()).find("prompts.query") != std::string::npos);
+}
+
+// bert_tiny with another sentence-transformers pipeline: `pooling` modes
+// on in 1_Pooling, then the Dense module of tests/data/dense_tiny when
+// `dense`, then Normalize.
+std::string PipelineModel(const TempDir& dir, const std::vector<std::string>& pooling, bool dense) {
+  const std::string path = CopyModel(dir, "bert_tiny");
+  nlohmann::json config = {{"word_embedding_dimension", 24}};
+  for (const char* mode : {"cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens", "lasttoken"}) {
+    config[std::string("pooling_mode_") + mode] =
+        std::find(pooling.begin(), pooling.end(), mode) != pooling.end();
+  }
+  WriteJson(path + "/1_Pooling/config.json", config);
+  nlohmann::json modules = nlohmann::json::parse(ReadFile(path + "/modules.json"));
+  if (dense) {
+    fs::copy(TestData("dense_tiny"), path + "/2_Dense", fs::copy_options::recursive);
+    const nlohmann::json module = {{"idx", 2}, {"name", "2"}, {"path", "2_Dense"},
+                                   {"type", "sentence_transformers.models.Dense"}};
+    modules.insert(modules.begin() + 2, module);
+  }
+  WriteJson(path + "/modules.json", modules);
+  return path;
+}
+
+TEST_CASE("transformer embedder: pooling modes and Dense match sentence-transformers' torch ops") {
+  const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/bert_tiny_pooling.json")));
+  const nlohmann::json& sentences = golden["sentences"];
+  REQUIRE(sentences.size() == Golden()["sentences"].size());
+  nlohmann::json texts = Golden()["sentences"];
+  for (size_t i = 0; i < texts.size(); ++i) {
+    REQUIRE(texts[i]["ids"] == sentences[i]["ids"]);
+    for (const char* key : {"max", "mean_sqrt_len", "lasttoken", "cls_mean", "dense"}) {
+      texts[i][key] = sentences[i][key];
+    }
+  }
+  for (auto [modes, dense, key, dim, name] :
+       {std::tuple{std::vector<std::string>{"max_tokens"}, false, "max", 24, "max"},
+        std::tuple{std::vector<std::string>{"mean_sqrt_len_tokens"}, false, "mean_sqrt_len", 24,
+                   "mean_sqrt_len"},
+        std::tuple{std::vector<std::string>{"lasttoken"}, false, "lasttoken", 24, "lasttoken"},
+        std::tuple{std::vector<std::string>{"cls_token", "mean_tokens"}, false, "cls_mean", 48,
+                   "cls+mean"},
+        std::tuple{std::vector<std::string>{"mean_tokens"}, true, "dense", 16, "mean"}}) {
+    TempDir dir;
+    const auto e = MakeOk("transformer path=" + PipelineModel(dir, modes, dense) + " batch_size=5");
+    CHECK(e->dimension() == dim);
+    const double diff = CompareToGolden(*e, texts, key, nullptr);
+    WARN("transformer embedder (" << key << "): max abs diff to torch " << diff);
+    CHECK(diff < 1e-4);
+    CHECK(e->Describe()["pooling"] == name);
+    CHECK(e->Describe()["dense_layers"] == (dense ? 1 : 0));
+  }
+}
+
+TEST_CASE("transformer embedder: a Dense module that does not fit is a clear error") {
+  TempDir dir;
+  const std::string path = PipelineModel(dir, {"cls_token", "mean_tokens"}, true);
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(e.status().message()).find("in_features is 24 but the module before it gives 48") !=
+        std::string::npos);
+  nlohmann::json c = nlohmann::json::parse(ReadFile(path + "/2_Dense/config.json"));
+  c["activation_function"] = "torch.nn.modules.activation.ReLU";
+  WriteJson(path + "/2_Dense/config.json", c);
+  CHECK(Make("transformer path=" + path).status().code() == absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace
