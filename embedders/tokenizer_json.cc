@@ -349,20 +349,26 @@ absl::StatusOr<std::u32string> Text32(const nlohmann::json& j, const char* key,
   return out;
 }
 
+// Calls one(c) for the component `j` (nothing when null), or for each of a
+// "Sequence" of them listed under `list_key`, in order.
+template <typename One>
+absl::Status ForEachComponent(const nlohmann::json& j, const char* list_key,
+                              const std::string& source, One&& one) {
+  if (j.is_null()) return absl::OkStatus();
+  if (TypeOf(j) != "Sequence") return one(j);
+  if (!j.contains(list_key) || !j[list_key].is_array()) {
+    return absl::InvalidArgumentError(fmt::format("{}: Sequence needs \"{}\"", source, list_key));
+  }
+  for (const nlohmann::json& c : j[list_key]) {
+    if (absl::Status s = ForEachComponent(c, list_key, source, one); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseNormalizer(const nlohmann::json& j, const std::string& source,
                              std::vector<TokenizerJson::Normalizer>* out) {
   using N = TokenizerJson::Normalizer;
-  if (j.is_null()) return absl::OkStatus();
   const std::string type = TypeOf(j);
-  if (type == "Sequence") {
-    if (!j.contains("normalizers") || !j["normalizers"].is_array()) {
-      return absl::InvalidArgumentError(fmt::format("{}: Sequence needs \"normalizers\"", source));
-    }
-    for (const nlohmann::json& n : j["normalizers"]) {
-      if (absl::Status s = ParseNormalizer(n, source, out); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
   N n{};
   if (type == "BertNormalizer") {
     n.kind = N::kBert;
@@ -421,17 +427,7 @@ absl::Status ParseNormalizer(const nlohmann::json& j, const std::string& source,
 absl::Status ParsePreTokenizer(const nlohmann::json& j, const std::string& source,
                                std::vector<TokenizerJson::PreTokenizer>* out) {
   using P = TokenizerJson::PreTokenizer;
-  if (j.is_null()) return absl::OkStatus();
   const std::string type = TypeOf(j);
-  if (type == "Sequence") {
-    if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array()) {
-      return absl::InvalidArgumentError(fmt::format("{}: Sequence needs \"pretokenizers\"", source));
-    }
-    for (const nlohmann::json& p : j["pretokenizers"]) {
-      if (absl::Status s = ParsePreTokenizer(p, source, out); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
   P p{};
   if (type == "BertPreTokenizer") {
     p.kind = P::kBert;
@@ -479,10 +475,10 @@ absl::Status ParsePreTokenizer(const nlohmann::json& j, const std::string& sourc
   return absl::OkStatus();
 }
 
-// The framing ids a post-processor adds around a single text.
+// The framing ids a post-processor (not a Sequence) adds around a single
+// text.
 absl::Status ParsePostProcessor(const nlohmann::json& j, const std::string& source,
                                 std::vector<int32_t>* prefix, std::vector<int32_t>* suffix) {
-  if (j.is_null()) return absl::OkStatus();
   const std::string type = TypeOf(j);
   auto pair_id = [&](const char* key, std::vector<int32_t>* to) -> absl::Status {
     if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !j[key][1].is_number_unsigned()) {
@@ -496,15 +492,6 @@ absl::Status ParsePostProcessor(const nlohmann::json& j, const std::string& sour
     return pair_id("sep", suffix);
   }
   if (type == "ByteLevel") return absl::OkStatus();  // offsets only
-  if (type == "Sequence") {
-    if (!j.contains("processors") || !j["processors"].is_array()) {
-      return absl::InvalidArgumentError(fmt::format("{}: Sequence needs \"processors\"", source));
-    }
-    for (const nlohmann::json& p : j["processors"]) {
-      if (absl::Status s = ParsePostProcessor(p, source, prefix, suffix); !s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
   if (type != "TemplateProcessing") return Unsupported(source, "post-processor", type);
   if (!j.contains("single") || !j["single"].is_array()) {
     return absl::InvalidArgumentError(fmt::format("{}: TemplateProcessing needs \"single\"", source));
@@ -654,20 +641,21 @@ absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromJson(const nlo
   absl::StatusOr<SubwordModel> model = ParseSubwordModel(j["model"], source, &t->tokens_);
   if (!model.ok()) return model.status();
   t->model_ = *std::move(model);
-  if (absl::Status s = ParseNormalizer(j.value("normalizer", nlohmann::json()), source, &t->normalizers_);
-      !s.ok()) {
-    return s;
+  absl::Status s = ForEachComponent(
+      j.value("normalizer", nlohmann::json()), "normalizers", source,
+      [&](const nlohmann::json& c) { return ParseNormalizer(c, source, &t->normalizers_); });
+  if (s.ok()) {
+    s = ForEachComponent(
+        j.value("pre_tokenizer", nlohmann::json()), "pretokenizers", source,
+        [&](const nlohmann::json& c) { return ParsePreTokenizer(c, source, &t->pre_tokenizers_); });
   }
-  if (absl::Status s = ParsePreTokenizer(j.value("pre_tokenizer", nlohmann::json()), source,
-                                         &t->pre_tokenizers_);
-      !s.ok()) {
-    return s;
+  if (s.ok()) {
+    s = ForEachComponent(j.value("post_processor", nlohmann::json()), "processors", source,
+                         [&](const nlohmann::json& c) {
+                           return ParsePostProcessor(c, source, &t->prefix_, &t->suffix_);
+                         });
   }
-  if (absl::Status s = ParsePostProcessor(j.value("post_processor", nlohmann::json()), source,
-                                          &t->prefix_, &t->suffix_);
-      !s.ok()) {
-    return s;
-  }
+  if (!s.ok()) return s;
   const nlohmann::json added = j.value("added_tokens", nlohmann::json::array());
   if (!added.is_array()) {
     return absl::InvalidArgumentError(fmt::format("{}: \"added_tokens\" must be a list", source));

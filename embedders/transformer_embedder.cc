@@ -450,7 +450,7 @@ nlohmann::json TransformerEmbedder::Describe() const {
   const BertConfig& c = model_->config();
   nlohmann::json d = {
       {"model", path_},
-      {"architecture", "bert"},
+      {"architecture", c.architecture},
       {"hidden_size", c.hidden_size},
       {"layers", c.num_layers},
       {"attention_heads", c.num_heads},

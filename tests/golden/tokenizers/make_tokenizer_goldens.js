@@ -47,12 +47,13 @@ function finish(name, j, post) {
   return tk.Tokenizer.fromFile(path.join(dir, 'tokenizer.json'));
 }
 
-function wordpiece(name, lowercase, post) {
+// A WordPiece tokenizer trained with `normalizer` and `preTokenizer`, its
+// vocabulary cut to the special tokens then the first KEEP entries.
+function wordpiece(name, normalizer, preTokenizer, specials, post) {
   const j = train(tk.WordPiece.empty(), t => {
-    t.setNormalizer(tk.bertNormalizer({lowercase}));
-    t.setPreTokenizer(tk.bertPreTokenizer());
+    t.setNormalizer(normalizer);
+    t.setPreTokenizer(preTokenizer);
   });
-  const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const kept = Object.entries(j.model.vocab).sort((a, b) => a[1] - b[1]).slice(0, KEEP);
   const vocab = {};
   for (const s of specials) vocab[s] = Object.keys(vocab).length;
@@ -60,22 +61,6 @@ function wordpiece(name, lowercase, post) {
   j.model.vocab = vocab;
   j.added_tokens = added(specials.map(s => [s, vocab[s]]));
   return finish(name, j, post(vocab));
-}
-
-function wordpieceSequence(name) {
-  const j = train(tk.WordPiece.empty(), t => {
-    t.setNormalizer(tk.sequenceNormalizer(
-        [tk.nfdNormalizer(), tk.stripAccentsNormalizer(), tk.lowercase()]));
-    t.setPreTokenizer(tk.whitespacePreTokenizer());
-  });
-  const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]'];
-  const kept = Object.entries(j.model.vocab).sort((a, b) => a[1] - b[1]).slice(0, KEEP);
-  const vocab = {};
-  for (const s of specials) vocab[s] = Object.keys(vocab).length;
-  for (const [tok] of kept) if (!(tok in vocab)) vocab[tok] = Object.keys(vocab).length;
-  j.model.vocab = vocab;
-  j.added_tokens = added(specials.map(s => [s, vocab[s]]));
-  return finish(name, j, tk.bertProcessing(['[SEP]', vocab['[SEP]']], ['[CLS]', vocab['[CLS]']]));
 }
 
 function byteLevelBpe(name) {
@@ -194,9 +179,15 @@ async function bertTiny() {
   const templ = vocab => tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
       [['[CLS]', vocab['[CLS]']], ['[SEP]', vocab['[SEP]']]]);
   const bert = vocab => tk.bertProcessing(['[SEP]', vocab['[SEP]']], ['[CLS]', vocab['[CLS]']]);
-  await golden('wordpiece_uncased', wordpiece('wordpiece_uncased', true, templ));
-  await golden('wordpiece_cased', wordpiece('wordpiece_cased', false, bert));
-  await golden('wordpiece_sequence', wordpieceSequence('wordpiece_sequence'));
+  const bertSpecials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  await golden('wordpiece_uncased', wordpiece('wordpiece_uncased', tk.bertNormalizer({lowercase: true}),
+                                              tk.bertPreTokenizer(), bertSpecials, templ));
+  await golden('wordpiece_cased', wordpiece('wordpiece_cased', tk.bertNormalizer({lowercase: false}),
+                                            tk.bertPreTokenizer(), bertSpecials, bert));
+  // No [MASK]: "[MASK]" in a text is then plain text.
+  await golden('wordpiece_sequence', wordpiece('wordpiece_sequence',
+      tk.sequenceNormalizer([tk.nfdNormalizer(), tk.stripAccentsNormalizer(), tk.lowercase()]),
+      tk.whitespacePreTokenizer(), ['[PAD]', '[UNK]', '[CLS]', '[SEP]'], bert));
   await golden('bpe_byte_level', byteLevelBpe('bpe_byte_level'));
   await golden('unigram_metaspace', unigram('unigram_metaspace'));
 })();
