@@ -127,29 +127,50 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   return absl::OkStatus();
 }
 
+std::string Pooling::Name() const {
+  std::string name;
+  for (auto [on, mode] : {std::pair{cls, "cls"}, std::pair{max, "max"}, std::pair{mean, "mean"},
+                          std::pair{mean_sqrt_len, "mean_sqrt_len"}, std::pair{last, "lasttoken"}}) {
+    if (on) name += (name.empty() ? "" : "+") + std::string(mode);
+  }
+  return name;
+}
+
 void BertEncoder::Pool(const BertWorkspace& ws, Pooling pooling, bool normalize,
                        float* out) const {
   const int64_t h = model_->config().hidden_size;
+  const int64_t width = pooling.modes() * h;
   for (size_t s = 0; s + 1 < ws.offsets.size(); ++s) {
     const int64_t first = ws.offsets[s], len = ws.offsets[s + 1] - first;
-    float* y = out + s * h;
+    float* y = out + s * width;
     const float* rows = ws.hidden.data() + first * h;
-    if (pooling == Pooling::kCls) {
-      std::copy(rows, rows + h, y);
-    } else {
-      std::fill(y, y + h, 0.0f);
+    auto sum = [&](float* to) {
+      std::fill(to, to + h, 0.0f);
       for (int64_t r = 0; r < len; ++r) {
-        for (int64_t j = 0; j < h; ++j) y[j] += rows[r * h + j];
+        for (int64_t j = 0; j < h; ++j) to[j] += rows[r * h + j];
       }
+    };
+    if (pooling.cls) y = std::copy(rows, rows + h, y);
+    if (pooling.max) {
+      std::copy(rows, rows + h, y);
+      for (int64_t r = 1; r < len; ++r) {
+        for (int64_t j = 0; j < h; ++j) y[j] = std::max(y[j], rows[r * h + j]);
+      }
+      y += h;
+    }
+    if (pooling.mean) {
+      sum(y);
       for (int64_t j = 0; j < h; ++j) y[j] /= static_cast<float>(len);
+      y += h;
     }
-    if (normalize) {
-      double norm = 0;
-      for (int64_t j = 0; j < h; ++j) norm += static_cast<double>(y[j]) * y[j];
-      // As torch.nn.functional.normalize: the norm is floored at 1e-12.
-      const float inv = static_cast<float>(1.0 / std::max(std::sqrt(norm), 1e-12));
-      for (int64_t j = 0; j < h; ++j) y[j] *= inv;
+    if (pooling.mean_sqrt_len) {
+      sum(y);
+      const float root = std::sqrt(static_cast<float>(len));
+      for (int64_t j = 0; j < h; ++j) y[j] /= root;
+      y += h;
     }
+    if (pooling.last) y = std::copy(rows + (len - 1) * h, rows + len * h, y);
+    if (normalize) nn::L2Normalize(out + s * width, width);
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,7 +21,19 @@
 
 namespace semdb {
 
-enum class Pooling { kMean, kCls };
+// sentence-transformers' pooling modes. Several may be on: their vectors
+// are concatenated in this order, as sentence-transformers does.
+struct Pooling {
+  bool cls = false;            // the first ([CLS]) token's state
+  bool max = false;            // the element-wise maximum over tokens
+  bool mean = false;           // the mean over tokens
+  bool mean_sqrt_len = false;  // the sum over tokens / sqrt(tokens)
+  bool last = false;           // the last token's state
+
+  int modes() const { return cls + max + mean + mean_sqrt_len + last; }
+  // "cls", "mean", "cls+mean"...
+  std::string Name() const;
+};
 
 // Scratch buffers of one forward pass, grown on demand and reused across
 // batches so that steady-state encoding allocates nothing. One per
@@ -45,9 +58,8 @@ class BertEncoder {
   absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
                        BertWorkspace* ws) const;
 
-  // Pools ws->hidden after Forward into out[s * H ...] for each sequence:
-  // the mean of its rows or its first ([CLS]) row, L2-normalized when
-  // `normalize`.
+  // Pools ws->hidden after Forward into out[s * P ...] for each sequence,
+  // P = pooling.modes() * H, L2-normalized when `normalize`.
   void Pool(const BertWorkspace& ws, Pooling pooling, bool normalize, float* out) const;
 
  private:

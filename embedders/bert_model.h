@@ -2,6 +2,8 @@
 // model folder: config.json and model.safetensors (F32, F16 or BF16 tensors,
 // named as BertModel writes them, with or without the "bert." prefix of the
 // BertFor* checkpoints; LayerNorm gamma/beta of old checkpoints accepted).
+// DistilBERT folders load too (DistilBertModel's names, with or without the
+// "distilbert." prefix): the same network without token types.
 // Every tensor's shape is checked against config.json. Errors name the file
 // and the tensor.
 #ifndef SEMDB_EMBEDDERS_BERT_MODEL_H_
@@ -27,6 +29,9 @@ struct BertConfig {
   int64_t max_positions = 0;
   int64_t type_vocab_size = 0;
   float layer_norm_eps = 1e-12f;
+  // "bert", or "distilbert": BERT without token types (type_vocab_size 0),
+  // its own config.json keys and tensor names.
+  std::string architecture = "bert";
 
   int64_t head_size() const { return hidden_size / num_heads; }
   // Reads config.json's fields; `path` names the file in errors. Only
@@ -48,7 +53,7 @@ struct BertLayerWeights {
 struct BertWeights {
   std::vector<float> word_embeddings;        // [V, H]
   std::vector<float> position_embeddings;    // [P, H]
-  std::vector<float> token_type_embeddings;  // [T, H]
+  std::vector<float> token_type_embeddings;  // [T, H]; one zero row for DistilBERT
   std::vector<float> embedding_norm_weight, embedding_norm_bias;  // [H]
   std::vector<BertLayerWeights> layers;
 };

@@ -124,6 +124,13 @@ void AddLayerNorm(float* x, const float* residual, int64_t rows, int64_t n, cons
   }
 }
 
+void L2Normalize(float* x, int64_t n) {
+  double norm = 0;
+  for (int64_t j = 0; j < n; ++j) norm += static_cast<double>(x[j]) * x[j];
+  const float inv = static_cast<float>(1.0 / std::max(std::sqrt(norm), 1e-12));
+  for (int64_t j = 0; j < n; ++j) x[j] *= inv;
+}
+
 void BroadcastRows(float* y, const float* bias, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * n, bias, n * sizeof(float));
 }

@@ -26,6 +26,9 @@ void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld);
 void AddLayerNorm(float* x, const float* residual, int64_t rows, int64_t n, const float* gamma,
                   const float* beta, float eps);
 
+// x = x / max(||x||, 1e-12), as torch.nn.functional.normalize.
+void L2Normalize(float* x, int64_t n);
+
 // For each of `rows` rows of width n: y = bias.
 void BroadcastRows(float* y, const float* bias, int64_t rows, int64_t n);
 

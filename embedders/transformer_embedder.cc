@@ -10,8 +10,12 @@
 #include <sstream>
 #include <thread>
 
+#include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
+#include "embedders/tokenizer_json.h"
+#include "embedders/utf8.h"
+#include "embedders/wordpiece_tokenizer.h"
 #include "fmt/format.h"
 #include "storage/bounded_json.h"
 
@@ -87,53 +91,68 @@ absl::StatusOr<WordPieceOptions> TokenizerOptions(const std::string& dir) {
                             std::pair{"sep_token", &o.sep_token}, std::pair{"pad_token", &o.pad_token}}) {
     if (absl::Status s = ReadToken(*config, config_path, key, token); !s.ok()) return s;
   }
-  const std::string fast_path = dir + "/tokenizer.json";
-  absl::StatusOr<nlohmann::json> fast = ReadJson(fast_path, false);
-  if (!fast.ok()) return fast.status();
-  if (fast->is_object() && fast->contains("model")) {
-    const nlohmann::json& model = (*fast)["model"];
-    if (model.contains("type") && model["type"] != "WordPiece") {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: tokenizer model {} is not supported: only WordPiece", fast_path, model["type"].dump()));
-    }
-    if (model.contains("max_input_chars_per_word")) {
-      const nlohmann::json& v = model["max_input_chars_per_word"];
-      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > 1000000) {
-        return BadField(fast_path, "model.max_input_chars_per_word", "a positive integer");
-      }
-      o.max_input_chars_per_word = v.get<int>();
-    }
-  }
   return o;
+}
+
+// The folder's tokenizer: tokenizer.json when present, else vocab.txt with
+// tokenizer_config.json's options. `lower_case_input` is
+// sentence_bert_config.json's do_lower_case.
+absl::StatusOr<std::unique_ptr<const SubwordTokenizer>> LoadTokenizer(const std::string& dir,
+                                                                     bool lower_case_input) {
+  if (fs::exists(dir + "/tokenizer.json")) {
+    absl::StatusOr<std::unique_ptr<TokenizerJson>> t = TokenizerJson::FromFile(dir + "/tokenizer.json");
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<const SubwordTokenizer>(*std::move(t));
+  }
+  absl::StatusOr<WordPieceOptions> options = TokenizerOptions(dir);
+  if (!options.ok()) return options.status();
+  if (lower_case_input) options->lower_case = true;
+  absl::StatusOr<WordPieceTokenizer> t =
+      WordPieceTokenizer::FromFile(dir + "/vocab.txt", *std::move(options));
+  if (!t.ok()) {
+    if (t.status().code() != absl::StatusCode::kNotFound) return t.status();
+    return absl::NotFoundError(
+        fmt::format("{} has neither tokenizer.json nor vocab.txt: no tokenizer", dir));
+  }
+  return std::unique_ptr<const SubwordTokenizer>(
+      std::make_unique<WordPieceTokenizer>(*std::move(t)));
 }
 
 // The pooling of a sentence-transformers Pooling config.
 absl::StatusOr<Pooling> ReadPooling(const std::string& path) {
   absl::StatusOr<nlohmann::json> j = ReadJson(path, true);
   if (!j.ok()) return j.status();
-  bool cls = false, mean = false;
-  if (absl::Status s = ReadBool(*j, path, "pooling_mode_cls_token", &cls); !s.ok()) return s;
-  if (absl::Status s = ReadBool(*j, path, "pooling_mode_mean_tokens", &mean); !s.ok()) return s;
-  for (const char* other : {"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens",
-                            "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
-    bool on = false;
-    if (absl::Status s = ReadBool(*j, path, other, &on); !s.ok()) return s;
-    if (on) {
-      return absl::UnimplementedError(
-          fmt::format("{}: {} is not supported: only CLS or mean pooling", path, other));
-    }
+  Pooling p;
+  for (auto [key, mode] : {std::pair{"pooling_mode_cls_token", &p.cls},
+                           std::pair{"pooling_mode_max_tokens", &p.max},
+                           std::pair{"pooling_mode_mean_tokens", &p.mean},
+                           std::pair{"pooling_mode_mean_sqrt_len_tokens", &p.mean_sqrt_len},
+                           std::pair{"pooling_mode_lasttoken", &p.last}}) {
+    if (absl::Status s = ReadBool(*j, path, key, mode); !s.ok()) return s;
   }
-  if (cls == mean) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens must be true",
-        path));
+  bool weighted = false, include_prompt = true;
+  if (absl::Status s = ReadBool(*j, path, "pooling_mode_weightedmean_tokens", &weighted); !s.ok()) {
+    return s;
   }
-  return cls ? Pooling::kCls : Pooling::kMean;
+  if (weighted) {
+    return absl::UnimplementedError(
+        fmt::format("{}: pooling_mode_weightedmean_tokens is not supported", path));
+  }
+  if (absl::Status s = ReadBool(*j, path, "include_prompt", &include_prompt); !s.ok()) return s;
+  if (!include_prompt) {
+    return absl::UnimplementedError(fmt::format(
+        "{}: include_prompt false (pooling without the prompt's tokens) is not supported", path));
+  }
+  if (p.modes() == 0) {
+    return absl::InvalidArgumentError(fmt::format("{}: no pooling_mode_* is true", path));
+  }
+  return p;
 }
 
 struct Pipeline {
   std::string model_dir;
-  Pooling pooling = Pooling::kMean;
+  Pooling pooling{.mean = true};
+  std::vector<std::string> dense_dirs;  // Dense modules after pooling, in order
   bool normalize = false;
   int64_t max_seq_length = 0;  // 0: not stated
   bool lower_case_input = false;
@@ -164,12 +183,17 @@ absl::StatusOr<Pipeline> ReadPipeline(const std::string& dir) {
         p.model_dir = path;
       } else if (type.ends_with(".Pooling")) {
         pooling_dir = path;
+      } else if (p.normalize) {
+        return absl::UnimplementedError(
+            fmt::format("{}: a module after Normalize is not supported", modules_path));
       } else if (type.ends_with(".Normalize")) {
         p.normalize = true;
+      } else if (type.ends_with(".Dense")) {
+        p.dense_dirs.push_back(path);
       } else {
         return absl::UnimplementedError(fmt::format(
-            "{}: module {} is not supported (only Transformer, Pooling, Normalize)", modules_path,
-            type));
+            "{}: module {} is not supported (only Transformer, Pooling, Dense, Normalize)",
+            modules_path, type));
       }
     }
   }
@@ -206,6 +230,35 @@ int64_t TokenizerMaxLength(const std::string& dir) {
   return static_cast<int64_t>(v.get<double>());
 }
 
+struct Prompts {
+  std::string query, document;
+};
+
+// The prompts of config_sentence_transformers.json in `dir`, empty when
+// absent. sentence-transformers' encode_document tries "document",
+// "passage" then "corpus".
+absl::StatusOr<Prompts> ReadPrompts(const std::string& dir) {
+  const std::string path = dir + "/config_sentence_transformers.json";
+  absl::StatusOr<nlohmann::json> j = ReadJson(path, false);
+  if (!j.ok()) return j.status();
+  Prompts p;
+  if (!j->is_object() || !j->contains("prompts") || (*j)["prompts"].is_null()) return p;
+  const nlohmann::json& prompts = (*j)["prompts"];
+  if (!prompts.is_object()) return BadField(path, "prompts", "an object of prompt texts");
+  for (const auto& [name, text] : prompts.items()) {
+    if (!text.is_string()) return BadField(path, "prompts." + name, "a string");
+  }
+  auto get = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      if (prompts.contains(name)) return prompts[name].get<std::string>();
+    }
+    return std::string();
+  };
+  p.query = get({"query"});
+  p.document = get({"document", "passage", "corpus"});
+  return p;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
@@ -216,6 +269,9 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
   const int threads = static_cast<int>(r.GetInt(
       "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
+  std::string query_prefix = r.GetString("query_prefix", "");
+  std::string document_prefix = r.GetString("document_prefix", "");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (path.empty()) {
     return absl::InvalidArgumentError("'transformer' needs path=<model folder>");
@@ -223,6 +279,13 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   if (!fs::is_directory(path)) {
     return absl::NotFoundError(fmt::format("model folder {} does not exist", path));
   }
+  absl::StatusOr<Prompts> prompts = ReadPrompts(path);
+  if (!prompts.ok()) return prompts.status();
+  if (!has_query_prefix) query_prefix = prompts->query;
+  if (!has_document_prefix) document_prefix = prompts->document;
+  Spec resolved = spec;
+  resolved.params["query_prefix"] = query_prefix;
+  resolved.params["document_prefix"] = document_prefix;
   absl::StatusOr<Pipeline> pipeline = ReadPipeline(path);
   if (!pipeline.ok()) return pipeline.status();
   const std::string& dir = pipeline->model_dir;
@@ -230,17 +293,14 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   if (!model.ok()) return model.status();
   const BertConfig& c = (*model)->config();
 
-  absl::StatusOr<WordPieceOptions> options = TokenizerOptions(dir);
-  if (!options.ok()) return options.status();
-  if (pipeline->lower_case_input) options->lower_case = true;
-  absl::StatusOr<WordPieceTokenizer> tokenizer =
-      WordPieceTokenizer::FromFile(dir + "/vocab.txt", *std::move(options));
+  absl::StatusOr<std::unique_ptr<const SubwordTokenizer>> tokenizer =
+      LoadTokenizer(dir, pipeline->lower_case_input);
   if (!tokenizer.ok()) return tokenizer.status();
-  if (tokenizer->vocab_size() > c.vocab_size) {
+  if ((*tokenizer)->vocab_size() > c.vocab_size) {
     return absl::InvalidArgumentError(fmt::format(
-        "{}/vocab.txt has {} tokens but {}/config.json's vocab_size is {}: they are not the "
-        "same model's",
-        dir, tokenizer->vocab_size(), dir, c.vocab_size));
+        "the tokenizer of {} has {} tokens but {}/config.json's vocab_size is {}: they are not "
+        "the same model's",
+        dir, (*tokenizer)->vocab_size(), dir, c.vocab_size));
   }
 
   int64_t length = max_length;
@@ -252,29 +312,80 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
         "max_length {} exceeds the model's max_position_embeddings {}", length, c.max_positions));
   }
 
+  int64_t dimension = pipeline->pooling.modes() * c.hidden_size;
+  std::vector<DenseLayer> dense;
+  for (const std::string& dense_dir : pipeline->dense_dirs) {
+    absl::StatusOr<DenseLayer> layer = DenseLayer::Load(dense_dir);
+    if (!layer.ok()) return layer.status();
+    if (layer->in_features != dimension) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}/config.json: in_features is {} but the module before it gives {} values", dense_dir,
+          layer->in_features, dimension));
+    }
+    dimension = layer->out_features;
+    dense.push_back(*std::move(layer));
+  }
+
   std::unique_ptr<TransformerEmbedder> e(new TransformerEmbedder(
-      spec, std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
+      std::move(resolved), std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
   e->path_ = path;
+  e->query_prefix_ = std::move(query_prefix);
+  e->document_prefix_ = std::move(document_prefix);
   e->batch_size_ = batch_size;
   e->max_length_ = static_cast<int>(length);
   e->pooling_ = pipeline->pooling;
+  e->dense_ = std::move(dense);
+  e->dimension_ = static_cast<int>(dimension);
   e->folder_normalizes_ = pipeline->normalize;
+  e->lower_case_texts_ = pipeline->lower_case_input && fs::exists(dir + "/tokenizer.json");
   return e;
 }
 
 absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts,
                                         absl::Span<float> out,
                                         std::vector<TextStats>* stats) const {
-  const int64_t h = model_->config().hidden_size;
-  if (out.size() != texts.size() * static_cast<size_t>(h)) {
+  return EmbedWithPrefix(texts, document_prefix_, out, stats);
+}
+
+absl::Status TransformerEmbedder::EmbedQueries(absl::Span<const std::string_view> texts,
+                                               absl::Span<float> out,
+                                               std::vector<TextStats>* stats) const {
+  return EmbedWithPrefix(texts, query_prefix_, out, stats);
+}
+
+absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_view> texts,
+                                                  const std::string& prefix,
+                                                  absl::Span<float> out,
+                                                  std::vector<TextStats>* stats) const {
+  const int64_t h = model_->config().hidden_size, dim = dimension_;
+  if (out.size() != texts.size() * static_cast<size_t>(dim)) {
     return absl::InvalidArgumentError(fmt::format(
         "output buffer holds {} floats, {} texts of dimension {} need {}", out.size(),
-        texts.size(), h, texts.size() * h));
+        texts.size(), dim, texts.size() * dim));
   }
   const int64_t n = static_cast<int64_t>(texts.size());
   std::vector<absl::StatusOr<EncodedText>> encoded(texts.size(), EncodedText{});
   ParallelForWorkers(n, 64, threads_, [&](int, int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) encoded[i] = tokenizer_.Encode(texts[i], max_length_);
+    std::u32string cps, lower;
+    std::string prefixed;
+    for (int64_t i = b; i < e; ++i) {
+      std::string_view text = texts[i];
+      if (!prefix.empty()) {
+        prefixed.assign(prefix).append(text);
+        text = prefixed;
+      }
+      if (!lower_case_texts_) {
+        encoded[i] = tokenizer_->Encode(text, max_length_);
+        continue;
+      }
+      if (absl::Status s = DecodeUtf8(text, &cps); !s.ok()) {
+        encoded[i] = s;
+        continue;
+      }
+      lower.clear();
+      python_unicode::AppendLower(cps, &lower);
+      encoded[i] = tokenizer_->Encode(ToUtf8(lower), max_length_);
+    }
   });
   for (int64_t i = 0; i < n; ++i) {
     if (!encoded[i].ok()) {
@@ -297,7 +408,7 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
   ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
     BertWorkspace ws;
     std::vector<absl::Span<const int32_t>> batch;
-    std::vector<float> pooled;
+    std::vector<float> pooled, dense_out;
     // Longest batches first, so that concurrent workers finish together.
     for (int64_t k; (k = next++) < batches;) {
       const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
@@ -307,10 +418,17 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
         errors[worker] = s;
         return;
       }
-      pooled.resize(static_cast<size_t>((end - b) * h));
-      encoder_.Pool(ws, pooling_, /*normalize=*/true, pooled.data());
+      const int64_t rows = end - b;
+      pooled.resize(static_cast<size_t>(rows * pooling_.modes() * h));
+      encoder_.Pool(ws, pooling_, /*normalize=*/dense_.empty(), pooled.data());
+      for (const DenseLayer& layer : dense_) {
+        dense_out.resize(static_cast<size_t>(rows * layer.out_features));
+        layer.Apply(pooled.data(), rows, dense_out.data());
+        pooled.swap(dense_out);
+      }
       for (int64_t i = b; i < end; ++i) {
-        std::copy_n(pooled.data() + (i - b) * h, h, out.data() + order[i] * h);
+        float* to = std::copy_n(pooled.data() + (i - b) * dim, dim, out.data() + order[i] * dim) - dim;
+        if (!dense_.empty()) nn::L2Normalize(to, dim);
       }
     }
   });
@@ -334,29 +452,30 @@ absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts
 
 nlohmann::json TransformerEmbedder::Describe() const {
   const BertConfig& c = model_->config();
-  const WordPieceOptions& t = tokenizer_.options();
-  return {
+  nlohmann::json d = {
       {"model", path_},
-      {"architecture", "bert"},
+      {"architecture", c.architecture},
       {"hidden_size", c.hidden_size},
       {"layers", c.num_layers},
       {"attention_heads", c.num_heads},
       {"intermediate_size", c.intermediate_size},
-      {"vocabulary", tokenizer_.vocab_size()},
       {"max_position_embeddings", c.max_positions},
       {"max_length", max_length_},
-      {"pooling", pooling_ == Pooling::kCls ? "cls" : "mean"},
+      {"pooling", pooling_.Name()},
+      {"dense_layers", dense_.size()},
+      {"dimension", dimension_},
       {"folder_normalizes", folder_normalizes_},
-      {"lower_case", t.lower_case},
-      {"strip_accents", t.strip_accents},
-      {"max_input_chars_per_word", t.max_input_chars_per_word},
-      {"tokenizer_unicode_version", python_unicode::UnicodeVersion()},
+      {"lower_case_texts", lower_case_texts_},
+      {"query_prefix", query_prefix_},
+      {"document_prefix", document_prefix_},
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},
       {"texts_embedded", texts_embedded_.load()},
       {"texts_truncated", texts_truncated_.load()},
   };
+  d.update(tokenizer_->Describe());
+  return d;
 }
 
 }  // namespace semdb

@@ -3,17 +3,33 @@
 // natively from the model folder a user downloads from Hugging Face:
 //
 //   config.json, model.safetensors     the encoder (bert_model.h)
-//   vocab.txt, tokenizer_config.json   the WordPiece tokenizer: do_lower_case,
+//   tokenizer.json                     the tokenizer (tokenizer_json.h), or
+//                                      when absent:
+//   vocab.txt, tokenizer_config.json   a WordPiece tokenizer: do_lower_case,
 //                                      strip_accents, tokenize_chinese_chars
-//   tokenizer.json (optional)          max_input_chars_per_word (else 100,
-//                                      what Hugging Face's tokenizers use)
+//                                      (max_input_chars_per_word 100, what
+//                                      Hugging Face's tokenizers use)
 //   modules.json, 1_Pooling/config.json, sentence_bert_config.json
 //                                      (optional, sentence-transformers)
-//                                      CLS or mean pooling (mean when
-//                                      absent), a Normalize module, the
-//                                      maximum sequence length
+//                                      the pooling modes (cls, max, mean,
+//                                      mean_sqrt_len, lasttoken, several
+//                                      concatenated; mean when absent),
+//                                      Dense modules (dense_layer.h), a
+//                                      Normalize module, the maximum
+//                                      sequence length
+//
+//   config_sentence_transformers.json  (optional) the prompts: "query", and
+//                                      "document" (else "passage", else
+//                                      "corpus")
 //
 // Spec: transformer path=DIR [max_length=N] [batch_size=32] [threads=N]
+//                   [query_prefix=S] [document_prefix=S]
+//   query_prefix, document_prefix
+//               text put before each query (EmbedQueries) and each document
+//               (Embed) before tokenizing, as sentence-transformers' prompts;
+//               default the folder's declared prompts, else none. spec()
+//               records the prefixes in force, so that a collection keeps
+//               them even if the folder's prompts change.
 //   max_length  tokens per text including [CLS] and [SEP]; default
 //               sentence_bert_config.json's max_seq_length, else
 //               tokenizer_config.json's model_max_length, else the model's
@@ -40,11 +56,13 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "embedders/bert_encoder.h"
 #include "embedders/bert_model.h"
-#include "embedders/wordpiece_tokenizer.h"
+#include "embedders/dense_layer.h"
+#include "embedders/subword_tokenizer.h"
 #include "semdb/embedder.h"
 
 namespace semdb {
@@ -56,35 +74,47 @@ class TransformerEmbedder : public Embedder {
   static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(const Spec& spec);
 
   Spec spec() const override { return spec_; }
-  int dimension() const override { return static_cast<int>(model_->config().hidden_size); }
+  int dimension() const override { return dimension_; }
   absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
+  absl::Status EmbedQueries(absl::Span<const std::string_view> texts, absl::Span<float> out,
+                            std::vector<TextStats>* stats) const override;
   nlohmann::json Describe() const override;
 
-  const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
+  const SubwordTokenizer& tokenizer() const { return *tokenizer_; }
   Pooling pooling() const { return pooling_; }
   bool folder_normalizes() const { return folder_normalizes_; }
   int max_length() const { return max_length_; }
 
  private:
   TransformerEmbedder(Spec spec, std::shared_ptr<const BertModel> model,
-                      WordPieceTokenizer tokenizer, int threads)
+                      std::unique_ptr<const SubwordTokenizer> tokenizer, int threads)
       : spec_(std::move(spec)),
         model_(std::move(model)),
         tokenizer_(std::move(tokenizer)),
         encoder_(model_),
         threads_(threads) {}
 
+  // Embeds prefix + texts[i].
+  absl::Status EmbedWithPrefix(absl::Span<const std::string_view> texts, const std::string& prefix,
+                               absl::Span<float> out, std::vector<TextStats>* stats) const;
+
   Spec spec_;
   std::string path_;
+  std::string query_prefix_, document_prefix_;
   std::shared_ptr<const BertModel> model_;
-  WordPieceTokenizer tokenizer_;
+  std::unique_ptr<const SubwordTokenizer> tokenizer_;
   BertEncoder encoder_;
   int threads_;
   int batch_size_ = 32;
   int max_length_ = 0;
-  Pooling pooling_ = Pooling::kMean;
+  Pooling pooling_;
+  std::vector<DenseLayer> dense_;
+  int dimension_ = 0;
   bool folder_normalizes_ = false;
+  // sentence_bert_config.json's do_lower_case with a tokenizer.json: texts
+  // are lower-cased (Python's str.lower()) before tokenizing.
+  bool lower_case_texts_ = false;
   mutable std::atomic<int64_t> texts_embedded_{0};
   mutable std::atomic<int64_t> texts_truncated_{0};
 };

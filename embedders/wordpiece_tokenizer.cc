@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "embedders/python_unicode.h"
+#include "embedders/utf8.h"
 #include "fmt/format.h"
 #include "utf8proc.h"
 
@@ -43,33 +44,6 @@ bool IsCjkIdeograph(char32_t c) {
 // What Python's str.split() separates on once the text is cleaned: cleaning
 // turned every other whitespace character into U+0020 or removed it.
 bool IsSeparator(char32_t c) { return c == U' ' || c == 0x2028 || c == 0x2029; }
-
-void AppendUtf8(char32_t c, std::string* out) {
-  utf8proc_uint8_t buf[4];
-  const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(c), buf);
-  out->append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-}
-
-// The code points of `text`, or InvalidArgument naming the first bad byte.
-absl::Status DecodeUtf8(std::string_view text, std::u32string* out) {
-  out->clear();
-  out->reserve(text.size());
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  size_t i = 0;
-  while (i < text.size()) {
-    utf8proc_int32_t c;
-    const utf8proc_ssize_t n =
-        utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(text.size() - i), &c);
-    if (n <= 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("text is not valid UTF-8 (bad byte 0x{:02X} at offset {})",
-                      static_cast<unsigned>(p[i]), i));
-    }
-    out->push_back(static_cast<char32_t>(c));
-    i += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
 
 bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -241,6 +215,18 @@ absl::StatusOr<std::vector<std::string>> WordPieceTokenizer::BasicTokenize(
   });
   if (!s.ok()) return s;
   return words;
+}
+
+nlohmann::json WordPieceTokenizer::Describe() const {
+  return {
+      {"tokenizer", "vocab.txt"},
+      {"tokenizer_model", "WordPiece"},
+      {"vocabulary", vocab_size()},
+      {"lower_case", options_.lower_case},
+      {"strip_accents", options_.strip_accents},
+      {"max_input_chars_per_word", options_.max_input_chars_per_word},
+      {"tokenizer_unicode_version", python_unicode::UnicodeVersion()},
+  };
 }
 
 absl::StatusOr<EncodedText> WordPieceTokenizer::Encode(std::string_view text,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "embedders/subword_tokenizer.h"
 
 namespace semdb {
 
@@ -31,15 +32,8 @@ struct WordPieceOptions {
   std::string pad_token = "[PAD]";
 };
 
-// A model input: token ids framed by [CLS] ... [SEP].
-struct EncodedText {
-  std::vector<int32_t> ids;
-  int32_t tokens = 0;          // word pieces before truncation
-  int32_t unknown_tokens = 0;  // [UNK] pieces before truncation
-  bool truncated = false;
-};
-
-class WordPieceTokenizer {
+// The tokenizer of a model folder with vocab.txt and no tokenizer.json.
+class WordPieceTokenizer : public SubwordTokenizer {
  public:
   // Reads a vocabulary file: one token a line, its id the 0-based line
   // number. The special tokens of `options` must all be in it.
@@ -58,9 +52,10 @@ class WordPieceTokenizer {
 
   // [CLS] pieces [SEP], the pieces cut so that at most max_length ids
   // result (max_length >= 2).
-  absl::StatusOr<EncodedText> Encode(std::string_view text, int max_length) const;
+  absl::StatusOr<EncodedText> Encode(std::string_view text, int max_length) const override;
 
-  int32_t vocab_size() const { return static_cast<int32_t>(tokens_.size()); }
+  int32_t vocab_size() const override { return static_cast<int32_t>(tokens_.size()); }
+  nlohmann::json Describe() const override;
   const std::string& token(int32_t id) const { return tokens_[id]; }
   int32_t unk_id() const { return unk_id_; }
   int32_t cls_id() const { return cls_id_; }

@@ -627,7 +627,7 @@ absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
   vector->assign(record_.dimension, 0);
   std::vector<TextStats> stats;
   std::string_view texts[] = {query};
-  if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
+  if (absl::Status s = embedder_->EmbedQueries(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
     return WithContext(s, "query");
   }
   if (zero_vector != nullptr) {

@@ -58,8 +58,10 @@ double EncodeAndCompare(const BertEncoder& encoder, int threads, const nlohmann:
     REQUIRE(encoder.Forward(spans, threads, &ws).ok());
     std::vector<float> pooled(spans.size() * h);
     for (auto [pooling, normalize, key] :
-         {std::tuple{Pooling::kMean, false, "mean"}, std::tuple{Pooling::kMean, true, "mean_normalized"},
-          std::tuple{Pooling::kCls, false, "cls"}, std::tuple{Pooling::kCls, true, "cls_normalized"}}) {
+         {std::tuple{Pooling{.mean = true}, false, "mean"},
+          std::tuple{Pooling{.mean = true}, true, "mean_normalized"},
+          std::tuple{Pooling{.cls = true}, false, "cls"},
+          std::tuple{Pooling{.cls = true}, true, "cls_normalized"}}) {
       encoder.Pool(ws, pooling, normalize, pooled.data());
       for (size_t i = b; i < end; ++i) {
         worst = std::max(worst, MaxDiff(pooled.data() + (i - b) * h, sentences[order[i]][key]));
@@ -138,6 +140,33 @@ TEST_CASE("BERT encoder rejects sequences the model cannot take") {
     absl::Status s = encoder.Forward(spans, 1, &ws);
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   }
+}
+
+TEST_CASE("DistilBERT matches torch (make_distilbert_golden.py)") {
+  const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/distilbert_tiny.json")));
+  const std::shared_ptr<const BertModel> model = LoadModel("distilbert_tiny");
+  CHECK(model->config().architecture == "distilbert");
+  CHECK(model->config().hidden_size == 16);
+  CHECK(model->config().intermediate_size == 40);
+  const BertEncoder encoder(model);
+  const nlohmann::json& sentences = golden["sentences"];
+  std::vector<std::vector<int32_t>> ids;
+  std::vector<absl::Span<const int32_t>> spans;
+  for (const nlohmann::json& s : sentences) ids.push_back(s["ids"]);
+  for (const auto& v : ids) spans.emplace_back(v);
+  BertWorkspace ws;
+  REQUIRE(encoder.Forward(spans, 2, &ws).ok());
+  double worst = 0;
+  for (size_t i = 0; i < sentences.size(); ++i) {
+    const nlohmann::json& hidden = sentences[i]["hidden"];
+    REQUIRE(ws.offsets[i + 1] - ws.offsets[i] == static_cast<int64_t>(hidden.size()));
+    for (size_t r = 0; r < hidden.size(); ++r) {
+      worst = std::max(worst, MaxDiff(ws.hidden.data() + (ws.offsets[i] + r) * 16, hidden[r]));
+    }
+  }
+  WARN("distilbert_tiny: max abs diff to torch " << worst);
+  CHECK(worst < kTolerance);
 }
 
 }  // namespace

@@ -286,9 +286,10 @@ TEST_CASE("word-vector and transformer collections in the shell", "[shell][binar
           "error: " + wordsim +
               ": only 0 pair(s) have vectors for both words (353 skipped); Spearman's rho "
               "needs 2\n"
-          "error: collection 'bert' has no word vectors (its embedder is transformer path=" +
+          "error: collection 'bert' has no word vectors (its embedder is transformer "
+          "document_prefix='' path=" +
               testing::TestData("bert_tiny") +
-              "); word queries need glove, word2vec or fasttext\n");
+              " query_prefix=''); word queries need glove, word2vec or fasttext\n");
 }
 
 }  // namespace

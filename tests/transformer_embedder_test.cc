@@ -220,7 +220,7 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
            "model.safetensors");
   Contains(FolderError([](const std::string& p) { fs::remove(p + "/vocab.txt"); },
                        StatusCode::kNotFound),
-           "vocab.txt");
+           "neither tokenizer.json nor vocab.txt");
   Contains(FolderError([](const std::string& p) { std::ofstream(p + "/config.json") << "{oops"; },
                        StatusCode::kInvalidArgument),
            "config.json: not valid JSON");
@@ -276,13 +276,19 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
   // vocab.txt from another model.
   Contains(FolderError([](const std::string& p) { std::ofstream(p + "/vocab.txt", std::ios::app) << "extra\n"; },
                        StatusCode::kInvalidArgument),
-           "vocab.txt has 30523 tokens but");
+           "has 30523 tokens but");
   Contains(FolderError(
                [](const std::string& p) {
-                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_max_tokens", true}});
+                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_weightedmean_tokens", true}});
                },
                StatusCode::kUnimplemented),
-           "pooling_mode_max_tokens");
+           "pooling_mode_weightedmean_tokens");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 WriteJson(p + "/1_Pooling/config.json", {{"pooling_mode_mean_tokens", false}});
+               },
+               StatusCode::kInvalidArgument),
+           "no pooling_mode_* is true");
   Contains(FolderError(
                [](const std::string& p) {
                  nlohmann::json m = nlohmann::json::parse(ReadFile(p + "/modules.json"));
@@ -291,7 +297,16 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
                  WriteJson(p + "/modules.json", m);
                },
                StatusCode::kUnimplemented),
-           "sentence_transformers.models.Dense");
+           "a module after Normalize");
+  Contains(FolderError(
+               [](const std::string& p) {
+                 nlohmann::json m = nlohmann::json::parse(ReadFile(p + "/modules.json"));
+                 m[2] = {{"idx", 2}, {"name", "2"}, {"path", "2_LayerNorm"},
+                         {"type", "sentence_transformers.models.LayerNorm"}};
+                 WriteJson(p + "/modules.json", m);
+               },
+               StatusCode::kUnimplemented),
+           "sentence_transformers.models.LayerNorm");
   Contains(FolderError(
                [](const std::string& p) {
                  WriteJson(p + "/tokenizer_config.json", {{"do_lower_case", "yes"}});
@@ -300,19 +315,64 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
            "do_lower_case");
   Contains(FolderError(
                [](const std::string& p) {
+                 WriteJson(p + "/tokenizer.json", {{"model", {{"type", "WordLevel"}}}});
+               },
+               StatusCode::kUnimplemented),
+           "tokenizer model 'WordLevel' is not supported");
+  Contains(FolderError(
+               [](const std::string& p) {
                  WriteJson(p + "/tokenizer.json", {{"model", {{"type", "BPE"}}}});
                },
                StatusCode::kInvalidArgument),
-           "only WordPiece");
+           "tokenizer.json: model: \"vocab\"");
+}
+
+// The folder as the Hub serves many models: tokenizer.json (written by
+// Hugging Face's tokenizers from the same vocab.txt, see
+// tests/golden/tokenizers/make_tokenizer_goldens.js) and no vocab.txt.
+std::string TokenizerJsonOnlyModel(const TempDir& dir) {
+  const std::string path = CopyModel(dir, "bert_tiny");
+  fs::remove(path + "/vocab.txt");
+  fs::remove(path + "/tokenizer_config.json");
+  fs::copy_file(std::string(SEMDB_SOURCE_DIR) + "/tests/golden/tokenizers/bert_tiny/tokenizer.json",
+                path + "/tokenizer.json");
+  return path;
+}
+
+TEST_CASE("transformer embedder: a folder with only tokenizer.json matches torch") {
+  TempDir dir;
+  const std::string path = TokenizerJsonOnlyModel(dir);
+  const auto e = MakeOk("transformer path=" + path);
+  // The golden ids are the original BERT tokenizer's; Hugging Face's differs
+  // on one text only: it reads "[MASK]" written in the text as the special
+  // token (the npm library gives [CLS] [ [MASK] ] [SEP]).
+  nlohmann::json same = nlohmann::json::array();
+  for (const nlohmann::json& s : Golden()["sentences"]) {
+    if (s["text"] != "[[MASK]]") same.push_back(s);
+  }
+  REQUIRE(same.size() + 1 == Golden()["sentences"].size());
+  std::vector<TextStats> stats;
+  const double diff = CompareToGolden(*e, same, "mean_normalized", &stats);
+  WARN("transformer embedder (tokenizer.json only): max abs diff to torch " << diff);
+  CHECK(diff < 1e-4);
+  for (size_t i = 0; i < stats.size(); ++i) CHECK(stats[i].truncated == same[i]["truncated"].get<bool>());
+  std::vector<std::string_view> mask = {"[[MASK]]"};
+  std::vector<float> out(24);
+  REQUIRE(e->Embed(mask, absl::MakeSpan(out), &stats).ok());
+  CHECK(stats[0].tokens == 3);
+  const nlohmann::json d = e->Describe();
+  CHECK(d["tokenizer_model"] == "WordPiece");
+  CHECK(d["tokenizer"] == path + "/tokenizer.json");
+  CHECK(d["vocabulary"] == 30522);
 }
 
 TEST_CASE("transformer embedder: tokenizer.json sets the word-length limit") {
   TempDir dir;
-  const std::string path = CopyModel(dir, "bert_tiny");
-  WriteJson(path + "/tokenizer.json",
-            {{"model", {{"type", "WordPiece"}, {"max_input_chars_per_word", 200}}}});
+  const std::string path = TokenizerJsonOnlyModel(dir);
+  nlohmann::json t = nlohmann::json::parse(ReadFile(path + "/tokenizer.json"));
+  t["model"]["max_input_chars_per_word"] = 200;
+  WriteJson(path + "/tokenizer.json", t);
   const auto e = MakeOk("transformer path=" + path);
-  CHECK(e->Describe()["max_input_chars_per_word"] == 200);
   const std::string word(150, 'a');
   std::vector<std::string_view> texts = {word};
   std::vector<float> out(24);
@@ -322,6 +382,143 @@ TEST_CASE("transformer embedder: tokenizer.json sets the word-length limit") {
   const auto e100 = MakeOk("transformer path=" + TestData("bert_tiny"));
   REQUIRE(e100->Embed(texts, absl::MakeSpan(out), &stats).ok());
   CHECK(stats[0].unknown_tokens == 1);
+}
+
+// One text's vector, as a document or as a query.
+std::vector<float> Vector(const Embedder& e, std::string_view text, bool query) {
+  std::vector<std::string_view> texts = {text};
+  std::vector<float> out(e.dimension());
+  absl::Status s = query ? e.EmbedQueries(texts, absl::MakeSpan(out), nullptr)
+                         : e.Embed(texts, absl::MakeSpan(out), nullptr);
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  return out;
+}
+
+double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::abs(a[i] - b[i])));
+  return worst;
+}
+
+TEST_CASE("transformer embedder: prompts apply to queries and documents as declared") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  // As E5's folders declare them (sentence-transformers 3 format).
+  WriteJson(path + "/config_sentence_transformers.json",
+            {{"prompts", {{"query", "query: "}, {"passage", "passage: "}}},
+             {"default_prompt_name", nullptr}});
+  const auto e = MakeOk("transformer path=" + path);
+  const auto plain = MakeOk("transformer path=" + TestData("bert_tiny"));
+  const std::string text = "a frog was found in the rainforest";
+  CHECK(MaxDiff(Vector(*e, text, true), Vector(*plain, "query: " + text, false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*e, text, false), Vector(*plain, "passage: " + text, false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*e, text, true), Vector(*e, text, false)) > 1e-3);
+  // A model without prompts embeds queries as documents.
+  CHECK(MaxDiff(Vector(*plain, text, true), Vector(*plain, text, false)) == 0);
+  CHECK(plain->spec().params.at("query_prefix").empty());
+  CHECK(plain->spec().params.at("document_prefix").empty());
+
+  // The spec records the prefixes in force: a collection reopened from it
+  // keeps them when the folder's prompts change.
+  const Spec recorded = e->spec();
+  CHECK(recorded.params.at("query_prefix") == "query: ");
+  CHECK(recorded.params.at("document_prefix") == "passage: ");
+  fs::remove(path + "/config_sentence_transformers.json");
+  absl::StatusOr<Spec> reparsed = Spec::Parse(recorded.ToString());
+  REQUIRE(reparsed.ok());
+  absl::StatusOr<std::unique_ptr<Embedder>> reopened = CreateEmbedder(*reparsed, EmbedderContext{});
+  REQUIRE(reopened.ok());
+  CHECK(MaxDiff(Vector(**reopened, text, true), Vector(*e, text, true)) == 0);
+  CHECK(MaxDiff(Vector(**reopened, text, false), Vector(*e, text, false)) == 0);
+
+  // The spec overrides the folder.
+  const auto custom = MakeOk("transformer path=" + path +
+                             " query_prefix='Represent this sentence for searching relevant passages: '");
+  CHECK(MaxDiff(Vector(*custom, text, true),
+                Vector(*plain, "Represent this sentence for searching relevant passages: " + text,
+                       false)) < 1e-6);
+  CHECK(MaxDiff(Vector(*custom, text, false), Vector(*plain, text, false)) < 1e-6);
+  CHECK(custom->Describe()["query_prefix"] ==
+        "Represent this sentence for searching relevant passages: ");
+}
+
+TEST_CASE("transformer embedder: bad prompts are clear errors") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "bert_tiny");
+  WriteJson(path + "/config_sentence_transformers.json", {{"prompts", {{"query", 3}}}});
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(e.status().message()).find("prompts.query") != std::string::npos);
+}
+
+// bert_tiny with another sentence-transformers pipeline: `pooling` modes
+// on in 1_Pooling, then the Dense module of tests/data/dense_tiny when
+// `dense`, then Normalize.
+std::string PipelineModel(const TempDir& dir, const std::vector<std::string>& pooling, bool dense) {
+  const std::string path = CopyModel(dir, "bert_tiny");
+  nlohmann::json config = {{"word_embedding_dimension", 24}};
+  for (const char* mode : {"cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens", "lasttoken"}) {
+    config[std::string("pooling_mode_") + mode] =
+        std::find(pooling.begin(), pooling.end(), mode) != pooling.end();
+  }
+  WriteJson(path + "/1_Pooling/config.json", config);
+  nlohmann::json modules = nlohmann::json::parse(ReadFile(path + "/modules.json"));
+  if (dense) {
+    fs::copy(TestData("dense_tiny"), path + "/2_Dense", fs::copy_options::recursive);
+    const nlohmann::json module = {{"idx", 2}, {"name", "2"}, {"path", "2_Dense"},
+                                   {"type", "sentence_transformers.models.Dense"}};
+    modules.insert(modules.begin() + 2, module);
+  }
+  WriteJson(path + "/modules.json", modules);
+  return path;
+}
+
+TEST_CASE("transformer embedder: pooling modes and Dense match sentence-transformers' torch ops") {
+  const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/bert_tiny_pooling.json")));
+  const nlohmann::json& sentences = golden["sentences"];
+  REQUIRE(sentences.size() == Golden()["sentences"].size());
+  nlohmann::json texts = Golden()["sentences"];
+  for (size_t i = 0; i < texts.size(); ++i) {
+    REQUIRE(texts[i]["ids"] == sentences[i]["ids"]);
+    for (const char* key : {"max", "mean_sqrt_len", "lasttoken", "cls_mean", "dense"}) {
+      texts[i][key] = sentences[i][key];
+    }
+  }
+  for (auto [modes, dense, key, dim, name] :
+       {std::tuple{std::vector<std::string>{"max_tokens"}, false, "max", 24, "max"},
+        std::tuple{std::vector<std::string>{"mean_sqrt_len_tokens"}, false, "mean_sqrt_len", 24,
+                   "mean_sqrt_len"},
+        std::tuple{std::vector<std::string>{"lasttoken"}, false, "lasttoken", 24, "lasttoken"},
+        std::tuple{std::vector<std::string>{"cls_token", "mean_tokens"}, false, "cls_mean", 48,
+                   "cls+mean"},
+        std::tuple{std::vector<std::string>{"mean_tokens"}, true, "dense", 16, "mean"}}) {
+    TempDir dir;
+    const auto e = MakeOk("transformer path=" + PipelineModel(dir, modes, dense) + " batch_size=5");
+    CHECK(e->dimension() == dim);
+    const double diff = CompareToGolden(*e, texts, key, nullptr);
+    WARN("transformer embedder (" << key << "): max abs diff to torch " << diff);
+    CHECK(diff < 1e-4);
+    CHECK(e->Describe()["pooling"] == name);
+    CHECK(e->Describe()["dense_layers"] == (dense ? 1 : 0));
+  }
+}
+
+TEST_CASE("transformer embedder: a Dense module that does not fit is a clear error") {
+  TempDir dir;
+  const std::string path = PipelineModel(dir, {"cls_token", "mean_tokens"}, true);
+  absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(e.status().message()).find("in_features is 24 but the module before it gives 48") !=
+        std::string::npos);
+  nlohmann::json c = nlohmann::json::parse(ReadFile(path + "/2_Dense/config.json"));
+  c["activation_function"] = "torch.nn.modules.activation.ReLU";
+  WriteJson(path + "/2_Dense/config.json", c);
+  CHECK(Make("transformer path=" + path).status().code() == absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace

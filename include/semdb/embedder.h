@@ -68,7 +68,8 @@ class Embedder {
   // Output dimension; 0 for a fittable embedder that has not been fitted.
   virtual int dimension() const = 0;
 
-  // Embeds texts[i] into out[i * dimension() ...], L2-normalized. A text
+  // Embeds texts[i], stored documents, into out[i * dimension() ...],
+  // L2-normalized. A text
   // with no known content gets a zero vector and stats[i].zero_vector; this
   // is not an error (a later refit may learn its words). `stats`, when not
   // null, is resized to texts.size(). Thread-safe: may run concurrently with
@@ -76,6 +77,16 @@ class Embedder {
   virtual absl::Status Embed(absl::Span<const std::string_view> texts,
                              absl::Span<float> out,
                              std::vector<TextStats>* stats) const = 0;
+
+  // Embed for search queries: the same contract, for embedders whose model
+  // embeds a query differently from the documents it should find (E5's
+  // "query: " / "passage: " prefixes, BGE's instruction). Others embed both
+  // alike.
+  virtual absl::Status EmbedQueries(absl::Span<const std::string_view> texts,
+                                    absl::Span<float> out,
+                                    std::vector<TextStats>* stats) const {
+    return Embed(texts, out, stats);
+  }
 
   // True for embedders that learn from the collection's own texts (TF-IDF,
   // SIF weighting). Others ignore Fit and have an empty state.

@@ -1,0 +1,41 @@
+#include "embedders/utf8.h"
+
+#include "fmt/format.h"
+#include "utf8proc.h"
+
+namespace semdb {
+
+absl::Status DecodeUtf8(std::string_view text, std::u32string* out) {
+  out->clear();
+  out->reserve(text.size());
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  size_t i = 0;
+  while (i < text.size()) {
+    utf8proc_int32_t c;
+    const utf8proc_ssize_t n =
+        utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(text.size() - i), &c);
+    if (n <= 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("text is not valid UTF-8 (bad byte 0x{:02X} at offset {})",
+                      static_cast<unsigned>(p[i]), i));
+    }
+    out->push_back(static_cast<char32_t>(c));
+    i += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+void AppendUtf8(char32_t c, std::string* out) {
+  utf8proc_uint8_t buf[4];
+  const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(c), buf);
+  out->append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+}
+
+std::string ToUtf8(std::u32string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char32_t c : text) AppendUtf8(c, &out);
+  return out;
+}
+
+}  // namespace semdb
