@@ -229,8 +229,9 @@ TEST_CASE("Embed gives the vectors that search uses", "[documents]") {
   REQUIRE(std::abs(norm - 1) < 1e-4);
   // No known word: a zero vector.
   REQUIRE(std::all_of(v->begin() + 2 * dim, v->end(), [](float x) { return x == 0; }));
-  // The query's embedding searched as a vector gives the text search.
-  absl::StatusOr<std::vector<Hit>> by_text = lee->Search(texts[0], {.k = 10});
+  // The query's embedding searched as a vector gives the text search's
+  // vector side (a text search also fuses a keyword ranking by default).
+  absl::StatusOr<std::vector<Hit>> by_text = lee->Search(texts[0], {.k = 10, .hybrid = 0.0});
   absl::StatusOr<std::vector<Hit>> by_vector =
       lee->SearchVector(absl::MakeConstSpan(v->data(), dim), {.k = 10});
   REQUIRE(by_text.ok());

@@ -147,7 +147,7 @@ TEST_CASE("semdb with no path starts on ./semdb_data with a default collection",
   REQUIRE(std::filesystem::exists(dir / "semdb_data/store/CURRENT"));
   REQUIRE(RunSemdb(dir.path(), "--json -c count").out == "{\"count\":1}\n");
   REQUIRE(RunSemdb(dir.path(), "-c help").out.find("search QUERY") != std::string::npos);
-  REQUIRE(RunSemdb(dir.path(), "-c 'help create'").out.find("tfidf [dim=256]") !=
+  REQUIRE(RunSemdb(dir.path(), "-c 'help create'").out.find("tfidf [lsa=auto|true|false] [dim=256]") !=
           std::string::npos);
   // --bail stops at the first error.
   Run bail = RunSemdb(dir.path(), "--bail", "nonsense\ncount\n");
