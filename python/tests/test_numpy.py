@@ -57,7 +57,9 @@ def test_embeddings_reproduce_text_search(db, cranfield):
     assert emb.dtype == np.float32 and emb.shape == (225, dim)
     assert emb.flags["C_CONTIGUOUS"] and not emb.flags["OWNDATA"]  # the C++ buffer
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-5)
-    by_text = col.query(queries, k=10)
+    # A text search fuses a keyword ranking by default: its vector side
+    # (hybrid=0) is what the embeddings must reproduce.
+    by_text = col.query(queries, k=10, hybrid=0)
     by_vector = col.query(emb, k=10)
     assert [[h.id for h in q] for q in by_text] == [[h.id for h in q] for q in by_vector]
     for a, b in zip(by_text[0], by_vector[0]):
