@@ -229,20 +229,16 @@ int64_t Collection::Impl::Count() const {
   return DocumentsLocked();
 }
 
-void Collection::Impl::MarkDropped() {
+void Collection::Impl::Close(absl::Status why) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   std::unique_lock lock(state_mu_);
-  dropped_ = true;
+  if (!closed_.ok()) return;  // dropped, then its database closed
+  closed_ = std::move(why);
   index_.reset();
   embedder_.reset();
 }
 
-absl::Status Collection::Impl::CheckUsableLocked() const {
-  if (dropped_) {
-    return absl::NotFoundError(absl::StrCat("collection '", name_, "' was dropped"));
-  }
-  return absl::OkStatus();
-}
+absl::Status Collection::Impl::CheckUsableLocked() const { return closed_; }
 
 absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     std::vector<Document> docs, WriteMode mode, const WriteOptions& wo) {
@@ -523,12 +519,10 @@ absl::StatusOr<std::optional<Collection::Impl::StoredEntries>> Collection::Impl:
 }
 
 absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
-  uint32_t gen;
-  {
-    std::shared_lock lock(state_mu_);
-    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-    gen = record_.generation;
-  }
+  // Held throughout, so that Close waits until the store is no longer read.
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  const uint32_t gen = record_.generation;
   const std::string not_found =
       absl::StrCat("no document '", std::string(id), "' in '", name_, "'");
   Document out;
@@ -987,7 +981,7 @@ absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
 }
 
 absl::Status Collection::Impl::SaveIndexLocked() {
-  if (index_ == nullptr || dropped_) return absl::OkStatus();
+  if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
   // The saved index must never be ahead of durable storage.
   if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
   const uint64_t seq = counters_.next_seq - 1;
@@ -1042,7 +1036,9 @@ nlohmann::json Collection::Impl::Stats() const {
     j["index_origin"] = index_origin_;
   }
   j["indexed_fields"] = doc_indexes_->fields().fields();
-  if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
+  if (!closed_.ok()) {
+    j["error"] = std::string(closed_.message());
+  } else if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
     absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
     if (totals.ok()) {
       j["keyword_index"] = {{"documents", totals->documents}, {"terms", totals->length}};

@@ -37,7 +37,7 @@ struct QueryPlan;  // src/query_planner.h
 
 // What a collection needs from its database.
 struct CollectionEnv {
-  Store* store = nullptr;
+  Store* store = nullptr;  // valid until the collection is closed
   Options options;
   std::string index_dir;
   EmbedderContext embedder_context;
@@ -92,8 +92,12 @@ class Collection::Impl {
                                                       int k) const;
   absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const;
 
-  // After DropCollection: every later call returns NotFound.
-  void MarkDropped();
+  // Ends the collection's use: every later call returns `why` (NotFound
+  // after DropCollection, FailedPrecondition when its database closes).
+  // Waits for the calls in progress, then releases the index and the
+  // embedder; nothing reads the store afterwards, so the database may then
+  // close it.
+  void Close(absl::Status why);
 
   // Documents and embeddings (collection_documents.cc).
   // Visits the ids of the documents (not passages) in label order whose
@@ -220,7 +224,7 @@ class Collection::Impl {
   Counters counters_;
   std::unique_ptr<Embedder> embedder_;  // null for "vectors" collections
   std::unique_ptr<VectorIndex> index_;  // null until there is a dimension
-  bool dropped_ = false;
+  absl::Status closed_;  // why the collection is no longer usable (Close)
   absl::Status embedder_error_;  // why the embedder could not be created
   absl::Status fit_error_;       // why the last fit failed
   absl::Status probe_error_;     // the model is not the one of the vectors

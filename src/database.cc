@@ -116,6 +116,10 @@ Database::Impl::~Impl() {
   for (auto& [name, collection] : collections_) {
     // Best effort: a failed save means the next open replays or rebuilds.
     (void)collection->Checkpoint();
+    // Handles the caller still holds must not reach the store, which is
+    // closed with this Impl.
+    collection->impl_->Close(absl::FailedPreconditionError(
+        absl::StrCat("database '", path_, "' is closed")));
   }
   collections_.clear();
 }
@@ -222,7 +226,8 @@ absl::Status Database::Impl::Drop(const std::string& name) {
     batch.DeleteCollection(**record);
     if (absl::Status s = store_->Write(batch, true); !s.ok()) return s;
   }
-  it->second->impl_->MarkDropped();
+  it->second->impl_->Close(
+      absl::NotFoundError(absl::StrCat("collection '", name, "' was dropped")));
   RemoveSavedIndexes(env_.index_dir, it->second->impl_->id());
   collections_.erase(it);
   return absl::OkStatus();

@@ -364,6 +364,48 @@ TEST_CASE("collections: create, list, drop, names and specs", "[database]") {
   REQUIRE(code(again->Get("1")) == absl::StatusCode::kNotFound);
 }
 
+TEST_CASE("collection handles used after their database closed report it", "[database][lifetime]") {
+  TempDir dir;
+  std::shared_ptr<Collection> text, passages, vectors;
+  {
+    auto db = OpenDb(dir.path());
+    text = MakeCollection(*db, "text");
+    passages = MakeCollection(*db, "passages", {.chunking = "sentences"});
+    vectors = MakeCollection(*db, "vectors", {.embedder = "vectors dim=2"});
+    REQUIRE(text->Insert({.id = "a", .text = "fires near the city"}).ok());
+    REQUIRE(passages->Insert({.id = "p", .text = "One sentence. And another one."}).ok());
+    REQUIRE(vectors->Insert({.id = "v", .vector = {1, 0}}).ok());
+  }
+  auto closed = [&](const absl::Status& s) {
+    INFO(s.ToString());
+    REQUIRE(s.code() == absl::StatusCode::kFailedPrecondition);
+    REQUIRE(std::string(s.message()) == "database '" + dir.path() + "' is closed");
+  };
+  for (const std::shared_ptr<Collection>& c : {text, passages, vectors}) {
+    closed(c->Get("a").status());
+    closed(c->Insert({.id = "b", .text = "more", .vector = {0, 1}}).status());
+    closed(c->Upsert({.id = "a", .text = "again", .vector = {0, 1}}));
+    closed(c->Delete("a"));
+    closed(c->DeleteBatch({"a", "p", "v"}).status());
+    closed(c->Search("fires").status());
+    closed(c->SearchVector(std::vector<float>{1, 0}).status());
+    closed(c->Explain("fires").status());
+    closed(c->ExplainVector(std::vector<float>{1, 0}).status());
+    closed(c->Refit());
+    closed(c->Checkpoint());
+    closed(c->SetIndex("flat"));
+    closed(c->NearestWords("fire", 3).status());
+    REQUIRE(c->Stats()["error"] == "database '" + dir.path() + "' is closed");
+    REQUIRE(c->Count() == 1);
+    REQUIRE(c->Info().documents == 1);
+  }
+  // Nothing was lost or changed, and the database can be opened again.
+  auto db = OpenDb(dir.path());
+  REQUIRE(db->GetCollection("text").value()->Get("a")->text == "fires near the city");
+  REQUIRE(db->GetCollection("passages").value()->Count() == 1);
+  REQUIRE(db->GetCollection("vectors").value()->Get("v")->vector == std::vector<float>{1, 0});
+}
+
 TEST_CASE("bad documents and queries get clear errors and change nothing", "[database][bad-input]") {
   TempDir dir;
   auto db = OpenDb(dir.path());

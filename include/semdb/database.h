@@ -10,8 +10,14 @@
 // from any number of threads. Writes to one collection are serialized;
 // searches run in parallel with each other and with writes, and see each
 // write either entirely or not at all. A search started after a write (or
-// delete) returned sees it. A Collection handle stays valid after its
-// collection is dropped; its methods then return NotFound.
+// delete) returned sees it.
+//
+// Lifetime: a Collection handle (a shared_ptr) may outlive its collection
+// and its Database. After DropCollection its methods return NotFound; after
+// the Database is destroyed they return FailedPrecondition ("database ...
+// is closed"), never touching the closed storage (Info and Count give the
+// last known figures; Stats adds an "error"). Destroying a Database waits
+// for the calls in progress on its collections.
 //
 // Only one process may open a database at a time; a second Open fails with
 // FailedPrecondition ("database ... is locked").
