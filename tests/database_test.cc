@@ -381,10 +381,15 @@ TEST_CASE("collection handles used after their database closed report it", "[dat
     REQUIRE(s.code() == absl::StatusCode::kFailedPrecondition);
     REQUIRE(std::string(s.message()) == "database '" + dir.path() + "' is closed");
   };
+  // A document each collection would accept.
+  auto valid = [&](const Collection& c, const std::string& id) {
+    return c.name() == "vectors" ? Document{.id = id, .vector = {0, 1}}
+                                 : Document{.id = id, .text = "more words"};
+  };
   for (const std::shared_ptr<Collection>& c : {text, passages, vectors}) {
     closed(c->Get("a").status());
-    closed(c->Insert({.id = "b", .text = "more", .vector = {0, 1}}).status());
-    closed(c->Upsert({.id = "a", .text = "again", .vector = {0, 1}}));
+    closed(c->Insert(valid(*c, "b")).status());
+    closed(c->Upsert(valid(*c, "a")));
     closed(c->Delete("a"));
     closed(c->DeleteBatch({"a", "p", "v"}).status());
     closed(c->Search("fires").status());
