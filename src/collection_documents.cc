@@ -33,10 +33,9 @@ absl::StatusOr<std::vector<Document>> Collection::Impl::GetBatch(
 
 absl::Status Collection::Impl::ScanDocuments(
     const Filter* filter, const std::function<absl::Status(const std::string& id)>& fn) const {
-  {
-    std::shared_lock lock(state_mu_);
-    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  }
+  // Held throughout, so that Close waits until the store is no longer read.
+  std::shared_lock lock(state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   absl::Status s = env_.store->ScanDocuments(
       id_, [&](uint64_t label, DocumentRecord& doc) -> absl::Status {
         // A chunked document is visited at its first passage, which

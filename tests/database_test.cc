@@ -400,6 +400,14 @@ TEST_CASE("collection handles used after their database closed report it", "[dat
     closed(c->Checkpoint());
     closed(c->SetIndex("flat"));
     closed(c->NearestWords("fire", 3).status());
+    closed(c->Similarity("fires", "city").status());
+    closed(c->GetBatch(std::vector<std::string>{"a", "p", "v"}).status());
+    closed(c->List().status());
+    closed(c->Count(Filter::Parse("x = 1").value()).status());
+    closed(c->DeleteMatching(Filter::Parse("x = 1").value()).status());
+    closed(c->UpdateMetadata(std::vector<std::string>{"a"},
+                             std::vector<nlohmann::json>{{{"x", 1}}}));
+    closed(c->Embed(std::vector<std::string_view>{"fires"}).status());
     REQUIRE(c->Stats()["error"] == "database '" + dir.path() + "' is closed");
     REQUIRE(c->Count() == 1);
     REQUIRE(c->Info().documents == 1);
