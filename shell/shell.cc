@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -595,6 +596,16 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   }
   Print(RenderTable(t, settings_.width));
   Print(absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")"));
+  if (hits->empty()) {
+    // Why nothing came back, when the query's words were the reason.
+    absl::StatusOr<nlohmann::json> plan = (*c)->Explain(query, *options);
+    if (plan.ok() && plan->contains("note")) {
+      Print(absl::StrCat("note: ", (*plan)["note"].get<std::string>()));
+    } else if (plan.ok() && (*plan)["plan"].is_string() &&
+               absl::StartsWith((*plan)["plan"].get<std::string>(), "none: ")) {
+      Print(absl::StrCat("note: ", (*plan)["plan"].get<std::string>().substr(6)));
+    }
+  }
   // The context asked for, in full below the table.
   if (passages && (options->neighbors > 0 || options->include_parent)) {
     rank = 0;

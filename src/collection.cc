@@ -684,6 +684,11 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
   absl::StatusOr<std::vector<Hit>> hits =
       SearchLocked(vector, **effective, query, &explain, analyze);
   if (!hits.ok()) return hits.status();
+  if (effective->value().hybrid != options.hybrid && options.hybrid.value_or(0) < 1) {
+    explain["note"] =
+        "no word of the query is known to the model (stop words or unknown words): "
+        "answered by the keyword ranking alone";
+  }
   return explain;
 }
 

@@ -179,6 +179,13 @@ TEST_CASE("import the Lee corpus in the shell and get identical results after re
   }
   Run second = RunSemdb(dir.path(), "db --json -c count -c 'search bushfires --k 5'");
   REQUIRE(second.out == count_line + "\n" + search_line + "\n");
+  // A query of stop words only is no error: an empty answer that says why
+  // ("fire" is in the English stop list).
+  Run stop = RunSemdb(dir.path(), "db -c 'search fire'");
+  INFO(stop.err);
+  REQUIRE(stop.exit_code == 0);
+  REQUIRE(stop.out.find("(0 results)\nnote: no word of the query is known to the model "
+                        "(stop words or unknown words)") != std::string::npos);
 }
 
 TEST_CASE("explain, hybrid search, strategies and reindex in the shell", "[shell][binary]") {
