@@ -11,6 +11,9 @@ seconds="${1:-10}"
 shift || true
 root="$PWD"
 shared="$root/../shared/data"
+# ccache (when installed) rewrites paths below this checkout as relative
+# ones, so that another clone of the project reuses its compilations.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 scripts/setup.sh > /dev/null  # also installs clang
 

@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+# ccache (when installed) rewrites paths below this checkout as relative
+# ones, so that another clone of the project reuses its compilations.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 packages=(
   g++ cmake make pkg-config
