@@ -54,20 +54,23 @@ std::string Exchange(int port, const uint8_t* data, size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const int port = [] {
-    static auto db = semdb::Database::Open(semdb::fuzz::ScratchDir() + "/db");
-    if (!db.ok()) std::abort();
+    auto opened = semdb::Database::Open(semdb::fuzz::ScratchDir() + "/db");
+    if (!opened.ok()) std::abort();
+    // The database and the server live until the process ends, never
+    // destroyed: the server's thread still runs when libFuzzer exits.
+    semdb::Database* db = opened->release();
     for (const char* spec : {"tfidf dim=8", "vectors dim=3"}) {
-      if (!(*db)->CreateCollection(std::string(spec).substr(0, 5), {.embedder = spec}).ok()) {
+      if (!db->CreateCollection(std::string(spec).substr(0, 5), {.embedder = spec}).ok()) {
         std::abort();
       }
     }
-    static semdb::HttpServer server(**db, {.port = 0,
-                                           .threads = 2,
-                                           .max_body_bytes = 1 << 16,
-                                           .request_timeout_seconds = 2});
-    const absl::StatusOr<int> bound = server.Bind();
+    auto* server = new semdb::HttpServer(*db, {.port = 0,
+                                               .threads = 2,
+                                               .max_body_bytes = 1 << 16,
+                                               .request_timeout_seconds = 2});
+    const absl::StatusOr<int> bound = server->Bind();
     if (!bound.ok()) std::abort();
-    std::thread([] { (void)server.Run(); }).detach();
+    std::thread([server] { (void)server->Run(); }).detach();
     return *bound;
   }();
   const std::string response = Exchange(port, data, size);
