@@ -227,17 +227,21 @@ absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
   svd.singular_values = SingularValues(lambda);
   svd.rank = static_cast<int>(svd.singular_values.size());
   const int r = svd.rank;
-  svd.components.assign(static_cast<size_t>(r) * x.cols, 0.0f);
-  ParallelFor(x.cols, 1024, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      for (int j = 0; j < r; ++j) {
-        double dot = 0;
-        for (int t = 0; t < l; ++t) dot += z[c * l + t] * u[t * k + j];
-        svd.components[j * x.cols + c] =
-            static_cast<float>(dot / svd.singular_values[j]);
-      }
-    }
-  });
+  // components (r x cols) = U_r^T (r x l) * z^T (l x cols), one GEMM; then
+  // row j divided by sigma_j.
+  std::vector<float> u_top(static_cast<size_t>(l) * r);  // l x r
+  for (int t = 0; t < l; ++t) {
+    for (int j = 0; j < r; ++j) u_top[t * r + j] = static_cast<float>(u[t * k + j]);
+  }
+  svd.components.resize(static_cast<size_t>(r) * x.cols);
+  if (r == 0) return svd;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, r, x.cols, l, 1.0f, u_top.data(), r,
+              z.data(), l, 0.0f, svd.components.data(), x.cols);
+  for (int j = 0; j < r; ++j) {
+    const float inv = static_cast<float>(1.0 / svd.singular_values[j]);
+    float* row = svd.components.data() + static_cast<size_t>(j) * x.cols;
+    for (int64_t c = 0; c < x.cols; ++c) row[c] *= inv;
+  }
   return svd;
 }
 

@@ -753,6 +753,12 @@ absl::Status Collection::Impl::Refit() {
 
 absl::Status Collection::Impl::RefitAndRecordLocked() {
   absl::Status status = RefitLocked();
+  if (status.ok() && !env_.options.read_only) {
+    // The refit rewrote every vector: the replaced generation leaves the
+    // disk now, and the WAL holding the rewrite is flushed (best effort: the
+    // refit itself is committed).
+    (void)env_.store->Reclaim(id_);
+  }
   std::unique_lock state_lock(state_mu_);
   fit_error_ = status;
   return status;

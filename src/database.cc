@@ -122,6 +122,8 @@ Database::Impl::~Impl() {
         absl::StrCat("database '", path_, "' is closed")));
   }
   collections_.clear();
+  // Best effort too: without it the next open replays the whole WAL.
+  if (store_ != nullptr && !env_.options.read_only) (void)store_->Flush();
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -107,6 +108,14 @@ absl::StatusOr<std::optional<Record>> Decoded(absl::StatusOr<std::optional<std::
   return std::optional<Record>(*std::move(r));
 }
 
+// `type` when this RocksDB build has it, else no compression.
+rocksdb::CompressionType Supported(rocksdb::CompressionType type) {
+  for (rocksdb::CompressionType t : rocksdb::GetSupportedCompressions()) {
+    if (t == type) return type;
+  }
+  return rocksdb::kNoCompression;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -130,6 +139,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.info_log_level = rocksdb::InfoLogLevel::HEADER_LEVEL;
 
   rocksdb::ColumnFamilyOptions cf_options(db_options);
+  // Texts, metadata and postings compress well; OptimizeLevelStyleCompaction
+  // leaves the first two levels, where a small database lives, uncompressed.
+  cf_options.compression_per_level.clear();
+  cf_options.compression = Supported(rocksdb::kLZ4Compression);
+  cf_options.bottommost_compression = Supported(rocksdb::kZSTD);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
 
@@ -176,6 +190,27 @@ absl::Status Store::Write(StoreBatch& batch, bool sync) {
 absl::Status Store::SyncWal() {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
   return RecordFailure(FromRocks(db_->SyncWAL(), "WAL sync failed"));
+}
+
+absl::Status Store::Flush() {
+  if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return RecordFailure(FromRocks(db_->Flush(fo, handles_), "flush failed"));
+}
+
+absl::Status Store::Reclaim(uint32_t cid) {
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  const std::string begin = CidKey(cid);
+  const std::string end = CidKey(cid + 1);  // ids are < 2^32 - 1
+  const rocksdb::Slice b(begin), e(end);
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    rocksdb::Status s = db_->CompactRange(co, h, &b, &e);
+    if (!s.ok()) return RecordFailure(FromRocks(s, "compaction failed"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::WriteFailure() const {

@@ -57,6 +57,15 @@ class Store {
   absl::Status Write(StoreBatch& batch, bool sync);
   // Makes every write so far durable (fsync of the WAL).
   absl::Status SyncWal();
+  // Writes the memtables to table files, so that the WAL can be deleted and
+  // the next open has nothing to replay (RocksDB does not flush at close
+  // when the WAL holds the writes).
+  absl::Status Flush();
+  // Flush, then compacts collection `cid`'s keys in every family: drops
+  // what range deletes removed (the vectors of replaced model generations
+  // after a refit, a truncated index log) from disk now rather than at some
+  // later compaction.
+  absl::Status Reclaim(uint32_t cid);
 
   // --- collections
   absl::StatusOr<std::vector<CollectionRecord>> ListCollections() const;

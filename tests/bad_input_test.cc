@@ -142,13 +142,31 @@ TEST_CASE("bad input: filters nested too deeply", "[bad-input]") {
 TEST_CASE("bad input: a corrupted RocksDB file is reported, not repaired silently",
           "[bad-input]") {
   TempDir dir;
-  {
-    auto db = Database::Open(dir.path()).value();
-    auto c = db->CreateCollection("c").value();
+  // A process that dies after its writes (a clean close flushes the log
+  // into table files): the documents are only in the write-ahead log.
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    auto db = Database::Open(dir.path());
+    if (!db.ok()) _exit(2);
+    // Caller vectors: no refit (which flushes the log) on the way.
+    auto c = (*db)->CreateCollection("c", {.embedder = "vectors dim=4"});
+    if (!c.ok()) _exit(3);
     for (int i = 0; i < 50; ++i) {
-      REQUIRE(c->Insert({.text = "document number " + std::to_string(i) + " with words"}).ok());
+      const float v = static_cast<float>(i + 1);
+      if (!(*c)->Insert({.id = "d" + std::to_string(i),
+                         .metadata = {{"note", "document number " + std::to_string(i)}},
+                         .vector = {v, 1, 2, 3}})
+               .ok()) {
+        _exit(4);
+      }
     }
+    _exit(0);
   }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
   // Damage the middle of the write-ahead log, where the documents are.
   std::string wal;
   for (const auto& e : std::filesystem::directory_iterator(dir / "store")) {
