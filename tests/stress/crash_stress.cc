@@ -622,6 +622,10 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
       figures.index_queries += last.value("index_queries", int64_t{0});
     }
     ++figures.cycles;
+    if (cycle % 25 == 0) {  // progress, should the loop be cut short
+      std::cerr << "cycle " << cycle << ": " << figures.acked
+                << " acknowledged writes checked, 0 lost\n";
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
