@@ -11,6 +11,7 @@
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "nlohmann/json.hpp"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -20,7 +21,7 @@ absl::StatusOr<DenseLayer> DenseLayer::Load(const std::string& dir) {
   if (!in) return absl::NotFoundError(fmt::format("cannot open {}", config_path));
   std::stringstream ss;
   ss << in.rdbuf();
-  const nlohmann::json c = nlohmann::json::parse(ss.str(), nullptr, false);
+  const nlohmann::json c = ParseJsonOrDiscarded(ss.str());
   auto positive = [&](const char* key) {
     return c.contains(key) && c[key].is_number_unsigned() && c[key].get<uint64_t>() > 0 &&
            c[key].get<uint64_t>() <= (1u << 20);

@@ -9,6 +9,7 @@
 #include "embedders/utf8.h"
 #include "fmt/format.h"
 #include "utf8proc.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -626,9 +627,12 @@ absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromFile(const std
   if (!in) return absl::NotFoundError(fmt::format("cannot open {}", path));
   std::stringstream ss;
   ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) return absl::InvalidArgumentError(fmt::format("{}: not valid JSON", path));
-  return FromJson(j, path);
+  absl::StatusOr<nlohmann::json> j = ParseJson(ss.str());
+  if (!j.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: not valid JSON ({})", path, std::string(j.status().message())));
+  }
+  return FromJson(*j, path);
 }
 
 absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromJson(const nlohmann::json& j,

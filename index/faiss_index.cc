@@ -15,6 +15,8 @@
 #include "faiss/impl/FaissException.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/index_io.h"
+#include "faiss/utils/Heap.h"
+#include "faiss/utils/distances.h"
 #include "faiss/invlists/InvertedLists.h"
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
@@ -48,6 +50,31 @@ struct PositionSelector : faiss::IDSelector {
     return !deleted[position] && (filter == nullptr || (*filter)(labels[position]));
   }
 };
+
+// Exact top-k over an inner-product flat index for a few queries, scored
+// with semdb's vector kernel (index/inner_product.h): Debian's FAISS scores
+// them with its scalar loop, which was most of a search's time in the HTTP
+// load benchmark. The heap is FAISS's, fed in position order as FAISS
+// feeds it, so the hits and the order of ties are FAISS's; scores differ by
+// a few float ulps (the kernel's summation order).
+void ScanFlat(const faiss::IndexFlat& flat, const float* queries, int64_t n, int k,
+              const faiss::IDSelector* sel, float* scores, int64_t* positions) {
+  using Heap = faiss::CMin<float, int64_t>;
+  const InnerProductFn ip = BestInnerProduct();
+  const float* base = reinterpret_cast<const float*>(flat.codes.data());
+  const size_t d = static_cast<size_t>(flat.d);
+  for (int64_t q = 0; q < n; ++q) {
+    float* s = scores + q * k;
+    int64_t* p = positions + q * k;
+    faiss::heap_heapify<Heap>(k, s, p);
+    for (int64_t i = 0; i < flat.ntotal; ++i) {
+      if (sel != nullptr && !sel->is_member(i)) continue;
+      const float v = ip(queries + q * d, base + i * d, d);
+      if (Heap::cmp(s[0], v)) faiss::heap_replace_top<Heap>(k, s, p, v, i);
+    }
+    faiss::heap_reorder<Heap>(k, s, p);
+  }
+}
 
 std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
   const faiss::MetricType ip = faiss::METRIC_INNER_PRODUCT;
@@ -344,6 +371,11 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
           if (e) std::rethrow_exception(e);
         }
       }
+    } else if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(index_.get());
+               flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&
+               n < faiss::distance_compute_blas_threshold) {
+      // Beyond FAISS's BLAS threshold, FAISS's matrix products are faster.
+      ScanFlat(*flat, queries, n, k, sel, scores, positions);
     } else {
       index_->search(n, queries, k, scores, positions, select ? &params : nullptr);
     }

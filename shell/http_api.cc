@@ -22,6 +22,7 @@ const char* CodeName(int http_status) {
     case 401: return "unauthorized";
     case 403: return "forbidden";
     case 404: return "not_found";
+    case 405: return "method_not_allowed";
     case 408: return "request_timeout";
     case 409: return "already_exists";
     case 413: return "payload_too_large";

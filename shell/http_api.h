@@ -9,6 +9,8 @@
 //   403 forbidden         a Host or Origin the server does not allow, a
 //                         server file outside the allowed directories
 //   404 not_found         unknown collection, document or route
+//   405 method_not_allowed a route's path with another method (HttpServer;
+//                         the Allow header lists the methods it has)
 //   409 already_exists    a collection or document id that exists
 //   413 payload_too_large request body over the limit (HttpServer)
 //   415 unsupported_media_type  a body without Content-Type application/json

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,7 +23,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "shell/http_api.h"
+#include "shell/http_metrics.h"
+#include "shell/http_routes.h"
 #include "shell/json_output.h"
 #include "storage/bounded_json.h"
 
@@ -95,15 +99,15 @@ struct ConnectionState {
   Clock::time_point deadline;
   bool answering = false;
 };
-
-// A request's state, as its con_cls, while its body arrives: the pieces
-// as libmicrohttpd hands them over (at most its 32 KiB buffer each), joined
-// once complete, so that a growing body is never copied into a larger
-// buffer beside the old one.
+// A request's state, as its con_cls, from its header to its response: the
+// route it matched, and the body's pieces as libmicrohttpd hands them over
+// (at most its 32 KiB buffer each), joined once complete, so that a growing
+// body is never copied into a larger buffer beside the old one.
 struct RequestState {
+  Clock::time_point start = Clock::now();
+  RouteMatch match;
   std::vector<std::string> pieces;
   size_t size = 0;
-  bool too_large = false;  // the body went past the limit: dropped, 413
 
   std::string Body() const {
     std::string body;
@@ -111,7 +115,26 @@ struct RequestState {
     for (const std::string& p : pieces) body += p;
     return body;
   }
+  // The metrics label: the route, or "unmatched" (any path a client sends
+  // would otherwise make a label of its own).
+  std::string RouteLabel() const {
+    return match.route == nullptr ? "unmatched"
+                                  : absl::StrCat(match.route->method, " ", match.route->pattern);
+  }
 };
+
+// "2026-12-02T09:18:31.123Z", for the access log.
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm = {};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
+  return absl::StrFormat("%s.%03dZ", text, ms);
+}
 
 }  // namespace
 
@@ -122,6 +145,7 @@ class HttpServer::Impl {
         options_(std::move(options)),
         api_(db, {.max_k = std::min(options_.max_k, kMaxK),
                   .allowed_paths = options_.allowed_paths}),
+        routes_(MakeRoutes()),
         started_(Clock::now()) {
     for (std::string& h : options_.allowed_hosts) h = absl::AsciiStrToLower(h);
   }
@@ -200,6 +224,56 @@ class HttpServer::Impl {
   }
 
  private:
+  using Params = std::vector<std::string>;
+
+  // The route table: every route the server answers. OpenAPI is generated
+  // from it (GET /openapi.json); shell/http_api.h describes the bodies.
+  std::vector<Route> MakeRoutes() {
+    HttpApi& api = api_;
+    return {
+        {"GET", "/health", "Liveness; needs no API key", {}, 200, {}, "application/json",
+         [](const Params&, const json&) { return ApiResponse{200, {{"status", "ok"}}}; }},
+        {"GET", "/stats", "Server settings and counters, and every collection", {}, 200, {},
+         "application/json", [this](const Params&, const json&) { return Stats(); }},
+        {"GET", "/metrics", "Prometheus text: requests, latencies, documents per collection", {},
+         200, {}, "text/plain; version=0.0.4",
+         [this](const Params&, const json&) {
+           return ApiResponse{200, metrics_.Text(db_.ListCollections())};
+         }},
+        {"GET", "/openapi.json", "This description (OpenAPI 3.0)", {}, 200, {},
+         "application/json",
+         [this](const Params&, const json&) { return ApiResponse{200, openapi_}; }},
+        {"GET", "/collections", "List the collections", {}, 200, {}, "application/json",
+         [&api](const Params&, const json&) { return api.ListCollections(); }},
+        {"POST", "/collections", "Create a collection", {"name", "embedder?", "index?", "chunking?"},
+         201, {400, 403, 409, 422, 507}, "application/json",
+         [&api](const Params&, const json& body) { return api.CreateCollection(body); }},
+        {"GET", "/collections/{name}", "A collection's stats", {}, 200, {404}, "application/json",
+         [&api](const Params& p, const json&) { return api.CollectionStats(p[0]); }},
+        {"DELETE", "/collections/{name}", "Drop a collection and its documents", {}, 200,
+         {404, 422, 507}, "application/json",
+         [&api](const Params& p, const json&) { return api.DropCollection(p[0]); }},
+        {"POST", "/collections/{name}/documents",
+         "Insert (201) or, with upsert, replace (200) a batch of documents, atomically",
+         {"documents", "upsert?"}, 201, {400, 404, 409, 422, 507}, "application/json",
+         [&api](const Params& p, const json& body) { return api.WriteDocuments(p[0], body); }},
+        {"GET", "/collections/{name}/documents/{id}", "A document by id (percent-encoded)", {},
+         200, {404}, "application/json",
+         [&api](const Params& p, const json&) { return api.GetDocument(p[0], p[1]); }},
+        {"DELETE", "/collections/{name}/documents/{id}", "Delete a document", {}, 200,
+         {404, 422, 507}, "application/json",
+         [&api](const Params& p, const json&) { return api.DeleteDocument(p[0], p[1]); }},
+        {"POST", "/collections/{name}/delete", "Delete documents by id, atomically", {"ids"},
+         200, {400, 404, 422, 507}, "application/json",
+         [&api](const Params& p, const json& body) { return api.DeleteDocuments(p[0], body); }},
+        {"POST", "/collections/{name}/search", "Search by text or vector",
+         {"query?", "vector?", "k?", "filter?", "one_per_parent?", "neighbors?",
+          "include_parent?", "nprobe?", "ef_search?", "hybrid?", "recall_target?", "strategy?"},
+         200, {400, 404, 422}, "application/json",
+         [&api](const Params& p, const json& body) { return api.Search(p[0], body); }},
+    };
+  }
+
   static void OnConnection(void* cls, MHD_Connection* c, void** socket_context,
                            MHD_ConnectionNotificationCode code) {
     Impl* self = static_cast<Impl*>(cls);
@@ -209,6 +283,8 @@ class HttpServer::Impl {
       const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
       state->fd = info->connect_fd;
       // Responses go out at once: no Nagle wait for the client's ACK.
+      // (libmicrohttpd 0.9.75 also sets it as it sends; set here too, so
+      // that it holds whatever another version does.)
       const int one = 1;
       setsockopt(state->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       state->deadline = Clock::now() + std::chrono::seconds(self->options_.request_timeout_seconds);
@@ -262,31 +338,26 @@ class HttpServer::Impl {
                               void** con_cls) {
     Impl* self = static_cast<Impl*>(cls);
     if (*con_cls == nullptr) {  // the header is in; the body may follow
-      *con_cls = new RequestState;
-      if (std::optional<ApiResponse> refused = self->Admit(c, method, url)) {
-        return self->Respond(c, method, url, *refused);
+      auto* request = new RequestState;
+      *con_cls = request;
+      request->match = MatchRoute(self->routes_, method, url);
+      if (std::optional<ApiResponse> refused = self->Admit(c, method, url, request->match)) {
+        return self->Respond(c, method, url, *request, *refused);
       }
       return MHD_YES;
     }
     auto* request = static_cast<RequestState*>(*con_cls);
     if (*upload_data_size > 0) {
-      // Past the limit the rest is read and dropped, so that memory stays
-      // bounded and the client still gets its 413.
-      if (!request->too_large) {
-        request->size += *upload_data_size;
-        if (request->size > self->options_.max_body_bytes) {
-          request->too_large = true;
-          std::vector<std::string>().swap(request->pieces);
-        } else {
-          request->pieces.emplace_back(upload_data, *upload_data_size);
-        }
+      request->size += *upload_data_size;
+      if (request->size > self->options_.max_body_bytes) {
+        return self->RefuseAndClose(c, method, url, *request);
       }
+      request->pieces.emplace_back(upload_data, *upload_data_size);
       *upload_data_size = 0;
       return MHD_YES;
     }
     self->SetAnswering(c, true);
-    if (request->too_large) return self->Respond(c, method, url, self->TooLarge());
-    return self->Respond(c, method, url, self->Route(method, url, request->Body()));
+    return self->Respond(c, method, url, *request, self->Answer(*request));
   }
 
   ApiResponse TooLarge() const {
@@ -294,9 +365,28 @@ class HttpServer::Impl {
                                            options_.max_body_bytes, " bytes"));
   }
 
+  // A body that passed the limit while it arrived (chunked, or longer than
+  // announced): libmicrohttpd 0.9.75 queues a response only once the whole
+  // body is in, which would mean reading the rest of it, however large. So
+  // the 413 is written to the socket here and the connection closed: the
+  // client learns why, and no more of the body is read.
+  MHD_Result RefuseAndClose(MHD_Connection* c, std::string_view method, std::string_view path,
+                            const RequestState& request) {
+    const ApiResponse r = TooLarge();
+    const std::string body = DumpJson(r.body) + "\n";
+    std::string reply = absl::StrCat("HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n",
+                                     "Content-Type: application/json\r\nContent-Length: ",
+                                     body.size(), "\r\n", CorsHeaderLines(), "\r\n", body);
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    (void)!send(info->connect_fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(info->connect_fd, SHUT_WR);
+    Finished(c, method, path, request, r.status, body.size());
+    return MHD_NO;  // libmicrohttpd closes the connection
+  }
+
   // The checks on a request's header: the error to answer with, if any.
   std::optional<ApiResponse> Admit(MHD_Connection* c, std::string_view method,
-                                   std::string_view path) {
+                                   std::string_view path, const RouteMatch& match) {
     ++requests_;
     const std::string host = absl::AsciiStrToLower(HostName(Header(c, "Host")));
     if (!host.empty() && !IsIpAddress(host) && host != "localhost" &&
@@ -311,10 +401,7 @@ class HttpServer::Impl {
       return ErrorResponse(403, absl::StrCat("requests from the web origin '", origin,
                                              "' are not allowed (see --cors)"));
     }
-    if (method == "OPTIONS") {
-      if (!options_.cors_origin.empty()) return ApiResponse{204, nullptr};
-      return ErrorResponse(404, absl::StrCat("no route OPTIONS ", std::string(path)));
-    }
+    if (method == "OPTIONS" && !options_.cors_origin.empty()) return ApiResponse{204, nullptr};
     if (!options_.api_key.empty() && path != "/health") {
       std::string given = Header(c, "X-API-Key");
       const std::string auth = Header(c, "Authorization");
@@ -326,7 +413,15 @@ class HttpServer::Impl {
                                       : "wrong API key");
       }
     }
-    if (method == "POST" && !IsJsonContentType(Header(c, "Content-Type"))) {
+    if (match.route == nullptr) {
+      if (match.allow.empty()) {
+        return ErrorResponse(404, absl::StrCat("no route ", std::string(method), " ",
+                                               std::string(path)));
+      }
+      return ErrorResponse(405, absl::StrCat(std::string(path), " answers ", match.allow,
+                                             ", not ", std::string(method)));
+    }
+    if (!match.route->body_fields.empty() && !IsJsonContentType(Header(c, "Content-Type"))) {
       return ErrorResponse(415, "the request body must be sent with the header "
                                 "'Content-Type: application/json'");
     }
@@ -338,29 +433,54 @@ class HttpServer::Impl {
     return std::nullopt;
   }
 
+  std::string CorsHeaderLines() const {
+    if (options_.cors_origin.empty()) return "";
+    return absl::StrCat("Access-Control-Allow-Origin: ", options_.cors_origin,
+                        "\r\nVary: Origin\r\n");
+  }
+
   MHD_Result Respond(MHD_Connection* c, std::string_view method, std::string_view path,
-                     const ApiResponse& r) {
-    const std::string body = r.body.is_null() ? std::string() : DumpJson(r.body) + "\n";
+                     const RequestState& request, const ApiResponse& r) {
+    const bool text = r.status == 200 && request.match.route != nullptr &&
+                      request.match.route->content_type != "application/json";
+    const std::string body = text                ? r.body.get<std::string>()
+                             : r.body.is_null() ? std::string()
+                                                : DumpJson(r.body) + "\n";
     MHD_Response* response = MHD_create_response_from_buffer(
         body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-    if (!body.empty()) MHD_add_response_header(response, "Content-Type", "application/json");
+    if (!body.empty()) {
+      MHD_add_response_header(response, "Content-Type",
+                              text ? request.match.route->content_type.c_str()
+                                   : "application/json");
+    }
+    if (r.status == 405) MHD_add_response_header(response, "Allow", request.match.allow.c_str());
     if (!options_.cors_origin.empty()) {
       MHD_add_response_header(response, "Access-Control-Allow-Origin",
                               options_.cors_origin.c_str());
       MHD_add_response_header(response, "Vary", "Origin");
       MHD_add_response_header(response, "Access-Control-Allow-Methods",
-                              "GET, POST, DELETE, OPTIONS");
+                              "GET, POST, PATCH, DELETE, OPTIONS");
       MHD_add_response_header(response, "Access-Control-Allow-Headers",
                               "Content-Type, Authorization, X-API-Key");
     }
     const MHD_Result queued = MHD_queue_response(c, r.status, response);
     MHD_destroy_response(response);
-    if (options_.access_log != nullptr) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      *options_.access_log << ClientAddress(c) << " " << method << " " << path << " "
-                           << r.status << " " << body.size() << std::endl;
-    }
+    Finished(c, method, path, request, r.status, body.size());
     return queued;
+  }
+
+  // Counts an answered request and logs it.
+  void Finished(MHD_Connection* c, std::string_view method, std::string_view path,
+                const RequestState& request, int status, size_t bytes) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - request.start).count();
+    metrics_.Record(request.RouteLabel(), status, seconds);
+    if (options_.access_log != nullptr) {
+      const std::string line = absl::StrFormat("%s %s %s %s %d %d %.3fms\n", UtcNow(),
+                                               ClientAddress(c), method, path, status, bytes,
+                                               seconds * 1e3);
+      std::lock_guard<std::mutex> lock(log_mu_);
+      *options_.access_log << line << std::flush;
+    }
   }
 
   // The body parsed as JSON, or the 400 response to send.
@@ -372,39 +492,14 @@ class HttpServer::Impl {
     return std::nullopt;
   }
 
-  // The response of the route `method path`, given the request body.
-  ApiResponse Route(std::string_view method, std::string_view path, const std::string& text) {
+  // The response of the request's route (Admit found one), given its body.
+  ApiResponse Answer(const RequestState& request) {
+    const Route& route = *request.match.route;
     json body;
-    const bool get = method == "GET", post = method == "POST", del = method == "DELETE";
-    if (post) {
-      if (std::optional<ApiResponse> error = ParseBody(text, &body)) return *error;
+    if (!route.body_fields.empty()) {
+      if (std::optional<ApiResponse> error = ParseBody(request.Body(), &body)) return *error;
     }
-    if (get && path == "/health") return {200, {{"status", "ok"}}};
-    if (get && path == "/stats") return Stats();
-    std::string_view rest = path;
-    if (path == "/collections") {
-      if (get) return api_.ListCollections();
-      if (post) return api_.CreateCollection(body);
-    } else if (ConsumePrefix(&rest, "/collections/")) {
-      const size_t slash = rest.find('/');
-      const std::string name(rest.substr(0, slash));
-      std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
-      if (name.empty()) {
-      } else if (tail.empty()) {
-        if (get) return api_.CollectionStats(name);
-        if (del) return api_.DropCollection(name);
-      } else if (tail == "/documents") {
-        if (post) return api_.WriteDocuments(name, body);
-      } else if (ConsumePrefix(&tail, "/documents/") && !tail.empty()) {
-        if (get) return api_.GetDocument(name, std::string(tail));
-        if (del) return api_.DeleteDocument(name, std::string(tail));
-      } else if (tail == "/delete") {
-        if (post) return api_.DeleteDocuments(name, body);
-      } else if (tail == "/search") {
-        if (post) return api_.Search(name, body);
-      }
-    }
-    return ErrorResponse(404, absl::StrCat("no route ", std::string(method), " ", std::string(path)));
+    return route.handler(request.match.params, body);
   }
 
   ApiResponse Stats() const {
@@ -423,6 +518,9 @@ class HttpServer::Impl {
   Database& db_;
   HttpServerOptions options_;
   HttpApi api_;
+  const std::vector<Route> routes_;
+  const json openapi_ = OpenApiDocument(routes_, SEMDB_VERSION);
+  HttpMetrics metrics_;
   const Clock::time_point started_;
   int listen_fd_ = -1;
   std::atomic<int64_t> requests_{0};

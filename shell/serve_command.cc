@@ -34,7 +34,7 @@ int ServeMain(int argc, char** argv) {
   std::string path;
   HttpServerOptions options;
   Options db_options;
-  bool quiet = false, sync = false;
+  bool access_log = false, sync = false;
   app.add_option("path", path, "database directory (created if missing)")->required();
   app.add_option("--host", options.host, "address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "TCP port; 0 picks a free one")
@@ -73,7 +73,9 @@ int ServeMain(int argc, char** argv) {
   app.add_option("--allow-path", options.allowed_paths,
                  "a directory under which model files named by clients (path=, cache_dir=) "
                  "may be (repeatable); none by default");
-  app.add_flag("--quiet", quiet, "no access log on standard error");
+  app.add_flag("--access-log", access_log,
+               "one line per request on standard error: UTC time, client, method, path, "
+               "status, bytes, latency");
   app.add_flag("--sync", sync, "make every write durable before it returns");
   app.add_flag("--read-only", db_options.read_only,
                "serve an existing database without writing (a full disk, a read-only mount); "
@@ -82,7 +84,7 @@ int ServeMain(int argc, char** argv) {
   if (options.api_key.empty()) {
     if (const char* key = std::getenv("SEMDB_API_KEY")) options.api_key = key;
   }
-  if (!quiet) options.access_log = &std::cerr;
+  if (access_log) options.access_log = &std::cerr;
 
   if (pipe(stop_pipe) != 0) {
     std::cerr << "error: cannot create a pipe" << std::endl;

@@ -16,6 +16,7 @@
 #include "src/index_files.h"
 #include "src/model_probe.h"
 #include "src/passage_context.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -512,7 +513,7 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
     if (!parent->has_value() || !text->has_value()) return absl::NotFoundError(not_found);
     out.id = std::string(id);
     out.text = std::move(**text);
-    out.metadata = nlohmann::json::parse((*parent)->metadata_json, nullptr, false);
+    out.metadata = ParseJsonOrDiscarded((*parent)->metadata_json);
     labels = std::move((*parent)->passage_labels);
   } else {
     absl::StatusOr<std::optional<uint64_t>> label = env_.store->GetLabel(id_, id);
@@ -525,7 +526,7 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
     if (!doc->has_value()) return absl::NotFoundError(not_found);
     out.id = std::move((*doc)->id);
     out.text = std::move((*doc)->text);
-    out.metadata = nlohmann::json::parse(meta->value_or("{}"), nullptr, false);
+    out.metadata = ParseJsonOrDiscarded(meta->value_or("{}"));
     labels.push_back(**label);
   }
   // What the embedder saw: summed over a chunked document's passages.

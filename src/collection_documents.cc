@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "embedders/word_tokenizer.h"
 #include "src/collection_impl.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -44,7 +45,7 @@ absl::Status Collection::Impl::ScanDocuments(
         if (filter != nullptr) {
           absl::StatusOr<std::optional<std::string>> meta = env_.store->GetMetadata(id_, label);
           if (!meta.ok()) return meta.status();
-          if (!filter->Matches(nlohmann::json::parse(meta->value_or("{}"), nullptr, false))) {
+          if (!filter->Matches(ParseJsonOrDiscarded(meta->value_or("{}")))) {
             return absl::OkStatus();
           }
         }

@@ -15,6 +15,7 @@
 #include "src/hybrid_fusion.h"
 #include "src/passage_context.h"
 #include "src/query_planner.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -94,7 +95,7 @@ absl::StatusOr<bool> Collection::Impl::MatchesLocked(uint64_t label, const Filte
   absl::StatusOr<std::optional<std::string>> meta = env_.store->GetMetadata(id_, label);
   if (!meta.ok()) return meta.status();
   if (!meta->has_value()) return false;
-  return f.Matches(nlohmann::json::parse(**meta, nullptr, false));
+  return f.Matches(ParseJsonOrDiscarded(**meta));
 }
 
 absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::EstimateFilterLocked(
@@ -161,7 +162,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::ComputeFilter
     if (!meta.ok()) return meta.status();
     if (!meta->has_value()) continue;
     ++found;
-    passed += f.Matches(nlohmann::json::parse(**meta, nullptr, false));
+    passed += f.Matches(ParseJsonOrDiscarded(**meta));
   }
   // Half a match when none was seen: rare filters are not free.
   e.selectivity = found == 0 ? 1 : std::max(0.5, double(passed)) / found;
@@ -192,7 +193,7 @@ absl::StatusOr<std::vector<uint64_t>> Collection::Impl::ListMatchesLocked(
     absl::Status s = env_.store->ScanMetadata(
         id_, [&](uint64_t label, std::string_view json) -> absl::Status {
           ++trace->checked;
-          if (f.Matches(nlohmann::json::parse(json, nullptr, false))) out.push_back(label);
+          if (f.Matches(ParseJsonOrDiscarded(json))) out.push_back(label);
           return absl::OkStatus();
         });
     if (!s.ok()) return s;
@@ -362,7 +363,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::AssembleHitsLocked(
     Hit hit;
     hit.score = found[i].score;
     hit.text = std::move(docs[i]->text);
-    hit.metadata = nlohmann::json::parse(metadata[i].value_or("{}"), nullptr, false);
+    hit.metadata = ParseJsonOrDiscarded(metadata[i].value_or("{}"));
     if (p) {
       hit.id = p->parent;
       hit.passage = PassageInfo{static_cast<int>(p->index), static_cast<int>(p->count),

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "embedders/word_similarity.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -89,9 +90,10 @@ absl::StatusOr<std::vector<EvalQuery>> ReadQueries(const std::string& path) {
   absl::Status s = ForEachLine(path, [&](absl::string_view line, int64_t) -> absl::Status {
     if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
     if (line.front() == '{') {
-      nlohmann::json j =
-          nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError("malformed JSON");
+      absl::StatusOr<nlohmann::json> parsed = ParseJson(std::string_view(line.data(), line.size()));
+      if (!parsed.ok()) return parsed.status();
+      nlohmann::json& j = *parsed;
+      if (!j.is_object()) return absl::InvalidArgumentError("malformed JSON: not an object");
       EvalQuery q;
       for (const char* key : {"_id", "id", "query_id", "qid"}) {
         if (j.contains(key)) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "embedders/word_tokenizer.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -67,7 +68,7 @@ absl::StatusOr<std::vector<Token>> Lex(std::string_view in) {
       ++i;
       if (quote == '"') {
         nlohmann::json decoded =
-            nlohmann::json::parse(in.substr(open, i - open), nullptr, false);
+            ParseJsonOrDiscarded(in.substr(open, i - open));
         if (decoded.is_discarded() || !decoded.is_string()) {
           return ErrorAt(in, t.pos,
                          "invalid double-quoted string (JSON syntax: escapes such as "
@@ -251,7 +252,7 @@ class Parser {
       return nlohmann::json(t.text);
     }
     if (t.kind == Token::kNumber) {
-      nlohmann::json v = nlohmann::json::parse(t.text, nullptr, false);
+      nlohmann::json v = ParseJsonOrDiscarded(t.text);
       if (v.is_discarded() || !v.is_number()) {
         // JSON has no leading '+' or '.5'; accept them as C does.
         char* end = nullptr;

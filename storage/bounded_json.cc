@@ -68,6 +68,11 @@ absl::StatusOr<json> ParseJson(std::string_view text) {
   return Parse(text, nlohmann::detail::input_format_t::json);
 }
 
+json ParseJsonOrDiscarded(std::string_view text) {
+  absl::StatusOr<json> parsed = ParseJson(text);
+  return parsed.ok() ? *std::move(parsed) : json(json::value_t::discarded);
+}
+
 absl::StatusOr<json> ParseCbor(std::string_view bytes) {
   return Parse(bytes, nlohmann::detail::input_format_t::cbor);
 }

@@ -23,6 +23,11 @@ inline constexpr int kMaxJsonDepth = 64;
 // "JSON nested deeper than 64 levels" otherwise.
 absl::StatusOr<nlohmann::json> ParseJson(std::string_view text);
 
+// ParseJson for callers that only ask whether the text was valid JSON: the
+// value, or a discarded value (is_discarded()) as nlohmann's
+// parse(text, nullptr, false) returns, with the same depth limit.
+nlohmann::json ParseJsonOrDiscarded(std::string_view text);
+
 // The same for CBOR bytes (strict: nothing may follow the value).
 absl::StatusOr<nlohmann::json> ParseCbor(std::string_view bytes);
 

@@ -16,6 +16,18 @@ namespace {
 using testing::ReadFile;
 using testing::TestData;
 
+TEST_CASE("a query file line nested too deeply is refused while parsed", "[eval]") {
+  testing::TempDir dir;
+  const std::string path = dir / "queries.jsonl";
+  std::ofstream(path) << "{\"id\": \"q1\", \"text\": \"rivers\"}\n"
+                      << "{\"id\": \"q2\", \"text\": " << std::string(100000, '[')
+                      << std::string(100000, ']') << "}\n";
+  absl::StatusOr<std::vector<EvalQuery>> queries = ReadQueries(path);
+  REQUIRE(queries.status().code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(std::string(queries.status().message()).find("JSON nested deeper than 64 levels") !=
+          std::string::npos);
+}
+
 TEST_CASE("nDCG@10 and AP match scikit-learn", "[eval][golden]") {
   const nlohmann::json golden = nlohmann::json::parse(ReadFile(TestData("golden/eval_golden.json")));
   for (const auto& c : golden["retrieval"]) {

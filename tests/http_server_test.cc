@@ -3,6 +3,7 @@
 // body limit, concurrent requests and a clean stop that keeps the data.
 // Also the route handlers called in-process.
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "catch2/catch.hpp"
@@ -23,6 +26,7 @@
 #include "nlohmann/json.hpp"
 #include "semdb/database.h"
 #include "shell/http_api.h"
+#include "shell/http_server.h"
 #include "test_data.h"
 
 extern char** environ;
@@ -37,11 +41,13 @@ using testing::TempDir;
 // when the test ends.
 class ServerProcess {
  public:
-  explicit ServerProcess(const std::string& db, std::vector<std::string> extra = {}) {
+  // Standard error goes to `stderr_path` when given.
+  explicit ServerProcess(const std::string& db, std::vector<std::string> extra = {},
+                         const std::string& stderr_path = "") {
     int out[2];
     REQUIRE(pipe(out) == 0);
     std::vector<std::string> args = {SEMDB_BINARY_DIR "/shell/semdb", "serve", db, "--port", "0",
-                                     "--threads", "4", "--quiet"};
+                                     "--threads", "4"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -50,6 +56,10 @@ class ServerProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
+    if (!stderr_path.empty()) {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
     REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
@@ -430,6 +440,11 @@ TEST_CASE("semdb serve: hostile bodies get 400 or 413 and the server lives on", 
   const std::string response = raw.ReadAll(30, &closed);
   REQUIRE(StatusOf(response) == 413);
   REQUIRE(response.find("payload_too_large") != std::string::npos);
+  // Closed as soon as the body passed the limit, not after reading it all:
+  // the client could send only what the socket buffers held.
+  INFO("MiB sent before the server closed: " << sent);
+  REQUIRE(closed);
+  REQUIRE(sent < 32);
   INFO("peak RSS before " << peak_before << ", after " << PeakRss(server.pid()));
   REQUIRE(PeakRss(server.pid()) - peak_before < 2 * kLimit);
   // The same body sent with Content-Length is refused from its header.
@@ -544,7 +559,7 @@ TEST_CASE("semdb serve: browser requests need JSON, a known Host and an allowed 
                     403) == "forbidden");
   httplib::Result preflight = c.Options("/collections");
   REQUIRE(preflight);
-  REQUIRE(preflight->status == 404);
+  REQUIRE(preflight->status == 405);
   REQUIRE(!preflight->has_header("Access-Control-Allow-Origin"));
   REQUIRE(Call(c, "GET", "/collections").status == 200);
 }
@@ -706,6 +721,193 @@ TEST_CASE("semdb serve --allow-path: clients name server files only under allowe
       REQUIRE(ErrorCode(r, 403) == "forbidden");
     }
   }
+}
+
+TEST_CASE("semdb serve: 405 with Allow, OpenAPI, Prometheus metrics, access log", "[http]") {
+  TempDir dir;
+  const std::string log_path = dir / "stderr.log";
+  ServerProcess server(dir / "db", {"--access-log"}, log_path);
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "vecs"}, {"embedder", "vectors dim=2"}})
+              .status == 201);
+  REQUIRE(Call(c, "POST", "/collections/vecs/documents",
+               json{{"documents", {{{"id", "a"}, {"vector", {3.0, 4.0}}}}}})
+              .status == 201);
+
+  // A known path with another method: 405, and Allow lists its methods.
+  httplib::Result wrong = c.Delete("/collections");
+  REQUIRE(wrong);
+  REQUIRE(wrong->status == 405);
+  REQUIRE(wrong->get_header_value("Allow") == "GET, POST");
+  REQUIRE(json::parse(wrong->body)["error"]["code"] == "method_not_allowed");
+  httplib::Result get_search = c.Get("/collections/vecs/search");
+  REQUIRE(get_search->status == 405);
+  REQUIRE(get_search->get_header_value("Allow") == "POST");
+  REQUIRE(c.Get("/collections/vecs/documents/a/b")->status == 404);  // the id "a/b"
+  REQUIRE(ErrorCode(Call(c, "GET", "/nosuch"), 404) == "not_found");
+
+  // `get` on a vectors collection returns the vector stored: the one
+  // inserted, L2-normalized (v / |v|), as the README's route table says.
+  Reply got = Call(c, "GET", "/collections/vecs/documents/a");
+  REQUIRE(got.body["vector"].size() == 2);
+  REQUIRE(got.body["vector"][0].get<double>() == Approx(0.6).epsilon(1e-6));
+  REQUIRE(got.body["vector"][1].get<double>() == Approx(0.8).epsilon(1e-6));
+
+  // OpenAPI: every route of the server with its method, path parameters,
+  // body and error statuses.
+  Reply api = Call(c, "GET", "/openapi.json");
+  REQUIRE(api.status == 200);
+  const json& doc = api.body;
+  REQUIRE(doc["openapi"].get<std::string>().rfind("3.0.", 0) == 0);
+  REQUIRE(doc["info"]["title"] == "semdb");
+  REQUIRE(doc["info"]["version"].is_string());
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"/health", "get"}, {"/stats", "get"}, {"/metrics", "get"}, {"/openapi.json", "get"},
+      {"/collections", "get"}, {"/collections", "post"}, {"/collections/{name}", "get"},
+      {"/collections/{name}", "delete"}, {"/collections/{name}/documents", "post"},
+      {"/collections/{name}/documents/{id}", "get"},
+      {"/collections/{name}/documents/{id}", "delete"}, {"/collections/{name}/delete", "post"},
+      {"/collections/{name}/search", "post"}};
+  for (const auto& [path, method] : routes) {
+    INFO(method << " " << path);
+    REQUIRE(doc["paths"].contains(path));
+    REQUIRE(doc["paths"][path].contains(method));
+  }
+  size_t operations = 0;
+  const std::regex param(R"(\{([a-z_]+)\})");
+  for (const auto& [path, item] : doc["paths"].items()) {
+    std::set<std::string> in_path;
+    for (std::sregex_iterator m(path.begin(), path.end(), param), end; m != end; ++m) {
+      in_path.insert((*m)[1]);
+    }
+    for (const auto& [method, op] : item.items()) {
+      INFO(method << " " << path);
+      ++operations;
+      REQUIRE(op["operationId"].is_string());
+      std::set<std::string> declared;
+      for (const json& p : op.value("parameters", json::array())) {
+        REQUIRE(p["in"] == "path");
+        REQUIRE(p["required"] == true);
+        declared.insert(p["name"].get<std::string>());
+      }
+      REQUIRE(declared == in_path);
+      for (const char* status : {"401", "403", "405", "500"}) {
+        REQUIRE(op["responses"][status]["content"]["application/json"]["schema"]["$ref"] ==
+                "#/components/schemas/Error");
+      }
+      if (method == "post") {
+        REQUIRE(op["requestBody"]["content"].contains("application/json"));
+        for (const char* status : {"400", "413", "415"}) REQUIRE(op["responses"].contains(status));
+      }
+    }
+  }
+  REQUIRE(operations == routes.size());
+  REQUIRE(doc["paths"]["/collections"]["post"]["responses"].contains("201"));
+  REQUIRE(doc["paths"]["/collections"]["post"]["responses"].contains("409"));
+  REQUIRE(doc["paths"]["/collections/{name}/search"]["post"]["requestBody"]["content"]
+             ["application/json"]["schema"]["properties"]
+                 .contains("vector"));
+
+  // Prometheus text: requests by route and status, latency histogram,
+  // documents per collection.
+  httplib::Result metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  REQUIRE(metrics->status == 200);
+  REQUIRE(metrics->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+  const std::string& text = metrics->body;
+  INFO(text);
+  REQUIRE(text.find("# TYPE semdb_http_requests_total counter\n") != std::string::npos);
+  REQUIRE(text.find("semdb_http_requests_total{route=\"POST /collections\",status=\"201\"} 1\n") !=
+          std::string::npos);
+  REQUIRE(text.find("semdb_http_requests_total{route=\"DELETE /collections\",status=\"405\"}") ==
+          std::string::npos);  // no such route: counted as unmatched
+  REQUIRE(text.find("semdb_http_requests_total{route=\"unmatched\",status=\"405\"} 2\n") !=
+          std::string::npos);
+  REQUIRE(text.find("semdb_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n") !=
+          std::string::npos);
+  REQUIRE(text.find("# TYPE semdb_http_request_duration_seconds histogram\n") !=
+          std::string::npos);
+  REQUIRE(std::regex_search(
+      text, std::regex(R"(semdb_http_request_duration_seconds_bucket\{route="GET /openapi.json",le="\+Inf"\} 1\n)")));
+  REQUIRE(std::regex_search(
+      text, std::regex(R"(semdb_http_request_duration_seconds_count\{route="POST /collections/\{name\}/documents"\} 1\n)")));
+  REQUIRE(text.find("semdb_collection_documents{collection=\"vecs\"} 1\n") != std::string::npos);
+  // Every sample line is `name{labels} number`; bucket counts never fall.
+  std::istringstream lines(text);
+  int64_t previous = -1;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("#", 0) == 0) continue;
+    INFO(line);
+    REQUIRE(std::regex_match(line, std::regex(R"([a-z_]+\{.*\} [0-9.e+-]+)")));
+    if (line.find("_bucket{") != std::string::npos) {
+      const int64_t count = std::stoll(line.substr(line.rfind(' ') + 1));
+      if (line.find("le=\"0.0005\"") == std::string::npos) REQUIRE(count >= previous);
+      previous = count;
+    }
+  }
+
+  // The access log: one line per request with UTC time, client, method,
+  // path, status, bytes and latency.
+  auto [exit_code, output] = server.Stop();
+  REQUIRE(exit_code == 0);
+  std::ifstream log(log_path);
+  std::vector<std::string> log_lines;
+  for (std::string line; std::getline(log, line);) log_lines.push_back(line);
+  REQUIRE(log_lines.size() >= 9);
+  const std::regex format(
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1 [A-Z]+ /\S* \d{3} \d+ \d+\.\d{3}ms)");
+  for (const std::string& line : log_lines) {
+    INFO(line);
+    REQUIRE(std::regex_match(line, format));
+  }
+  REQUIRE(std::regex_search(log_lines[0], std::regex(R"( POST /collections 201 )")));
+}
+
+TEST_CASE("semdb serve: without --access-log nothing is logged per request", "[http]") {
+  TempDir dir;
+  const std::string log_path = dir / "stderr.log";
+  ServerProcess server(dir / "db", {}, log_path);
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "GET", "/health").status == 200);
+  REQUIRE(server.Stop().first == 0);
+  REQUIRE(std::filesystem::file_size(log_path) == 0);
+}
+
+// The server's end of its one client connection, found among this
+// process's sockets: bound to the server's port, with a peer (the listening
+// socket has none). TCP_NODELAY is not visible from the client's end.
+TEST_CASE("the HTTP server sets TCP_NODELAY on the connections it accepts", "[http]") {
+  TempDir dir;
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  HttpServer server(*db, {.port = 0, .threads = 2});
+  const int port = server.Bind().value();
+  std::thread runner([&] { (void)server.Run(); });
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_keep_alive(true);
+    for (int i = 0; i < 3; ++i) REQUIRE(c.Get("/health")->status == 200);  // after responses too
+    int accepted = 0, nodelay = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      const int fd = std::stoi(entry.path().filename().string());
+      sockaddr_in local = {}, peer = {};
+      socklen_t len = sizeof(local);
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0 ||
+          local.sin_family != AF_INET || ntohs(local.sin_port) != port) {
+        continue;
+      }
+      len = sizeof(peer);
+      if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+      int on = 0;
+      socklen_t size = sizeof(on);
+      REQUIRE(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &size) == 0);
+      ++accepted;
+      nodelay += on != 0;
+    }
+    REQUIRE(accepted == 1);
+    REQUIRE(nodelay == 1);
+  }
+  server.Stop();
+  runner.join();
 }
 
 TEST_CASE("route handlers map library errors to HTTP statuses in-process", "[http]") {

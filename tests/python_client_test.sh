@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 /usr/bin/python3 "$source_dir/scripts/wikipedia_to_text.py" "$dump" "$work/articles" > /dev/null
-"$binary_dir/shell/semdb" serve "$work/db" --port 0 --quiet --api-key test-key > "$work/server.out" &
+"$binary_dir/shell/semdb" serve "$work/db" --port 0 --api-key test-key > "$work/server.out" &
 server_pid=$!
 for _ in $(seq 100); do
   grep -q "listening on" "$work/server.out" && break

@@ -224,6 +224,16 @@ TEST_CASE("transformer embedder: bad specs and model folders are clear errors") 
   Contains(FolderError([](const std::string& p) { std::ofstream(p + "/config.json") << "{oops"; },
                        StatusCode::kInvalidArgument),
            "config.json: not valid JSON");
+  // A tokenizer.json nested 100,000 levels deep is refused while parsed
+  // (storage/bounded_json.h), before the deep value exists.
+  Contains(FolderError(
+               [](const std::string& p) {
+                 std::ofstream(p + "/tokenizer.json")
+                     << "{\"model\": " << std::string(100000, '[') << std::string(100000, ']')
+                     << "}";
+               },
+               StatusCode::kInvalidArgument),
+           "tokenizer.json: not valid JSON (JSON nested deeper than 64 levels)");
   Contains(FolderError(
                [](const std::string& p) {
                  nlohmann::json c = Config(p);

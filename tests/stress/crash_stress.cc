@@ -11,11 +11,15 @@
 // after it, whether it was acknowledged (OK) or refused (error). A SIGKILL
 // loses nothing the worker wrote to the journal or RocksDB wrote to its WAL
 // (both sit in the page cache), so after a kill every acknowledged write must
-// be present, not only those made with sync; the one operation in flight may
-// or may not have happened, but entirely or not at all. Every third cycle's
+// be present, not only those made with sync; an operation in flight may or
+// may not have happened, but entirely or not at all. Every third cycle's
 // worker makes its writes through an HttpServer (the one of `semdb serve`,
-// 4 threads) that it runs itself, so that kills also land in the server's
-// request path; such a write is acknowledged once its 2xx response arrived.
+// 4 threads) that it runs itself, from kHttpClients client threads at once,
+// so that kills land in the server's request path under concurrency: up to
+// kHttpClients operations are in flight at a kill. Each client thread owns
+// the ids congruent to its number (mod kHttpClients), so that each
+// document's history stays a sequence; a write is acknowledged once its
+// 2xx response arrived.
 // Checks after every kill:
 //   - each document's text, metadata and (for the vectors collection) vector
 //     equal those of its last acknowledged write, or of the write in flight;
@@ -37,6 +41,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -58,6 +63,8 @@ constexpr int kDim = 16;
 constexpr size_t kMaxLive = 1500;
 // Documents per collection whose index consistency is checked each cycle.
 constexpr size_t kIndexSample = 200;
+// Client threads writing at once through the HTTP server.
+constexpr int kHttpClients = 4;
 // A TF-IDF collection (refits), and caller-vector collections on each
 // index kind: flat, IVF (trained at 39 x nlist = 312 vectors, retrained as
 // it grows) and HNSW (rebuilt once deletes pass 20%).
@@ -183,11 +190,11 @@ class Journal {
 };
 
 // What each document should be: its version, or deleted (-1); and the
-// alternative for the one operation that was in flight at the kill.
+// alternative for the operations in flight at the kill (on disjoint ids).
 struct Expected {
   std::map<std::string, std::map<int, int>> version;  // collection -> id -> version
   std::map<std::string, std::map<int, int>> in_flight;
-  int64_t in_flight_seq = 0;  // 0: none
+  std::vector<Entry> in_flight_entries;
   int max_id = 0;
   int max_version = 0;
   int64_t acked = 0, acked_sync = 0, next_seq = 1;
@@ -205,10 +212,10 @@ Expected Replay(const std::vector<Entry>& entries) {
       if (e.sync) ++x.acked_sync;
       for (int id : e.ids) x.version[e.collection][id] = v;
     } else if (e.outcome == Entry::kInFlight) {
-      // Only the last entry can be in flight: the worker is single-threaded,
-      // and each new worker first resolves its predecessor's (see Work).
-      x.in_flight.clear();
-      x.in_flight_seq = e.seq;
+      // Only the last worker's can be in flight, each on ids no other
+      // touched since: each new worker first resolves its predecessor's
+      // (see Work), and its client threads write disjoint ids.
+      x.in_flight_entries.push_back(e);
       for (int id : e.ids) x.in_flight[e.collection][id] = v;
     }
   }
@@ -223,8 +230,7 @@ Options StressOptions() {
   return o;
 }
 
-// Writes through the HTTP service: the status of the write, with the codes
-// the library would have returned (409 AlreadyExists, 404 NotFound).
+// The HTTP service the writes of an HTTP cycle go through.
 class HttpWriter {
  public:
   explicit HttpWriter(Database& db) : server_(db, {.port = 0, .threads = 4}) {
@@ -233,17 +239,26 @@ class HttpWriter {
       std::cerr << "worker: " << port.status().message() << "\n";
       std::_Exit(1);
     }
+    port_ = *port;
     runner_ = std::thread([this] { (void)server_.Run(); });
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
-    client_->set_read_timeout(120);
   }
   ~HttpWriter() {
     server_.Stop();
     runner_.join();
   }
 
-  absl::Status Write(const std::string& collection, Op op, const std::vector<Document>& docs,
-                     const std::string& delete_id) {
+  // A keep-alive client of the server, for one thread.
+  std::unique_ptr<httplib::Client> NewClient() const {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client->set_keep_alive(true);
+    client->set_read_timeout(120);
+    return client;
+  }
+
+  // Writes through the server: the status of the write, with the codes the
+  // library would have returned (409 AlreadyExists, 404 NotFound).
+  static absl::Status Write(httplib::Client& client, const std::string& collection, Op op,
+                            const std::vector<Document>& docs, const std::string& delete_id) {
     nlohmann::json list = nlohmann::json::array();
     for (const Document& d : docs) {
       nlohmann::json j = {{"id", d.id}, {"text", d.text}, {"metadata", d.metadata}};
@@ -252,11 +267,11 @@ class HttpWriter {
     }
     httplib::Result r =
         op == Op::kDelete
-            ? client_->Delete(absl::StrCat("/collections/", collection, "/documents/", delete_id))
-            : client_->Post(absl::StrCat("/collections/", collection, "/documents"),
-                            nlohmann::json{{"documents", list}, {"upsert", op == Op::kUpsert}}
-                                .dump(),
-                            "application/json");
+            ? client.Delete(absl::StrCat("/collections/", collection, "/documents/", delete_id))
+            : client.Post(absl::StrCat("/collections/", collection, "/documents"),
+                          nlohmann::json{{"documents", list}, {"upsert", op == Op::kUpsert}}
+                              .dump(),
+                          "application/json");
     if (!r) return absl::UnavailableError(httplib::to_string(r.error()));
     if (r->status == 200 || r->status == 201) return absl::OkStatus();
     if (r->status == 409) return absl::AlreadyExistsError(r->body);
@@ -266,8 +281,8 @@ class HttpWriter {
 
  private:
   HttpServer server_;
+  int port_ = 0;
   std::thread runner_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 int Work(const std::string& dir, uint64_t seed, bool http) {
@@ -278,22 +293,21 @@ int Work(const std::string& dir, uint64_t seed, bool http) {
     std::cerr << "worker: open: " << db.status().message() << "\n";
     return 1;
   }
-  // The operation the previous worker was killed in happened entirely or
+  // Each operation the previous worker was killed in happened entirely or
   // not at all (the verifier checked which): record which, so that the
   // journal stays exact.
-  if (x.in_flight_seq != 0) {
-    const auto& [name, ids] = *x.in_flight.begin();
-    const auto& [id, version] = *ids.begin();
-    absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(name);
+  for (const Entry& e : x.in_flight_entries) {
+    absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(e.collection);
     bool applied = false;
     if (c.ok()) {
-      absl::StatusOr<Document> doc = (*c)->Get(absl::StrCat("d", id));
-      applied = version < 0 ? absl::IsNotFound(doc.status())
-                            : doc.ok() && doc->metadata.value("version", -2) == version;
+      absl::StatusOr<Document> doc = (*c)->Get(absl::StrCat("d", e.ids[0]));
+      applied = e.op == Op::kDelete
+                    ? absl::IsNotFound(doc.status())
+                    : doc.ok() && doc->metadata.value("version", -2) == e.version;
     }
-    journal.Append(absl::StrCat(applied ? "A " : "R ", x.in_flight_seq));
-    x = Replay(journal.Read());
+    journal.Append(absl::StrCat(applied ? "A " : "R ", e.seq));
   }
+  if (!x.in_flight_entries.empty()) x = Replay(journal.Read());
   std::map<std::string, std::shared_ptr<Collection>> collections;
   for (const StressCollection& sc : kCollections) {
     absl::StatusOr<std::shared_ptr<Collection>> c = (*db)->GetCollection(sc.name);
@@ -306,80 +320,101 @@ int Work(const std::string& dir, uint64_t seed, bool http) {
     }
     collections[sc.name] = *c;
   }
-  std::unique_ptr<HttpWriter> writer;
-  if (http) writer = std::make_unique<HttpWriter>(**db);
-  std::mt19937_64 rng(seed);
-  int next_id = x.max_id + 1;
+  std::unique_ptr<HttpWriter> server;
+  if (http) server = std::make_unique<HttpWriter>(**db);
+  const int threads = http ? kHttpClients : 1;
+  std::mutex mu;  // guards x, version and seq
   int version = x.max_version + 1;
   int64_t seq = x.next_seq;
-  auto live_ids = [&](const std::string& c) {
-    std::vector<int> ids;
-    for (const auto& [id, v] : x.version[c]) {
-      if (v >= 0) ids.push_back(id);
-    }
-    return ids;
-  };
-  while (true) {
-    const std::string name = kCollections[rng() % std::size(kCollections)].name;
-    Collection& c = *collections[name];
-    const int dice = static_cast<int>(rng() % 100);
-    if (dice < 8) {
-      // Reads and maintenance, which the journal need not know about.
-      if (dice < 4) {
-        (void)c.Search(TextOf(static_cast<int>(rng() % next_id), 0), {.k = 5});
-      } else if (dice < 6) {
-        (void)c.Checkpoint();
-      } else if (name == "text") {
-        (void)c.Refit();
+  // Thread t writes the ids congruent to t; it runs until the kill.
+  auto run = [&](int t) {
+    std::mt19937_64 rng(seed + static_cast<uint64_t>(t));
+    std::unique_ptr<httplib::Client> client = http ? server->NewClient() : nullptr;
+    int next_id = x.max_id + 1;
+    while (next_id % threads != t) ++next_id;
+    auto live_ids = [&](const std::string& c) {
+      std::vector<int> ids;
+      for (const auto& [id, v] : x.version[c]) {
+        if (v >= 0 && id % threads == t) ids.push_back(id);
       }
-      continue;
+      return ids;
+    };
+    while (true) {
+      const std::string name = kCollections[rng() % std::size(kCollections)].name;
+      Collection& c = *collections[name];
+      const int dice = static_cast<int>(rng() % 100);
+      if (dice < 8) {
+        // Reads and maintenance, which the journal need not know about.
+        if (dice < 4) {
+          (void)c.Search(TextOf(static_cast<int>(rng() % next_id), 0), {.k = 5});
+        } else if (dice < 6) {
+          (void)c.Checkpoint();
+        } else if (name == "text") {
+          (void)c.Refit();
+        }
+        continue;
+      }
+      Entry e;
+      e.collection = name;
+      e.sync = !http && rng() % 2 == 0;  // the server writes without sync
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        e.seq = seq++;
+        e.version = version++;
+        std::vector<int> live = live_ids(name);
+        const int insert_below = live.size() * threads > kMaxLive ? 25 : 55;
+        if (dice < insert_below || live.empty()) {
+          e.op = Op::kInsert;
+          const int n = 1 + static_cast<int>(rng() % 4);
+          for (int i = 0; i < n; ++i, next_id += threads) e.ids.push_back(next_id);
+        } else if (dice < insert_below + 30) {
+          e.op = Op::kUpsert;
+          // Sometimes upsert a new id, mostly an existing one.
+          if (rng() % 5 == 0) {
+            e.ids.push_back(next_id);
+            next_id += threads;
+          } else {
+            e.ids.push_back(live[rng() % live.size()]);
+          }
+        } else {
+          e.op = Op::kDelete;
+          e.ids.push_back(live[rng() % live.size()]);
+        }
+        std::string ids;
+        for (int id : e.ids) absl::StrAppend(&ids, ids.empty() ? "" : ",", id);
+        const char* op =
+            e.op == Op::kInsert ? "insert" : e.op == Op::kUpsert ? "upsert" : "delete";
+        journal.Append(absl::StrCat("I ", e.seq, " ", name, " ", op, " ", e.version, " ",
+                                    e.sync ? 1 : 0, " ", ids));
+      }
+      WriteOptions wo{.sync = e.sync};
+      absl::Status s;
+      std::vector<Document> docs;
+      if (e.op != Op::kDelete) {
+        for (int id : e.ids) docs.push_back(DocumentOf(name, id, e.version));
+      }
+      if (client != nullptr) {
+        s = HttpWriter::Write(*client, name, e.op, docs, absl::StrCat("d", e.ids[0]));
+      } else if (e.op == Op::kDelete) {
+        s = c.Delete(absl::StrCat("d", e.ids[0]), wo);
+      } else {
+        s = e.op == Op::kInsert ? c.InsertBatch(std::move(docs), wo).status()
+                                : c.UpsertBatch(std::move(docs), wo);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      journal.Append(absl::StrCat(s.ok() ? "A " : "R ", e.seq));
+      if (s.ok()) {
+        for (int id : e.ids) x.version[name][id] = e.op == Op::kDelete ? -1 : e.version;
+      } else if (!absl::IsAlreadyExists(s) && !absl::IsNotFound(s)) {
+        std::cerr << "worker: unexpected error: " << s.message() << "\n";
+        std::_Exit(1);
+      }
     }
-    Entry e;
-    e.seq = seq++;
-    e.collection = name;
-    e.version = version++;
-    e.sync = !http && rng() % 2 == 0;  // the server writes without sync
-    std::vector<int> live = live_ids(name);
-    const int insert_below = live.size() > kMaxLive ? 25 : 55;
-    if (dice < insert_below || live.empty()) {
-      e.op = Op::kInsert;
-      const int n = 1 + static_cast<int>(rng() % 4);
-      for (int i = 0; i < n; ++i) e.ids.push_back(next_id++);
-    } else if (dice < insert_below + 30) {
-      e.op = Op::kUpsert;
-      // Sometimes upsert a new id, mostly an existing one.
-      e.ids.push_back(rng() % 5 == 0 ? next_id++ : live[rng() % live.size()]);
-    } else {
-      e.op = Op::kDelete;
-      e.ids.push_back(live[rng() % live.size()]);
-    }
-    std::string ids;
-    for (int id : e.ids) absl::StrAppend(&ids, ids.empty() ? "" : ",", id);
-    const char* op = e.op == Op::kInsert ? "insert" : e.op == Op::kUpsert ? "upsert" : "delete";
-    journal.Append(absl::StrCat("I ", e.seq, " ", name, " ", op, " ", e.version, " ",
-                                e.sync ? 1 : 0, " ", ids));
-    WriteOptions wo{.sync = e.sync};
-    absl::Status s;
-    std::vector<Document> docs;
-    if (e.op != Op::kDelete) {
-      for (int id : e.ids) docs.push_back(DocumentOf(name, id, e.version));
-    }
-    if (writer != nullptr) {
-      s = writer->Write(name, e.op, docs, absl::StrCat("d", e.ids[0]));
-    } else if (e.op == Op::kDelete) {
-      s = c.Delete(absl::StrCat("d", e.ids[0]), wo);
-    } else {
-      s = e.op == Op::kInsert ? c.InsertBatch(std::move(docs), wo).status()
-                              : c.UpsertBatch(std::move(docs), wo);
-    }
-    journal.Append(absl::StrCat(s.ok() ? "A " : "R ", e.seq));
-    if (s.ok()) {
-      for (int id : e.ids) x.version[name][id] = e.op == Op::kDelete ? -1 : e.version;
-    } else if (!absl::IsAlreadyExists(s) && !absl::IsNotFound(s)) {
-      std::cerr << "worker: unexpected error: " << s.message() << "\n";
-      return 1;
-    }
-  }
+  };
+  std::vector<std::thread> others;
+  for (int t = 1; t < threads; ++t) others.emplace_back(run, t);
+  run(0);  // until the kill
+  return 1;
 }
 
 // --- Verification.
@@ -587,6 +622,10 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
       figures.index_queries += last.value("index_queries", int64_t{0});
     }
     ++figures.cycles;
+    if (cycle % 25 == 0) {  // progress, should the loop be cut short
+      std::cerr << "cycle " << cycle << ": " << figures.acked
+                << " acknowledged writes checked, 0 lost\n";
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
