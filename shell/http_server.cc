@@ -286,7 +286,21 @@ class HttpServer::Impl {
     }
     self->SetAnswering(c, true);
     if (request->too_large) return self->Respond(c, method, url, self->TooLarge());
-    return self->Respond(c, method, url, self->Route(method, url, request->Body()));
+    return self->Respond(c, method, url,
+                         self->Route(method, url, QueryArguments(c), request->Body()));
+  }
+
+  // The request's query parameters, as libmicrohttpd decoded them.
+  static QueryParams QueryArguments(MHD_Connection* c) {
+    QueryParams params;
+    MHD_get_connection_values(
+        c, MHD_GET_ARGUMENT_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+          (*static_cast<QueryParams*>(cls))[key] = value == nullptr ? "" : value;
+          return MHD_YES;
+        },
+        &params);
+    return params;
   }
 
   ApiResponse TooLarge() const {
@@ -326,7 +340,8 @@ class HttpServer::Impl {
                                       : "wrong API key");
       }
     }
-    if (method == "POST" && !IsJsonContentType(Header(c, "Content-Type"))) {
+    if ((method == "POST" || method == "PUT" || method == "PATCH") &&
+        !IsJsonContentType(Header(c, "Content-Type"))) {
       return ErrorResponse(415, "the request body must be sent with the header "
                                 "'Content-Type: application/json'");
     }
@@ -338,18 +353,45 @@ class HttpServer::Impl {
     return std::nullopt;
   }
 
+  // Feeds a streamed body (ApiResponse::stream) to libmicrohttpd.
+  struct Stream {
+    std::function<absl::StatusOr<std::string>()> next;
+    std::string piece;
+    size_t offset = 0;
+
+    static ssize_t Read(void* cls, uint64_t, char* buf, size_t max) {
+      auto* self = static_cast<Stream*>(cls);
+      while (self->offset == self->piece.size()) {
+        absl::StatusOr<std::string> piece = self->next();
+        if (!piece.ok()) return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (piece->empty()) return MHD_CONTENT_READER_END_OF_STREAM;
+        self->piece = *std::move(piece);
+        self->offset = 0;
+      }
+      const size_t n = std::min(max, self->piece.size() - self->offset);
+      std::memcpy(buf, self->piece.data() + self->offset, n);
+      self->offset += n;
+      return static_cast<ssize_t>(n);
+    }
+    static void Free(void* cls) { delete static_cast<Stream*>(cls); }
+  };
+
   MHD_Result Respond(MHD_Connection* c, std::string_view method, std::string_view path,
                      const ApiResponse& r) {
     const std::string body = r.body.is_null() ? std::string() : DumpJson(r.body) + "\n";
-    MHD_Response* response = MHD_create_response_from_buffer(
-        body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+    MHD_Response* response =
+        r.stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, &Stream::Read,
+                                                     new Stream{r.stream, {}, 0}, &Stream::Free)
+                 : MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                                   MHD_RESPMEM_MUST_COPY);
+    if (r.stream) MHD_add_response_header(response, "Content-Type", r.stream_type.c_str());
     if (!body.empty()) MHD_add_response_header(response, "Content-Type", "application/json");
     if (!options_.cors_origin.empty()) {
       MHD_add_response_header(response, "Access-Control-Allow-Origin",
                               options_.cors_origin.c_str());
       MHD_add_response_header(response, "Vary", "Origin");
       MHD_add_response_header(response, "Access-Control-Allow-Methods",
-                              "GET, POST, DELETE, OPTIONS");
+                              "GET, POST, PUT, PATCH, DELETE, OPTIONS");
       MHD_add_response_header(response, "Access-Control-Allow-Headers",
                               "Content-Type, Authorization, X-API-Key");
     }
@@ -373,10 +415,12 @@ class HttpServer::Impl {
   }
 
   // The response of the route `method path`, given the request body.
-  ApiResponse Route(std::string_view method, std::string_view path, const std::string& text) {
+  ApiResponse Route(std::string_view method, std::string_view path, const QueryParams& params,
+                    const std::string& text) {
     json body;
     const bool get = method == "GET", post = method == "POST", del = method == "DELETE";
-    if (post) {
+    const bool put = method == "PUT", patch = method == "PATCH";
+    if (post || put || patch) {
       if (std::optional<ApiResponse> error = ParseBody(text, &body)) return *error;
     }
     if (get && path == "/health") return {200, {{"status", "ok"}}};
@@ -392,9 +436,18 @@ class HttpServer::Impl {
       if (name.empty()) {
       } else if (tail.empty()) {
         if (get) return api_.CollectionStats(name);
+        if (put) return api_.GetOrCreateCollection(name, body);
         if (del) return api_.DropCollection(name);
       } else if (tail == "/documents") {
+        if (get) return api_.ListDocuments(name, params);
         if (post) return api_.WriteDocuments(name, body);
+        if (patch) return api_.UpdateMetadata(name, body);
+      } else if (tail == "/get") {
+        if (post) return api_.GetDocuments(name, body);
+      } else if (tail == "/count") {
+        if (post) return api_.CountDocuments(name, body);
+      } else if (tail == "/export") {
+        if (get) return api_.Export(name, params);
       } else if (ConsumePrefix(&tail, "/documents/") && !tail.empty()) {
         if (get) return api_.GetDocument(name, std::string(tail));
         if (del) return api_.DeleteDocument(name, std::string(tail));
