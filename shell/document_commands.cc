@@ -60,16 +60,7 @@ absl::Status Shell::Get(const CommandLine& cmd) {
   if (!docs.ok()) return docs.status();
   PrintDocuments(*docs);
   if (!settings_.json && docs->size() < ids->size()) {
-    std::vector<std::string> missing;
-    size_t found = 0;
-    for (const std::string& id : *ids) {
-      if (found < docs->size() && (*docs)[found].id == id) {
-        ++found;
-      } else {
-        missing.push_back(id);
-      }
-    }
-    Print(absl::StrCat("not found: ", absl::StrJoin(missing, ", ")));
+    Print(absl::StrCat("not found: ", absl::StrJoin(MissingIds(*ids, *docs), ", ")));
   }
   return absl::OkStatus();
 }

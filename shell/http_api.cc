@@ -252,6 +252,13 @@ absl::StatusOr<std::optional<Filter>> ParseOptionalFilter(const std::optional<st
   return *std::move(parsed);
 }
 
+// The filter of a GET route's `where` parameter, if given.
+absl::StatusOr<std::optional<Filter>> WhereParam(const QueryParams& params) {
+  auto where = params.find("where");
+  if (where == params.end()) return std::nullopt;
+  return ParseOptionalFilter(where->second);
+}
+
 absl::StatusOr<std::vector<std::string>> StringList(const json& list, const std::string& what) {
   std::vector<std::string> out;
   for (const json& v : list) {
@@ -414,9 +421,7 @@ ApiResponse HttpApi::ListDocuments(const std::string& name, const QueryParams& p
   options.limit = *limit;
   options.offset = *offset;
   if (auto it = params.find("cursor"); it != params.end()) options.cursor = it->second;
-  auto where = params.find("where");
-  absl::StatusOr<std::optional<Filter>> filter = ParseOptionalFilter(
-      where == params.end() ? std::nullopt : std::optional<std::string>(where->second));
+  absl::StatusOr<std::optional<Filter>> filter = WhereParam(params);
   if (!filter.ok()) return ErrorResponse(filter.status());
   options.filter = *std::move(filter);
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
@@ -437,16 +442,7 @@ ApiResponse HttpApi::GetDocuments(const std::string& name, const json& body) con
   if (!c.ok()) return ErrorResponse(c.status());
   absl::StatusOr<std::vector<Document>> docs = (*c)->GetBatch(*ids);
   if (!docs.ok()) return ErrorResponse(docs.status());
-  json missing = json::array();
-  size_t found = 0;
-  for (const std::string& id : *ids) {
-    if (found < docs->size() && (*docs)[found].id == id) {
-      ++found;
-    } else {
-      missing.push_back(id);
-    }
-  }
-  return {200, {{"documents", DocumentList(*docs)}, {"missing", std::move(missing)}}};
+  return {200, {{"documents", DocumentList(*docs)}, {"missing", MissingIds(*ids, *docs)}}};
 }
 
 ApiResponse HttpApi::CountDocuments(const std::string& name, const json& body) const {
@@ -497,9 +493,7 @@ ApiResponse HttpApi::Export(const std::string& name, const QueryParams& params) 
     }
     options.vectors = it->second == "true";
   }
-  auto where = params.find("where");
-  absl::StatusOr<std::optional<Filter>> filter = ParseOptionalFilter(
-      where == params.end() ? std::nullopt : std::optional<std::string>(where->second));
+  absl::StatusOr<std::optional<Filter>> filter = WhereParam(params);
   if (!filter.ok()) return ErrorResponse(filter.status());
   options.filter = *std::move(filter);
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
