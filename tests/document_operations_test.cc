@@ -56,6 +56,20 @@ void RequireSameAnswers(const std::vector<Hit>& batch, const std::vector<Hit>& s
   }
 }
 
+// The same stored records: ids, texts, metadata as serialized, and the
+// bytes of the vectors (empty in collections that embed their texts).
+void RequireSameRecords(const std::vector<Document>& a, const std::vector<Document>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].id == b[i].id);
+    REQUIRE(a[i].text == b[i].text);
+    REQUIRE(a[i].metadata.dump() == b[i].metadata.dump());
+    REQUIRE(a[i].vector.size() == b[i].vector.size());
+    REQUIRE(std::memcmp(a[i].vector.data(), b[i].vector.data(),
+                        a[i].vector.size() * sizeof(float)) == 0);
+  }
+}
+
 Filter MustParse(std::string_view text) {
   absl::StatusOr<Filter> f = Filter::Parse(text);
   REQUIRE(f.ok());
@@ -232,17 +246,7 @@ TEST_CASE("export then import restores the stored records byte for byte",
     REQUIRE(report.ok());
     REQUIRE(report->documents == 60);
     REQUIRE(report->skipped == 0);
-    std::vector<Document> a = source->List().value();
-    std::vector<Document> b = target->List().value();
-    REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      REQUIRE(a[i].id == b[i].id);
-      REQUIRE(a[i].text == b[i].text);
-      REQUIRE(a[i].metadata.dump() == b[i].metadata.dump());
-      REQUIRE(a[i].vector.size() == b[i].vector.size());
-      REQUIRE(std::memcmp(a[i].vector.data(), b[i].vector.data(),
-                          a[i].vector.size() * sizeof(float)) == 0);
-    }
+    RequireSameRecords(source->List().value(), target->List().value());
   }
 
   SECTION("a text collection: ids, texts and metadata; vectors are the model's") {
@@ -264,14 +268,8 @@ TEST_CASE("export then import restores the stored records byte for byte",
     REQUIRE(first["vector"].get<std::vector<float>>() == model);
     auto target = MakeCollection(*db, "text2");
     REQUIRE(ImportPath(*target, file, {}).value().documents == 20);
-    std::vector<Document> a = source->List({.filter = MustParse("odd = true")}).value();
-    std::vector<Document> b = target->List().value();
-    REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      REQUIRE(a[i].id == b[i].id);
-      REQUIRE(a[i].text == b[i].text);
-      REQUIRE(a[i].metadata.dump() == b[i].metadata.dump());
-    }
+    RequireSameRecords(source->List({.filter = MustParse("odd = true")}).value(),
+                       target->List().value());
   }
 }
 

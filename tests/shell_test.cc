@@ -299,6 +299,14 @@ TEST_CASE("word-vector and transformer collections in the shell", "[shell][binar
               " query_prefix=''); word queries need glove, word2vec or fasttext\n");
 }
 
+// Each line of --json output, parsed.
+std::vector<nlohmann::json> JsonLines(const std::string& out) {
+  std::vector<nlohmann::json> parsed;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) parsed.push_back(nlohmann::json::parse(line));
+  return parsed;
+}
+
 // Issue 18: `search stocks` in a chunked collection of the mixed folder
 // must find the JSON Lines record "Stocks fall" (it once answered that no
 // query word was known: an LSA of 27 dimensions over 109 passages left the
@@ -316,9 +324,7 @@ TEST_CASE("a chunked collection of the mixed folder finds 'stocks'", "[shell][bi
                    "search stocks --k 1 --hybrid 0\n"
                    "get j2\n");
   INFO(r.err);
-  std::vector<nlohmann::json> out;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) out.push_back(nlohmann::json::parse(line));
+  std::vector<nlohmann::json> out = JsonLines(r.out);
   REQUIRE(out.size() == 7);
   for (int i : {2, 3, 5}) {
     INFO(out[i].dump());
@@ -357,9 +363,7 @@ TEST_CASE("document commands: scan, count, get, update, delete, export and impor
                    "count\n");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  std::vector<nlohmann::json> out;
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) out.push_back(nlohmann::json::parse(line));
+  std::vector<nlohmann::json> out = JsonLines(r.out);
   REQUIRE(out.size() == 18);
   // Generated ids do not collide with the CSV's ids 1 and 2.
   REQUIRE(out[2]["imported"] == 2);
