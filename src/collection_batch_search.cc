@@ -68,7 +68,7 @@ bool Batchable(const SearchOptions& options, double hybrid, bool chunked) {
 
 absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
     absl::Span<const std::string> queries, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   for (size_t i = 0; i < queries.size(); ++i) {
     if (queries[i].find_first_not_of(" \t\r\n") == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat("query ", i + 1, " is empty"));
@@ -149,7 +149,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
 
 absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchVectorBatch(
     absl::Span<const float> vectors, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   const int dim = record_.dimension;

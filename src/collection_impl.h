@@ -58,9 +58,6 @@ absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
 // errors for a size other than `dimension`, NaN/Inf and zero.
 absl::Status NormalizeVector(std::vector<float>* v, int dimension);
 
-// k, knobs, neighbors, recall target and hybrid weight within their ranges.
-absl::Status ValidateSearchOptions(const SearchOptions& options);
-
 class Collection::Impl {
  public:
   // Opens a collection from its stored record. `embedder` may carry an
@@ -156,6 +153,9 @@ class Collection::Impl {
                                  const Counters& counters, const WriteOptions& wo,
                                  const std::function<absl::Status(VectorIndex&)>& update_index);
   absl::Status RefitLocked();
+  // RefitLocked, then records its outcome in fit_error_ under state_mu_
+  // (searches read fit_error_ under the shared lock). Returns the outcome.
+  absl::Status RefitAndRecordLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);
   // Rebuilds when the index asks for it (see index_builder.h).
