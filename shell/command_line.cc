@@ -3,7 +3,9 @@
 #include <cctype>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -114,6 +116,35 @@ absl::StatusOr<CommandLine> ParseCommandLine(std::string_view line) {
     cmd.options.emplace_back(std::move(name), raw(value_start, i));
   }
   return cmd;
+}
+
+absl::StatusOr<int64_t> ParseInt(const std::string& what, const std::string& raw,
+                                 int64_t min, int64_t max) {
+  int64_t v;
+  std::string text = Unquote(raw);
+  if (!absl::SimpleAtoi(text, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be a whole number from ", min, " to ", max, ", got '",
+                     text, "'"));
+  }
+  return v;
+}
+
+absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw, const std::string& what) {
+  absl::StatusOr<nlohmann::json> parsed = ParseJson(Unquote(raw));
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not valid JSON: ", raw));
+  }
+  nlohmann::json meta = *std::move(parsed);
+  if (!meta.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be a JSON object, like {\"year\": 2001}"));
+  }
+  return meta;
+}
+
+std::string Plural(int64_t n, const char* word) {
+  return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
 }
 
 }  // namespace semdb

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 
 namespace semdb {
 
@@ -44,6 +45,18 @@ std::string Unquote(std::string_view raw);
 // Splits raw text into words, honouring quotes (for commands taking
 // several arguments, e.g. an id then text).
 absl::StatusOr<std::vector<std::string>> SplitWords(std::string_view raw);
+
+// Values of options, with errors that name the option (`what`, e.g.
+// "--k") and what was typed.
+// A whole number in [min, max].
+absl::StatusOr<int64_t> ParseInt(const std::string& what, const std::string& raw,
+                                 int64_t min, int64_t max);
+// A JSON object, e.g. --meta {"year": 2001}.
+absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw,
+                                             const std::string& what = "--meta");
+
+// "1 document", "2 documents".
+std::string Plural(int64_t n, const char* word);
 
 }  // namespace semdb
 

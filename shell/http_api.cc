@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <optional>
 #include <set>
+#include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "semdb/export.h"
 #include "semdb/spec.h"
 #include "shell/json_output.h"
 #include "src/query_planner.h"
@@ -230,13 +233,85 @@ ApiResponse HttpApi::ListCollections() const {
   return {200, {{"collections", std::move(list)}}};
 }
 
-ApiResponse HttpApi::CreateCollection(const json& body) {
-  Fields f(body, "the request body");
+namespace {
+
+// The spec fields of a collection body (POST /collections, PUT
+// /collections/{c}); the caller finishes `f`.
+CollectionSpec SpecFields(Fields& f) {
   CollectionSpec spec;
-  const std::optional<std::string> name = f.String("name", true);
   if (auto e = f.String("embedder")) spec.embedder = *e;
   if (auto i = f.String("index")) spec.index = *i;
   if (auto c = f.String("chunking")) spec.chunking = *c;
+  return spec;
+}
+
+// A filter given as text, if any.
+absl::StatusOr<std::optional<Filter>> ParseOptionalFilter(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  absl::StatusOr<Filter> parsed = Filter::Parse(*text);
+  if (!parsed.ok()) return parsed.status();
+  return *std::move(parsed);
+}
+
+// The filter of a GET route's `where` parameter, if given.
+absl::StatusOr<std::optional<Filter>> WhereParam(const QueryParams& params) {
+  auto where = params.find("where");
+  if (where == params.end()) return std::nullopt;
+  return ParseOptionalFilter(where->second);
+}
+
+absl::StatusOr<std::vector<std::string>> StringList(const json& list, const std::string& what) {
+  std::vector<std::string> out;
+  for (const json& v : list) {
+    if (!v.is_string()) return absl::InvalidArgumentError(absl::StrCat(what, " must hold only strings"));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+json DocumentList(const std::vector<Document>& docs) {
+  json out = json::array();
+  for (const Document& d : docs) out.push_back(DocumentJson(d));
+  return out;
+}
+
+json HitList(const std::vector<Hit>& hits) {
+  json out = json::array();
+  for (const Hit& h : hits) out.push_back(HitJson(h));
+  return out;
+}
+
+// The query parameters of a GET route: only `known` ones are accepted.
+absl::Status CheckParams(const QueryParams& params, std::initializer_list<const char*> known) {
+  for (const auto& [key, value] : params) {
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter '", key, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IntParam(const QueryParams& params, const std::string& key,
+                                 int64_t fallback, int64_t min, int64_t max) {
+  auto it = params.find(key);
+  if (it == params.end()) return fallback;
+  int64_t v;
+  if (!absl::SimpleAtoi(it->second, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", key, "' must be an integer from ", min, " to ", max));
+  }
+  return v;
+}
+
+constexpr int64_t kDefaultPageLimit = 100;
+constexpr int64_t kMaxPageLimit = 10000;
+
+}  // namespace
+
+ApiResponse HttpApi::CreateCollection(const json& body) {
+  Fields f(body, "the request body");
+  const std::optional<std::string> name = f.String("name", true);
+  const CollectionSpec spec = SpecFields(f);
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
   if (absl::Status s = CheckServerPaths(spec.embedder, limits_.allowed_paths); !s.ok()) {
     return ErrorResponse(s);
@@ -244,6 +319,20 @@ ApiResponse HttpApi::CreateCollection(const json& body) {
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.CreateCollection(*name, spec);
   if (!c.ok()) return ErrorResponse(c.status());
   return {201, {{"collection", CollectionInfoJson((*c)->Info())}}};
+}
+
+ApiResponse HttpApi::GetOrCreateCollection(const std::string& name, const json& body) {
+  Fields f(body, "the request body");
+  const CollectionSpec spec = SpecFields(f);
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (absl::Status s = CheckServerPaths(spec.embedder, limits_.allowed_paths); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  const bool existed = db_.GetCollection(name).ok();
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetOrCreateCollection(name, spec);
+  if (!c.ok()) return ErrorResponse(c.status());
+  return {existed ? 200 : 201,
+          {{"collection", CollectionInfoJson((*c)->Info())}, {"created", !existed}}};
 }
 
 ApiResponse HttpApi::CollectionStats(const std::string& name) const {
@@ -300,24 +389,136 @@ ApiResponse HttpApi::DeleteDocument(const std::string& name, const std::string& 
 
 ApiResponse HttpApi::DeleteDocuments(const std::string& name, const json& body) {
   Fields f(body, "the request body");
-  const json* list = f.Array("ids", true);
+  const json* list = f.Array("ids", false);
+  absl::StatusOr<std::optional<Filter>> filter = ParseOptionalFilter(f.String("filter"));
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
-  std::vector<std::string> ids;
-  for (const json& id : *list) {
-    if (!id.is_string()) return BadRequest("'ids' must hold only strings");
-    ids.push_back(id.get<std::string>());
+  if (!filter.ok()) return ErrorResponse(filter.status());
+  if ((list != nullptr) == filter->has_value()) {
+    return BadRequest("give either 'ids' or 'filter'");
   }
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
   if (!c.ok()) return ErrorResponse(c.status());
-  absl::StatusOr<int64_t> deleted = (*c)->DeleteBatch(ids);
+  absl::StatusOr<int64_t> deleted;
+  if (list != nullptr) {
+    absl::StatusOr<std::vector<std::string>> ids = StringList(*list, "'ids'");
+    if (!ids.ok()) return ErrorResponse(ids.status());
+    deleted = (*c)->DeleteBatch(*ids);
+  } else {
+    deleted = (*c)->DeleteMatching(**filter);
+  }
   if (!deleted.ok()) return ErrorResponse(deleted.status());
   return {200, {{"deleted", *deleted}}};
+}
+
+ApiResponse HttpApi::ListDocuments(const std::string& name, const QueryParams& params) const {
+  if (absl::Status s = CheckParams(params, {"where", "limit", "offset", "cursor"}); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  ListOptions options;
+  absl::StatusOr<int64_t> limit = IntParam(params, "limit", kDefaultPageLimit, 1, kMaxPageLimit);
+  absl::StatusOr<int64_t> offset = IntParam(params, "offset", 0, 0, int64_t{1} << 62);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  if (!offset.ok()) return ErrorResponse(offset.status());
+  options.limit = *limit;
+  options.offset = *offset;
+  if (auto it = params.find("cursor"); it != params.end()) options.cursor = it->second;
+  absl::StatusOr<std::optional<Filter>> filter = WhereParam(params);
+  if (!filter.ok()) return ErrorResponse(filter.status());
+  options.filter = *std::move(filter);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<DocumentPage> page = (*c)->ListPage(options);
+  if (!page.ok()) return ErrorResponse(page.status());
+  return {200, {{"documents", DocumentList(page->documents)},
+                {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}}};
+}
+
+ApiResponse HttpApi::GetDocuments(const std::string& name, const json& body) const {
+  Fields f(body, "the request body");
+  const json* list = f.Array("ids", true);
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  absl::StatusOr<std::vector<std::string>> ids = StringList(*list, "'ids'");
+  if (!ids.ok()) return ErrorResponse(ids.status());
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<std::vector<Document>> docs = (*c)->GetBatch(*ids);
+  if (!docs.ok()) return ErrorResponse(docs.status());
+  return {200, {{"documents", DocumentList(*docs)}, {"missing", MissingIds(*ids, *docs)}}};
+}
+
+ApiResponse HttpApi::CountDocuments(const std::string& name, const json& body) const {
+  Fields f(body, "the request body");
+  absl::StatusOr<std::optional<Filter>> filter = ParseOptionalFilter(f.String("filter"));
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (!filter.ok()) return ErrorResponse(filter.status());
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::StatusOr<int64_t> n = *filter ? (*c)->Count(**filter) : (*c)->Count();
+  if (!n.ok()) return ErrorResponse(n.status());
+  return {200, {{"count", *n}}};
+}
+
+ApiResponse HttpApi::UpdateMetadata(const std::string& name, const json& body) {
+  Fields f(body, "the request body");
+  const json* list = f.Array("documents", true);
+  const bool replace = f.Bool("replace");
+  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (list->empty()) return BadRequest("'documents' is empty");
+  std::vector<std::string> ids;
+  std::vector<json> metadatas;
+  for (size_t i = 0; i < list->size(); ++i) {
+    Fields d((*list)[i], absl::StrCat("documents[", i, "]"));
+    std::optional<std::string> id = d.String("id", true);
+    const json* metadata = d.Any("metadata");
+    if (absl::Status s = d.Finish(); !s.ok()) return ErrorResponse(s);
+    if (metadata == nullptr || !metadata->is_object()) {
+      return BadRequest(absl::StrCat("documents[", i, "].metadata must be a JSON object"));
+    }
+    ids.push_back(*std::move(id));
+    metadatas.push_back(*metadata);
+  }
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  absl::Status s = replace ? (*c)->UpdateMetadata(ids, metadatas)
+                           : (*c)->MergeMetadata(ids, metadatas);
+  if (!s.ok()) return ErrorResponse(s);
+  return {200, {{"updated", ids.size()}}};
+}
+
+ApiResponse HttpApi::Export(const std::string& name, const QueryParams& params) const {
+  if (absl::Status s = CheckParams(params, {"where", "vectors"}); !s.ok()) return ErrorResponse(s);
+  ExportOptions options;
+  if (auto it = params.find("vectors"); it != params.end()) {
+    if (it->second != "true" && it->second != "false") {
+      return BadRequest("'vectors' must be true or false");
+    }
+    options.vectors = it->second == "true";
+  }
+  absl::StatusOr<std::optional<Filter>> filter = WhereParam(params);
+  if (!filter.ok()) return ErrorResponse(filter.status());
+  options.filter = *std::move(filter);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
+  if (!c.ok()) return ErrorResponse(c.status());
+  auto exporter = std::make_shared<DocumentExport>(*c, options);
+  // The first piece now, so that an error (a chunked collection with
+  // vectors, a closed database) is a proper status, not a cut stream.
+  absl::StatusOr<std::string> first = exporter->Next();
+  if (!first.ok()) return ErrorResponse(first.status());
+  ApiResponse r;
+  r.stream_type = "application/x-ndjson";
+  r.stream = [exporter, first = std::move(*first)]() mutable -> absl::StatusOr<std::string> {
+    if (!first.empty()) return std::exchange(first, std::string());
+    return exporter->Next();
+  };
+  return r;
 }
 
 ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   Fields f(body, "the request body");
   const std::optional<std::string> query = f.String("query");
   const json* vector_json = f.Any("vector");
+  const json* queries_json = f.Array("queries", false);
+  const json* vectors_json = f.Array("vectors", false);
   SearchOptions options;
   options.k = static_cast<int>(f.Int("k", 1, limits_.max_k).value_or(options.k));
   const std::optional<std::string> filter = f.String("filter");
@@ -335,8 +536,11 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     if (!parsed.ok()) return ErrorResponse(parsed.status());
     options.strategy = *parsed;
   }
-  if (query.has_value() == (vector_json != nullptr)) {
-    return BadRequest("give either 'query' (text) or 'vector' (numbers)");
+  if (query.has_value() + (vector_json != nullptr) + (queries_json != nullptr) +
+          (vectors_json != nullptr) != 1) {
+    return BadRequest(
+        "give one of 'query' (text), 'vector' (numbers), 'queries' (texts) or 'vectors' "
+        "(arrays of numbers)");
   }
   if (filter) {
     absl::StatusOr<Filter> parsed = Filter::Parse(*filter);
@@ -345,6 +549,31 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   }
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
   if (!c.ok()) return ErrorResponse(c.status());
+  if (queries_json != nullptr || vectors_json != nullptr) {
+    absl::StatusOr<std::vector<std::vector<Hit>>> answers;
+    if (queries_json != nullptr) {
+      absl::StatusOr<std::vector<std::string>> texts = StringList(*queries_json, "'queries'");
+      if (!texts.ok()) return ErrorResponse(texts.status());
+      answers = (*c)->SearchBatch(*texts, options);
+    } else {
+      std::vector<float> rows;
+      for (size_t i = 0; i < vectors_json->size(); ++i) {
+        absl::StatusOr<std::vector<float>> v =
+            ParseVector((*vectors_json)[i], absl::StrCat("'vectors'[", i, "]"));
+        if (!v.ok()) return ErrorResponse(v.status());
+        if (v->size() != static_cast<size_t>((*c)->Info().dimension)) {
+          return BadRequest(absl::StrCat("'vectors'[", i, "] has dimension ", v->size(),
+                                         ", the collection has ", (*c)->Info().dimension));
+        }
+        rows.insert(rows.end(), v->begin(), v->end());
+      }
+      answers = (*c)->SearchVectorBatch(rows, options);
+    }
+    if (!answers.ok()) return ErrorResponse(answers.status());
+    json results = json::array();
+    for (const std::vector<Hit>& hits : *answers) results.push_back({{"hits", HitList(hits)}});
+    return {200, {{"results", std::move(results)}}};
+  }
   absl::StatusOr<std::vector<Hit>> hits;
   if (query) {
     hits = (*c)->Search(*query, options);
@@ -354,9 +583,7 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     hits = (*c)->SearchVector(*vector, options);
   }
   if (!hits.ok()) return ErrorResponse(hits.status());
-  json out = json::array();
-  for (const Hit& h : *hits) out.push_back(HitJson(h));
-  return {200, {{"hits", std::move(out)}}};
+  return {200, {{"hits", HitList(*hits)}}};
 }
 
 }  // namespace semdb

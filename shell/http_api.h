@@ -22,6 +22,8 @@
 #ifndef SEMDB_SHELL_HTTP_API_H_
 #define SEMDB_SHELL_HTTP_API_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,15 @@ namespace semdb {
 struct ApiResponse {
   int status = 200;
   nlohmann::json body;
+  // A body streamed in pieces instead (e.g. an export): each call returns
+  // the next piece, an empty string at the end, or an error, which ends
+  // the response early (its status is already sent).
+  std::function<absl::StatusOr<std::string>()> stream;
+  std::string stream_type;  // the streamed body's Content-Type
 };
+
+// A request's query parameters (?name=value&...), decoded.
+using QueryParams = std::map<std::string, std::string>;
 
 struct ApiLimits {
   int max_k = 1000;  // largest k a search may ask for (<= kMaxK)
@@ -58,6 +68,11 @@ class HttpApi {
   // POST /collections {"name", "embedder"?, "index"?, "chunking"?}
   //   -> 201 {"collection": info}
   ApiResponse CreateCollection(const nlohmann::json& body);
+  // PUT /collections/{name} {"embedder"?, "index"?, "chunking"?}: get or
+  //   create. -> 201 {"collection": info, "created": true}, or 200 with
+  //   "created": false when it exists with this spec (absent fields are the
+  //   defaults, as for POST); 422 naming the differences otherwise.
+  ApiResponse GetOrCreateCollection(const std::string& name, const nlohmann::json& body);
   // GET /collections/{name} -> the collection's stats
   ApiResponse CollectionStats(const std::string& name) const;
   // DELETE /collections/{name} -> {"dropped": name}
@@ -71,9 +86,27 @@ class HttpApi {
   ApiResponse GetDocument(const std::string& name, const std::string& id) const;
   // DELETE /collections/{name}/documents/{id} -> {"deleted": 1}, or 404
   ApiResponse DeleteDocument(const std::string& name, const std::string& id);
-  // POST /collections/{name}/delete {"ids": [...]} -> {"deleted": N}; ids
-  // that do not exist are ignored; atomic.
+  // POST /collections/{name}/delete {"ids": [...]} or {"filter": TEXT}
+  //   -> {"deleted": N}; ids that do not exist are ignored; atomic.
   ApiResponse DeleteDocuments(const std::string& name, const nlohmann::json& body);
+  // GET /collections/{name}/documents?where=FILTER&limit=N&offset=N&cursor=C
+  //   -> {"documents": [document...], "next_cursor": C or null}; limit
+  //   defaults to 100 (at most 10,000); documents in storage order.
+  ApiResponse ListDocuments(const std::string& name, const QueryParams& params) const;
+  // POST /collections/{name}/get {"ids": [...]}
+  //   -> {"documents": [document...], "missing": [ids]}, in the order asked.
+  ApiResponse GetDocuments(const std::string& name, const nlohmann::json& body) const;
+  // POST /collections/{name}/count {"filter"?: TEXT} -> {"count": N}
+  ApiResponse CountDocuments(const std::string& name, const nlohmann::json& body) const;
+  // PATCH /collections/{name}/documents
+  //   {"documents": [{"id", "metadata"}...], "replace"?: false}
+  //   -> {"updated": N}: each metadata merged into the stored one (RFC
+  //   7386), or replacing it; texts and vectors stay; atomic, 404 (nothing
+  //   updated) for an unknown id.
+  ApiResponse UpdateMetadata(const std::string& name, const nlohmann::json& body);
+  // GET /collections/{name}/export?where=FILTER&vectors=true
+  //   -> 200, JSON Lines streamed (semdb/export.h), which import reads back.
+  ApiResponse Export(const std::string& name, const QueryParams& params) const;
 
   // POST /collections/{name}/search
   //   {"query": TEXT | "vector": [numbers], "k"?: 10, "filter"?: TEXT,
@@ -82,6 +115,9 @@ class HttpApi {
   //    "recall_target"?: R in (0, 1], "strategy"?: "auto" | "exact_scan" |
   //    "filtered_scan" | "ann" | "ann_post_filter"}
   //   -> {"hits": [hit...]} (shell/json_output.h describes a hit)
+  // Several queries at once: "queries": [TEXT...] or "vectors": [[numbers]...]
+  //   instead -> {"results": [{"hits": [...]}...]}, one per query, in order
+  //   (Collection::SearchBatch).
   ApiResponse Search(const std::string& name, const nlohmann::json& body) const;
 
  private:

@@ -73,6 +73,12 @@ json Operation(const Route& r) {
                           {"required", true},
                           {"schema", {{"type", "string"}}}});
   }
+  for (const std::string& name : r.query_fields) {
+    parameters.push_back({{"name", name},
+                          {"in", "query"},
+                          {"required", false},
+                          {"schema", {{"type", "string"}}}});
+  }
   if (!parameters.empty()) op["parameters"] = std::move(parameters);
   if (!r.body_fields.empty()) {
     json properties = json::object(), required = json::array();

@@ -16,13 +16,14 @@
 
 namespace semdb {
 
-// A route's handler: the path parameters in pattern order (percent-decoded)
-// and the parsed JSON body (null for routes that take none).
-using RouteHandler =
-    std::function<ApiResponse(const std::vector<std::string>& params, const nlohmann::json& body)>;
+// A route's handler: the path parameters in pattern order (percent-decoded),
+// the query parameters, and the parsed JSON body (null for routes that take
+// none).
+using RouteHandler = std::function<ApiResponse(
+    const std::vector<std::string>& params, const QueryParams& query, const nlohmann::json& body)>;
 
 struct Route {
-  std::string method;   // "GET", "POST", "PATCH", "DELETE"
+  std::string method;   // "GET", "POST", "PUT", "PATCH", "DELETE"
   // Segments, literal or "{name}"; a parameter in the last segment takes
   // the rest of the path, slashes included (document ids may hold them);
   // a path that several patterns match goes to the longest.
@@ -39,6 +40,8 @@ struct Route {
   // string holding the text to send.
   std::string content_type = "application/json";
   RouteHandler handler;
+  // The query parameters the route reads (OpenAPI description, all optional).
+  std::vector<std::string> query_fields = {};
 };
 
 struct RouteMatch {

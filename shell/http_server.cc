@@ -106,6 +106,7 @@ struct ConnectionState {
 struct RequestState {
   Clock::time_point start = Clock::now();
   RouteMatch match;
+  QueryParams query;
   std::vector<std::string> pieces;
   size_t size = 0;
 
@@ -232,45 +233,83 @@ class HttpServer::Impl {
     HttpApi& api = api_;
     return {
         {"GET", "/health", "Liveness; needs no API key", {}, 200, {}, "application/json",
-         [](const Params&, const json&) { return ApiResponse{200, {{"status", "ok"}}}; }},
+         [](const Params&, const QueryParams&, const json&) { return ApiResponse{200, {{"status", "ok"}}}; }},
         {"GET", "/stats", "Server settings and counters, and every collection", {}, 200, {},
-         "application/json", [this](const Params&, const json&) { return Stats(); }},
+         "application/json", [this](const Params&, const QueryParams&, const json&) { return Stats(); }},
         {"GET", "/metrics", "Prometheus text: requests, latencies, documents per collection", {},
          200, {}, "text/plain; version=0.0.4",
-         [this](const Params&, const json&) {
+         [this](const Params&, const QueryParams&, const json&) {
            return ApiResponse{200, metrics_.Text(db_.ListCollections())};
          }},
         {"GET", "/openapi.json", "This description (OpenAPI 3.0)", {}, 200, {},
          "application/json",
-         [this](const Params&, const json&) { return ApiResponse{200, openapi_}; }},
+         [this](const Params&, const QueryParams&, const json&) { return ApiResponse{200, openapi_}; }},
         {"GET", "/collections", "List the collections", {}, 200, {}, "application/json",
-         [&api](const Params&, const json&) { return api.ListCollections(); }},
+         [&api](const Params&, const QueryParams&, const json&) { return api.ListCollections(); }},
         {"POST", "/collections", "Create a collection", {"name", "embedder?", "index?", "chunking?"},
          201, {400, 403, 409, 422, 507}, "application/json",
-         [&api](const Params&, const json& body) { return api.CreateCollection(body); }},
+         [&api](const Params&, const QueryParams&, const json& body) { return api.CreateCollection(body); }},
         {"GET", "/collections/{name}", "A collection's stats", {}, 200, {404}, "application/json",
-         [&api](const Params& p, const json&) { return api.CollectionStats(p[0]); }},
+         [&api](const Params& p, const QueryParams&, const json&) { return api.CollectionStats(p[0]); }},
         {"DELETE", "/collections/{name}", "Drop a collection and its documents", {}, 200,
          {404, 422, 507}, "application/json",
-         [&api](const Params& p, const json&) { return api.DropCollection(p[0]); }},
+         [&api](const Params& p, const QueryParams&, const json&) { return api.DropCollection(p[0]); }},
         {"POST", "/collections/{name}/documents",
          "Insert (201) or, with upsert, replace (200) a batch of documents, atomically",
          {"documents", "upsert?"}, 201, {400, 404, 409, 422, 507}, "application/json",
-         [&api](const Params& p, const json& body) { return api.WriteDocuments(p[0], body); }},
+         [&api](const Params& p, const QueryParams&, const json& body) { return api.WriteDocuments(p[0], body); }},
         {"GET", "/collections/{name}/documents/{id}", "A document by id (percent-encoded)", {},
          200, {404}, "application/json",
-         [&api](const Params& p, const json&) { return api.GetDocument(p[0], p[1]); }},
+         [&api](const Params& p, const QueryParams&, const json&) { return api.GetDocument(p[0], p[1]); }},
         {"DELETE", "/collections/{name}/documents/{id}", "Delete a document", {}, 200,
          {404, 422, 507}, "application/json",
-         [&api](const Params& p, const json&) { return api.DeleteDocument(p[0], p[1]); }},
-        {"POST", "/collections/{name}/delete", "Delete documents by id, atomically", {"ids"},
+         [&api](const Params& p, const QueryParams&, const json&) { return api.DeleteDocument(p[0], p[1]); }},
+        {"POST", "/collections/{name}/delete", "Delete documents by id or by filter, atomically",
+         {"ids?", "filter?"},
          200, {400, 404, 422, 507}, "application/json",
-         [&api](const Params& p, const json& body) { return api.DeleteDocuments(p[0], body); }},
+         [&api](const Params& p, const QueryParams&, const json& body) { return api.DeleteDocuments(p[0], body); }},
         {"POST", "/collections/{name}/search", "Search by text or vector",
-         {"query?", "vector?", "k?", "filter?", "one_per_parent?", "neighbors?",
+         {"query?", "vector?", "queries?", "vectors?", "k?", "filter?", "one_per_parent?", "neighbors?",
           "include_parent?", "nprobe?", "ef_search?", "hybrid?", "recall_target?", "strategy?"},
          200, {400, 404, 422}, "application/json",
-         [&api](const Params& p, const json& body) { return api.Search(p[0], body); }},
+         [&api](const Params& p, const QueryParams&, const json& body) { return api.Search(p[0], body); }},
+        {"PUT", "/collections/{name}",
+         "Get or create a collection: 201 created, 200 when it exists with this spec",
+         {"embedder?", "index?", "chunking?"}, 201, {400, 403, 422, 507}, "application/json",
+         [&api](const Params& p, const QueryParams&, const json& body) {
+           return api.GetOrCreateCollection(p[0], body);
+         }},
+        {"GET", "/collections/{name}/documents",
+         "Page through the documents (storage order), optionally filtered", {}, 200, {400, 404},
+         "application/json",
+         [&api](const Params& p, const QueryParams& q, const json&) {
+           return api.ListDocuments(p[0], q);
+         },
+         {"where", "limit", "offset", "cursor"}},
+        {"PATCH", "/collections/{name}/documents",
+         "Update documents' metadata (merged, or replaced), atomically",
+         {"documents", "replace?"}, 200, {400, 404, 422, 507}, "application/json",
+         [&api](const Params& p, const QueryParams&, const json& body) {
+           return api.UpdateMetadata(p[0], body);
+         }},
+        {"POST", "/collections/{name}/get", "Several documents by id, in the order asked",
+         {"ids"}, 200, {400, 404}, "application/json",
+         [&api](const Params& p, const QueryParams&, const json& body) {
+           return api.GetDocuments(p[0], body);
+         }},
+        {"POST", "/collections/{name}/count", "Count the documents, optionally filtered",
+         {"filter?"}, 200, {400, 404}, "application/json",
+         [&api](const Params& p, const QueryParams&, const json& body) {
+           return api.CountDocuments(p[0], body);
+         }},
+        {"GET", "/collections/{name}/export",
+         "The collection as JSON Lines (id, text, metadata, optionally vectors), which import "
+         "reads back",
+         {}, 200, {400, 404}, "application/x-ndjson",
+         [&api](const Params& p, const QueryParams& q, const json&) {
+           return api.Export(p[0], q);
+         },
+         {"where", "vectors"}},
     };
   }
 
@@ -341,6 +380,7 @@ class HttpServer::Impl {
       auto* request = new RequestState;
       *con_cls = request;
       request->match = MatchRoute(self->routes_, method, url);
+      request->query = QueryArguments(c);
       if (std::optional<ApiResponse> refused = self->Admit(c, method, url, request->match)) {
         return self->Respond(c, method, url, *request, *refused);
       }
@@ -358,6 +398,19 @@ class HttpServer::Impl {
     }
     self->SetAnswering(c, true);
     return self->Respond(c, method, url, *request, self->Answer(*request));
+  }
+
+  // The request's query parameters, as libmicrohttpd decoded them.
+  static QueryParams QueryArguments(MHD_Connection* c) {
+    QueryParams params;
+    MHD_get_connection_values(
+        c, MHD_GET_ARGUMENT_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
+          (*static_cast<QueryParams*>(cls))[key] = value == nullptr ? "" : value;
+          return MHD_YES;
+        },
+        &params);
+    return params;
   }
 
   ApiResponse TooLarge() const {
@@ -433,6 +486,29 @@ class HttpServer::Impl {
     return std::nullopt;
   }
 
+  // Feeds a streamed body (ApiResponse::stream) to libmicrohttpd.
+  struct Stream {
+    std::function<absl::StatusOr<std::string>()> next;
+    std::string piece;
+    size_t offset = 0;
+
+    static ssize_t Read(void* cls, uint64_t, char* buf, size_t max) {
+      auto* self = static_cast<Stream*>(cls);
+      while (self->offset == self->piece.size()) {
+        absl::StatusOr<std::string> piece = self->next();
+        if (!piece.ok()) return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (piece->empty()) return MHD_CONTENT_READER_END_OF_STREAM;
+        self->piece = *std::move(piece);
+        self->offset = 0;
+      }
+      const size_t n = std::min(max, self->piece.size() - self->offset);
+      std::memcpy(buf, self->piece.data() + self->offset, n);
+      self->offset += n;
+      return static_cast<ssize_t>(n);
+    }
+    static void Free(void* cls) { delete static_cast<Stream*>(cls); }
+  };
+
   std::string CorsHeaderLines() const {
     if (options_.cors_origin.empty()) return "";
     return absl::StrCat("Access-Control-Allow-Origin: ", options_.cors_origin,
@@ -443,12 +519,18 @@ class HttpServer::Impl {
                      const RequestState& request, const ApiResponse& r) {
     const bool text = r.status == 200 && request.match.route != nullptr &&
                       request.match.route->content_type != "application/json";
-    const std::string body = text                ? r.body.get<std::string>()
+    const std::string body = r.stream           ? std::string()
+                             : text             ? r.body.get<std::string>()
                              : r.body.is_null() ? std::string()
                                                 : DumpJson(r.body) + "\n";
-    MHD_Response* response = MHD_create_response_from_buffer(
-        body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
-    if (!body.empty()) {
+    MHD_Response* response =
+        r.stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, &Stream::Read,
+                                                     new Stream{r.stream, {}, 0}, &Stream::Free)
+                 : MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+                                                   MHD_RESPMEM_MUST_COPY);
+    if (r.stream) {
+      MHD_add_response_header(response, "Content-Type", r.stream_type.c_str());
+    } else if (!body.empty()) {
       MHD_add_response_header(response, "Content-Type",
                               text ? request.match.route->content_type.c_str()
                                    : "application/json");
@@ -459,7 +541,7 @@ class HttpServer::Impl {
                               options_.cors_origin.c_str());
       MHD_add_response_header(response, "Vary", "Origin");
       MHD_add_response_header(response, "Access-Control-Allow-Methods",
-                              "GET, POST, PATCH, DELETE, OPTIONS");
+                              "GET, POST, PUT, PATCH, DELETE, OPTIONS");
       MHD_add_response_header(response, "Access-Control-Allow-Headers",
                               "Content-Type, Authorization, X-API-Key");
     }
@@ -499,7 +581,7 @@ class HttpServer::Impl {
     if (!route.body_fields.empty()) {
       if (std::optional<ApiResponse> error = ParseBody(request.Body(), &body)) return *error;
     }
-    return route.handler(request.match.params, body);
+    return route.handler(request.match.params, request.query, body);
   }
 
   ApiResponse Stats() const {

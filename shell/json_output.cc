@@ -42,6 +42,20 @@ nlohmann::json HitJson(const Hit& hit) {
   return j;
 }
 
+std::vector<std::string> MissingIds(const std::vector<std::string>& asked,
+                                    const std::vector<Document>& found) {
+  std::vector<std::string> missing;
+  size_t next = 0;
+  for (const std::string& id : asked) {
+    if (next < found.size() && found[next].id == id) {
+      ++next;
+    } else {
+      missing.push_back(id);
+    }
+  }
+  return missing;
+}
+
 std::string DumpJson(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -4,6 +4,7 @@
 #define SEMDB_SHELL_JSON_OUTPUT_H_
 
 #include <string>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 #include "semdb/database.h"
@@ -23,6 +24,11 @@ nlohmann::json DocumentJson(const Document& doc);
 // "neighbors": [{"index", "count", "begin", "end", "text"}...] and
 // "parent_text" when they were asked for.
 nlohmann::json HitJson(const Hit& hit);
+
+// The ids of `asked` that Collection::GetBatch left out of `found` (which
+// keeps the order asked), in that order.
+std::vector<std::string> MissingIds(const std::vector<std::string>& asked,
+                                    const std::vector<Document>& found);
 
 // One line of JSON; invalid UTF-8 (which semdb never stores, but error
 // messages may quote) is replaced rather than thrown on.

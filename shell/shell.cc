@@ -38,18 +38,6 @@ namespace {
 
 constexpr char kDefaultCollection[] = "default";
 
-absl::StatusOr<int64_t> ParseInt(const std::string& what, const std::string& raw,
-                                 int64_t min, int64_t max) {
-  int64_t v;
-  std::string text = Unquote(raw);
-  if (!absl::SimpleAtoi(text, &v) || v < min || v > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " must be a whole number from ", min, " to ", max, ", got '",
-                     text, "'"));
-  }
-  return v;
-}
-
 // A number in [0, 1] (or (0, 1] when zero is not allowed).
 absl::StatusOr<double> ParseFraction(const std::string& what, const std::string& raw,
                                      bool zero_allowed) {
@@ -63,18 +51,6 @@ absl::StatusOr<double> ParseFraction(const std::string& what, const std::string&
   return v;
 }
 
-absl::StatusOr<nlohmann::json> ParseMetadata(const std::string& raw) {
-  absl::StatusOr<nlohmann::json> parsed = ParseJson(Unquote(raw));
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--meta is not valid JSON: ", raw));
-  }
-  nlohmann::json meta = *std::move(parsed);
-  if (!meta.is_object()) {
-    return absl::InvalidArgumentError("--meta must be a JSON object, like {\"year\": 2001}");
-  }
-  return meta;
-}
-
 // Flattens nested JSON objects into "a.b" keys for a two-column table.
 void Flatten(const nlohmann::json& j, const std::string& prefix,
              std::vector<std::vector<std::string>>* rows) {
@@ -83,10 +59,6 @@ void Flatten(const nlohmann::json& j, const std::string& prefix,
     return;
   }
   rows->push_back({prefix, j.is_string() ? j.get<std::string>() : j.dump()});
-}
-
-std::string Plural(int64_t n, const char* word) {
-  return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -142,9 +114,11 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "In a chunked collection hits are passages: the id is their document's, and\n"
        "'passage' says which one (index/count) and where it lies (byte offsets).\n"
        "--dedupe keeps the best passage of each document, --neighbors N adds the N\n"
-       "passages before and after each hit, --parent the whole document.",
+       "passages before and after each hit, --parent the whole document.\n"
+       "--file FILE searches each line of FILE (one batch: the texts are embedded\n"
+       "together and, without a filter or keyword ranking, searched in one index call).",
        {"k", "where", "nprobe", "ef", "hybrid", "fusion", "recall", "strategy", "dedupe",
-        "neighbors", "parent"},
+        "neighbors", "parent", "file"},
        &Shell::Search},
       {"explain", {}, "explain [analyze] search QUERY [search options]",
        "show how a search would be answered (with analyze: run it and measure)",
@@ -156,10 +130,34 @@ const std::vector<Shell::Command>& Shell::Commands() {
        {"k", "where", "nprobe", "ef", "hybrid", "fusion", "recall", "strategy", "dedupe",
         "neighbors", "parent"},
        &Shell::Explain},
-      {"get", {}, "get ID", "show a document", "", {}, &Shell::Get},
-      {"delete", {"rm"}, "delete ID", "delete a document", "", {}, &Shell::Delete},
-      {"count", {}, "count", "count the documents of the current collection", "", {},
-       &Shell::Count},
+      {"get", {}, "get ID [ID...]", "show a document, or several (quote ids with spaces)", "",
+       {}, &Shell::Get},
+      {"scan", {"peek"}, "scan [--where FILTER] [--limit N] [--offset N] [--cursor C]",
+       "list documents in storage order, a page at a time",
+       "Shows --limit documents (default 20) after skipping --offset, from the\n"
+       "start or from --cursor C, the cursor printed under the previous page.\n"
+       "An upsert moves a document to the end of the order.",
+       {"where", "limit", "offset", "cursor"}, &Shell::Scan},
+      {"delete", {"rm"}, "delete ID [ID...] | delete --where FILTER [--yes]",
+       "delete documents by id, or those matching a filter",
+       "With --where and without --yes, only counts the documents that would be\n"
+       "deleted; with --yes, deletes them in one atomic write.",
+       {"where", "yes"}, &Shell::Delete},
+      {"count", {}, "count [--where FILTER]", "count the documents (matching a filter)", "",
+       {"where"}, &Shell::Count},
+      {"update", {}, "update ID [ID...] --metadata JSON [--replace]",
+       "change documents' metadata without re-embedding them",
+       "By default JSON is merged into each document's metadata (RFC 7386: its\n"
+       "fields are set, null removes a field, objects merge); --replace replaces\n"
+       "the metadata whole. Example: update a1 --metadata {\"year\": 2002, \"draft\": null}",
+       {"metadata", "replace"}, &Shell::Update},
+      {"export", {}, "export FILE [--vectors] [--where FILTER]",
+       "write the documents to FILE as JSON Lines, for import to read back",
+       "Each line is {\"id\", \"text\", \"metadata\"} (and \"vector\" with --vectors: the\n"
+       "stored vector in a vectors collection, the model's in others). 'import FILE'\n"
+       "restores ids, texts and metadata as they were, and the vectors of a vectors\n"
+       "collection.",
+       {"vectors", "where"}, &Shell::Export},
       {"stats", {}, "stats", "facts about the current collection, its embedder and index",
        "", {}, &Shell::Stats},
       {"refit", {}, "refit", "refit the embedder on all documents and re-embed them",
@@ -568,9 +566,10 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
   const std::string query = cmd.Text();
-  if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
   absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
   if (!options.ok()) return options.status();
+  if (cmd.Option("file")) return SearchFile(cmd, *options);
+  if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
   absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, *options);
   if (!hits.ok()) return hits.status();
   if (settings_.json) {
@@ -691,49 +690,6 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
                                         ms["total"].get<double>(), ms["plan"].get<double>(),
                                         ms["search"].get<double>(), ms["documents"].get<double>()));
     Print(lines);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Shell::Get(const CommandLine& cmd) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  const std::string id = cmd.Text();
-  if (id.empty()) return absl::InvalidArgumentError("usage: get ID");
-  absl::StatusOr<Document> doc = (*c)->Get(id);
-  if (!doc.ok()) return doc.status();
-  if (settings_.json) {
-    PrintJson(DocumentJson(*doc));
-    return absl::OkStatus();
-  }
-  Print(absl::StrCat("id:       ", doc->id, "\nmetadata: ", doc->metadata.dump(),
-                     "\ntokens:   ", doc->stats.tokens, " (", doc->stats.unknown_tokens,
-                     " unknown to the model)\ntext:\n", doc->text));
-  return absl::OkStatus();
-}
-
-absl::Status Shell::Delete(const CommandLine& cmd) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  const std::string id = cmd.Text();
-  if (id.empty()) return absl::InvalidArgumentError("usage: delete ID");
-  if (absl::Status s = (*c)->Delete(id); !s.ok()) return s;
-  if (settings_.json) {
-    PrintJson({{"deleted", id}});
-  } else {
-    Print(absl::StrCat("deleted '", id, "'"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Shell::Count(const CommandLine&) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  const int64_t n = (*c)->Count();
-  if (settings_.json) {
-    PrintJson({{"count", n}});
-  } else {
-    Print(std::to_string(n));
   }
   return absl::OkStatus();
 }

@@ -65,9 +65,16 @@ class Shell {
   absl::Status Reindex(const CommandLine& cmd);
   // The options shared by search and explain.
   static absl::StatusOr<SearchOptions> ParseSearchOptions(const CommandLine& cmd);
+  // Documents (document_commands.cc).
   absl::Status Get(const CommandLine& cmd);
+  absl::Status Scan(const CommandLine& cmd);
   absl::Status Delete(const CommandLine& cmd);
   absl::Status Count(const CommandLine& cmd);
+  absl::Status Update(const CommandLine& cmd);
+  absl::Status Export(const CommandLine& cmd);
+  // search --file: one query per line, answered by one SearchBatch.
+  absl::Status SearchFile(const CommandLine& cmd, const SearchOptions& options);
+  void PrintDocuments(const std::vector<Document>& docs);
   absl::Status Stats(const CommandLine& cmd);
   absl::Status Refit(const CommandLine& cmd);
   absl::Status Similar(const CommandLine& cmd);

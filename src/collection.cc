@@ -3,6 +3,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "fmt/format.h"
 #include "embedders/embedder_factory.h"
 #include "embedders/nearest_words.h"
 #include "embedders/word_similarity.h"
@@ -81,8 +82,6 @@ absl::Status ValidateMetadata(const nlohmann::json& j, int depth) {
   return absl::OkStatus();
 }
 
-namespace {
-
 // Scales `v` to unit length; errors for wrong sizes, NaN/Inf and zero.
 absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
   if (v->size() != static_cast<size_t>(dimension)) {
@@ -99,8 +98,40 @@ absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
   if (!(norm > 0) || !std::isfinite(norm)) {
     return absl::InvalidArgumentError("vector has zero length (or overflows float)");
   }
+  // A vector already of unit length (within float rounding) is kept as
+  // given, so that a stored vector read back and written again (export,
+  // import) stays the same bytes.
+  if (std::abs(norm - 1) < 1e-6) return absl::OkStatus();
   const float inv = static_cast<float>(1.0 / std::sqrt(norm));
   for (float& x : *v) x *= inv;
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The rule for a caller's vector in a collection that embeds its texts
+// (README, "Vectors in text collections"): it must be the model's own. An
+// inserted one is checked against the model's vector of its text, row
+// `row` of `model` (unchunked collections: one row per document): a
+// cosine of at least kSameModelCosine, the threshold of the model probe.
+absl::Status CheckModelVector(std::vector<float>& given, const std::vector<float>& model,
+                              size_t row, int dimension) {
+  if (dimension == 0) {
+    return absl::FailedPreconditionError(
+        "the collection has no fitted model yet, so a vector cannot be checked to be its "
+        "model's: give the text alone");
+  }
+  if (absl::Status s = NormalizeVector(&given, dimension); !s.ok()) return s;
+  double cosine = 0;
+  for (int j = 0; j < dimension; ++j) {
+    cosine += static_cast<double>(given[j]) * model[row * dimension + j];
+  }
+  if (cosine < kSameModelCosine) {
+    return absl::InvalidArgumentError(fmt::format(
+        "the vector is not the collection model's vector of the text (cosine {:.4f}); a text "
+        "collection embeds its texts itself: give the text alone",
+        cosine));
+  }
   return absl::OkStatus();
 }
 
@@ -257,10 +288,10 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": collection '", name_, "' stores caller-supplied vectors; give a vector"));
     }
-    if (!caller_vectors && !d.vector.empty()) {
+    if (!caller_vectors && !d.vector.empty() && chunker_.enabled()) {
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": collection '", name_,
-          "' embeds its texts; a precomputed vector would mix embedding models"));
+          "' embeds each passage of its texts itself: give no vector"));
     }
     if (!caller_vectors && d.text.find_first_not_of(" \t\r\n") == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": text is empty"));
@@ -300,9 +331,9 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     replaced.push_back(**std::move(existing));
   }
 
-  // Generated ids, then the index entries with their labels: one per
-  // document, or one per passage. A generated id is the label of the
-  // document's first entry when that is free.
+  // Generated ids (GeneratedId: numbered in insertion order, skipping any
+  // a user took), then the index entries with their labels: one per
+  // document, or one per passage.
   Counters counters = counters_;
   std::vector<DocumentRecord> entries;
   std::vector<size_t> entry_doc;  // the document of each entry
@@ -310,14 +341,10 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   for (size_t i = 0; i < docs.size(); ++i) {
     Document& d = docs[i];
     while (d.id.empty()) {
-      std::string candidate = std::to_string(counters.next_label);
+      std::string candidate = GeneratedId(counters.next_generated_id++);
       absl::StatusOr<std::optional<StoredEntries>> taken = FindEntries(candidate);
       if (!taken.ok()) return taken.status();
-      if (!taken->has_value() && !batch_ids.contains(candidate)) {
-        d.id = std::move(candidate);
-      } else {
-        ++counters.next_label;
-      }
+      if (!taken->has_value() && !batch_ids.contains(candidate)) d.id = std::move(candidate);
     }
     if (!chunker_.enabled()) {
       entries.push_back({d.id, std::move(d.text)});
@@ -355,6 +382,14 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     if (absl::Status s = embedder_->Embed(texts, absl::MakeSpan(vectors), &stats);
         !s.ok()) {
       return s;
+    }
+  }
+  if (!caller_vectors) {
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (docs[i].vector.empty()) continue;
+      if (absl::Status s = CheckModelVector(docs[i].vector, vectors, i, dim); !s.ok()) {
+        return WithContext(s, DocName(docs[i], i));
+      }
     }
   }
 
@@ -1036,7 +1071,8 @@ nlohmann::json Collection::Impl::Stats() const {
   } else if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
     absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
     if (totals.ok()) {
-      j["keyword_index"] = {{"documents", totals->documents}, {"terms", totals->length}};
+      j["keyword_index"] = {{"documents", totals->documents},
+                            {"term_occurrences", totals->length}};
     }
   }
   if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());

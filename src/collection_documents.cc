@@ -4,6 +4,7 @@
 // they are one atomic batch that keeps the field and keyword indexes and
 // the crash guarantees of inserts and deletes.
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "embedders/word_tokenizer.h"
 #include "src/collection_impl.h"
@@ -33,7 +34,8 @@ absl::StatusOr<std::vector<Document>> Collection::Impl::GetBatch(
 }
 
 absl::Status Collection::Impl::ScanDocuments(
-    const Filter* filter, const std::function<absl::Status(const std::string& id)>& fn) const {
+    const Filter* filter, uint64_t first_label,
+    const std::function<absl::Status(uint64_t label, const std::string& id)>& fn) const {
   // Held throughout, so that Close waits until the store is no longer read.
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
@@ -49,34 +51,29 @@ absl::Status Collection::Impl::ScanDocuments(
             return absl::OkStatus();
           }
         }
-        return fn(doc.passage.has_value() ? doc.passage->parent : doc.id);
-      });
+        return fn(label, doc.passage.has_value() ? doc.passage->parent : doc.id);
+      },
+      first_label);
   return absl::IsCancelled(s) ? absl::OkStatus() : s;
 }
 
 absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
                                               absl::Span<const nlohmann::json> metadatas,
-                                              const WriteOptions& wo) {
+                                              bool merge, const WriteOptions& wo) {
   if (ids.size() != metadatas.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "update has ", ids.size(), " ids but ", metadatas.size(), " metadata objects"));
   }
-  std::vector<nlohmann::json> metadata(metadatas.begin(), metadatas.end());
-  std::vector<std::string> metadata_json(ids.size());
   absl::flat_hash_set<std::string_view> seen;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string name = absl::StrCat("document '", ids[i], "'");
     if (!seen.insert(ids[i]).second) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " appears twice in the update"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("document '", ids[i], "' appears twice in the update"));
     }
-    if (metadata[i].is_null()) metadata[i] = nlohmann::json::object();
-    if (!metadata[i].is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": metadata must be a JSON object"));
+    if (!metadatas[i].is_null() && !metadatas[i].is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("document '", ids[i], "': metadata must be a JSON object"));
     }
-    if (absl::Status s = ValidateMetadata(metadata[i], 0); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat(name, ": metadata: ", s.message()));
-    }
-    metadata_json[i] = metadata[i].dump();
   }
 
   std::lock_guard<std::mutex> write_lock(write_mu_);
@@ -84,12 +81,28 @@ absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
   StoreBatch batch(*env_.store);
   DocumentIndexes::Update side_indexes(*doc_indexes_);
   for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string name = absl::StrCat("document '", ids[i], "'");
     absl::StatusOr<std::optional<StoredEntries>> entries = FindEntries(ids[i]);
     if (!entries.ok()) return entries.status();
     if (!entries->has_value()) {
       return absl::NotFoundError(absl::StrCat("no document '", ids[i], "' in '", name_,
                                               "'; nothing was updated"));
     }
+    nlohmann::json metadata = metadatas[i].is_null() ? nlohmann::json::object() : metadatas[i];
+    if (merge) {
+      // RFC 7386 on the stored metadata, which every entry carries.
+      absl::StatusOr<std::optional<std::string>> stored =
+          env_.store->GetMetadata(id_, (*entries)->labels.front());
+      if (!stored.ok()) return stored.status();
+      nlohmann::json merged = nlohmann::json::parse(stored->value_or("{}"), nullptr, false);
+      if (!merged.is_object()) merged = nlohmann::json::object();
+      merged.merge_patch(metadata);
+      metadata = std::move(merged);
+    }
+    if (absl::Status s = ValidateMetadata(metadata, 0); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(name, ": metadata: ", s.message()));
+    }
+    const std::string metadata_json = metadata.dump();
     // Each entry (the document, or each of its passages) is rewritten
     // under its own label with the new metadata; its vector stays.
     for (uint64_t label : (*entries)->labels) {
@@ -100,8 +113,8 @@ absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
             absl::StrCat("document '", ids[i], "': entry ", label, " is missing"));
       }
       if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
-      side_indexes.Add(label, (*doc)->text, metadata[i]);
-      batch.PutDocument(id_, label, **doc, metadata_json[i]);
+      side_indexes.Add(label, (*doc)->text, metadata);
+      batch.PutDocument(id_, label, **doc, metadata_json);
     }
     if (chunker_.enabled()) {
       absl::StatusOr<std::optional<ParentRecord>> parent = env_.store->GetParent(id_, ids[i]);
@@ -111,7 +124,7 @@ absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
       if (!parent->has_value() || !text->has_value()) {
         return absl::DataLossError(absl::StrCat("document '", ids[i], "': record is missing"));
       }
-      (*parent)->metadata_json = metadata_json[i];
+      (*parent)->metadata_json = metadata_json;
       batch.PutParent(id_, ids[i], **parent, **text);
     }
   }
@@ -149,31 +162,52 @@ absl::StatusOr<std::vector<Document>> Collection::GetBatch(
   return impl_->GetBatch(ids);
 }
 
-absl::StatusOr<std::vector<Document>> Collection::List(const ListOptions& options) const {
+absl::StatusOr<DocumentPage> Collection::ListPage(const ListOptions& options) const {
   if (options.offset < 0) return absl::InvalidArgumentError("offset must not be negative");
   if (options.limit < -1) return absl::InvalidArgumentError("limit must be -1 (none) or more");
+  // A cursor is the label (storage position) where the next page starts.
+  uint64_t first_label = 0;
+  if (!options.cursor.empty() && !absl::SimpleAtoi(options.cursor, &first_label)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", options.cursor, "' is not a cursor (give the next_cursor of a previous page)"));
+  }
   std::vector<std::string> ids;
+  DocumentPage page;
   int64_t skipped = 0;
   if (options.limit != 0) {
     absl::Status s = impl_->ScanDocuments(
-        options.filter ? &*options.filter : nullptr, [&](const std::string& id) {
+        options.filter ? &*options.filter : nullptr, first_label,
+        [&](uint64_t label, const std::string& id) {
           if (skipped < options.offset) {
             ++skipped;
             return absl::OkStatus();
           }
+          if (static_cast<int64_t>(ids.size()) == options.limit) {
+            // One match beyond the page: there is a next page, from here.
+            page.next_cursor = std::to_string(label);
+            return absl::CancelledError();
+          }
           ids.push_back(id);
-          return static_cast<int64_t>(ids.size()) == options.limit ? absl::CancelledError()
-                                                                   : absl::OkStatus();
+          return absl::OkStatus();
         });
     if (!s.ok()) return s;
   }
   // A document deleted since the scan is left out.
-  return impl_->GetBatch(ids);
+  absl::StatusOr<std::vector<Document>> docs = impl_->GetBatch(ids);
+  if (!docs.ok()) return docs.status();
+  page.documents = *std::move(docs);
+  return page;
+}
+
+absl::StatusOr<std::vector<Document>> Collection::List(const ListOptions& options) const {
+  absl::StatusOr<DocumentPage> page = ListPage(options);
+  if (!page.ok()) return page.status();
+  return std::move(page->documents);
 }
 
 absl::StatusOr<int64_t> Collection::Count(const Filter& filter) const {
   int64_t count = 0;
-  absl::Status s = impl_->ScanDocuments(&filter, [&](const std::string&) {
+  absl::Status s = impl_->ScanDocuments(&filter, 0, [&](uint64_t, const std::string&) {
     ++count;
     return absl::OkStatus();
   });
@@ -184,7 +218,7 @@ absl::StatusOr<int64_t> Collection::Count(const Filter& filter) const {
 absl::StatusOr<int64_t> Collection::DeleteMatching(const Filter& filter,
                                                    const WriteOptions& wo) {
   std::vector<std::string> ids;
-  absl::Status s = impl_->ScanDocuments(&filter, [&](const std::string& id) {
+  absl::Status s = impl_->ScanDocuments(&filter, 0, [&](uint64_t, const std::string& id) {
     ids.push_back(id);
     return absl::OkStatus();
   });
@@ -195,7 +229,13 @@ absl::StatusOr<int64_t> Collection::DeleteMatching(const Filter& filter,
 absl::Status Collection::UpdateMetadata(absl::Span<const std::string> ids,
                                         absl::Span<const nlohmann::json> metadatas,
                                         const WriteOptions& wo) {
-  return impl_->UpdateMetadata(ids, metadatas, wo);
+  return impl_->UpdateMetadata(ids, metadatas, /*merge=*/false, wo);
+}
+
+absl::Status Collection::MergeMetadata(absl::Span<const std::string> ids,
+                                       absl::Span<const nlohmann::json> patches,
+                                       const WriteOptions& wo) {
+  return impl_->UpdateMetadata(ids, patches, /*merge=*/true, wo);
 }
 
 absl::StatusOr<std::vector<float>> Collection::Embed(

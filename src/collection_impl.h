@@ -33,7 +33,8 @@
 namespace semdb {
 
 class WordVectorEmbedder;
-struct QueryPlan;  // src/query_planner.h
+struct PlannerInput;  // src/query_planner.h
+struct QueryPlan;
 
 // What a collection needs from its database.
 struct CollectionEnv {
@@ -52,6 +53,10 @@ absl::StatusOr<int> VectorsDimension(const Spec& spec);
 // Metadata must serialize as JSON: strings valid UTF-8, numbers finite,
 // nesting bounded. `depth` is that of `metadata` (0 at the top).
 absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
+
+// Scales `v` to unit length (keeping one already of unit length as it is);
+// errors for a size other than `dimension`, NaN/Inf and zero.
+absl::Status NormalizeVector(std::vector<float>* v, int dimension);
 
 class Collection::Impl {
  public:
@@ -76,6 +81,11 @@ class Collection::Impl {
                                           const SearchOptions& options) const;
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options) const;
+  // Several queries (collection_batch_search.cc): texts, or rows of vectors.
+  absl::StatusOr<std::vector<std::vector<Hit>>> SearchBatch(
+      absl::Span<const std::string> queries, const SearchOptions& options) const;
+  absl::StatusOr<std::vector<std::vector<Hit>>> SearchVectorBatch(
+      absl::Span<const float> vectors, const SearchOptions& options) const;
   // The plan (and with `analyze`, the run) of a search, as JSON.
   absl::StatusOr<nlohmann::json> Explain(std::string_view query, const SearchOptions& options,
                                          bool analyze) const;
@@ -100,15 +110,20 @@ class Collection::Impl {
   void Close(absl::Status why);
 
   // Documents and embeddings (collection_documents.cc).
-  // Visits the ids of the documents (not passages) in label order whose
-  // metadata matches `filter` (every one when null) until fn returns an
-  // error; a Cancelled error stops the scan without being an error.
   // The documents that exist among `ids`, in that order.
   absl::StatusOr<std::vector<Document>> GetBatch(absl::Span<const std::string> ids) const;
-  absl::Status ScanDocuments(const Filter* filter,
-                             const std::function<absl::Status(const std::string& id)>& fn) const;
+  // Visits the documents (not passages) from label `first_label` on, in
+  // label order, whose metadata matches `filter` (every one when null),
+  // with the label of their first entry, until fn returns an error; a
+  // Cancelled error stops the scan without being an error.
+  absl::Status ScanDocuments(
+      const Filter* filter, uint64_t first_label,
+      const std::function<absl::Status(uint64_t label, const std::string& id)>& fn) const;
+  // Replaces the documents' metadata, or with `merge` applies each as an
+  // RFC 7386 merge patch to the stored metadata.
   absl::Status UpdateMetadata(absl::Span<const std::string> ids,
-                              absl::Span<const nlohmann::json> metadatas, const WriteOptions& wo);
+                              absl::Span<const nlohmann::json> metadatas, bool merge,
+                              const WriteOptions& wo);
   absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const;
 
  private:
@@ -154,6 +169,13 @@ class Collection::Impl {
   // and estimates are written there and, unless `analyze`, nothing runs.
   struct FilterEstimate;
   struct SearchTrace;
+  // The planner's input for a search of `depth` results, without filter.
+  PlannerInput PlannerInputLocked(const SearchOptions& options, int depth) const;
+  // Answers `queries` (normalized rows) in one index call when the plan
+  // allows (batch_search.cc); nullopt when it does not, and each query is
+  // then searched alone. `options` has no filter and a vector-only ranking.
+  absl::StatusOr<std::optional<std::vector<std::vector<Hit>>>> BatchIndexSearchLocked(
+      absl::Span<const float> queries, const SearchOptions& options) const;
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
                                                 const SearchOptions& options,
                                                 std::string_view text, nlohmann::json* explain,

@@ -395,6 +395,19 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::KeywordRankingLocked(
   return out;
 }
 
+PlannerInput Collection::Impl::PlannerInputLocked(const SearchOptions& options,
+                                                  int depth) const {
+  PlannerInput in;
+  in.live = index_->size();
+  in.dimension = record_.dimension;
+  in.k = depth;
+  in.recall_target = options.recall_target;
+  in.layout = *IndexLayout::FromSpec(index_->spec());
+  in.exact_capable = index_->can_search_exactly();
+  in.user_knobs = options.knobs;
+  return in;
+}
+
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     absl::Span<const float> query, const SearchOptions& options, std::string_view text,
     nlohmann::json* explain, bool analyze) const {
@@ -407,14 +420,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
   SearchOptions vector_options = options;
   vector_options.k = depth;
 
-  PlannerInput in;
-  in.live = index_->size();
-  in.dimension = record_.dimension;
-  in.k = depth;
-  in.recall_target = options.recall_target;
-  in.layout = *IndexLayout::FromSpec(index_->spec());
-  in.exact_capable = index_->can_search_exactly();
-  in.user_knobs = options.knobs;
+  PlannerInput in = PlannerInputLocked(options, depth);
   std::optional<FilterEstimate> estimate;
   if (options.filter) {
     absl::StatusOr<FilterEstimate> e = EstimateFilterLocked(*options.filter);

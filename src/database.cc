@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -38,14 +39,61 @@ absl::Status ValidateName(const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// Whether `asked` agrees with the spec `have` a collection was created
+// with: the same kind, and every parameter asked for has the value
+// recorded (the record also holds parameters filled in at creation, such
+// as a transformer's prefixes). Empty when it agrees, else what differs.
+std::string SpecMismatch(const char* what, const Spec& asked, const std::string& have_text) {
+  absl::StatusOr<Spec> have = Spec::Parse(have_text);
+  bool same = have.ok() && have->kind == asked.kind;
+  for (const auto& [key, value] : asked.params) {
+    same = same && have->params.contains(key) && have->params.at(key) == value;
+  }
+  return same ? "" : absl::StrCat(what, " '", have_text, "', not '", asked.ToString(), "'");
+}
+
+// What differs between an existing collection and the spec a
+// get-or-create asked for, or empty.
+std::string SpecDifference(const CollectionInfo& info, const nlohmann::json& stats,
+                           const Spec& embedder, const Spec& index, const std::string& chunking,
+                           const CollectionSpec& spec) {
+  std::vector<std::string> differences;
+  for (std::string d : {SpecMismatch("embedder", embedder, info.embedder),
+                        SpecMismatch("index", index, info.index)}) {
+    if (!d.empty()) differences.push_back(std::move(d));
+  }
+  if (chunking != info.chunking) {
+    differences.push_back(absl::StrCat("chunking '", info.chunking, "', not '", chunking, "'"));
+  }
+  const auto fields = stats.value("indexed_fields", std::vector<std::string>{});
+  if (std::set<std::string>(fields.begin(), fields.end()) !=
+      std::set<std::string>(spec.indexed_fields.begin(), spec.indexed_fields.end())) {
+    differences.push_back(absl::StrCat("indexed fields [", absl::StrJoin(fields, ","),
+                                       "], not [", absl::StrJoin(spec.indexed_fields, ","),
+                                       "]"));
+  }
+  if (stats.contains("keyword_index") != spec.keyword_index) {
+    differences.push_back(stats.contains("keyword_index") ? "a keyword index, not none"
+                                                          : "no keyword index");
+  }
+  return absl::StrJoin(differences, "; ");
+}
+
+}  // namespace
+
 class Database::Impl {
  public:
   static absl::StatusOr<std::unique_ptr<Impl>> Open(const std::string& path,
                                                     const Options& options);
   ~Impl();
 
+  // With `existing_ok`, a collection of that name is returned when its
+  // spec agrees with `spec` (SpecDifference), else FailedPrecondition.
   absl::StatusOr<std::shared_ptr<Collection>> Create(const std::string& name,
-                                                     const CollectionSpec& spec);
+                                                     const CollectionSpec& spec,
+                                                     bool existing_ok);
   absl::StatusOr<std::shared_ptr<Collection>> Get(const std::string& name) const;
   std::vector<CollectionInfo> List() const;
   absl::Status Drop(const std::string& name);
@@ -127,7 +175,7 @@ Database::Impl::~Impl() {
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
-    const std::string& name, const CollectionSpec& spec) {
+    const std::string& name, const CollectionSpec& spec, bool existing_ok) {
   if (absl::Status s = ValidateName(name); !s.ok()) return s;
   absl::StatusOr<Spec> embedder_spec = Spec::Parse(spec.embedder);
   if (!embedder_spec.ok()) return embedder_spec.status();
@@ -142,8 +190,18 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   }
 
   std::lock_guard<std::mutex> lock(mu_);
-  if (collections_.contains(name)) {
-    return absl::AlreadyExistsError(absl::StrCat("collection '", name, "' already exists"));
+  if (auto it = collections_.find(name); it != collections_.end()) {
+    if (!existing_ok) {
+      return absl::AlreadyExistsError(absl::StrCat("collection '", name, "' already exists"));
+    }
+    const std::string difference =
+        SpecDifference(it->second->Info(), it->second->Stats(), *embedder_spec, *index_spec,
+                       chunker->spec(), spec);
+    if (!difference.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name, "' exists with another spec: ", difference));
+    }
+    return it->second;
   }
   CollectionRecord record;
   record.name = name;
@@ -249,7 +307,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
     const std::string& name, const CollectionSpec& spec) {
-  return impl_->Create(name, spec);
+  return impl_->Create(name, spec, /*existing_ok=*/false);
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> Database::GetOrCreateCollection(
+    const std::string& name, const CollectionSpec& spec) {
+  return impl_->Create(name, spec, /*existing_ok=*/true);
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(

@@ -43,7 +43,9 @@ nlohmann::json CellValue(const std::string& cell) {
 class Importer {
  public:
   Importer(Collection& collection, const ImportOptions& options, int64_t bytes_total)
-      : collection_(collection), options_(options) {
+      : collection_(collection),
+        options_(options),
+        stored_vectors_(collection.Info().embedder.starts_with("vectors")) {
     progress_.bytes_total = bytes_total;
   }
 
@@ -56,9 +58,13 @@ class Importer {
   }
 
   // Queues one document; records with problems the collection would refuse
-  // are reported here, one by one.
-  absl::Status Add(const std::string& source, int64_t line, Document doc) {
-    if (doc.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+  // are reported here, one by one. An exported record (semdb/export.h)
+  // keeps its metadata as it is, and its vector in a "vectors" collection
+  // only (others embed the text).
+  absl::Status Add(const std::string& source, int64_t line, Document doc,
+                   bool exported = false) {
+    if (!stored_vectors_) doc.vector.clear();
+    if (doc.vector.empty() && doc.text.find_first_not_of(" \t\r\n") == std::string::npos) {
       Problem(source, line, "empty text");
       return absl::OkStatus();
     }
@@ -66,8 +72,8 @@ class Importer {
       Problem(source, line, std::string(s.message()));
       return absl::OkStatus();
     }
-    if (!doc.metadata.contains("source")) doc.metadata["source"] = source;
-    if (line > 0 && !doc.metadata.contains("line")) doc.metadata["line"] = line;
+    if (!exported && !doc.metadata.contains("source")) doc.metadata["source"] = source;
+    if (!exported && line > 0 && !doc.metadata.contains("line")) doc.metadata["line"] = line;
     batch_.push_back(std::move(doc));
     origins_.push_back({source, line});
     return batch_.size() >= options_.batch_size ? Flush() : absl::OkStatus();
@@ -127,15 +133,44 @@ class Importer {
 
   Collection& collection_;
   const ImportOptions& options_;
+  const bool stored_vectors_;  // a "vectors" collection
   std::vector<Document> batch_;
   std::vector<std::pair<std::string, int64_t>> origins_;
   ImportReport report_;
   ImportProgress progress_;
 };
 
-// Builds a document from named fields (a JSON Lines object or a CSV row).
-absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& o) {
+// Whether a JSON Lines record has the shape of an export (semdb/export.h):
+// the text and id fields, an object "metadata", optionally "vector", and
+// nothing else.
+bool IsExportedRecord(const nlohmann::json& fields, const ImportOptions& o) {
+  auto metadata = fields.find("metadata");
+  if (metadata == fields.end() || !metadata->is_object()) return false;
+  for (const auto& [key, value] : fields.items()) {
+    if (key != o.text_field && key != o.id_field && key != "metadata" && key != "vector") {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Builds a document from named fields (a JSON Lines object or a CSV row);
+// an exported record's metadata is its "metadata" object.
+absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& o,
+                                    bool exported = false) {
   Document doc;
+  if (exported) {
+    auto vector = fields.find("vector");
+    if (vector != fields.end()) {
+      if (!vector->is_array() ||
+          !std::all_of(vector->begin(), vector->end(),
+                       [](const nlohmann::json& x) { return x.is_number(); })) {
+        return absl::InvalidArgumentError("'vector' is not an array of numbers");
+      }
+      for (const nlohmann::json& x : *vector) doc.vector.push_back(x.get<float>());
+      fields.erase(vector);
+    }
+  }
   auto text = fields.find(o.text_field);
   if (text == fields.end()) {
     return absl::InvalidArgumentError(absl::StrCat("no '", o.text_field, "' field"));
@@ -157,7 +192,7 @@ absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& 
     }
     fields.erase(id);
   }
-  doc.metadata = std::move(fields);
+  doc.metadata = exported ? std::move(fields["metadata"]) : std::move(fields);
   return doc;
 }
 
@@ -244,6 +279,7 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     Document doc;
+    bool exported = false;
     if (format == ImportFormat::kJsonLines) {
       absl::StatusOr<nlohmann::json> object = ParseJson(line);
       if (!object.ok() || !object->is_object()) {
@@ -251,7 +287,8 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
                          object.ok() ? "not a JSON object" : std::string(object.status().message()));
         continue;
       }
-      absl::StatusOr<Document> parsed = FromFields(*std::move(object), options);
+      exported = IsExportedRecord(*object, options);
+      absl::StatusOr<Document> parsed = FromFields(*std::move(object), options, exported);
       if (!parsed.ok()) {
         importer.Problem(source, line_number, std::string(parsed.status().message()));
         continue;
@@ -260,7 +297,9 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
     } else {
       doc.text = std::move(line);
     }
-    if (absl::Status s = importer.Add(source, line_number, std::move(doc)); !s.ok()) return s;
+    if (absl::Status s = importer.Add(source, line_number, std::move(doc), exported); !s.ok()) {
+      return s;
+    }
   }
   return absl::OkStatus();
 }

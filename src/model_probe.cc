@@ -14,7 +14,6 @@ constexpr std::string_view kProbeTexts[] = {
     "he has been one of the first who would not have",
     "government minister police fire water city school market",
 };
-constexpr double kMinCosine = 0.999;
 
 }  // namespace
 
@@ -46,12 +45,12 @@ absl::Status CheckProbe(const Embedder& embedder, const std::vector<float>& reco
     // Both zero: the probe has no known word in either model; no evidence.
     if (a == 0 && b == 0) continue;
     const double cosine = a > 0 && b > 0 ? dot / std::sqrt(a * b) : 0;
-    if (cosine < kMinCosine) {
+    if (cosine < kSameModelCosine) {
       return absl::FailedPreconditionError(fmt::format(
           "the embedder's model is not the one that made the stored vectors (probe "
           "cosine {:.4f} < {}): was its file replaced? Restore it, or re-create the "
           "collection",
-          cosine, kMinCosine));
+          cosine, kSameModelCosine));
     }
   }
   return absl::OkStatus();

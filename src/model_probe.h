@@ -17,6 +17,10 @@
 
 namespace semdb {
 
+// The cosine at or above which two vectors of one text are taken to come
+// from the same model.
+inline constexpr double kSameModelCosine = 0.999;
+
 // The concatenated vectors of the probe texts.
 absl::StatusOr<std::vector<float>> ProbeEmbedder(const Embedder& embedder);
 

@@ -131,7 +131,10 @@ std::string Counters::Encode() const {
   AppendVarint(&out, static_cast<uint64_t>(live_docs));
   AppendVarint(&out, static_cast<uint64_t>(tokens));
   AppendVarint(&out, static_cast<uint64_t>(unknown_tokens));
-  if (documents != 0) AppendVarint(&out, static_cast<uint64_t>(documents));
+  if (documents != 0 || next_generated_id > 1) {
+    AppendVarint(&out, static_cast<uint64_t>(documents));
+  }
+  if (next_generated_id > 1) AppendVarint(&out, next_generated_id);
   return out;
 }
 
@@ -141,7 +144,8 @@ absl::StatusOr<Counters> Counters::Decode(std::string_view bytes) {
   if (!ReadVarint(&bytes, &c.next_label) || !ReadVarint(&bytes, &c.next_seq) ||
       !ReadVarint(&bytes, &live) || !ReadVarint(&bytes, &tokens) ||
       !ReadVarint(&bytes, &unknown) ||
-      (!bytes.empty() && (!ReadVarint(&bytes, &documents) || !bytes.empty()))) {
+      (!bytes.empty() && !ReadVarint(&bytes, &documents)) ||
+      (!bytes.empty() && (!ReadVarint(&bytes, &c.next_generated_id) || !bytes.empty()))) {
     return Corrupt("counters");
   }
   c.documents = static_cast<int64_t>(documents);
@@ -150,6 +154,8 @@ absl::StatusOr<Counters> Counters::Decode(std::string_view bytes) {
   c.unknown_tokens = static_cast<int64_t>(unknown);
   return c;
 }
+
+std::string GeneratedId(uint64_t n) { return "_" + std::to_string(n); }
 
 std::string PassageId(std::string_view parent, uint32_t index) {
   std::string id(parent);

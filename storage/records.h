@@ -78,10 +78,18 @@ struct Counters {
   // Chunked collections: live parent documents (live_docs counts their
   // passages). Encoded only when non-zero, as older records lack it.
   int64_t documents = 0;
+  // The number of the next generated document id (GeneratedId). Encoded
+  // only when above 1, as older records lack it.
+  uint64_t next_generated_id = 1;
 
   std::string Encode() const;
   static absl::StatusOr<Counters> Decode(std::string_view bytes);
 };
+
+// The id given to the n-th document inserted without one: "_" and n in
+// decimal ("_1", "_2", ...). The leading underscore keeps generated ids
+// apart from the ids users choose (numbers, names, paths, UUIDs).
+std::string GeneratedId(uint64_t n);
 
 // Where a passage of a chunked document lies in it.
 struct PassageLocation {

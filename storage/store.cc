@@ -352,16 +352,17 @@ namespace {
 
 // Visits every key of `family` starting with `prefix`, passing the rest of
 // the key after the prefix.
+// `from`, when given, is a suffix to start at (keys before it are skipped).
 absl::Status ScanPrefix(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const std::string& prefix,
-    const std::function<absl::Status(std::string_view suffix, std::string_view value)>&
-        fn) {
+    const std::function<absl::Status(std::string_view suffix, std::string_view value)>& fn,
+    std::string_view from = {}) {
   rocksdb::ReadOptions ro;
   std::string end = PrefixEnd(prefix);
   rocksdb::Slice upper(end);
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
+  for (it->Seek(prefix + std::string(from)); it->Valid(); it->Next()) {
     std::string_view key = it->key().ToStringView();
     if (absl::Status s = fn(key.substr(prefix.size()), it->value().ToStringView());
         !s.ok()) {
@@ -374,17 +375,21 @@ absl::Status ScanPrefix(
 }  // namespace
 
 absl::Status Store::ScanDocuments(
-    uint32_t cid,
-    const std::function<absl::Status(uint64_t, DocumentRecord&)>& fn) const {
-  return ScanPrefix(db_.get(), handles_[kDocuments], CidKey(cid),
-                    [&](std::string_view suffix, std::string_view value) {
-                      if (suffix.size() != 8) {
-                        return absl::DataLossError("corrupt document key");
-                      }
-                      absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(value);
-                      if (!r.ok()) return r.status();
-                      return fn(ReadBigEndian64(suffix.data()), *r);
-                    });
+    uint32_t cid, const std::function<absl::Status(uint64_t, DocumentRecord&)>& fn,
+    uint64_t first_label) const {
+  std::string from;
+  AppendBigEndian64(&from, first_label);
+  return ScanPrefix(
+      db_.get(), handles_[kDocuments], CidKey(cid),
+      [&](std::string_view suffix, std::string_view value) {
+        if (suffix.size() != 8) {
+          return absl::DataLossError("corrupt document key");
+        }
+        absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(value);
+        if (!r.ok()) return r.status();
+        return fn(ReadBigEndian64(suffix.data()), *r);
+      },
+      from);
 }
 
 absl::Status Store::ScanMetadata(

@@ -88,10 +88,11 @@ class Store {
       std::vector<std::optional<DocumentRecord>>* docs,
       std::vector<std::optional<std::string>>* metadata) const;
 
-  // Visits every document (label order) until fn returns an error.
+  // Visits every document from label `first_label` on (label order) until
+  // fn returns an error.
   absl::Status ScanDocuments(
-      uint32_t cid,
-      const std::function<absl::Status(uint64_t label, DocumentRecord&)>& fn) const;
+      uint32_t cid, const std::function<absl::Status(uint64_t label, DocumentRecord&)>& fn,
+      uint64_t first_label = 0) const;
   absl::Status ScanMetadata(
       uint32_t cid,
       const std::function<absl::Status(uint64_t label, std::string_view json)>& fn)

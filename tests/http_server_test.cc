@@ -951,5 +951,129 @@ TEST_CASE("route handlers map library errors to HTTP statuses in-process", "[htt
   REQUIRE(bad.body["error"]["message"].get<std::string>().find("exact_scan") != std::string::npos);
 }
 
+// Issue 18's routes on a real server: get-or-create, pages with cursors,
+// several ids, count, metadata merge, delete by filter, streamed export,
+// batch searches, and caller vectors on a text collection.
+TEST_CASE("document routes over HTTP", "[http][documents]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  auto send = [&](const char* method, const std::string& path, const json& body) {
+    const std::string text = body.dump();
+    httplib::Result r = std::string(method) == "PUT"
+                            ? c.Put(path.c_str(), text, "application/json")
+                            : c.Patch(path.c_str(), text, "application/json");
+    REQUIRE(r);
+    INFO(r->body);
+    return Reply{r->status, json::parse(r->body)};
+  };
+
+  Reply created = send("PUT", "/collections/lee", {{"embedder", "tfidf dim=32"}});
+  REQUIRE(created.status == 201);
+  REQUIRE(created.body["created"] == true);
+  Reply existing = send("PUT", "/collections/lee", {{"embedder", "tfidf dim=32"}});
+  REQUIRE(existing.status == 200);
+  REQUIRE(existing.body["created"] == false);
+  REQUIRE(ErrorCode(send("PUT", "/collections/lee", {{"embedder", "tfidf dim=64"}}), 422) ==
+          "unprocessable");
+
+  json docs = json::array();
+  std::vector<std::string> lines = testing::ReadLines(testing::SharedData("gensim/lee_background.cor"));
+  for (int i = 0; i < 120; ++i) {
+    docs.push_back({{"id", "lee-" + std::to_string(i + 1)},
+                    {"text", lines[i]},
+                    {"metadata", {{"line", i + 1}, {"odd", i % 2 == 0}}}});
+  }
+  REQUIRE(Call(c, "POST", "/collections/lee/documents", json{{"documents", docs}}).status == 201);
+
+  // Pages: every document once, in storage order.
+  std::vector<std::string> seen;
+  std::string path = "/collections/lee/documents?limit=25";
+  while (true) {
+    Reply page = Call(c, "GET", path);
+    REQUIRE(page.status == 200);
+    for (const json& d : page.body["documents"]) seen.push_back(d["id"]);
+    if (page.body["next_cursor"].is_null()) break;
+    path = "/collections/lee/documents?limit=25&cursor=" +
+           page.body["next_cursor"].get<std::string>();
+  }
+  REQUIRE(seen.size() == 120);
+  REQUIRE(seen.front() == "lee-1");
+  REQUIRE(seen.back() == "lee-120");
+  Reply filtered = Call(c, "GET", "/collections/lee/documents?where=line%20%3C%3D%205&offset=1");
+  REQUIRE(filtered.body["documents"].size() == 4);
+  REQUIRE(filtered.body["documents"][0]["id"] == "lee-2");
+  REQUIRE(ErrorCode(Call(c, "GET", "/collections/lee/documents?limt=2"), 400) == "bad_request");
+
+  Reply two = Call(c, "POST", "/collections/lee/get", json{{"ids", {"lee-7", "nosuch", "lee-3"}}});
+  REQUIRE(two.body["documents"].size() == 2);
+  REQUIRE(two.body["documents"][0]["id"] == "lee-7");
+  REQUIRE(two.body["missing"] == json{"nosuch"});
+  REQUIRE(Call(c, "POST", "/collections/lee/count", json{{"filter", "odd = true"}}).body["count"] ==
+          60);
+  REQUIRE(Call(c, "POST", "/collections/lee/count", json::object()).body["count"] == 120);
+
+  Reply patched = send("PATCH", "/collections/lee/documents",
+                       {{"documents", {{{"id", "lee-1"}, {"metadata", {{"odd", nullptr}, {"x", 1}}}}}}});
+  REQUIRE(patched.body["updated"] == 1);
+  REQUIRE(Call(c, "GET", "/collections/lee/documents/lee-1").body["metadata"] ==
+          json{{"line", 1}, {"x", 1}});
+  REQUIRE(ErrorCode(send("PATCH", "/collections/lee/documents",
+                         {{"documents", {{{"id", "nosuch"}, {"metadata", json::object()}}}}}),
+                    404) == "not_found");
+
+  Reply deleted = Call(c, "POST", "/collections/lee/delete", json{{"filter", "line > 100"}});
+  REQUIRE(deleted.body["deleted"] == 20);
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/lee/delete", json::object()), 400) ==
+          "bad_request");
+
+  // The export streams JSON Lines, one document a line, in storage order.
+  httplib::Result exported = c.Get("/collections/lee/export?where=odd%20%3D%20true&vectors=true");
+  REQUIRE(exported);
+  REQUIRE(exported->status == 200);
+  REQUIRE(exported->get_header_value("Content-Type") == "application/x-ndjson");
+  const size_t dimension = Call(c, "GET", "/collections/lee").body["dimension"];
+  std::istringstream stream(exported->body);
+  int exported_lines = 0;
+  for (std::string line; std::getline(stream, line); ++exported_lines) {
+    json record = json::parse(line);
+    REQUIRE(record["metadata"]["odd"] == true);
+    REQUIRE(record["vector"].size() == dimension);
+  }
+  REQUIRE(exported_lines == 49);  // odd lines 3..99 (lee-1 lost "odd")
+
+  // Batch searches: each answer is the single search's.
+  const json queries = {"bushfires in Sydney", "the stock market", "cricket"};
+  Reply batch = Call(c, "POST", "/collections/lee/search", json{{"queries", queries}, {"k", 4}});
+  REQUIRE(batch.status == 200);
+  REQUIRE(batch.body["results"].size() == 3);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    Reply single = Call(c, "POST", "/collections/lee/search", json{{"query", queries[q]}, {"k", 4}});
+    REQUIRE(batch.body["results"][q]["hits"].size() == single.body["hits"].size());
+    for (size_t i = 0; i < single.body["hits"].size(); ++i) {
+      REQUIRE(batch.body["results"][q]["hits"][i]["id"] == single.body["hits"][i]["id"]);
+    }
+  }
+  // Vectors: a query vector of the model's dimension is answered (the same
+  // rule as inserts: a text collection takes only its model's vectors).
+  const std::vector<float> first_vector = json::parse(exported->body.substr(0, exported->body.find('\n')))["vector"];
+  Reply by_vector = Call(c, "POST", "/collections/lee/search",
+                         json{{"vectors", {first_vector, first_vector}}, {"k", 1}});
+  REQUIRE(by_vector.body["results"].size() == 2);
+  REQUIRE(by_vector.body["results"][0]["hits"][0]["id"] == "lee-3");
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/lee/search",
+                         json{{"vectors", {{1.0, 2.0}}}}),
+                    400) == "bad_request");
+  json stranger = first_vector;
+  std::reverse(stranger.begin(), stranger.end());
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/lee/documents",
+                         json{{"documents", {{{"text", "Bushfires"}, {"vector", stranger}}}}}),
+                    400) == "bad_request");
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/lee/search",
+                         json{{"query", "x"}, {"queries", {"y"}}}),
+                    400) == "bad_request");
+}
+
 }  // namespace
 }  // namespace semdb

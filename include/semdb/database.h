@@ -49,6 +49,13 @@ struct CollectionInfo {
   int64_t passages = 0;           // indexed passages (= documents when not chunked)
 };
 
+// A page of Collection::ListPage.
+struct DocumentPage {
+  std::vector<Document> documents;
+  // ListOptions::cursor for the next page; empty when this is the last.
+  std::string next_cursor;
+};
+
 class Collection {
  public:
   ~Collection();
@@ -86,6 +93,16 @@ class Collection {
   // Top-k documents by cosine similarity to `vector` (normalized here).
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options = {}) const;
+  // Several queries with the same options: answer i is what Search
+  // (SearchVector) returns for query i, scores within float rounding. The
+  // texts are embedded in one call; without a filter, a keyword ranking or
+  // one_per_parent in a chunked collection, the index is searched once for
+  // all of them (FAISS shares the work), otherwise query by query.
+  absl::StatusOr<std::vector<std::vector<Hit>>> SearchBatch(
+      absl::Span<const std::string> queries, const SearchOptions& options = {}) const;
+  // `vectors`: the queries as rows of Info().dimension numbers.
+  absl::StatusOr<std::vector<std::vector<Hit>>> SearchVectorBatch(
+      absl::Span<const float> vectors, const SearchOptions& options = {}) const;
 
   // The plan a search would follow, the estimates behind it and the cost
   // of each strategy, as JSON (README, "EXPLAIN"); with `analyze` the
@@ -110,6 +127,8 @@ class Collection {
   // Documents in storage order (the order they were written: an upsert
   // moves a document to the end), filtered, paged (ListOptions).
   absl::StatusOr<std::vector<Document>> List(const ListOptions& options = {}) const;
+  // The same page, with the cursor of the next one (empty after the last).
+  absl::StatusOr<DocumentPage> ListPage(const ListOptions& options = {}) const;
   // Documents whose metadata matches `filter`.
   absl::StatusOr<int64_t> Count(const Filter& filter) const;
   // Deletes the documents whose metadata matches `filter` when the call
@@ -122,6 +141,12 @@ class Collection {
   absl::Status UpdateMetadata(absl::Span<const std::string> ids,
                               absl::Span<const nlohmann::json> metadatas,
                               const WriteOptions& wo = {});
+  // As UpdateMetadata, but each object is an RFC 7386 merge patch applied
+  // to the document's stored metadata: its fields are set, a null deletes
+  // a field, nested objects merge.
+  absl::Status MergeMetadata(absl::Span<const std::string> ids,
+                             absl::Span<const nlohmann::json> patches,
+                             const WriteOptions& wo = {});
   // The vectors the collection's model gives these texts (unit length, or
   // zero for a text with no known word), as texts.size() rows of
   // Info().dimension floats. FailedPrecondition for "vectors" collections
@@ -185,6 +210,13 @@ class Database {
 
   // Names: 1 to 64 characters of letters, digits, '_', '-', '.'.
   absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(
+      const std::string& name, const CollectionSpec& spec = {});
+  // The collection `name` when it exists and its spec agrees with `spec`
+  // (same embedder, index and chunking kinds with the parameters given,
+  // same indexed fields and keyword index); FailedPrecondition naming the
+  // differences when it does not; otherwise it is created. Atomic with
+  // respect to other creates and drops.
+  absl::StatusOr<std::shared_ptr<Collection>> GetOrCreateCollection(
       const std::string& name, const CollectionSpec& spec = {});
   absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const;
   std::vector<CollectionInfo> ListCollections() const;

@@ -14,7 +14,8 @@ namespace semdb {
 
 struct Document {
   // Unique within a collection: 1 to 512 bytes of valid UTF-8. Empty on
-  // insert means "generate one" (decimal digits).
+  // insert means "generate one": "_1", "_2", ... in insertion order (a
+  // leading underscore, so that they do not collide with ids users choose).
   std::string id;
   std::string text;
   // A JSON object (or null, meaning none).

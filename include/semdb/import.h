@@ -21,7 +21,8 @@ enum class ImportFormat {
   kLines,      // every non-empty line is a document
   kText,       // the whole file is one document
   kJsonLines,  // one JSON object per line; text_field is the text, id_field
-               // the id (optional), every other field metadata
+               // the id (optional), every other field metadata; a record
+               // of an export (semdb/export.h) is read back as exported
   kCsv,        // RFC 4180 with a header row; columns as for JSON Lines,
                // numeric cells become JSON numbers
 };

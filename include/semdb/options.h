@@ -62,8 +62,13 @@ struct WriteOptions {
 // Which documents Collection::List returns.
 struct ListOptions {
   std::optional<Filter> filter;  // on the documents' metadata; unset: all
-  int64_t offset = 0;            // documents to skip (>= 0)
+  int64_t offset = 0;            // documents to skip (>= 0), after the cursor
   int64_t limit = -1;            // at most this many; -1: no limit
+  // Where to start: empty for the first page, else the next_cursor of the
+  // previous page (Collection::ListPage). Unlike an offset, a cursor costs
+  // nothing to skip to and does not shift when earlier documents are
+  // deleted.
+  std::string cursor;
 };
 
 inline constexpr int kMaxK = 10000;
