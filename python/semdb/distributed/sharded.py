@@ -106,7 +106,7 @@ def connect(address: Optional[str] = None, *, n_workers: int = 2, threads_per_wo
     path = os.environ.get("PYTHONPATH")
     env = {"PYTHONPATH": package_parent + (os.pathsep + path if path else ""),
            "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-    cluster_options.setdefault("dashboard_address", None)
+    cluster_options.setdefault("dashboard_address", ":0")  # no fixed port to collide on
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
                            processes=True, env=env, **cluster_options)
     return Client(cluster)
