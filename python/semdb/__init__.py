@@ -30,7 +30,7 @@ from . import _semdb
 from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgument, NotFound
 
 __all__ = [
-    "open", "Database", "Collection", "Retriever", "Hit", "Model", "fuse_rankings",
+    "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "fuse_rankings",
     "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
 ]
 
@@ -121,7 +121,7 @@ class Database:
         at once, with no fit of its own; ``embedder`` is then the model's.
         """
         if model is not None:
-            embedder = Model(model).embedder
+            embedder = model_info(model)["embedder"]
         c = Collection(self._db.create_collection(name, embedder, index, chunking,
                                                   builtins.list(indexed), keyword_index))
         if model is not None:
@@ -465,6 +465,12 @@ class Model:
 
     def __repr__(self) -> str:
         return f"semdb.Model({self.embedder!r}, fingerprint={self.fingerprint!r})"
+
+
+def model_info(model: bytes) -> dict:
+    """{"embedder", "dimension", "fingerprint"} of an exported model, read
+    from its header without loading it (InvalidArgument for other bytes)."""
+    return _semdb.model_info(bytes(model))
 
 
 def fuse_rankings(vector_hits: Sequence[tuple], keyword_hits: Sequence[tuple], *,

@@ -728,6 +728,15 @@ PYBIND11_MODULE(_semdb, m) {
         py::arg("method"), py::arg("keyword_weight"),
         "The core's hybrid fusion (src/hybrid_fusion.h) of two rankings of (key, score), "
         "best first; returns (key, fused score) in fused order.");
+  m.def("model_info", [](const std::string& bytes) {
+          ModelState state = Take(ModelState::Decode(bytes));
+          py::dict d;
+          d["embedder"] = state.embedder;
+          d["dimension"] = state.dimension;
+          d["fingerprint"] = state.Fingerprint();
+          return d;
+        }, py::arg("model"),
+        "{embedder, dimension, fingerprint} of an exported model, without loading it.");
   m.def("fnv1a64", [](const py::bytes& b) { return Fnv1a64(std::string(b)); }, py::arg("data"),
         "The 64-bit FNV-1a hash of bytes (semdb.distributed's shard routing).");
 

@@ -29,15 +29,16 @@ class Shard:
     def __init__(self, path: str, name: str, model: bytes, spec: dict):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         self.path = path
-        self.fingerprint = semdb.Model(model).fingerprint
+        self.fingerprint = semdb.model_info(model)["fingerprint"]
         self.db = semdb.open(path)
+        self._rankings: dict = {}  # hybrid request -> {(id, passage): hit dict}
         try:
             self.col = self.db.get_collection(name)
         except semdb.NotFound:
             self.col = self.db.create_collection(name, model=model, **spec)
         if self.col.info()["model_version"] == 0:  # created, then the process died
             self.col.install_model(model)
-        have = semdb.Model(self.col.export_model()).fingerprint
+        have = semdb.model_info(self.col.export_model())["fingerprint"]
         if have != self.fingerprint:
             self.db.close()
             raise semdb.FailedPrecondition(
@@ -68,7 +69,7 @@ class Shard:
 
     def install_model(self, model: bytes) -> str:
         self.col.install_model(model)
-        self.fingerprint = semdb.Model(model).fingerprint
+        self.fingerprint = semdb.model_info(model)["fingerprint"]
         return self.fingerprint
 
     # --- reads
@@ -82,7 +83,7 @@ class Shard:
     def info(self) -> dict:
         info = self.col.info()
         info["path"] = self.path
-        info["fingerprint"] = semdb.Model(self.col.export_model()).fingerprint
+        info["fingerprint"] = semdb.model_info(self.col.export_model())["fingerprint"]
         info["pid"] = os.getpid()
         return info
 
@@ -93,17 +94,37 @@ class Shard:
     def keyword_statistics(self, text: str) -> dict:
         return self.col.keyword_statistics(text)
 
-    def hybrid_rankings(self, vector: Optional[np.ndarray], text: str, depth: int,
-                        options: dict, statistics: dict) -> tuple:
+    def hybrid_rankings(self, request: int, vector: Optional[np.ndarray], text: str,
+                        depth: int, options: dict, statistics: dict) -> tuple:
         """The shard's vector ranking (cosine; none when ``vector`` is None)
         and keyword ranking (BM25 under the global ``statistics``), each
-        ``depth`` deep, for fusion at the coordinator."""
+        ``depth`` deep, for fusion at the coordinator: lists of (id,
+        passage index or None, score). The hits themselves wait here for
+        ``take(request, ...)``: only the fused top k travel."""
         vector_hits = [] if vector is None else self.search(vector, depth, options)
         keyword_options = {k: v for k, v in options.items()
                            if k in ("where", "one_per_parent", "neighbors", "include_parent")}
         keyword_hits = [_hit_dict(h) for h in self.col.keyword_search(
             text, depth, statistics=statistics, **keyword_options)]
-        return vector_hits, keyword_hits
+        kept = {}
+        rankings = []
+        for hits in (vector_hits, keyword_hits):
+            ranking = []
+            for d in hits:
+                key = (d["id"], (d.get("passage") or {}).get("index"))
+                kept.setdefault(key, d)
+                ranking.append((key[0], key[1], d["score"]))
+            rankings.append(ranking)
+        while len(self._rankings) >= 64:  # requests whose take never came
+            self._rankings.pop(next(iter(self._rankings)))
+        self._rankings[request] = kept
+        return rankings[0], rankings[1]
+
+    def take(self, request: int, keys: list) -> list:
+        """The hit dicts of ``keys`` [(id, passage index)] kept by
+        hybrid_rankings(request, ...), which ends the request."""
+        kept = self._rankings.pop(request, {})
+        return [kept[tuple(k)] for k in keys]
 
     def explain(self, vector: np.ndarray, options: dict) -> dict:
         return self.col.explain(vector, **options)

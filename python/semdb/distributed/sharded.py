@@ -7,6 +7,7 @@ search, BM25 under corpus-wide keyword statistics and the core's own fusion
 once, here. Faults are reported, never hidden (README, "Scaling out")."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -213,7 +214,7 @@ class ShardedCollection:
         self._futures: list = [None] * manifest["shards"]
         self._addresses: list = [None] * manifest["shards"]
         self._down: dict = {}  # shard -> why it is not open
-        self._model_future = None
+        self._requests = itertools.count()
 
     # --- creation
 
@@ -233,7 +234,7 @@ class ShardedCollection:
         workers = sorted(cls._worker_names(client).keys())
         if not workers:
             raise semdb.FailedPrecondition("the Dask cluster has no workers")
-        manifest = {"name": name, "shards": shards, "fingerprint": semdb.Model(model).fingerprint,
+        manifest = {"name": name, "shards": shards, "fingerprint": semdb.model_info(model)["fingerprint"],
                     "spec": {"index": index, "chunking": chunking, "indexed": list(indexed),
                              "keyword_index": keyword_index},
                     "workers": [workers[i % len(workers)] for i in range(shards)]}
@@ -277,6 +278,11 @@ class ShardedCollection:
     def model(self) -> bytes:
         return self._model_bytes
 
+    @property
+    def workers(self) -> list:
+        """The name of the worker of each shard."""
+        return list(self._manifest["workers"])
+
     def shard_of(self, doc_id: str) -> int:
         return shard_of(doc_id, self.shards)
 
@@ -295,24 +301,37 @@ class ShardedCollection:
     def _path(self, i: int) -> str:
         return os.path.join(self.root, f"shard-{i:04d}")
 
-    def _open_shard(self, i: int, address: str) -> None:
+    def _open_shards(self, addresses: dict) -> None:
+        """Opens shards {shard: worker address} in parallel, each as an actor
+        pinned to its worker."""
+        if not addresses:
+            return
+        # The model goes to each worker once, not with every shard; a new
+        # key each time (a scattered key whose worker died may be gone).
+        model = self._client.scatter(self._model_bytes, workers=sorted(set(addresses.values())),
+                                     broadcast=True, hash=False)
         spec = self._manifest["spec"]
-        if self._model_future is None:
-            # Sent to the workers once, not with every shard.
-            self._model_future = self._client.scatter(self._model_bytes, broadcast=True,
-                                                      hash=True)
-        future = self._client.submit(
-            Shard, self._path(i), self.name, self._model_future,
-            {"index": spec["index"], "chunking": spec["chunking"], "indexed": spec["indexed"],
-             "keyword_index": spec["keyword_index"]},
-            actor=True, workers=[address], allow_other_workers=False, pure=False)
-        try:
-            actor = future.result(timeout=60)
-        except semdb.Error:
-            future.release()
-            raise
-        self._futures[i], self._actors[i], self._addresses[i] = future, actor, address
-        self._down.pop(i, None)
+        futures = {}
+        for i, address in addresses.items():
+            self._release(i)
+            futures[i] = self._client.submit(
+                Shard, self._path(i), self.name, model,
+                {"index": spec["index"], "chunking": spec["chunking"],
+                 "indexed": spec["indexed"], "keyword_index": spec["keyword_index"]},
+                actor=True, workers=[address], allow_other_workers=False, pure=False)
+        error = None
+        for i, future in futures.items():
+            try:
+                self._actors[i] = future.result(timeout=120)
+            except semdb.Error as e:
+                future.release()
+                error = error or e
+                continue
+            self._futures[i], self._addresses[i] = future, addresses[i]
+            self._down.pop(i, None)
+        model.release()
+        if error is not None:
+            raise error
 
     def _open_all(self, wait: float) -> None:
         """Opens every shard not open, on its worker; waits up to ``wait``
@@ -320,15 +339,16 @@ class ShardedCollection:
         deadline = time.monotonic() + wait
         while True:
             live = self._worker_names(self._client)
+            ready = {}
             for i in range(self.shards):
                 if self._actors[i] is not None and i not in self._down:
                     continue
                 worker = self._manifest["workers"][i]
                 if worker in live:
-                    self._release(i)
-                    self._open_shard(i, live[worker])
+                    ready[i] = live[worker]
                 else:
                     self._down[i] = f"its worker {worker!r} is not in the cluster"
+            self._open_shards(ready)
             if not self._down or time.monotonic() >= deadline:
                 break
             time.sleep(0.2)
@@ -561,10 +581,9 @@ class ShardedCollection:
         """Installs a new model (e.g. fitted again on a new sample) in every
         shard, each re-embedding its documents; the collection then writes
         and queries with it."""
-        fingerprint = semdb.Model(model).fingerprint
+        fingerprint = semdb.model_info(model)["fingerprint"]
         self._call_all("install_model", model)
         self._model_bytes, self._model = model, semdb.Model(model)
-        self._model_future = None
         self._manifest["fingerprint"] = fingerprint
         with open(os.path.join(self.root, MODEL_FILE), "wb") as f:
             f.write(model)
@@ -663,39 +682,48 @@ class ShardedCollection:
             for term, n in s["document_frequency"].items():
                 statistics["document_frequency"][term] = (
                     statistics["document_frequency"].get(term, 0) + n)
-        results, lost = self._fan_out("hybrid_rankings", vector, text, depth, options,
+        request = next(self._requests)
+        results, lost = self._fan_out("hybrid_rankings", request, vector, text, depth, options,
                                       statistics)
         if lost and not partial:
             raise ShardUnavailable(lost)
+        keys: dict = {}  # (id, passage index) -> integer key for the fusion
+        origin = []      # integer key -> (shard, (id, passage index))
         merged = []
         for side in (0, 1):
-            ranking = [(d, shard) for shard, r in results.items() for d in r[side]]
-            ranking.sort(key=lambda x: -x[0]["score"])
-            merged.append(ranking[:depth])
-        keys: dict = {}
-        docs = []
-
-        def key_of(d: dict, shard: int) -> int:
-            ident = (d["id"], (d.get("passage") or {}).get("index"))
-            if ident not in keys:
-                keys[ident] = len(docs)
-                docs.append((d, shard))
-            return keys[ident]
-
-        vector_ranking = [(key_of(d, s), d["score"]) for d, s in merged[0]]
-        keyword_ranking = [(key_of(d, s), d["score"]) for d, s in merged[1]]
-        fused = semdb.fuse_rankings(vector_ranking, keyword_ranking, keyword_weight=weight,
-                                    fusion=fusion)
-        hits, parents = [], set()
+            ranking = [(score, shard, (doc_id, passage)) for shard, r in results.items()
+                       for doc_id, passage, score in r[side]]
+            ranking.sort(key=lambda x: -x[0])
+            merged.append([])
+            for score, shard, ident in ranking[:depth]:
+                if ident not in keys:
+                    keys[ident] = len(origin)
+                    origin.append((shard, ident))
+                merged[side].append((keys[ident], score))
+        fused = semdb.fuse_rankings(merged[0], merged[1], keyword_weight=weight, fusion=fusion)
+        winners, parents = [], set()
         for key, score in fused:
-            d, shard = docs[key]
-            if options["one_per_parent"] and d.get("passage") is not None:
-                if d["id"] in parents:
+            shard, (doc_id, passage) = origin[key]
+            if options["one_per_parent"] and passage is not None:
+                if doc_id in parents:
                     continue
-                parents.add(d["id"])
-            hits.append(Hit(d, shard, score))
-            if len(hits) == k:
+                parents.add(doc_id)
+            winners.append((shard, (doc_id, passage), score))
+            if len(winners) == k:
                 break
+        wanted = {shard: [] for shard in results}
+        for shard, ident, _ in winners:
+            wanted[shard].append(ident)
+        taken, more = self._call("take", {shard: (request, w) for shard, w in wanted.items()})
+        lost.update(more)
+        if more and not partial:
+            raise ShardUnavailable(more)
+        position = {shard: 0 for shard in taken}
+        hits = []
+        for shard, _, score in winners:
+            if shard in taken:
+                hits.append(Hit(taken[shard][position[shard]], shard, score))
+                position[shard] += 1
         return self._answer(hits, lost, partial)
 
     def explain(self, query: Any, *, k: int = 10, where: Optional[str] = None,
