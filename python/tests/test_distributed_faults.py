@@ -47,13 +47,17 @@ def test_worker_killed_during_ingest_loses_no_acknowledged_write(dask_client, le
         if not killed and total >= kill_at:
             killed.append(kill_shard_worker(sharded, 1))
 
-    with pytest.raises(sd.IngestError) as caught:
-        sharded.ingest(bag, batch_size=5, on_ack=on_ack)
-    error = caught.value
+    try:
+        count = sharded.ingest(bag, batch_size=5, on_ack=on_ack)
+        failed = {}  # a late kill may find every batch of shard 1 acknowledged
+    except sd.IngestError as error:
+        count, failed = error.acknowledged, error.failed
     assert killed, "the kill did not happen during the ingest"
-    assert error.failed and all(sharded.shard_of(i) == 1 for i in error.failed)
-    acknowledged = [i for i in ids if i not in error.failed]
-    assert error.acknowledged == len(acknowledged)
+    if kill_at <= 100:
+        assert failed, "batches for the killed shard were all acknowledged"
+    assert all(sharded.shard_of(i) == 1 for i in failed)
+    acknowledged = [i for i in ids if i not in failed]
+    assert count == len(acknowledged)
 
     sharded.wait_until_available(timeout=120)
     assert sharded.info()[1]["pid"] != killed[0]  # a new process, the shard reopened
@@ -61,8 +65,9 @@ def test_worker_killed_during_ingest_loses_no_acknowledged_write(dask_client, le
     assert got["ids"] == acknowledged  # 0 acknowledged writes lost
     assert sharded.count() >= len(acknowledged)
     # The unacknowledged batches go again (some may have been written).
-    again = sorted(error.failed)
-    sharded.upsert(again, [lee_texts[ids.index(i)] for i in again])
+    again = sorted(failed)
+    if again:
+        sharded.upsert(again, [lee_texts[ids.index(i)] for i in again])
     assert sharded.count() == len(ids)
     sharded.close()
 
