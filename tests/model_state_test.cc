@@ -17,20 +17,19 @@ namespace {
 
 using testing::MakeCollection;
 using testing::OpenDb;
-using testing::ReadLines;
 using testing::SharedData;
 using testing::TempDir;
 
 constexpr char kLee[] = "gensim/lee_background.cor";
 
+// Article i (1-based) of the Lee corpus as document "lee-i", {"line": i}.
 std::vector<Document> LeeDocuments() {
-  std::vector<Document> docs;
-  int line = 0;
-  for (const std::string& text : ReadLines(SharedData(kLee))) {
-    ++line;
-    docs.push_back({.id = "lee-" + std::to_string(line),
-                    .text = text,
-                    .metadata = {{"line", line}}});
+  const std::vector<std::string> lines = testing::ReadLines(SharedData(kLee));
+  std::vector<Document> docs(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    docs[i].id = "lee-" + std::to_string(i + 1);
+    docs[i].text = lines[i];
+    docs[i].metadata = {{"line", i + 1}};
   }
   return docs;
 }

@@ -160,6 +160,17 @@ py::dict DocumentColumns(const std::vector<Document>& docs) {
   return out;
 }
 
+// Document i's metadata (a dict of JSON values) as JSON; InvalidArgument
+// naming the document otherwise.
+nlohmann::json MetadataAt(const py::sequence& metadatas, size_t i) {
+  absl::StatusOr<nlohmann::json> meta = ToJson(metadatas[i]);
+  if (!meta.ok()) {
+    Raise(absl::InvalidArgumentError(
+        absl::StrCat("document ", i + 1, ": ", meta.status().message())));
+  }
+  return *std::move(meta);
+}
+
 using IntArray = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
 // KeywordStatistics as {"documents", "length", "document_frequency": {term: n}}.
@@ -334,14 +345,7 @@ class PyCollection {
       Document& d = docs[i];
       if (ids) d.id = (*ids)[i];
       if (documents) d.text = (*documents)[i];
-      if (metadatas) {
-        absl::StatusOr<nlohmann::json> meta = ToJson((*metadatas)[i]);
-        if (!meta.ok()) {
-          Raise(absl::InvalidArgumentError(
-              absl::StrCat("document ", i + 1, ": ", meta.status().message())));
-        }
-        d.metadata = *std::move(meta);
-      }
+      if (metadatas) d.metadata = MetadataAt(*metadatas, i);
       if (vectors) {
         const float* row = vectors->data(i, 0);
         d.vector.assign(row, row + vectors->shape(1));
@@ -386,14 +390,7 @@ class PyCollection {
   void Update(const std::vector<std::string>& ids, const py::sequence& metadatas,
               std::optional<bool> sync) {
     std::vector<nlohmann::json> json;
-    for (size_t i = 0; i < py::len(metadatas); ++i) {
-      absl::StatusOr<nlohmann::json> meta = ToJson(metadatas[i]);
-      if (!meta.ok()) {
-        Raise(absl::InvalidArgumentError(
-            absl::StrCat("document ", i + 1, ": ", meta.status().message())));
-      }
-      json.push_back(*std::move(meta));
-    }
+    for (size_t i = 0; i < py::len(metadatas); ++i) json.push_back(MetadataAt(metadatas, i));
     Check(WhileOpen(*state_, [&] { return col_->UpdateMetadata(ids, json, {.sync = sync}); }));
   }
 
@@ -501,14 +498,7 @@ class PyCollection {
       Document& d = docs[i];
       d.id = ids[i];
       d.text = documents[i];
-      if (metadatas) {
-        absl::StatusOr<nlohmann::json> meta = ToJson((*metadatas)[i]);
-        if (!meta.ok()) {
-          Raise(absl::InvalidArgumentError(
-              absl::StrCat("document ", i + 1, ": ", meta.status().message())));
-        }
-        d.metadata = *std::move(meta);
-      }
+      if (metadatas) d.metadata = MetadataAt(*metadatas, i);
       const float* row = vectors.data(i, 0);
       d.vector.assign(row, row + vectors.shape(1));
       d.stats.tokens = tokens.data()[i];

@@ -98,9 +98,9 @@ def test_lee_hybrid_top_k_equals_single_node(lee):
     sharded, single, _ = lee
     queries = lee_queries()
     compare(sharded, single, queries)
-    compare(sharded, single, queries[:100], where="line < 150")
-    compare(sharded, single, queries[:50], hybrid=0.7)
-    compare(sharded, single, queries[:50], hybrid=1)
+    compare(sharded, single, queries[:50], where="line < 150")
+    compare(sharded, single, queries[50:70], hybrid=0.7)
+    compare(sharded, single, queries[70:90], hybrid=1)
     # A query with no word the model knows is answered by keywords alone.
     compare(sharded, single, ["the of and", "zzzqqq bushfires"])
 

@@ -7,6 +7,7 @@ search, BM25 under corpus-wide keyword statistics and the core's own fusion
 once, here. Faults are reported, never hidden (README, "Scaling out")."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -323,9 +324,13 @@ class ShardedCollection:
         for i, future in futures.items():
             try:
                 self._actors[i] = future.result(timeout=120)
-            except semdb.Error as e:
+            except semdb.Error as e:  # the shard refused: e.g. another model
                 future.release()
                 error = error or e
+                continue
+            except Exception as e:  # noqa: BLE001 - its worker went away meanwhile
+                future.release()
+                self._down[i] = f"could not open on its worker ({type(e).__name__}: {e})"
                 continue
             self._futures[i], self._addresses[i] = future, addresses[i]
             self._down.pop(i, None)
@@ -379,36 +384,46 @@ class ShardedCollection:
             except ShardUnavailable:
                 pass
 
+    @staticmethod
+    async def _wait(pending: dict, seconds: float) -> list:
+        """Waits up to ``seconds`` (in the client's event loop) for the
+        actor calls {shard: ActorFuture}; returns [(shard, ok, result or
+        exception)] of those that finished."""
+        async def one(i, future):
+            try:
+                return i, True, await future
+            except Exception as e:  # noqa: BLE001 - returned to _gather
+                return i, False, e
+        tasks = [asyncio.ensure_future(one(i, f)) for i, f in pending.items()]
+        done, not_done = await asyncio.wait(tasks, timeout=seconds)
+        for t in not_done:
+            t.cancel()
+        return [t.result() for t in done]
+
     def _gather(self, calls: dict, timeout: float = 300) -> tuple:
         """Waits for actor calls {shard: ActorFuture}. Returns ({shard:
         result}, {shard: why unavailable}); errors of the request itself
         (semdb.Error) are raised."""
         results, lost = {}, {}
         pending = dict(calls)
-        start = last_check = time.monotonic()
+        start = time.monotonic()
         while pending:
-            for i in list(pending):
-                try:
-                    results[i] = pending[i].result(timeout=0.02 if len(pending) > 1 else 0.5)
-                except TimeoutError:
-                    continue
-                except semdb.Error:
-                    raise
-                except Exception as e:  # noqa: BLE001 - classified below
-                    if not _is_lost(e):
-                        raise
-                    lost[i] = f"its worker was lost ({type(e).__name__}: {e})"
+            for i, ok, value in self._client.sync(self._wait, pending, 1.0):
                 del pending[i]
-            now = time.monotonic()
-            if pending and now - last_check > 1.0:
+                if ok:
+                    results[i] = value
+                elif isinstance(value, semdb.Error) or not _is_lost(value):
+                    raise value
+                else:
+                    lost[i] = f"its worker was lost ({type(value).__name__}: {value})"
+            if pending:
                 # A call in flight when its worker died may never answer.
-                last_check = now
                 live = set(self._worker_names(self._client).values())
                 for i in list(pending):
                     if self._addresses[i] not in live:
                         lost[i] = "its worker died during the call"
                         del pending[i]
-            if pending and now - start > timeout:
+            if pending and time.monotonic() - start > timeout:
                 for i in pending:
                     lost[i] = f"no answer in {timeout} s"
                 break
