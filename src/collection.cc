@@ -212,7 +212,7 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     impl->probe_error_ = CheckProbe(*impl->embedder_, impl->record_.probe);
   }
   if (need_refit || (fittable && gen == 0 && impl->counters_.live_docs > 0)) {
-    impl->fit_error_ = impl->RefitLocked();
+    impl->RefitAndRecordLocked().IgnoreError();
   } else if (impl->record_.dimension > 0) {
     if (absl::Status s = impl->LoadOrRebuildIndexLocked(); !s.ok()) return s;
   }
@@ -523,7 +523,7 @@ void Collection::Impl::MaintainAfterWriteLocked() {
           env_.options.refit_growth * static_cast<double>(record_.fitted_docs)) {
     // A failed fit keeps the previous model; the error shows in Stats and in
     // searches of a never-fitted collection.
-    fit_error_ = RefitLocked();
+    RefitAndRecordLocked().IgnoreError();
     return;
   }
   // A failed rebuild keeps the current index, which is correct, only slower
@@ -816,8 +816,14 @@ absl::Status Collection::Impl::Refit() {
         "collection '", name_, "' has an installed model (fingerprint ",
         record_.model_fingerprint, "); install a new one instead of refitting"));
   }
-  fit_error_ = RefitLocked();
-  return fit_error_;
+  return RefitAndRecordLocked();
+}
+
+absl::Status Collection::Impl::RefitAndRecordLocked() {
+  absl::Status status = RefitLocked();
+  std::unique_lock state_lock(state_mu_);
+  fit_error_ = status;
+  return status;
 }
 
 absl::Status Collection::Impl::RefitLocked() {

@@ -161,6 +161,9 @@ class Collection::Impl {
   absl::StatusOr<std::vector<Hit>> KeywordSearchLocked(std::string_view query,
                                                        const SearchOptions& options,
                                                        const KeywordStatistics* global) const;
+  // RefitLocked, then records its outcome in fit_error_ under state_mu_
+  // (searches read fit_error_ under the shared lock). Returns the outcome.
+  absl::Status RefitAndRecordLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);
   // Rebuilds when the index asks for it (see index_builder.h).

@@ -81,9 +81,9 @@ absl::Status Collection::Impl::InstallModel(const ModelState& model) {
     record_.embedder_spec = model.embedder;
   }
   absl::Status s = SwitchModelLocked(*std::move(fresh), model, /*installed=*/true);
-  if (!s.ok()) {
-    std::unique_lock lock(state_mu_);
-    if (record_.model_fingerprint != model.Fingerprint()) record_.embedder_spec = previous_spec;
+  std::unique_lock lock(state_mu_);  // searches read both under the shared lock
+  if (!s.ok() && record_.model_fingerprint != model.Fingerprint()) {
+    record_.embedder_spec = previous_spec;
   }
   if (s.ok()) fit_error_ = absl::OkStatus();
   return s;
