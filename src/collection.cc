@@ -103,29 +103,6 @@ absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateSearchOptions(const SearchOptions& o) {
-  if (o.k < 1 || o.k > kMaxK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be between 1 and ", kMaxK, ", got ", o.k));
-  }
-  if (o.knobs.nprobe < 0 || o.knobs.ef_search < 0) {
-    return absl::InvalidArgumentError("nprobe and ef_search must not be negative");
-  }
-  if (o.neighbors < 0 || o.neighbors > kMaxNeighbors) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "neighbors must be between 0 and ", kMaxNeighbors, ", got ", o.neighbors));
-  }
-  if (!(o.recall_target > 0 && o.recall_target <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recall_target must be in (0, 1], got ", o.recall_target));
-  }
-  if (o.hybrid && !(*o.hybrid >= 0 && *o.hybrid <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the hybrid weight must be in [0, 1], got ", *o.hybrid));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<int> VectorsDimension(const Spec& spec) {
@@ -708,7 +685,7 @@ absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryL
 absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
                                                          const SearchOptions& options,
                                                          bool analyze) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
@@ -735,7 +712,7 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
 absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
                                                                const SearchOptions& options,
                                                                bool analyze) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
@@ -772,7 +749,7 @@ absl::Status Collection::Impl::NoIndexLocked() const {
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
     std::string_view query, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
@@ -789,7 +766,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) {
@@ -1122,7 +1099,7 @@ absl::StatusOr<const WordVectorEmbedder*> Collection::Impl::WordVectorsLocked() 
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
-  const auto* words = dynamic_cast<const WordVectorEmbedder*>(embedder_.get());
+  const WordVectorEmbedder* words = embedder_ ? embedder_->word_vectors() : nullptr;
   if (words == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' has no word vectors (its embedder is ",
