@@ -102,10 +102,7 @@ absl::StatusOr<KeywordStatistics> Collection::Impl::GetKeywordStatistics(
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearch(
     std::string_view query, const SearchOptions& options, const KeywordStatistics* global) const {
-  if (options.k < 1 || options.k > kMaxK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be between 1 and ", kMaxK, ", got ", options.k));
-  }
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return absl::InvalidArgumentError("the query is empty");
   }

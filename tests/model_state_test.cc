@@ -34,12 +34,6 @@ std::vector<Document> LeeDocuments() {
   return docs;
 }
 
-bool HaveLee() {
-  if (std::filesystem::exists(SharedData(kLee))) return true;
-  WARN("skipped: " << SharedData(kLee) << " is missing");
-  return false;
-}
-
 const std::vector<std::string> kQueries = {
     "bushfires in New South Wales", "the Palestinian leader Arafat", "cricket test match",
     "interest rates and the Reserve Bank", "asylum seekers on a boat", "the Taliban in Afghanistan",
@@ -73,7 +67,7 @@ void RequireSameHits(const std::vector<Hit>& a, const std::vector<Hit>& b) {
 
 TEST_CASE("an exported model installed elsewhere embeds and searches identically",
           "[model_state]") {
-  if (!HaveLee()) return;
+  SEMDB_REQUIRE_SHARED_DATA(kLee);
   TempDir dir;
   auto db = OpenDb(dir.path());
   std::vector<Document> docs = LeeDocuments();
@@ -124,7 +118,7 @@ TEST_CASE("an exported model installed elsewhere embeds and searches identically
 }
 
 TEST_CASE("the model-version guard refuses vectors of another model", "[model_state]") {
-  if (!HaveLee()) return;
+  SEMDB_REQUIRE_SHARED_DATA(kLee);
   TempDir dir;
   std::vector<Document> docs = LeeDocuments();
   std::string fingerprint;
@@ -191,7 +185,7 @@ TEST_CASE("the model-version guard refuses vectors of another model", "[model_st
 
 TEST_CASE("BM25 with summed statistics over two halves scores as over the whole",
           "[model_state][keyword]") {
-  if (!HaveLee()) return;
+  SEMDB_REQUIRE_SHARED_DATA(kLee);
   TempDir dir;
   auto db = OpenDb(dir.path());
   std::vector<Document> docs = LeeDocuments();
