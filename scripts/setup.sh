@@ -22,6 +22,7 @@ packages=(
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   python3                   # the Python client example's test
   pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package and its tests
+  python3-dask python3-distributed python3-pandas  # semdb.distributed (sharding over Dask)
 )
 
 # One dpkg-query for all of them: the check costs milliseconds.

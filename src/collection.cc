@@ -206,6 +206,15 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     }
     // The state can be recomputed from the stored texts.
     need_refit = !loaded.ok();
+    if (need_refit && impl->record_.model_installed) {
+      // An installed model is shared with other collections: refitting it
+      // here would part from them. Text operations refuse until reinstalled.
+      impl->probe_error_ = absl::FailedPreconditionError(absl::StrCat(
+          "collection '", impl->name_, "': its installed model (fingerprint ",
+          impl->record_.model_fingerprint, ") cannot be loaded: ", loaded.message(),
+          "; install it again"));
+      need_refit = false;
+    }
   } else if (impl->embedder_ != nullptr && !fittable && !impl->record_.probe.empty()) {
     // A file-based model must be the one that made the vectors; until the
     // collection is refitted (re-embedded), text operations refuse.
@@ -250,7 +259,8 @@ void Collection::Impl::Close(absl::Status why) {
 absl::Status Collection::Impl::CheckUsableLocked() const { return closed_; }
 
 absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
-    std::vector<Document> docs, WriteMode mode, const WriteOptions& wo) {
+    std::vector<Document> docs, WriteMode mode, const WriteOptions& wo,
+    std::optional<std::string_view> fingerprint) {
   // Validation that needs no lock.
   if (docs.empty()) return std::vector<std::string>{};
   const bool caller_vectors = caller_vectors_;
@@ -288,10 +298,15 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": collection '", name_, "' stores caller-supplied vectors; give a vector"));
     }
-    if (!caller_vectors && !d.vector.empty() && chunker_.enabled()) {
+    if (!caller_vectors && !d.vector.empty() && chunker_.enabled() && !fingerprint) {
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": collection '", name_,
           "' embeds each passage of its texts itself: give no vector"));
+    }
+    if (fingerprint && (caller_vectors || chunker_.enabled() || d.vector.empty())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": writes of embedded texts need an unchunked text collection and a "
+                "vector for every document"));
     }
     if (!caller_vectors && d.text.find_first_not_of(" \t\r\n") == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": text is empty"));
@@ -315,6 +330,16 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   if (!probe_error_.ok()) return probe_error_;
   const uint32_t gen = record_.generation;
   const int dim = record_.dimension;
+  if (fingerprint) {
+    // The model-version guard: vectors of another model are not comparable.
+    absl::StatusOr<std::string> current = ModelFingerprintLocked();
+    if (!current.ok()) return current.status();
+    if (*current != *fingerprint) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' refuses vectors embedded under model ",
+          std::string(*fingerprint), ": its model is ", *current, " (version ", gen, ")"));
+    }
+  }
 
   // Existing documents: an error for insert, replaced (with all their
   // passages) by upsert.
@@ -375,6 +400,21 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       }
       vectors.insert(vectors.end(), docs[i].vector.begin(), docs[i].vector.end());
     }
+  } else if (fingerprint) {
+    // Embedded elsewhere by this very model (Model::Embed): unit length or
+    // zero, as the embedder gives them, with what it saw.
+    vectors.reserve(docs.size() * dim);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const std::vector<float>& v = docs[i].vector;
+      if (v.size() != static_cast<size_t>(dim) ||
+          !std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); })) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            DocName(docs[i], i), ": vector has dimension ", v.size(), " or a NaN/infinity; the "
+            "collection's model gives ", dim));
+      }
+      vectors.insert(vectors.end(), v.begin(), v.end());
+      stats[i] = docs[i].stats;
+    }
   } else if (have_vectors) {
     std::vector<std::string_view> texts;
     for (const DocumentRecord& e : entries) texts.push_back(e.text);
@@ -384,7 +424,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       return s;
     }
   }
-  if (!caller_vectors) {
+  if (!caller_vectors && !fingerprint) {  // (the fingerprint vouches for those)
     for (size_t i = 0; i < docs.size(); ++i) {
       if (docs[i].vector.empty()) continue;
       if (absl::Status s = CheckModelVector(docs[i].vector, vectors, i, dim); !s.ok()) {
@@ -491,7 +531,7 @@ absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
 
 void Collection::Impl::MaintainAfterWriteLocked() {
   const bool fittable = embedder_ != nullptr && embedder_->fittable();
-  if (fittable && counters_.live_docs > 0 &&
+  if (fittable && !record_.model_installed && counters_.live_docs > 0 &&
       static_cast<double>(counters_.live_docs) >=
           env_.options.refit_growth * static_cast<double>(record_.fitted_docs)) {
     // A failed fit keeps the previous model; the error shows in Stats and in
@@ -784,6 +824,11 @@ absl::Status Collection::Impl::Refit() {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors; nothing to refit"));
   }
+  if (record_.model_installed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' has an installed model (fingerprint ",
+        record_.model_fingerprint, "); install a new one instead of refitting"));
+  }
   return RefitAndRecordLocked();
 }
 
@@ -817,15 +862,25 @@ absl::Status Collection::Impl::RefitLocked() {
   if ((*fresh)->fittable()) {
     if (absl::Status s = (*fresh)->Fit(corpus); !s.ok()) return s;
   }
+  ModelState model;
+  model.embedder = record_.embedder_spec;
+  model.dimension = (*fresh)->dimension();
   absl::StatusOr<std::string> state = (*fresh)->SaveState();
   if (!state.ok()) return state.status();
+  model.state = *std::move(state);
   absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(**fresh);
   if (!probe.ok()) return probe.status();
+  model.probe = *std::move(probe);
+  return SwitchModelLocked(*std::move(fresh), model, /*installed=*/false);
+}
 
+absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh,
+                                                 const ModelState& model, bool installed) {
+  Store* store = env_.store;
   // Embed every document into the new generation, beside the current one
   // that searches keep using until the switch below.
   const uint32_t gen = record_.generation + 1;
-  const int dim = (*fresh)->dimension();
+  const int dim = fresh->dimension();
   absl::StatusOr<Spec> index_spec = Spec::Parse(record_.index_spec);
   if (!index_spec.ok()) return index_spec.status();
   if (absl::Status s = ValidateIndexSpec(*index_spec, dim); !s.ok()) return s;
@@ -838,7 +893,7 @@ absl::Status Collection::Impl::RefitLocked() {
     std::vector<std::string_view> views(texts.begin(), texts.end());
     std::vector<float> vectors(labels.size() * dim);
     std::vector<TextStats> stats;
-    if (absl::Status s = (*fresh)->Embed(views, absl::MakeSpan(vectors), &stats); !s.ok()) {
+    if (absl::Status s = fresh->Embed(views, absl::MakeSpan(vectors), &stats); !s.ok()) {
       return s;
     }
     StoreBatch batch(*store);
@@ -872,13 +927,15 @@ absl::Status Collection::Impl::RefitLocked() {
   // vectors and state go, and the log restarts (the new index is saved
   // below; until then a reopen rebuilds it from the new vectors).
   StoreBatch state_batch(*store);
-  state_batch.PutEmbedderState(id_, gen, *state);
+  state_batch.PutEmbedderState(id_, gen, model.state);
   if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
   CollectionRecord record = record_;
   record.generation = gen;
   record.dimension = dim;
   record.fitted_docs = counters.live_docs;
-  record.probe = *std::move(probe);
+  record.probe = model.probe;
+  record.model_fingerprint = model.Fingerprint();
+  record.model_installed = installed;
   StoreBatch sw(*store);
   sw.PutCollection(record);
   sw.PutCounters(id_, counters);
@@ -890,7 +947,7 @@ absl::Status Collection::Impl::RefitLocked() {
     std::unique_lock lock(state_mu_);
     record_ = record;
     counters_ = counters;
-    embedder_ = *std::move(fresh);
+    embedder_ = std::move(fresh);
     index_ = *std::move(index);
     index_origin_ = absl::StrCat("built by the refit to model version ", gen);
     probe_error_ = absl::OkStatus();

@@ -25,6 +25,7 @@
 
 #include "semdb/database.h"
 #include "semdb/embedder.h"
+#include "semdb/model_state.h"
 #include "semdb/vector_index.h"
 #include "src/chunker.h"
 #include "src/document_indexes.h"
@@ -72,8 +73,11 @@ class Collection::Impl {
   CollectionInfo Info() const;
 
   enum class WriteMode { kInsert, kUpsert };
-  absl::StatusOr<std::vector<std::string>> Write(std::vector<Document> docs,
-                                                 WriteMode mode, const WriteOptions& wo);
+  // With `fingerprint`, the documents carry vectors (and stats) embedded
+  // under that model, which must be the collection's (WriteEmbedded).
+  absl::StatusOr<std::vector<std::string>> Write(
+      std::vector<Document> docs, WriteMode mode, const WriteOptions& wo,
+      std::optional<std::string_view> fingerprint = std::nullopt);
   absl::StatusOr<Document> Get(std::string_view id) const;
   // Deletes the documents that exist among `ids`; returns how many.
   absl::StatusOr<int64_t> Delete(absl::Span<const std::string> ids, const WriteOptions& wo);
@@ -126,6 +130,14 @@ class Collection::Impl {
                               const WriteOptions& wo);
   absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const;
 
+  // Exported models and keyword statistics (collection_model_state.cc).
+  absl::StatusOr<ModelState> ExportModel() const;
+  absl::Status InstallModel(const ModelState& model);
+  absl::StatusOr<KeywordStatistics> GetKeywordStatistics(std::string_view query) const;
+  absl::StatusOr<std::vector<Hit>> KeywordSearch(std::string_view query,
+                                                 const SearchOptions& options,
+                                                 const KeywordStatistics* global) const;
+
  private:
   Impl(const CollectionEnv& env, CollectionRecord record);
 
@@ -153,6 +165,17 @@ class Collection::Impl {
                                  const Counters& counters, const WriteOptions& wo,
                                  const std::function<absl::Status(VectorIndex&)>& update_index);
   absl::Status RefitLocked();
+  // Embeds every document with `fresh` (holding `model`) into a new
+  // generation beside the current one, rebuilds the index and switches to
+  // it in one write; `installed` marks a model installed from elsewhere.
+  absl::Status SwitchModelLocked(std::unique_ptr<Embedder> fresh, const ModelState& model,
+                                 bool installed);
+  // The stored state of the model in use (state_mu_ or write_mu_ held).
+  absl::StatusOr<ModelState> ExportModelLocked() const;
+  absl::StatusOr<std::string> ModelFingerprintLocked() const;
+  absl::StatusOr<std::vector<Hit>> KeywordSearchLocked(std::string_view query,
+                                                       const SearchOptions& options,
+                                                       const KeywordStatistics* global) const;
   // RefitLocked, then records its outcome in fit_error_ under state_mu_
   // (searches read fit_error_ under the shared lock). Returns the outcome.
   absl::Status RefitAndRecordLocked();
@@ -214,9 +237,9 @@ class Collection::Impl {
                                                       const QueryPlan& plan,
                                                       const FilterEstimate* estimate,
                                                       SearchTrace* trace) const;
-  absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(std::string_view text, int depth,
-                                                             const Filter* filter,
-                                                             SearchTrace* trace) const;
+  absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(
+      std::string_view text, int depth, const Filter* filter, SearchTrace* trace,
+      const KeywordStatistics* global = nullptr) const;
   // The documents of `found`, best first, at most k; with one_per_parent
   // only the best passage of each document. The labels of the hits kept go
   // to `labels`.

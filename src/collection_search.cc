@@ -378,8 +378,10 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::AssembleHitsLocked(
 }
 
 absl::StatusOr<std::vector<IndexHit>> Collection::Impl::KeywordRankingLocked(
-    std::string_view text, int depth, const Filter* filter, SearchTrace* trace) const {
-  absl::StatusOr<std::vector<IndexHit>> all = doc_indexes_->keywords()->Search(text, filter == nullptr ? depth : 0, nullptr);
+    std::string_view text, int depth, const Filter* filter, SearchTrace* trace,
+    const KeywordStatistics* global) const {
+  absl::StatusOr<std::vector<IndexHit>> all =
+      doc_indexes_->keywords()->Search(text, filter == nullptr ? depth : 0, nullptr, global);
   if (!all.ok()) return all.status();
   std::vector<IndexHit> out;
   for (const IndexHit& h : *all) {
@@ -531,6 +533,40 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
                 {"search", trace.search_ms},
                 {"documents", trace.documents_ms},
                 {"total", MsSince(start)}}}};
+  }
+  return hits;
+}
+
+}  // namespace semdb
+
+namespace semdb {
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearchLocked(
+    std::string_view query, const SearchOptions& options, const KeywordStatistics* global) const {
+  SearchTrace trace;
+  const bool one_per_parent = options.one_per_parent && chunker_.enabled();
+  // As SearchLocked: fetch more passages while one per document leaves
+  // fewer than k documents and the ranking may hold more.
+  int64_t fetch = one_per_parent ? int64_t{4} * options.k : options.k;
+  std::vector<uint64_t> labels;
+  absl::StatusOr<std::vector<Hit>> hits;
+  while (true) {
+    const int depth = static_cast<int>(std::min<int64_t>(fetch, kMaxK * int64_t{4}));
+    absl::StatusOr<std::vector<IndexHit>> ranking = KeywordRankingLocked(
+        query, depth, options.filter ? &*options.filter : nullptr, &trace, global);
+    if (!ranking.ok()) return ranking.status();
+    hits = AssembleHitsLocked(*ranking, options.k, one_per_parent, &labels);
+    if (!hits.ok()) return hits.status();
+    if (!one_per_parent || static_cast<int>(hits->size()) >= options.k ||
+        static_cast<int64_t>(ranking->size()) < depth || depth >= kMaxK * 4) {
+      break;
+    }
+    fetch *= 4;
+  }
+  if (chunker_.enabled() && (options.neighbors > 0 || options.include_parent)) {
+    if (absl::Status s = AddPassageContext(*env_.store, id_, options, labels, &*hits); !s.ok()) {
+      return s;
+    }
   }
   return hits;
 }

@@ -91,8 +91,31 @@ absl::StatusOr<KeywordIndex::Totals> KeywordIndex::GetTotals() const {
   return t;
 }
 
-absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(std::string_view query, int k,
-                                                           const LabelPredicate* filter) const {
+absl::StatusOr<KeywordStatistics> KeywordIndex::Statistics(std::string_view query) const {
+  int query_length = 0;
+  absl::StatusOr<absl::flat_hash_map<std::string, int>> terms = CountTerms(query, &query_length);
+  if (!terms.ok()) return terms.status();
+  absl::StatusOr<Totals> totals = GetTotals();
+  if (!totals.ok()) return totals.status();
+  KeywordStatistics out;
+  out.documents = totals->documents;
+  out.length = totals->length;
+  for (const auto& [term, count] : *terms) {
+    const std::string prefix = TermPrefix(term);
+    int64_t& df = out.document_frequency[term];
+    absl::Status s = store_->ScanAux(AuxIndex::kPostings, cid_, prefix, PrefixEnd(prefix),
+                                     [&](std::string_view, std::string_view) {
+                                       ++df;
+                                       return absl::OkStatus();
+                                     });
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(
+    std::string_view query, int k, const LabelPredicate* filter,
+    const KeywordStatistics* global) const {
   int query_length = 0;
   absl::StatusOr<absl::flat_hash_map<std::string, int>> terms = CountTerms(query, &query_length);
   if (!terms.ok()) return terms.status();
@@ -100,8 +123,10 @@ absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(std::string_view quer
   if (!totals.ok()) return totals.status();
   std::vector<IndexHit> hits;
   if (totals->documents == 0) return hits;
-  const double n = static_cast<double>(totals->documents);
-  const double avgdl = std::max(1e-9, static_cast<double>(totals->length) / n);
+  const double n = static_cast<double>(global != nullptr ? global->documents : totals->documents);
+  const double total_length =
+      static_cast<double>(global != nullptr ? global->length : totals->length);
+  const double avgdl = std::max(1e-9, total_length / std::max(1.0, n));
   absl::flat_hash_map<uint64_t, double> scores;
   struct Posting {
     uint64_t label;
@@ -125,7 +150,11 @@ absl::StatusOr<std::vector<IndexHit>> KeywordIndex::Search(std::string_view quer
           return absl::OkStatus();
         });
     if (!s.ok()) return s;
-    const double df = static_cast<double>(postings.size());
+    double df = static_cast<double>(postings.size());
+    if (global != nullptr) {
+      auto it = global->document_frequency.find(term);
+      if (it != global->document_frequency.end()) df = static_cast<double>(it->second);
+    }
     const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     for (const Posting& p : postings) {
       if (filter != nullptr && !(*filter)(p.label)) continue;

@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "semdb/keyword_statistics.h"
 #include "semdb/vector_index.h"
 #include "storage/store.h"
 
@@ -63,8 +64,13 @@ class KeywordIndex {
   // The k documents with the best BM25 score for `query` (k <= 0: all that
   // contain a query term), best first, among labels accepted by `filter`
   // when set. Documents containing no query term are not returned.
+  // With `global`, N, avgdl and df(t) are taken from it (a term it lacks
+  // counts this index's df) instead of this index's.
   absl::StatusOr<std::vector<IndexHit>> Search(std::string_view query, int k,
-                                               const LabelPredicate* filter) const;
+                                               const LabelPredicate* filter,
+                                               const KeywordStatistics* global = nullptr) const;
+  // This index's statistics for the terms of `query`.
+  absl::StatusOr<KeywordStatistics> Statistics(std::string_view query) const;
 
   // Documents and total length, as stored.
   struct Totals {

@@ -96,6 +96,8 @@ std::string CollectionRecord::Encode() const {
                       {"indexed_fields", indexed_fields},
                       {"keyword_index", keyword_index}};
   if (chunking != "none") j["chunking"] = chunking;
+  if (!model_fingerprint.empty()) j["model_fingerprint"] = model_fingerprint;
+  if (model_installed) j["model_installed"] = true;
   return j.dump();
 }
 
@@ -118,6 +120,8 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     // Absent in records written before these existed.
     r.indexed_fields = j.value("indexed_fields", std::vector<std::string>{});
     r.keyword_index = j.value("keyword_index", false);
+    r.model_fingerprint = j.value("model_fingerprint", std::string());
+    r.model_installed = j.value("model_installed", false);
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }

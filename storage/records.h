@@ -62,6 +62,12 @@ struct CollectionRecord {
   // Whether texts are kept in a keyword (BM25) index; false for
   // collections created before there was one.
   bool keyword_index = false;
+  // ModelState::Fingerprint() of the model in use (set by every refit and
+  // install; empty in records written before it existed).
+  std::string model_fingerprint;
+  // The model was installed from an exported state (Collection::InstallModel):
+  // it is never refitted on the collection's own texts.
+  bool model_installed = false;
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);

@@ -33,6 +33,8 @@
 #include "absl/types/span.h"
 #include "nlohmann/json.hpp"
 #include "semdb/document.h"
+#include "semdb/keyword_statistics.h"
+#include "semdb/model_state.h"
 #include "semdb/options.h"
 #include "semdb/word_queries.h"
 
@@ -182,6 +184,37 @@ class Collection {
   // WordSim-353-style file ("word1<TAB>word2<TAB>score", '#' comments) and
   // the cosines of the embedder's word vectors.
   absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const;
+
+  // Sharing one model between collections (semdb/model_state.h), e.g. the
+  // shards of semdb.distributed.
+  // The fitted model in use (FailedPrecondition for "vectors" collections
+  // and before a fittable embedder's first fit).
+  absl::StatusOr<ModelState> ExportModel() const;
+  // Makes `model` the collection's model: every document is re-embedded
+  // into a new model version and the index rebuilt, switched in one write
+  // as by Refit (searches use the old version meanwhile). The embedder kind
+  // must be the collection's. An installed model is kept: the collection
+  // no longer refits itself as it grows, and Refit refuses.
+  absl::Status InstallModel(const ModelState& model);
+  // Inserts (or with `upsert`, upserts) documents that carry their text AND
+  // the vector (and TextStats) that the model `fingerprint` gave the text
+  // (Model::Embed), in one atomic write. FailedPrecondition, and nothing
+  // written, when `fingerprint` is not the collection's model: the
+  // model-version guard. Unchunked text collections only.
+  absl::StatusOr<std::vector<std::string>> WriteEmbedded(std::vector<Document> docs,
+                                                         std::string_view fingerprint,
+                                                         bool upsert,
+                                                         const WriteOptions& wo = {});
+  // The keyword index's statistics for the terms of `query`
+  // (FailedPrecondition without a keyword index).
+  absl::StatusOr<KeywordStatistics> GetKeywordStatistics(std::string_view query) const;
+  // The keyword (BM25) ranking alone, options.k hits, options.filter and
+  // one_per_parent applied; Hit::score is the BM25 score. With `global`,
+  // BM25 uses those corpus statistics (documents, length, document
+  // frequencies: e.g. summed over shards) instead of the collection's.
+  absl::StatusOr<std::vector<Hit>> KeywordSearch(std::string_view query,
+                                                 const SearchOptions& options = {},
+                                                 const KeywordStatistics* global = nullptr) const;
 
   class Impl;
 

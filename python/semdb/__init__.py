@@ -30,7 +30,7 @@ from . import _semdb
 from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgument, NotFound
 
 __all__ = [
-    "open", "Database", "Collection", "Retriever", "Hit",
+    "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "fuse_rankings",
     "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
 ]
 
@@ -106,7 +106,8 @@ class Database:
 
     def create_collection(self, name: str, *, embedder: str = "tfidf", index: str = "flat",
                           chunking: str = "none", indexed: Iterable[str] = (),
-                          keyword_index: bool = True) -> "Collection":
+                          keyword_index: bool = True,
+                          model: Optional[bytes] = None) -> "Collection":
         """Creates a collection; AlreadyExists if the name is taken.
 
         embedder: "tfidf [dim=256]", "glove path=FILE", "word2vec path=FILE",
@@ -116,9 +117,16 @@ class Database:
         "tokens size=N", "sentences max_chars=N", "paragraphs max_chars=N".
         indexed: top-level metadata fields to keep a secondary index of.
         keyword_index: keep a BM25 index for hybrid search.
+        model: an exported model (``Collection.export_model()``) to install
+        at once, with no fit of its own; ``embedder`` is then the model's.
         """
-        return Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                     builtins.list(indexed), keyword_index))
+        if model is not None:
+            embedder = model_info(model)["embedder"]
+        c = Collection(self._db.create_collection(name, embedder, index, chunking,
+                                                  builtins.list(indexed), keyword_index))
+        if model is not None:
+            c.install_model(model)
+        return c
 
     def get_collection(self, name: str) -> "Collection":
         """The collection ``name``; NotFound (listing the others) if none."""
@@ -313,6 +321,56 @@ class Collection:
         from the stored vectors; searches use the old one meanwhile."""
         self._c.set_index(spec)
 
+    def export_model(self) -> bytes:
+        """The fitted model in use as bytes (TF-IDF vocabulary, IDF and LSA
+        basis; SIF weights; or the spec and probe of a file-based model), to
+        install in other collections or load as a ``semdb.Model``.
+        ``Model(bytes).fingerprint`` identifies it."""
+        return self._c.export_model()
+
+    def install_model(self, model: bytes) -> None:
+        """Makes an exported model this collection's: every document is
+        re-embedded (a new model version, switched in one write; searches
+        use the old one meanwhile). The collection then keeps this model:
+        it no longer refits itself as it grows, and ``refit()`` refuses."""
+        self._c.install_model(bytes(model))
+
+    def add_embedded(self, ids: Sequence[str], documents: Sequence[str], vectors: Any,
+                     fingerprint: str, *, metadatas: Optional[Sequence[Optional[Metadata]]] = None,
+                     tokens: Any = None, unknown_tokens: Any = None, upsert: bool = False,
+                     sync: Optional[bool] = None) -> list:
+        """Writes documents with their texts AND the vectors that the model
+        ``fingerprint`` gave them (``Model.embed``), in one atomic write:
+        nothing is embedded here. FailedPrecondition, and nothing written,
+        when ``fingerprint`` is not this collection's model (the
+        model-version guard). tokens / unknown_tokens: what the model saw
+        (``Model.embed_with_stats``), for ``stats()``."""
+        n = len(documents)
+        zeros = np.zeros(n, dtype=np.int32)
+        return self._c.write_embedded(
+            builtins.list(ids), builtins.list(documents),
+            None if metadatas is None else builtins.list(metadatas), _matrix(vectors),
+            zeros if tokens is None else np.asarray(tokens, dtype=np.int32),
+            zeros if unknown_tokens is None else np.asarray(unknown_tokens, dtype=np.int32),
+            fingerprint, upsert, sync)
+
+    def keyword_statistics(self, text: str) -> dict:
+        """The keyword index's statistics for the terms of ``text``:
+        {"documents", "length" (total, in terms), "document_frequency":
+        {term: documents containing it}}; summed over collections (shards)
+        they give the corpus-wide figures for ``keyword_search``."""
+        return self._c.keyword_statistics(text)
+
+    def keyword_search(self, text: str, k: int = 10, *, where: Optional[str] = None,
+                       statistics: Optional[dict] = None, one_per_parent: bool = False,
+                       neighbors: int = 0, include_parent: bool = False) -> list:
+        """The BM25 keyword ranking alone: k Hit, Hit.score the BM25 score.
+        statistics: corpus-wide keyword statistics (as keyword_statistics
+        returns, summed) to score with instead of this collection's own."""
+        options = _semdb._QueryOptions(k, where, None, None, None, None, one_per_parent,
+                                       neighbors, include_parent, None)
+        return self._c.keyword_search(text, options, statistics)
+
     def as_retriever(self, k: int = 4, *, where: Optional[str] = None, neighbors: int = 0,
                      one_per_parent: bool = True, hybrid: Optional[float] = None) -> "Retriever":
         """A retriever for RAG code: ``.invoke(question)`` (or
@@ -364,3 +422,62 @@ class Retriever:
     def __repr__(self) -> str:
         return (f"semdb.Retriever({self.collection.name!r}, k={self.k}, where={self.where!r}, "
                 f"neighbors={self.neighbors})")
+
+
+class Model:
+    """An exported model loaded without a database: embeds texts exactly as
+    the collections holding it do (e.g. in a Dask task, so that partitions
+    are embedded on the workers). Thread-safe.
+
+        model = semdb.Model(collection.export_model())
+        vectors = model.embed(["bushfires near Sydney"])   # (1, d) float32
+    """
+
+    def __init__(self, model: bytes):
+        self._m = _semdb._Model(bytes(model))
+
+    @property
+    def dimension(self) -> int:
+        return self._m.dimension
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex digits identifying the model (FNV-1a 64 of its bytes)."""
+        return self._m.fingerprint
+
+    @property
+    def embedder(self) -> str:
+        """The model's embedder spec."""
+        return self._m.embedder
+
+    def embed(self, texts: Union[str, Sequence[str]], *, queries: bool = False) -> np.ndarray:
+        """(n, dimension) float32, unit rows (zero for a text with no known
+        word); queries=True embeds as search queries."""
+        return self.embed_with_stats(texts, queries=queries)[0]
+
+    def embed_with_stats(self, texts: Union[str, Sequence[str]], *,
+                         queries: bool = False) -> tuple:
+        """(vectors, tokens, unknown_tokens): the vectors and, per text, the
+        tokens the model saw and how many of them it did not know."""
+        if isinstance(texts, str):
+            texts = [texts]
+        return self._m.embed(builtins.list(texts), queries)
+
+    def __repr__(self) -> str:
+        return f"semdb.Model({self.embedder!r}, fingerprint={self.fingerprint!r})"
+
+
+def model_info(model: bytes) -> dict:
+    """{"embedder", "dimension", "fingerprint"} of an exported model, read
+    from its header without loading it (InvalidArgument for other bytes)."""
+    return _semdb.model_info(bytes(model))
+
+
+def fuse_rankings(vector_hits: Sequence[tuple], keyword_hits: Sequence[tuple], *,
+                  keyword_weight: float, fusion: str = "convex") -> list:
+    """semdb's hybrid fusion (the C++ core's) of a vector ranking and a
+    keyword ranking, each a list of (key: int, score) best first; returns
+    [(key, fused score)] best first. fusion: "convex" or "rrf" (README,
+    "Search quality")."""
+    return _semdb.fuse_rankings(builtins.list(vector_hits), builtins.list(keyword_hits),
+                                fusion, keyword_weight)

@@ -27,7 +27,9 @@
 #include "python/src/py_json.h"
 #include "semdb/database.h"
 #include "shell/json_output.h"
+#include "src/hybrid_fusion.h"
 #include "src/query_planner.h"
+#include "semdb/model_state.h"
 
 namespace py = pybind11;
 
@@ -158,6 +160,110 @@ py::dict DocumentColumns(const std::vector<Document>& docs) {
   return out;
 }
 
+// Document i's metadata (a dict of JSON values) as JSON; InvalidArgument
+// naming the document otherwise.
+nlohmann::json MetadataAt(const py::sequence& metadatas, size_t i) {
+  absl::StatusOr<nlohmann::json> meta = ToJson(metadatas[i]);
+  if (!meta.ok()) {
+    Raise(absl::InvalidArgumentError(
+        absl::StrCat("document ", i + 1, ": ", meta.status().message())));
+  }
+  return *std::move(meta);
+}
+
+using IntArray = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+
+// KeywordStatistics as {"documents", "length", "document_frequency": {term: n}}.
+py::dict StatisticsDict(const KeywordStatistics& k) {
+  py::dict df;
+  for (const auto& [term, n] : k.document_frequency) df[py::str(term)] = n;
+  py::dict out;
+  out["documents"] = k.documents;
+  out["length"] = k.length;
+  out["document_frequency"] = std::move(df);
+  return out;
+}
+
+KeywordStatistics StatisticsOf(const py::dict& d) {
+  KeywordStatistics k;
+  k.documents = d["documents"].cast<int64_t>();
+  k.length = d["length"].cast<int64_t>();
+  for (const auto& [term, n] : d["document_frequency"].cast<py::dict>()) {
+    k.document_frequency[term.cast<std::string>()] = n.cast<int64_t>();
+  }
+  return k;
+}
+
+// A standalone model (semdb.Model): embeds without a database.
+class PyModel {
+ public:
+  explicit PyModel(const std::string& bytes) {
+    ModelState state = Take(ModelState::Decode(bytes));
+    absl::StatusOr<std::unique_ptr<Model>> model;
+    {
+      py::gil_scoped_release nogil;
+      model = Model::Load(state);
+    }
+    model_ = Take(std::move(model));
+    embedder_ = state.embedder;
+  }
+  int dimension() const { return model_->dimension(); }
+  const std::string& fingerprint() const { return model_->fingerprint(); }
+  const std::string& embedder() const { return embedder_; }
+
+  // (vectors (n, d) float32, tokens (n,) int32, unknown tokens (n,) int32).
+  py::tuple Embed(const std::vector<std::string>& texts, bool queries) const {
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<float> values(texts.size() * model_->dimension());
+    std::vector<TextStats> stats;
+    {
+      py::gil_scoped_release nogil;
+      Check(queries ? model_->EmbedQueries(views, absl::MakeSpan(values), &stats)
+                    : model_->Embed(views, absl::MakeSpan(values), &stats));
+    }
+    py::array_t<int32_t> tokens(texts.size()), unknown(texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      tokens.mutable_at(i) = stats[i].tokens;
+      unknown.mutable_at(i) = stats[i].unknown_tokens;
+    }
+    return py::make_tuple(OwnedMatrix(std::move(values), texts.size(), model_->dimension()),
+                          tokens, unknown);
+  }
+
+ private:
+  std::unique_ptr<Model> model_;
+  std::string embedder_;
+};
+
+FusionMethod ParseFusion(const std::string& name) {
+  if (name == "convex") return FusionMethod::kConvex;
+  if (name == "rrf") return FusionMethod::kRrf;
+  Raise(absl::InvalidArgumentError(
+      absl::StrCat("unknown fusion '", name, "' (convex or rrf)")));
+}
+
+// The core's fusion (src/hybrid_fusion.h) over rankings of (key, score)
+// pairs, best first; keys are the caller's integers.
+std::vector<std::pair<int64_t, float>> FuseRankingsPy(
+    const std::vector<std::pair<int64_t, float>>& vector_hits,
+    const std::vector<std::pair<int64_t, float>>& keyword_hits, const std::string& method,
+    double keyword_weight) {
+  if (!(keyword_weight >= 0 && keyword_weight <= 1)) {
+    Raise(absl::InvalidArgumentError("the keyword weight must be in [0, 1]"));
+  }
+  auto to_index = [](const std::vector<std::pair<int64_t, float>>& hits) {
+    std::vector<IndexHit> out;
+    for (const auto& [key, score] : hits) out.push_back({static_cast<uint64_t>(key), score});
+    return out;
+  };
+  std::vector<std::pair<int64_t, float>> out;
+  for (const IndexHit& h : FuseRankings(to_index(vector_hits), to_index(keyword_hits),
+                                        ParseFusion(method), keyword_weight)) {
+    out.emplace_back(static_cast<int64_t>(h.label), h.score);
+  }
+  return out;
+}
+
 struct QueryOptions {
   int k = 10;
   std::optional<std::string> where;
@@ -239,14 +345,7 @@ class PyCollection {
       Document& d = docs[i];
       if (ids) d.id = (*ids)[i];
       if (documents) d.text = (*documents)[i];
-      if (metadatas) {
-        absl::StatusOr<nlohmann::json> meta = ToJson((*metadatas)[i]);
-        if (!meta.ok()) {
-          Raise(absl::InvalidArgumentError(
-              absl::StrCat("document ", i + 1, ": ", meta.status().message())));
-        }
-        d.metadata = *std::move(meta);
-      }
+      if (metadatas) d.metadata = MetadataAt(*metadatas, i);
       if (vectors) {
         const float* row = vectors->data(i, 0);
         d.vector.assign(row, row + vectors->shape(1));
@@ -291,14 +390,7 @@ class PyCollection {
   void Update(const std::vector<std::string>& ids, const py::sequence& metadatas,
               std::optional<bool> sync) {
     std::vector<nlohmann::json> json;
-    for (size_t i = 0; i < py::len(metadatas); ++i) {
-      absl::StatusOr<nlohmann::json> meta = ToJson(metadatas[i]);
-      if (!meta.ok()) {
-        Raise(absl::InvalidArgumentError(
-            absl::StrCat("document ", i + 1, ": ", meta.status().message())));
-      }
-      json.push_back(*std::move(meta));
-    }
+    for (size_t i = 0; i < py::len(metadatas); ++i) json.push_back(MetadataAt(metadatas, i));
     Check(WhileOpen(*state_, [&] { return col_->UpdateMetadata(ids, json, {.sync = sync}); }));
   }
 
@@ -370,6 +462,66 @@ class PyCollection {
     return FromJson(Take(WhileOpen(*state_, [&]() -> absl::StatusOr<nlohmann::json> {
       return col_->Stats();
     })));
+  }
+
+  // Sharing a model; keyword statistics (semdb.distributed).
+  py::bytes ExportModel() const {
+    std::string bytes = Take(WhileOpen(*state_, [&]() -> absl::StatusOr<std::string> {
+      absl::StatusOr<ModelState> model = col_->ExportModel();
+      if (!model.ok()) return model.status();
+      return model->Encode();
+    }));
+    return py::bytes(bytes);
+  }
+
+  void InstallModel(const std::string& bytes) {
+    ModelState model = Take(ModelState::Decode(bytes));
+    Check(WhileOpen(*state_, [&] { return col_->InstallModel(model); }));
+  }
+
+  std::vector<std::string> WriteEmbedded(const std::vector<std::string>& ids,
+                                         const std::vector<std::string>& documents,
+                                         const std::optional<py::sequence>& metadatas,
+                                         const FloatArray& vectors, const IntArray& tokens,
+                                         const IntArray& unknown_tokens,
+                                         const std::string& fingerprint, bool upsert,
+                                         std::optional<bool> sync) {
+    CheckMatrix(vectors, "vectors");
+    const size_t n = documents.size();
+    if (ids.size() != n || static_cast<size_t>(vectors.shape(0)) != n ||
+        static_cast<size_t>(tokens.size()) != n || static_cast<size_t>(unknown_tokens.size()) != n ||
+        (metadatas && py::len(*metadatas) != n)) {
+      Raise(absl::InvalidArgumentError("ids, documents, metadatas, vectors and stats differ in length"));
+    }
+    std::vector<Document> docs(n);
+    for (size_t i = 0; i < n; ++i) {
+      Document& d = docs[i];
+      d.id = ids[i];
+      d.text = documents[i];
+      if (metadatas) d.metadata = MetadataAt(*metadatas, i);
+      const float* row = vectors.data(i, 0);
+      d.vector.assign(row, row + vectors.shape(1));
+      d.stats.tokens = tokens.data()[i];
+      d.stats.unknown_tokens = unknown_tokens.data()[i];
+    }
+    return Take(WhileOpen(*state_, [&] {
+      return col_->WriteEmbedded(std::move(docs), fingerprint, upsert, {.sync = sync});
+    }));
+  }
+
+  py::dict KeywordStatisticsOf(const std::string& text) const {
+    return StatisticsDict(
+        Take(WhileOpen(*state_, [&] { return col_->GetKeywordStatistics(text); })));
+  }
+
+  std::vector<Hit> KeywordSearch(const std::string& text, const QueryOptions& q,
+                                 const std::optional<py::dict>& global) const {
+    SearchOptions options = ToSearchOptions(q);
+    std::optional<KeywordStatistics> stats;
+    if (global) stats = StatisticsOf(*global);
+    return Take(WhileOpen(*state_, [&] {
+      return col_->KeywordSearch(text, options, stats ? &*stats : nullptr);
+    }));
   }
 
  private:
@@ -544,7 +696,39 @@ PYBIND11_MODULE(_semdb, m) {
       .def("refit", &PyCollection::Refit)
       .def("checkpoint", &PyCollection::Checkpoint)
       .def("set_index", &PyCollection::SetIndex, py::arg("spec"))
-      .def("stats", &PyCollection::Stats);
+      .def("stats", &PyCollection::Stats)
+      .def("export_model", &PyCollection::ExportModel)
+      .def("install_model", &PyCollection::InstallModel, py::arg("model"))
+      .def("write_embedded", &PyCollection::WriteEmbedded, py::arg("ids"), py::arg("documents"),
+           py::arg("metadatas"), py::arg("vectors"), py::arg("tokens"),
+           py::arg("unknown_tokens"), py::arg("fingerprint"), py::arg("upsert"),
+           py::arg("sync"))
+      .def("keyword_statistics", &PyCollection::KeywordStatisticsOf, py::arg("text"))
+      .def("keyword_search", &PyCollection::KeywordSearch, py::arg("text"), py::arg("options"),
+           py::arg("statistics"));
+
+  py::class_<PyModel>(m, "_Model")
+      .def(py::init<const std::string&>(), py::arg("model"))
+      .def_property_readonly("dimension", &PyModel::dimension)
+      .def_property_readonly("fingerprint", &PyModel::fingerprint)
+      .def_property_readonly("embedder", &PyModel::embedder)
+      .def("embed", &PyModel::Embed, py::arg("texts"), py::arg("queries"));
+
+  m.def("fuse_rankings", &FuseRankingsPy, py::arg("vector_hits"), py::arg("keyword_hits"),
+        py::arg("method"), py::arg("keyword_weight"),
+        "The core's hybrid fusion (src/hybrid_fusion.h) of two rankings of (key, score), "
+        "best first; returns (key, fused score) in fused order.");
+  m.def("model_info", [](const std::string& bytes) {
+          ModelState state = Take(ModelState::Decode(bytes));
+          py::dict d;
+          d["embedder"] = state.embedder;
+          d["dimension"] = state.dimension;
+          d["fingerprint"] = state.Fingerprint();
+          return d;
+        }, py::arg("model"),
+        "{embedder, dimension, fingerprint} of an exported model, without loading it.");
+  m.def("fnv1a64", [](const py::bytes& b) { return Fnv1a64(std::string(b)); }, py::arg("data"),
+        "The 64-bit FNV-1a hash of bytes (semdb.distributed's shard routing).");
 
   py::class_<PyDatabase>(m, "_Database")
       .def_static("open", &PyDatabase::Open, py::arg("path"), py::arg("sync"),

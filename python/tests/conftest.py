@@ -84,3 +84,32 @@ def wikipedia_articles(tmp_path_factory):
             articles[name] = f.read()
     assert len(articles) > 100
     return folder, articles
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of 3 worker processes, each under a nanny (which
+    restarts a killed worker), and a client to it; shared by the
+    distributed tests. The workers import the package under test."""
+    pytest.importorskip("distributed", reason="python3-distributed is not installed")
+    from semdb import distributed as sd
+    client = sd.connect(n_workers=3)
+    yield client
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+def same_hits(expected, got, k, tolerance=1e-6):
+    """Asserts that `got` (k hits) is the top k of `expected` (k + 1 hits,
+    to see ties at the cut): the same scores in order, and the same ids
+    wherever a score is not tied (tied hits may come in either order: each
+    store breaks ties by its own internal labels)."""
+    assert len(got) == min(k, len(expected)), ([h.id for h in expected], [h.id for h in got])
+    scores = [h.score for h in expected]
+    for i, (e, g) in enumerate(zip(expected, got)):
+        assert g.score == pytest.approx(e.score, abs=tolerance), (i, e.id, g.id)
+        tied = any(abs(scores[j] - e.score) <= tolerance
+                   for j in (i - 1, i + 1) if 0 <= j < len(scores))
+        if not tied:
+            assert g.id == e.id, (i, e.id, g.id, e.score)
