@@ -163,7 +163,8 @@ std::string RenderTable(const Table& table, int max_width) {
   };
   std::string out = line(table.headers);
   for (size_t c = 0; c < ncols; ++c) {
-    out += std::string(widths[c] + 2, '-');
+    // A last column ends at its text, like its cells: the chrome computed above.
+    out += std::string(widths[c] + (c + 1 < ncols ? 2 : 1), '-');
     if (c + 1 < ncols) out += "+";
   }
   out += "\n";
