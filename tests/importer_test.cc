@@ -108,6 +108,29 @@ TEST_CASE("JSON Lines: fields become metadata, bad lines are reported", "[import
   REQUIRE(f.c->Get("a").value().text == "replaced alpha");
 }
 
+TEST_CASE("a cancelled import keeps the batches written before, and says so", "[import]") {
+  Fixture f;
+  const std::string path = f.dir / "many.lines";
+  std::string lines;
+  for (int i = 0; i < 250; ++i) lines += "document number " + std::to_string(i) + " about rivers\n";
+  WriteFile(path, lines);
+  ImportOptions o;
+  o.batch_size = 100;
+  int batches = 0;
+  o.progress = [&](const ImportProgress&) { ++batches; };
+  o.cancelled = [&] { return batches == 2; };  // Ctrl-C during the second batch
+  ImportReport r = f.Import(path, o);
+  REQUIRE(r.cancelled);
+  REQUIRE(r.documents == 200);
+  REQUIRE(f.c->Count() == 200);
+  REQUIRE(f.c->Search("rivers", {.k = 1}).value().size() == 1);
+
+  o.cancelled = nullptr;
+  ImportReport all = f.Import(path, o);
+  REQUIRE_FALSE(all.cancelled);
+  REQUIRE(all.documents == 250);
+}
+
 TEST_CASE("CSV with quotes, line breaks in fields and bad rows", "[import]") {
   Fixture f;
   const std::string path = f.dir / "docs.csv";
