@@ -1,6 +1,7 @@
 // semdb: the interactive shell and script runner.
 //
 //   semdb [PATH] [-c COMMAND]... [--format F] [--json] [--timer] [--bail] [--sync]
+//         [--read-only] [--log-level L]
 //   semdb serve PATH [--host H] [--port N] [--api-key KEY] ...  (serve_command.h)
 //
 // Without PATH the database is ./semdb_data. Commands come from -c, else
@@ -20,6 +21,7 @@
 
 #include "CLI/CLI.hpp"
 #include "editline/readline.h"
+#include "shell/progress_bar.h"
 #include "shell/serve_command.h"
 #include "shell/shell.h"
 
@@ -181,11 +183,34 @@ int main(int argc, char** argv) {
   app.add_flag("--read-only", read_only,
                "open an existing database without writing (a full disk, a read-only mount); "
                "writes are refused");
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level,
+                 "what the library logs on standard error: off, error, warn, info (long "
+                 "operations), debug (their progress)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  absl::StatusOr<semdb::OutputFormat> output_format = semdb::ParseOutputFormat(format);
+  if (!output_format.ok()) {
+    std::cerr << "error: --format: " << output_format.status().message() << std::endl;
+    return 2;
+  }
 
   semdb::Options options;
   options.sync = sync;
   options.read_only = read_only;
+  options.log_level = log_level;
+  // Long operations (index rebuilds, refits, the log replay of an open)
+  // draw a progress bar on a terminal rather than look hung.
+  semdb::ProgressBar operation_bar(stderr, isatty(STDERR_FILENO));
+  options.progress = [&operation_bar](const semdb::OperationProgress& p) {
+    if (p.finished) {
+      operation_bar.Finish();
+    } else {
+      operation_bar.Update(p.done, p.total,
+                           p.operation + " of '" + p.collection + "': " +
+                               std::to_string(p.done) + " of " + std::to_string(p.total));
+    }
+  };
   absl::StatusOr<std::unique_ptr<semdb::Database>> db = semdb::Database::Open(path, options);
   if (!db.ok()) {
     std::cerr << "error: " << db.status().message() << std::endl;
@@ -193,11 +218,6 @@ int main(int argc, char** argv) {
   }
   const bool interactive = commands.empty() && isatty(STDIN_FILENO);
   semdb::ShellSettings settings;
-  absl::StatusOr<semdb::OutputFormat> output_format = semdb::ParseOutputFormat(format);
-  if (!output_format.ok()) {
-    std::cerr << "error: --format: " << output_format.status().message() << std::endl;
-    return 2;
-  }
   settings.format = json ? semdb::OutputFormat::kJson : *output_format;
   settings.timer = timer;
   settings.progress = isatty(STDERR_FILENO);

@@ -7,7 +7,8 @@ Ctrl-C abandons the line being typed and leaves the shell running; each
 entered line is in the history file at once, so even a shell killed with
 SIGKILL keeps its session's history. Ctrl-C during an import stops it at a
 batch boundary: the shell says how many documents it kept, the database
-holds exactly those, and the prompt comes back. Tab completes command
+holds exactly those, and the prompt comes back. An index rebuild shows a
+progress bar. Tab completes command
 names, option names and collection names; tables take the terminal's width.
 """
 import fcntl
@@ -137,6 +138,11 @@ def check_cancelled_import(semdb, work, history):
     shell.type(b"count\r")
     screen = shell.read_until(prompt)
     assert f"\n{kept}\r\n".encode() in screen, (kept, screen)
+    # A long operation shows its progress rather than look hung.
+    shell.type(b"reindex --index hnsw m=8\r")
+    screen = shell.read_until(prompt, timeout=300)
+    assert b"index rebuild of 'default': " in screen, screen
+    assert f"rebuilt the index of 'default' as 'hnsw m=8' ({kept} documents)".encode() in screen
     shell.type(b"quit\r")
     status = shell.wait()
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status

@@ -570,6 +570,32 @@ TEST_CASE("sqlite3 dot commands, read and output, did you mean", "[shell][binary
                           ".quit, .tables, .read and .output work too.\n"));
 }
 
+TEST_CASE("long operations log through spdlog at --log-level info, quiet by default",
+          "[shell][binary]") {
+  TempDir dir;
+  const std::string commands = "-c 'insert rivers and deltas' -c 'insert forests and fires' "
+                               "-c 'reindex --index hnsw m=8' -c refit";
+  Run quiet = RunSemdb(dir.path(), "db " + commands);
+  REQUIRE(quiet.exit_code == 0);
+  REQUIRE(quiet.err.empty());
+  Run info = RunSemdb(dir.path(), "db --log-level info " + commands);
+  INFO(info.err);
+  REQUIRE(info.exit_code == 0);
+  // The last four: the reindex and the refit (inserts refit as the
+  // collection doubles, before them).
+  std::vector<std::string> lines = Lines(info.err);
+  REQUIRE(lines.size() >= 4);
+  lines.erase(lines.begin(), lines.end() - 4);
+  REQUIRE(lines[0].ends_with(" [semdb] [info] index rebuild of 'default': started (4 items)"));
+  REQUIRE(lines[1].find(" [semdb] [info] index rebuild of 'default': 4 items in ") !=
+          std::string::npos);
+  REQUIRE(lines[2].ends_with(" [semdb] [info] refit of 'default': started (4 items)"));
+  REQUIRE(lines[3].find(" [semdb] [info] refit of 'default': 4 items in ") != std::string::npos);
+  Run bad = RunSemdb(dir.path(), "db --log-level loud -c count");
+  REQUIRE(bad.exit_code == 2);
+  REQUIRE(bad.err == "error: unknown log level 'loud' (off, error, warn, info, debug)\n");
+}
+
 TEST_CASE("import problems name --text-column and the columns found, in file order",
           "[shell][binary]") {
   TempDir dir;
