@@ -258,9 +258,22 @@ const std::vector<Shell::Command>& Shell::Commands() {
   return *kCommands;
 }
 
+const Shell::Command* Shell::Find(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (c.name == name || std::find(c.aliases.begin(), c.aliases.end(), name) != c.aliases.end()) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Shell::CommandNames() {
   std::vector<std::string> names;
-  for (const Command& c : Commands()) names.push_back(c.name);
+  for (const Command& c : Commands()) {
+    names.push_back(c.name);
+    names.insert(names.end(), c.aliases.begin(), c.aliases.end());
+  }
+  for (const auto& [dot, setting] : kDotSettings) names.push_back(dot);
   return names;
 }
 
@@ -310,24 +323,11 @@ std::vector<std::string> Shell::Completions(std::string_view line) const {
   };
   const std::string before(absl::StripLeadingAsciiWhitespace(std::string(line.substr(0, word_start))));
   if (before.empty()) {
-    std::vector<std::string> names;
-    for (const Command& c : Commands()) {
-      names.push_back(c.name);
-      names.insert(names.end(), c.aliases.begin(), c.aliases.end());
-    }
-    for (const auto& [dot, setting] : kDotSettings) names.push_back(dot);
-    add_matching(names);
+    add_matching(CommandNames());
   } else {
     const std::string command =
         absl::AsciiStrToLower(before.substr(0, before.find_first_of(" \t")));
-    const Command* c = nullptr;
-    for (const Command& candidate : Commands()) {
-      if (candidate.name == command ||
-          std::find(candidate.aliases.begin(), candidate.aliases.end(), command) !=
-              candidate.aliases.end()) {
-        c = &candidate;
-      }
-    }
+    const Command* c = Find(command);
     if (c != nullptr && absl::StartsWith(word, "--")) {
       std::vector<std::string> options;
       for (const std::string& o : c->options) options.push_back("--" + o);
@@ -412,11 +412,8 @@ absl::Status Shell::Run(const CommandLine& typed) {
       cmd.positional = absl::StrCat(setting, " ", cmd.positional);
     }
   }
-  for (const Command& c : Commands()) {
-    if (c.name != cmd.command &&
-        std::find(c.aliases.begin(), c.aliases.end(), cmd.command) == c.aliases.end()) {
-      continue;
-    }
+  if (const Command* found = Find(cmd.command)) {
+    const Command& c = *found;
     for (const auto& [name, value] : cmd.options) {
       if (std::find(c.options.begin(), c.options.end(), name) == c.options.end()) {
         const std::string near = Nearest(name, c.options);
@@ -428,13 +425,7 @@ absl::Status Shell::Run(const CommandLine& typed) {
     }
     return (this->*c.run)(cmd);
   }
-  std::vector<std::string> names;
-  for (const Command& c : Commands()) {
-    names.push_back(c.name);
-    names.insert(names.end(), c.aliases.begin(), c.aliases.end());
-  }
-  for (const auto& [dot, setting] : kDotSettings) names.push_back(dot);
-  const std::string near = Nearest(cmd.command, names);
+  const std::string near = Nearest(cmd.command, CommandNames());
   return absl::InvalidArgumentError(
       absl::StrCat("unknown command '", cmd.command, "'",
                    near.empty() ? "" : absl::StrCat(" (did you mean '", near, "'?)"),
@@ -461,11 +452,8 @@ absl::Status Shell::Help(const CommandLine& cmd) {
     Emit(r);
     return absl::OkStatus();
   }
-  for (const Command& c : Commands()) {
-    if (c.name != topic &&
-        std::find(c.aliases.begin(), c.aliases.end(), topic) == c.aliases.end()) {
-      continue;
-    }
+  if (const Command* found = Find(topic)) {
+    const Command& c = *found;
     std::string text = absl::StrCat("usage: ", c.usage, "\n", c.summary, "\n");
     if (!c.aliases.empty()) absl::StrAppend(&text, "aliases: ", absl::StrJoin(c.aliases, ", "), "\n");
     if (!c.details.empty()) absl::StrAppend(&text, "\n", c.details, "\n");

@@ -50,7 +50,8 @@ class Shell {
   bool quit_requested() const { return quit_; }
   std::string Prompt() const;
 
-  // Command names, for completion.
+  // Every command name and alias, sqlite3's dot commands included (for
+  // completion and "did you mean").
   static std::vector<std::string> CommandNames();
 
   // Tab completion: the candidates for the word that ends `line` (the text
@@ -64,6 +65,8 @@ class Shell {
  private:
   struct Command;
   static const std::vector<Command>& Commands();
+  // The command named or aliased `name`; null when none is.
+  static const Command* Find(std::string_view name);
 
   absl::Status Run(const CommandLine& cmd);
   absl::StatusOr<std::shared_ptr<Collection>> Current() const;
