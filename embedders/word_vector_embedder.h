@@ -80,6 +80,7 @@ class WordVectorEmbedder : public Embedder {
   absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
   bool fittable() const override { return options_.weighting == WordWeighting::kSif; }
+  const WordVectorEmbedder* word_vectors() const override { return this; }
   absl::Status Fit(const TextCorpus& corpus) override;
   absl::StatusOr<std::string> SaveState() const override;
   absl::Status LoadState(std::string_view state) override;

@@ -323,8 +323,8 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   options.one_per_parent = f.Bool("one_per_parent");
   options.neighbors = static_cast<int>(f.Int("neighbors", 0, kMaxNeighbors).value_or(0));
   options.include_parent = f.Bool("include_parent");
-  options.knobs.nprobe = static_cast<int>(f.Int("nprobe", 1, 1 << 20).value_or(0));
-  options.knobs.ef_search = static_cast<int>(f.Int("ef_search", 1, 1 << 20).value_or(0));
+  options.knobs.nprobe = static_cast<int>(f.Int("nprobe", 1, kMaxSearchWidth).value_or(0));
+  options.knobs.ef_search = static_cast<int>(f.Int("ef_search", 1, kMaxSearchWidth).value_or(0));
   options.hybrid = f.Number("hybrid", 0, 1);
   options.recall_target = f.Number("recall_target", 1e-9, 1).value_or(options.recall_target);
   const std::optional<std::string> strategy = f.String("strategy");

@@ -647,12 +647,12 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     options.k = static_cast<int>(*v);
   }
   if (auto n = cmd.Option("nprobe")) {
-    absl::StatusOr<int64_t> v = ParseInt("--nprobe", *n, 1, 1 << 20);
+    absl::StatusOr<int64_t> v = ParseInt("--nprobe", *n, 1, kMaxSearchWidth);
     if (!v.ok()) return v.status();
     options.knobs.nprobe = static_cast<int>(*v);
   }
   if (auto e = cmd.Option("ef")) {
-    absl::StatusOr<int64_t> v = ParseInt("--ef", *e, 1, 1 << 20);
+    absl::StatusOr<int64_t> v = ParseInt("--ef", *e, 1, kMaxSearchWidth);
     if (!v.ok()) return v.status();
     options.knobs.ef_search = static_cast<int>(*v);
   }
@@ -696,6 +696,7 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     if (!v.ok()) return v.status();
     options.neighbors = static_cast<int>(*v);
   }
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   return options;
 }
 

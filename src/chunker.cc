@@ -137,11 +137,16 @@ class UnitSource {
   virtual bool Next(Unit* unit) = 0;
 };
 
-// Words: runs of non-space characters, at most `max_chars` long; a wide
-// character is a word of its own.
-class Words : public UnitSource {
+bool IsNotSpace(int32_t c) { return !IsSpace(c); }
+
+// Runs of the characters `accepts` takes, at most `max_chars` long; any
+// other character is a unit of its own, and so is a wide character.
+// Words are runs of non-space characters (cut at the chunk size); tokens,
+// as defined in chunker.h, runs of word characters.
+class Runs : public UnitSource {
  public:
-  Words(Cursor cursor, int64_t max_chars) : c_(cursor), max_chars_(max_chars) {}
+  Runs(Cursor cursor, bool (*accepts)(int32_t), int64_t max_chars)
+      : c_(cursor), accepts_(accepts), max_chars_(max_chars) {}
   bool Next(Unit* u) override {
     c_.SkipSpace();
     if (c_.done()) return false;
@@ -149,10 +154,10 @@ class Words : public UnitSource {
     u->cp_begin = c_.cp();
     CodePoint first = c_.Peek();
     c_.Advance(first);
-    if (!IsWide(first.value)) {
+    if (accepts_(first.value) && !IsWide(first.value)) {
       while (!c_.done() && c_.cp() - u->cp_begin < max_chars_) {
         CodePoint next = c_.Peek();
-        if (IsSpace(next.value) || IsWide(next.value)) break;
+        if (!accepts_(next.value) || IsWide(next.value)) break;
         c_.Advance(next);
       }
     }
@@ -163,34 +168,8 @@ class Words : public UnitSource {
 
  private:
   Cursor c_;
+  bool (*accepts_)(int32_t);
   int64_t max_chars_;
-};
-
-// Tokens, as defined in chunker.h.
-class Tokens : public UnitSource {
- public:
-  explicit Tokens(Cursor cursor) : c_(cursor) {}
-  bool Next(Unit* u) override {
-    c_.SkipSpace();
-    if (c_.done()) return false;
-    u->begin = c_.pos();
-    u->cp_begin = c_.cp();
-    CodePoint first = c_.Peek();
-    c_.Advance(first);
-    if (IsWordChar(first.value) && !IsWide(first.value)) {
-      while (!c_.done() && c_.cp() - u->cp_begin < kMaxTokenChars) {
-        CodePoint next = c_.Peek();
-        if (!IsWordChar(next.value) || IsWide(next.value)) break;
-        c_.Advance(next);
-      }
-    }
-    u->end = c_.pos();
-    u->cp_end = c_.cp();
-    return true;
-  }
-
- private:
-  Cursor c_;
 };
 
 // Sentences (or, with `paragraphs_only`, paragraphs): trimmed spans ending
@@ -383,7 +362,7 @@ std::vector<TextSpan> Chunker::Split(std::string_view text) const {
   const Cursor all(text, 0, text.size(), 0);
   // A unit too long for a passage is cut into words (then characters).
   const SplitLarge split_words = [&](const Unit& u) {
-    Words words(Cursor(text, u.begin, u.end, u.cp_begin), size_);
+    Runs words(Cursor(text, u.begin, u.end, u.cp_begin), IsNotSpace, size_);
     Pack(words, Cost::kChars, size_, 0, nullptr, emit);
   };
   switch (kind_) {
@@ -394,12 +373,12 @@ std::vector<TextSpan> Chunker::Split(std::string_view text) const {
       break;
     }
     case Kind::kChars: {
-      Words words(all, size_);
+      Runs words(all, IsNotSpace, size_);
       Pack(words, Cost::kChars, size_, overlap_, nullptr, emit);
       break;
     }
     case Kind::kTokens: {
-      Tokens tokens(all);
+      Runs tokens(all, IsWordChar, kMaxTokenChars);
       Pack(tokens, Cost::kUnits, size_, overlap_, nullptr, emit);
       break;
     }

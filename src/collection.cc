@@ -104,29 +104,6 @@ absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateSearchOptions(const SearchOptions& o) {
-  if (o.k < 1 || o.k > kMaxK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be between 1 and ", kMaxK, ", got ", o.k));
-  }
-  if (o.knobs.nprobe < 0 || o.knobs.ef_search < 0) {
-    return absl::InvalidArgumentError("nprobe and ef_search must not be negative");
-  }
-  if (o.neighbors < 0 || o.neighbors > kMaxNeighbors) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "neighbors must be between 0 and ", kMaxNeighbors, ", got ", o.neighbors));
-  }
-  if (!(o.recall_target > 0 && o.recall_target <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("recall_target must be in (0, 1], got ", o.recall_target));
-  }
-  if (o.hybrid && !(*o.hybrid >= 0 && *o.hybrid <= 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the hybrid weight must be in [0, 1], got ", *o.hybrid));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<int> VectorsDimension(const Spec& spec) {
@@ -204,7 +181,7 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     impl->probe_error_ = CheckProbe(*impl->embedder_, impl->record_.probe);
   }
   if (need_refit || (fittable && gen == 0 && impl->counters_.live_docs > 0)) {
-    impl->fit_error_ = impl->RefitLocked();
+    impl->RefitAndRecordLocked().IgnoreError();
   } else if (impl->record_.dimension > 0) {
     if (absl::Status s = impl->LoadOrRebuildIndexLocked(); !s.ok()) return s;
   }
@@ -484,7 +461,7 @@ void Collection::Impl::MaintainAfterWriteLocked() {
           env_.options.refit_growth * static_cast<double>(record_.fitted_docs)) {
     // A failed fit keeps the previous model; the error shows in Stats and in
     // searches of a never-fitted collection.
-    fit_error_ = RefitLocked();
+    RefitAndRecordLocked().IgnoreError();
     return;
   }
   // A failed rebuild keeps the current index, which is correct, only slower
@@ -669,7 +646,7 @@ absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryL
 absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
                                                          const SearchOptions& options,
                                                          bool analyze) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
@@ -696,7 +673,7 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
 absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
                                                                const SearchOptions& options,
                                                                bool analyze) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
@@ -733,7 +710,7 @@ absl::Status Collection::Impl::NoIndexLocked() const {
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
     std::string_view query, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
@@ -750,7 +727,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
-  if (absl::Status s = ValidateSearchOptions(options); !s.ok()) return s;
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_lock lock(state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) {
@@ -772,8 +749,14 @@ absl::Status Collection::Impl::Refit() {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors; nothing to refit"));
   }
-  fit_error_ = RefitLocked();
-  return fit_error_;
+  return RefitAndRecordLocked();
+}
+
+absl::Status Collection::Impl::RefitAndRecordLocked() {
+  absl::Status status = RefitLocked();
+  std::unique_lock state_lock(state_mu_);
+  fit_error_ = status;
+  return status;
 }
 
 absl::Status Collection::Impl::RefitLocked() {
@@ -1067,7 +1050,7 @@ absl::StatusOr<const WordVectorEmbedder*> Collection::Impl::WordVectorsLocked() 
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
-  const auto* words = dynamic_cast<const WordVectorEmbedder*>(embedder_.get());
+  const WordVectorEmbedder* words = embedder_ ? embedder_->word_vectors() : nullptr;
   if (words == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' has no word vectors (its embedder is ",

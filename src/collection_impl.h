@@ -138,6 +138,9 @@ class Collection::Impl {
                                  const Counters& counters, const WriteOptions& wo,
                                  const std::function<absl::Status(VectorIndex&)>& update_index);
   absl::Status RefitLocked();
+  // RefitLocked, then records its outcome in fit_error_ under state_mu_
+  // (searches read fit_error_ under the shared lock). Returns the outcome.
+  absl::Status RefitAndRecordLocked();
   absl::Status LoadOrRebuildIndexLocked();
   absl::Status RebuildIndexLocked(const std::string& reason);
   // Rebuilds when the index asks for it (see index_builder.h).

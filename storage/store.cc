@@ -97,6 +97,16 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   return absl::InternalError(msg);
 }
 
+// A value read by Store::ReadValue, decoded as a `Record`.
+template <typename Record>
+absl::StatusOr<std::optional<Record>> Decoded(absl::StatusOr<std::optional<std::string>> value) {
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::nullopt;
+  absl::StatusOr<Record> r = Record::Decode(**value);
+  if (!r.ok()) return r.status();
+  return std::optional<Record>(*std::move(r));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -206,16 +216,19 @@ absl::StatusOr<std::vector<CollectionRecord>> Store::ListCollections() const {
   return out;
 }
 
+absl::StatusOr<std::optional<std::string>> Store::ReadValue(size_t family,
+                                                            std::string_view key,
+                                                            const char* what) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[family], key, &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, what);
+  return std::optional<std::string>(std::move(value));
+}
+
 absl::StatusOr<std::optional<CollectionRecord>> Store::GetCollection(
     const std::string& name) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDefault],
-                               CollectionKey(name), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading collection");
-  absl::StatusOr<CollectionRecord> r = CollectionRecord::Decode(value);
-  if (!r.ok()) return r.status();
-  return std::optional<CollectionRecord>(*std::move(r));
+  return Decoded<CollectionRecord>(ReadValue(kDefault, CollectionKey(name), "reading collection"));
 }
 
 absl::StatusOr<uint32_t> Store::NextCollectionId() const {
@@ -250,24 +263,12 @@ absl::StatusOr<std::optional<uint64_t>> Store::GetLabel(uint32_t cid,
 
 absl::StatusOr<std::optional<DocumentRecord>> Store::GetDocument(
     uint32_t cid, uint64_t label) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kDocuments],
-                               LabelKey(cid, label), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading document");
-  absl::StatusOr<DocumentRecord> r = DocumentRecord::Decode(value);
-  if (!r.ok()) return r.status();
-  return std::optional<DocumentRecord>(*std::move(r));
+  return Decoded<DocumentRecord>(ReadValue(kDocuments, LabelKey(cid, label), "reading document"));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMetadata(uint32_t cid,
                                                               uint64_t label) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kMetadata],
-                               LabelKey(cid, label), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading metadata");
-  return std::optional<std::string>(std::move(value));
+  return ReadValue(kMetadata, LabelKey(cid, label), "reading metadata");
 }
 
 absl::Status Store::MultiGetDocuments(
@@ -380,14 +381,9 @@ absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen,
 
 absl::StatusOr<std::optional<std::string>> Store::GetAux(AuxIndex index, uint32_t cid,
                                                          std::string_view key) const {
-  std::string value;
   std::string full = CidKey(cid);
   full.append(key);
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[AuxFamily(index)], full, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading an index entry");
-  return std::optional<std::string>(std::move(value));
+  return ReadValue(AuxFamily(index), full, "reading an index entry");
 }
 
 absl::Status Store::ScanAux(
@@ -416,14 +412,7 @@ absl::Status Store::ScanAux(
 absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid,
                                                             uint32_t gen,
                                                             uint64_t label) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[kVectors],
-                               VectorKey(cid, gen, label), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading vector");
-  absl::StatusOr<VectorRecord> r = VectorRecord::Decode(value);
-  if (!r.ok()) return r.status();
-  return std::optional<VectorRecord>(*std::move(r));
+  return Decoded<VectorRecord>(ReadValue(kVectors, VectorKey(cid, gen, label), "reading vector"));
 }
 
 absl::Status Store::ScanVectors(
@@ -486,24 +475,12 @@ absl::StatusOr<std::optional<std::string>> Store::GetEmbedderState(
 
 absl::StatusOr<std::optional<ParentRecord>> Store::GetParent(uint32_t cid,
                                                              std::string_view id) const {
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kParents], IdKey(cid, id), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading parent document");
-  absl::StatusOr<ParentRecord> r = ParentRecord::Decode(value);
-  if (!r.ok()) return r.status();
-  return std::optional<ParentRecord>(*std::move(r));
+  return Decoded<ParentRecord>(ReadValue(kParents, IdKey(cid, id), "reading parent document"));
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetParentText(uint32_t cid,
                                                                 std::string_view id) const {
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kParentTexts], IdKey(cid, id), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading parent text");
-  return std::optional<std::string>(std::move(value));
+  return ReadValue(kParentTexts, IdKey(cid, id), "reading parent text");
 }
 
 StoreBatch::StoreBatch(const Store& store)

@@ -136,6 +136,10 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, see ~Store
 
+  // The value at `key` in column family `family` (store.cc's Family), or
+  // nullopt; `what` says what was read in an error.
+  absl::StatusOr<std::optional<std::string>> ReadValue(size_t family, std::string_view key,
+                                                       const char* what) const;
   absl::Status WriteFailure() const;
   absl::Status RecordFailure(absl::Status s);
   bool read_only_ = false;

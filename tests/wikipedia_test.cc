@@ -42,8 +42,7 @@ TEST_CASE("questions about Wikipedia articles return passages of those articles"
           "[wikipedia][passages]") {
   SEMDB_REQUIRE_SHARED_DATA(kDump);
   if (!std::filesystem::exists("/usr/bin/python3")) {
-    WARN("skipped: /usr/bin/python3 is needed to extract the articles");
-    return;
+    SEMDB_SKIP("/usr/bin/python3 is needed to extract the articles");
   }
   testing::TempDir dir;
   const std::string articles = dir / "articles";

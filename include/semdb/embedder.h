@@ -58,6 +58,8 @@ struct EmbedderContext {
   std::string cache_dir;
 };
 
+class WordVectorEmbedder;  // embedders/word_vector_embedder.h
+
 class Embedder {
  public:
   virtual ~Embedder() = default;
@@ -110,6 +112,10 @@ class Embedder {
   // Human-readable facts for `stats` (vocabulary size, fitted documents,
   // reduced dimension and why, model file...).
   virtual nlohmann::json Describe() const { return nlohmann::json::object(); }
+
+  // Capabilities beyond embedding texts, null where absent.
+  // Word vectors, for word queries (Collection::NearestWords).
+  virtual const WordVectorEmbedder* word_vectors() const { return nullptr; }
 };
 
 }  // namespace semdb

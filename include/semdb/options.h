@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "semdb/filter.h"
 #include "semdb/vector_index.h"
 
@@ -87,6 +88,8 @@ struct ListOptions {
 
 inline constexpr int kMaxK = 10000;
 inline constexpr int kMaxNeighbors = 20;
+// nprobe and ef_search given explicitly are at most this.
+inline constexpr int kMaxSearchWidth = 1 << 20;
 
 // How a search is answered. kAuto lets the query planner choose by cost
 // (README, "Query planner"); the others force one strategy (for tests and
@@ -148,6 +151,11 @@ struct SearchOptions {
   // without a keyword index.
   std::optional<double> hybrid;
   FusionMethod fusion = FusionMethod::kConvex;
+
+  // InvalidArgument naming the first option out of its range (the ranges
+  // above). Every search checks its options with it; the shell and the
+  // HTTP API report the same limits.
+  absl::Status Validate() const;
 };
 
 }  // namespace semdb
