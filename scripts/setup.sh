@@ -17,6 +17,7 @@ packages=(
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libmicrohttpd-dev libstemmer-dev
+  libspdlog-dev             # the library's log (src/operation_log.h)
   libcpp-httplib-dev        # the HTTP client of the tests and the load benchmark
   libhnswlib-dev            # the peer in bench/ann_comparison (header-only)
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)

@@ -9,8 +9,8 @@
 #include "fmt/format.h"
 #include "semdb/export.h"
 #include "shell/json_output.h"
+#include "shell/result.h"
 #include "shell/shell.h"
-#include "shell/table.h"
 
 namespace semdb {
 namespace {
@@ -32,8 +32,15 @@ absl::Status NoValue(const CommandLine& cmd, const char* flag) {
   return absl::OkStatus();
 }
 
-std::string MetadataText(const nlohmann::json& metadata) {
-  return metadata.empty() ? "" : DumpJson(metadata);
+// Documents as a table (id, text, metadata) and, for JSON, their objects.
+Result DocumentsResult(const std::vector<Document>& docs) {
+  Result r{.columns = {"id", "text", "metadata"}, .json = nlohmann::json::array()};
+  for (const Document& d : docs) {
+    r.rows.push_back({d.id, d.text, d.metadata.empty() ? nlohmann::json() : d.metadata});
+    r.json.push_back(DocumentJson(d));
+  }
+  r.footer = {absl::StrCat("(", Plural(static_cast<int64_t>(docs.size()), "document"), ")")};
+  return r;
 }
 
 }  // namespace
@@ -47,35 +54,21 @@ absl::Status Shell::Get(const CommandLine& cmd) {
   if (ids->size() == 1) {
     absl::StatusOr<Document> doc = (*c)->Get(ids->front());
     if (!doc.ok()) return doc.status();
-    if (settings_.json) {
-      PrintJson(DocumentJson(*doc));
-      return absl::OkStatus();
-    }
-    Print(absl::StrCat("id:       ", doc->id, "\nmetadata: ", doc->metadata.dump(),
-                       "\ntokens:   ", doc->stats.tokens, " (", doc->stats.unknown_tokens,
-                       " unknown to the model)\ntext:\n", doc->text));
+    Emit({.columns = {"id", "metadata", "tokens", "unknown_tokens", "text"},
+          .rows = {{doc->id, doc->metadata, doc->stats.tokens, doc->stats.unknown_tokens,
+                    doc->text}},
+          .record = true,
+          .json = DocumentJson(*doc)});
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<Document>> docs = (*c)->GetBatch(*ids);
   if (!docs.ok()) return docs.status();
-  PrintDocuments(*docs);
-  if (!settings_.json && docs->size() < ids->size()) {
-    Print(absl::StrCat("not found: ", absl::StrJoin(MissingIds(*ids, *docs), ", ")));
+  Result r = DocumentsResult(*docs);
+  if (docs->size() < ids->size()) {
+    r.footer.push_back(absl::StrCat("not found: ", absl::StrJoin(MissingIds(*ids, *docs), ", ")));
   }
+  Emit(r);
   return absl::OkStatus();
-}
-
-void Shell::PrintDocuments(const std::vector<Document>& docs) {
-  if (settings_.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const Document& d : docs) j.push_back(DocumentJson(d));
-    PrintJson(j);
-    return;
-  }
-  Table t{{"id", "text", "metadata"}, {}, {}};
-  for (const Document& d : docs) t.rows.push_back({d.id, d.text, MetadataText(d.metadata)});
-  Print(RenderTable(t, settings_.width));
-  Print(absl::StrCat("(", Plural(static_cast<int64_t>(docs.size()), "document"), ")"));
 }
 
 absl::Status Shell::Scan(const CommandLine& cmd) {
@@ -102,19 +95,15 @@ absl::Status Shell::Scan(const CommandLine& cmd) {
   if (auto cursor = cmd.Option("cursor")) options.cursor = Unquote(*cursor);
   absl::StatusOr<DocumentPage> page = (*c)->ListPage(options);
   if (!page.ok()) return page.status();
-  if (settings_.json) {
-    nlohmann::json docs = nlohmann::json::array();
-    for (const Document& d : page->documents) docs.push_back(DocumentJson(d));
-    PrintJson({{"documents", std::move(docs)},
-               {"next_cursor", page->next_cursor.empty() ? nlohmann::json()
-                                                         : nlohmann::json(page->next_cursor)}});
-    return absl::OkStatus();
-  }
-  PrintDocuments(page->documents);
+  Result r = DocumentsResult(page->documents);
+  r.json = {{"documents", std::move(r.json)},
+            {"next_cursor", page->next_cursor.empty() ? nlohmann::json()
+                                                      : nlohmann::json(page->next_cursor)}};
   if (!page->next_cursor.empty()) {
-    Print(absl::StrCat("more: scan --cursor ", page->next_cursor,
-                       options.filter ? " --where ..." : "", " (same options)"));
+    r.footer.push_back(absl::StrCat("more: scan --cursor ", page->next_cursor,
+                                    options.filter ? " --where ..." : "", " (same options)"));
   }
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -126,11 +115,7 @@ absl::Status Shell::Count(const CommandLine& cmd) {
   if (!where.ok()) return where.status();
   absl::StatusOr<int64_t> n = *where ? (*c)->Count(**where) : (*c)->Count();
   if (!n.ok()) return n.status();
-  if (settings_.json) {
-    PrintJson({{"count", *n}});
-  } else {
-    Print(std::to_string(*n));
-  }
+  Emit({.json = {{"count", *n}}, .message = std::to_string(*n)});
   return absl::OkStatus();
 }
 
@@ -148,21 +133,14 @@ absl::Status Shell::Delete(const CommandLine& cmd) {
     if (!cmd.Option("yes")) {
       absl::StatusOr<int64_t> n = (*c)->Count(**where);
       if (!n.ok()) return n.status();
-      if (settings_.json) {
-        PrintJson({{"would_delete", *n}});
-      } else {
-        Print(absl::StrCat(Plural(*n, "document"), " match; nothing was deleted: add --yes to "
-                           "delete them"));
-      }
+      Emit({.json = {{"would_delete", *n}},
+            .message = absl::StrCat(Plural(*n, "document"),
+                                    " match; nothing was deleted: add --yes to delete them")});
       return absl::OkStatus();
     }
     absl::StatusOr<int64_t> n = (*c)->DeleteMatching(**where);
     if (!n.ok()) return n.status();
-    if (settings_.json) {
-      PrintJson({{"deleted", *n}});
-    } else {
-      Print(absl::StrCat("deleted ", Plural(*n, "document")));
-    }
+    Emit({.json = {{"deleted", *n}}, .message = absl::StrCat("deleted ", Plural(*n, "document"))});
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<std::string>> ids = SplitWords(cmd.positional);
@@ -172,20 +150,15 @@ absl::Status Shell::Delete(const CommandLine& cmd) {
   }
   if (ids->size() == 1) {
     if (absl::Status s = (*c)->Delete(ids->front()); !s.ok()) return s;
-    if (settings_.json) {
-      PrintJson({{"deleted", ids->front()}});
-    } else {
-      Print(absl::StrCat("deleted '", ids->front(), "'"));
-    }
+    Emit({.json = {{"deleted", ids->front()}},
+          .message = absl::StrCat("deleted '", ids->front(), "'")});
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> n = (*c)->DeleteBatch(*ids);
   if (!n.ok()) return n.status();
-  if (settings_.json) {
-    PrintJson({{"deleted", *n}});
-  } else {
-    Print(absl::StrCat("deleted ", Plural(*n, "document"), " of ", ids->size(), " ids given"));
-  }
+  Emit({.json = {{"deleted", *n}},
+        .message = absl::StrCat("deleted ", Plural(*n, "document"), " of ", ids->size(),
+                                " ids given")});
   return absl::OkStatus();
 }
 
@@ -206,12 +179,9 @@ absl::Status Shell::Update(const CommandLine& cmd) {
   absl::Status s = replace ? (*c)->UpdateMetadata(*ids, metadatas)
                            : (*c)->MergeMetadata(*ids, metadatas);
   if (!s.ok()) return s;
-  if (settings_.json) {
-    PrintJson({{"updated", ids->size()}});
-  } else {
-    Print(absl::StrCat(replace ? "replaced" : "merged", " the metadata of ",
-                       Plural(static_cast<int64_t>(ids->size()), "document")));
-  }
+  Emit({.json = {{"updated", ids->size()}},
+        .message = absl::StrCat(replace ? "replaced" : "merged", " the metadata of ",
+                                Plural(static_cast<int64_t>(ids->size()), "document"))});
   return absl::OkStatus();
 }
 
@@ -241,11 +211,8 @@ absl::Status Shell::Export(const CommandLine& cmd) {
     std::remove(partial.c_str());
     return n.status();
   }
-  if (settings_.json) {
-    PrintJson({{"exported", *n}, {"file", path}});
-  } else {
-    Print(absl::StrCat("exported ", Plural(*n, "document"), " to ", path));
-  }
+  Emit({.json = {{"exported", *n}, {"file", path}},
+        .message = absl::StrCat("exported ", Plural(*n, "document"), " to ", path)});
   return absl::OkStatus();
 }
 
@@ -266,27 +233,23 @@ absl::Status Shell::SearchFile(const CommandLine& cmd, const SearchOptions& opti
   if (queries.empty()) return absl::InvalidArgumentError(absl::StrCat(path, " has no query"));
   absl::StatusOr<std::vector<std::vector<Hit>>> answers = (*c)->SearchBatch(queries, options);
   if (!answers.ok()) return answers.status();
-  if (settings_.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (size_t q = 0; q < queries.size(); ++q) {
-      nlohmann::json hits = nlohmann::json::array();
-      for (const Hit& h : (*answers)[q]) hits.push_back(HitJson(h));
-      j.push_back({{"query", queries[q]}, {"hits", std::move(hits)}});
-    }
-    PrintJson(j);
-    return absl::OkStatus();
+  // The score column says what the score is (the same kind for every hit).
+  std::string score_column = "score";
+  for (const std::vector<Hit>& hits : *answers) {
+    if (!hits.empty()) score_column = ScoreKindName(hits.front().score_kind);
   }
-  Table t{{"query", "#", "id", "score", "text"}, {}, {false, true, false, true}};
+  Result r{.columns = {"query", "#", "id", score_column, "text"}, .json = nlohmann::json::array()};
   for (size_t q = 0; q < queries.size(); ++q) {
+    nlohmann::json hits = nlohmann::json::array();
     int rank = 0;
     for (const Hit& h : (*answers)[q]) {
-      t.rows.push_back({rank == 0 ? queries[q] : "", std::to_string(rank + 1), h.id,
-                        fmt::format("{:.4f}", h.score), h.text});
-      ++rank;
+      r.rows.push_back({rank == 0 ? queries[q] : "", ++rank, h.id, h.score, h.text});
+      hits.push_back(HitJson(h));
     }
+    r.json.push_back({{"query", queries[q]}, {"hits", std::move(hits)}});
   }
-  Print(RenderTable(t, settings_.width));
-  Print(absl::StrCat("(", queries.size(), queries.size() == 1 ? " query" : " queries", ")"));
+  r.footer = {absl::StrCat("(", queries.size(), queries.size() == 1 ? " query" : " queries", ")")};
+  Emit(r);
   return absl::OkStatus();
 }
 

@@ -27,7 +27,8 @@ nlohmann::json DocumentJson(const Document& doc) {
 
 nlohmann::json HitJson(const Hit& hit) {
   nlohmann::json j = {
-      {"id", hit.id}, {"score", hit.score}, {"text", hit.text}, {"metadata", hit.metadata}};
+      {"id", hit.id},     {"score", hit.score},       {"score_kind", ScoreKindName(hit.score_kind)},
+      {"text", hit.text}, {"metadata", hit.metadata}};
   if (hit.passage) j["passage"] = PassageInfoJson(*hit.passage);
   if (!hit.neighbors.empty()) {
     nlohmann::json neighbors = nlohmann::json::array();

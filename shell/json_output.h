@@ -19,7 +19,8 @@ nlohmann::json CollectionInfoJson(const CollectionInfo& info);
 // the document has one.
 nlohmann::json DocumentJson(const Document& doc);
 
-// {"id", "score", "text", "metadata"}, and for passages "passage": {"index",
+// {"id", "score", "score_kind", "text", "metadata"} (score_kind:
+// ScoreKindName), and for passages "passage": {"index",
 // "count", "begin", "end"} (byte offsets into the document's text), with
 // "neighbors": [{"index", "count", "begin", "end", "text"}...] and
 // "parent_text" when they were asked for.

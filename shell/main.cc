@@ -1,6 +1,7 @@
 // semdb: the interactive shell and script runner.
 //
-//   semdb [PATH] [-c COMMAND]... [--json] [--timer] [--bail] [--sync]
+//   semdb [PATH] [-c COMMAND]... [--format F] [--json] [--timer] [--bail] [--sync]
+//         [--read-only] [--log-level L]
 //   semdb serve PATH [--host H] [--port N] [--api-key KEY] ...  (serve_command.h)
 //
 // Without PATH the database is ./semdb_data. Commands come from -c, else
@@ -20,30 +21,30 @@
 
 #include "CLI/CLI.hpp"
 #include "editline/readline.h"
+#include "shell/progress_bar.h"
 #include "shell/serve_command.h"
 #include "shell/shell.h"
 
 namespace {
 
-// Completion of command names at the start of the line.
-char* CompleteCommand(const char* text, int state) {
+// Tab completion through Shell::Completions, of the line up to the cursor.
+const semdb::Shell* completing_shell = nullptr;
+std::vector<std::string> completions;
+
+char* NextCompletion(const char*, int state) {
   static size_t index;
-  static std::vector<std::string> names;
-  if (state == 0) {
-    index = 0;
-    names = semdb::Shell::CommandNames();
-  }
-  const size_t len = std::strlen(text);
-  while (index < names.size()) {
-    const std::string& name = names[index++];
-    if (name.compare(0, len, text) == 0) return strdup(name.c_str());
-  }
-  return nullptr;
+  if (state == 0) index = 0;
+  return index < completions.size() ? strdup(completions[index++].c_str()) : nullptr;
 }
 
-char** Complete(const char* text, int start, int) {
-  rl_attempted_completion_over = 1;
-  return start == 0 ? rl_completion_matches(text, CompleteCommand) : nullptr;
+char** Complete(const char* text, int, int end) {
+  rl_attempted_completion_over = 1;  // no fallback to file names of libedit's own
+  completions = completing_shell->Completions(std::string_view(rl_line_buffer, end));
+  if (completions.empty()) return nullptr;
+  // A directory is completed further, not ended with a space.
+  rl_completion_append_character =
+      completions.size() == 1 && completions[0].back() == '/' ? '\0' : ' ';
+  return rl_completion_matches(text, NextCompletion);
 }
 
 std::string HistoryPath() {
@@ -112,6 +113,8 @@ int RunInteractive(semdb::Shell& shell) {
   using_history();
   stifle_history(kHistoryLines);
   if (!history.empty()) read_history(history.c_str());
+  completing_shell = &shell;
+  rl_completer_word_break_characters = const_cast<char*>(" \t");
   rl_attempted_completion_function = Complete;
   std::cout << "semdb shell: type 'help' for commands, 'quit' to leave.\n";
   while (!shell.quit_requested()) {
@@ -134,6 +137,9 @@ int RunInteractive(semdb::Shell& shell) {
       // session's history. (The whole file is rewritten: at most
       // kHistoryLines lines; libedit's append_history repeats entries.)
       if (!history.empty()) write_history(history.c_str());
+      // Ctrl-C from here on interrupts the command (an import stops at a
+      // batch boundary), not the shell.
+      ClearInterrupt();
       (void)shell.Execute(text);
     }
   }
@@ -162,10 +168,14 @@ int main(int argc, char** argv) {
   std::string path = "semdb_data";
   std::vector<std::string> commands;
   bool json = false, timer = false, bail = false, sync = false;
+  std::string format = "table";
   app.add_option("path", path, "database directory (created if missing)")
       ->capture_default_str();
   app.add_option("-c,--command", commands, "run this command (repeatable) and exit");
-  app.add_flag("--json", json, "print results as JSON");
+  app.add_option("--format", format,
+                 "output format: " + semdb::OutputFormatNames() + " (also: set format F)")
+      ->capture_default_str();
+  app.add_flag("--json", json, "print results as JSON (--format json)");
   app.add_flag("--timer", timer, "print each command's time");
   app.add_flag("--bail", bail, "stop at the first failing command");
   app.add_flag("--sync", sync, "make every write durable before it returns");
@@ -173,11 +183,34 @@ int main(int argc, char** argv) {
   app.add_flag("--read-only", read_only,
                "open an existing database without writing (a full disk, a read-only mount); "
                "writes are refused");
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level,
+                 "what the library logs on standard error: off, error, warn, info (long "
+                 "operations), debug (their progress)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  absl::StatusOr<semdb::OutputFormat> output_format = semdb::ParseOutputFormat(format);
+  if (!output_format.ok()) {
+    std::cerr << "error: --format: " << output_format.status().message() << std::endl;
+    return 2;
+  }
 
   semdb::Options options;
   options.sync = sync;
   options.read_only = read_only;
+  options.log_level = log_level;
+  // Long operations (index rebuilds, refits, the log replay of an open)
+  // draw a progress bar on a terminal rather than look hung.
+  semdb::ProgressBar operation_bar(stderr, isatty(STDERR_FILENO));
+  options.progress = [&operation_bar](const semdb::OperationProgress& p) {
+    if (p.finished) {
+      operation_bar.Finish();
+    } else {
+      operation_bar.Update(p.done, p.total,
+                           p.operation + " of '" + p.collection + "': " +
+                               std::to_string(p.done) + " of " + std::to_string(p.total));
+    }
+  };
   absl::StatusOr<std::unique_ptr<semdb::Database>> db = semdb::Database::Open(path, options);
   if (!db.ok()) {
     std::cerr << "error: " << db.status().message() << std::endl;
@@ -185,14 +218,10 @@ int main(int argc, char** argv) {
   }
   const bool interactive = commands.empty() && isatty(STDIN_FILENO);
   semdb::ShellSettings settings;
-  settings.json = json;
+  settings.format = json ? semdb::OutputFormat::kJson : *output_format;
   settings.timer = timer;
   settings.progress = isatty(STDERR_FILENO);
-  if (const char* columns = std::getenv("COLUMNS")) {
-    settings.width = std::max(40, std::atoi(columns));
-  } else if (isatty(STDOUT_FILENO)) {
-    settings.width = 120;
-  }
+  if (interactive) settings.interrupted = [] { return interrupted != 0; };
   semdb::Shell shell(*std::move(db), settings, std::cout, std::cerr);
   if (absl::Status s = shell.ChooseStartCollection(); !s.ok()) {
     std::cerr << "error: " << s.message() << std::endl;

@@ -80,6 +80,10 @@ int ServeMain(int argc, char** argv) {
   app.add_flag("--read-only", db_options.read_only,
                "serve an existing database without writing (a full disk, a read-only mount); "
                "writes get 422");
+  app.add_option("--log-level", db_options.log_level,
+                 "what the library logs on standard error: off, error, warn, info (long "
+                 "operations), debug (their progress)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.api_key.empty()) {
     if (const char* key = std::getenv("SEMDB_API_KEY")) options.api_key = key;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -37,6 +38,8 @@ struct Shell::Command {
 namespace {
 
 constexpr char kDefaultCollection[] = "default";
+constexpr int kMinWidth = 20;     // narrower, a table has no room for its columns
+constexpr int kMaxReadDepth = 16;  // `read` inside a file that `read` runs
 
 // A number in [0, 1] (or (0, 1] when zero is not allowed).
 absl::StatusOr<double> ParseFraction(const std::string& what, const std::string& raw,
@@ -53,21 +56,57 @@ absl::StatusOr<double> ParseFraction(const std::string& what, const std::string&
 
 // Flattens nested JSON objects into "a.b" keys for a two-column table.
 void Flatten(const nlohmann::json& j, const std::string& prefix,
-             std::vector<std::vector<std::string>>* rows) {
+             std::vector<std::vector<nlohmann::json>>* rows) {
   if (j.is_object() && !j.empty()) {
     for (const auto& [k, v] : j.items()) Flatten(v, prefix.empty() ? k : prefix + "." + k, rows);
     return;
   }
-  rows->push_back({prefix, j.is_string() ? j.get<std::string>() : j.dump()});
+  rows->push_back({prefix, j});
+}
+
+// sqlite3's dot commands that change a setting, and the setting.
+constexpr std::pair<const char*, const char*> kDotSettings[] = {
+    {".mode", "format"}, {".timer", "timer"}, {".width", "width"}};
+
+// Levenshtein distance (insertions, deletions, substitutions), in bytes.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate closest to `word`, when it is close enough to be the word
+// meant: at most 2 edits, and fewer edits than the word has letters; the
+// first in `candidates` on a tie. Empty when none is.
+std::string Nearest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::min<size_t>(3, word.size());
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 }  // namespace
 
 const std::vector<Shell::Command>& Shell::Commands() {
   static const auto* const kCommands = new std::vector<Command>{
-      {"help", {"?"}, "help [COMMAND]", "show commands, or one command in detail", "", {},
+      {"help", {"?", ".help"}, "help [COMMAND]", "show commands, or one command in detail", "", {},
        &Shell::Help},
-      {"collections", {"list", "ls"}, "collections", "list the collections", "", {},
+      {"collections", {"list", "ls", ".tables", ".collections"}, "collections", "list the collections", "", {},
        &Shell::ListCollections},
       {"create", {}, "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC] [--indexed FIELD,...]",
        "create a collection and use it",
@@ -97,7 +136,8 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "are skipped and listed with their line numbers; the rest is imported.",
        {"format", "text-column", "id-column", "upsert"}, &Shell::Import},
       {"search", {"find", "s"},
-       "search QUERY [--k N] [--where FILTER] [--hybrid W] [--dedupe] [--neighbors N] "
+       "search QUERY [--k N] [--where FILTER] [--hybrid W] [--fusion F] [--dedupe] "
+       "[--neighbors N] "
        "[--parent] [--nprobe N] [--ef N] [--recall R] [--strategy S]",
        "find the documents (or passages) closest in meaning to QUERY",
        "FILTER conditions on metadata: = != < <= > >= IN (...) EXISTS, combined with\n"
@@ -199,22 +239,113 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "'help create' for the kinds). Searches use the old index until the new one\n"
        "is complete. Example: reindex --index hnsw m=32 ef_search=128",
        {"index"}, &Shell::Reindex},
-      {"set", {}, "set format table|json | set timer on|off", "change output settings", "",
+      {"set", {}, "set format F | set width N | set timer on|off", "change output settings",
+       "format: table (the default), json, jsonl, csv (RFC 4180), markdown or line\n"
+       "(a \"column = value\" line per field); also sqlite3's .mode F.\n"
+       "width: the columns a table may take; 0 follows the terminal (the default).\n"
+       "timer: print each command's time on standard error; also .timer on|off.",
        {}, &Shell::Set},
-      {"quit", {"exit", "\\q"}, "quit", "leave the shell", "", {}, &Shell::Quit},
+      {"read", {".read"}, "read FILE", "run the commands of FILE, one per line", "", {},
+       &Shell::Read},
+      {"output", {".output"}, "output [FILE]",
+       "send results to FILE (replaced), or back to the screen without FILE",
+       "Errors, progress and timings stay on the screen.", {}, &Shell::Output},
+      {"quit", {"exit", "\\q", ".quit", ".exit"}, "quit", "leave the shell", "", {},
+       &Shell::Quit},
   };
   return *kCommands;
 }
 
+const Shell::Command* Shell::Find(std::string_view name) {
+  for (const Command& c : Commands()) {
+    if (c.name == name || std::find(c.aliases.begin(), c.aliases.end(), name) != c.aliases.end()) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Shell::CommandNames() {
   std::vector<std::string> names;
-  for (const Command& c : Commands()) names.push_back(c.name);
+  for (const Command& c : Commands()) {
+    names.push_back(c.name);
+    names.insert(names.end(), c.aliases.begin(), c.aliases.end());
+  }
+  for (const auto& [dot, setting] : kDotSettings) names.push_back(dot);
   return names;
+}
+
+namespace {
+
+// Paths that start with `prefix`: the entries of its directory part whose
+// names continue its last part (hidden ones only when that part starts
+// with '.'), directories with a trailing '/'.
+std::vector<std::string> CompletePath(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  const size_t slash = prefix.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+  const std::string start = slash == std::string::npos ? prefix : prefix.substr(slash + 1);
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir.empty() ? "." : dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!absl::StartsWith(name, start) || (name[0] == '.' && !absl::StartsWith(start, "."))) {
+      continue;
+    }
+    out.push_back(dir + name + (it->is_directory(ec) ? "/" : ""));
+  }
+  return out;
+}
+
+// Commands whose arguments are files.
+bool TakesPaths(std::string_view command) {
+  for (std::string_view c : {"import", "eval", "read", "output"}) {
+    if (command == c) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> Shell::Completions(std::string_view line) const {
+  const size_t word_start = line.find_last_of(" \t") == std::string_view::npos
+                                ? 0
+                                : line.find_last_of(" \t") + 1;
+  const std::string word(line.substr(word_start));
+  std::vector<std::string> out;
+  const auto add_matching = [&](const std::vector<std::string>& names) {
+    for (const std::string& n : names) {
+      if (absl::StartsWith(n, word)) out.push_back(n);
+    }
+  };
+  const std::string before(absl::StripLeadingAsciiWhitespace(std::string(line.substr(0, word_start))));
+  if (before.empty()) {
+    add_matching(CommandNames());
+  } else {
+    const std::string command =
+        absl::AsciiStrToLower(before.substr(0, before.find_first_of(" \t")));
+    const Command* c = Find(command);
+    if (c != nullptr && absl::StartsWith(word, "--")) {
+      std::vector<std::string> options;
+      for (const std::string& o : c->options) options.push_back("--" + o);
+      add_matching(options);
+    } else if (c != nullptr && (c->name == "use" || c->name == "drop")) {
+      std::vector<std::string> names;
+      for (const CollectionInfo& info : db_->ListCollections()) names.push_back(info.name);
+      add_matching(names);
+    } else if (c != nullptr && TakesPaths(c->name)) {
+      out = CompletePath(word);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Shell::Shell(std::unique_ptr<Database> db, ShellSettings settings, std::ostream& out,
              std::ostream& err)
-    : db_(std::move(db)), settings_(settings), out_(out), err_(err) {}
+    : db_(std::move(db)), settings_(std::move(settings)), stdout_(out), out_(&out), err_(err) {}
 
 absl::Status Shell::ChooseStartCollection() {
   std::vector<CollectionInfo> all = db_->ListCollections();
@@ -236,13 +367,16 @@ std::string Shell::Prompt() const {
   return current_.empty() ? "semdb> " : absl::StrCat("semdb:", current_, "> ");
 }
 
-void Shell::Print(const std::string& text) {
-  out_ << text;
-  if (!text.empty() && text.back() != '\n') out_ << '\n';
-  out_.flush();
+int Shell::Width() const {
+  if (settings_.width > 0) return settings_.width;
+  const int terminal = TerminalColumns(fileno(stdout));
+  return terminal > 0 ? terminal : ShellSettings::kDefaultWidth;
 }
 
-void Shell::PrintJson(const nlohmann::json& j) { Print(DumpJson(j)); }
+void Shell::Emit(const Result& result, std::optional<OutputFormat> format) {
+  *out_ << FormatResult(result, {format.value_or(settings_.format), Width()});
+  out_->flush();
+}
 
 absl::Status Shell::Execute(std::string_view line) {
   const auto start = std::chrono::steady_clock::now();
@@ -267,22 +401,33 @@ absl::Status Shell::Execute(std::string_view line) {
   return status;
 }
 
-absl::Status Shell::Run(const CommandLine& cmd) {
-  for (const Command& c : Commands()) {
-    if (c.name != cmd.command &&
-        std::find(c.aliases.begin(), c.aliases.end(), cmd.command) == c.aliases.end()) {
-      continue;
+absl::Status Shell::Run(const CommandLine& typed) {
+  CommandLine cmd = typed;
+  // sqlite3's dot commands that are a setting: ".mode json" is "set format json".
+  for (const auto& [dot, setting] : kDotSettings) {
+    if (cmd.command == dot) {
+      cmd.command = "set";
+      cmd.positional = absl::StrCat(setting, " ", cmd.positional);
     }
+  }
+  if (const Command* found = Find(cmd.command)) {
+    const Command& c = *found;
     for (const auto& [name, value] : cmd.options) {
       if (std::find(c.options.begin(), c.options.end(), name) == c.options.end()) {
+        const std::string near = Nearest(name, c.options);
         return absl::InvalidArgumentError(
-            absl::StrCat("'", c.name, "' has no option --", name, "; usage: ", c.usage));
+            absl::StrCat("'", c.name, "' has no option --", name,
+                         near.empty() ? "" : absl::StrCat(" (did you mean --", near, "?)"),
+                         "; usage: ", c.usage));
       }
     }
     return (this->*c.run)(cmd);
   }
+  const std::string near = Nearest(cmd.command, CommandNames());
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown command '", cmd.command, "'; type 'help' for the list"));
+      absl::StrCat("unknown command '", cmd.command, "'",
+                   near.empty() ? "" : absl::StrCat(" (did you mean '", near, "'?)"),
+                   "; type 'help' for the list"));
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Shell::Current() const {
@@ -296,17 +441,17 @@ absl::StatusOr<std::shared_ptr<Collection>> Shell::Current() const {
 absl::Status Shell::Help(const CommandLine& cmd) {
   const std::string topic = absl::AsciiStrToLower(cmd.Text());
   if (topic.empty()) {
-    Table t{{"command", "what it does"}, {}, {}};
-    for (const Command& c : Commands()) t.rows.push_back({c.usage, c.summary});
-    Print(RenderTable(t, settings_.width));
-    Print("Type 'help COMMAND' for details.");
+    Result r;
+    r.columns = {"command", "what it does"};
+    r.wrap = true;  // usage lines are never cut
+    for (const Command& c : Commands()) r.rows.push_back({c.usage, c.summary});
+    r.footer = {"Type 'help COMMAND' for details; sqlite3's .mode, .timer, .help, .quit, "
+                ".tables, .read and .output work too."};
+    Emit(r);
     return absl::OkStatus();
   }
-  for (const Command& c : Commands()) {
-    if (c.name != topic &&
-        std::find(c.aliases.begin(), c.aliases.end(), topic) == c.aliases.end()) {
-      continue;
-    }
+  if (const Command* found = Find(topic)) {
+    const Command& c = *found;
     std::string text = absl::StrCat("usage: ", c.usage, "\n", c.summary, "\n");
     if (!c.aliases.empty()) absl::StrAppend(&text, "aliases: ", absl::StrJoin(c.aliases, ", "), "\n");
     if (!c.details.empty()) absl::StrAppend(&text, "\n", c.details, "\n");
@@ -320,7 +465,11 @@ absl::Status Shell::Help(const CommandLine& cmd) {
                       "Example: create news --embedder tfidf dim=128 --index flat\n"
                       "Example: create wiki --chunking sentences max_chars=800\n");
     }
-    Print(text);
+    Result r;
+    r.message = text;
+    r.json = {{"command", c.name}, {"usage", c.usage}, {"aliases", c.aliases},
+              {"summary", c.summary}, {"details", c.details}, {"options", c.options}};
+    Emit(r);
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat("no command '", topic, "'"));
@@ -328,20 +477,16 @@ absl::Status Shell::Help(const CommandLine& cmd) {
 
 absl::Status Shell::ListCollections(const CommandLine&) {
   std::vector<CollectionInfo> all = db_->ListCollections();
-  if (settings_.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const CollectionInfo& c : all) j.push_back(CollectionInfoJson(c));
-    PrintJson(j);
-    return absl::OkStatus();
-  }
-  Table t{{"name", "documents", "dim", "embedder", "index"}, {}, {false, true, true}};
+  Result r;
+  r.columns = {"name", "documents", "dim", "embedder", "index"};
+  r.json = nlohmann::json::array();
   for (const CollectionInfo& c : all) {
-    t.rows.push_back({c.name == current_ ? c.name + " *" : c.name,
-                      std::to_string(c.documents), std::to_string(c.dimension), c.embedder,
-                      c.index});
+    r.rows.push_back({c.name == current_ ? c.name + " *" : c.name, c.documents, c.dimension,
+                      c.embedder, c.index});
+    r.json.push_back(CollectionInfoJson(c));
   }
-  Print(RenderTable(t, settings_.width));
-  Print(absl::StrCat("(", Plural(static_cast<int64_t>(all.size()), "collection"), ")"));
+  r.footer = {absl::StrCat("(", Plural(static_cast<int64_t>(all.size()), "collection"), ")")};
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -364,17 +509,14 @@ absl::Status Shell::Create(const CommandLine& cmd) {
   if (!c.ok()) return c.status();
   current_ = name;
   CollectionInfo info = (*c)->Info();
-  if (settings_.json) {
-    PrintJson({{"created", name},
-               {"embedder", info.embedder},
-               {"index", info.index},
-               {"chunking", info.chunking}});
-  } else {
-    Print(absl::StrCat("created collection '", name, "' (embedder: ", info.embedder,
-                       "; index: ", info.index,
-                       info.chunking == "none" ? "" : absl::StrCat("; chunking: ", info.chunking),
-                       "); now using it"));
-  }
+  Emit({.json = {{"created", name},
+                 {"embedder", info.embedder},
+                 {"index", info.index},
+                 {"chunking", info.chunking}},
+        .message = absl::StrCat(
+            "created collection '", name, "' (embedder: ", info.embedder, "; index: ",
+            info.index, info.chunking == "none" ? "" : absl::StrCat("; chunking: ", info.chunking),
+            "); now using it")});
   return absl::OkStatus();
 }
 
@@ -384,7 +526,7 @@ absl::Status Shell::Use(const CommandLine& cmd) {
   absl::StatusOr<std::shared_ptr<Collection>> c = db_->GetCollection(name);
   if (!c.ok()) return c.status();
   current_ = name;
-  if (!settings_.json) Print(absl::StrCat("using '", name, "' (", Plural((*c)->Count(), "document"), ")"));
+  Emit({.message = absl::StrCat("using '", name, "' (", Plural((*c)->Count(), "document"), ")")});
   return absl::OkStatus();
 }
 
@@ -393,11 +535,7 @@ absl::Status Shell::Drop(const CommandLine& cmd) {
   if (name.empty()) return absl::InvalidArgumentError("usage: drop NAME");
   if (absl::Status s = db_->DropCollection(name); !s.ok()) return s;
   if (current_ == name) current_.clear();
-  if (settings_.json) {
-    PrintJson({{"dropped", name}});
-  } else {
-    Print(absl::StrCat("dropped collection '", name, "'"));
-  }
+  Emit({.json = {{"dropped", name}}, .message = absl::StrCat("dropped collection '", name, "'")});
   return absl::OkStatus();
 }
 
@@ -415,11 +553,7 @@ absl::Status Shell::Insert(const CommandLine& cmd) {
   }
   absl::StatusOr<std::string> id = (*c)->Insert(std::move(doc));
   if (!id.ok()) return id.status();
-  if (settings_.json) {
-    PrintJson({{"inserted", *id}});
-  } else {
-    Print(absl::StrCat("inserted '", *id, "'"));
-  }
+  Emit({.json = {{"inserted", *id}}, .message = absl::StrCat("inserted '", *id, "'")});
   return absl::OkStatus();
 }
 
@@ -440,11 +574,7 @@ absl::Status Shell::Upsert(const CommandLine& cmd) {
   }
   const std::string shown = doc.id;
   if (absl::Status s = (*c)->Upsert(std::move(doc)); !s.ok()) return s;
-  if (settings_.json) {
-    PrintJson({{"upserted", shown}});
-  } else {
-    Print(absl::StrCat("upserted '", shown, "'"));
-  }
+  Emit({.json = {{"upserted", shown}}, .message = absl::StrCat("upserted '", shown, "'")});
   return absl::OkStatus();
 }
 
@@ -474,30 +604,36 @@ absl::Status Shell::Import(const CommandLine& cmd) {
                fmt::format("{} documents, {} skipped, {:.0f}/s", p.documents, p.skipped,
                            seconds > 0 ? p.documents / seconds : 0.0));
   };
+  options.cancelled = settings_.interrupted;
   absl::StatusOr<ImportReport> report = ImportPath(**c, path, options);
   bar.Finish();
   if (!report.ok()) return report.status();
-  if (settings_.json) {
-    nlohmann::json problems = nlohmann::json::array();
-    for (const ImportProblem& p : report->problems) {
-      problems.push_back({{"source", p.source}, {"line", p.line}, {"reason", p.reason}});
-    }
-    PrintJson({{"files", report->files}, {"imported", report->documents},
-               {"skipped", report->skipped}, {"problems", problems},
-               {"refitted", report->refitted}});
-    return absl::OkStatus();
-  }
-  Print(absl::StrCat("imported ", Plural(report->documents, "document"), " from ",
-                     Plural(report->files, "file"),
-                     report->skipped ? absl::StrCat("; skipped ", report->skipped) : "",
-                     report->refitted ? "; model refitted on the whole collection" : ""));
+  Result r;
+  nlohmann::json problems = nlohmann::json::array();
   for (const ImportProblem& p : report->problems) {
-    Print(absl::StrCat("  skipped ", p.source, p.line ? absl::StrCat(":", p.line) : "", ": ",
-                       p.reason));
+    problems.push_back({{"source", p.source}, {"line", p.line}, {"reason", p.reason}});
+  }
+  r.json = {{"files", report->files}, {"imported", report->documents},
+            {"skipped", report->skipped}, {"problems", problems},
+            {"refitted", report->refitted}, {"cancelled", report->cancelled}};
+  if (report->cancelled) {
+    r.message = absl::StrCat("import cancelled: kept the ", Plural(report->documents, "document"),
+                             " stored before Ctrl-C (the model was not refitted; 'refit' does it)");
+  } else {
+    r.message = absl::StrCat("imported ", Plural(report->documents, "document"), " from ",
+                             Plural(report->files, "file"),
+                             report->skipped ? absl::StrCat("; skipped ", report->skipped) : "",
+                             report->refitted ? "; model refitted on the whole collection" : "");
+  }
+  for (const ImportProblem& p : report->problems) {
+    absl::StrAppend(&r.message, "\n  skipped ", p.source,
+                    p.line ? absl::StrCat(":", p.line) : "", ": ", p.reason);
   }
   if (report->skipped > static_cast<int64_t>(report->problems.size())) {
-    Print(absl::StrCat("  ... and ", report->skipped - report->problems.size(), " more"));
+    absl::StrAppend(&r.message, "\n  ... and ", report->skipped - report->problems.size(),
+                    " more");
   }
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -572,50 +708,51 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   if (query.empty()) return absl::InvalidArgumentError("usage: search QUERY [--k N] [--where FILTER]");
   absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(query, *options);
   if (!hits.ok()) return hits.status();
-  if (settings_.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const Hit& h : *hits) j.push_back(HitJson(h));
-    PrintJson(j);
-    return absl::OkStatus();
-  }
   const bool passages = !hits->empty() && hits->front().passage.has_value();
-  Table t{passages ? std::vector<std::string>{"#", "id", "passage", "score", "text", "metadata"}
-                   : std::vector<std::string>{"#", "id", "score", "text", "metadata"},
-          {},
-          passages ? std::vector<bool>{true, false, false, true} : std::vector<bool>{true, false, true}};
+  // The column says what the score is (the same kind for every hit).
+  const std::string score_column =
+      hits->empty() ? "score" : ScoreKindName(hits->front().score_kind);
+  Result r;
+  r.columns = {"#", "id"};
+  if (passages) r.columns.push_back("passage");
+  r.columns.insert(r.columns.end(), {score_column, "text", "metadata"});
+  r.json = nlohmann::json::array();
   int rank = 0;
   for (const Hit& h : *hits) {
-    std::vector<std::string> row = {std::to_string(++rank), h.id};
+    std::vector<nlohmann::json> row = {++rank, h.id};
     if (passages) {
       row.push_back(fmt::format("{}/{} @{}-{}", h.passage->index + 1, h.passage->count,
                                 h.passage->begin, h.passage->end));
     }
-    row.insert(row.end(), {fmt::format("{:.4f}", h.score), h.text,
-                           h.metadata.empty() ? "" : h.metadata.dump()});
-    t.rows.push_back(std::move(row));
+    row.insert(row.end(), {RoundScore(h.score), h.text,
+                           h.metadata.empty() ? nlohmann::json() : h.metadata});
+    r.rows.push_back(std::move(row));
+    nlohmann::json j = HitJson(h);
+    j["score"] = RoundScore(h.score);
+    r.json.push_back(std::move(j));
   }
-  Print(RenderTable(t, settings_.width));
-  Print(absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")"));
+  r.footer = {absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")")};
   if (hits->empty()) {
     // Why nothing came back, when the query's words were the reason.
     absl::StatusOr<nlohmann::json> plan = (*c)->Explain(query, *options);
     if (plan.ok() && plan->contains("note")) {
-      Print(absl::StrCat("note: ", (*plan)["note"].get<std::string>()));
+      r.footer.push_back(absl::StrCat("note: ", (*plan)["note"].get<std::string>()));
     } else if (plan.ok() && (*plan)["plan"].is_string() &&
                absl::StartsWith((*plan)["plan"].get<std::string>(), "none: ")) {
-      Print(absl::StrCat("note: ", (*plan)["plan"].get<std::string>().substr(6)));
+      r.footer.push_back(absl::StrCat("note: ", (*plan)["plan"].get<std::string>().substr(6)));
     }
   }
   // The context asked for, in full below the table.
   if (passages && (options->neighbors > 0 || options->include_parent)) {
     rank = 0;
     for (const Hit& h : *hits) {
-      Print(absl::StrCat("\n[", ++rank, "] ", h.id, ", passage ", h.passage->index + 1, " of ",
-                         h.passage->count, options->include_parent ? " (whole document)" : "",
-                         ":\n",
-                         options->include_parent ? h.parent_text.value_or("") : JoinedContext(h)));
+      r.footer.push_back(absl::StrCat(
+          "\n[", ++rank, "] ", h.id, ", passage ", h.passage->index + 1, " of ",
+          h.passage->count, options->include_parent ? " (whole document)" : "", ":\n",
+          options->include_parent ? h.parent_text.value_or("") : JoinedContext(h)));
     }
   }
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -639,8 +776,11 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
   if (!options.ok()) return options.status();
   absl::StatusOr<nlohmann::json> e = (*c)->Explain(Unquote(text), *options, analyze);
   if (!e.ok()) return e.status();
-  if (settings_.json) {
-    PrintJson(*e);
+  Result r;
+  r.json = *e;
+  if (!(*e)["plan"].is_object()) {  // nothing to plan: the plan says why
+    r.message = absl::StrCat("plan:      ", (*e)["plan"].get<std::string>());
+    Emit(r);
     return absl::OkStatus();
   }
   const nlohmann::json& plan = (*e)["plan"];
@@ -665,14 +805,14 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
                     (*e)["hybrid"]["depth"].dump(),
                     " of each ranking\n");
   }
-  Print(out);
-  Table t{{"strategy", "cost (us)", "note"}, {}, {false, true, false}};
+  r.message = out;
+  r.columns = {"strategy", "cost (us)", "note"};
   for (const auto& [name, cost] : plan["costs"].items()) {
-    t.rows.push_back({name == plan["strategy"] ? name + " *" : name,
-                      cost["feasible"] ? fmt::format("{:.0f}", cost["cost_us"].get<double>()) : "-",
+    r.rows.push_back({name == plan["strategy"] ? name + " *" : name,
+                      cost["feasible"] ? nlohmann::json(std::llround(cost["cost_us"].get<double>()))
+                                       : nlohmann::json(),
                       cost["note"].get<std::string>()});
   }
-  Print(RenderTable(t, settings_.width));
   if (analyze) {
     const nlohmann::json& a = (*e)["analyze"];
     const nlohmann::json& ms = a["ms"];
@@ -689,22 +829,20 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
                                         "documents {:.3f})",
                                         ms["total"].get<double>(), ms["plan"].get<double>(),
                                         ms["search"].get<double>(), ms["documents"].get<double>()));
-    Print(lines);
+    r.footer = absl::StrSplit(lines, '\n');
   }
+  Emit(r);
   return absl::OkStatus();
 }
 
 absl::Status Shell::Stats(const CommandLine&) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
-  nlohmann::json stats = (*c)->Stats();
-  if (settings_.json) {
-    PrintJson(stats);
-    return absl::OkStatus();
-  }
-  Table t{{"fact", "value"}, {}, {}};
-  Flatten(stats, "", &t.rows);
-  Print(RenderTable(t, settings_.width));
+  Result r;
+  r.json = (*c)->Stats();
+  r.columns = {"fact", "value"};
+  Flatten(r.json, "", &r.rows);
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -713,12 +851,10 @@ absl::Status Shell::Refit(const CommandLine&) {
   if (!c.ok()) return c.status();
   if (absl::Status s = (*c)->Refit(); !s.ok()) return s;
   CollectionInfo info = (*c)->Info();
-  if (settings_.json) {
-    PrintJson({{"model_version", info.model_version}, {"dimension", info.dimension}});
-  } else {
-    Print(absl::StrCat("refitted on ", Plural(info.documents, "document"), ": model version ",
-                       info.model_version, ", dimension ", info.dimension));
-  }
+  Emit({.json = {{"model_version", info.model_version}, {"dimension", info.dimension}},
+        .message = absl::StrCat("refitted on ", Plural(info.documents, "document"),
+                                ": model version ", info.model_version, ", dimension ",
+                                info.dimension)});
   return absl::OkStatus();
 }
 
@@ -735,18 +871,15 @@ absl::Status Shell::Similar(const CommandLine& cmd) {
   }
   absl::StatusOr<std::vector<WordMatch>> words = (*c)->NearestWords(expression, k);
   if (!words.ok()) return words.status();
-  if (settings_.json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const WordMatch& w : *words) j.push_back({{"word", w.word}, {"cosine", w.cosine}});
-    PrintJson(j);
-    return absl::OkStatus();
-  }
-  Table t{{"#", "word", "cosine"}, {}, {true, false, true}};
+  Result r;
+  r.columns = {"#", "word", "cosine"};
+  r.json = nlohmann::json::array();
   int rank = 0;
   for (const WordMatch& w : *words) {
-    t.rows.push_back({std::to_string(++rank), w.word, fmt::format("{:.4f}", w.cosine)});
+    r.rows.push_back({++rank, w.word, RoundScore(w.cosine)});
+    r.json.push_back({{"word", w.word}, {"cosine", RoundScore(w.cosine)}});
   }
-  Print(RenderTable(t, settings_.width));
+  Emit(r);
   return absl::OkStatus();
 }
 
@@ -758,7 +891,9 @@ absl::Status Shell::Eval(const CommandLine& cmd) {
   if (auto v = cmd.Option("json"); v && !v->empty()) {
     return absl::InvalidArgumentError("--json takes no value");
   }
-  const bool json = settings_.json || cmd.Option("json").has_value();
+  // --json (kept from before `set format`): JSON whatever the format.
+  const std::optional<OutputFormat> format =
+      cmd.Option("json") ? std::optional(OutputFormat::kJson) : std::nullopt;
   const std::string mode = words->empty() ? "" : (*words)[0];
   if (mode == "retrieval" && words->size() == 3) {
     absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
@@ -772,25 +907,21 @@ absl::Status Shell::Eval(const CommandLine& cmd) {
     absl::StatusOr<RetrievalEvaluation> r =
         EvaluateRetrieval(**c, (*words)[1], (*words)[2], *options, depth);
     if (!r.ok()) return r.status();
-    if (json) {
-      PrintJson(r->ToJson());
-      return absl::OkStatus();
-    }
-    Print(fmt::format("nDCG@10 {:.4f}  MAP {:.4f}  recall@10 {:.4f}  recall@100 {:.4f}  "
-                      "({} of {} queries judged; gain 2^grade-1; depth {})",
-                      r->ndcg_at_10, r->map, r->recall_at_10, r->recall_at_100, r->judged,
-                      r->queries, r->depth));
+    Emit({.json = r->ToJson(),
+          .message = fmt::format("nDCG@10 {:.4f}  MAP {:.4f}  recall@10 {:.4f}  recall@100 "
+                                 "{:.4f}  ({} of {} queries judged; gain 2^grade-1; depth {})",
+                                 r->ndcg_at_10, r->map, r->recall_at_10, r->recall_at_100,
+                                 r->judged, r->queries, r->depth)},
+         format);
     return absl::OkStatus();
   }
   if (mode == "similarity" && words->size() == 2) {
     absl::StatusOr<SimilarityEvaluation> r = EvaluateSimilarity(**c, (*words)[1]);
     if (!r.ok()) return r.status();
-    if (json) {
-      PrintJson(r->ToJson());
-      return absl::OkStatus();
-    }
-    Print(fmt::format("Spearman {:.2f}  Pearson {:.2f}  (x100, {} pairs)", r->spearman,
-                      r->pearson, r->pairs));
+    Emit({.json = r->ToJson(),
+          .message = fmt::format("Spearman {:.2f}  Pearson {:.2f}  (x100, {} pairs)",
+                                 r->spearman, r->pearson, r->pairs)},
+         format);
     return absl::OkStatus();
   }
   if (mode != "words" || words->size() != 2) {
@@ -804,13 +935,12 @@ absl::Status Shell::Eval(const CommandLine& cmd) {
                       {"pairs_skipped", r->pairs_skipped},
                       {"pairs_with_subwords", r->pairs_with_subwords},
                       {"missing_words", r->missing_words.size()}};
-  if (json) {
-    PrintJson(j);
-    return absl::OkStatus();
-  }
-  Print(fmt::format("Spearman rho {:.4f} over {} pairs ({} skipped: a word without a vector; "
-                    "{} with n-gram vectors)",
-                    r->spearman, r->pairs_used, r->pairs_skipped, r->pairs_with_subwords));
+  Emit({.json = j,
+        .message = fmt::format("Spearman rho {:.4f} over {} pairs ({} skipped: a word without "
+                               "a vector; {} with n-gram vectors)",
+                               r->spearman, r->pairs_used, r->pairs_skipped,
+                               r->pairs_with_subwords)},
+       format);
   return absl::OkStatus();
 }
 
@@ -824,11 +954,8 @@ absl::Status Shell::Similarity(const CommandLine& cmd) {
   }
   absl::StatusOr<double> cosine = (*c)->Similarity(a, Unquote(*with));
   if (!cosine.ok()) return cosine.status();
-  if (settings_.json) {
-    PrintJson({{"cosine", *cosine}});
-  } else {
-    Print(fmt::format("cosine {:.4f}", *cosine));
-  }
+  Emit({.json = {{"cosine", RoundScore(*cosine)}},
+        .message = fmt::format("cosine {:.{}f}", *cosine, kScoreDigits)});
   return absl::OkStatus();
 }
 
@@ -836,7 +963,7 @@ absl::Status Shell::Checkpoint(const CommandLine&) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
   if (absl::Status s = (*c)->Checkpoint(); !s.ok()) return s;
-  if (!settings_.json) Print("index saved");
+  Emit({.message = "index saved"});
   return absl::OkStatus();
 }
 
@@ -849,29 +976,77 @@ absl::Status Shell::Reindex(const CommandLine& cmd) {
   }
   if (absl::Status s = (*c)->SetIndex(Unquote(*spec)); !s.ok()) return s;
   CollectionInfo info = (*c)->Info();
-  if (settings_.json) {
-    PrintJson({{"index", info.index}, {"documents", info.documents}});
-  } else {
-    Print(absl::StrCat("rebuilt the index of '", info.name, "' as '", info.index, "' (",
-                       Plural(info.documents, "document"), ")"));
-  }
+  Emit({.json = {{"index", info.index}, {"documents", info.documents}},
+        .message = absl::StrCat("rebuilt the index of '", info.name, "' as '", info.index,
+                                "' (", Plural(info.documents, "document"), ")")});
   return absl::OkStatus();
 }
 
 absl::Status Shell::Set(const CommandLine& cmd) {
   absl::StatusOr<std::vector<std::string>> words = SplitWords(cmd.positional);
   if (!words.ok()) return words.status();
-  if (words->size() == 2 && (*words)[0] == "format" &&
-      ((*words)[1] == "json" || (*words)[1] == "table")) {
-    settings_.json = (*words)[1] == "json";
+  const std::string what = words->empty() ? "" : absl::AsciiStrToLower((*words)[0]);
+  if (words->size() == 2 && what == "format") {
+    absl::StatusOr<OutputFormat> format = ParseOutputFormat((*words)[1]);
+    if (!format.ok()) return format.status();
+    settings_.format = *format;
     return absl::OkStatus();
   }
-  if (words->size() == 2 && (*words)[0] == "timer" &&
+  if (words->size() == 2 && what == "width") {
+    absl::StatusOr<int64_t> width = ParseInt("the width", (*words)[1], 0, 10000);
+    if (!width.ok()) return width.status();
+    if (*width > 0 && *width < kMinWidth) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the width must be 0 (the terminal's) or at least ", kMinWidth));
+    }
+    settings_.width = static_cast<int>(*width);
+    return absl::OkStatus();
+  }
+  if (words->size() == 2 && what == "timer" &&
       ((*words)[1] == "on" || (*words)[1] == "off")) {
     settings_.timer = (*words)[1] == "on";
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError("usage: set format table|json, or set timer on|off");
+  return absl::InvalidArgumentError(absl::StrCat(
+      "usage: set format F (", OutputFormatNames(), "), set width N, or set timer on|off"));
+}
+
+absl::Status Shell::Read(const CommandLine& cmd) {
+  const std::string path = cmd.Text();
+  if (path.empty()) return absl::InvalidArgumentError("usage: read FILE");
+  if (read_depth_ >= kMaxReadDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("read: files read each other more than ", kMaxReadDepth, " deep"));
+  }
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  // Like a script: every command runs, each error is printed; the read
+  // fails when one of them did.
+  ++read_depth_;
+  int failed = 0;
+  for (std::string line; !quit_ && std::getline(in, line);) {
+    if (!Execute(line).ok()) ++failed;
+  }
+  --read_depth_;
+  if (failed > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", Plural(failed, "command"), " failed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Shell::Output(const CommandLine& cmd) {
+  const std::string path = cmd.Text();
+  if (path.empty()) {
+    out_ = &stdout_;
+    output_file_.reset();
+    return absl::OkStatus();
+  }
+  auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+  if (!*file) return absl::InvalidArgumentError(absl::StrCat("cannot write ", path));
+  output_file_ = std::move(file);
+  out_ = output_file_.get();
+  return absl::OkStatus();
 }
 
 absl::Status Shell::Quit(const CommandLine&) {

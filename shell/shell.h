@@ -5,7 +5,10 @@
 #define SEMDB_SHELL_SHELL_H_
 
 #include <cstdio>
+#include <functional>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -14,14 +17,21 @@
 #include "absl/status/status.h"
 #include "semdb/database.h"
 #include "shell/command_line.h"
+#include "shell/result.h"
 
 namespace semdb {
 
 struct ShellSettings {
-  bool json = false;         // results as JSON instead of tables
-  bool timer = false;        // print each command's wall time
-  bool progress = false;     // progress bars on standard error
-  int width = 100;           // table width in columns
+  OutputFormat format = OutputFormat::kTable;
+  bool timer = false;     // print each command's wall time
+  bool progress = false;  // progress bars on standard error
+  // Table width in columns; 0: the terminal's width at each command
+  // (TerminalColumns of standard output), kDefaultWidth when unknown.
+  int width = 0;
+  // Asked between the batches of a long command (import): true when the
+  // user pressed Ctrl-C, and the command then stops and says what it kept.
+  std::function<bool()> interrupted;
+  static constexpr int kDefaultWidth = 100;
 };
 
 class Shell {
@@ -40,17 +50,31 @@ class Shell {
   bool quit_requested() const { return quit_; }
   std::string Prompt() const;
 
-  // Command names, for completion.
+  // Every command name and alias, sqlite3's dot commands included (for
+  // completion and "did you mean").
   static std::vector<std::string> CommandNames();
+
+  // Tab completion: the candidates for the word that ends `line` (the text
+  // before the cursor). The first word completes to command names (and
+  // aliases), a word starting with "--" to the options of the command being
+  // typed, the argument of use/drop to collection names, and the arguments
+  // of commands that take a file (import, eval, read, output) to paths (a
+  // directory with a trailing '/'). Sorted, without duplicates.
+  std::vector<std::string> Completions(std::string_view line) const;
 
  private:
   struct Command;
   static const std::vector<Command>& Commands();
+  // The command named or aliased `name`; null when none is.
+  static const Command* Find(std::string_view name);
 
   absl::Status Run(const CommandLine& cmd);
   absl::StatusOr<std::shared_ptr<Collection>> Current() const;
-  void Print(const std::string& text);
-  void PrintJson(const nlohmann::json& j);
+  // Prints a command's result in the current format (FormatResult): the only
+  // way commands write to the output.
+  // `format` overrides the user's format (eval --json).
+  void Emit(const Result& result, std::optional<OutputFormat> format = std::nullopt);
+  int Width() const;
 
   absl::Status Help(const CommandLine& cmd);
   absl::Status ListCollections(const CommandLine& cmd);
@@ -74,7 +98,6 @@ class Shell {
   absl::Status Export(const CommandLine& cmd);
   // search --file: one query per line, answered by one SearchBatch.
   absl::Status SearchFile(const CommandLine& cmd, const SearchOptions& options);
-  void PrintDocuments(const std::vector<Document>& docs);
   absl::Status Stats(const CommandLine& cmd);
   absl::Status Refit(const CommandLine& cmd);
   absl::Status Similar(const CommandLine& cmd);
@@ -82,12 +105,17 @@ class Shell {
   absl::Status Similarity(const CommandLine& cmd);
   absl::Status Checkpoint(const CommandLine& cmd);
   absl::Status Set(const CommandLine& cmd);
+  absl::Status Read(const CommandLine& cmd);
+  absl::Status Output(const CommandLine& cmd);
   absl::Status Quit(const CommandLine& cmd);
 
   std::unique_ptr<Database> db_;
   ShellSettings settings_;
-  std::ostream& out_;
+  std::ostream& stdout_;
+  std::ostream* out_;  // stdout_, or output_file_ after `output FILE`
+  std::unique_ptr<std::ofstream> output_file_;
   std::ostream& err_;
+  int read_depth_ = 0;  // nested `read FILE`s
   std::string current_;  // current collection name, may be empty
   bool quit_ = false;
 };

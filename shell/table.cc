@@ -1,6 +1,9 @@
 #include "shell/table.h"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <numeric>
 
 #include "utf8proc.h"
@@ -63,6 +66,57 @@ std::string FitToWidth(std::string_view text, int width) {
   return std::string(text.substr(0, cut)) + kEllipsis;
 }
 
+std::vector<std::string> WrapToWidth(std::string_view text, int width) {
+  width = std::max(width, 1);
+  std::vector<std::string> lines(1);
+  int used = 0;        // columns of lines.back()
+  size_t space = std::string::npos;  // byte offset of the last space in lines.back()
+  int after_space = 0;  // columns after that space
+  ForEachCodePoint(text, [&](utf8proc_int32_t c, size_t pos, size_t len) {
+    const int w = Width(c);
+    std::string& line = lines.back();
+    if (used + w > width && !(c == ' ' && used == width)) {
+      if (space != std::string::npos && space > 0) {
+        // Break at the last space: the rest of the word moves down.
+        std::string rest = line.substr(space + 1);
+        line.resize(space);
+        lines.push_back(std::move(rest));
+        used = after_space;
+      } else {
+        lines.emplace_back();
+        used = 0;
+      }
+      space = std::string::npos;
+      after_space = 0;
+      if (c == ' ' && lines.back().empty()) return true;  // no space at a line's start
+    }
+    std::string& current = lines.back();
+    if (c == ' ') {
+      space = current.size();
+      after_space = 0;
+    } else {
+      after_space += w;
+    }
+    current.append(text.substr(pos, len));
+    used += w;
+    return true;
+  });
+  for (std::string& line : lines) {
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+  }
+  return lines;
+}
+
+int TerminalColumns(int fd) {
+  winsize size = {};
+  if (ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return 0;
+}
+
 std::string RenderTable(const Table& table, int max_width) {
   const size_t ncols = table.headers.size();
   std::vector<std::vector<std::string>> rows;
@@ -84,20 +138,33 @@ std::string RenderTable(const Table& table, int max_width) {
     --*widest;
   }
   auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
+    // A cell's lines: one, cut to the width, or as many as wrapping takes.
+    std::vector<std::vector<std::string>> parts(ncols);
+    size_t height = 1;
     for (size_t c = 0; c < ncols; ++c) {
-      std::string cell = FitToWidth(cells[c], widths[c]);
-      std::string pad(widths[c] - DisplayWidth(cell), ' ');
-      const bool right = c < table.right_aligned.size() && table.right_aligned[c];
-      out += " " + (right ? pad + cell : cell + pad) + " ";
-      if (c + 1 < ncols) out += "|";
+      parts[c] = table.wrap ? WrapToWidth(cells[c], widths[c])
+                            : std::vector<std::string>{FitToWidth(cells[c], widths[c])};
+      height = std::max(height, parts[c].size());
     }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out + "\n";
+    std::string out;
+    for (size_t i = 0; i < height; ++i) {
+      std::string text;
+      for (size_t c = 0; c < ncols; ++c) {
+        const std::string cell = i < parts[c].size() ? parts[c][i] : "";
+        std::string pad(std::max(0, widths[c] - DisplayWidth(cell)), ' ');
+        const bool right = c < table.right_aligned.size() && table.right_aligned[c];
+        text += " " + (right ? pad + cell : cell + pad) + " ";
+        if (c + 1 < ncols) text += "|";
+      }
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out += text + "\n";
+    }
+    return out;
   };
   std::string out = line(table.headers);
   for (size_t c = 0; c < ncols; ++c) {
-    out += std::string(widths[c] + 2, '-');
+    // A last column ends at its text, like its cells: the chrome computed above.
+    out += std::string(widths[c] + (c + 1 < ncols ? 2 : 1), '-');
     if (c + 1 < ncols) out += "+";
   }
   out += "\n";

@@ -13,18 +13,31 @@ struct Table {
   std::vector<std::string> headers;
   std::vector<std::vector<std::string>> rows;
   std::vector<bool> right_aligned;  // per column; missing means left
+  // What happens to a cell wider than its column: cut with "…", or wrapped
+  // onto more lines (at spaces when it can, else inside a word), so that
+  // nothing is lost.
+  bool wrap = false;
 };
 
 // Renders `table` in at most `max_width` columns: when it is too wide, the
-// widest columns are narrowed and their cells cut with "…". Cells are made
-// single-line (line breaks and tabs become spaces).
+// widest columns are narrowed (to no less than 8 columns each) and their
+// cells cut or wrapped (Table::wrap). Line breaks and tabs in cells become
+// spaces.
 std::string RenderTable(const Table& table, int max_width);
+
+// The width of the terminal on `fd` (ioctl TIOCGWINSZ), else $COLUMNS, else
+// 0 when neither is known.
+int TerminalColumns(int fd);
 
 // Terminal columns taken by `text`.
 int DisplayWidth(std::string_view text);
 
 // The longest prefix of `text` that fits `width` columns, with "…" when cut.
 std::string FitToWidth(std::string_view text, int width);
+
+// `text` in lines of at most `width` columns, broken at spaces, or inside a
+// word longer than a line. At least one line (empty for empty text).
+std::vector<std::string> WrapToWidth(std::string_view text, int width);
 
 }  // namespace semdb
 

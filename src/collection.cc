@@ -12,6 +12,7 @@
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
 #include "src/crash_point.h"
+#include "src/operation_log.h"
 #include "src/document_indexes.h"
 #include "src/index_builder.h"
 #include "src/index_files.h"
@@ -888,8 +889,10 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   counters.tokens = counters.unknown_tokens = 0;
   std::vector<uint64_t> labels;
   std::vector<std::string> texts;
+  OperationReporter reporter(env_.options, name_, "refit", counters.live_docs);
   auto flush = [&]() -> absl::Status {
     if (labels.empty()) return absl::OkStatus();
+    reporter.Advance(static_cast<int64_t>(labels.size()));
     std::vector<std::string_view> views(texts.begin(), texts.end());
     std::vector<float> vectors(labels.size() * dim);
     std::vector<TextStats> stats;
@@ -983,10 +986,13 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
       loaded = absl::DataLossError("it has another dimension or type");
     }
     int64_t replayed = 0;
-    if (loaded.ok()) {
+    if (loaded.ok() && saved->seq < last_seq) {
+      OperationReporter reporter(env_.options, name_, "log replay",
+                                 static_cast<int64_t>(last_seq - saved->seq));
       absl::Status s = env_.store->ScanLog(
           id_, saved->seq + 1, [&](uint64_t, const LogOp& op) -> absl::Status {
             ++replayed;
+            reporter.Advance(1);
             uint64_t label[] = {op.label};
             if (op.kind == LogOp::kRemove) return (*loaded)->Remove(label).status();
             absl::StatusOr<std::optional<VectorRecord>> v =
@@ -1024,9 +1030,11 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   // and the new index is current when it is swapped in.
   absl::StatusOr<Spec> spec = Spec::Parse(record_.index_spec);
   if (!spec.ok()) return spec.status();
+  OperationReporter reporter(env_.options, name_, "index rebuild",
+                            counters_.live_docs);
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
       BuildIndexFromStore(*env_.store, id_, record_.generation, record_.dimension, *spec,
-                          counters_.live_docs);
+                          counters_.live_docs, &reporter);
   if (!index.ok()) return index.status();
   {
     std::unique_lock lock(state_mu_);

@@ -511,6 +511,11 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     }
     fetch = std::min(fetch * 4, live);
   }
+  const ScoreKind kind = hybrid <= 0                          ? ScoreKind::kCosine
+                        : options.fusion == FusionMethod::kRrf ? ScoreKind::kRankFusion
+                        : hybrid >= 1                          ? ScoreKind::kKeyword
+                                                               : ScoreKind::kFusion;
+  for (Hit& h : *hits) h.score_kind = kind;
   if (chunker_.enabled() && (options.neighbors > 0 || options.include_parent)) {
     if (absl::Status s = AddPassageContext(*env_.store, id_, options, hit_labels, &*hits);
         !s.ok()) {

@@ -1,3 +1,4 @@
+#include "src/operation_log.h"
 #include "semdb/database.h"
 
 #include <ctime>
@@ -109,6 +110,7 @@ class Database::Impl {
 
 absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
     const std::string& path, const Options& options) {
+  if (absl::Status s = SetLogLevel(options.log_level); !s.ok()) return s;
   std::error_code ec;
   const bool exists = fs::exists(fs::path(path) / "store" / "CURRENT", ec);
   if (!exists && !options.create_if_missing) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "semdb/document.h"
 
 namespace semdb {
 namespace {
@@ -47,6 +48,20 @@ std::vector<IndexHit> FuseRankings(absl::Span<const IndexHit> vector_hits,
 
 const char* FusionName(FusionMethod method) {
   return method == FusionMethod::kRrf ? "rrf" : "convex";
+}
+
+const char* ScoreKindName(ScoreKind kind) {
+  switch (kind) {
+    case ScoreKind::kCosine:
+      return "cosine";
+    case ScoreKind::kFusion:
+      return "fusion score";
+    case ScoreKind::kRankFusion:
+      return "rank score";
+    case ScoreKind::kKeyword:
+      return "bm25";
+  }
+  return "score";
 }
 
 }  // namespace semdb

@@ -1,10 +1,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "embedders/word_tokenizer.h"
 #include "semdb/import.h"
 #include "src/csv_reader.h"
@@ -52,10 +54,25 @@ class Importer {
   void Problem(const std::string& source, int64_t line, std::string reason) {
     ++report_.skipped;
     ++progress_.skipped;
-    if (report_.problems.size() < ImportReport::kMaxReportedProblems) {
-      report_.problems.push_back({source, line, std::move(reason)});
+    // Kept in file order: a record refused when its batch is written comes
+    // after records of later lines that the parser refused.
+    ImportProblem p{source, line, std::move(reason)};
+    auto at = std::upper_bound(report_.problems.begin(), report_.problems.end(), p,
+                               [&](const ImportProblem& a, const ImportProblem& b) {
+                                 return std::pair(FileOrder(a.source), a.line) <
+                                        std::pair(FileOrder(b.source), b.line);
+                               });
+    if (at - report_.problems.begin() <
+        static_cast<std::ptrdiff_t>(ImportReport::kMaxReportedProblems)) {
+      report_.problems.insert(at, std::move(p));
+      if (report_.problems.size() > ImportReport::kMaxReportedProblems) {
+        report_.problems.pop_back();
+      }
     }
   }
+
+  // Files are read in the order given here (their rank orders problems).
+  void StartFile(const std::string& source) { file_rank_.emplace(source, file_rank_.size()); }
 
   // Queues one document; records with problems the collection would refuse
   // are reported here, one by one. An exported record (semdb/export.h)
@@ -79,8 +96,15 @@ class Importer {
     return batch_.size() >= options_.batch_size ? Flush() : absl::OkStatus();
   }
 
+  // Writes the queued batch; a Cancelled error, writing nothing, when
+  // ImportOptions::cancelled says so.
   absl::Status Flush() {
     if (batch_.empty()) return absl::OkStatus();
+    if (options_.cancelled && options_.cancelled()) {
+      batch_.clear();
+      origins_.clear();
+      return absl::CancelledError("import cancelled");
+    }
     std::vector<Document> docs = std::move(batch_);
     batch_.clear();
     absl::Status s = WriteBatch(docs);
@@ -113,6 +137,11 @@ class Importer {
   ImportReport& report() { return report_; }
 
  private:
+  size_t FileOrder(const std::string& source) const {
+    auto it = file_rank_.find(source);
+    return it == file_rank_.end() ? file_rank_.size() : it->second;
+  }
+
   static bool IsRecordError(const absl::Status& s) {
     return absl::IsInvalidArgument(s) || absl::IsAlreadyExists(s);
   }
@@ -138,6 +167,7 @@ class Importer {
   std::vector<std::pair<std::string, int64_t>> origins_;
   ImportReport report_;
   ImportProgress progress_;
+  std::map<std::string, size_t> file_rank_;
 };
 
 // Whether a JSON Lines record has the shape of an export (semdb/export.h):
@@ -173,7 +203,11 @@ absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& 
   }
   auto text = fields.find(o.text_field);
   if (text == fields.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("no '", o.text_field, "' field"));
+    std::vector<std::string> names;
+    for (const auto& [name, value] : fields.items()) names.push_back(name);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no '", o.text_field, "' field (fields: ", absl::StrJoin(names, ", "),
+        "); name the text field with --text-column"));
   }
   if (!text->is_string()) {
     return absl::InvalidArgumentError(absl::StrCat("'", o.text_field, "' is not a string"));
@@ -199,6 +233,7 @@ absl::StatusOr<Document> FromFields(nlohmann::json fields, const ImportOptions& 
 absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat format,
                         const ImportOptions& options) {
   const std::string source = path.string();
+  importer.StartFile(source);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     importer.Problem(source, 0, "cannot open the file");
@@ -237,7 +272,8 @@ absl::Status ImportFile(Importer& importer, const fs::path& path, ImportFormat f
     }
     if (std::find(header.begin(), header.end(), options.text_field) == header.end()) {
       importer.Problem(source, 1, absl::StrCat("no column named '", options.text_field,
-                                               "' (choose one with the text column option)"));
+                                               "' (columns: ", absl::StrJoin(header, ", "),
+                                               "); name the text column with --text-column"));
       return absl::OkStatus();
     }
     int64_t consumed = csv.bytes_read();
@@ -375,11 +411,18 @@ absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::strin
         FormatOf(f) == ImportFormat::kLines) {
       format = ImportFormat::kText;
     }
-    if (absl::Status s = ImportFile(importer, f, format, options); !s.ok()) return s;
+    absl::Status s = ImportFile(importer, f, format, options);
+    if (s.ok() && &f == &files.back()) s = importer.Flush();
+    if (absl::IsCancelled(s)) {
+      importer.report().cancelled = true;
+      break;
+    }
+    if (!s.ok()) return s;
   }
-  if (absl::Status s = importer.Flush(); !s.ok()) return s;
   ImportReport report = std::move(importer.report());
-  if (report.documents > 0) report.refitted = RefitIfGrown(collection, &report);
+  if (report.documents > 0 && !report.cancelled) {
+    report.refitted = RefitIfGrown(collection, &report);
+  }
   return report;
 }
 

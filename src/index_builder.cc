@@ -60,7 +60,8 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
                                                                  uint32_t cid, uint32_t gen,
                                                                  int dimension,
                                                                  const Spec& configured,
-                                                                 int64_t live) {
+                                                                 int64_t live,
+                                                                 OperationReporter* reporter) {
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
       CreateVectorIndex(ServingSpec(configured, live), dimension);
   if (!index.ok()) return index.status();
@@ -96,6 +97,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
   auto flush = [&]() -> absl::Status {
     CrashPoint("build.batch");
     absl::Status s = (*index)->Add(labels, vectors);
+    if (reporter != nullptr) reporter->Advance(static_cast<int64_t>(labels.size()));
     labels.clear();
     vectors.clear();
     return s;

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "semdb/spec.h"
 #include "semdb/vector_index.h"
+#include "src/operation_log.h"
 #include "storage/store.h"
 
 namespace semdb {
@@ -43,12 +44,11 @@ std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& c
 
 // Builds the serving index from the vectors of generation `gen` (training
 // it on a sample first when it needs training). `live` is how many there
-// are. Reads storage only; the caller swaps the result in.
-absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& store,
-                                                                 uint32_t cid, uint32_t gen,
-                                                                 int dimension,
-                                                                 const Spec& configured,
-                                                                 int64_t live);
+// are. Reads storage only; the caller swaps the result in. `reporter`, when
+// given, advances by the vectors added.
+absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(
+    const Store& store, uint32_t cid, uint32_t gen, int dimension, const Spec& configured,
+    int64_t live, OperationReporter* reporter = nullptr);
 
 }  // namespace semdb
 

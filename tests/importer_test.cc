@@ -85,10 +85,14 @@ TEST_CASE("JSON Lines: fields become metadata, bad lines are reported", "[import
   REQUIRE(problems[0].first == 3);
   REQUIRE(problems[0].second.starts_with("malformed JSON: "));
   REQUIRE(problems[1] == std::make_pair(int64_t{4}, std::string("not a JSON object")));
-  REQUIRE(problems[2] == std::make_pair(int64_t{7}, std::string("no 'text' field")));
-  REQUIRE(problems[3] == std::make_pair(int64_t{9}, std::string("'text' is not a string")));
-  REQUIRE(problems[4].first == 8);
-  REQUIRE(problems[4].second.find("already exists") != std::string::npos);
+  // The import option to use, and the fields that the record has.
+  REQUIRE(problems[2] ==
+          std::make_pair(int64_t{7}, std::string("no 'text' field (fields: title); name the "
+                                                 "text field with --text-column")));
+  // In file order, though line 8 was refused when its batch was written.
+  REQUIRE(problems[3].first == 8);
+  REQUIRE(problems[3].second.find("already exists") != std::string::npos);
+  REQUIRE(problems[4] == std::make_pair(int64_t{9}, std::string("'text' is not a string")));
   Document a = f.c->Get("a").value();
   REQUIRE(a.metadata["year"] == 2001);
   REQUIRE(a.metadata["line"] == 1);
@@ -102,6 +106,29 @@ TEST_CASE("JSON Lines: fields become metadata, bad lines are reported", "[import
   WriteFile(path, "{\"id\": \"a\", \"text\": \"replaced alpha\"}\n");
   REQUIRE(f.Import(path, upsert).documents == 1);
   REQUIRE(f.c->Get("a").value().text == "replaced alpha");
+}
+
+TEST_CASE("a cancelled import keeps the batches written before, and says so", "[import]") {
+  Fixture f;
+  const std::string path = f.dir / "many.lines";
+  std::string lines;
+  for (int i = 0; i < 250; ++i) lines += "document number " + std::to_string(i) + " about rivers\n";
+  WriteFile(path, lines);
+  ImportOptions o;
+  o.batch_size = 100;
+  int batches = 0;
+  o.progress = [&](const ImportProgress&) { ++batches; };
+  o.cancelled = [&] { return batches == 2; };  // Ctrl-C during the second batch
+  ImportReport r = f.Import(path, o);
+  REQUIRE(r.cancelled);
+  REQUIRE(r.documents == 200);
+  REQUIRE(f.c->Count() == 200);
+  REQUIRE(f.c->Search("rivers", {.k = 1}).value().size() == 1);
+
+  o.cancelled = nullptr;
+  ImportReport all = f.Import(path, o);
+  REQUIRE_FALSE(all.cancelled);
+  REQUIRE(all.documents == 250);
 }
 
 TEST_CASE("CSV with quotes, line breaks in fields and bad rows", "[import]") {
@@ -135,7 +162,8 @@ TEST_CASE("CSV with quotes, line breaks in fields and bad rows", "[import]") {
   WriteFile(path, "id,title\n1,x\n");
   ImportReport missing = f.Import(path, o);
   REQUIRE(missing.documents == 0);
-  REQUIRE(missing.problems[0].reason.find("no column named 'body'") != std::string::npos);
+  REQUIRE(missing.problems[0].reason ==
+          "no column named 'body' (columns: id, title); name the text column with --text-column");
 }
 
 TEST_CASE("a directory tree: text files whole, binaries and hidden files skipped", "[import]") {

@@ -6,9 +6,13 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
 #include "shell/command_line.h"
+#include "shell/result.h"
+#include "shell/shell.h"
 #include "shell/table.h"
 #include "test_data.h"
 
@@ -52,7 +56,7 @@ TEST_CASE("tables align by display width and cut long cells", "[shell]") {
   Table t{{"id", "text"}, {{"1", "東京 is a city"}, {"22", "line\nbreak"}}, {true, false}};
   REQUIRE(RenderTable(t, 80) ==
           " id | text\n"
-          "----+----------------\n"
+          "----+---------------\n"
           "  1 | 東京 is a city\n"
           " 22 | line break\n");
   Table wide{{"a", "b"}, {{std::string(50, 'x'), std::string(50, 'y')}}, {}};
@@ -62,16 +66,94 @@ TEST_CASE("tables align by display width and cut long cells", "[shell]") {
   }
 }
 
+TEST_CASE("cells wrap at spaces, inside words only when they must", "[shell]") {
+  REQUIRE(WrapToWidth("search QUERY [--k N]", 10) ==
+          std::vector<std::string>{"search", "QUERY [--k", "N]"});
+  REQUIRE(WrapToWidth("abcdefghij", 4) == std::vector<std::string>{"abcd", "efgh", "ij"});
+  REQUIRE(WrapToWidth("東京 都庁", 4) == std::vector<std::string>{"東京", "都庁"});
+  REQUIRE(WrapToWidth("", 4) == std::vector<std::string>{""});
+  Table t{{"a", "b"}, {{"one two three", "x"}}, {}, /*wrap=*/true};
+  REQUIRE(RenderTable(t, 15) ==
+          " a         | b\n"
+          "-----------+--\n"
+          " one two   | x\n"
+          " three     |\n");
+}
+
+TEST_CASE("FormatResult: one result in every format", "[shell]") {
+  Result r{.columns = {"name", "n", "score"},
+           .rows = {{"a,b", 2, 0.123456}, {"line\nbreak", nullptr, 1.0}},
+           .footer = {"(2 rows)"}};
+  const auto as = [&](OutputFormat f) { return FormatResult(r, {f, 80}); };
+  REQUIRE(as(OutputFormat::kTable) ==
+          " name       | n |  score\n"
+          "------------+---+-------\n"
+          " a,b        | 2 | 0.1235\n"
+          " line break |   | 1.0000\n"
+          "(2 rows)\n");
+  REQUIRE(as(OutputFormat::kCsv) == "name,n,score\r\n\"a,b\",2,0.1235\r\n\"line\nbreak\",,1.0000\r\n");
+  REQUIRE(as(OutputFormat::kJson) ==
+          "[{\"n\":2,\"name\":\"a,b\",\"score\":0.123456},"
+          "{\"n\":null,\"name\":\"line\\nbreak\",\"score\":1.0}]\n");
+  REQUIRE(as(OutputFormat::kJsonl) ==
+          "{\"n\":2,\"name\":\"a,b\",\"score\":0.123456}\n"
+          "{\"n\":null,\"name\":\"line\\nbreak\",\"score\":1.0}\n");
+  REQUIRE(as(OutputFormat::kMarkdown) ==
+          "| name | n | score |\n|---|---:|---:|\n| a,b | 2 | 0.1235 |\n"
+          "| line<br>break |  | 1.0000 |\n(2 rows)\n");
+  REQUIRE(as(OutputFormat::kLine) ==
+          " name = a,b\n    n = 2\nscore = 0.1235\n\n"
+          " name = line\nbreak\n    n = \nscore = 1.0000\n(2 rows)\n");
+  // A message without a table: as it is in the text formats, nothing in
+  // JSON unless the result has a JSON value.
+  Result message{.message = "inserted 'x'"};
+  REQUIRE(FormatResult(message, {OutputFormat::kCsv, 80}) == "inserted 'x'\n");
+  REQUIRE(FormatResult(message, {OutputFormat::kJson, 80}).empty());
+  message.json = {{"inserted", "x"}};
+  REQUIRE(FormatResult(message, {OutputFormat::kJsonl, 80}) == "{\"inserted\":\"x\"}\n");
+  REQUIRE(RoundScore(0.97430002689361572) == 0.9743);
+  REQUIRE(ParseOutputFormat("box").value() == OutputFormat::kTable);
+  REQUIRE(ParseOutputFormat("ndjson").value() == OutputFormat::kJsonl);
+}
+
+TEST_CASE("tab completion: commands, options, collections, paths", "[shell]") {
+  TempDir dir;
+  std::ostringstream out, err;
+  Shell shell(Database::Open(dir / "db").value(), ShellSettings{}, out, err);
+  REQUIRE(shell.ChooseStartCollection().ok());
+  REQUIRE(shell.Execute("create fireworks").ok());
+  REQUIRE(shell.Execute("create forest").ok());
+  using V = std::vector<std::string>;
+  REQUIRE(shell.Completions("sea") == V{"search"});
+  REQUIRE(shell.Completions("  .mo") == V{".mode"});
+  REQUIRE(shell.Completions("re") == V{"read", "refit", "reindex"});
+  REQUIRE(shell.Completions("search big fires --st") == V{"--strategy"});
+  REQUIRE(shell.Completions("import data --") ==
+          V{"--format", "--id-column", "--text-column", "--upsert"});
+  REQUIRE(shell.Completions("use f") == V{"fireworks", "forest"});
+  REQUIRE(shell.Completions("drop d") == V{"default"});
+  REQUIRE(shell.Completions("search f").empty());  // query text: nothing to offer
+  std::filesystem::create_directories(dir / "files/sub");
+  std::ofstream(dir / "files/notes.jsonl") << "{}\n";
+  std::ofstream(dir / "files/.hidden") << "";
+  const std::string files = dir / "files";
+  REQUIRE(shell.Completions("import " + files + "/") == V{files + "/notes.jsonl", files + "/sub/"});
+  REQUIRE(shell.Completions(".read " + files + "/n") == V{files + "/notes.jsonl"});
+}
+
 struct Run {
   int exit_code;
   std::string out, err;
 };
 
-// Runs the semdb binary in `cwd` with `args`, feeding `input` on stdin.
-Run RunSemdb(const std::string& cwd, const std::string& args, const std::string& input = "") {
+// Runs the semdb binary in `cwd` with `args`, feeding `input` on stdin, as
+// if in a terminal `columns` wide.
+Run RunSemdb(const std::string& cwd, const std::string& args, const std::string& input = "",
+             int columns = 200) {
   TempDir io;
   std::ofstream(io / "in") << input;
-  const std::string cmd = "cd '" + cwd + "' && COLUMNS=200 '" SEMDB_BINARY_DIR "/shell/semdb' " +
+  const std::string cmd = "cd '" + cwd + "' && COLUMNS=" + std::to_string(columns) +
+                          " '" SEMDB_BINARY_DIR "/shell/semdb' " +
                           args + " < '" + io / "in" + "' > '" + io / "out" + "' 2> '" +
                           io / "err" + "'";
   int status = std::system(cmd.c_str());
@@ -389,6 +471,240 @@ TEST_CASE("document commands: scan, count, get, update, delete, export and impor
   REQUIRE(out[13]["exported"] == out[17]["count"]);
   // The copy's export is the original's, byte for byte.
   REQUIRE(testing::ReadFile(dir / "copy.jsonl") == testing::ReadFile(dir / "all.jsonl"));
+}
+
+}  // namespace
+}  // namespace semdb
+
+namespace semdb {
+namespace {
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST_CASE("output formats: table, json, jsonl, csv, markdown, line", "[shell][binary]") {
+  TempDir dir;
+  const std::string setup =
+      "create notes --embedder tfidf dim=16\n"
+      "insert The cat sat, said \"meow\" --id cat --meta {\"kind\": \"pet\"}\n"
+      "insert Dogs bark at the postman --id dog\n";
+  REQUIRE(RunSemdb(dir.path(), "db", setup).exit_code == 0);
+  const std::string query = "use notes\nsearch cat --k 1 --hybrid 0\n";
+
+  // CSV (RFC 4180): quotes doubled, fields with commas or quotes quoted,
+  // CRLF line ends; numbers rounded to 4 decimals; the message of `use`
+  // (not a table) as it is.
+  Run csv = RunSemdb(dir.path(), "db --format csv", query);
+  INFO(csv.err);
+  REQUIRE(csv.exit_code == 0);
+  const std::string csv_table = csv.out.substr(csv.out.find('#'));
+  REQUIRE(csv_table.starts_with("#,id,cosine,text,metadata\r\n1,cat,"));
+  REQUIRE(csv_table.ends_with(",\"The cat sat, said \"\"meow\"\"\",\"{\"\"kind\"\":\"\"pet\"\"}\"\r\n"));
+
+  // The same through `set format` and sqlite3's `.mode`.
+  REQUIRE(RunSemdb(dir.path(), "db", "set format csv\n" + query).out == csv.out);
+  REQUIRE(RunSemdb(dir.path(), "db", ".mode csv\n" + query).out == csv.out);
+
+  Run md = RunSemdb(dir.path(), "db", ".mode markdown\n" + query);
+  REQUIRE(md.out.find("| # | id | cosine | text | metadata |\n"
+                      "|---:|---|---:|---|---|\n"
+                      "| 1 | cat | ") != std::string::npos);
+  REQUIRE(md.out.find(" | The cat sat, said \"meow\" | {\"kind\":\"pet\"} |\n(1 result)\n") !=
+          std::string::npos);
+
+  Run line = RunSemdb(dir.path(), "db --format line", query);
+  REQUIRE(line.out.find("       # = 1\n      id = cat\n  cosine = 0.") != std::string::npos);
+  REQUIRE(line.out.find("\n    text = The cat sat, said \"meow\"\nmetadata = {\"kind\":\"pet\"}\n") !=
+          std::string::npos);
+
+  // JSON: the score rounded to 4 decimals and named.
+  Run json = RunSemdb(dir.path(), "db --format json", query);
+  nlohmann::json hits = nlohmann::json::parse(json.out);
+  REQUIRE(hits[0]["id"] == "cat");
+  REQUIRE(hits[0]["score_kind"] == "cosine");
+  const double score = hits[0]["score"].get<double>();
+  REQUIRE(score == std::round(score * 1e4) / 1e4);
+  REQUIRE(hits[0]["score"].dump().size() <= 6);  // 0.1234
+
+  // JSON Lines: a line per row.
+  Run jsonl = RunSemdb(dir.path(), "db --format jsonl -c 'use notes' -c 'search cat --k 2' "
+                                   "-c collections");
+  std::vector<std::string> lines = Lines(jsonl.out);
+  REQUIRE(lines.size() == 4);  // two hits, two collections
+  REQUIRE(nlohmann::json::parse(lines[0])["score_kind"] == "fusion score");
+  REQUIRE(nlohmann::json::parse(lines[3])["name"] == "notes");
+
+  // A table: a column of numbers is right-aligned, the record view of get.
+  Run table = RunSemdb(dir.path(), "db -c 'use notes' -c 'get dog' -c collections");
+  REQUIRE(table.out.find("id:             dog\n") != std::string::npos);
+  REQUIRE(table.out.find("text:           Dogs bark at the postman\n") != std::string::npos);
+  REQUIRE(table.out.find(" notes * |         2 |") != std::string::npos);
+
+  Run bad = RunSemdb(dir.path(), "db --format yaml -c count");
+  REQUIRE(bad.exit_code == 2);
+  REQUIRE(bad.err ==
+          "error: --format: unknown output format 'yaml' (table, json, jsonl, csv, markdown, "
+          "line)\n");
+}
+
+TEST_CASE("score columns say what the score is", "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "db --format csv",
+                   "create notes --embedder tfidf dim=16\n"
+                   "insert The cat sat on the mat --id cat\n"
+                   "insert Dogs bark at the postman --id dog\n"
+                   "search cat --k 1\n"
+                   "search cat --k 1 --hybrid 0\n"
+                   "search cat --k 1 --fusion rrf\n"
+                   "search cat --k 1 --hybrid 1\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> headers;
+  for (const std::string& line : Lines(r.out)) {
+    if (line.starts_with("#,")) headers.push_back(line);
+  }
+  REQUIRE(headers == std::vector<std::string>{"#,id,fusion score,text,metadata\r",
+                                              "#,id,cosine,text,metadata\r",
+                                              "#,id,rank score,text,metadata\r",
+                                              "#,id,bm25,text,metadata\r"});
+}
+
+TEST_CASE("tables take the terminal's width or `set width`; help wraps, never cuts",
+          "[shell][binary]") {
+  TempDir dir;
+  const std::vector<std::string> usages = {
+      "search QUERY [--k N] [--where FILTER] [--hybrid W] [--fusion F] [--dedupe]",
+      "import PATH [--format F] [--text-column C] [--id-column C] [--upsert]",
+      "set format F | set width N | set timer on|off"};
+  for (int width : {80, 40}) {
+    for (const Run& r : {RunSemdb(dir.path(), "db -c help", "", width),
+                         RunSemdb(dir.path(), "db", "set width " + std::to_string(width) +
+                                                         "\nhelp\n", 200)}) {
+      INFO(width << "\n" << r.out << r.err);
+      REQUIRE(r.exit_code == 0);
+      std::string words;  // the table's first column, words in order
+      size_t column_end = std::string::npos;  // where the rule line has its '+'
+      for (const std::string& line : Lines(r.out)) {
+        if (line.starts_with("Type 'help")) break;
+        REQUIRE(DisplayWidth(line) <= width);
+        if (line.starts_with("---")) column_end = line.find('+');
+        if (column_end == std::string::npos || line.starts_with("---")) continue;
+        for (absl::string_view w :
+             absl::StrSplit(line.substr(0, column_end), ' ', absl::SkipEmpty())) {
+          absl::StrAppend(&words, words.empty() ? "" : " ", w);
+        }
+      }
+      for (const std::string& usage : usages) {
+        INFO(usage);
+        REQUIRE(words.find(usage) != std::string::npos);
+      }
+    }
+  }
+  // Search results at 40 columns: cut with "…", every line within 40.
+  Run narrow = RunSemdb(dir.path(), "db",
+                        "insert a rather long document about rivers and their deltas\n"
+                        "search rivers\n", 40);
+  for (const std::string& line : Lines(narrow.out)) REQUIRE(DisplayWidth(line) <= 40);
+  REQUIRE(narrow.out.find("…") != std::string::npos);
+  REQUIRE(RunSemdb(dir.path(), "db -c 'set width 5'").err ==
+          "error: the width must be 0 (the terminal's) or at least 20\n");
+}
+
+TEST_CASE("sqlite3 dot commands, read and output, did you mean", "[shell][binary]") {
+  TempDir dir;
+  std::ofstream(dir / "script.semdb") << "insert from a script --id s1\n"
+                                         "nonsense\n"
+                                         "count\n";
+  Run r = RunSemdb(dir.path(), "db",
+                   ".timer on\n"
+                   ".read script.semdb\n"
+                   ".timer off\n"
+                   ".output out.txt\n"
+                   "get s1\n"
+                   ".output\n"
+                   ".tables\n"
+                   ".collections\n"
+                   ".help\n"
+                   "serch rivers\n"
+                   "search rivers --kk 3\n"
+                   "import --uspert\n"
+                   ".quit\n"
+                   "count\n");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 1);
+  // .read runs each line; the failing one is reported, the rest runs.
+  REQUIRE(r.out.starts_with("inserted 's1'\n1\n"));
+  REQUIRE(r.err.find("time: ") != std::string::npos);
+  REQUIRE(testing::ReadFile(dir / "out.txt").starts_with("id:             s1\n"));
+  REQUIRE(r.out.find("id:") == std::string::npos);
+  // .tables and .collections list the collections; .help the commands.
+  REQUIRE(r.out.find(" default * |") != std::string::npos);
+  REQUIRE(r.out.find("(1 collection)\n name") != std::string::npos);
+  REQUIRE(r.out.find("search QUERY") != std::string::npos);
+  std::vector<std::string> errors;
+  for (const std::string& line : Lines(r.err)) {
+    if (!line.starts_with("time: ")) errors.push_back(line);
+  }
+  REQUIRE(errors.size() == 5);
+  REQUIRE(errors[0] == "error: unknown command 'nonsense'; type 'help' for the list");
+  REQUIRE(errors[1] == "error: script.semdb: 1 command failed");
+  REQUIRE(errors[2] ==
+          "error: unknown command 'serch' (did you mean 'search'?); type 'help' for the list");
+  REQUIRE(errors[3].starts_with("error: 'search' has no option --kk (did you mean --k?); usage: "));
+  REQUIRE(errors[4].starts_with(
+      "error: 'import' has no option --uspert (did you mean --upsert?); usage: "));
+  // .quit left before the last count.
+  REQUIRE(r.out.ends_with("Type 'help COMMAND' for details; sqlite3's .mode, .timer, .help, "
+                          ".quit, .tables, .read and .output work too.\n"));
+}
+
+TEST_CASE("long operations log through spdlog at --log-level info, quiet by default",
+          "[shell][binary]") {
+  TempDir dir;
+  const std::string commands = "-c 'insert rivers and deltas' -c 'insert forests and fires' "
+                               "-c 'reindex --index hnsw m=8' -c refit";
+  Run quiet = RunSemdb(dir.path(), "db " + commands);
+  REQUIRE(quiet.exit_code == 0);
+  REQUIRE(quiet.err.empty());
+  Run info = RunSemdb(dir.path(), "db --log-level info " + commands);
+  INFO(info.err);
+  REQUIRE(info.exit_code == 0);
+  // The last four: the reindex and the refit (inserts refit as the
+  // collection doubles, before them).
+  std::vector<std::string> lines = Lines(info.err);
+  REQUIRE(lines.size() >= 4);
+  lines.erase(lines.begin(), lines.end() - 4);
+  REQUIRE(lines[0].ends_with(" [semdb] [info] index rebuild of 'default': started (4 items)"));
+  REQUIRE(lines[1].find(" [semdb] [info] index rebuild of 'default': 4 items in ") !=
+          std::string::npos);
+  REQUIRE(lines[2].ends_with(" [semdb] [info] refit of 'default': started (4 items)"));
+  REQUIRE(lines[3].find(" [semdb] [info] refit of 'default': 4 items in ") != std::string::npos);
+  Run bad = RunSemdb(dir.path(), "db --log-level loud -c count");
+  REQUIRE(bad.exit_code == 2);
+  REQUIRE(bad.err == "error: unknown log level 'loud' (off, error, warn, info, debug)\n");
+}
+
+TEST_CASE("import problems name --text-column and the columns found, in file order",
+          "[shell][binary]") {
+  TempDir dir;
+  std::ofstream(dir / "a.csv") << "id,body\n1,first\n";
+  std::ofstream(dir / "b.jsonl") << "{\"id\": \"x\", \"text\": \"fine\"}\n"
+                                 << "{\"id\": \"x\", \"text\": \"duplicate\"}\n"
+                                 << "{\"body\": \"no text\", \"year\": 2001}\n";
+  Run r = RunSemdb(dir.path(), "db -c 'import a.csv' -c 'import b.jsonl'");
+  INFO(r.out << r.err);
+  REQUIRE(r.out ==
+          "imported 0 documents from 1 file; skipped 1\n"
+          "  skipped a.csv:1: no column named 'text' (columns: id, body); name the text column "
+          "with --text-column\n"
+          "imported 1 document from 1 file; skipped 2\n"
+          "  skipped b.jsonl:2: document 'x' already exists (upsert replaces it)\n"
+          "  skipped b.jsonl:3: no 'text' field (fields: body, year); name the text field with "
+          "--text-column\n");
 }
 
 }  // namespace

@@ -44,11 +44,31 @@ struct Passage {
   std::string text;
 };
 
+// What a hit's score is. Higher is closer for every kind.
+enum class ScoreKind {
+  kCosine,  // cosine similarity of the query and the hit, in [-1, 1]
+  // Hybrid search, convex fusion (FusionMethod::kConvex): the weighted sum
+  // of the min-max normalized vector and keyword scores, in [0, 1].
+  kFusion,
+  // Hybrid search, reciprocal rank fusion (FusionMethod::kRrf): a score of
+  // ranks, sum of weight / (60 + rank).
+  kRankFusion,
+  // Keywords only (keyword weight 1 with convex fusion, or a query with no
+  // word the model knows): the BM25 score min-max normalized over the
+  // ranking, in [0, 1].
+  kKeyword,
+};
+
+// "cosine", "fusion score", "rank score", "bm25": what the shell's score
+// column and the JSON's "score_kind" say.
+const char* ScoreKindName(ScoreKind kind);
+
 struct Hit {
   // The document's id; in a chunked collection, the id of the document the
   // passage belongs to (what Get and Delete take).
   std::string id;
-  float score = 0;  // cosine similarity, higher is closer
+  float score = 0;  // see score_kind; higher is closer
+  ScoreKind score_kind = ScoreKind::kCosine;
   std::string text;  // the document's text, or the passage's
   nlohmann::json metadata;  // a passage has its document's metadata
   // Chunked collections only.

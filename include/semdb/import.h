@@ -43,6 +43,12 @@ struct ImportOptions {
   WriteOptions write;
   // Called after every batch; must be cheap.
   std::function<void(const ImportProgress&)> progress;
+  // Asked before every batch is written (a Ctrl-C, a deadline); must be
+  // cheap. When it returns true the import stops there: the batches written
+  // before stay (ImportReport::documents counts them), the records read but
+  // not yet written are dropped, the end-of-import refit is skipped, and
+  // ImportReport::cancelled is set.
+  std::function<bool()> cancelled;
 };
 
 // A record that was not imported, and why.
@@ -56,10 +62,13 @@ struct ImportReport {
   int64_t files = 0;
   int64_t documents = 0;
   int64_t skipped = 0;
-  std::vector<ImportProblem> problems;  // the first kMaxReportedProblems
+  // The first kMaxReportedProblems, in file order (by file, then line).
+  std::vector<ImportProblem> problems;
   // The import ended with a refit: the collection's model (TF-IDF) had been
   // fitted on fewer texts than the collection then held.
   bool refitted = false;
+  // ImportOptions::cancelled stopped the import before its end.
+  bool cancelled = false;
   static constexpr size_t kMaxReportedProblems = 100;
 };
 

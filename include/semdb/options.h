@@ -4,6 +4,7 @@
 #define SEMDB_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,16 @@
 #include "semdb/vector_index.h"
 
 namespace semdb {
+
+// Where a long operation is: a refit, an index rebuild, the log replay of an
+// open (Options::progress).
+struct OperationProgress {
+  std::string collection;
+  std::string operation;  // "refit", "index rebuild", "log replay"
+  int64_t done = 0;       // items (documents, vectors, logged operations) done
+  int64_t total = 0;      // items expected; 0 when unknown
+  bool finished = false;  // the last call for this operation
+};
 
 struct Options {
   bool create_if_missing = true;
@@ -34,6 +45,15 @@ struct Options {
   // refuses every write with FailedPrecondition. Another process may not
   // write to the database meanwhile.
   bool read_only = false;
+  // What semdb logs (spdlog, logger "semdb", on standard error): "off",
+  // "error", "warn" (problems only: the default), "info" (also the start
+  // and end of long operations, with their time) or "debug" (also their
+  // progress). One level per process: the last Open sets it.
+  std::string log_level = "warn";
+  // Called as long operations advance (at their start, every 1% and at
+  // their end), from the thread running them, e.g. to draw a progress bar;
+  // must be cheap. Unset: nothing is called.
+  std::function<void(const OperationProgress&)> progress;
 };
 
 struct CollectionSpec {

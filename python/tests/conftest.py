@@ -40,6 +40,17 @@ def shell_json(db_path, commands):
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith(("[", "{"))]
 
 
+def assert_same_hits(python_hits, shell_hits):
+    """Hits (dicts) from Python and from the shell's JSON are the same: the
+    shell rounds scores to 4 decimals, so the scores agree to within half a
+    unit of the 4th decimal and every other field is equal."""
+    assert len(python_hits) == len(shell_hits)
+    for p, s in zip(python_hits, shell_hits):
+        assert abs(p["score"] - s["score"]) <= 0.5e-4 + 1e-9, (p, s)
+        assert {k: v for k, v in p.items() if k != "score"} == \
+            {k: v for k, v in s.items() if k != "score"}
+
+
 @pytest.fixture(scope="session")
 def lee_texts():
     with open(shared_path("gensim/lee_background.cor"), encoding="utf-8") as f:

@@ -99,8 +99,8 @@ def test_query_options_and_explain(lee):
     assert top.metadata["line"] == int(top.id.split("-")[1])
     assert "fire" in top.text
     assert top.passage is None and top.neighbors == [] and top.parent_text is None
-    assert top.to_dict() == {"id": top.id, "score": top.score, "text": top.text,
-                             "metadata": top.metadata}
+    assert top.to_dict() == {"id": top.id, "score": top.score, "score_kind": "fusion score",
+                             "text": top.text, "metadata": top.metadata}
     assert repr(top).startswith(f"Hit(id='{top.id}', score=")
     many = col.query(["bushfires", "stock market"], k=3)
     assert [[h.id for h in q] for q in many] == [

@@ -5,7 +5,7 @@ returns cited passages in the HTTP API's shapes."""
 import pytest
 
 import semdb
-from conftest import shell_json
+from conftest import assert_same_hits, shell_json
 
 
 def quote(text):
@@ -34,7 +34,7 @@ def test_lee_filtered_search_matches_the_shell(tmp_path, lee_texts):
                   col.query("police investigation", k=5, where="topic EXISTS OR line < 20"),
                   col.query("stock market", k=10, hybrid=0.5)]
     for got, expected in zip(python, shell):
-        assert [h.to_dict() for h in got] == expected
+        assert_same_hits([h.to_dict() for h in got], expected)
     # The shell reads what Python wrote.
     get = shell_json(path, ["use lee", "get 9"])[0]
     assert get["metadata"] == {"line": 9, "half": "first", "topic": "fire"}
@@ -51,7 +51,7 @@ def test_cranfield_queries_match_the_shell(tmp_path, cranfield):
     shell = shell_json(path, ["use cran"] + [f"search {quote(q)} --k 10" for q in queries[:40]])
     assert len(shell) == 40
     for got, expected in zip(python, shell):
-        assert [h.to_dict() for h in got] == expected
+        assert_same_hits([h.to_dict() for h in got], expected)
 
 
 def test_wikipedia_retriever_matches_the_shell(tmp_path, wikipedia_articles):
@@ -85,5 +85,5 @@ def test_wikipedia_retriever_matches_the_shell(tmp_path, wikipedia_articles):
     shell = shell_json(path, ["use wiki",
                               f"search {question} --k 3 --dedupe --neighbors 1"])[0]
     strip = ("source", "context", "begin", "end")
-    assert [{k: v for k, v in p.items() if k not in strip} for p in passages] == shell
-    assert [h.to_dict() for h in hits] == shell
+    assert_same_hits([{k: v for k, v in p.items() if k not in strip} for p in passages], shell)
+    assert_same_hits([h.to_dict() for h in hits], shell)
