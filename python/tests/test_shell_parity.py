@@ -19,7 +19,7 @@ def test_lee_filtered_search_matches_the_shell(tmp_path, lee_texts):
         col.add(documents=lee_texts,
                 metadatas=[{"line": i + 1, "half": "first" if i < 150 else "second"}
                            for i in range(300)])
-        col.update(["1", "9"], [{"line": 1, "half": "second", "topic": "fire"},
+        col.update(["_1", "_9"], [{"line": 1, "half": "second", "topic": "fire"},
                                 {"line": 9, "half": "first", "topic": "fire"}])
     searches = [("bushfires", "--k 10"),
                 ("bushfires", '--k 7 --where half = "second"'),
@@ -36,7 +36,7 @@ def test_lee_filtered_search_matches_the_shell(tmp_path, lee_texts):
     for got, expected in zip(python, shell):
         assert_same_hits([h.to_dict() for h in got], expected)
     # The shell reads what Python wrote.
-    get = shell_json(path, ["use lee", "get 9"])[0]
+    get = shell_json(path, ["use lee", "get _9"])[0]
     assert get["metadata"] == {"line": 9, "half": "first", "topic": "fire"}
     assert get["text"] == lee_texts[8]
 
