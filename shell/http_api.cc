@@ -283,7 +283,8 @@ json HitList(const std::vector<Hit>& hits) {
 
 // The query parameters of a GET route: only `known` ones are accepted.
 absl::Status CheckParams(const QueryParams& params, std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : params) {
+  for (const auto& param : params) {
+    const std::string& key = param.first;  // (clang cannot capture a structured binding)
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
       return absl::InvalidArgumentError(absl::StrCat("unknown query parameter '", key, "'"));
     }
