@@ -10,7 +10,8 @@ collection; batch inserts of 1,000 documents (id, metadata {"i": row},
 vector); searches with k = 10, one query vector per call, on a flat and an
 HNSW index (m=32, ef_construction=200, ef_search=64); text searches (k = 10)
 of the Cranfield queries on a TF-IDF collection of its abstracts when the
-shared data is there. The C++ side is build/bench/api_peer_bench, run in
+shared data is there, also split over two Python threads against one thread
+(the GIL is released while the library works). The C++ side is build/bench/api_peer_bench, run in
 its own process on the same database; the two alternate round by round,
 each timed after a warm-up pass, best of --rounds. faiss (IndexFlatIP,
 IndexHNSWFlat) and hnswlib (space "ip") get the same vectors and queries,
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -85,6 +87,17 @@ def cranfield_queries():
         return out
     return ([d for d in fields(os.path.join(base, "cran.all.1400"), "TW") if d],
             fields(os.path.join(base, "cran.qry"), "W"))
+
+
+def threaded(threads, work):
+    """Seconds for `threads` threads each calling work() once, together."""
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    start = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return time.perf_counter() - start
 
 
 def best(rounds, fn):
@@ -169,6 +182,20 @@ def main():
                 cpp.append(peer(args.build, "search-text", path, "cran", text_file, 10))
             row("text search k=10 (Cranfield, tfidf, flat)", "queries/s", len(texts),
                 {"python": min(py), "cpp": min(cpp)})
+            # The GIL is released during a search: the same searches split
+            # over two Python threads against one thread, alternating.
+            with semdb.open(path) as db:
+                col = db.get_collection("cran")
+                one, two = [], []
+                for r in range(args.rounds):
+                    one.append(threaded(1, lambda: [col.query(q, k=10) for q in texts]))
+                    half = len(texts) // 2
+                    two.append(threaded(2, lambda: [col.query(q, k=10) for q in texts[:half]]))
+            ratio = min(two) / min(one)
+            results["rows"].append({"case": "text search, 2 Python threads / 1 (same work)",
+                                    "time_ratio": ratio})
+            print(f"text search, the same work on 2 Python threads / on 1: time {ratio:.2f} "
+                  f"({cores} cores; 0.5 is a perfect split)", flush=True)
         else:
             print("skipped the text searches: ../shared/data/cranfield not found")
 
