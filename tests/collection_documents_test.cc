@@ -13,10 +13,9 @@
 namespace semdb {
 namespace {
 
+using testing::HitIds;
 using testing::MakeCollection;
 using testing::OpenDb;
-using testing::ReadLines;
-using testing::SharedData;
 using testing::TempDir;
 
 constexpr char kLee[] = "gensim/lee_background.cor";
@@ -24,17 +23,9 @@ constexpr char kLee[] = "gensim/lee_background.cor";
 // Lee article i (1-based) has id "lee-i", metadata {"line": i, "tens": i / 10,
 // "half": "first"|"second"}.
 std::vector<Document> LeeDocuments() {
-  std::vector<Document> docs;
-  int line = 0;
-  for (const std::string& text : ReadLines(SharedData(kLee))) {
-    ++line;
-    docs.push_back({.id = "lee-" + std::to_string(line),
-                    .text = text,
-                    .metadata = {{"line", line},
-                                 {"tens", line / 10},
-                                 {"half", line <= 150 ? "first" : "second"}}});
-  }
-  return docs;
+  return testing::LeeDocuments([](int line) -> nlohmann::json {
+    return {{"line", line}, {"tens", line / 10}, {"half", line <= 150 ? "first" : "second"}};
+  });
 }
 
 Filter MustParse(std::string_view text) {
@@ -49,11 +40,6 @@ std::vector<std::string> Ids(const std::vector<Document>& docs) {
   return ids;
 }
 
-std::vector<std::string> HitIds(const std::vector<Hit>& hits) {
-  std::vector<std::string> ids;
-  for (const Hit& h : hits) ids.push_back(h.id);
-  return ids;
-}
 
 std::vector<std::string> LeeIds(int first, int last) {
   std::vector<std::string> ids;

@@ -15,30 +15,17 @@
 namespace semdb {
 namespace {
 
+using testing::HitIds;
 using testing::MakeCollection;
 using testing::OpenDb;
-using testing::ReadLines;
-using testing::SharedData;
 using testing::TempDir;
 
 std::vector<Document> LeeDocuments() {
-  std::vector<Document> docs;
-  int line = 0;
-  for (const std::string& text : ReadLines(SharedData("gensim/lee_background.cor"))) {
-    Document d;
-    d.id = "lee-" + std::to_string(++line);
-    d.text = text;
-    d.metadata = {{"line", line}, {"half", line <= 150 ? "first" : "second"}};
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  return testing::LeeDocuments([](int line) -> nlohmann::json {
+    return {{"line", line}, {"half", line <= 150 ? "first" : "second"}};
+  });
 }
 
-std::vector<std::string> Ids(const std::vector<Hit>& hits) {
-  std::vector<std::string> ids;
-  for (const Hit& h : hits) ids.push_back(h.id);
-  return ids;
-}
 
 std::vector<Hit> MustSearch(const Collection& c, std::string_view query, SearchOptions o = {}) {
   absl::StatusOr<std::vector<Hit>> hits = c.Search(query, o);
@@ -75,7 +62,7 @@ TEST_CASE("a bushfire query finds the bushfire articles, and survives a reopen",
   REQUIRE((*lee)->Stats()["index_origin"].get<std::string>().starts_with("loaded from its saved file"));
   std::vector<Hit> after =
       MustSearch(**lee, "bushfires", {.k = 10});
-  REQUIRE(Ids(after) == Ids(before));
+  REQUIRE(HitIds(after) == HitIds(before));
   for (size_t i = 0; i < after.size(); ++i) REQUIRE(after[i].score == before[i].score);
 }
 
@@ -107,7 +94,7 @@ TEST_CASE("get, upsert and delete change what search returns", "[database]") {
   REQUIRE(c->Count() == 4);
   REQUIRE(c->Get("a")->metadata["v"] == 2);
   std::vector<Hit> markets = MustSearch(*c, "markets shares", {.k = 4});
-  REQUIRE(std::find(Ids(markets).begin(), Ids(markets).end(), "a") != Ids(markets).end());
+  REQUIRE(std::find(HitIds(markets).begin(), HitIds(markets).end(), "a") != HitIds(markets).end());
 
   REQUIRE(c->Delete("c").ok());
   REQUIRE(c->Delete("c").code() == absl::StatusCode::kNotFound);
@@ -179,7 +166,7 @@ TEST_CASE("collections of caller-supplied vectors", "[database]") {
   float query[] = {1, 0.1f, 0};
   absl::StatusOr<std::vector<Hit>> hits = v->SearchVector(query, {.k = 3});
   REQUIRE(hits.ok());
-  REQUIRE(Ids(*hits) == std::vector<std::string>{"x", "xy", "y"});
+  REQUIRE(HitIds(*hits) == std::vector<std::string>{"x", "xy", "y"});
   REQUIRE((*hits)[0].score == Approx(1 / std::sqrt(1.01)).epsilon(1e-5));
   REQUIRE(v->Get("y")->vector == std::vector<float>{0, 1, 0});  // stored normalized
 
@@ -269,7 +256,7 @@ TEST_CASE("refit makes a new model version and keeps search working", "[database
   REQUIRE(lee->Info().model_version == 7);
   // Same corpus, same deterministic fit: same answers.
   std::vector<Hit> after = MustSearch(*lee, "cricket test match", {.k = 5});
-  REQUIRE(Ids(after) == Ids(before));
+  REQUIRE(HitIds(after) == HitIds(before));
 
   // The vectors collection has nothing to refit.
   auto v = MakeCollection(*db, "v", {.embedder = "vectors dim=2"});

@@ -18,31 +18,19 @@
 namespace semdb {
 namespace {
 
+using testing::HitIds;
 using testing::MakeCollection;
 using testing::OpenDb;
-using testing::ReadLines;
 using testing::SharedData;
 using testing::TempDir;
 
 absl::StatusCode code(const absl::Status& s) { return s.code(); }
 
 std::vector<Document> LeeDocuments(int n) {
-  std::vector<Document> docs;
-  for (const std::string& text : ReadLines(SharedData("gensim/lee_background.cor"))) {
-    if (static_cast<int>(docs.size()) == n) break;
-    const int line = static_cast<int>(docs.size()) + 1;
-    docs.push_back({.id = "lee-" + std::to_string(line),
-                    .text = text,
-                    .metadata = {{"line", line}, {"odd", line % 2 == 1}}});
-  }
-  return docs;
+  return testing::LeeDocuments(
+      [](int line) -> nlohmann::json { return {{"line", line}, {"odd", line % 2 == 1}}; }, n);
 }
 
-std::vector<std::string> HitIds(const std::vector<Hit>& hits) {
-  std::vector<std::string> ids;
-  for (const Hit& h : hits) ids.push_back(h.id);
-  return ids;
-}
 
 // Batch answers equal single answers: the same ids in the same order, the
 // same texts, and scores equal within float rounding (a batched FAISS call

@@ -17,21 +17,13 @@ namespace {
 
 using testing::MakeCollection;
 using testing::OpenDb;
-using testing::SharedData;
 using testing::TempDir;
 
 constexpr char kLee[] = "gensim/lee_background.cor";
 
 // Article i (1-based) of the Lee corpus as document "lee-i", {"line": i}.
 std::vector<Document> LeeDocuments() {
-  const std::vector<std::string> lines = testing::ReadLines(SharedData(kLee));
-  std::vector<Document> docs(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    docs[i].id = "lee-" + std::to_string(i + 1);
-    docs[i].text = lines[i];
-    docs[i].metadata = {{"line", i + 1}};
-  }
-  return docs;
+  return testing::LeeDocuments([](int line) -> nlohmann::json { return {{"line", line}}; });
 }
 
 const std::vector<std::string> kQueries = {
