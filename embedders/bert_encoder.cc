@@ -12,10 +12,17 @@
 namespace semdb {
 namespace {
 
-// y[rows, n] = x[rows, k] * w[n, k]^T + bias.
+// y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
+// `accumulate` (a residual connection).
 void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-            const std::vector<float>& bias, int64_t n, float* y) {
-  nn::BroadcastRows(y, bias.data(), rows, n);
+            const std::vector<float>& bias, int64_t n, float* y, bool accumulate = false) {
+  if (accumulate) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
+    }
+  } else {
+    nn::BroadcastRows(y, bias.data(), rows, n);
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
               static_cast<int>(n), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w.data(),
               static_cast<int>(k), 1.0f, y, static_cast<int>(n));
@@ -31,15 +38,76 @@ T* Grow(std::vector<T>* v, size_t n) {
 // it saves.
 constexpr int64_t kMinRowsPerThread = 16;
 
+// MPNet's (and T5's) largest distinguished distance.
+constexpr int kMaxRelativeDistance = 128;
+
 }  // namespace
 
-void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int threads,
-                            float* scores, float* context) const {
+void BertEncoder::PositionTables(int64_t max_length, BertWorkspace* ws) const {
+  const BertConfig& c = model_->config();
+  const BertWeights& w = model_->weights();
+  if (c.relative_attention_buckets > 0) {
+    const int64_t width = 2 * max_length - 1, heads = c.num_heads;
+    ws->position_bias.resize(static_cast<size_t>(heads * width));
+    for (int64_t r = 0; r < width; ++r) {
+      const int bucket = nn::RelativePositionBucket(static_cast<int>(r - (max_length - 1)),
+                                                    static_cast<int>(c.relative_attention_buckets),
+                                                    kMaxRelativeDistance);
+      for (int64_t head = 0; head < heads; ++head) {
+        ws->position_bias[head * width + r] = w.relative_attention_bias[bucket * heads + head];
+      }
+    }
+  }
+  if (c.rotary) {
+    // Hugging Face's inv_freq = 1 / base^(2k / d); angles in double, then
+    // rounded once.
+    const int64_t half = c.head_size() / 2;
+    const double bases[2] = {c.global_rope_theta, c.local_rope_theta};
+    for (int b = 0; b < 2; ++b) {
+      std::vector<float>& cos = ws->rotary[b][0];
+      std::vector<float>& sin = ws->rotary[b][1];
+      cos.resize(static_cast<size_t>(max_length * half));
+      sin.resize(cos.size());
+      for (int64_t k = 0; k < half; ++k) {
+        const double inv_freq = 1.0 / std::pow(bases[b], static_cast<double>(2 * k) / (2 * half));
+        for (int64_t p = 0; p < max_length; ++p) {
+          cos[p * half + k] = static_cast<float>(std::cos(p * inv_freq));
+          sin[p * half + k] = static_cast<float>(std::sin(p * inv_freq));
+        }
+      }
+    }
+  }
+}
+
+void BertEncoder::RotateQueriesKeys(const std::vector<float>& cos, const std::vector<float>& sin,
+                                    int threads, BertWorkspace* ws) const {
+  const BertConfig& c = model_->config();
+  const int64_t h = c.hidden_size, d = c.head_size(), half = d / 2;
+  const int64_t sequences = static_cast<int64_t>(ws->offsets.size()) - 1;
+  float* qkv = ws->qkv.data();
+  ParallelForWorkers(sequences, 1, threads, [&](int, int64_t b, int64_t e) {
+    for (int64_t s = b; s < e; ++s) {
+      for (int64_t t = ws->offsets[s]; t < ws->offsets[s + 1]; ++t) {
+        const int64_t p = t - ws->offsets[s];
+        // The query then the key heads of token t: 2 * heads vectors of d.
+        for (int64_t head = 0; head < 2 * c.num_heads; ++head) {
+          nn::Rotate(qkv + t * 3 * h + head * d, cos.data() + p * half, sin.data() + p * half,
+                     half);
+        }
+      }
+    }
+  });
+}
+
+void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t window,
+                            int threads, float* scores, float* context) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, heads = c.num_heads, d = c.head_size();
   const int64_t sequences = static_cast<int64_t>(ws.offsets.size()) - 1;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const float* qkv = ws.qkv.data();
+  const bool biased = c.relative_attention_buckets > 0;
+  const int64_t bias_width = 2 * max_length - 1;
   ParallelForWorkers(sequences * heads, 1, threads, [&](int worker, int64_t b, int64_t e) {
     float* s = scores + worker * max_length * max_length;
     for (int64_t i = b; i < e; ++i) {
@@ -51,6 +119,20 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int thr
       const float* v = q + 2 * h;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, static_cast<int>(d), scale,
                   q, static_cast<int>(3 * h), k, static_cast<int>(3 * h), 0.0f, s, len);
+      if (biased) {
+        // Query r, key j: the bias of relative position j - r.
+        const float* bias = ws.position_bias.data() + head * bias_width + (max_length - 1);
+        for (int r = 0; r < len; ++r) {
+          for (int j = 0; j < len; ++j) s[r * len + j] += bias[j - r];
+        }
+      }
+      if (window > 0) {
+        for (int r = 0; r < len; ++r) {
+          for (int j = 0; j < len; ++j) {
+            if (std::abs(j - r) > window) s[r * len + j] = -INFINITY;
+          }
+        }
+      }
       nn::SoftmaxRows(s, len, len, len);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, static_cast<int>(d), len, 1.0f,
                   s, len, v, static_cast<int>(3 * h), 0.0f, context + first * h + head * d,
@@ -59,19 +141,43 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int thr
   });
 }
 
+void BertEncoder::FeedForward(const BertLayerWeights& l, const float* in, int64_t tokens,
+                              int threads, bool accumulate, BertWorkspace* ws, float* out) const {
+  const BertConfig& c = model_->config();
+  const int64_t h = c.hidden_size, inter = c.intermediate_size;
+  const int64_t width = c.gated_mlp ? 2 * inter : inter;
+  float* intermediate = Grow(&ws->intermediate, tokens * width);
+  float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;
+  Linear(in, tokens, h, l.intermediate_weight, l.intermediate_bias, width, intermediate);
+  const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh : nn::GeluErf;
+  ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
+    if (!c.gated_mlp) {
+      act(intermediate + b * inter, (e - b) * inter);
+      return;
+    }
+    // GeGLU: act(the first half) * the second half.
+    for (int64_t r = b; r < e; ++r) {
+      float* y = std::copy_n(intermediate + r * width, inter, activated + r * inter) - inter;
+      act(y, inter);
+      nn::Multiply(y, intermediate + r * width + inter, inter);
+    }
+  });
+  Linear(activated, tokens, inter, l.output_weight, l.output_bias, h, out, accumulate);
+}
+
 absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> sequences,
                                   int threads, BertWorkspace* ws) const {
   threads = std::max(1, threads);
   const BertConfig& c = model_->config();
   const BertWeights& w = model_->weights();
-  const int64_t h = c.hidden_size, inter = c.intermediate_size;
+  const int64_t h = c.hidden_size;
   ws->offsets.assign(1, 0);
   int64_t max_length = 0;
   for (size_t s = 0; s < sequences.size(); ++s) {
     const int64_t len = static_cast<int64_t>(sequences[s].size());
-    if (len < 1 || len > c.max_positions) {
+    if (len < 1 || len > c.max_tokens()) {
       return absl::InvalidArgumentError(fmt::format(
-          "sequence {} has {} tokens; the model takes 1 to {}", s, len, c.max_positions));
+          "sequence {} has {} tokens; the model takes 1 to {}", s, len, c.max_tokens()));
     }
     for (int32_t id : sequences[s]) {
       if (id < 0 || id >= c.vocab_size) {
@@ -90,39 +196,68 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   float* qkv = Grow(&ws->qkv, tokens * 3 * h);
   float* context = Grow(&ws->context, tokens * h);
   float* projected = Grow(&ws->projected, tokens * h);
-  float* intermediate = Grow(&ws->intermediate, tokens * inter);
   float* scores = Grow(&ws->scores, threads * max_length * max_length);
+  PositionTables(max_length, ws);
 
   // Embeddings: word + position + token type 0, then LayerNorm.
   const float* type0 = w.token_type_embeddings.data();
   for (size_t s = 0; s < sequences.size(); ++s) {
+    int64_t counted = 0;  // tokens other than padding_idx so far
     for (int64_t p = 0; p < static_cast<int64_t>(sequences[s].size()); ++p) {
       float* row = x + (ws->offsets[s] + p) * h;
-      const float* word = w.word_embeddings.data() + sequences[s][p] * h;
-      const float* pos = w.position_embeddings.data() + p * h;
-      for (int64_t j = 0; j < h; ++j) row[j] = word[j] + pos[j] + type0[j];
+      const int32_t id = sequences[s][p];
+      const float* word = w.word_embeddings.data() + id * h;
+      for (int64_t j = 0; j < h; ++j) row[j] = word[j] + type0[j];
+      if (c.rotary) continue;
+      int64_t position = p;
+      if (c.padding_idx >= 0) {
+        position = id == c.padding_idx ? c.padding_idx : c.padding_idx + ++counted;
+      }
+      const float* pos = w.position_embeddings.data() + position * h;
+      for (int64_t j = 0; j < h; ++j) row[j] += pos[j];
     }
   }
+  // rows = LayerNorm(rows + residual), or LayerNorm(from) when `from` is
+  // given.
   auto layer_norm = [&](float* rows, const float* residual, const std::vector<float>& gamma,
-                        const std::vector<float>& beta) {
+                        const std::vector<float>& beta, const float* from = nullptr) {
     ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
+      if (from != nullptr) std::copy(from + b * h, from + e * h, rows + b * h);
       nn::AddLayerNorm(rows + b * h, residual ? residual + b * h : nullptr, e - b, h,
                        gamma.data(), beta.data(), c.layer_norm_eps);
     });
   };
   layer_norm(x, nullptr, w.embedding_norm_weight, w.embedding_norm_bias);
 
-  for (const BertLayerWeights& l : w.layers) {
-    Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
-    Attention(*ws, max_length, threads, scores, context);
-    Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, projected);
-    layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);
-    Linear(x, tokens, h, l.intermediate_weight, l.intermediate_bias, inter, intermediate);
-    ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
-      nn::GeluErf(intermediate + b * inter, (e - b) * inter);
-    });
-    Linear(intermediate, tokens, inter, l.output_weight, l.output_bias, h, projected);
-    layer_norm(x, projected, l.output_norm_weight, l.output_norm_bias);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    const BertLayerWeights& l = w.layers[i];
+    const bool local = c.local_layer(static_cast<int64_t>(i));
+    const int64_t window = local ? c.local_attention / 2 : 0;
+    if (!c.pre_norm) {
+      Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
+      Attention(*ws, max_length, window, threads, scores, context);
+      Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, projected);
+      layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);
+      FeedForward(l, x, tokens, threads, /*accumulate=*/false, ws, projected);
+      layer_norm(x, projected, l.output_norm_weight, l.output_norm_bias);
+      continue;
+    }
+    // Pre-norm: x += Attention(LayerNorm(x)); x += FFN(LayerNorm(x)).
+    const float* normed = x;
+    if (!l.attention_norm_weight.empty()) {
+      layer_norm(projected, nullptr, l.attention_norm_weight, l.attention_norm_bias, x);
+      normed = projected;
+    }
+    Linear(normed, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
+    if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
+    Attention(*ws, max_length, window, threads, scores, context);
+    Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, x,
+           /*accumulate=*/true);
+    layer_norm(projected, nullptr, l.output_norm_weight, l.output_norm_bias, x);
+    FeedForward(l, projected, tokens, threads, /*accumulate=*/true, ws, x);
+  }
+  if (!w.final_norm_weight.empty()) {
+    layer_norm(x, nullptr, w.final_norm_weight, w.final_norm_bias);
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,12 @@
-// The BERT forward pass on OpenBLAS: embeddings (word + position + token
-// type 0, LayerNorm), then per layer multi-head self-attention and a GELU
-// feed-forward block, each followed by a residual LayerNorm (post-norm);
-// then pooling.
+// The forward pass of the BERT-family encoders (bert_model.h) on OpenBLAS:
+// embeddings (word + absolute position + token type 0, LayerNorm), then per
+// layer multi-head self-attention and a GELU feed-forward block, each
+// followed by a residual LayerNorm (post-norm: BERT, DistilBERT, RoBERTa,
+// XLM-R, MPNet); then pooling. The variations are the model's: RoBERTa's
+// and MPNet's positions counted after padding_idx, MPNet's relative
+// position bias added to the attention scores, and ModernBERT's rotary
+// positions (no position table), pre-norm layers with a final LayerNorm,
+// gated (GeGLU) feed-forward blocks and local attention windows.
 //
 // A batch's sequences are packed back to back without padding: the
 // projections and the feed-forward block are one GEMM over all tokens of the
@@ -40,8 +45,14 @@ struct Pooling {
 // concurrent caller.
 struct BertWorkspace {
   std::vector<float> hidden;  // [tokens, H]: the last hidden states
-  std::vector<float> qkv, context, projected, intermediate, scores;
+  std::vector<float> qkv, context, projected, intermediate, gated, scores;
   std::vector<int64_t> offsets;  // first row of each sequence, then the total
+  // MPNet: [heads, 2 * longest - 1], the bias of relative position r at
+  // r + longest - 1.
+  std::vector<float> position_bias;
+  // Rotary positions: cos and sin of [position, head_size / 2] angles, for
+  // the global then the local base.
+  std::vector<float> rotary[2][2];
 };
 
 class BertEncoder {
@@ -63,8 +74,19 @@ class BertEncoder {
   void Pool(const BertWorkspace& ws, Pooling pooling, bool normalize, float* out) const;
 
  private:
-  void Attention(const BertWorkspace& ws, int64_t max_length, int threads, float* scores,
-                 float* context) const;
+  // Multi-head attention of ws->qkv into `context`, each token attending to
+  // those of its sequence within `window` positions (0: all).
+  void Attention(const BertWorkspace& ws, int64_t max_length, int64_t window, int threads,
+                 float* scores, float* context) const;
+  // The position tables of a batch whose longest sequence has max_length
+  // tokens.
+  void PositionTables(int64_t max_length, BertWorkspace* ws) const;
+  // Turns the queries and keys of ws->qkv by their rotary angles.
+  void RotateQueriesKeys(const std::vector<float>& cos, const std::vector<float>& sin,
+                         int threads, BertWorkspace* ws) const;
+  // out (+)= FFN(in): the feed-forward block of layer l on `tokens` rows.
+  void FeedForward(const BertLayerWeights& l, const float* in, int64_t tokens, int threads,
+                   bool accumulate, BertWorkspace* ws, float* out) const;
 
   std::shared_ptr<const BertModel> model_;
 };

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "embedders/safetensors.h"
 #include "fmt/format.h"
@@ -28,14 +29,14 @@ absl::StatusOr<int64_t> PositiveInt(const nlohmann::json& j, const std::string& 
 // Reads tensors of one safetensors file by their BertModel names.
 class TensorReader {
  public:
-  TensorReader(const SafeTensorsFile& file, std::string prefix)
-      : file_(file), prefix_(std::move(prefix)) {}
+  TensorReader(const SafeTensorsFile& file, std::string prefix, std::string family)
+      : file_(file), prefix_(std::move(prefix)), family_(std::move(family)) {}
 
   // Fills *out with the tensor `name` (tried as is, with the model's prefix
   // ("bert."), and with LayerNorm's old gamma/beta names), checking its
-  // shape.
+  // shape. An absent `optional` tensor is all zeros.
   absl::Status Read(const std::string& name, const std::vector<int64_t>& shape,
-                    std::vector<float>* out) {
+                    std::vector<float>* out, bool optional = false) {
     std::vector<std::string> candidates = {name, prefix_ + name};
     for (auto [now, old] : {std::pair{"LayerNorm.weight", "LayerNorm.gamma"},
                             std::pair{"LayerNorm.bias", "LayerNorm.beta"}}) {
@@ -59,10 +60,16 @@ class TensorReader {
       ++dtypes_[t->dtype];
       return absl::OkStatus();
     }
+    if (optional) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      out->assign(static_cast<size_t>(n), 0.0f);
+      return absl::OkStatus();
+    }
     return absl::NotFoundError(
         fmt::format("{}: no tensor '{}' (nor '{}'): not a {} model?", file_.path(), name,
                     fmt::join(candidates.begin() + 1, candidates.end(), "', '"),
-                    prefix_.substr(0, prefix_.size() - 1)));
+                    family_));
   }
 
   const std::map<std::string, int>& dtypes() const { return dtypes_; }
@@ -70,10 +77,86 @@ class TensorReader {
  private:
   const SafeTensorsFile& file_;
   const std::string prefix_;
+  const std::string family_;
   std::map<std::string, int> dtypes_;
 };
 
+// What a family calls its config.json keys and its tensors (module names,
+// without ".weight" / ".bias"); an empty name: the family has no such part.
+struct FamilyNames {
+  const char* checkpoint_prefix;  // of its *For* checkpoints
+  // config.json keys
+  const char* hidden_size = "hidden_size";
+  const char* num_layers = "num_hidden_layers";
+  const char* num_heads = "num_attention_heads";
+  const char* intermediate_size = "intermediate_size";
+  const char* activation = "hidden_act";
+  const char* layer_norm_eps = "layer_norm_eps";  // nullptr: fixed at 1e-12
+  // tensors
+  const char* word = "embeddings.word_embeddings";
+  const char* position = "embeddings.position_embeddings";
+  const char* token_type = "embeddings.token_type_embeddings";
+  const char* embedding_norm = "embeddings.LayerNorm";
+  const char* layer = "encoder.layer.";
+  std::vector<const char*> qkv = {"attention.self.query", "attention.self.key",
+                                  "attention.self.value"};  // or one fused module
+  const char* attention_out = "attention.output.dense";
+  const char* attention_norm = "attention.output.LayerNorm";
+  const char* intermediate = "intermediate.dense";
+  const char* output = "output.dense";
+  const char* output_norm = "output.LayerNorm";
+  const char* relative_bias = "";
+  const char* final_norm = "";
+  bool biases_optional = false;  // checkpoints may leave biases out
+};
+
+// The families by config.json's model_type, nullptr when unknown.
+const FamilyNames* Family(const std::string& model_type) {
+  static const auto* families = new std::map<std::string, FamilyNames>([] {
+    std::map<std::string, FamilyNames> f;
+    f["bert"] = FamilyNames{.checkpoint_prefix = "bert."};
+    f["roberta"] = FamilyNames{.checkpoint_prefix = "roberta."};
+    f["xlm-roberta"] = f["roberta"];
+    f["distilbert"] = FamilyNames{
+        .checkpoint_prefix = "distilbert.", .hidden_size = "dim", .num_layers = "n_layers",
+        .num_heads = "n_heads", .intermediate_size = "hidden_dim", .activation = "activation",
+        .layer_norm_eps = nullptr, .token_type = "", .layer = "transformer.layer.",
+        .qkv = {"attention.q_lin", "attention.k_lin", "attention.v_lin"},
+        .attention_out = "attention.out_lin", .attention_norm = "sa_layer_norm",
+        .intermediate = "ffn.lin1", .output = "ffn.lin2", .output_norm = "output_layer_norm"};
+    f["mpnet"] = FamilyNames{
+        .checkpoint_prefix = "mpnet.", .token_type = "",
+        .qkv = {"attention.attn.q", "attention.attn.k", "attention.attn.v"},
+        .attention_out = "attention.attn.o", .attention_norm = "attention.LayerNorm",
+        .relative_bias = "encoder.relative_attention_bias"};
+    f["modernbert"] = FamilyNames{
+        .checkpoint_prefix = "model.", .activation = "hidden_activation",
+        .layer_norm_eps = "norm_eps", .word = "embeddings.tok_embeddings", .position = "",
+        .token_type = "", .embedding_norm = "embeddings.norm", .layer = "layers.",
+        .qkv = {"attn.Wqkv"}, .attention_out = "attn.Wo", .attention_norm = "attn_norm",
+        .intermediate = "mlp.Wi", .output = "mlp.Wo", .output_norm = "mlp_norm",
+        .final_norm = "final_norm", .biases_optional = true};
+    return f;
+  }());
+  auto it = families->find(model_type);
+  return it == families->end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<double> PositiveNumber(const nlohmann::json& j, const std::string& key,
+                                      const std::string& path, double default_value) {
+  if (!j.contains(key) || j[key].is_null()) return default_value;
+  if (!j[key].is_number() || !(j[key].get<double>() > 0)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}: \"{}\" must be a positive number, got {}", path, key, j[key].dump()));
+  }
+  return j[key].get<double>();
+}
+
 }  // namespace
+
+int64_t BertConfig::max_tokens() const {
+  return padding_idx >= 0 ? max_positions - padding_idx - 1 : max_positions;
+}
 
 absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const std::string& path) {
   if (!j.is_object()) return absl::InvalidArgumentError(fmt::format("{}: not a JSON object", path));
@@ -83,52 +166,100 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
                                                  : std::string(default_value);
   };
   c.architecture = string_field("model_type", "bert");
-  if (c.architecture != "bert" && c.architecture != "distilbert") {
+  const FamilyNames* names = Family(c.architecture);
+  if (names == nullptr) {
     return absl::InvalidArgumentError(fmt::format(
-        "{}: model_type '{}' is not supported: only BERT and DistilBERT encoders", path,
-        c.architecture));
+        "{}: model_type '{}' is not supported: only bert, distilbert, roberta, xlm-roberta, "
+        "mpnet and modernbert encoders",
+        path, c.architecture));
   }
-  const bool distil = c.architecture == "distilbert";
+  const bool modern = c.architecture == "modernbert";
+  const bool token_types = *names->token_type != '\0';
   struct Field {
     const char* key;
-    const char* distilbert_key;
     int64_t* value;
     int64_t default_value;  // 0: required
   };
-  for (const Field& f : {Field{"vocab_size", "vocab_size", &c.vocab_size, 0},
-                         Field{"hidden_size", "dim", &c.hidden_size, 0},
-                         Field{"num_hidden_layers", "n_layers", &c.num_layers, 0},
-                         Field{"num_attention_heads", "n_heads", &c.num_heads, 0},
-                         Field{"intermediate_size", "hidden_dim", &c.intermediate_size, 0},
-                         Field{"max_position_embeddings", "max_position_embeddings", &c.max_positions, 0},
-                         Field{"type_vocab_size", nullptr, &c.type_vocab_size, 2}}) {
-    if (distil && f.distilbert_key == nullptr) continue;
-    absl::StatusOr<int64_t> v = PositiveInt(j, distil ? f.distilbert_key : f.key, path, f.default_value);
+  for (const Field& f : {Field{"vocab_size", &c.vocab_size, 0},
+                         Field{names->hidden_size, &c.hidden_size, 0},
+                         Field{names->num_layers, &c.num_layers, 0},
+                         Field{names->num_heads, &c.num_heads, 0},
+                         Field{names->intermediate_size, &c.intermediate_size, 0},
+                         Field{"max_position_embeddings", &c.max_positions, 0},
+                         Field{"type_vocab_size", &c.type_vocab_size, 2}}) {
+    if (f.value == &c.type_vocab_size && !token_types) continue;
+    absl::StatusOr<int64_t> v = PositiveInt(j, f.key, path, f.default_value);
     if (!v.ok()) return v.status();
     *f.value = *v;
   }
-  if (distil) c.type_vocab_size = 1;  // one zero row: no token types
+  if (!token_types) c.type_vocab_size = 1;  // one zero row
   if (c.hidden_size % c.num_heads != 0) {
     return absl::InvalidArgumentError(
         fmt::format("{}: hidden_size {} is not a multiple of num_attention_heads {}", path,
                     c.hidden_size, c.num_heads));
   }
-  if (j.contains("layer_norm_eps") && !distil) {  // DistilBERT's is fixed at 1e-12
-    if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<double>() > 0)) {
-      return absl::InvalidArgumentError(
-          fmt::format("{}: layer_norm_eps must be a positive number", path));
-    }
-    c.layer_norm_eps = j["layer_norm_eps"].get<float>();
+  if (names->layer_norm_eps != nullptr) {
+    absl::StatusOr<double> eps =
+        PositiveNumber(j, names->layer_norm_eps, path, modern ? 1e-5 : 1e-12);
+    if (!eps.ok()) return eps.status();
+    c.layer_norm_eps = static_cast<float>(*eps);
   }
-  const std::string act = string_field(distil ? "activation" : "hidden_act", "gelu");
-  if (act != "gelu") {
+  const std::string act = string_field(names->activation, "gelu");
+  if (act == "gelu" || act == "gelu_python") {
+    c.activation = Activation::kGeluErf;
+  } else if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
+    c.activation = Activation::kGeluTanh;
+  } else {
     return absl::InvalidArgumentError(fmt::format(
-        "{}: hidden_act '{}' is not supported: only 'gelu' (erf)", path, act));
+        "{}: {} '{}' is not supported: only 'gelu', 'gelu_python' (erf), 'gelu_new', "
+        "'gelu_pytorch_tanh', 'gelu_fast' (tanh)",
+        path, names->activation, act));
   }
   const std::string positions = string_field("position_embedding_type", "absolute");
   if (positions != "absolute") {
     return absl::InvalidArgumentError(fmt::format(
         "{}: position_embedding_type '{}' is not supported: only 'absolute'", path, positions));
+  }
+  if (c.architecture == "roberta" || c.architecture == "xlm-roberta") {
+    c.padding_idx = 1;
+    if (j.contains("pad_token_id") && !j["pad_token_id"].is_null()) {
+      const nlohmann::json& v = j["pad_token_id"];
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= c.max_positions) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{}: \"pad_token_id\" must be an integer from 0 to max_position_embeddings - 1, "
+            "got {}", path, v.dump()));
+      }
+      c.padding_idx = v.get<int64_t>();
+    }
+  } else if (c.architecture == "mpnet") {
+    c.padding_idx = 1;  // MPNetEmbeddings' fixed padding_idx, whatever pad_token_id says
+    absl::StatusOr<int64_t> buckets = PositiveInt(j, "relative_attention_num_buckets", path, 32);
+    if (!buckets.ok()) return buckets.status();
+    c.relative_attention_buckets = *buckets;
+  } else if (modern) {
+    c.rotary = c.pre_norm = c.gated_mlp = true;
+    for (auto [key, value, default_value] :
+         {std::tuple{"global_rope_theta", &c.global_rope_theta, 160000.0},
+          std::tuple{"local_rope_theta", &c.local_rope_theta, 10000.0}}) {
+      absl::StatusOr<double> v = PositiveNumber(j, key, path, default_value);
+      if (!v.ok()) return v.status();
+      *value = *v;
+    }
+    for (auto [key, value, default_value] :
+         {std::tuple{"local_attention", &c.local_attention, int64_t{128}},
+          std::tuple{"global_attn_every_n_layers", &c.global_attn_every_n_layers, int64_t{3}}}) {
+      absl::StatusOr<int64_t> v = PositiveInt(j, key, path, default_value);
+      if (!v.ok()) return v.status();
+      *value = *v;
+    }
+    if (c.head_size() % 2 != 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: rotary positions need an even head size, not {}", path, c.head_size()));
+    }
+  }
+  if (c.max_tokens() < 2) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: max_position_embeddings {} leaves no room for a sequence", path, c.max_positions));
   }
   return c;
 }
@@ -150,75 +281,75 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   if (!config.ok()) return config.status();
   model->config_ = *config;
   const BertConfig& c = model->config_;
+  const FamilyNames& names = *Family(c.architecture);
 
   absl::StatusOr<std::unique_ptr<SafeTensorsFile>> file =
       SafeTensorsFile::Open(dir + "/model.safetensors");
   if (!file.ok()) return file.status();
-  TensorReader reader(**file, c.architecture + ".");
+  TensorReader reader(**file, names.checkpoint_prefix, c.architecture);
   BertWeights& w = model->weights_;
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
-  const bool distil = c.architecture == "distilbert";
   struct Tensor {
-    std::string name;
+    std::string name;  // module name, without ".weight" / ".bias"
     std::vector<int64_t> shape;
-    std::vector<float>* out;
+    std::vector<float>* weight;
+    std::vector<float>* bias;  // nullptr: none
   };
   std::vector<Tensor> tensors = {
-      {"embeddings.word_embeddings.weight", {c.vocab_size, h}, &w.word_embeddings},
-      {"embeddings.position_embeddings.weight", {c.max_positions, h}, &w.position_embeddings},
-      {"embeddings.LayerNorm.weight", {h}, &w.embedding_norm_weight},
-      {"embeddings.LayerNorm.bias", {h}, &w.embedding_norm_bias},
+      {names.word, {c.vocab_size, h}, &w.word_embeddings, nullptr},
+      {names.embedding_norm, {h}, &w.embedding_norm_weight, &w.embedding_norm_bias},
   };
-  if (distil) {
-    w.token_type_embeddings.assign(static_cast<size_t>(h), 0.0f);
-  } else {
-    tensors.push_back({"embeddings.token_type_embeddings.weight", {c.type_vocab_size, h},
-                       &w.token_type_embeddings});
+  if (*names.position != '\0') {
+    tensors.push_back({names.position, {c.max_positions, h}, &w.position_embeddings, nullptr});
   }
-  // Each layer's tensors by their BertModel and DistilBertModel names.
-  struct LayerTensor {
-    const char* bert;
-    const char* distilbert;
-    bool weight;  // else the bias
-    std::vector<float> BertLayerWeights::*field;
-    int64_t rows, cols;
-  };
-  const LayerTensor layer_tensors[] = {
-      {"attention.output.dense", "attention.out_lin", true, &BertLayerWeights::attention_out_weight, h, h},
-      {"attention.output.dense", "attention.out_lin", false, &BertLayerWeights::attention_out_bias, h, 0},
-      {"attention.output.LayerNorm", "sa_layer_norm", true, &BertLayerWeights::attention_norm_weight, h, 0},
-      {"attention.output.LayerNorm", "sa_layer_norm", false, &BertLayerWeights::attention_norm_bias, h, 0},
-      {"intermediate.dense", "ffn.lin1", true, &BertLayerWeights::intermediate_weight, inter, h},
-      {"intermediate.dense", "ffn.lin1", false, &BertLayerWeights::intermediate_bias, inter, 0},
-      {"output.dense", "ffn.lin2", true, &BertLayerWeights::output_weight, h, inter},
-      {"output.dense", "ffn.lin2", false, &BertLayerWeights::output_bias, h, 0},
-      {"output.LayerNorm", "output_layer_norm", true, &BertLayerWeights::output_norm_weight, h, 0},
-      {"output.LayerNorm", "output_layer_norm", false, &BertLayerWeights::output_norm_bias, h, 0},
-  };
+  if (*names.token_type != '\0') {
+    tensors.push_back({names.token_type, {c.type_vocab_size, h}, &w.token_type_embeddings, nullptr});
+  } else {
+    w.token_type_embeddings.assign(static_cast<size_t>(h), 0.0f);
+  }
+  if (*names.relative_bias != '\0') {
+    tensors.push_back({names.relative_bias, {c.relative_attention_buckets, c.num_heads},
+                       &w.relative_attention_bias, nullptr});
+  }
+  if (*names.final_norm != '\0') {
+    tensors.push_back({names.final_norm, {h}, &w.final_norm_weight, &w.final_norm_bias});
+  }
+  const int64_t inter_rows = c.gated_mlp ? 2 * inter : inter;
   w.layers.resize(static_cast<size_t>(c.num_layers));
-  // Query, key and value are read apart, then stacked.
+  // Separate query, key and value are read apart, then stacked.
   std::vector<std::vector<float>> qkv(6 * c.num_layers);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     BertLayerWeights& l = w.layers[i];
-    const std::string p = (distil ? "transformer.layer." : "encoder.layer.") + std::to_string(i) + ".";
-    const char* parts[] = {"attention.self.query", "attention.self.key", "attention.self.value"};
-    const char* distil_parts[] = {"attention.q_lin", "attention.k_lin", "attention.v_lin"};
-    for (int k = 0; k < 3; ++k) {
-      const std::string part = p + (distil ? distil_parts[k] : parts[k]);
-      tensors.push_back({part + ".weight", {h, h}, &qkv[6 * i + k]});
-      tensors.push_back({part + ".bias", {h}, &qkv[6 * i + 3 + k]});
+    const std::string p = names.layer + std::to_string(i) + ".";
+    if (names.qkv.size() == 1) {
+      tensors.push_back({p + names.qkv[0], {3 * h, h}, &l.qkv_weight, &l.qkv_bias});
+    } else {
+      for (int k = 0; k < 3; ++k) {
+        tensors.push_back({p + names.qkv[k], {h, h}, &qkv[6 * i + k], &qkv[6 * i + 3 + k]});
+      }
     }
-    for (const LayerTensor& t : layer_tensors) {
-      std::vector<int64_t> shape = t.cols > 0 ? std::vector<int64_t>{t.rows, t.cols}
-                                              : std::vector<int64_t>{t.rows};
-      tensors.push_back({p + (distil ? t.distilbert : t.bert) + (t.weight ? ".weight" : ".bias"),
-                         std::move(shape), &(l.*t.field)});
+    // A pre-norm family's first layer has no norm before attention: its
+    // input is the embeddings' LayerNorm.
+    if (!(c.pre_norm && i == 0)) {
+      tensors.push_back({p + names.attention_norm, {h}, &l.attention_norm_weight,
+                         &l.attention_norm_bias});
     }
+    tensors.push_back({p + names.attention_out, {h, h}, &l.attention_out_weight,
+                       &l.attention_out_bias});
+    tensors.push_back({p + names.intermediate, {inter_rows, h}, &l.intermediate_weight,
+                       &l.intermediate_bias});
+    tensors.push_back({p + names.output, {h, inter}, &l.output_weight, &l.output_bias});
+    tensors.push_back({p + names.output_norm, {h}, &l.output_norm_weight, &l.output_norm_bias});
   }
   for (const Tensor& t : tensors) {
-    if (absl::Status s = reader.Read(t.name, t.shape, t.out); !s.ok()) return s;
+    if (absl::Status s = reader.Read(t.name + ".weight", t.shape, t.weight); !s.ok()) return s;
+    if (t.bias == nullptr) continue;
+    if (absl::Status s = reader.Read(t.name + ".bias", {t.shape[0]}, t.bias, names.biases_optional);
+        !s.ok()) {
+      return s;
+    }
   }
-  for (int64_t i = 0; i < c.num_layers; ++i) {
+  for (int64_t i = 0; names.qkv.size() == 3 && i < c.num_layers; ++i) {
     BertLayerWeights& l = w.layers[i];
     for (int k = 0; k < 3; ++k) {
       l.qkv_weight.insert(l.qkv_weight.end(), qkv[6 * i + k].begin(), qkv[6 * i + k].end());

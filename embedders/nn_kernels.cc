@@ -75,6 +75,46 @@ void GeluErf(float* x, int64_t n) {
 }
 
 SEMDB_VECTOR_CLONES
+void GeluTanh(float* x, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.79788456080286536f;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
+    const float tanh = 1.0f - 2.0f / (1.0f + ExpInline(2.0f * u));
+    x[i] = 0.5f * v * (1.0f + tanh);
+  }
+}
+
+SEMDB_VECTOR_CLONES
+void Multiply(float* x, const float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] *= y[i];
+}
+
+void Rotate(float* x, const float* cos, const float* sin, int64_t half) {
+  float* y = x + half;
+#pragma omp simd
+  for (int64_t k = 0; k < half; ++k) {
+    const float a = x[k], b = y[k];
+    x[k] = a * cos[k] - b * sin[k];
+    y[k] = b * cos[k] + a * sin[k];
+  }
+}
+
+int RelativePositionBucket(int relative, int buckets, int max_distance) {
+  const int half = buckets / 2, max_exact = half / 2;
+  int n = -relative;
+  const int bucket = n < 0 ? half : 0;
+  n = std::abs(n);
+  if (n < max_exact) return bucket + n;
+  const float scaled = std::log(static_cast<float>(n) / static_cast<float>(max_exact)) /
+                       static_cast<float>(std::log(static_cast<double>(max_distance) / max_exact)) *
+                       static_cast<float>(half - max_exact);
+  return bucket + std::min(half - 1, max_exact + static_cast<int>(scaled));
+}
+
+SEMDB_VECTOR_CLONES
 void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * ld;

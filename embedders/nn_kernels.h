@@ -18,6 +18,26 @@ float Exp(float x);
 // x[i] = GELU(x[i]) = x / 2 * (1 + erf(x / sqrt(2))) for i < n.
 void GeluErf(float* x, int64_t n);
 
+// x[i] = GELU(x[i]) with tanh: x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715
+// x^3))), torch's gelu(approximate="tanh") (Hugging Face's "gelu_new").
+void GeluTanh(float* x, int64_t n);
+
+// x[i] *= y[i] for i < n.
+void Multiply(float* x, const float* y, int64_t n);
+
+// Rotary position embedding of one head's vector x of 2 * half values (the
+// rotate_half convention of GPT-NeoX and Hugging Face): for k < half,
+// (x[k], x[k + half]) turns by the angle whose cosine and sine are cos[k]
+// and sin[k].
+void Rotate(float* x, const float* cos, const float* sin, int64_t half);
+
+// The bucket of MPNet's (and T5's bidirectional) relative position bias for
+// relative position `relative` (key minus query): distances below
+// buckets / 4 exactly, larger ones logarithmically up to max_distance, one
+// half of the buckets per direction. Computed in float as torch does, so
+// that bucket edges fall where they do in Hugging Face's MPNet.
+int RelativePositionBucket(int relative, int buckets, int max_distance);
+
 // For each of `rows` rows of width n at stride ld: x = softmax(x).
 void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld);
 

@@ -306,10 +306,11 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   int64_t length = max_length;
   if (length == 0) length = pipeline->max_seq_length;
   if (length == 0) length = TokenizerMaxLength(dir);
-  if (length == 0 || (max_length == 0 && length > c.max_positions)) length = c.max_positions;
-  if (length > c.max_positions) {
+  if (length == 0 || (max_length == 0 && length > c.max_tokens())) length = c.max_tokens();
+  if (length > c.max_tokens()) {
     return absl::InvalidArgumentError(fmt::format(
-        "max_length {} exceeds the model's max_position_embeddings {}", length, c.max_positions));
+        "max_length {} exceeds the {} tokens the model takes (max_position_embeddings {})",
+        length, c.max_tokens(), c.max_positions));
   }
 
   int64_t dimension = pipeline->pooling.modes() * c.hidden_size;

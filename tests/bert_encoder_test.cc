@@ -1,6 +1,7 @@
 // The encoder against torch: tests/data/golden/bert_tiny.json holds the last
 // hidden states and pooled embeddings that tests/golden/make_bert_golden.py
-// computed with torch's own modules on the weights of tests/data/bert_tiny*.
+// computed with torch's own modules on the weights of tests/data/bert_tiny*;
+// likewise the other families' make_*_golden.py and tests/data/*_tiny.
 #include "embedders/bert_encoder.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "catch2/catch.hpp"
 #include "embedders/bert_model.h"
+#include "embedders/nn_kernels.h"
 #include "embedders/wordpiece_tokenizer.h"
 #include "nlohmann/json.hpp"
 #include "test_data.h"
@@ -167,6 +169,146 @@ TEST_CASE("DistilBERT matches torch (make_distilbert_golden.py)") {
   }
   WARN("distilbert_tiny: max abs diff to torch " << worst);
   CHECK(worst < kTolerance);
+}
+
+// The other families against their torch references (make_roberta_golden.py,
+// make_mpnet_golden.py, make_modernbert_golden.py): last hidden states and
+// mean-pooled normalized vectors, in one batch, one by one and in shuffled
+// batches of 5, on 1 and 2 threads.
+double FamilyDiff(const BertEncoder& encoder, int threads, const nlohmann::json& sentences,
+                  const std::vector<size_t>& order, size_t batch) {
+  const int64_t h = encoder.model().config().hidden_size;
+  BertWorkspace ws;
+  double worst = 0;
+  for (size_t b = 0; b < order.size(); b += batch) {
+    std::vector<std::vector<int32_t>> ids;
+    std::vector<absl::Span<const int32_t>> spans;
+    const size_t end = std::min(order.size(), b + batch);
+    for (size_t i = b; i < end; ++i) ids.push_back(sentences[order[i]]["ids"]);
+    for (const auto& v : ids) spans.emplace_back(v);
+    absl::Status s = encoder.Forward(spans, threads, &ws);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    std::vector<float> pooled(spans.size() * h);
+    encoder.Pool(ws, Pooling{.mean = true}, true, pooled.data());
+    for (size_t i = b; i < end; ++i) {
+      const nlohmann::json& golden = sentences[order[i]];
+      worst = std::max(worst, MaxDiff(pooled.data() + (i - b) * h, golden["mean_normalized"]));
+      const nlohmann::json& hidden = golden["hidden"];
+      REQUIRE(ws.offsets[i - b + 1] - ws.offsets[i - b] == static_cast<int64_t>(hidden.size()));
+      for (size_t r = 0; r < hidden.size(); ++r) {
+        worst = std::max(worst, MaxDiff(ws.hidden.data() + (ws.offsets[i - b] + r) * h, hidden[r]));
+      }
+    }
+  }
+  return worst;
+}
+
+TEST_CASE("RoBERTa, XLM-R, MPNet and ModernBERT match their torch references") {
+  struct Family {
+    const char* folder;
+    const char* architecture;
+    Activation activation;
+  };
+  for (const Family& f : {Family{"roberta_tiny", "roberta", Activation::kGeluErf},
+                          Family{"xlm_roberta_tiny", "xlm-roberta", Activation::kGeluTanh},
+                          Family{"mpnet_tiny", "mpnet", Activation::kGeluErf},
+                          Family{"modernbert_tiny", "modernbert", Activation::kGeluErf}}) {
+    DYNAMIC_SECTION(f.folder) {
+      const nlohmann::json golden = nlohmann::json::parse(
+          ReadFile(TestData(std::string("golden/") + f.folder + ".json")));
+      const nlohmann::json& sentences = golden["sentences"];
+      const std::shared_ptr<const BertModel> model = LoadModel(f.folder);
+      CHECK(model->config().architecture == f.architecture);
+      CHECK(model->config().activation == f.activation);
+      CHECK(model->stored_dtypes().size() == 1);
+      std::vector<size_t> order(sentences.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::vector<size_t> shuffled = order;
+      std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(3));
+      for (int threads : {1, 2}) {
+        const BertEncoder encoder(model);
+        const double all = FamilyDiff(encoder, threads, sentences, order, order.size());
+        const double alone = FamilyDiff(encoder, threads, sentences, order, 1);
+        const double mixed = FamilyDiff(encoder, threads, sentences, shuffled, 5);
+        WARN(f.folder << ", " << threads << " thread(s): max abs diff to torch " << all
+                      << " (one batch), " << alone << " (one by one), " << mixed
+                      << " (shuffled batches of 5)");
+        CHECK(all < kTolerance);
+        CHECK(alone < kTolerance);
+        CHECK(mixed < kTolerance);
+      }
+    }
+  }
+}
+
+TEST_CASE("RoBERTa and MPNet positions: 64 tokens fit 66 positions, a 65th is refused") {
+  for (const char* folder : {"roberta_tiny", "mpnet_tiny"}) {
+    const auto model = LoadModel(folder);
+    CHECK(model->config().padding_idx == 1);
+    CHECK(model->config().max_tokens() == 64);
+    const BertEncoder encoder(model);
+    BertWorkspace ws;
+    std::vector<int32_t> fits(64, 5), too_long(65, 5);
+    std::vector<absl::Span<const int32_t>> spans = {absl::Span<const int32_t>(fits)};
+    CHECK(encoder.Forward(spans, 1, &ws).ok());
+    spans = {absl::Span<const int32_t>(too_long)};
+    CHECK(encoder.Forward(spans, 1, &ws).code() == absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("MPNet's relative position buckets are torch's from -600 to 600") {
+  const nlohmann::json golden =
+      nlohmann::json::parse(ReadFile(TestData("golden/mpnet_tiny.json")))["buckets"];
+  const int from = golden["relative_from"];
+  const nlohmann::json& want = golden["bucket"];
+  int mismatches = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const int relative = from + static_cast<int>(i);
+    mismatches += nn::RelativePositionBucket(relative, golden["num_buckets"],
+                                             golden["max_distance"]) != want[i].get<int>();
+  }
+  CHECK(want.size() == 1201);
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("config.json: activations by Hugging Face's names, unknown families refused") {
+  nlohmann::json j = nlohmann::json::parse(ReadFile(TestData("roberta_tiny/config.json")));
+  for (auto [name, want] : {std::pair{"gelu", Activation::kGeluErf},
+                            std::pair{"gelu_python", Activation::kGeluErf},
+                            std::pair{"gelu_new", Activation::kGeluTanh},
+                            std::pair{"gelu_pytorch_tanh", Activation::kGeluTanh},
+                            std::pair{"gelu_fast", Activation::kGeluTanh}}) {
+    j["hidden_act"] = name;
+    absl::StatusOr<BertConfig> c = BertConfig::FromJson(j, "config.json");
+    REQUIRE(c.ok());
+    CHECK(c->activation == want);
+  }
+  j["hidden_act"] = "quick_gelu";
+  absl::StatusOr<BertConfig> c = BertConfig::FromJson(j, "config.json");
+  CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(c.status().message().find("quick_gelu") != std::string::npos);
+  j["hidden_act"] = "gelu";
+  j["model_type"] = "deberta-v2";
+  c = BertConfig::FromJson(j, "config.json");
+  CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(c.status().message().find("deberta-v2") != std::string::npos);
+  j["model_type"] = "roberta";
+  j["pad_token_id"] = 66;
+  CHECK(BertConfig::FromJson(j, "config.json").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  nlohmann::json modern = nlohmann::json::parse(ReadFile(TestData("modernbert_tiny/config.json")));
+  c = BertConfig::FromJson(modern, "config.json");
+  REQUIRE(c.ok());
+  CHECK(c->rotary);
+  CHECK(c->pre_norm);
+  CHECK(c->gated_mlp);
+  CHECK(c->local_layer(1));
+  CHECK_FALSE(c->local_layer(2));
+  CHECK(c->max_tokens() == 128);
+  modern["num_attention_heads"] = 32;  // head size 1: no rotary pairs
+  CHECK(BertConfig::FromJson(modern, "config.json").status().code() ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

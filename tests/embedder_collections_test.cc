@@ -121,6 +121,46 @@ TEST_CASE("a transformer collection on a model folder", "[embedders][transformer
   }
 }
 
+TEST_CASE("collections on RoBERTa, XLM-R, MPNet and ModernBERT folders",
+          "[embedders][transformer]") {
+  const std::vector<std::string> texts = {
+      "The quick brown fox jumps over the lazy dog.",
+      "Stock markets fell sharply after the announcement.",
+      "A new species of frog was discovered in the rainforest.",
+      "The orchestra played Beethoven's ninth symphony.",
+  };
+  for (const char* folder : {"roberta_tiny", "xlm_roberta_tiny", "mpnet_tiny", "modernbert_tiny"}) {
+    DYNAMIC_SECTION(folder) {
+      TempDir dir;
+      std::vector<Hit> before;
+      {
+        auto db = OpenDb(dir.path());
+        auto c = Create(*db, "c", "transformer path=" + TestData(folder));
+        std::vector<Document> docs;
+        for (size_t i = 0; i < texts.size(); ++i) {
+          docs.push_back({.id = "t" + std::to_string(i), .text = texts[i]});
+        }
+        REQUIRE(c->InsertBatch(std::move(docs)).ok());
+        for (size_t i = 0; i < texts.size(); ++i) {
+          std::vector<Hit> hits = Search(*c, texts[i], 4);
+          REQUIRE(hits.size() == 4);
+          CHECK(hits[0].id == "t" + std::to_string(i));
+          CHECK(hits[0].score == Approx(1.0).margin(1e-5));
+        }
+        before = Search(*c, "frogs in the forest", 4);
+      }
+      auto db = OpenDb(dir.path());
+      auto c = *db->GetCollection("c");
+      std::vector<Hit> after = Search(*c, "frogs in the forest", 4);
+      REQUIRE(after.size() == before.size());
+      for (size_t i = 0; i < after.size(); ++i) {
+        CHECK(after[i].id == before[i].id);
+        CHECK(after[i].score == Approx(before[i].score).margin(1e-6));
+      }
+    }
+  }
+}
+
 TEST_CASE("a replaced model file is refused until the collection is refitted",
           "[embedders][glove]") {
   SEMDB_REQUIRE_SHARED_DATA("gensim/test_glove.txt");

@@ -123,6 +123,40 @@ TEST_CASE("transformer embedder: plain Hugging Face folder with F16/BF16 weights
   CHECK(e->Describe()["folder_normalizes"] == false);
 }
 
+TEST_CASE("transformer embedder: RoBERTa, XLM-R, MPNet and ModernBERT folders match torch") {
+  // Text to vector: the folder's tokenizer.json (byte-level BPE or Unigram)
+  // then the encoder, against the torch reference run on the npm
+  // tokenizers' ids (tests/golden/make_{roberta,mpnet,modernbert}_golden.py).
+  for (auto [folder, architecture] : {std::pair{"roberta_tiny", "roberta"},
+                                      std::pair{"xlm_roberta_tiny", "xlm-roberta"},
+                                      std::pair{"mpnet_tiny", "mpnet"},
+                                      std::pair{"modernbert_tiny", "modernbert"}}) {
+    DYNAMIC_SECTION(folder) {
+      const nlohmann::json golden = nlohmann::json::parse(
+          ReadFile(TestData(std::string("golden/") + folder + ".json")));
+      nlohmann::json texts = nlohmann::json::array();
+      for (const nlohmann::json& s : golden["sentences"]) {
+        if (s.contains("text")) texts.push_back(s);
+      }
+      REQUIRE(texts.size() >= 16);
+      const auto e = MakeOk("transformer path=" + TestData(folder) + " batch_size=5 threads=2");
+      CHECK(e->Describe()["architecture"] == architecture);
+      CHECK(e->Describe()["max_length"] == 64);
+      CHECK(e->dimension() == golden["config"]["hidden_size"]);
+      std::vector<TextStats> stats;
+      const double diff = CompareToGolden(*e, texts, "mean_normalized", &stats);
+      WARN(folder << " from text: max abs diff to torch " << diff);
+      CHECK(diff < 1e-4);
+      int truncated = 0;
+      for (size_t i = 0; i < texts.size(); ++i) {
+        CHECK(stats[i].truncated == texts[i]["truncated"].get<bool>());
+        truncated += stats[i].truncated;
+      }
+      CHECK(truncated > 0);
+    }
+  }
+}
+
 TEST_CASE("transformer embedder: concurrent Embed calls agree") {
   const auto e = MakeOk("transformer path=" + TestData("bert_tiny") + " threads=1");
   std::vector<std::string> texts;
