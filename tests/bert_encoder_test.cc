@@ -5,6 +5,8 @@
 #include "embedders/bert_encoder.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -309,6 +311,32 @@ TEST_CASE("config.json: activations by Hugging Face's names, unknown families re
   modern["num_attention_heads"] = 32;  // head size 1: no rotary pairs
   CHECK(BertConfig::FromJson(modern, "config.json").status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A folder whose tensors do not fit its family's config is a clear error") {
+  struct Case {
+    const char* folder;
+    const char* key;
+    int value;
+    const char* tensor;  // named in the error
+  };
+  for (const Case& k : {Case{"modernbert_tiny", "intermediate_size", 40, "model.layers.0.mlp.Wi.weight"},
+                        Case{"mpnet_tiny", "relative_attention_num_buckets", 16,
+                             "encoder.relative_attention_bias.weight"},
+                        Case{"roberta_tiny", "max_position_embeddings", 70,
+                             "roberta.embeddings.position_embeddings.weight"}}) {
+    testing::TempDir dir;
+    nlohmann::json config =
+        nlohmann::json::parse(ReadFile(TestData(std::string(k.folder) + "/config.json")));
+    config[k.key] = k.value;
+    std::ofstream(dir / "config.json") << config.dump();
+    std::filesystem::copy_file(TestData(std::string(k.folder) + "/model.safetensors"),
+                               dir / "model.safetensors");
+    absl::StatusOr<std::unique_ptr<BertModel>> m = BertModel::Load(dir.path());
+    INFO(k.folder << ": " << m.status().ToString());
+    CHECK(m.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(m.status().message().find(k.tensor) != std::string::npos);
+  }
 }
 
 }  // namespace
