@@ -126,7 +126,7 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
           for (int j = 0; j < len; ++j) s[r * len + j] += bias[j - r];
         }
       }
-      if (window > 0) {
+      if (window >= 0 && window < len - 1) {
         for (int r = 0; r < len; ++r) {
           for (int j = 0; j < len; ++j) {
             if (std::abs(j - r) > window) s[r * len + j] = -INFINITY;
@@ -232,7 +232,7 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   for (size_t i = 0; i < w.layers.size(); ++i) {
     const BertLayerWeights& l = w.layers[i];
     const bool local = c.local_layer(static_cast<int64_t>(i));
-    const int64_t window = local ? c.local_attention / 2 : 0;
+    const int64_t window = local ? c.local_attention / 2 : -1;
     if (!c.pre_norm) {
       Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
       Attention(*ws, max_length, window, threads, scores, context);

@@ -75,7 +75,7 @@ class BertEncoder {
 
  private:
   // Multi-head attention of ws->qkv into `context`, each token attending to
-  // those of its sequence within `window` positions (0: all).
+  // those of its sequence within `window` positions (-1: all).
   void Attention(const BertWorkspace& ws, int64_t max_length, int64_t window, int threads,
                  float* scores, float* context) const;
   // The position tables of a batch whose longest sequence has max_length

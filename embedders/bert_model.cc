@@ -235,6 +235,12 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
     c.padding_idx = 1;  // MPNetEmbeddings' fixed padding_idx, whatever pad_token_id says
     absl::StatusOr<int64_t> buckets = PositiveInt(j, "relative_attention_num_buckets", path, 32);
     if (!buckets.ok()) return buckets.status();
+    // MPNet's bucketing needs an exact range (a quarter of the buckets) of
+    // at least 1 and below its maximum distance of 128.
+    if (*buckets < 4 || *buckets > 256) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: relative_attention_num_buckets must be from 4 to 256, not {}", path, *buckets));
+    }
     c.relative_attention_buckets = *buckets;
   } else if (modern) {
     c.rotary = c.pre_norm = c.gated_mlp = true;

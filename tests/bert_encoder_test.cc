@@ -299,6 +299,12 @@ TEST_CASE("config.json: activations by Hugging Face's names, unknown families re
   j["pad_token_id"] = 66;
   CHECK(BertConfig::FromJson(j, "config.json").status().code() ==
         absl::StatusCode::kInvalidArgument);
+  nlohmann::json mpnet = nlohmann::json::parse(ReadFile(TestData("mpnet_tiny/config.json")));
+  for (int buckets : {2, 3, 512}) {
+    mpnet["relative_attention_num_buckets"] = buckets;
+    CHECK(BertConfig::FromJson(mpnet, "config.json").status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
   nlohmann::json modern = nlohmann::json::parse(ReadFile(TestData("modernbert_tiny/config.json")));
   c = BertConfig::FromJson(modern, "config.json");
   REQUIRE(c.ok());
