@@ -29,6 +29,7 @@ import shutil
 import struct
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -62,6 +63,9 @@ class TorchBert(nn.Module):
     def __init__(self, c):
         super().__init__()
         h = c["hidden_size"]
+        # Hugging Face's "gelu" is erf GELU, "gelu_new" torch's tanh GELU.
+        act = {"gelu": "gelu",
+               "gelu_new": lambda x: F.gelu(x, approximate="tanh")}[c.get("hidden_act", "gelu")]
         self.word = nn.Embedding(c["vocab_size"], h)
         self.position = nn.Embedding(c["max_position_embeddings"], h)
         self.token_type = nn.Embedding(c["type_vocab_size"], h)
@@ -69,14 +73,17 @@ class TorchBert(nn.Module):
         self.layers = nn.ModuleList([
             nn.TransformerEncoderLayer(
                 h, c["num_attention_heads"], c["intermediate_size"], dropout=0.0,
-                activation="gelu", layer_norm_eps=c["layer_norm_eps"],
+                activation=act, layer_norm_eps=c["layer_norm_eps"],
                 batch_first=True, norm_first=False)
             for _ in range(c["num_hidden_layers"])])
 
+    def positions(self, ids):
+        """Position ids [B, L] of token ids [B, L]: 0, 1, 2..."""
+        return torch.arange(ids.shape[1])[None, :].expand(ids.shape)
+
     def forward(self, ids, mask):
         """ids [B, L] int64, mask [B, L] bool (True on real tokens)."""
-        positions = torch.arange(ids.shape[1])[None, :]
-        x = self.norm(self.word(ids) + self.position(positions) +
+        x = self.norm(self.word(ids) + self.position(self.positions(ids)) +
                       self.token_type(torch.zeros_like(ids)))
         for layer in self.layers:
             x = layer(x, src_key_padding_mask=~mask)
@@ -99,19 +106,14 @@ def randomize(model):
                 p.copy_(torch.randn(p.shape, generator=g) * 0.35)
 
 
-def hf_tensors(model, c):
-    """Views of the model's weights under Hugging Face BertModel's names."""
-    h = c["hidden_size"]
-    t = {
-        "embeddings.word_embeddings.weight": model.word.weight,
-        "embeddings.position_embeddings.weight": model.position.weight,
-        "embeddings.token_type_embeddings.weight": model.token_type.weight,
-        "embeddings.LayerNorm.weight": model.norm.weight,
-        "embeddings.LayerNorm.bias": model.norm.bias,
-    }
+def hf_layer_tensors(model, prefix=""):
+    """Views of the layers' weights under BertModel's names (RoBERTa's are
+    the same), each with `prefix`."""
+    t = {}
     for i, layer in enumerate(model.layers):
-        p = f"encoder.layer.{i}."
+        p = f"{prefix}encoder.layer.{i}."
         att = layer.self_attn
+        h = att.embed_dim
         for k, part in enumerate(("query", "key", "value")):
             t[p + f"attention.self.{part}.weight"] = att.in_proj_weight[k * h:(k + 1) * h]
             t[p + f"attention.self.{part}.bias"] = att.in_proj_bias[k * h:(k + 1) * h]
@@ -125,6 +127,19 @@ def hf_tensors(model, c):
         t[p + "output.dense.bias"] = layer.linear2.bias
         t[p + "output.LayerNorm.weight"] = layer.norm2.weight
         t[p + "output.LayerNorm.bias"] = layer.norm2.bias
+    return t
+
+
+def hf_tensors(model, prefix=""):
+    """Views of the model's weights under Hugging Face BertModel's names."""
+    t = {
+        prefix + "embeddings.word_embeddings.weight": model.word.weight,
+        prefix + "embeddings.position_embeddings.weight": model.position.weight,
+        prefix + "embeddings.token_type_embeddings.weight": model.token_type.weight,
+        prefix + "embeddings.LayerNorm.weight": model.norm.weight,
+        prefix + "embeddings.LayerNorm.bias": model.norm.bias,
+    }
+    t.update(hf_layer_tensors(model, prefix))
     return t
 
 
@@ -183,10 +198,10 @@ def pick_sentences():
              "truncated": len(r["ids"]) > room} for r in chosen]
 
 
-def run(model, sentences):
+def run(model, sentences, pad_id=0):
     """Last hidden states of all sentences in one padded batch (float64)."""
     length = max(len(s["ids"]) for s in sentences)
-    ids = torch.zeros(len(sentences), length, dtype=torch.int64)
+    ids = torch.full((len(sentences), length), pad_id, dtype=torch.int64)
     mask = torch.zeros(len(sentences), length, dtype=torch.bool)
     for i, s in enumerate(sentences):
         ids[i, :len(s["ids"])] = torch.tensor(s["ids"])
@@ -249,7 +264,7 @@ def main():
     randomize(model)
     sentences = pick_sentences()
 
-    tensors = {k: v.detach().clone() for k, v in hf_tensors(model, CONFIG).items()}
+    tensors = {k: v.detach().clone() for k, v in hf_tensors(model).items()}
     write_folder(os.path.join(DATA, "bert_tiny"), tensors, CONFIG, True)
     full = run(model.double(), sentences)
 
@@ -265,7 +280,7 @@ def main():
     write_folder(os.path.join(DATA, "bert_tiny_half"), half, config, False)
     rounded = TorchBert(CONFIG).eval()
     with torch.no_grad():
-        for name, p in hf_tensors(rounded, CONFIG).items():
+        for name, p in hf_tensors(rounded).items():
             p.copy_(half["bert." + name].float())  # writes through the views
     half_states = run(rounded.double(), sentences[:HALF_SENTENCES])
 

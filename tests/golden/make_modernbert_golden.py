@@ -28,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from make_roberta_golden import (MAX_TOKENS, run, tokenized_sentences, vocab_size, write_folder,
+from make_bert_golden import run
+from make_roberta_golden import (MAX_TOKENS, PAD, tokenized_sentences, vocab_size, write_folder,
                                  write_golden)
 
 TOKENIZER = "bpe_byte_level"
@@ -172,7 +173,7 @@ def main():
     write_folder("modernbert_tiny", CONFIG, tensors, TOKENIZER)
     sentences = tokenized_sentences(TOKENIZER, with_pad=False)
     assert max(len(s["ids"]) for s in sentences) == MAX_TOKENS
-    write_golden("modernbert_tiny", CONFIG, sentences, run(model.double(), sentences))
+    write_golden("modernbert_tiny", CONFIG, sentences, run(model.double(), sentences, PAD))
 
 
 if __name__ == "__main__":

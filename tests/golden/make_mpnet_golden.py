@@ -31,9 +31,9 @@ import math
 import torch
 from torch import nn
 
-from make_bert_golden import randomize
-from make_roberta_golden import (MAX_TOKENS, PAD, hf_layer_tensors, padding_positions, run,
-                                 tokenized_sentences, vocab_size, write_folder, write_golden)
+from make_bert_golden import hf_layer_tensors, randomize, run
+from make_roberta_golden import (MAX_TOKENS, PAD, padding_positions, tokenized_sentences,
+                                 vocab_size, write_folder, write_golden)
 
 TOKENIZER = "unigram_metaspace"
 CONFIG = {
@@ -127,7 +127,7 @@ def main():
         tensors[name] = t
     write_folder("mpnet_tiny", CONFIG, tensors, TOKENIZER)
     sentences = tokenized_sentences(TOKENIZER)
-    states = run(model.double(), sentences)
+    states = run(model.double(), sentences, PAD)
     relative = torch.arange(-600, 601)
     write_golden("mpnet_tiny", CONFIG, sentences, states, extra={
         "buckets": {"relative_from": -600, "num_buckets": 32, "max_distance": 128,

@@ -32,9 +32,9 @@ import shutil
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from make_bert_golden import DATA, ROOT, randomize, save_safetensors, write_json
+from make_bert_golden import (DATA, ROOT, TorchBert, hf_tensors, randomize, run,
+                              save_safetensors, write_json)
 
 TOKENIZERS = os.path.join(ROOT, "tests", "golden", "tokenizers")
 PAD = 1
@@ -71,54 +71,11 @@ def padding_positions(ids):
     return torch.cumsum(real, dim=1) * real + PAD
 
 
-class TorchRoberta(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        h = c["hidden_size"]
-        act = {"gelu": "gelu",
-               "gelu_new": lambda x: F.gelu(x, approximate="tanh")}[c["hidden_act"]]
-        self.word = nn.Embedding(c["vocab_size"], h)
-        self.position = nn.Embedding(c["max_position_embeddings"], h)
-        self.token_type = nn.Embedding(c["type_vocab_size"], h)
-        self.norm = nn.LayerNorm(h, eps=c["layer_norm_eps"])
-        self.layers = nn.ModuleList([
-            nn.TransformerEncoderLayer(
-                h, c["num_attention_heads"], c["intermediate_size"], dropout=0.0,
-                activation=act, layer_norm_eps=c["layer_norm_eps"],
-                batch_first=True, norm_first=False)
-            for _ in range(c["num_hidden_layers"])])
+class TorchRoberta(TorchBert):
+    """TorchBert with RoBERTa's positions."""
 
-    def forward(self, ids, mask):
-        """ids [B, L] int64, mask [B, L] bool (True on the text's tokens)."""
-        x = self.norm(self.word(ids) + self.position(padding_positions(ids)) +
-                      self.token_type(torch.zeros_like(ids)))
-        for layer in self.layers:
-            x = layer(x, src_key_padding_mask=~mask)
-        return x
-
-
-def hf_layer_tensors(model, prefix):
-    """BertModel-style layer names (RoBERTa's are the same) of the
-    nn.TransformerEncoderLayer weights."""
-    t = {}
-    for i, layer in enumerate(model.layers):
-        p = f"{prefix}encoder.layer.{i}."
-        att = layer.self_attn
-        h = att.embed_dim
-        for k, part in enumerate(("query", "key", "value")):
-            t[p + f"attention.self.{part}.weight"] = att.in_proj_weight[k * h:(k + 1) * h]
-            t[p + f"attention.self.{part}.bias"] = att.in_proj_bias[k * h:(k + 1) * h]
-        t[p + "attention.output.dense.weight"] = att.out_proj.weight
-        t[p + "attention.output.dense.bias"] = att.out_proj.bias
-        t[p + "attention.output.LayerNorm.weight"] = layer.norm1.weight
-        t[p + "attention.output.LayerNorm.bias"] = layer.norm1.bias
-        t[p + "intermediate.dense.weight"] = layer.linear1.weight
-        t[p + "intermediate.dense.bias"] = layer.linear1.bias
-        t[p + "output.dense.weight"] = layer.linear2.weight
-        t[p + "output.dense.bias"] = layer.linear2.bias
-        t[p + "output.LayerNorm.weight"] = layer.norm2.weight
-        t[p + "output.LayerNorm.bias"] = layer.norm2.bias
-    return t
+    def positions(self, ids):
+        return padding_positions(ids)
 
 
 def tokenized_sentences(tokenizer, max_tokens=MAX_TOKENS, with_pad=True):
@@ -138,24 +95,6 @@ def tokenized_sentences(tokenizer, max_tokens=MAX_TOKENS, with_pad=True):
         ids = sentences[2]["ids"]
         sentences.append({"ids": ids[:3] + [PAD] + ids[3:], "truncated": False})
     return sentences
-
-
-def run(model, sentences, pad_id=PAD):
-    """Last hidden states of all sentences in one padded batch (float64);
-    each sentence alone must give the same."""
-    length = max(len(s["ids"]) for s in sentences)
-    ids = torch.full((len(sentences), length), pad_id, dtype=torch.int64)
-    mask = torch.zeros(len(sentences), length, dtype=torch.bool)
-    for i, s in enumerate(sentences):
-        ids[i, :len(s["ids"])] = torch.tensor(s["ids"])
-        mask[i, :len(s["ids"])] = True
-    with torch.no_grad():
-        out = model(ids, mask)
-        for i, s in enumerate(sentences):
-            n = len(s["ids"])
-            alone = model(ids[i:i + 1, :n], mask[i:i + 1, :n])[0]
-            assert torch.allclose(alone, out[i, :n], atol=1e-10, rtol=0), i
-    return [out[i, :len(s["ids"])] for i, s in enumerate(sentences)]
 
 
 def rounded(t):
@@ -218,19 +157,12 @@ def make(name, model_type, act, tokenizer, prefix, seed):
     torch.manual_seed(seed)
     model = TorchRoberta(config).eval()
     randomize(model)
-    tensors = {
-        prefix + "embeddings.word_embeddings.weight": model.word.weight,
-        prefix + "embeddings.position_embeddings.weight": model.position.weight,
-        prefix + "embeddings.token_type_embeddings.weight": model.token_type.weight,
-        prefix + "embeddings.LayerNorm.weight": model.norm.weight,
-        prefix + "embeddings.LayerNorm.bias": model.norm.bias,
-    }
-    tensors.update(hf_layer_tensors(model, prefix))
+    tensors = hf_tensors(model, prefix)
     # A pooler a loader must ignore, as in real checkpoints.
     tensors[prefix + "pooler.dense.weight"] = torch.zeros(24, 24)
     write_folder(name, config, tensors, tokenizer)
     sentences = tokenized_sentences(tokenizer)
-    write_golden(name, config, sentences, run(model.double(), sentences))
+    write_golden(name, config, sentences, run(model.double(), sentences, PAD))
 
 
 def main():
