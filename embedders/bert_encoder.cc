@@ -38,6 +38,11 @@ T* Grow(std::vector<T>* v, size_t n) {
 // it saves.
 constexpr int64_t kMinRowsPerThread = 16;
 
+// Attention runs on blocks of this many queries, so that its scores take
+// kQueryBlock x length floats per thread rather than length^2 (ModernBERT
+// takes 8192 tokens).
+constexpr int kQueryBlock = 128;
+
 // MPNet's (and T5's) largest distinguished distance.
 constexpr int kMaxRelativeDistance = 128;
 
@@ -108,8 +113,9 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   const float* qkv = ws.qkv.data();
   const bool biased = c.relative_attention_buckets > 0;
   const int64_t bias_width = 2 * max_length - 1;
+  const int ld = static_cast<int>(3 * h);
   ParallelForWorkers(sequences * heads, 1, threads, [&](int worker, int64_t b, int64_t e) {
-    float* s = scores + worker * max_length * max_length;
+    float* s = scores + worker * kQueryBlock * max_length;
     for (int64_t i = b; i < e; ++i) {
       const int64_t seq = i / heads, head = i % heads;
       const int64_t first = ws.offsets[seq];
@@ -117,26 +123,38 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
       const float* q = qkv + first * 3 * h + head * d;
       const float* k = q + h;
       const float* v = q + 2 * h;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, static_cast<int>(d), scale,
-                  q, static_cast<int>(3 * h), k, static_cast<int>(3 * h), 0.0f, s, len);
-      if (biased) {
-        // Query r, key j: the bias of relative position j - r.
-        const float* bias = ws.position_bias.data() + head * bias_width + (max_length - 1);
-        for (int r = 0; r < len; ++r) {
-          for (int j = 0; j < len; ++j) s[r * len + j] += bias[j - r];
+      // Queries [q0, q0 + rows) against keys [k0, k1): all keys, or those a
+      // local window reaches.
+      for (int q0 = 0; q0 < len; q0 += kQueryBlock) {
+        const int rows = std::min<int>(kQueryBlock, len - q0);
+        int k0 = 0, k1 = len;
+        if (window >= 0) {
+          k0 = std::max<int>(0, q0 - static_cast<int>(window));
+          k1 = std::min<int>(len, q0 + rows + static_cast<int>(window));
         }
-      }
-      if (window >= 0 && window < len - 1) {
-        for (int r = 0; r < len; ++r) {
-          for (int j = 0; j < len; ++j) {
-            if (std::abs(j - r) > window) s[r * len + j] = -INFINITY;
+        const int keys = k1 - k0;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, static_cast<int>(d),
+                    scale, q + q0 * ld, ld, k + k0 * ld, ld, 0.0f, s, keys);
+        for (int r = 0; r < rows; ++r) {
+          float* row = s + r * keys;
+          const int query = q0 + r;
+          if (biased) {
+            // Key j: the bias of relative position j - query.
+            const float* bias =
+                ws.position_bias.data() + head * bias_width + (max_length - 1) - query;
+            for (int j = 0; j < keys; ++j) row[j] += bias[k0 + j];
+          }
+          if (window >= 0) {
+            for (int j = 0; j < keys; ++j) {
+              if (std::abs(k0 + j - query) > window) row[j] = -INFINITY;
+            }
           }
         }
+        nn::SoftmaxRows(s, rows, keys, keys);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, static_cast<int>(d), keys,
+                    1.0f, s, keys, v + k0 * ld, ld, 0.0f, context + (first + q0) * h + head * d,
+                    static_cast<int>(h));
       }
-      nn::SoftmaxRows(s, len, len, len);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, static_cast<int>(d), len, 1.0f,
-                  s, len, v, static_cast<int>(3 * h), 0.0f, context + first * h + head * d,
-                  static_cast<int>(h));
     }
   });
 }
@@ -196,7 +214,7 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
   float* qkv = Grow(&ws->qkv, tokens * 3 * h);
   float* context = Grow(&ws->context, tokens * h);
   float* projected = Grow(&ws->projected, tokens * h);
-  float* scores = Grow(&ws->scores, threads * max_length * max_length);
+  float* scores = Grow(&ws->scores, threads * kQueryBlock * max_length);
   PositionTables(max_length, ws);
 
   // Embeddings: word + position + token type 0, then LayerNorm.

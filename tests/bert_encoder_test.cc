@@ -208,15 +208,15 @@ TEST_CASE("RoBERTa, XLM-R, MPNet and ModernBERT match their torch references") {
   }
 }
 
-TEST_CASE("RoBERTa and MPNet positions: 64 tokens fit 66 positions, a 65th is refused") {
-  for (const char* folder : {"roberta_tiny", "mpnet_tiny"}) {
+TEST_CASE("RoBERTa and MPNet positions: 2 of max_position_embeddings are not for tokens") {
+  for (auto [folder, fits] : {std::pair{"roberta_tiny", 64}, std::pair{"mpnet_tiny", 512}}) {
     const auto model = LoadModel(folder);
     CHECK(model->config().padding_idx == 1);
-    CHECK(model->config().max_tokens() == 64);
+    CHECK(model->config().max_tokens() == fits);
     const BertEncoder encoder(model);
     BertWorkspace ws;
-    std::vector<int32_t> fits(64, 5), too_long(65, 5);
-    std::vector<absl::Span<const int32_t>> spans = {absl::Span<const int32_t>(fits)};
+    std::vector<int32_t> longest(fits, 5), too_long(fits + 1, 5);
+    std::vector<absl::Span<const int32_t>> spans = {absl::Span<const int32_t>(longest)};
     CHECK(encoder.Forward(spans, 1, &ws).ok());
     spans = {absl::Span<const int32_t>(too_long)};
     CHECK(encoder.Forward(spans, 1, &ws).code() == absl::StatusCode::kInvalidArgument);
@@ -277,7 +277,7 @@ TEST_CASE("config.json: activations by Hugging Face's names, unknown families re
   CHECK(c->gated_mlp);
   CHECK(c->local_layer(1));
   CHECK_FALSE(c->local_layer(2));
-  CHECK(c->max_tokens() == 128);
+  CHECK(c->max_tokens() == 512);
   modern["num_attention_heads"] = 32;  // head size 1: no rotary pairs
   CHECK(BertConfig::FromJson(modern, "config.json").status().code() ==
         absl::StatusCode::kInvalidArgument);

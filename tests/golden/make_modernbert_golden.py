@@ -16,7 +16,8 @@ saved float32 weights, one padded batch, each sentence also alone.
 
 Token ids: the npm `tokenizers` byte-level BPE's golden encodings
 (tests/golden/tokenizers/bpe_byte_level; ModernBERT's own tokenizer is a
-byte-level BPE), cut to 64 tokens.
+byte-level BPE), cut to 64 tokens (the folder's max_seq_length), plus two
+whole sequences of over 200 tokens.
 
 Writes tests/data/modernbert_tiny/ (config.json as Hugging Face writes it
 for model_type modernbert, model.safetensors with ModernBertForMaskedLM's
@@ -58,7 +59,7 @@ CONFIG = {
     "layer_norm_eps": 1e-05,
     "local_attention": 8,
     "local_rope_theta": 10000.0,
-    "max_position_embeddings": 128,
+    "max_position_embeddings": 512,
     "mlp_bias": False,
     "mlp_dropout": 0.0,
     "model_type": "modernbert",
@@ -171,8 +172,8 @@ def main():
         tensors[p + "mlp.Wi.weight"] = model.wi[i].weight
         tensors[p + "mlp.Wo.weight"] = model.mlp_wo[i].weight
     write_folder("modernbert_tiny", CONFIG, tensors, TOKENIZER)
-    sentences = tokenized_sentences(TOKENIZER, with_pad=False)
-    assert max(len(s["ids"]) for s in sentences) == MAX_TOKENS
+    sentences = tokenized_sentences(TOKENIZER, with_pad=False, long_ids=2)
+    assert max(len(s["ids"]) for s in sentences if "text" in s) == MAX_TOKENS
     write_golden("modernbert_tiny", CONFIG, sentences, run(model.double(), sentences, PAD))
 
 

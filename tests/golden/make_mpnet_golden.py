@@ -17,7 +17,9 @@ each sentence also alone.
 
 Token ids: the npm `tokenizers` Unigram tokenizer's golden encodings
 (tests/golden/tokenizers/unigram_metaspace, <pad> = 1 as in MPNet's
-vocabulary), cut to 64 tokens, plus one sequence with a <pad> inside.
+vocabulary), cut to 64 tokens (the folder's max_seq_length), plus one
+sequence with a <pad> inside and two whole sequences of over 200 tokens
+(514 positions, as all-mpnet-base-v2).
 
 Writes tests/data/mpnet_tiny/ (config.json as Hugging Face writes it for
 model_type mpnet, model.safetensors with MPNetModel's names and no prefix
@@ -47,7 +49,7 @@ CONFIG = {
     "hidden_act": "gelu",
     "hidden_dropout_prob": 0.1,
     "attention_probs_dropout_prob": 0.1,
-    "max_position_embeddings": MAX_TOKENS + PAD + 1,
+    "max_position_embeddings": 514,
     "initializer_range": 0.02,
     "layer_norm_eps": 1e-05,
     "relative_attention_num_buckets": 32,
@@ -126,7 +128,7 @@ def main():
                 .replace("attention.output.LayerNorm", "attention.LayerNorm"))
         tensors[name] = t
     write_folder("mpnet_tiny", CONFIG, tensors, TOKENIZER)
-    sentences = tokenized_sentences(TOKENIZER)
+    sentences = tokenized_sentences(TOKENIZER, long_ids=2)
     states = run(model.double(), sentences, PAD)
     relative = torch.arange(-600, 601)
     write_golden("mpnet_tiny", CONFIG, sentences, states, extra={

@@ -78,10 +78,12 @@ class TorchRoberta(TorchBert):
         return padding_positions(ids)
 
 
-def tokenized_sentences(tokenizer, max_tokens=MAX_TOKENS, with_pad=True):
+def tokenized_sentences(tokenizer, max_tokens=MAX_TOKENS, with_pad=True, long_ids=0):
     """The npm tokenizers' ids of a varied quarter of the golden texts, cut to
-    max_tokens as Hugging Face truncates, and (with_pad) one sequence with a
-    <pad> inside. Each holds "text" unless its ids are not a text's."""
+    max_tokens as Hugging Face truncates, (with_pad) one sequence with a
+    <pad> inside, and the ids of the first `long_ids` texts of over 200
+    tokens, whole (longer than the attention's query blocks). Each holds
+    "text" unless its ids are not that text's whole encoding at max_tokens."""
     with open(os.path.join(TOKENIZERS, tokenizer, "golden.json"), encoding="utf-8") as f:
         cases = json.load(f)["cases"]
     sentences = []
@@ -94,6 +96,8 @@ def tokenized_sentences(tokenizer, max_tokens=MAX_TOKENS, with_pad=True):
     if with_pad:
         ids = sentences[2]["ids"]
         sentences.append({"ids": ids[:3] + [PAD] + ids[3:], "truncated": False})
+    sentences += [{"ids": case["ids"], "truncated": False}
+                  for case in cases if len(case["ids"]) > 200][:long_ids]
     return sentences
 
 
