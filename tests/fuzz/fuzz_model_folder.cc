@@ -1,23 +1,39 @@
 // A transformer model folder with a fuzzed config.json beside the real tiny
-// model's weights and vocabulary: loading validates every field and shape.
+// model weights of the family its model_type names (bert_tiny's when it
+// names none we have): loading validates every field and shape.
 #include <filesystem>
+#include <map>
 
 #include "embedders/bert_model.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace fs = std::filesystem;
-  static const std::string dir = [] {
-    const std::string d = semdb::fuzz::ScratchDir() + "/model";
-    fs::create_directories(d);
-    for (const char* f : {"model.safetensors", "vocab.txt"}) {
-      fs::copy_file(std::string(SEMDB_TEST_DATA) + "/bert_tiny/" + f, d + "/" + f,
-                    fs::copy_options::overwrite_existing);
+  // model_type -> a scratch folder holding that family's tiny weights.
+  static const std::map<std::string, std::string> folders = [] {
+    std::map<std::string, std::string> f;
+    for (auto [family, tiny] : {std::pair{"bert", "bert_tiny"},
+                                std::pair{"distilbert", "distilbert_tiny"},
+                                std::pair{"roberta", "roberta_tiny"},
+                                std::pair{"xlm-roberta", "xlm_roberta_tiny"},
+                                std::pair{"mpnet", "mpnet_tiny"},
+                                std::pair{"modernbert", "modernbert_tiny"}}) {
+      const std::string d = semdb::fuzz::ScratchDir() + "/" + tiny;
+      fs::create_directories(d);
+      fs::copy_file(std::string(SEMDB_TEST_DATA) + "/" + tiny + "/model.safetensors",
+                    d + "/model.safetensors", fs::copy_options::overwrite_existing);
+      f[family] = tiny;
     }
-    return d;
+    return f;
   }();
-  semdb::fuzz::WriteInput("model/config.json", data, size);
   nlohmann::json j = nlohmann::json::parse(data, data + size, nullptr, false);
+  std::string folder = folders.at("bert");
+  if (j.is_object() && j.contains("model_type") && j["model_type"].is_string() &&
+      folders.count(j["model_type"].get<std::string>())) {
+    folder = folders.at(j["model_type"].get<std::string>());
+  }
+  semdb::fuzz::WriteInput(folder + "/config.json", data, size);
+  const std::string dir = semdb::fuzz::ScratchDir() + "/" + folder;
   if (!j.is_discarded()) (void)semdb::BertConfig::FromJson(j, dir + "/config.json");
   (void)semdb::BertModel::Load(dir);
   return 0;
