@@ -62,7 +62,7 @@ def build_model(folder):
         for name, p in model.named_parameters():
             if p.dim() == 2 and not name.startswith(("word", "position", "token_type")):
                 p.mul_(0.1)
-    tensors = {k: v.detach().clone() for k, v in golden.hf_tensors(model, config).items()}
+    tensors = {k: v.detach().clone() for k, v in golden.hf_tensors(model).items()}
     golden.write_folder(folder, tensors, config, True, max_seq_length=256)
     return model
 
