@@ -167,13 +167,15 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const float* in, int64_
   float* intermediate = Grow(&ws->intermediate, tokens * width);
   float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;
   Linear(in, tokens, h, l.intermediate_weight, l.intermediate_bias, width, intermediate);
-  const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh : nn::GeluErf;
+  const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh
+                   : c.activation == Activation::kSilu   ? nn::Silu
+                                                         : nn::GeluErf;
   ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
     if (!c.gated_mlp) {
       act(intermediate + b * inter, (e - b) * inter);
       return;
     }
-    // GeGLU: act(the first half) * the second half.
+    // GeGLU, SwiGLU: act(the first half) * the second half.
     for (int64_t r = b; r < e; ++r) {
       float* y = std::copy_n(intermediate + r * width, inter, activated + r * inter) - inter;
       act(y, inter);
@@ -253,6 +255,7 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
     const int64_t window = local ? c.local_attention / 2 : -1;
     if (!c.pre_norm) {
       Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
+      if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
       Attention(*ws, max_length, window, threads, scores, context);
       Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, projected);
       layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);

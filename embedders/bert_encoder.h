@@ -4,9 +4,10 @@
 // followed by a residual LayerNorm (post-norm: BERT, DistilBERT, RoBERTa,
 // XLM-R, MPNet); then pooling. The variations are the model's: RoBERTa's
 // and MPNet's positions counted after padding_idx, MPNet's relative
-// position bias added to the attention scores, and ModernBERT's rotary
+// position bias added to the attention scores, ModernBERT's rotary
 // positions (no position table), pre-norm layers with a final LayerNorm,
-// gated (GeGLU) feed-forward blocks and local attention windows.
+// gated (GeGLU) feed-forward blocks and local attention windows, and
+// NomicBERT's rotary positions and SwiGLU blocks in post-norm layers.
 //
 // A batch's sequences are packed back to back without padding: the
 // projections and the feed-forward block are one GEMM over all tokens of the

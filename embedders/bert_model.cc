@@ -90,6 +90,7 @@ struct FamilyNames {
   const char* num_layers = "num_hidden_layers";
   const char* num_heads = "num_attention_heads";
   const char* intermediate_size = "intermediate_size";
+  const char* max_positions = "max_position_embeddings";
   const char* activation = "hidden_act";
   const char* layer_norm_eps = "layer_norm_eps";  // nullptr: fixed at 1e-12
   // tensors
@@ -102,7 +103,9 @@ struct FamilyNames {
                                   "attention.self.value"};  // or one fused module
   const char* attention_out = "attention.output.dense";
   const char* attention_norm = "attention.output.LayerNorm";
-  const char* intermediate = "intermediate.dense";
+  // One module, or (gated) the activated one then the gate's other factor,
+  // stacked.
+  std::vector<const char*> intermediate = {"intermediate.dense"};
   const char* output = "output.dense";
   const char* output_norm = "output.LayerNorm";
   const char* relative_bias = "";
@@ -123,7 +126,7 @@ const FamilyNames* Family(const std::string& model_type) {
         .layer_norm_eps = nullptr, .token_type = "", .layer = "transformer.layer.",
         .qkv = {"attention.q_lin", "attention.k_lin", "attention.v_lin"},
         .attention_out = "attention.out_lin", .attention_norm = "sa_layer_norm",
-        .intermediate = "ffn.lin1", .output = "ffn.lin2", .output_norm = "output_layer_norm"};
+        .intermediate = {"ffn.lin1"}, .output = "ffn.lin2", .output_norm = "output_layer_norm"};
     f["mpnet"] = FamilyNames{
         .checkpoint_prefix = "mpnet.", .token_type = "",
         .qkv = {"attention.attn.q", "attention.attn.k", "attention.attn.v"},
@@ -134,8 +137,17 @@ const FamilyNames* Family(const std::string& model_type) {
         .layer_norm_eps = "norm_eps", .word = "embeddings.tok_embeddings", .position = "",
         .token_type = "", .embedding_norm = "embeddings.norm", .layer = "layers.",
         .qkv = {"attn.Wqkv"}, .attention_out = "attn.Wo", .attention_norm = "attn_norm",
-        .intermediate = "mlp.Wi", .output = "mlp.Wo", .output_norm = "mlp_norm",
+        .intermediate = {"mlp.Wi"}, .output = "mlp.Wo", .output_norm = "mlp_norm",
         .final_norm = "final_norm", .biases_optional = true};
+    // NomicBertModel (nomic-embed-text): fc2(fc11(x) * act(fc12(x))).
+    f["nomic_bert"] = FamilyNames{
+        .checkpoint_prefix = "bert.", .hidden_size = "n_embd", .num_layers = "n_layer",
+        .num_heads = "n_head", .intermediate_size = "n_inner", .max_positions = "n_positions",
+        .activation = "activation_function", .layer_norm_eps = "layer_norm_epsilon",
+        .position = "", .embedding_norm = "emb_ln", .layer = "encoder.layers.",
+        .qkv = {"attn.Wqkv"}, .attention_out = "attn.out_proj", .attention_norm = "norm1",
+        .intermediate = {"mlp.fc12", "mlp.fc11"}, .output = "mlp.fc2", .output_norm = "norm2",
+        .biases_optional = true};
     return f;
   }());
   auto it = families->find(model_type);
@@ -170,7 +182,7 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
   if (names == nullptr) {
     return absl::InvalidArgumentError(fmt::format(
         "{}: model_type '{}' is not supported: only bert, distilbert, roberta, xlm-roberta, "
-        "mpnet and modernbert encoders",
+        "mpnet, modernbert and nomic_bert encoders",
         path, c.architecture));
   }
   const bool modern = c.architecture == "modernbert";
@@ -185,7 +197,7 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
                          Field{names->num_layers, &c.num_layers, 0},
                          Field{names->num_heads, &c.num_heads, 0},
                          Field{names->intermediate_size, &c.intermediate_size, 0},
-                         Field{"max_position_embeddings", &c.max_positions, 0},
+                         Field{names->max_positions, &c.max_positions, 0},
                          Field{"type_vocab_size", &c.type_vocab_size, 2}}) {
     if (f.value == &c.type_vocab_size && !token_types) continue;
     absl::StatusOr<int64_t> v = PositiveInt(j, f.key, path, f.default_value);
@@ -204,8 +216,17 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
     if (!eps.ok()) return eps.status();
     c.layer_norm_eps = static_cast<float>(*eps);
   }
-  const std::string act = string_field(names->activation, "gelu");
-  if (act == "gelu" || act == "gelu_python") {
+  const bool nomic = c.architecture == "nomic_bert";
+  const std::string act = string_field(names->activation, nomic ? "swiglu" : "gelu");
+  if (nomic) {
+    // Only the gated MLPs (fc11, fc12, fc2); nomic's plain MLP has other
+    // tensors.
+    if (act != "swiglu" && act != "geglu") {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: activation_function '{}' is not supported: only 'swiglu' and 'geglu'", path, act));
+    }
+    c.activation = act == "swiglu" ? Activation::kSilu : Activation::kGeluErf;
+  } else if (act == "gelu" || act == "gelu_python") {
     c.activation = Activation::kGeluErf;
   } else if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
     c.activation = Activation::kGeluTanh;
@@ -258,10 +279,27 @@ absl::StatusOr<BertConfig> BertConfig::FromJson(const nlohmann::json& j, const s
       if (!v.ok()) return v.status();
       *value = *v;
     }
-    if (c.head_size() % 2 != 0) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: rotary positions need an even head size, not {}", path, c.head_size()));
+  } else if (nomic) {
+    c.rotary = c.gated_mlp = true;
+    absl::StatusOr<double> base = PositiveNumber(j, "rotary_emb_base", path, 10000.0);
+    if (!base.ok()) return base.status();
+    c.global_rope_theta = c.local_rope_theta = *base;
+    // Variants of NomicBERT this encoder does not compute.
+    for (auto [key, plain] : {std::pair{"rotary_emb_fraction", nlohmann::json(1.0)},
+                              std::pair{"rotary_emb_interleaved", nlohmann::json(false)},
+                              std::pair{"rotary_scaling_factor", nlohmann::json()},
+                              std::pair{"prenorm", nlohmann::json(false)},
+                              std::pair{"use_rms_norm", nlohmann::json(false)},
+                              std::pair{"parallel_block", nlohmann::json(false)}}) {
+      if (j.contains(key) && j[key] != plain && !(plain.is_boolean() && j[key].is_null())) {
+        return absl::UnimplementedError(fmt::format(
+            "{}: \"{}\": {} is not supported (only {})", path, key, j[key].dump(), plain.dump()));
+      }
     }
+  }
+  if (c.rotary && c.head_size() % 2 != 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: rotary positions need an even head size, not {}", path, c.head_size()));
   }
   if (c.max_tokens() < 2) {
     return absl::InvalidArgumentError(fmt::format(
@@ -320,20 +358,35 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   if (*names.final_norm != '\0') {
     tensors.push_back({names.final_norm, {h}, &w.final_norm_weight, &w.final_norm_bias});
   }
-  const int64_t inter_rows = c.gated_mlp ? 2 * inter : inter;
+  // A matrix the encoder uses whole but a family may store in parts (query,
+  // key and value; a gated MLP's two halves): the parts are read apart, then
+  // stacked by rows.
+  struct Stacked {
+    std::vector<std::vector<float>> weights, biases;
+    std::vector<float>* weight;
+    std::vector<float>* bias;
+  };
+  std::vector<Stacked> stacked;
+  stacked.reserve(static_cast<size_t>(2 * c.num_layers));  // tensors point into it
+  auto add_stacked = [&](const std::string& prefix, const std::vector<const char*>& modules,
+                         int64_t rows, std::vector<float>* weight, std::vector<float>* bias) {
+    if (modules.size() == 1) {
+      tensors.push_back({prefix + modules[0], {rows, h}, weight, bias});
+      return;
+    }
+    Stacked& st = stacked.emplace_back(Stacked{{}, {}, weight, bias});
+    st.weights.resize(modules.size());
+    st.biases.resize(modules.size());
+    const int64_t part_rows = rows / static_cast<int64_t>(modules.size());
+    for (size_t k = 0; k < modules.size(); ++k) {
+      tensors.push_back({prefix + modules[k], {part_rows, h}, &st.weights[k], &st.biases[k]});
+    }
+  };
   w.layers.resize(static_cast<size_t>(c.num_layers));
-  // Separate query, key and value are read apart, then stacked.
-  std::vector<std::vector<float>> qkv(6 * c.num_layers);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     BertLayerWeights& l = w.layers[i];
     const std::string p = names.layer + std::to_string(i) + ".";
-    if (names.qkv.size() == 1) {
-      tensors.push_back({p + names.qkv[0], {3 * h, h}, &l.qkv_weight, &l.qkv_bias});
-    } else {
-      for (int k = 0; k < 3; ++k) {
-        tensors.push_back({p + names.qkv[k], {h, h}, &qkv[6 * i + k], &qkv[6 * i + 3 + k]});
-      }
-    }
+    add_stacked(p, names.qkv, 3 * h, &l.qkv_weight, &l.qkv_bias);
     // A pre-norm family's first layer has no norm before attention: its
     // input is the embeddings' LayerNorm.
     if (!(c.pre_norm && i == 0)) {
@@ -342,8 +395,8 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
     }
     tensors.push_back({p + names.attention_out, {h, h}, &l.attention_out_weight,
                        &l.attention_out_bias});
-    tensors.push_back({p + names.intermediate, {inter_rows, h}, &l.intermediate_weight,
-                       &l.intermediate_bias});
+    add_stacked(p, names.intermediate, c.gated_mlp ? 2 * inter : inter, &l.intermediate_weight,
+                &l.intermediate_bias);
     tensors.push_back({p + names.output, {h, inter}, &l.output_weight, &l.output_bias});
     tensors.push_back({p + names.output_norm, {h}, &l.output_norm_weight, &l.output_norm_bias});
   }
@@ -355,11 +408,10 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
       return s;
     }
   }
-  for (int64_t i = 0; names.qkv.size() == 3 && i < c.num_layers; ++i) {
-    BertLayerWeights& l = w.layers[i];
-    for (int k = 0; k < 3; ++k) {
-      l.qkv_weight.insert(l.qkv_weight.end(), qkv[6 * i + k].begin(), qkv[6 * i + k].end());
-      l.qkv_bias.insert(l.qkv_bias.end(), qkv[6 * i + 3 + k].begin(), qkv[6 * i + 3 + k].end());
+  for (const Stacked& st : stacked) {
+    for (size_t k = 0; k < st.weights.size(); ++k) {
+      st.weight->insert(st.weight->end(), st.weights[k].begin(), st.weights[k].end());
+      st.bias->insert(st.bias->end(), st.biases[k].begin(), st.biases[k].end());
     }
   }
   model->stored_dtypes_ = reader.dtypes();

@@ -14,6 +14,8 @@
 //   modernbert    ModernBertModel ("model."): rotary positions, pre-norm,
 //                 GeGLU, no biases, local attention in some layers, a final
 //                 LayerNorm
+//   nomic_bert    NomicBertModel (nomic-embed-text): rotary positions,
+//                 SwiGLU, no biases, post-norm
 //
 // Every tensor's shape is checked against config.json. Errors name the file
 // and the tensor.
@@ -33,8 +35,9 @@ namespace semdb {
 
 // The feed-forward activation, by config.json's name as Hugging Face's
 // ACT2FN maps it: "gelu" and "gelu_python" are erf GELU; "gelu_new",
-// "gelu_pytorch_tanh" and "gelu_fast" the tanh approximation.
-enum class Activation { kGeluErf, kGeluTanh };
+// "gelu_pytorch_tanh" and "gelu_fast" the tanh approximation. SiLU
+// (x * sigmoid(x)) is NomicBERT's "swiglu" gate.
+enum class Activation { kGeluErf, kGeluTanh, kSilu };
 
 struct BertConfig {
   int64_t vocab_size = 0;
@@ -46,7 +49,7 @@ struct BertConfig {
   int64_t type_vocab_size = 0;
   float layer_norm_eps = 1e-12f;
   // config.json's model_type: "bert", "distilbert", "roberta",
-  // "xlm-roberta", "mpnet" or "modernbert".
+  // "xlm-roberta", "mpnet", "modernbert" or "nomic_bert".
   std::string architecture = "bert";
   Activation activation = Activation::kGeluErf;
   // Absolute positions: token p of a sequence takes position_embeddings row
@@ -57,7 +60,7 @@ struct BertConfig {
   // MPNet: buckets of the relative position bias added to every layer's
   // attention scores (relative_attention_num_buckets); 0 when none.
   int64_t relative_attention_buckets = 0;
-  // ModernBERT: rotary position embeddings (no position table) with base
+  // ModernBERT, NomicBERT: rotary position embeddings (no position table) with base
   // global_rope_theta in global layers and local_rope_theta in local ones;
   // layer i is global when i % global_attn_every_n_layers == 0, else a token
   // attends only to those at most local_attention / 2 positions away.
@@ -69,7 +72,8 @@ struct BertConfig {
   // after, a final LayerNorm), else post-norm (BERT).
   bool pre_norm = false;
   // The feed-forward block is gated: its first projection gives 2 x
-  // intermediate_size values, act(first half) * second half (GeGLU).
+  // intermediate_size values, act(first half) * second half (GeGLU,
+  // SwiGLU).
   bool gated_mlp = false;
 
   int64_t head_size() const { return hidden_size / num_heads; }

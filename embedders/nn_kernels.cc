@@ -87,6 +87,12 @@ void GeluTanh(float* x, int64_t n) {
 }
 
 SEMDB_VECTOR_CLONES
+void Silu(float* x, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + ExpInline(-x[i]));
+}
+
+SEMDB_VECTOR_CLONES
 void Multiply(float* x, const float* y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) x[i] *= y[i];

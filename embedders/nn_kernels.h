@@ -22,6 +22,9 @@ void GeluErf(float* x, int64_t n);
 // x^3))), torch's gelu(approximate="tanh") (Hugging Face's "gelu_new").
 void GeluTanh(float* x, int64_t n);
 
+// x[i] = SiLU(x[i]) = x / (1 + exp(-x)).
+void Silu(float* x, int64_t n);
+
 // x[i] *= y[i] for i < n.
 void Multiply(float* x, const float* y, int64_t n);
 

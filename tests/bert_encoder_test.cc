@@ -183,9 +183,10 @@ TEST_CASE("DistilBERT matches torch (make_distilbert_golden.py)") {
 }
 
 // The other families against their torch references (make_roberta_golden.py,
-// make_mpnet_golden.py, make_modernbert_golden.py): last hidden states and
+// make_mpnet_golden.py, make_modernbert_golden.py, make_nomic_bert_golden.py):
+// last hidden states and
 // mean-pooled normalized vectors.
-TEST_CASE("RoBERTa, XLM-R, MPNet and ModernBERT match their torch references") {
+TEST_CASE("RoBERTa, XLM-R, MPNet, ModernBERT and NomicBERT match their torch references") {
   struct Family {
     const char* folder;
     const char* architecture;
@@ -194,7 +195,8 @@ TEST_CASE("RoBERTa, XLM-R, MPNet and ModernBERT match their torch references") {
   for (const Family& f : {Family{"roberta_tiny", "roberta", Activation::kGeluErf},
                           Family{"xlm_roberta_tiny", "xlm-roberta", Activation::kGeluTanh},
                           Family{"mpnet_tiny", "mpnet", Activation::kGeluErf},
-                          Family{"modernbert_tiny", "modernbert", Activation::kGeluErf}}) {
+                          Family{"modernbert_tiny", "modernbert", Activation::kGeluErf},
+                          Family{"nomic_bert_tiny", "nomic_bert", Activation::kSilu}}) {
     DYNAMIC_SECTION(f.folder) {
       const nlohmann::json golden = nlohmann::json::parse(
           ReadFile(TestData(std::string("golden/") + f.folder + ".json")));
@@ -281,6 +283,29 @@ TEST_CASE("config.json: activations by Hugging Face's names, unknown families re
   modern["num_attention_heads"] = 32;  // head size 1: no rotary pairs
   CHECK(BertConfig::FromJson(modern, "config.json").status().code() ==
         absl::StatusCode::kInvalidArgument);
+  // NomicBERT: the variants the encoder does not compute are refused.
+  const nlohmann::json nomic =
+      nlohmann::json::parse(ReadFile(TestData("nomic_bert_tiny/config.json")));
+  c = BertConfig::FromJson(nomic, "config.json");
+  REQUIRE(c.ok());
+  CHECK(c->rotary);
+  CHECK(c->gated_mlp);
+  CHECK_FALSE(c->pre_norm);
+  CHECK_FALSE(c->local_layer(1));
+  CHECK(c->global_rope_theta == 1000);
+  CHECK(c->max_tokens() == 512);
+  for (auto [key, value] : {std::pair{"rotary_emb_fraction", nlohmann::json(0.5)},
+                            std::pair{"rotary_emb_interleaved", nlohmann::json(true)},
+                            std::pair{"rotary_scaling_factor", nlohmann::json(2.0)},
+                            std::pair{"prenorm", nlohmann::json(true)},
+                            std::pair{"activation_function", nlohmann::json("gelu")}}) {
+    nlohmann::json variant = nomic;
+    variant[key] = value;
+    absl::Status s = BertConfig::FromJson(variant, "config.json").status();
+    INFO(key << ": " << s.ToString());
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find(key) != std::string::npos);
+  }
 }
 
 TEST_CASE("A folder whose tensors do not fit its family's config is a clear error") {
@@ -294,7 +319,8 @@ TEST_CASE("A folder whose tensors do not fit its family's config is a clear erro
                         Case{"mpnet_tiny", "relative_attention_num_buckets", 16,
                              "encoder.relative_attention_bias.weight"},
                         Case{"roberta_tiny", "max_position_embeddings", 70,
-                             "roberta.embeddings.position_embeddings.weight"}}) {
+                             "roberta.embeddings.position_embeddings.weight"},
+                        Case{"nomic_bert_tiny", "n_inner", 40, "encoder.layers.0.mlp.fc12.weight"}}) {
     testing::TempDir dir;
     nlohmann::json config =
         nlohmann::json::parse(ReadFile(TestData(std::string(k.folder) + "/config.json")));

@@ -122,7 +122,8 @@ TEST_CASE("transformer collections on each architecture's model folder",
   };
   for (auto [folder, dimension] :
        {std::pair{"bert_tiny", 24}, std::pair{"roberta_tiny", 24}, std::pair{"xlm_roberta_tiny", 24},
-        std::pair{"mpnet_tiny", 24}, std::pair{"modernbert_tiny", 32}}) {
+        std::pair{"mpnet_tiny", 24}, std::pair{"modernbert_tiny", 32},
+        std::pair{"nomic_bert_tiny", 32}}) {
     DYNAMIC_SECTION(folder) {
       TempDir dir;
       std::vector<Hit> before;

@@ -123,14 +123,15 @@ TEST_CASE("transformer embedder: plain Hugging Face folder with F16/BF16 weights
   CHECK(e->Describe()["folder_normalizes"] == false);
 }
 
-TEST_CASE("transformer embedder: RoBERTa, XLM-R, MPNet and ModernBERT folders match torch") {
+TEST_CASE("transformer embedder: RoBERTa, XLM-R, MPNet, ModernBERT, NomicBERT folders match torch") {
   // Text to vector: the folder's tokenizer.json (byte-level BPE or Unigram)
   // then the encoder, against the torch reference run on the npm
-  // tokenizers' ids (tests/golden/make_{roberta,mpnet,modernbert}_golden.py).
+  // tokenizers' ids (tests/golden/make_{roberta,mpnet,modernbert,nomic_bert}_golden.py).
   for (auto [folder, architecture] : {std::pair{"roberta_tiny", "roberta"},
                                       std::pair{"xlm_roberta_tiny", "xlm-roberta"},
                                       std::pair{"mpnet_tiny", "mpnet"},
-                                      std::pair{"modernbert_tiny", "modernbert"}}) {
+                                      std::pair{"modernbert_tiny", "modernbert"},
+                                      std::pair{"nomic_bert_tiny", "nomic_bert"}}) {
     DYNAMIC_SECTION(folder) {
       const nlohmann::json golden = nlohmann::json::parse(
           ReadFile(TestData(std::string("golden/") + folder + ".json")));
@@ -142,7 +143,8 @@ TEST_CASE("transformer embedder: RoBERTa, XLM-R, MPNet and ModernBERT folders ma
       const auto e = MakeOk("transformer path=" + TestData(folder) + " batch_size=5 threads=2");
       CHECK(e->Describe()["architecture"] == architecture);
       CHECK(e->Describe()["max_length"] == 64);
-      CHECK(e->dimension() == golden["config"]["hidden_size"]);
+      const nlohmann::json& config = golden["config"];
+      CHECK(e->dimension() == config.value("hidden_size", config.value("n_embd", 0)));
       std::vector<TextStats> stats;
       const double diff = CompareToGolden(*e, texts, "mean_normalized", &stats);
       WARN(folder << " from text: max abs diff to torch " << diff);

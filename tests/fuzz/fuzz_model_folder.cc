@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                 std::pair{"roberta", "roberta_tiny"},
                                 std::pair{"xlm-roberta", "xlm_roberta_tiny"},
                                 std::pair{"mpnet", "mpnet_tiny"},
-                                std::pair{"modernbert", "modernbert_tiny"}}) {
+                                std::pair{"modernbert", "modernbert_tiny"},
+                                std::pair{"nomic_bert", "nomic_bert_tiny"}}) {
       const std::string d = semdb::fuzz::ScratchDir() + "/" + tiny;
       fs::create_directories(d);
       fs::copy_file(std::string(SEMDB_TEST_DATA) + "/" + tiny + "/model.safetensors",

@@ -131,7 +131,7 @@ def write_folder(name, config, tensors, tokenizer):
         {"idx": 2, "name": "2", "path": "2_Normalize",
          "type": "sentence_transformers.models.Normalize"}])
     write_json(os.path.join(path, "1_Pooling", "config.json"),
-               {"word_embedding_dimension": config.get("hidden_size"),
+               {"word_embedding_dimension": config.get("hidden_size", config.get("n_embd")),
                 "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
                 "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False})
     write_json(os.path.join(path, "sentence_bert_config.json"),
