@@ -1,8 +1,11 @@
 // Sentence embeddings from a BERT-family transformer encoder (Sentence-BERT
-// style: all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2, BERT), run
-// natively from the model folder a user downloads from Hugging Face:
+// style: all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2, all-mpnet-base-v2,
+// nomic-embed-text-v1.5, BERT), run natively from the model folder a user
+// downloads from Hugging Face:
 //
-//   config.json, model.safetensors     the encoder (bert_model.h)
+//   config.json, model.safetensors     the encoder (bert_model.h: BERT,
+//                                      DistilBERT, RoBERTa, XLM-R, MPNet,
+//                                      ModernBERT, NomicBERT)
 //   tokenizer.json                     the tokenizer (tokenizer_json.h), or
 //                                      when absent:
 //   vocab.txt, tokenizer_config.json   a WordPiece tokenizer: do_lower_case,
@@ -32,8 +35,9 @@
 //               them even if the folder's prompts change.
 //   max_length  tokens per text including [CLS] and [SEP]; default
 //               sentence_bert_config.json's max_seq_length, else
-//               tokenizer_config.json's model_max_length, else the model's
-//               max_position_embeddings. Longer texts are truncated, counted
+//               tokenizer_config.json's model_max_length, else the most
+//               the model takes (max_position_embeddings, less 2 with
+//               RoBERTa's positions). Longer texts are truncated, counted
 //               in TextStats::truncated and Describe().
 //   batch_size  texts per forward pass (texts are sorted by length first)
 //   threads     threads of the tokenizer and of the encoder: with a
