@@ -11,7 +11,11 @@ Serves model folders under the Hub's URL scheme, as huggingface_hub reads it:
       file (*.safetensors, *.bin) as a 302 to /cdn/{sha256} with
       X-Linked-Etag (its sha256) and X-Linked-Size, as the Hub does
   GET /cdn/{sha256}
-      the LFS file's bytes; honours "Range: bytes=N-" (206)
+      the LFS file's bytes
+  GET /api/models/{repo}/tree/{rev}?recursive=true
+  POST /api/models/{repo}/paths-info/{rev}   {"paths": [...]}
+      the files and folders, as npm's @huggingface/hub lists them
+Files honour "Range: bytes=A-" and "bytes=A-B" (206).
 
 The commit is the sha1 of the folder's file hashes. Switches, to test the
 client's failure handling:
@@ -34,6 +38,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import sys
 import threading
 import urllib.parse
@@ -58,6 +63,20 @@ class Repo:
         for rel in sorted(self.files):
             digest.update(rel.encode() + hashlib.sha256(self.files[rel]).digest())
         self.commit = digest.hexdigest()
+
+    def entries(self):
+        """The tree API's entries: every folder and file."""
+        folders = sorted({rel.rsplit("/", 1)[0] for rel in self.files if "/" in rel})
+        out = [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in folders]
+        return out + [self.entry(rel) for rel in sorted(self.files)]
+
+    def entry(self, rel):
+        s = self.sibling(rel)
+        e = {"type": "file", "oid": s["blobId"], "size": s["size"], "path": rel,
+             "lastCommit": {"id": self.commit, "title": "upload", "date": "2024-01-01T00:00:00Z"}}
+        if "lfs" in s:
+            e["lfs"] = {"oid": s["lfs"]["sha256"], "size": s["size"], "pointerSize": 134}
+        return e
 
     def sibling(self, rel):
         data = self.files[rel]
@@ -138,12 +157,24 @@ def main():
         def do_HEAD(self):
             self.do_GET()
 
+        def do_POST(self):
+            self.do_GET()
+
         def do_GET(self):
             self.log_request_line()
             url = urllib.parse.urlsplit(self.path)
             parts = [urllib.parse.unquote(p) for p in url.path.strip("/").split("/")]
             if parts[:2] == ["api", "models"]:
                 name, repo, rest = self.find_repo(parts[2:])
+                if repo is not None and len(rest) == 2 and rest[0] in ("tree", "paths-info"):
+                    if not self.authorized():
+                        return
+                    entries = repo.entries()
+                    if rest[0] == "paths-info":
+                        length = int(self.headers.get("Content-Length", "0"))
+                        wanted = json.loads(self.rfile.read(length))["paths"]
+                        entries = [e for e in entries if e["path"] in wanted]
+                    return self.send_json(200, entries)
                 if repo is None or len(rest) != 2 or rest[0] != "revision":
                     return self.send_json(404, {"error": "Repository not found"},
                                           {"X-Error-Code": "RepoNotFound"})
@@ -161,7 +192,7 @@ def main():
                                             "private": False, "gated": bool(args.token),
                                             "siblings": siblings})
             if parts[0] == "cdn" and len(parts) == 2 and parts[1] in blobs:
-                return self.send_blob(blobs[parts[1]])
+                return self.send_blob(parts[1], blobs[parts[1]])
             name, repo, rest = self.find_repo(parts)
             if repo is None or len(rest) < 3 or rest[0] != "resolve":
                 return self.send_json(404, {"error": "Repository not found"},
@@ -186,22 +217,22 @@ def main():
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            data = repo.files[rel]
-            self.send_response(200)
-            self.send_header("ETag", '"%s"' % s["blobId"])
-            self.send_header("X-Repo-Commit", repo.commit)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            self.send_bytes(repo.files[rel], {"ETag": '"%s"' % s["blobId"],
+                                              "X-Repo-Commit": repo.commit}, False)
 
-        def send_blob(self, data):
+        def send_blob(self, sha256, data):
             if args.bad_checksum:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
-            start = 0
-            rng = self.headers.get("Range", "")
-            if rng.startswith("bytes=") and rng.endswith("-"):
-                start = int(rng[len("bytes="):-1])
+            self.send_bytes(data, {"ETag": '"%s"' % sha256}, True)
+
+        def send_bytes(self, data, headers, may_drop):
+            # "Range: bytes=A-" or "bytes=A-B" (inclusive), else everything.
+            start, end = 0, len(data)
+            m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
+            if m:
+                start = int(m.group(1))
+                if m.group(2):
+                    end = min(end, int(m.group(2)) + 1)
                 if start >= len(data):
                     self.send_response(416)
                     self.send_header("Content-Range", "bytes */%d" % len(data))
@@ -209,26 +240,27 @@ def main():
                     self.end_headers()
                     return
                 self.send_response(206)
-                self.send_header("Content-Range",
-                                 "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end - 1, len(data)))
             else:
                 self.send_response(200)
-            self.send_header("Content-Length", str(len(data) - start))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(end - start))
             self.send_header("Accept-Ranges", "bytes")
             self.end_headers()
             if self.command == "HEAD":
                 return
             with lock:
-                drop = state["drops_left"] > 0
+                drop = may_drop and state["drops_left"] > 0
                 if drop:
                     state["drops_left"] -= 1
             if drop:
-                self.wfile.write(data[start:start + args.drop_after])
+                self.wfile.write(data[start:min(end, start + args.drop_after)])
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            self.wfile.write(data[start:])
+            self.wfile.write(data[start:end])
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# A model semdb downloads (from tests/hub_server.py) into a Hugging Face
-# cache, read back by scanCacheDir of npm's @huggingface/hub, the Hub's own
-# JavaScript library: it must find the repo, the commit with refs/main, and
-# every top-level file linked to a blob named as the Hub names it, checked
-# here with sha256sum (LFS files) and `git hash-object` (the others).
+# semdb and npm's @huggingface/hub (the Hub's own JavaScript library) share
+# a Hugging Face cache, both ways:
+# - a model semdb downloads (from tests/hub_server.py) is read back by the
+#   library's scanCacheDir: it must find the repo, the commit with
+#   refs/main, and every top-level file linked to a blob named as the Hub
+#   names it, checked here with sha256sum (LFS files) and `git hash-object`
+#   (the others);
+# - a model the library's snapshotDownload put in a cache is used by semdb
+#   with the server stopped and HF_HUB_OFFLINE=1.
 # @huggingface/hub is installed into the build tree on the first run;
 # skipped (exit 77, with the reason) when npm cannot install it.
 #   tests/hub_cache/hub_cache_test.sh BINARY_DIR SOURCE_DIR
@@ -24,7 +28,7 @@ work="$(mktemp -d)"
 /usr/bin/python3 "$source_dir/tests/hub_server.py" --repo "test-org/bert-tiny=$model" \
   > "$work/port" &
 pid=$!
-trap 'kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$pid" 2> /dev/null || true; wait "$pid" 2> /dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   [ -s "$work/port" ] && break
   sleep 0.1
@@ -62,3 +66,15 @@ if scan != expected:
 print("@huggingface/hub scanCacheDir reads semdb's download: %d files, commit %s"
       % (len(files), sys.argv[3]))
 PY
+
+node "$source_dir/tests/hub_cache/fill_cache.mjs" "$hub" "$HF_ENDPOINT" test-org/bert-tiny \
+  "$work/js" > "$work/js.out" 2> "$work/js.err" || { cat "$work/js.err"; exit 1; }
+kill "$pid"
+wait "$pid" 2> /dev/null || true
+HF_HUB_OFFLINE=1 HF_HUB_CACHE="$work/js" "$binary_dir/shell/semdb" "$work/db2" --json \
+  -c 'create m --embedder transformer model=test-org/bert-tiny threads=1' \
+  -c 'insert The central bank raised interest rates --id bank' \
+  -c 'insert Bushfires burned forests near the town --id fire' \
+  -c 'search The central bank raised interest rates --k 1 --hybrid 0' > "$work/search.out"
+tail -n 1 "$work/search.out" | grep -q '"id":"bank"' || { cat "$work/search.out"; exit 1; }
+echo "semdb searches offline with the model @huggingface/hub downloaded: $(tail -n 1 "$work/js.out")"
