@@ -38,6 +38,22 @@ std::string Env(const char* name) {
   return v != nullptr ? v : "";
 }
 
+// Filesystem queries that never throw: a path that cannot be examined
+// (permissions) counts as absent, and a later open or write reports it.
+bool Exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+bool IsDirectory(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+uintmax_t SizeOrZero(const fs::path& p) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(p, ec);
+  return ec ? 0 : size;
+}
+
 bool IsHex(std::string_view s, size_t length) {
   return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) {
            return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f');
@@ -79,7 +95,7 @@ std::string ReadTrimmed(const fs::path& file) {
 
 // What the encoder loads: complete when it has a config and weights.
 bool HasModelFiles(const fs::path& folder) {
-  return fs::exists(folder / "config.json") && fs::exists(folder / "model.safetensors");
+  return Exists(folder / "config.json") && Exists(folder / "model.safetensors");
 }
 
 // The snapshot folder of `revision` (a commit, or a branch/tag recorded in
@@ -90,14 +106,14 @@ struct Snapshot {
 };
 std::optional<Snapshot> FindSnapshot(const fs::path& repo_dir, const std::string& revision) {
   std::string commit = revision;
-  if (!IsCommit(revision) || !fs::is_directory(repo_dir / "snapshots" / revision)) {
+  if (!IsCommit(revision) || !IsDirectory(repo_dir / "snapshots" / revision)) {
     std::error_code ec;
     if (!fs::is_regular_file(repo_dir / "refs" / revision, ec)) return std::nullopt;
     commit = ReadTrimmed(repo_dir / "refs" / revision);
     if (!IsCommit(commit)) return std::nullopt;
   }
   const fs::path folder = repo_dir / "snapshots" / commit;
-  if (!fs::is_directory(folder)) return std::nullopt;
+  if (!IsDirectory(folder)) return std::nullopt;
   return Snapshot{folder, commit};
 }
 
@@ -183,7 +199,7 @@ absl::StatusOr<std::string> FileDigest(const fs::path& file, bool lfs) {
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), lfs ? EVP_sha256() : EVP_sha1(), nullptr);
   if (!lfs) {
-    const std::string header = absl::StrCat("blob ", fs::file_size(file), std::string(1, '\0'));
+    const std::string header = absl::StrCat("blob ", SizeOrZero(file), std::string(1, '\0'));
     EVP_DigestUpdate(ctx.get(), header.data(), header.size());
   }
   std::vector<char> buffer(1 << 20);
@@ -246,7 +262,7 @@ absl::Status FetchFile(const HubClient& client, const std::string& id, const Hub
                        const fs::path& repo_dir, const std::string& commit, const RepoFile& f,
                        ByteProgress* progress) {
   const fs::path link = repo_dir / "snapshots" / commit / f.path;
-  if (fs::exists(link)) {
+  if (Exists(link)) {
     progress->Advance(f.size);
     return absl::OkStatus();
   }
@@ -262,18 +278,18 @@ absl::Status FetchFile(const HubClient& client, const std::string& id, const Hub
   }
   absl::StatusOr<std::unique_ptr<FileLock>> lock = FileLock::Acquire(locks / (f.etag + ".lock"));
   if (!lock.ok()) return lock.status();
-  if (!fs::exists(blob)) {
+  if (!Exists(blob)) {
     const fs::path incomplete = blob.string() + ".incomplete";
-    if (fs::exists(incomplete)) progress->Advance(static_cast<int64_t>(fs::file_size(incomplete)));
+    progress->Advance(static_cast<int64_t>(SizeOrZero(incomplete)));
     const std::string what = absl::StrCat(f.path, " of ", id);
     for (int attempt = 1;; ++attempt) {
-      const uintmax_t before = fs::exists(incomplete) ? fs::file_size(incomplete) : 0;
+      const uintmax_t before = SizeOrZero(incomplete);
       absl::StatusOr<HttpResponse> r = client.Download(
           ResolvePath(id, commit, f.path), incomplete.string(),
           [progress](int64_t n) { progress->Advance(n); });
       if (r.ok() && (r->status == 200 || r->status == 206 || r->status == 416)) break;
       if (r.ok()) return HttpError(*r, id, what, options);
-      const bool received = fs::exists(incomplete) && fs::file_size(incomplete) > before;
+      const bool received = SizeOrZero(incomplete) > before;
       if (!absl::IsUnavailable(r.status()) || !received || attempt == kMaxAttempts) {
         return absl::Status(r.status().code(),
                             absl::StrCat("downloading ", what, ": ", r.status().message(),
@@ -303,7 +319,7 @@ absl::Status FetchFile(const HubClient& client, const std::string& id, const Hub
   }
   fs::remove(link, ec);  // a dangling link to a deleted blob
   fs::create_symlink(target + "blobs/" + f.etag, link, ec);
-  if (ec) {
+  if (ec && !Exists(link)) {  // (another process may have just made it)
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create the link ", link.string(), ": ", ec.message()));
   }
@@ -420,7 +436,7 @@ HubOptions HubOptions::FromEnvironment() {
   if (o.token.empty()) {
     std::string token_path = Env("HF_TOKEN_PATH");
     if (token_path.empty()) token_path = home + "/token";
-    if (fs::is_regular_file(token_path)) o.token = ReadTrimmed(token_path);
+    if (Exists(token_path)) o.token = ReadTrimmed(token_path);
   }
   o.offline = IsTrue(Env("HF_HUB_OFFLINE"));
   return o;
@@ -429,7 +445,7 @@ HubOptions HubOptions::FromEnvironment() {
 absl::StatusOr<ResolvedModel> ResolveModel(const std::string& model, const std::string& revision,
                                            const HubOptions& options,
                                            const DownloadProgress& progress) {
-  if (fs::is_directory(model)) return ResolvedModel{model, "", "", false};
+  if (IsDirectory(model)) return ResolvedModel{model, "", "", false};
   if (!IsRepoId(model)) {
     return absl::NotFoundError(absl::StrCat(
         "model folder ", model, " does not exist (nor is it a Hugging Face model id, ORG/NAME)"));
