@@ -3,11 +3,7 @@
 // tests/data/bert_tiny as test-org/bert-tiny: the happy path, a dropped
 // connection, a bad checksum, offline mode, a gated model, cache hits with
 // the server stopped, and a shell session searching with the model.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -24,8 +20,6 @@
 #include "nlohmann/json.hpp"
 #include "run_semdb.h"
 #include "test_data.h"
-
-extern char** environ;
 
 namespace semdb {
 namespace {
@@ -44,36 +38,25 @@ constexpr char kCacheFolder[] = "models--test-org--bert-tiny";
 class HubServer {
  public:
   explicit HubServer(const std::vector<std::string>& switches = {}) {
-    int out[2];
-    REQUIRE(pipe(out) == 0);
-    std::vector<std::string> args = {"/usr/bin/python3", SEMDB_SOURCE_DIR "/tests/hub_server.py",
-                                     "--repo", std::string(kRepo) + "=" + TestData("bert_tiny"),
-                                     "--log", log_ / "requests"};
-    args.insert(args.end(), switches.begin(), switches.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out[1]);
-    char port[32] = "";
-    FILE* f = fdopen(out[0], "r");
-    const bool read = fgets(port, sizeof(port), f) != nullptr;
-    fclose(f);
-    REQUIRE(read);
-    endpoint_ = "http://127.0.0.1:" + std::string(port, strcspn(port, "\n"));
+    // The shell prints its pid, then becomes the server, which prints its
+    // port.
+    std::string command = "echo $$; exec /usr/bin/python3 '" SEMDB_SOURCE_DIR
+                          "/tests/hub_server.py' --repo '" + std::string(kRepo) + "=" +
+                          TestData("bert_tiny") + "' --log '" + log_ / "requests'";
+    for (const std::string& s : switches) command += " '" + s + "'";
+    out_ = popen(command.c_str(), "r");
+    REQUIRE(out_ != nullptr);
+    int port = 0;
+    REQUIRE(fscanf(out_, "%d %d", &pid_, &port) == 2);
+    endpoint_ = "http://127.0.0.1:" + std::to_string(port);
   }
   ~HubServer() { Stop(); }
 
   void Stop() {
-    if (pid_ > 0) {
+    if (out_ != nullptr) {
       kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
+      pclose(out_);
+      out_ = nullptr;
     }
   }
   const std::string& endpoint() const { return endpoint_; }
@@ -85,6 +68,7 @@ class HubServer {
 
  private:
   TempDir log_;
+  FILE* out_ = nullptr;
   pid_t pid_ = -1;
   std::string endpoint_;
 };
@@ -292,7 +276,7 @@ TEST_CASE("HF_HUB_OFFLINE never touches the network", "[hub]") {
   REQUIRE(server.requests().size() == online_requests);
 }
 
-TEST_CASE("a gated model needs a token, sent as a Bearer token", "[hub]") {
+TEST_CASE("a gated model needs a token sent as a Bearer token", "[hub]") {
   TempDir cache;
   HubServer server({"--token", "hf_secret"});
   HubOptions o = Options(server.endpoint(), cache.path());
@@ -410,7 +394,7 @@ std::vector<float> EmbedOne(const Embedder& e, std::string_view text) {
   return v;
 }
 
-TEST_CASE("transformer model=ORG/NAME embeds as the folder does, pinned to its commit",
+TEST_CASE("transformer model=ORG/NAME embeds as the folder does and is pinned to its commit",
           "[hub]") {
   TempDir cache;
   HubServer server;
