@@ -121,7 +121,8 @@ std::optional<Snapshot> FindSnapshot(const fs::path& repo_dir, const std::string
 // tokenizer files at the top and in sentence-transformers module folders
 // (1_Pooling/, 2_Dense/...), and their model.safetensors. Not README,
 // ONNX/OpenVINO/TF/Flax copies, pytorch_model.bin (not read) or other
-// folders.
+// folders. The listing's paths become paths in the cache: these rules
+// also keep out any that could leave the snapshot folder ("..", "/x").
 bool EncoderReads(const std::string& file) {
   const std::vector<std::string> parts = absl::StrSplit(file, '/');
   if (parts.size() > 2) return false;
