@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(
   if (spec.kind == "glove" || spec.kind == "word2vec" || spec.kind == "fasttext") {
     return Upcast(WordVectorEmbedder::Create(spec, context));
   }
-  if (spec.kind == "transformer") return Upcast(TransformerEmbedder::Create(spec));
+  if (spec.kind == "transformer") return Upcast(TransformerEmbedder::Create(spec, context));
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown embedder '", spec.kind, "'; known: tfidf, glove, word2vec, fasttext, transformer"));
 }
@@ -46,9 +46,10 @@ std::vector<std::string> EmbedderKindsHelp() {
       "fasttext path=FILE.bin|FILE.vec [lowercase=false] [weighting=mean|sif] "
       "[sif_a=1e-3] [min_token_len=1] [max_fit_docs=100000] [cache_dir=DIR]"
       "  averaged fastText vectors; .bin models build unknown words from n-grams",
-      "transformer path=<model folder> [max_length=N] [batch_size=32] [threads=N]"
-      "  BERT-family sentence embeddings (all-MiniLM-L6-v2, bge-small-en-v1.5, e5-small-v2...)"
-      " from a Hugging Face model folder",
+      "transformer model=<model folder or Hugging Face id> [revision=main] [max_length=N] "
+      "[batch_size=32] [threads=N]  BERT-family sentence embeddings (all-MiniLM-L6-v2, "
+      "bge-small-en-v1.5, e5-small-v2...) from a model folder, the Hugging Face cache, or "
+      "downloaded into it (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE)",
   };
 }
 

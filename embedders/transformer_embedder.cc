@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "embedders/blas_runtime.h"
+#include "embedders/model_hub.h"
 #include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
@@ -263,9 +264,11 @@ absl::StatusOr<Prompts> ReadPrompts(const std::string& dir) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
-    const Spec& spec) {
+    const Spec& spec, const EmbedderContext& context) {
   SpecReader r(spec);
-  const std::string path = r.GetString("path", "");
+  const std::string folder = r.GetString("path", "");
+  const std::string model_name = r.GetString("model", "");
+  const std::string revision = r.GetString("revision", "");
   const int64_t max_length = r.GetInt("max_length", 0, 2, 1 << 20);
   const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
   const int threads = static_cast<int>(r.GetInt(
@@ -274,12 +277,25 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   std::string query_prefix = r.GetString("query_prefix", "");
   std::string document_prefix = r.GetString("document_prefix", "");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
-  if (path.empty()) {
-    return absl::InvalidArgumentError("'transformer' needs path=<model folder>");
+  if (folder.empty() == model_name.empty()) {
+    return absl::InvalidArgumentError(folder.empty()
+        ? "'transformer' needs model=<model folder or Hugging Face id>"
+        : "'transformer' takes model= or path= (a folder), not both");
   }
-  if (!fs::is_directory(path)) {
-    return absl::NotFoundError(fmt::format("model folder {} does not exist", path));
+  if (!folder.empty() && !fs::is_directory(folder)) {
+    return absl::NotFoundError(fmt::format("model folder {} does not exist", folder));
   }
+  if (!folder.empty() && !revision.empty()) {
+    return absl::InvalidArgumentError("revision= goes with model=<Hugging Face id>, not path=");
+  }
+  // model= by name: the folder, the Hugging Face cache or a download
+  // (model_hub.h), pinned to the commit it resolved to.
+  absl::StatusOr<ResolvedModel> resolved_model =
+      folder.empty() ? ResolveModel(model_name, revision, HubOptions::FromEnvironment(),
+                                    context.progress)
+                     : ResolvedModel{folder, "", "", false};
+  if (!resolved_model.ok()) return resolved_model.status();
+  const std::string& path = resolved_model->folder;
   absl::StatusOr<Prompts> prompts = ReadPrompts(path);
   if (!prompts.ok()) return prompts.status();
   if (!has_query_prefix) query_prefix = prompts->query;
@@ -287,6 +303,7 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   Spec resolved = spec;
   resolved.params["query_prefix"] = query_prefix;
   resolved.params["document_prefix"] = document_prefix;
+  if (!resolved_model->commit.empty()) resolved.params["revision"] = resolved_model->commit;
   absl::StatusOr<Pipeline> pipeline = ReadPipeline(path);
   if (!pipeline.ok()) return pipeline.status();
   const std::string& dir = pipeline->model_dir;

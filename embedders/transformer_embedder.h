@@ -25,8 +25,14 @@
 //                                      "document" (else "passage", else
 //                                      "corpus")
 //
-// Spec: transformer path=DIR [max_length=N] [batch_size=32] [threads=N]
-//                   [query_prefix=S] [document_prefix=S]
+// Spec: transformer model=DIR|ID [revision=REV] [max_length=N] [batch_size=32]
+//                   [threads=N] [query_prefix=S] [document_prefix=S]
+//   model       a model folder, or a Hugging Face id (ORG/NAME) found in the
+//               Hugging Face cache or downloaded into it (model_hub.h);
+//               path=DIR is the older spelling, for a folder only
+//   revision    with an id: a branch, tag or commit (default main). spec()
+//               records the commit it resolved to, so that a collection
+//               keeps using that snapshot.
 //   query_prefix, document_prefix
 //               text put before each query (EmbedQueries) and each document
 //               (Embed) before tokenizing, as sentence-transformers' prompts;
@@ -75,7 +81,9 @@ class TransformerEmbedder : public Embedder {
  public:
   // InvalidArgument for bad parameters or model files, NotFound for
   // missing ones.
-  static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(const Spec& spec);
+  // context.progress reports a model download.
+  static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(
+      const Spec& spec, const EmbedderContext& context = {});
 
   Spec spec() const override { return spec_; }
   int dimension() const override { return dimension_; }

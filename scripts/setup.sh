@@ -18,6 +18,7 @@ packages=(
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libmicrohttpd-dev libstemmer-dev
   libspdlog-dev             # the library's log (src/operation_log.h)
+  libcurl4-openssl-dev libssl-dev  # model downloads from the Hugging Face Hub, their sha256
   libcpp-httplib-dev        # the HTTP client of the tests and the load benchmark
   libhnswlib-dev            # the peer in bench/ann_comparison (header-only)
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)

@@ -14,11 +14,14 @@
 #include "shell/result.h"
 #include "shell/shell.h"
 #include "shell/table.h"
+#include "run_semdb.h"
 #include "test_data.h"
 
 namespace semdb {
 namespace {
 
+using testing::Run;
+using testing::RunSemdb;
 using testing::TempDir;
 
 TEST_CASE("command lines split into command, text and raw option values", "[shell]") {
@@ -139,26 +142,6 @@ TEST_CASE("tab completion: commands, options, collections, paths", "[shell]") {
   const std::string files = dir / "files";
   REQUIRE(shell.Completions("import " + files + "/") == V{files + "/notes.jsonl", files + "/sub/"});
   REQUIRE(shell.Completions(".read " + files + "/n") == V{files + "/notes.jsonl"});
-}
-
-struct Run {
-  int exit_code;
-  std::string out, err;
-};
-
-// Runs the semdb binary in `cwd` with `args`, feeding `input` on stdin, as
-// if in a terminal `columns` wide.
-Run RunSemdb(const std::string& cwd, const std::string& args, const std::string& input = "",
-             int columns = 200) {
-  TempDir io;
-  std::ofstream(io / "in") << input;
-  const std::string cmd = "cd '" + cwd + "' && COLUMNS=" + std::to_string(columns) +
-                          " '" SEMDB_BINARY_DIR "/shell/semdb' " +
-                          args + " < '" + io / "in" + "' > '" + io / "out" + "' 2> '" +
-                          io / "err" + "'";
-  int status = std::system(cmd.c_str());
-  REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), testing::ReadFile(io / "out"), testing::ReadFile(io / "err")};
 }
 
 TEST_CASE("a scripted session: errors are one line each and the session goes on",

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "nlohmann/json.hpp"
+#include "semdb/options.h"
 #include "semdb/spec.h"
 
 namespace semdb {
@@ -56,6 +57,10 @@ inline TextCorpus CorpusOf(const std::vector<std::string>& texts) {
 // word-vector file). Empty means: next to the source file, or nowhere.
 struct EmbedderContext {
   std::string cache_dir;
+  // Called as a model download advances (in bytes; operation "download",
+  // collection the model's Hub id), e.g. to draw a progress bar; unset:
+  // nothing is called.
+  std::function<void(const OperationProgress&)> progress;
 };
 
 class WordVectorEmbedder;  // embedders/word_vector_embedder.h
