@@ -160,77 +160,92 @@ Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record)
 absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     const CollectionEnv& env, CollectionRecord record, std::unique_ptr<Embedder> embedder) {
   auto impl = std::unique_ptr<Impl>(new Impl(env, std::move(record)));
-  std::lock_guard<std::mutex> write_lock(impl->write_mu_);
-  absl::StatusOr<Chunker> chunker = Chunker::Create(impl->record_.chunking);
-  if (!chunker.ok()) return chunker.status();
-  impl->chunker_ = *std::move(chunker);
-  absl::StatusOr<Counters> counters = env.store->GetCounters(impl->id_);
-  if (!counters.ok()) return counters.status();
-  impl->counters_ = *counters;
-
-  absl::StatusOr<Spec> spec = Spec::Parse(impl->record_.embedder_spec);
-  if (!spec.ok()) return spec.status();
-  if (spec->kind != kVectorsKind) {
-    if (embedder == nullptr) {
-      absl::StatusOr<std::unique_ptr<Embedder>> created =
-          CreateEmbedder(*spec, env.embedder_context);
-      if (created.ok()) {
-        embedder = *std::move(created);
-      } else {
-        // The collection stays readable (get, delete, drop); text operations
-        // report why its embedder is unavailable.
-        impl->embedder_error_ = WithContext(
-            created.status(), absl::StrCat("collection '", impl->name_,
-                                           "': cannot create its embedder"));
-      }
-    }
-    impl->embedder_ = std::move(embedder);
+  absl::MutexLock write_lock(&impl->write_mu_);
+  bool refit = false;
+  bool load_index = false;
+  {
+    // Nothing else sees the collection yet; the lock is for the analysis.
+    absl::MutexLock state_lock(&impl->state_mu_);
+    absl::Status s = impl->OpenStateLocked(std::move(embedder), &refit);
+    if (!s.ok()) return s;
+    load_index = !refit && impl->record_.dimension > 0;
   }
-
-  const uint32_t gen = impl->record_.generation;
-  if (!env.options.read_only) {
-    StoreBatch cleanup(*env.store);
-    cleanup.DeleteOtherGenerations(impl->id_, gen);  // leftovers of a crashed refit
-    if (absl::Status s = env.store->Write(cleanup, false); !s.ok()) return s;
-  }
-
-  const bool fittable = impl->embedder_ != nullptr && impl->embedder_->fittable();
-  bool need_refit = false;
-  if (fittable && gen > 0) {
-    absl::StatusOr<std::optional<std::string>> state =
-        env.store->GetEmbedderState(impl->id_, gen);
-    absl::Status loaded = !state.ok()  ? state.status()
-                          : !*state    ? absl::DataLossError("embedder state is missing")
-                                       : impl->embedder_->LoadState(**state);
-    if (loaded.ok() && !impl->record_.probe.empty()) {
-      loaded = CheckProbe(*impl->embedder_, impl->record_.probe);
-    }
-    // The state can be recomputed from the stored texts.
-    need_refit = !loaded.ok();
-    if (need_refit && impl->record_.model_installed) {
-      // An installed model is shared with other collections: refitting it
-      // here would part from them. Text operations refuse until reinstalled.
-      impl->probe_error_ = absl::FailedPreconditionError(absl::StrCat(
-          "collection '", impl->name_, "': its installed model (fingerprint ",
-          impl->record_.model_fingerprint, ") cannot be loaded: ", loaded.message(),
-          "; install it again"));
-      need_refit = false;
-    }
-  } else if (impl->embedder_ != nullptr && !fittable && !impl->record_.probe.empty()) {
-    // A file-based model must be the one that made the vectors; until the
-    // collection is refitted (re-embedded), text operations refuse.
-    impl->probe_error_ = CheckProbe(*impl->embedder_, impl->record_.probe);
-  }
-  if (need_refit || (fittable && gen == 0 && impl->counters_.live_docs > 0)) {
+  if (refit) {
     impl->RefitAndRecordLocked().IgnoreError();
-  } else if (impl->record_.dimension > 0) {
+  } else if (load_index) {
     if (absl::Status s = impl->LoadOrRebuildIndexLocked(); !s.ok()) return s;
   }
   return impl;
 }
 
+absl::Status Collection::Impl::OpenStateLocked(std::unique_ptr<Embedder> embedder,
+                                               bool* refit) {
+  absl::StatusOr<Chunker> chunker = Chunker::Create(record_.chunking);
+  if (!chunker.ok()) return chunker.status();
+  chunker_ = *std::move(chunker);
+  absl::StatusOr<Counters> counters = env_.store->GetCounters(id_);
+  if (!counters.ok()) return counters.status();
+  counters_ = *counters;
+
+  absl::StatusOr<Spec> spec = Spec::Parse(record_.embedder_spec);
+  if (!spec.ok()) return spec.status();
+  if (spec->kind != kVectorsKind) {
+    if (embedder == nullptr) {
+      absl::StatusOr<std::unique_ptr<Embedder>> created =
+          CreateEmbedder(*spec, env_.embedder_context);
+      if (created.ok()) {
+        embedder = *std::move(created);
+      } else {
+        // The collection stays readable (get, delete, drop); text operations
+        // report why its embedder is unavailable.
+        embedder_error_ = WithContext(
+            created.status(), absl::StrCat("collection '", name_,
+                                           "': cannot create its embedder"));
+      }
+    }
+    embedder_ = std::move(embedder);
+  }
+
+  const uint32_t gen = record_.generation;
+  if (!env_.options.read_only) {
+    StoreBatch cleanup(*env_.store);
+    cleanup.DeleteOtherGenerations(id_, gen);  // leftovers of a crashed refit
+    if (absl::Status s = env_.store->Write(cleanup, false); !s.ok()) return s;
+  }
+
+  const bool fittable = embedder_ != nullptr && embedder_->fittable();
+  bool need_refit = false;
+  if (fittable && gen > 0) {
+    absl::StatusOr<std::optional<std::string>> state =
+        env_.store->GetEmbedderState(id_, gen);
+    absl::Status loaded = !state.ok()  ? state.status()
+                          : !*state    ? absl::DataLossError("embedder state is missing")
+                                       : embedder_->LoadState(**state);
+    if (loaded.ok() && !record_.probe.empty()) {
+      loaded = CheckProbe(*embedder_, record_.probe);
+    }
+    // The state can be recomputed from the stored texts.
+    need_refit = !loaded.ok();
+    if (need_refit && record_.model_installed) {
+      // An installed model is shared with other collections: refitting it
+      // here would part from them. Text operations refuse until reinstalled.
+      probe_error_ = absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "': its installed model (fingerprint ",
+          record_.model_fingerprint, ") cannot be loaded: ", loaded.message(),
+          "; install it again"));
+      need_refit = false;
+    }
+  } else if (embedder_ != nullptr && !fittable && !record_.probe.empty()) {
+    // A file-based model must be the one that made the vectors; until the
+    // collection is refitted (re-embedded), text operations refuse.
+    probe_error_ = CheckProbe(*embedder_, record_.probe);
+  }
+  *refit = need_refit || (fittable && gen == 0 && counters_.live_docs > 0);
+  return absl::OkStatus();
+}
+
 CollectionInfo Collection::Impl::Info() const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   CollectionInfo info;
   info.name = name_;
   info.embedder = record_.embedder_spec;
@@ -244,13 +259,13 @@ CollectionInfo Collection::Impl::Info() const {
 }
 
 int64_t Collection::Impl::Count() const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   return DocumentsLocked();
 }
 
 void Collection::Impl::Close(absl::Status why) {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  std::unique_lock lock(state_mu_);
+  absl::MutexLock write_lock(&write_mu_);
+  absl::MutexLock lock(&state_mu_);
   if (!closed_.ok()) return;  // dropped, then its database closed
   closed_ = std::move(why);
   index_.reset();
@@ -325,7 +340,34 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     }
   }
 
-  std::lock_guard<std::mutex> write_lock(write_mu_);
+  absl::MutexLock write_lock(&write_mu_);
+  PendingWrite w(*env_.store, *doc_indexes_);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    absl::Status s = BuildWriteLocked(mode, fingerprint, spans, batch_ids, docs, &w);
+    if (!s.ok()) return s;
+  }
+  if (absl::Status s = CommitWriteLocked(w.batch, w.side_indexes, w.counters, wo,
+                                         [&](VectorIndex& index) {
+                                           absl::StatusOr<int64_t> removed =
+                                               index.Remove(w.removed);
+                                           return removed.ok() ? index.Add(w.labels, w.vectors)
+                                                               : removed.status();
+                                         });
+      !s.ok()) {
+    return s;
+  }
+  std::vector<std::string> ids;
+  for (const Document& d : docs) ids.push_back(d.id);
+  return ids;
+}
+
+absl::Status Collection::Impl::BuildWriteLocked(
+    WriteMode mode, std::optional<std::string_view> fingerprint,
+    const std::vector<std::vector<TextSpan>>& spans,
+    const absl::flat_hash_set<std::string_view>& batch_ids, std::vector<Document>& docs,
+    PendingWrite* w) const {
+  const bool caller_vectors = caller_vectors_;
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
@@ -360,10 +402,11 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   // Generated ids (GeneratedId: numbered in insertion order, skipping any
   // a user took), then the index entries with their labels: one per
   // document, or one per passage.
-  Counters counters = counters_;
+  Counters& counters = w->counters;
+  counters = counters_;
   std::vector<DocumentRecord> entries;
   std::vector<size_t> entry_doc;  // the document of each entry
-  std::vector<uint64_t> labels;
+  std::vector<uint64_t>& labels = w->labels;
   for (size_t i = 0; i < docs.size(); ++i) {
     Document& d = docs[i];
     while (d.id.empty()) {
@@ -391,7 +434,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
   // Vectors: the caller's, or embedded by the current model (none while a
   // fittable embedder awaits its first fit, the only time dim is 0).
   const bool have_vectors = dim > 0;
-  std::vector<float> vectors;
+  std::vector<float>& vectors = w->vectors;
   std::vector<TextStats> stats(entries.size());
   if (caller_vectors) {
     vectors.reserve(docs.size() * dim);
@@ -434,10 +477,10 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
     }
   }
 
-  StoreBatch batch(*env_.store);
-  DocumentIndexes::Update side_indexes(*doc_indexes_);
+  StoreBatch& batch = w->batch;
+  DocumentIndexes::Update& side_indexes = w->side_indexes;
   const bool indexed = index_ != nullptr;
-  std::vector<uint64_t> old_labels;
+  std::vector<uint64_t>& old_labels = w->removed;
   for (const StoredEntries& r : replaced) {
     if (absl::Status s = RemoveEntriesLocked(r, batch, side_indexes, counters, &old_labels);
         !s.ok()) {
@@ -470,19 +513,7 @@ absl::StatusOr<std::vector<std::string>> Collection::Impl::Write(
       ++counters.documents;
     }
   }
-  if (absl::Status s = CommitWriteLocked(batch, side_indexes, counters, wo,
-                                         [&](VectorIndex& index) {
-                                           absl::StatusOr<int64_t> removed =
-                                               index.Remove(old_labels);
-                                           return removed.ok() ? index.Add(labels, vectors)
-                                                               : removed.status();
-                                         });
-      !s.ok()) {
-    return s;
-  }
-  std::vector<std::string> ids;
-  for (const Document& d : docs) ids.push_back(d.id);
-  return ids;
+  return absl::OkStatus();
 }
 
 absl::Status Collection::Impl::CommitWriteLocked(
@@ -493,7 +524,7 @@ absl::Status Collection::Impl::CommitWriteLocked(
   if (absl::Status s = env_.store->Write(batch, Sync(wo)); !s.ok()) return s;
   absl::Status applied;
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     counters_ = counters;
     if (index_ != nullptr) applied = update_index(*index_);
   }
@@ -531,10 +562,15 @@ absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
 }
 
 void Collection::Impl::MaintainAfterWriteLocked() {
-  const bool fittable = embedder_ != nullptr && embedder_->fittable();
-  if (fittable && !record_.model_installed && counters_.live_docs > 0 &&
-      static_cast<double>(counters_.live_docs) >=
-          env_.options.refit_growth * static_cast<double>(record_.fitted_docs)) {
+  bool refit = false;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    const bool fittable = embedder_ != nullptr && embedder_->fittable();
+    refit = fittable && !record_.model_installed && counters_.live_docs > 0 &&
+            static_cast<double>(counters_.live_docs) >=
+                env_.options.refit_growth * static_cast<double>(record_.fitted_docs);
+  }
+  if (refit) {
     // A failed fit keeps the previous model; the error shows in Stats and in
     // searches of a never-fitted collection.
     RefitAndRecordLocked().IgnoreError();
@@ -543,9 +579,13 @@ void Collection::Impl::MaintainAfterWriteLocked() {
   // A failed rebuild keeps the current index, which is correct, only slower
   // or holding tombstones; it is retried after the next write.
   (void)MaintainIndexLocked();
-  if (index_ != nullptr &&
-      counters_.next_seq - 1 - saved_seq_ >=
-          static_cast<uint64_t>(env_.options.index_save_interval)) {
+  bool save = false;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    save = index_ != nullptr && counters_.next_seq - 1 - saved_seq_ >=
+                                    static_cast<uint64_t>(env_.options.index_save_interval);
+  }
+  if (save) {
     // A failed save only means a longer log replay at the next open.
     (void)SaveIndexLocked();
   }
@@ -574,7 +614,7 @@ absl::StatusOr<std::optional<Collection::Impl::StoredEntries>> Collection::Impl:
 
 absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
   // Held throughout, so that Close waits until the store is no longer read.
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   const uint32_t gen = record_.generation;
   const std::string not_found =
@@ -626,33 +666,35 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
 
 absl::StatusOr<int64_t> Collection::Impl::Delete(absl::Span<const std::string> ids,
                                                  const WriteOptions& wo) {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  Counters counters = counters_;
-  StoreBatch batch(*env_.store);
-  std::vector<uint64_t> removed;
-  DocumentIndexes::Update side_indexes(*doc_indexes_);
-  absl::flat_hash_set<std::string_view> seen;
+  absl::MutexLock write_lock(&write_mu_);
+  PendingWrite w(*env_.store, *doc_indexes_);
   int64_t deleted = 0;
-  for (const std::string& id : ids) {
-    if (!seen.insert(id).second) continue;
-    absl::StatusOr<std::optional<StoredEntries>> found = FindEntries(id);
-    if (!found.ok()) return found.status();
-    if (!found->has_value()) continue;
-    if (absl::Status s = RemoveEntriesLocked(**found, batch, side_indexes, counters, &removed);
-        !s.ok()) {
-      return s;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    w.counters = counters_;
+    absl::flat_hash_set<std::string_view> seen;
+    for (const std::string& id : ids) {
+      if (!seen.insert(id).second) continue;
+      absl::StatusOr<std::optional<StoredEntries>> found = FindEntries(id);
+      if (!found.ok()) return found.status();
+      if (!found->has_value()) continue;
+      if (absl::Status s =
+              RemoveEntriesLocked(**found, w.batch, w.side_indexes, w.counters, &w.removed);
+          !s.ok()) {
+        return s;
+      }
+      if (chunker_.enabled()) {
+        w.batch.DeleteParent(id_, id);
+        --w.counters.documents;
+      }
+      ++deleted;
     }
-    if (chunker_.enabled()) {
-      batch.DeleteParent(id_, id);
-      --counters.documents;
-    }
-    ++deleted;
   }
   if (deleted == 0) return 0;
   if (absl::Status s = CommitWriteLocked(
-          batch, side_indexes, counters, wo,
-          [&](VectorIndex& index) { return index.Remove(removed).status(); });
+          w.batch, w.side_indexes, w.counters, wo,
+          [&](VectorIndex& index) { return index.Remove(w.removed).status(); });
       !s.ok()) {
     return s;
   }
@@ -689,7 +731,7 @@ absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
 
 absl::StatusOr<double> Collection::Impl::Similarity(std::string_view a,
                                                     std::string_view b) const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   std::vector<float> va, vb;
   bool zero_a = false, zero_b = false;
@@ -723,7 +765,7 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
                                                          const SearchOptions& options,
                                                          bool analyze) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
   std::vector<float> vector;
@@ -750,7 +792,7 @@ absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const 
                                                                const SearchOptions& options,
                                                                bool analyze) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
   std::vector<float> normalized(vector.begin(), vector.end());
@@ -787,7 +829,7 @@ absl::Status Collection::Impl::NoIndexLocked() const {
 absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
     std::string_view query, const SearchOptions& options) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
     if (counters_.live_docs == 0) return std::vector<Hit>{};
@@ -804,7 +846,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) {
     if (counters_.live_docs == 0) return std::vector<Hit>{};
@@ -818,17 +860,20 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
 }
 
 absl::Status Collection::Impl::Refit() {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  if (!embedder_error_.ok()) return embedder_error_;
-  if (caller_vectors_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", name_, "' stores caller-supplied vectors; nothing to refit"));
-  }
-  if (record_.model_installed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", name_, "' has an installed model (fingerprint ",
-        record_.model_fingerprint, "); install a new one instead of refitting"));
+  absl::MutexLock write_lock(&write_mu_);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    if (!embedder_error_.ok()) return embedder_error_;
+    if (caller_vectors_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' stores caller-supplied vectors; nothing to refit"));
+    }
+    if (record_.model_installed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' has an installed model (fingerprint ",
+          record_.model_fingerprint, "); install a new one instead of refitting"));
+    }
   }
   return RefitAndRecordLocked();
 }
@@ -841,13 +886,20 @@ absl::Status Collection::Impl::RefitAndRecordLocked() {
     // refit itself is committed).
     (void)env_.store->Reclaim(id_);
   }
-  std::unique_lock state_lock(state_mu_);
+  absl::MutexLock state_lock(&state_mu_);
   fit_error_ = status;
   return status;
 }
 
 absl::Status Collection::Impl::RefitLocked() {
-  absl::StatusOr<Spec> spec = Spec::Parse(record_.embedder_spec);
+  CollectionRecord record;
+  Counters counters;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    record = record_;
+    counters = counters_;
+  }
+  absl::StatusOr<Spec> spec = Spec::Parse(record.embedder_spec);
   if (!spec.ok()) return spec.status();
   absl::StatusOr<std::unique_ptr<Embedder>> fresh =
       CreateEmbedder(*spec, env_.embedder_context);
@@ -855,7 +907,7 @@ absl::Status Collection::Impl::RefitLocked() {
   Store* store = env_.store;
 
   TextCorpus corpus;
-  corpus.size = counters_.live_docs;
+  corpus.size = counters.live_docs;
   corpus.for_each = [&](const std::function<absl::Status(std::string_view)>& visit) {
     return store->ScanDocuments(
         id_, [&](uint64_t, DocumentRecord& doc) { return visit(doc.text); });
@@ -864,7 +916,7 @@ absl::Status Collection::Impl::RefitLocked() {
     if (absl::Status s = (*fresh)->Fit(corpus); !s.ok()) return s;
   }
   ModelState model;
-  model.embedder = record_.embedder_spec;
+  model.embedder = record.embedder_spec;
   model.dimension = (*fresh)->dimension();
   absl::StatusOr<std::string> state = (*fresh)->SaveState();
   if (!state.ok()) return state.status();
@@ -878,14 +930,20 @@ absl::Status Collection::Impl::RefitLocked() {
 absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh,
                                                  const ModelState& model, bool installed) {
   Store* store = env_.store;
+  CollectionRecord record;
+  Counters counters;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    record = record_;
+    counters = counters_;
+  }
   // Embed every document into the new generation, beside the current one
   // that searches keep using until the switch below.
-  const uint32_t gen = record_.generation + 1;
+  const uint32_t gen = record.generation + 1;
   const int dim = fresh->dimension();
-  absl::StatusOr<Spec> index_spec = Spec::Parse(record_.index_spec);
+  absl::StatusOr<Spec> index_spec = Spec::Parse(record.index_spec);
   if (!index_spec.ok()) return index_spec.status();
   if (absl::Status s = ValidateIndexSpec(*index_spec, dim); !s.ok()) return s;
-  Counters counters = counters_;
   counters.tokens = counters.unknown_tokens = 0;
   std::vector<uint64_t> labels;
   std::vector<std::string> texts;
@@ -932,7 +990,6 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   StoreBatch state_batch(*store);
   state_batch.PutEmbedderState(id_, gen, model.state);
   if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
-  CollectionRecord record = record_;
   record.generation = gen;
   record.dimension = dim;
   record.fitted_docs = counters.live_docs;
@@ -947,7 +1004,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   if (absl::Status w = store->Write(sw, true); !w.ok()) return w;
   CrashPoint("refit.switched");
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     record_ = record;
     counters_ = counters;
     embedder_ = std::move(fresh);
@@ -962,8 +1019,15 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
 }
 
 absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
-  const uint32_t gen = record_.generation;
-  const uint64_t last_seq = counters_.next_seq - 1;
+  CollectionRecord record;
+  Counters counters;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    record = record_;
+    counters = counters_;
+  }
+  const uint32_t gen = record.generation;
+  const uint64_t last_seq = counters.next_seq - 1;
   std::optional<SavedIndex> saved = FindSavedIndex(env_.index_dir, id_);
   std::string reason = "no saved index";
   if (saved && saved->generation != gen) {
@@ -976,13 +1040,13 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
     const bool contiguous =
         saved->seq == last_seq || (first->has_value() && **first <= saved->seq + 1);
     const absl::Status sized =
-        CheckSavedIndexSize(saved->path, counters_.next_label - 1, record_.dimension);
+        CheckSavedIndexSize(saved->path, counters.next_label - 1, record.dimension);
     absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
         !contiguous  ? absl::DataLossError("the index log does not reach back to it")
         : !sized.ok() ? sized
                       : LoadVectorIndex(saved->path);
-    if (loaded.ok() && ((*loaded)->dimension() != record_.dimension ||
-                        !MayServe((*loaded)->spec(), *Spec::Parse(record_.index_spec)))) {
+    if (loaded.ok() && ((*loaded)->dimension() != record.dimension ||
+                        !MayServe((*loaded)->spec(), *Spec::Parse(record.index_spec)))) {
       loaded = absl::DataLossError("it has another dimension or type");
     }
     int64_t replayed = 0;
@@ -1003,13 +1067,13 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
           });
       if (!s.ok()) loaded = s;
     }
-    if (loaded.ok() && (*loaded)->size() != counters_.live_docs) {
+    if (loaded.ok() && (*loaded)->size() != counters.live_docs) {
       loaded = absl::DataLossError(absl::StrCat("it holds ", (*loaded)->size(),
-                                                " vectors, storage ", counters_.live_docs));
+                                                " vectors, storage ", counters.live_docs));
     }
     if (loaded.ok()) {
       {
-        std::unique_lock lock(state_mu_);
+        absl::MutexLock lock(&state_mu_);
         index_ = *std::move(loaded);
         index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
                                      " logged operations replayed");
@@ -1025,19 +1089,26 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
 }
 
 absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
+  CollectionRecord record;
+  Counters counters;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    record = record_;
+    counters = counters_;
+  }
   // Built beside the serving index, which searches keep using (state_mu_ is
   // not held); writers wait on write_mu_, so nothing is logged meanwhile
   // and the new index is current when it is swapped in.
-  absl::StatusOr<Spec> spec = Spec::Parse(record_.index_spec);
+  absl::StatusOr<Spec> spec = Spec::Parse(record.index_spec);
   if (!spec.ok()) return spec.status();
   OperationReporter reporter(env_.options, name_, "index rebuild",
-                            counters_.live_docs);
+                            counters.live_docs);
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      BuildIndexFromStore(*env_.store, id_, record_.generation, record_.dimension, *spec,
-                          counters_.live_docs, &reporter);
+      BuildIndexFromStore(*env_.store, id_, record.generation, record.dimension, *spec,
+                          counters.live_docs, &reporter);
   if (!index.ok()) return index.status();
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     index_ = *std::move(index);
     index_origin_ = absl::StrCat("rebuilt from ", index_->size(), " stored vectors (",
                                  reason, ")");
@@ -1048,34 +1119,45 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
 }
 
 absl::Status Collection::Impl::MaintainIndexLocked() {
-  if (index_ == nullptr) return absl::OkStatus();
-  std::optional<std::string> reason =
-      RebuildReason(*index_, *Spec::Parse(record_.index_spec), counters_.live_docs);
+  std::optional<std::string> reason;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (index_ == nullptr) return absl::OkStatus();
+    reason = RebuildReason(*index_, *Spec::Parse(record_.index_spec), counters_.live_docs);
+  }
   return reason ? RebuildIndexLocked(*reason) : absl::OkStatus();
 }
 
 absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
   absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
   if (!spec.ok()) return spec.status();
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
-  CollectionRecord record = record_;
+  absl::MutexLock write_lock(&write_mu_);
+  CollectionRecord record;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+    record = record_;
+  }
   record.index_spec = spec->ToString();
   // The record first: a crash before the rebuild below leaves a saved index
   // of the old spec, which reopen refuses and rebuilds.
   StoreBatch batch(*env_.store);
   batch.PutCollection(record);
   if (absl::Status s = env_.store->Write(batch, true); !s.ok()) return s;
+  bool indexed = false;
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     record_ = record;
+    indexed = index_ != nullptr;
   }
-  if (index_ == nullptr) return absl::OkStatus();  // built at the first fit
+  if (!indexed) return absl::OkStatus();  // built at the first fit
   return RebuildIndexLocked(absl::StrCat("index changed to '", record.index_spec, "'"));
 }
 
 absl::Status Collection::Impl::SaveIndexLocked() {
+  // Shared: searches go on while the index is written out.
+  absl::ReaderMutexLock lock(&state_mu_);
   if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
   // The saved index must never be ahead of durable storage.
   if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
@@ -1093,18 +1175,21 @@ absl::Status Collection::Impl::SaveIndexLocked() {
 }
 
 absl::Status Collection::Impl::Checkpoint() {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  if (index_ == nullptr) return absl::OkStatus();
-  if (saved_seq_ == counters_.next_seq - 1 &&
-      FindSavedIndex(env_.index_dir, id_).has_value()) {
-    return absl::OkStatus();
+  absl::MutexLock write_lock(&write_mu_);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    if (index_ == nullptr) return absl::OkStatus();
+    if (saved_seq_ == counters_.next_seq - 1 &&
+        FindSavedIndex(env_.index_dir, id_).has_value()) {
+      return absl::OkStatus();
+    }
   }
   return SaveIndexLocked();
 }
 
 nlohmann::json Collection::Impl::Stats() const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   nlohmann::json j;
   j["name"] = name_;
   j["documents"] = DocumentsLocked();
@@ -1164,7 +1249,7 @@ absl::StatusOr<std::vector<WordMatch>> Collection::Impl::NearestWords(
   if (k < 1 || k > kMaxK) {
     return absl::InvalidArgumentError(absl::StrCat("k must be between 1 and ", kMaxK));
   }
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
   if (!words.ok()) return words.status();
   return semdb::NearestWords(**words, expression, k);
@@ -1172,7 +1257,7 @@ absl::StatusOr<std::vector<WordMatch>> Collection::Impl::NearestWords(
 
 absl::StatusOr<WordSimilarityResult> Collection::Impl::EvaluateWordSimilarity(
     const std::string& path) const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
   if (!words.ok()) return words.status();
   return semdb::EvaluateWordSimilarity(**words, path);
