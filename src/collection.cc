@@ -138,6 +138,20 @@ absl::Status CheckModelVector(std::vector<float>& given, const std::vector<float
 
 }  // namespace
 
+void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
+                absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
+                absl::Span<const TextStats> stats, int dimension, Counters& counters) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    VectorRecord v;
+    v.tokens = stats[i].tokens;
+    v.unknown_tokens = stats[i].unknown_tokens;
+    v.values.assign(vectors.begin() + i * dimension, vectors.begin() + (i + 1) * dimension);
+    batch.PutVector(cid, gen, labels[i], v);
+    counters.tokens += v.tokens;
+    counters.unknown_tokens += v.unknown_tokens;
+  }
+}
+
 absl::StatusOr<int> VectorsDimension(const Spec& spec) {
   SpecReader r(spec);
   int dim = static_cast<int>(r.GetInt("dim", 0, 1, 65536));
@@ -493,18 +507,10 @@ absl::Status Collection::Impl::BuildWriteLocked(
   for (size_t e = 0; e < entries.size(); ++e) {
     side_indexes.Add(labels[e], entries[e].text, docs[entry_doc[e]].metadata);
     batch.PutDocument(id_, labels[e], entries[e], metadata_json[entry_doc[e]]);
-    if (have_vectors) {
-      VectorRecord v;
-      v.tokens = stats[e].tokens;
-      v.unknown_tokens = stats[e].unknown_tokens;
-      v.values.assign(vectors.begin() + e * dim, vectors.begin() + (e + 1) * dim);
-      batch.PutVector(id_, gen, labels[e], v);
-      counters.tokens += v.tokens;
-      counters.unknown_tokens += v.unknown_tokens;
-    }
     if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[e]});
     ++counters.live_docs;
   }
+  if (have_vectors) PutVectors(batch, id_, gen, labels, vectors, stats, dim, counters);
   if (chunker_.enabled()) {
     for (size_t e = 0, i = 0; i < docs.size(); ++i) {
       ParentRecord parent{metadata_json[i], {}};
@@ -958,15 +964,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
       return s;
     }
     StoreBatch batch(*store);
-    for (size_t i = 0; i < labels.size(); ++i) {
-      VectorRecord v;
-      v.tokens = stats[i].tokens;
-      v.unknown_tokens = stats[i].unknown_tokens;
-      v.values.assign(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim);
-      batch.PutVector(id_, gen, labels[i], v);
-      counters.tokens += v.tokens;
-      counters.unknown_tokens += v.unknown_tokens;
-    }
+    PutVectors(batch, id_, gen, labels, vectors, stats, dim, counters);
     if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
     CrashPoint("refit.batch_written");
     labels.clear();

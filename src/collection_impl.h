@@ -62,6 +62,13 @@ absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
 // errors for a size other than `dimension`, NaN/Inf and zero.
 absl::Status NormalizeVector(std::vector<float>* v, int dimension);
 
+// Puts the vectors of `labels` (the rows of `vectors`, `dimension` wide,
+// with what the embedder saw of each in `stats`) into `batch` as
+// generation `gen` of collection `cid`, and adds their tokens to `counters`.
+void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
+                absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
+                absl::Span<const TextStats> stats, int dimension, Counters& counters);
+
 class Collection::Impl {
  public:
   // Opens a collection from its stored record. `embedder` may carry an
