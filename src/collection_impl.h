@@ -51,6 +51,12 @@ struct CollectionEnv {
 // The embedder kind for caller-supplied vectors: "vectors dim=N".
 inline constexpr char kVectorsKind[] = "vectors";
 
+// The longest text of a document or a query.
+inline constexpr size_t kMaxTextBytes = size_t{64} << 20;
+
+// `s` with `context` before its message.
+absl::Status WithContext(const absl::Status& s, const std::string& context);
+
 // The dimension of a "vectors dim=N" spec.
 absl::StatusOr<int> VectorsDimension(const Spec& spec);
 
