@@ -1,23 +1,19 @@
+// A collection's life and reads of single items: open (state from storage,
+// first fit or index load), info, count, close, get, stats; and the public
+// Collection, which forwards to Impl. The other parts of Impl: the write
+// path (collection_write.cc), the index lifecycle (collection_index.cc),
+// refits (collection_refit.cc), queries (collection_query.cc, then
+// collection_search.cc and collection_batch_search.cc), sets of documents
+// (collection_documents.cc), models and keyword statistics shared between
+// collections (collection_model_state.cc), word queries
+// (collection_words.cc).
 #include <algorithm>
 #include <cmath>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "fmt/format.h"
 #include "embedders/embedder_factory.h"
-#include "embedders/nearest_words.h"
-#include "embedders/word_similarity.h"
-#include "embedders/word_vector_embedder.h"
-#include "embedders/word_tokenizer.h"
-#include "index/index_factory.h"
 #include "src/collection_impl.h"
-#include "src/crash_point.h"
-#include "src/operation_log.h"
-#include "src/document_indexes.h"
-#include "src/index_builder.h"
-#include "src/index_files.h"
 #include "src/model_probe.h"
-#include "src/passage_context.h"
 #include "storage/bounded_json.h"
 
 namespace semdb {
@@ -255,38 +251,6 @@ nlohmann::json Collection::Impl::Stats() const {
   if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
   if (!probe_error_.ok()) j["model_error"] = std::string(probe_error_.message());
   return j;
-}
-
-absl::StatusOr<const WordVectorEmbedder*> Collection::Impl::WordVectorsLocked() const {
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  if (!embedder_error_.ok()) return embedder_error_;
-  if (!probe_error_.ok()) return probe_error_;
-  const WordVectorEmbedder* words = embedder_ ? embedder_->word_vectors() : nullptr;
-  if (words == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", name_, "' has no word vectors (its embedder is ",
-        record_.embedder_spec, "); word queries need glove, word2vec or fasttext"));
-  }
-  return words;
-}
-
-absl::StatusOr<std::vector<WordMatch>> Collection::Impl::NearestWords(
-    std::string_view expression, int k) const {
-  if (k < 1 || k > kMaxK) {
-    return absl::InvalidArgumentError(absl::StrCat("k must be between 1 and ", kMaxK));
-  }
-  absl::ReaderMutexLock lock(&state_mu_);
-  absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
-  if (!words.ok()) return words.status();
-  return semdb::NearestWords(**words, expression, k);
-}
-
-absl::StatusOr<WordSimilarityResult> Collection::Impl::EvaluateWordSimilarity(
-    const std::string& path) const {
-  absl::ReaderMutexLock lock(&state_mu_);
-  absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
-  if (!words.ok()) return words.status();
-  return semdb::EvaluateWordSimilarity(**words, path);
 }
 
 // --- Collection: the public face of Impl.
