@@ -128,6 +128,12 @@ absl::Status Collection::Impl::OpenStateLocked(std::unique_ptr<Embedder> embedde
   return absl::OkStatus();
 }
 
+void Collection::Impl::CopyStateLocked(CollectionRecord* record, Counters* counters) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  *record = record_;
+  *counters = counters_;
+}
+
 CollectionInfo Collection::Impl::Info() const {
   absl::ReaderMutexLock lock(&state_mu_);
   CollectionInfo info;

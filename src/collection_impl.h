@@ -176,6 +176,11 @@ class Collection::Impl {
   };
   absl::StatusOr<std::optional<StoredEntries>> FindEntries(std::string_view id) const;
 
+  // Copies the record and the counters (under the shared lock): the state
+  // as a writer sees it, which stays so while it holds write_mu_.
+  void CopyStateLocked(CollectionRecord* record, Counters* counters) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
+
   // Sets the state from storage at Open (chunker, counters, embedder and
   // its model); *refit says whether the model must be fitted first.
   absl::Status OpenStateLocked(std::unique_ptr<Embedder> embedder, bool* refit)

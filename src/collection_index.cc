@@ -15,11 +15,7 @@ namespace semdb {
 absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
   CollectionRecord record;
   Counters counters;
-  {
-    absl::ReaderMutexLock lock(&state_mu_);
-    record = record_;
-    counters = counters_;
-  }
+  CopyStateLocked(&record, &counters);
   const uint32_t gen = record.generation;
   const uint64_t last_seq = counters.next_seq - 1;
   std::optional<SavedIndex> saved = FindSavedIndex(env_.index_dir, id_);
@@ -85,11 +81,7 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
 absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   CollectionRecord record;
   Counters counters;
-  {
-    absl::ReaderMutexLock lock(&state_mu_);
-    record = record_;
-    counters = counters_;
-  }
+  CopyStateLocked(&record, &counters);
   // Built beside the serving index, which searches keep using (state_mu_ is
   // not held); writers wait on write_mu_, so nothing is logged meanwhile
   // and the new index is current when it is swapped in.

@@ -54,11 +54,7 @@ absl::Status Collection::Impl::RefitAndRecordLocked() {
 absl::Status Collection::Impl::RefitLocked() {
   CollectionRecord record;
   Counters counters;
-  {
-    absl::ReaderMutexLock lock(&state_mu_);
-    record = record_;
-    counters = counters_;
-  }
+  CopyStateLocked(&record, &counters);
   absl::StatusOr<Spec> spec = Spec::Parse(record.embedder_spec);
   if (!spec.ok()) return spec.status();
   absl::StatusOr<std::unique_ptr<Embedder>> fresh =
@@ -92,11 +88,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   Store* store = env_.store;
   CollectionRecord record;
   Counters counters;
-  {
-    absl::ReaderMutexLock lock(&state_mu_);
-    record = record_;
-    counters = counters_;
-  }
+  CopyStateLocked(&record, &counters);
   // Embed every document into the new generation, beside the current one
   // that searches keep using until the switch below.
   const uint32_t gen = record.generation + 1;
