@@ -77,7 +77,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
       return absl::Status(s.code(), absl::StrCat("query ", i + 1, ": ", s.message()));
     }
   }
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   std::vector<std::vector<Hit>> answers(queries.size());
   if (queries.empty()) return answers;
@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
 absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchVectorBatch(
     absl::Span<const float> vectors, const SearchOptions& options) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   const int dim = record_.dimension;
   if (dim == 0 || vectors.size() % dim != 0) {

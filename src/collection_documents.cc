@@ -23,11 +23,11 @@ absl::StatusOr<std::vector<Document>> Collection::Impl::GetBatch(
     }
     if (!absl::IsNotFound(doc.status())) return doc.status();
     // A missing document is skipped; a dropped collection is an error.
-    std::shared_lock lock(state_mu_);
+    absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   }
   if (ids.empty()) {
-    std::shared_lock lock(state_mu_);
+    absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   }
   return docs;
@@ -37,7 +37,7 @@ absl::Status Collection::Impl::ScanDocuments(
     const Filter* filter, uint64_t first_label,
     const std::function<absl::Status(uint64_t label, const std::string& id)>& fn) const {
   // Held throughout, so that Close waits until the store is no longer read.
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   absl::Status s = env_.store->ScanDocuments(
       id_, [&](uint64_t label, DocumentRecord& doc) -> absl::Status {
@@ -76,10 +76,15 @@ absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
     }
   }
 
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-  StoreBatch batch(*env_.store);
-  DocumentIndexes::Update side_indexes(*doc_indexes_);
+  absl::MutexLock write_lock(&write_mu_);
+  PendingWrite w(*env_.store, *doc_indexes_);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    w.counters = counters_;
+  }
+  StoreBatch& batch = w.batch;
+  DocumentIndexes::Update& side_indexes = w.side_indexes;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string name = absl::StrCat("document '", ids[i], "'");
     absl::StatusOr<std::optional<StoredEntries>> entries = FindEntries(ids[i]);
@@ -128,8 +133,7 @@ absl::Status Collection::Impl::UpdateMetadata(absl::Span<const std::string> ids,
       batch.PutParent(id_, ids[i], **parent, **text);
     }
   }
-  const Counters counters = counters_;
-  return CommitWriteLocked(batch, side_indexes, counters, wo,
+  return CommitWriteLocked(batch, side_indexes, w.counters, wo,
                            [](VectorIndex&) { return absl::OkStatus(); });
 }
 
@@ -140,7 +144,7 @@ absl::StatusOr<std::vector<float>> Collection::Impl::Embed(
       return absl::Status(s.code(), absl::StrCat("text ", i + 1, ": ", s.message()));
     }
   }
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;

@@ -1,11 +1,14 @@
 // Collection::Impl: one collection's documents, embedder and index.
 //
-// Concurrency: write_mu_ serializes everything that changes the collection
-// (writes, refits, index saves). state_mu_ guards what searches read (the
-// record, counters, embedder and index): searches hold it shared; writers
-// take it exclusively only to swap in a new state or apply a committed
-// batch to the index, so searches are never blocked for an embedding, a
-// storage write or a whole refit.
+// Concurrency (checked by clang's -Wthread-safety, see the annotations):
+// write_mu_ serializes everything that changes the collection (writes,
+// refits, index saves). state_mu_ guards what searches read (the record,
+// counters, embedder and index): searches hold it shared; a writer, holding
+// write_mu_, reads the state under a shared lock too (never blocked: only
+// write_mu_'s holder ever takes state_mu_ exclusively) and takes it
+// exclusively only to swap in a new state or apply a committed batch to the
+// index, so searches are never blocked for an embedding, a storage write or
+// a whole refit. The order is write_mu_, state_mu_, estimate_mu_.
 //
 // Consistency with storage: a batch is committed to RocksDB first, then
 // applied to the in-memory index. The index log, written in the same batch,
@@ -16,13 +19,13 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
-
-#include "absl/container/flat_hash_map.h"
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "semdb/database.h"
 #include "semdb/embedder.h"
 #include "semdb/model_state.h"
@@ -48,6 +51,12 @@ struct CollectionEnv {
 // The embedder kind for caller-supplied vectors: "vectors dim=N".
 inline constexpr char kVectorsKind[] = "vectors";
 
+// The longest text of a document or a query.
+inline constexpr size_t kMaxTextBytes = size_t{64} << 20;
+
+// `s` with `context` before its message.
+absl::Status WithContext(const absl::Status& s, const std::string& context);
+
 // The dimension of a "vectors dim=N" spec.
 absl::StatusOr<int> VectorsDimension(const Spec& spec);
 
@@ -58,6 +67,13 @@ absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
 // Scales `v` to unit length (keeping one already of unit length as it is);
 // errors for a size other than `dimension`, NaN/Inf and zero.
 absl::Status NormalizeVector(std::vector<float>* v, int dimension);
+
+// Puts the vectors of `labels` (the rows of `vectors`, `dimension` wide,
+// with what the embedder saw of each in `stats`) into `batch` as
+// generation `gen` of collection `cid`, and adds their tokens to `counters`.
+void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
+                absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
+                absl::Span<const TextStats> stats, int dimension, Counters& counters);
 
 class Collection::Impl {
  public:
@@ -70,73 +86,84 @@ class Collection::Impl {
 
   const std::string& name() const { return name_; }
   uint32_t id() const { return id_; }
-  CollectionInfo Info() const;
+  CollectionInfo Info() const ABSL_LOCKS_EXCLUDED(state_mu_);
 
   enum class WriteMode { kInsert, kUpsert };
   // With `fingerprint`, the documents carry vectors (and stats) embedded
   // under that model, which must be the collection's (WriteEmbedded).
   absl::StatusOr<std::vector<std::string>> Write(
       std::vector<Document> docs, WriteMode mode, const WriteOptions& wo,
-      std::optional<std::string_view> fingerprint = std::nullopt);
-  absl::StatusOr<Document> Get(std::string_view id) const;
+      std::optional<std::string_view> fingerprint = std::nullopt) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  absl::StatusOr<Document> Get(std::string_view id) const ABSL_LOCKS_EXCLUDED(state_mu_);
   // Deletes the documents that exist among `ids`; returns how many.
-  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> ids, const WriteOptions& wo);
+  absl::StatusOr<int64_t> Delete(absl::Span<const std::string> ids, const WriteOptions& wo)
+      ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
   absl::StatusOr<std::vector<Hit>> Search(std::string_view query,
-                                          const SearchOptions& options) const;
+                                          const SearchOptions& options) const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
-                                                const SearchOptions& options) const;
+                                                const SearchOptions& options) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   // Several queries (collection_batch_search.cc): texts, or rows of vectors.
   absl::StatusOr<std::vector<std::vector<Hit>>> SearchBatch(
-      absl::Span<const std::string> queries, const SearchOptions& options) const;
+      absl::Span<const std::string> queries, const SearchOptions& options) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<std::vector<std::vector<Hit>>> SearchVectorBatch(
-      absl::Span<const float> vectors, const SearchOptions& options) const;
+      absl::Span<const float> vectors, const SearchOptions& options) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   // The plan (and with `analyze`, the run) of a search, as JSON.
   absl::StatusOr<nlohmann::json> Explain(std::string_view query, const SearchOptions& options,
-                                         bool analyze) const;
+                                         bool analyze) const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
                                                const SearchOptions& options,
-                                               bool analyze) const;
-  int64_t Count() const;
-  absl::Status Refit();
-  absl::StatusOr<double> Similarity(std::string_view a, std::string_view b) const;
-  absl::Status Checkpoint();
-  absl::Status SetIndex(const std::string& spec);
-  nlohmann::json Stats() const;
+                                               bool analyze) const ABSL_LOCKS_EXCLUDED(state_mu_);
+  int64_t Count() const ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status Refit() ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  absl::StatusOr<double> Similarity(std::string_view a, std::string_view b) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status Checkpoint() ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  absl::Status SetIndex(const std::string& spec) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  nlohmann::json Stats() const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<std::vector<WordMatch>> NearestWords(std::string_view expression,
-                                                      int k) const;
-  absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const;
+                                                      int k) const ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
 
   // Ends the collection's use: every later call returns `why` (NotFound
   // after DropCollection, FailedPrecondition when its database closes).
   // Waits for the calls in progress, then releases the index and the
   // embedder; nothing reads the store afterwards, so the database may then
   // close it.
-  void Close(absl::Status why);
+  void Close(absl::Status why) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
 
   // Documents and embeddings (collection_documents.cc).
   // The documents that exist among `ids`, in that order.
-  absl::StatusOr<std::vector<Document>> GetBatch(absl::Span<const std::string> ids) const;
+  absl::StatusOr<std::vector<Document>> GetBatch(absl::Span<const std::string> ids) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   // Visits the documents (not passages) from label `first_label` on, in
   // label order, whose metadata matches `filter` (every one when null),
   // with the label of their first entry, until fn returns an error; a
   // Cancelled error stops the scan without being an error.
   absl::Status ScanDocuments(
       const Filter* filter, uint64_t first_label,
-      const std::function<absl::Status(uint64_t label, const std::string& id)>& fn) const;
+      const std::function<absl::Status(uint64_t label, const std::string& id)>& fn) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   // Replaces the documents' metadata, or with `merge` applies each as an
   // RFC 7386 merge patch to the stored metadata.
   absl::Status UpdateMetadata(absl::Span<const std::string> ids,
                               absl::Span<const nlohmann::json> metadatas, bool merge,
-                              const WriteOptions& wo);
-  absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const;
+                              const WriteOptions& wo) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  absl::StatusOr<std::vector<float>> Embed(absl::Span<const std::string_view> texts) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
 
   // Exported models and keyword statistics (collection_model_state.cc).
-  absl::StatusOr<ModelState> ExportModel() const;
-  absl::Status InstallModel(const ModelState& model);
-  absl::StatusOr<KeywordStatistics> GetKeywordStatistics(std::string_view query) const;
+  absl::StatusOr<ModelState> ExportModel() const ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status InstallModel(const ModelState& model) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
+  absl::StatusOr<KeywordStatistics> GetKeywordStatistics(std::string_view query) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<std::vector<Hit>> KeywordSearch(std::string_view query,
                                                  const SearchOptions& options,
-                                                 const KeywordStatistics* global) const;
+                                                 const KeywordStatistics* global) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
 
  private:
   Impl(const CollectionEnv& env, CollectionRecord record);
@@ -149,13 +176,46 @@ class Collection::Impl {
   };
   absl::StatusOr<std::optional<StoredEntries>> FindEntries(std::string_view id) const;
 
-  // All require write_mu_.
+  // Copies the record and the counters (under the shared lock): the state
+  // as a writer sees it, which stays so while it holds write_mu_.
+  void CopyStateLocked(CollectionRecord* record, Counters* counters) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
+
+  // Sets the state from storage at Open (chunker, counters, embedder and
+  // its model); *refit says whether the model must be fitted first.
+  absl::Status OpenStateLocked(std::unique_ptr<Embedder> embedder, bool* refit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, state_mu_);
+
+  // A write built from the state (BuildWriteLocked), then committed by
+  // CommitWriteLocked: the stored changes, the counters after them, and the
+  // index entries removed and added (`vectors` holds those of `labels`).
+  struct PendingWrite {
+    PendingWrite(const Store& store, const DocumentIndexes& indexes)
+        : batch(store), side_indexes(indexes) {}
+    StoreBatch batch;
+    DocumentIndexes::Update side_indexes;
+    Counters counters;
+    std::vector<uint64_t> removed;
+    std::vector<uint64_t> labels;
+    std::vector<float> vectors;
+  };
+  // Write's work between validation and commit, on validated `docs`
+  // (`spans`: the passages of each in a chunked collection; `batch_ids`:
+  // the ids the caller gave): checks the model, finds the documents
+  // replaced, assigns ids and labels, embeds, and fills `w`.
+  absl::Status BuildWriteLocked(WriteMode mode, std::optional<std::string_view> fingerprint,
+                                const std::vector<std::vector<TextSpan>>& spans,
+                                const absl::flat_hash_set<std::string_view>& batch_ids,
+                                std::vector<Document>& docs, PendingWrite* w) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+
   // Adds the removal of a document's entries to `batch` and `side_indexes`
   // (documents, vectors, index log), updates `counters`, and appends the
   // labels removed to `removed`.
   absl::Status RemoveEntriesLocked(const StoredEntries& entries, StoreBatch& batch,
                                    DocumentIndexes::Update& side_indexes, Counters& counters,
-                                   std::vector<uint64_t>* removed) const;
+                                   std::vector<uint64_t>* removed) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Commits a write built by Write or Delete: finishes `side_indexes`,
   // writes `batch` with `counters`, then publishes the counters and applies
   // `update_index` to the index under state_mu_, so that searches see
@@ -163,28 +223,41 @@ class Collection::Impl {
   // index update fails, the index is rebuilt from it.
   absl::Status CommitWriteLocked(StoreBatch& batch, DocumentIndexes::Update& side_indexes,
                                  const Counters& counters, const WriteOptions& wo,
-                                 const std::function<absl::Status(VectorIndex&)>& update_index);
-  absl::Status RefitLocked();
+                                 const std::function<absl::Status(VectorIndex&)>& update_index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status RefitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   // Embeds every document with `fresh` (holding `model`) into a new
   // generation beside the current one, rebuilds the index and switches to
   // it in one write; `installed` marks a model installed from elsewhere.
   absl::Status SwitchModelLocked(std::unique_ptr<Embedder> fresh, const ModelState& model,
-                                 bool installed);
-  // The stored state of the model in use (state_mu_ or write_mu_ held).
-  absl::StatusOr<ModelState> ExportModelLocked() const;
-  absl::StatusOr<std::string> ModelFingerprintLocked() const;
+                                 bool installed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
+  // The stored state of the model in use.
+  absl::StatusOr<ModelState> ExportModelLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  absl::StatusOr<std::string> ModelFingerprintLocked() const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<Hit>> KeywordSearchLocked(std::string_view query,
                                                        const SearchOptions& options,
-                                                       const KeywordStatistics* global) const;
-  // RefitLocked, then records its outcome in fit_error_ under state_mu_
-  // (searches read fit_error_ under the shared lock). Returns the outcome.
-  absl::Status RefitAndRecordLocked();
-  absl::Status LoadOrRebuildIndexLocked();
-  absl::Status RebuildIndexLocked(const std::string& reason);
+                                                       const KeywordStatistics* global) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  // RefitLocked, then records its outcome in fit_error_ (searches read it).
+  // Returns the outcome.
+  absl::Status RefitAndRecordLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  // The index lifecycle: each reads the state under a shared lock and swaps
+  // in a new index under the exclusive one.
+  absl::Status LoadOrRebuildIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status RebuildIndexLocked(const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
   // Rebuilds when the index asks for it (see index_builder.h).
-  absl::Status MaintainIndexLocked();
-  absl::Status SaveIndexLocked();
-  void MaintainAfterWriteLocked();
+  absl::Status MaintainIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::Status SaveIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
+  void MaintainAfterWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
 
   // The search path (collection_search.cc). All require state_mu_
   // (shared) and an index. `query` is normalized; `text` is the query text
@@ -193,68 +266,84 @@ class Collection::Impl {
   struct FilterEstimate;
   struct SearchTrace;
   // The planner's input for a search of `depth` results, without filter.
-  PlannerInput PlannerInputLocked(const SearchOptions& options, int depth) const;
+  PlannerInput PlannerInputLocked(const SearchOptions& options, int depth) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Answers `queries` (normalized rows) in one index call when the plan
   // allows (batch_search.cc); nullopt when it does not, and each query is
   // then searched alone. `options` has no filter and a vector-only ranking.
   absl::StatusOr<std::optional<std::vector<std::vector<Hit>>>> BatchIndexSearchLocked(
-      absl::Span<const float> queries, const SearchOptions& options) const;
+      absl::Span<const float> queries, const SearchOptions& options) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
                                                 const SearchOptions& options,
                                                 std::string_view text, nlohmann::json* explain,
-                                                bool analyze) const;
-  // Embeds a text query (state_mu_ shared held) into `vector`.
+                                                bool analyze) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  // Embeds a text query into `vector`.
   // `zero_vector` not null: a query with no word the model knows is not an
   // error; *zero_vector says whether it had none.
   absl::Status EmbedQueryLocked(std::string_view query, std::vector<float>* vector,
-                                bool* zero_vector = nullptr) const;
+                                bool* zero_vector = nullptr) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Embeds a text query unless the keyword ranking alone answers it, and
   // returns the options to search with: a query with no word the model
   // knows is answered by the keyword ranking (hybrid 1), or, without a
   // keyword index, by nothing (nullopt).
   absl::StatusOr<std::optional<SearchOptions>> PrepareTextQueryLocked(
-      std::string_view query, const SearchOptions& options, std::vector<float>* vector) const;
-  absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const;
+      std::string_view query, const SearchOptions& options, std::vector<float>* vector) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  // Reads the store: held so that Close waits until it no longer is.
+  absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Cached per filter text until the next write.
-  absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const;
+  absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_) ABSL_LOCKS_EXCLUDED(estimate_mu_);
   // `text` is filter.ToString(): it seeds the metadata sample.
   absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter,
-                                                             const std::string& text) const;
+                                                             const std::string& text) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Every matching label, sorted.
   absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
                                                           const FilterEstimate& estimate,
-                                                          SearchTrace* trace) const;
+                                                          SearchTrace* trace) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Exact top k over the stored vectors of `labels`.
   absl::StatusOr<std::vector<IndexHit>> ScanLabelsLocked(absl::Span<const float> query, int k,
                                                          const std::vector<uint64_t>& labels,
-                                                         SearchTrace* trace) const;
+                                                         SearchTrace* trace) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Exact top k over every live vector accepted by `predicate`.
   absl::StatusOr<std::vector<IndexHit>> ExactScanLocked(absl::Span<const float> query, int k,
                                                         const LabelPredicate* predicate,
-                                                        SearchTrace* trace) const;
+                                                        SearchTrace* trace) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<IndexHit>> RunPlanLocked(absl::Span<const float> query,
                                                       const SearchOptions& options,
                                                       const QueryPlan& plan,
                                                       const FilterEstimate* estimate,
-                                                      SearchTrace* trace) const;
+                                                      SearchTrace* trace) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(
       std::string_view text, int depth, const Filter* filter, SearchTrace* trace,
-      const KeywordStatistics* global = nullptr) const;
+      const KeywordStatistics* global = nullptr) const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // The documents of `found`, best first, at most k; with one_per_parent
   // only the best passage of each document. The labels of the hits kept go
   // to `labels`.
   absl::StatusOr<std::vector<Hit>> AssembleHitsLocked(const std::vector<IndexHit>& found, int k,
                                                       bool one_per_parent,
-                                                      std::vector<uint64_t>* labels) const;
-  absl::Status CheckUsableLocked() const;
+                                                      std::vector<uint64_t>* labels) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  absl::Status CheckUsableLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // CheckUsableLocked, and the hybrid option's preconditions.
-  absl::Status CheckSearchableLocked(const SearchOptions& options, bool text) const;
-  absl::Status NoIndexLocked() const;
-  int64_t DocumentsLocked() const {
+  absl::Status CheckSearchableLocked(const SearchOptions& options, bool text) const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  absl::Status NoIndexLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  int64_t DocumentsLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_) {
     return chunker_.enabled() ? counters_.documents : counters_.live_docs;
   }
-  // The embedder as word vectors, or why not. Requires state_mu_ (shared).
-  absl::StatusOr<const WordVectorEmbedder*> WordVectorsLocked() const;
+  // The embedder as word vectors, or why not.
+  absl::StatusOr<const WordVectorEmbedder*> WordVectorsLocked() const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   bool Sync(const WriteOptions& wo) const { return wo.sync.value_or(env_.options.sync); }
 
   const CollectionEnv env_;
@@ -265,28 +354,32 @@ class Collection::Impl {
   // Field and keyword indexes, fixed at creation; thread-safe to read.
   const std::unique_ptr<DocumentIndexes> doc_indexes_;
 
-  mutable std::mutex write_mu_;
-  mutable std::shared_mutex state_mu_;
-  // Guarded by state_mu_; changed only with write_mu_ held too.
-  CollectionRecord record_;
-  Counters counters_;
-  std::unique_ptr<Embedder> embedder_;  // null for "vectors" collections
-  std::unique_ptr<VectorIndex> index_;  // null until there is a dimension
-  absl::Status closed_;  // why the collection is no longer usable (Close)
-  absl::Status embedder_error_;  // why the embedder could not be created
-  absl::Status fit_error_;       // why the last fit failed
-  absl::Status probe_error_;     // the model is not the one of the vectors
-  std::string index_origin_;     // how the index was obtained, for Stats
+  mutable absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+  mutable absl::Mutex state_mu_;
+  // Changed only with write_mu_ held too.
+  CollectionRecord record_ ABSL_GUARDED_BY(state_mu_);
+  Counters counters_ ABSL_GUARDED_BY(state_mu_);
+  // null for "vectors" collections
+  std::unique_ptr<Embedder> embedder_ ABSL_GUARDED_BY(state_mu_);
+  // null until there is a dimension
+  std::unique_ptr<VectorIndex> index_ ABSL_GUARDED_BY(state_mu_);
+  // why the collection is no longer usable (Close)
+  absl::Status closed_ ABSL_GUARDED_BY(state_mu_);
+  // why the embedder could not be created
+  absl::Status embedder_error_ ABSL_GUARDED_BY(state_mu_);
+  absl::Status fit_error_ ABSL_GUARDED_BY(state_mu_);    // why the last fit failed
+  absl::Status probe_error_ ABSL_GUARDED_BY(state_mu_);  // the model is not the vectors'
+  std::string index_origin_ ABSL_GUARDED_BY(state_mu_);  // how the index was obtained
 
-  // Guarded by write_mu_.
-  uint64_t saved_seq_ = 0;  // last log entry contained in the saved index
+  // The last log entry contained in the saved index.
+  uint64_t saved_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
 
   // Filter estimates of the collection as of log sequence estimate_seq_
   // (searches fill it under the shared state lock, hence its own mutex).
-  mutable std::mutex estimate_mu_;
-  mutable uint64_t estimate_seq_ = 0;
+  mutable absl::Mutex estimate_mu_ ABSL_ACQUIRED_AFTER(state_mu_);
+  mutable uint64_t estimate_seq_ ABSL_GUARDED_BY(estimate_mu_) = 0;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const FilterEstimate>>
-      estimate_cache_;
+      estimate_cache_ ABSL_GUARDED_BY(estimate_mu_);
 };
 
 }  // namespace semdb

@@ -41,24 +41,29 @@ absl::StatusOr<std::string> Collection::Impl::ModelFingerprintLocked() const {
 }
 
 absl::StatusOr<ModelState> Collection::Impl::ExportModel() const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   return ExportModelLocked();
 }
 
 absl::Status Collection::Impl::InstallModel(const ModelState& model) {
-  std::lock_guard<std::mutex> write_lock(write_mu_);
-  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  absl::MutexLock write_lock(&write_mu_);
+  std::string previous_spec;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    previous_spec = record_.embedder_spec;
+  }
   if (caller_vectors_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors: it takes no model"));
   }
-  absl::StatusOr<Spec> mine = Spec::Parse(record_.embedder_spec);
+  absl::StatusOr<Spec> mine = Spec::Parse(previous_spec);
   absl::StatusOr<Spec> theirs = Spec::Parse(model.embedder);
   if (!mine.ok()) return mine.status();
   if (!theirs.ok()) return theirs.status();
   if (mine->kind != theirs->kind) {
     return absl::InvalidArgumentError(
-        absl::StrCat("collection '", name_, "' embeds with '", record_.embedder_spec,
+        absl::StrCat("collection '", name_, "' embeds with '", previous_spec,
                      "'; the model to install is a '", model.embedder, "' model"));
   }
   absl::StatusOr<std::unique_ptr<Embedder>> fresh =
@@ -75,13 +80,12 @@ absl::Status Collection::Impl::InstallModel(const ModelState& model) {
   }
   // The collection now embeds with this spec (e.g. "tfidf dim=128" for a
   // collection created as "tfidf").
-  const std::string previous_spec = record_.embedder_spec;
   {
-    std::unique_lock lock(state_mu_);
+    absl::MutexLock lock(&state_mu_);
     record_.embedder_spec = model.embedder;
   }
   absl::Status s = SwitchModelLocked(*std::move(fresh), model, /*installed=*/true);
-  std::unique_lock lock(state_mu_);  // searches read both under the shared lock
+  absl::MutexLock lock(&state_mu_);  // searches read both under the shared lock
   if (!s.ok() && record_.model_fingerprint != model.Fingerprint()) {
     record_.embedder_spec = previous_spec;
   }
@@ -91,7 +95,7 @@ absl::Status Collection::Impl::InstallModel(const ModelState& model) {
 
 absl::StatusOr<KeywordStatistics> Collection::Impl::GetKeywordStatistics(
     std::string_view query) const {
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (doc_indexes_->keywords() == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -106,7 +110,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearch(
   if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return absl::InvalidArgumentError("the query is empty");
   }
-  std::shared_lock lock(state_mu_);
+  absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (doc_indexes_->keywords() == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(

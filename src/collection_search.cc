@@ -104,7 +104,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::EstimateFilte
   // log sequence (every write logs an index operation).
   const std::string text = f.ToString();
   {
-    std::lock_guard<std::mutex> lock(estimate_mu_);
+    absl::MutexLock lock(&estimate_mu_);
     if (estimate_seq_ != counters_.next_seq) {
       estimate_cache_.clear();
       estimate_seq_ = counters_.next_seq;
@@ -114,7 +114,7 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::EstimateFilte
   }
   absl::StatusOr<FilterEstimate> e = ComputeFilterEstimateLocked(f, text);
   if (e.ok()) {
-    std::lock_guard<std::mutex> lock(estimate_mu_);
+    absl::MutexLock lock(&estimate_mu_);
     if (estimate_seq_ == counters_.next_seq) {
       if (estimate_cache_.size() >= kEstimateCacheSize) estimate_cache_.clear();
       estimate_cache_[text] = std::make_shared<const FilterEstimate>(*e);
@@ -256,7 +256,7 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::RunPlanLocked(
   trace->strategy_run = StrategyName(plan.strategy);
   // The exact list of matches, made at most once.
   std::optional<std::vector<uint64_t>> matches;
-  auto list_matches = [&]() -> absl::Status {
+  auto list_matches = [&]() ABSL_SHARED_LOCKS_REQUIRED(state_mu_) -> absl::Status {
     if (matches) return absl::OkStatus();
     absl::StatusOr<std::vector<uint64_t>> m = ListMatchesLocked(*filter, *estimate, trace);
     if (!m.ok()) return m.status();

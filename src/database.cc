@@ -4,11 +4,12 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <set>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "embedders/embedder_factory.h"
 #include "index/index_factory.h"
 #include "src/chunker.h"
@@ -94,18 +95,19 @@ class Database::Impl {
   // spec agrees with `spec` (SpecDifference), else FailedPrecondition.
   absl::StatusOr<std::shared_ptr<Collection>> Create(const std::string& name,
                                                      const CollectionSpec& spec,
-                                                     bool existing_ok);
-  absl::StatusOr<std::shared_ptr<Collection>> Get(const std::string& name) const;
-  std::vector<CollectionInfo> List() const;
-  absl::Status Drop(const std::string& name);
+                                                     bool existing_ok) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::shared_ptr<Collection>> Get(const std::string& name) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<CollectionInfo> List() const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Drop(const std::string& name) ABSL_LOCKS_EXCLUDED(mu_);
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
   std::unique_ptr<Store> store_;
   CollectionEnv env_;
-  mutable std::mutex mu_;  // guards collections_; serializes create/drop
-  std::map<std::string, std::shared_ptr<Collection>> collections_;
+  mutable absl::Mutex mu_;  // serializes create/drop
+  std::map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
@@ -157,6 +159,7 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
       return absl::Status(c.status().code(), absl::StrCat("opening collection '", name,
                                                           "': ", c.status().message()));
     }
+    absl::MutexLock lock(&impl->mu_);  // (nothing else sees impl yet)
     impl->collections_.emplace(
         name, std::shared_ptr<Collection>(new Collection(*std::move(c))));
   }
@@ -192,7 +195,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
         "be chunked");
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (auto it = collections_.find(name); it != collections_.end()) {
     if (!existing_ok) {
       return absl::AlreadyExistsError(absl::StrCat("collection '", name, "' already exists"));
@@ -256,7 +259,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Get(
     const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     std::vector<std::string> names;
@@ -270,14 +273,14 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Get(
 }
 
 std::vector<CollectionInfo> Database::Impl::List() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::vector<CollectionInfo> out;
   for (const auto& [name, c] : collections_) out.push_back(c->Info());
   return out;
 }
 
 absl::Status Database::Impl::Drop(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection '", name, "'"));

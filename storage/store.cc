@@ -224,13 +224,13 @@ absl::Status Store::WriteFailure() const {
   if (read_only_) {
     return absl::FailedPreconditionError("the database is open read-only: writes are refused");
   }
-  std::lock_guard<std::mutex> lock(failure_mu_);
+  absl::MutexLock lock(&failure_mu_);
   return failure_;
 }
 
 absl::Status Store::RecordFailure(absl::Status s) {
   if (s.ok() || absl::IsInvalidArgument(s)) return s;
-  std::lock_guard<std::mutex> lock(failure_mu_);
+  absl::MutexLock lock(&failure_mu_);
   if (failure_.ok()) {
     failure_ = absl::Status(
         s.code(), absl::StrCat(s.message(),

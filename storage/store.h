@@ -10,13 +10,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "storage/records.h"
 
@@ -150,11 +151,11 @@ class Store {
   // nullopt; `what` says what was read in an error.
   absl::StatusOr<std::optional<std::string>> ReadValue(size_t family, std::string_view key,
                                                        const char* what) const;
-  absl::Status WriteFailure() const;
-  absl::Status RecordFailure(absl::Status s);
+  absl::Status WriteFailure() const ABSL_LOCKS_EXCLUDED(failure_mu_);
+  absl::Status RecordFailure(absl::Status s) ABSL_LOCKS_EXCLUDED(failure_mu_);
   bool read_only_ = false;
-  mutable std::mutex failure_mu_;
-  absl::Status failure_;  // the first failed write, guarded by failure_mu_
+  mutable absl::Mutex failure_mu_;
+  absl::Status failure_ ABSL_GUARDED_BY(failure_mu_);  // the first failed write
 };
 
 // A set of writes applied atomically by Store::Write.

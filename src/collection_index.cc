@@ -1,0 +1,177 @@
+// A collection's vector index over its life: loaded from its saved file and
+// brought up to date from the index log at open, rebuilt from the stored
+// vectors when that is not possible (or when the index asks for it, or its
+// spec changes), and saved, which truncates the log.
+#include "absl/strings/str_cat.h"
+#include "index/index_factory.h"
+#include "src/collection_impl.h"
+#include "src/crash_point.h"
+#include "src/index_builder.h"
+#include "src/index_files.h"
+#include "src/operation_log.h"
+
+namespace semdb {
+
+absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
+  CollectionRecord record;
+  Counters counters;
+  CopyStateLocked(&record, &counters);
+  const uint32_t gen = record.generation;
+  const uint64_t last_seq = counters.next_seq - 1;
+  std::optional<SavedIndex> saved = FindSavedIndex(env_.index_dir, id_);
+  std::string reason = "no saved index";
+  if (saved && saved->generation != gen) {
+    reason = "the saved index is of another model version";
+  } else if (saved && saved->seq > last_seq) {
+    reason = "the saved index is ahead of storage";
+  } else if (saved) {
+    absl::StatusOr<std::optional<uint64_t>> first = env_.store->FirstLogSeq(id_);
+    if (!first.ok()) return first.status();
+    const bool contiguous =
+        saved->seq == last_seq || (first->has_value() && **first <= saved->seq + 1);
+    const absl::Status sized =
+        CheckSavedIndexSize(saved->path, counters.next_label - 1, record.dimension);
+    absl::StatusOr<std::unique_ptr<VectorIndex>> loaded =
+        !contiguous  ? absl::DataLossError("the index log does not reach back to it")
+        : !sized.ok() ? sized
+                      : LoadVectorIndex(saved->path);
+    if (loaded.ok() && ((*loaded)->dimension() != record.dimension ||
+                        !MayServe((*loaded)->spec(), *Spec::Parse(record.index_spec)))) {
+      loaded = absl::DataLossError("it has another dimension or type");
+    }
+    int64_t replayed = 0;
+    if (loaded.ok() && saved->seq < last_seq) {
+      OperationReporter reporter(env_.options, name_, "log replay",
+                                 static_cast<int64_t>(last_seq - saved->seq));
+      absl::Status s = env_.store->ScanLog(
+          id_, saved->seq + 1, [&](uint64_t, const LogOp& op) -> absl::Status {
+            ++replayed;
+            reporter.Advance(1);
+            uint64_t label[] = {op.label};
+            if (op.kind == LogOp::kRemove) return (*loaded)->Remove(label).status();
+            absl::StatusOr<std::optional<VectorRecord>> v =
+                env_.store->GetVector(id_, gen, op.label);
+            if (!v.ok()) return v.status();
+            if (!v->has_value()) return absl::OkStatus();  // removed later in the log
+            return (*loaded)->Add(label, (*v)->values);
+          });
+      if (!s.ok()) loaded = s;
+    }
+    if (loaded.ok() && (*loaded)->size() != counters.live_docs) {
+      loaded = absl::DataLossError(absl::StrCat("it holds ", (*loaded)->size(),
+                                                " vectors, storage ", counters.live_docs));
+    }
+    if (loaded.ok()) {
+      {
+        absl::MutexLock lock(&state_mu_);
+        index_ = *std::move(loaded);
+        index_origin_ = absl::StrCat("loaded from its saved file, ", replayed,
+                                     " logged operations replayed");
+      }
+      saved_seq_ = saved->seq;
+      // E.g. IVF reaching its training threshold during the replay (a
+      // rebuild, which takes state_mu_ itself).
+      return MaintainIndexLocked();
+    }
+    reason = absl::StrCat("the saved index was not usable: ", loaded.status().message());
+  }
+  return RebuildIndexLocked(reason);
+}
+
+absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
+  CollectionRecord record;
+  Counters counters;
+  CopyStateLocked(&record, &counters);
+  // Built beside the serving index, which searches keep using (state_mu_ is
+  // not held); writers wait on write_mu_, so nothing is logged meanwhile
+  // and the new index is current when it is swapped in.
+  absl::StatusOr<Spec> spec = Spec::Parse(record.index_spec);
+  if (!spec.ok()) return spec.status();
+  OperationReporter reporter(env_.options, name_, "index rebuild",
+                            counters.live_docs);
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      BuildIndexFromStore(*env_.store, id_, record.generation, record.dimension, *spec,
+                          counters.live_docs, &reporter);
+  if (!index.ok()) return index.status();
+  {
+    absl::MutexLock lock(&state_mu_);
+    index_ = *std::move(index);
+    index_origin_ = absl::StrCat("rebuilt from ", index_->size(), " stored vectors (",
+                                 reason, ")");
+  }
+  saved_seq_ = 0;
+  (void)SaveIndexLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::MaintainIndexLocked() {
+  std::optional<std::string> reason;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (index_ == nullptr) return absl::OkStatus();
+    reason = RebuildReason(*index_, *Spec::Parse(record_.index_spec), counters_.live_docs);
+  }
+  return reason ? RebuildIndexLocked(*reason) : absl::OkStatus();
+}
+
+absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
+  absl::StatusOr<Spec> spec = Spec::Parse(spec_text);
+  if (!spec.ok()) return spec.status();
+  absl::MutexLock write_lock(&write_mu_);
+  CollectionRecord record;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+    record = record_;
+  }
+  record.index_spec = spec->ToString();
+  // The record first: a crash before the rebuild below leaves a saved index
+  // of the old spec, which reopen refuses and rebuilds.
+  StoreBatch batch(*env_.store);
+  batch.PutCollection(record);
+  if (absl::Status s = env_.store->Write(batch, true); !s.ok()) return s;
+  bool indexed = false;
+  {
+    absl::MutexLock lock(&state_mu_);
+    record_ = record;
+    indexed = index_ != nullptr;
+  }
+  if (!indexed) return absl::OkStatus();  // built at the first fit
+  return RebuildIndexLocked(absl::StrCat("index changed to '", record.index_spec, "'"));
+}
+
+absl::Status Collection::Impl::SaveIndexLocked() {
+  // Shared: searches go on while the index is written out.
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
+  // The saved index must never be ahead of durable storage.
+  if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
+  const uint64_t seq = counters_.next_seq - 1;
+  if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
+      !s.ok()) {
+    return s;
+  }
+  CrashPoint("index_save.saved");
+  StoreBatch batch(*env_.store);
+  batch.TruncateLog(id_, seq + 1);
+  if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
+  saved_seq_ = seq;
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::Checkpoint() {
+  absl::MutexLock write_lock(&write_mu_);
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+    if (index_ == nullptr) return absl::OkStatus();
+    if (saved_seq_ == counters_.next_seq - 1 &&
+        FindSavedIndex(env_.index_dir, id_).has_value()) {
+      return absl::OkStatus();
+    }
+  }
+  return SaveIndexLocked();
+}
+
+}  // namespace semdb

@@ -1,0 +1,170 @@
+// The query front-end of a collection: checks a search's options and the
+// collection's state, embeds a text query (or normalizes a vector), and
+// hands it to the search path (collection_search.cc), for hits or for the
+// plan (Explain). Text similarity uses the same query embedding.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "src/collection_impl.h"
+
+namespace semdb {
+
+absl::Status Collection::Impl::CheckSearchableLocked(const SearchOptions& options,
+                                                     bool text) const {
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  if (options.hybrid.value_or(0) > 0) {
+    if (!text) {
+      return absl::InvalidArgumentError("hybrid search needs a text query, not a vector");
+    }
+    if (doc_indexes_->keywords() == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' keeps no keyword index (created without one)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Collection::Impl::NoIndexLocked() const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "collection '", name_, "' has no fitted model yet",
+      fit_error_.ok() ? "" : absl::StrCat(": ", fit_error_.message())));
+}
+
+absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
+                                                std::vector<float>* vector,
+                                                bool* zero_vector) const {
+  if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return absl::InvalidArgumentError("the query is empty");
+  }
+  if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
+  if (!embedder_error_.ok()) return embedder_error_;
+  if (!probe_error_.ok()) return probe_error_;
+  if (embedder_ == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
+  }
+  vector->assign(record_.dimension, 0);
+  std::vector<TextStats> stats;
+  std::string_view texts[] = {query};
+  if (absl::Status s = embedder_->EmbedQueries(texts, absl::MakeSpan(*vector), &stats); !s.ok()) {
+    return WithContext(s, "query");
+  }
+  if (zero_vector != nullptr) {
+    *zero_vector = stats[0].zero_vector;
+  } else if (stats[0].zero_vector) {
+    return absl::InvalidArgumentError(
+        "none of the query's words are known to the collection's model");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryLocked(
+    std::string_view query, const SearchOptions& options, std::vector<float>* vector) const {
+  if (options.hybrid.value_or(0) >= 1) {
+    if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return absl::InvalidArgumentError("the query is empty");
+    }
+    vector->assign(record_.dimension, 0);  // the keyword ranking alone answers
+    return options;
+  }
+  bool zero = false;
+  if (absl::Status s = EmbedQueryLocked(query, vector, &zero); !s.ok()) return s;
+  if (!zero) return options;
+  if (doc_indexes_->keywords() == nullptr) return std::nullopt;
+  SearchOptions keyword_only = options;
+  keyword_only.hybrid = 1;
+  return keyword_only;
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
+    std::string_view query, const SearchOptions& options) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return NoIndexLocked();
+  }
+  std::vector<float> vector;
+  absl::StatusOr<std::optional<SearchOptions>> effective =
+      PrepareTextQueryLocked(query, options, &vector);
+  if (!effective.ok()) return effective.status();
+  if (!effective->has_value()) return std::vector<Hit>{};
+  return SearchLocked(vector, **effective, query, nullptr, false);
+}
+
+absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
+    absl::Span<const float> vector, const SearchOptions& options) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
+  if (index_ == nullptr) {
+    if (counters_.live_docs == 0) return std::vector<Hit>{};
+    return NoIndexLocked();
+  }
+  std::vector<float> normalized(vector.begin(), vector.end());
+  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+    return WithContext(s, "query vector");
+  }
+  return SearchLocked(normalized, options, "", nullptr, false);
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
+                                                         const SearchOptions& options,
+                                                         bool analyze) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> vector;
+  absl::StatusOr<std::optional<SearchOptions>> effective =
+      PrepareTextQueryLocked(query, options, &vector);
+  if (!effective.ok()) return effective.status();
+  if (!effective->has_value()) {
+    return nlohmann::json{{"plan", "none: no word of the query is known to the model "
+                                   "(stop words or unknown words) and there is no keyword index"}};
+  }
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits =
+      SearchLocked(vector, **effective, query, &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  if (effective->value().hybrid != options.hybrid && options.hybrid.value_or(0) < 1) {
+    explain["note"] =
+        "no word of the query is known to the model (stop words or unknown words): "
+        "answered by the keyword ranking alone";
+  }
+  return explain;
+}
+
+absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
+                                                               const SearchOptions& options,
+                                                               bool analyze) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
+  if (index_ == nullptr) return NoIndexLocked();
+  std::vector<float> normalized(vector.begin(), vector.end());
+  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+    return WithContext(s, "query vector");
+  }
+  nlohmann::json explain;
+  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(normalized, options, "", &explain, analyze);
+  if (!hits.ok()) return hits.status();
+  return explain;
+}
+
+absl::StatusOr<double> Collection::Impl::Similarity(std::string_view a,
+                                                    std::string_view b) const {
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
+  std::vector<float> va, vb;
+  bool zero_a = false, zero_b = false;
+  if (absl::Status s = EmbedQueryLocked(a, &va, &zero_a); !s.ok()) return s;
+  if (absl::Status s = EmbedQueryLocked(b, &vb, &zero_b); !s.ok()) return s;
+  if (zero_a || zero_b) return 0.0;
+  double dot = 0;
+  for (size_t i = 0; i < va.size(); ++i) dot += static_cast<double>(va[i]) * vb[i];
+  return std::clamp(dot, -1.0, 1.0);
+}
+
+}  // namespace semdb
