@@ -14,7 +14,7 @@
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
 #include "embedders/tokenizer_json.h"
-#include "embedders/utf8.h"
+#include "text/utf8.h"
 #include "embedders/wordpiece_tokenizer.h"
 #include "fmt/format.h"
 #include "storage/bounded_json.h"
@@ -261,14 +261,34 @@ absl::StatusOr<Prompts> ReadPrompts(const std::string& dir) {
 
 }  // namespace
 
+ComponentKind TransformerEmbedder::Kind() {
+  return {
+      "transformer",
+      "BERT-family sentence embeddings (all-MiniLM-L6-v2, bge-small-en-v1.5, "
+      "e5-small-v2...) from a Hugging Face model folder",
+      {
+          TextParameter("path", "", "the model folder (config.json, model.safetensors, "
+                                    "tokenizer.json or vocab.txt)"),
+          IntParameter("max_length", "<the model's>", 2, 1 << 20,
+                       "tokens per text; longer texts are cut"),
+          IntParameter("batch_size", "32", 1, 4096, "texts per forward pass"),
+          IntParameter("threads", "<cores>", 1, 256, "threads of a forward pass"),
+          TextParameter("query_prefix", "<the model's prompts>",
+                        "prepended to queries (e5's \"query: \")"),
+          TextParameter("document_prefix", "<the model's prompts>",
+                        "prepended to documents (e5's \"passage: \")"),
+      }};
+}
+
 absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
     const Spec& spec) {
-  SpecReader r(spec);
+  const ComponentKind kind = Kind();
+  SpecReader r(spec, kind);
   const std::string path = r.GetString("path", "");
-  const int64_t max_length = r.GetInt("max_length", 0, 2, 1 << 20);
-  const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
-  const int threads = static_cast<int>(r.GetInt(
-      "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  const int64_t max_length = r.GetInt("max_length", 0);
+  const int batch_size = static_cast<int>(r.GetInt("batch_size", 32));
+  const int threads = static_cast<int>(
+      r.GetInt("threads", std::max(1u, std::thread::hardware_concurrency())));
   const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
   std::string query_prefix = r.GetString("query_prefix", "");
   std::string document_prefix = r.GetString("document_prefix", "");

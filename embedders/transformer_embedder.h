@@ -69,6 +69,8 @@ namespace semdb {
 
 class TransformerEmbedder : public Embedder {
  public:
+  // The parameters "transformer" specs take (include/semdb/spec.h).
+  static ComponentKind Kind();
   // InvalidArgument for bad parameters or model files, NotFound for
   // missing ones.
   static absl::StatusOr<std::unique_ptr<TransformerEmbedder>> Create(const Spec& spec);

@@ -8,7 +8,7 @@
 #include "embedders/nearest_words.h"
 #include "embedders/word_similarity.h"
 #include "embedders/word_vector_embedder.h"
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
 #include "src/crash_point.h"
@@ -139,8 +139,9 @@ absl::Status CheckModelVector(std::vector<float>& given, const std::vector<float
 }  // namespace
 
 absl::StatusOr<int> VectorsDimension(const Spec& spec) {
-  SpecReader r(spec);
-  int dim = static_cast<int>(r.GetInt("dim", 0, 1, 65536));
+  const ComponentKind kind = VectorsKind();
+  SpecReader r(spec, kind);
+  int dim = static_cast<int>(r.GetInt("dim", 0));
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (!r.Has("dim")) return absl::InvalidArgumentError("'vectors' needs dim=N (1 to 65536)");
   return dim;
