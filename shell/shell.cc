@@ -35,23 +35,6 @@ struct Shell::Command {
 namespace {
 
 constexpr char kDefaultCollection[] = "default";
-
-// The document of an insert or upsert: TEXT, --id (required when
-// `needs_id`) and --meta; `usage` is the error when a part is missing.
-absl::StatusOr<Document> CommandDocument(const CommandLine& cmd, bool needs_id,
-                                         const char* usage) {
-  Document doc;
-  doc.text = cmd.Text();
-  const auto id = cmd.Option("id");
-  if (doc.text.empty() || (needs_id && !id)) return absl::InvalidArgumentError(usage);
-  if (id) doc.id = Unquote(*id);
-  if (auto meta = cmd.Option("meta")) {
-    absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
-    if (!m.ok()) return m.status();
-    doc.metadata = *std::move(m);
-  }
-  return doc;
-}
 constexpr int kMinWidth = 20;     // narrower, a table has no room for its columns
 constexpr int kMaxReadDepth = 16;  // `read` inside a file that `read` runs
 
@@ -558,27 +541,32 @@ absl::Status Shell::Drop(const CommandLine& cmd) {
   return absl::OkStatus();
 }
 
-absl::Status Shell::Insert(const CommandLine& cmd) {
+absl::Status Shell::WriteDocument(const CommandLine& cmd, bool upsert) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
-  absl::StatusOr<Document> doc =
-      CommandDocument(cmd, false, "usage: insert TEXT [--id ID] [--meta JSON]");
-  if (!doc.ok()) return doc.status();
-  absl::StatusOr<std::string> id = (*c)->Insert(*std::move(doc));
-  if (!id.ok()) return id.status();
-  Emit({.json = {{"inserted", *id}}, .message = absl::StrCat("inserted '", *id, "'")});
-  return absl::OkStatus();
-}
-
-absl::Status Shell::Upsert(const CommandLine& cmd) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  absl::StatusOr<Document> doc =
-      CommandDocument(cmd, true, "usage: upsert TEXT --id ID [--meta JSON]");
-  if (!doc.ok()) return doc.status();
-  const std::string id = doc->id;
-  if (absl::Status s = (*c)->Upsert(*std::move(doc)); !s.ok()) return s;
-  Emit({.json = {{"upserted", id}}, .message = absl::StrCat("upserted '", id, "'")});
+  Document doc;
+  doc.text = cmd.Text();
+  const auto given_id = cmd.Option("id");
+  if (doc.text.empty() || (upsert && !given_id)) {
+    return absl::InvalidArgumentError(upsert ? "usage: upsert TEXT --id ID [--meta JSON]"
+                                             : "usage: insert TEXT [--id ID] [--meta JSON]");
+  }
+  if (given_id) doc.id = Unquote(*given_id);
+  if (auto meta = cmd.Option("meta")) {
+    absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
+    if (!m.ok()) return m.status();
+    doc.metadata = *std::move(m);
+  }
+  std::string id = doc.id;
+  if (upsert) {
+    if (absl::Status s = (*c)->Upsert(std::move(doc)); !s.ok()) return s;
+  } else {
+    absl::StatusOr<std::string> inserted = (*c)->Insert(std::move(doc));
+    if (!inserted.ok()) return inserted.status();
+    id = *std::move(inserted);
+  }
+  const char* verb = upsert ? "upserted" : "inserted";
+  Emit({.json = {{verb, id}}, .message = absl::StrCat(verb, " '", id, "'")});
   return absl::OkStatus();
 }
 

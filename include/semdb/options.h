@@ -56,6 +56,10 @@ struct Options {
   // their end), from the thread running them, e.g. to draw a progress bar;
   // must be cheap. Unset: nothing is called.
   std::function<void(const OperationProgress&)> progress;
+  // Where word-vector embedders keep the binary caches of their vector files
+  // (created when needed). Empty: the database's cache/ folder. A spec's own
+  // cache_dir= wins over both.
+  std::string cache_dir;
 };
 
 struct CollectionSpec {

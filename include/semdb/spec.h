@@ -125,7 +125,7 @@ inline ParameterInfo TextParameter(std::string name, std::string default_value,
 // silently ignored setting.
 class SpecReader {
  public:
-  // `kind` outlives the reader; kind.name is the spec's kind.
+  // `spec` and `kind` outlive the reader; kind.name is the spec's kind.
   SpecReader(const Spec& spec, const ComponentKind& kind) : spec_(spec), kind_(kind) {}
 
   bool Has(const std::string& key) const { return spec_.params.count(key); }
