@@ -13,14 +13,15 @@
 
 namespace semdb {
 
+// The "vectors" kind: the collection stores the caller's vectors (no
+// embedder is created for it).
+ComponentKind VectorsKind();
+
 // A new, unfitted embedder for `spec`. Unknown kinds and bad parameters are
 // InvalidArgument errors naming the offending part; missing model files are
 // NotFound.
 absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(
     const Spec& spec, const EmbedderContext& context);
-
-// One line per embedder kind with its parameters, for `help`.
-std::vector<std::string> EmbedderKindsHelp();
 
 }  // namespace semdb
 

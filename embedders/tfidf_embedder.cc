@@ -79,60 +79,67 @@ TfidfModeChoice ChooseTfidfMode(int64_t texts, double mean_terms, int64_t vocabu
   return c;
 }
 
+ComponentKind TfidfEmbedder::Kind() {
+  const TfidfOptions d;
+  return {
+      "tfidf",
+      "TF-IDF fitted on the collection (the default embedder)",
+      {
+          ChoiceParameter("lsa", {"auto", "true", "false"},
+                          "LSA (TF-IDF reduced by a truncated SVD); auto uses it for "
+                          "collections of 200+ texts averaging 20+ terms (stats says why)"),
+          IntParameter("dim", std::to_string(d.dim), 1, 4096,
+                       "LSA dimensions; the default is capped at one per docs_per_dim "
+                       "fitted texts, an explicit dim only by the corpus' rank"),
+          IntParameter("docs_per_dim", std::to_string(d.docs_per_dim), 1, 1 << 20,
+                       "fitted texts per dimension of the default dim (given, it caps an "
+                       "explicit dim too)"),
+          ChoiceParameter("stop_words", {"english", "none"},
+                          "drop scikit-learn's English stop words"),
+          ChoiceParameter("stemmer", {"english", "none"}, "Snowball English stemming"),
+          BoolParameter("sublinear_tf", d.sublinear_tf, "1 + log(tf) instead of tf"),
+          IntParameter("min_df", std::to_string(d.min_df), 1, int64_t{1} << 40,
+                       "drop terms found in fewer texts"),
+          NumberParameter("max_df", absl::StrCat(d.max_df), 1e-9, 1.0,
+                          "drop terms found in a larger fraction of the texts"),
+          IntParameter("max_features", std::to_string(d.max_features), 1, 10'000'000,
+                       "keep only this many of the most frequent terms"),
+          IntParameter("min_token_len", std::to_string(d.tokenizer.min_length), 1, 100,
+                       "drop words shorter than this (code points)"),
+          BoolParameter("lowercase", d.tokenizer.lowercase,
+                        "Unicode case folding before counting"),
+          ChoiceParameter("svd", {"auto", "exact", "randomized"},
+                          "LSA's SVD: exact (LAPACK) or randomized (Halko et al.); auto "
+                          "chooses by size"),
+          IntParameter("max_fit_docs", std::to_string(d.max_fit_docs), 1, int64_t{1} << 40,
+                       "fits use at most this many evenly spaced texts"),
+      }};
+}
+
 absl::StatusOr<std::unique_ptr<TfidfEmbedder>> TfidfEmbedder::Create(
     const Spec& spec) {
   TfidfOptions o;
-  SpecReader r(spec);
-  std::string lsa = r.GetString("lsa", "auto");
-  o.dim = static_cast<int>(r.GetInt("dim", o.dim, 1, 4096));
+  const ComponentKind kind = Kind();
+  SpecReader r(spec, kind);
+  const std::string lsa = r.GetString("lsa", "auto");
+  o.dim = static_cast<int>(r.GetInt("dim", o.dim));
   o.cap_dim = !r.Has("dim") || r.Has("docs_per_dim");
-  std::string stop = r.GetString("stop_words", "english");
-  std::string stemmer = r.GetString("stemmer", "english");
+  o.english_stop_words = r.GetString("stop_words", "english") == "english";
+  o.stemming = r.GetString("stemmer", "english") == "english";
   o.sublinear_tf = r.GetBool("sublinear_tf", o.sublinear_tf);
-  o.min_df = r.GetInt("min_df", o.min_df, 1, int64_t{1} << 40);
-  o.max_df = r.GetDouble("max_df", o.max_df, 1e-9, 1.0);
-  o.max_features = r.GetInt("max_features", o.max_features, 1, 10'000'000);
-  o.tokenizer.min_length =
-      static_cast<int>(r.GetInt("min_token_len", o.tokenizer.min_length, 1, 100));
+  o.min_df = r.GetInt("min_df", o.min_df);
+  o.max_df = r.GetDouble("max_df", o.max_df);
+  o.max_features = r.GetInt("max_features", o.max_features);
+  o.tokenizer.min_length = static_cast<int>(r.GetInt("min_token_len", o.tokenizer.min_length));
   o.tokenizer.lowercase = r.GetBool("lowercase", o.tokenizer.lowercase);
-  std::string svd = r.GetString("svd", "auto");
-  o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs, 1, int64_t{1} << 40);
-  o.docs_per_dim = r.GetInt("docs_per_dim", o.docs_per_dim, 1, 1 << 20);
+  const std::string svd = r.GetString("svd", "auto");
+  o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs);
+  o.docs_per_dim = r.GetInt("docs_per_dim", o.docs_per_dim);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
-  if (lsa == "auto") {
-    o.lsa = LsaMode::kAuto;
-  } else if (lsa == "true") {
-    o.lsa = LsaMode::kOn;
-  } else if (lsa == "false") {
-    o.lsa = LsaMode::kOff;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("lsa must be 'auto', 'true' or 'false', got '", lsa, "'"));
-  }
-  if (stop == "english") {
-    o.english_stop_words = true;
-  } else if (stop == "none") {
-    o.english_stop_words = false;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stop_words must be 'english' or 'none', got '", stop, "'"));
-  }
-  if (stemmer == "english" || stemmer == "none") {
-    o.stemming = stemmer == "english";
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stemmer must be 'english' or 'none', got '", stemmer, "'"));
-  }
-  if (svd == "auto") {
-    o.svd = SvdMethod::kAuto;
-  } else if (svd == "exact") {
-    o.svd = SvdMethod::kExact;
-  } else if (svd == "randomized") {
-    o.svd = SvdMethod::kRandomized;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "svd must be 'auto', 'exact' or 'randomized', got '", svd, "'"));
-  }
+  o.lsa = lsa == "auto" ? LsaMode::kAuto : lsa == "true" ? LsaMode::kOn : LsaMode::kOff;
+  o.svd = svd == "auto"    ? SvdMethod::kAuto
+          : svd == "exact" ? SvdMethod::kExact
+                           : SvdMethod::kRandomized;
   Spec canonical = spec;
   return std::unique_ptr<TfidfEmbedder>(
       new TfidfEmbedder(std::move(canonical), o));

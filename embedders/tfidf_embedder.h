@@ -85,6 +85,8 @@ TfidfModeChoice ChooseTfidfMode(int64_t texts, double mean_terms, int64_t vocabu
 
 class TfidfEmbedder : public Embedder {
  public:
+  // The parameters "tfidf" specs take (include/semdb/spec.h).
+  static ComponentKind Kind();
   static absl::StatusOr<std::unique_ptr<TfidfEmbedder>> Create(const Spec& spec);
 
   Spec spec() const override { return spec_; }

@@ -6,7 +6,7 @@
 #include <regex>
 #include <sstream>
 
-#include "embedders/utf8.h"
+#include "text/utf8.h"
 #include "fmt/format.h"
 #include "utf8proc.h"
 #include "storage/bounded_json.h"

@@ -16,7 +16,7 @@
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
 #include "embedders/tokenizer_json.h"
-#include "embedders/utf8.h"
+#include "text/utf8.h"
 #include "embedders/wordpiece_tokenizer.h"
 #include "fmt/format.h"
 #include "storage/bounded_json.h"
@@ -263,16 +263,40 @@ absl::StatusOr<Prompts> ReadPrompts(const std::string& dir) {
 
 }  // namespace
 
+ComponentKind TransformerEmbedder::Kind() {
+  return {
+      "transformer",
+      "sentence embeddings from a Hugging Face model (BERT, DistilBERT, RoBERTa, XLM-R, MPNet, "
+      "ModernBERT, NomicBERT architectures) given as a folder, found in the Hugging Face "
+      "cache, or downloaded into it (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HUB_CACHE)",
+      {
+          TextParameter("model", "", "a model folder, or a Hugging Face id (ORG/NAME)"),
+          TextParameter("revision", "main",
+                        "with a Hugging Face id: a branch, tag or commit; the collection "
+                        "records the commit it resolved to"),
+          TextParameter("path", "", "the model folder (the older spelling of model=DIR)"),
+          IntParameter("max_length", "<the model's>", 2, 1 << 20,
+                       "tokens per text; longer texts are cut"),
+          IntParameter("batch_size", "32", 1, 4096, "texts per forward pass"),
+          IntParameter("threads", "<cores>", 1, 256, "threads of a forward pass"),
+          TextParameter("query_prefix", "<the model's prompts>",
+                        "prepended to queries (e5's \"query: \")"),
+          TextParameter("document_prefix", "<the model's prompts>",
+                        "prepended to documents (e5's \"passage: \")"),
+      }};
+}
+
 absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create(
     const Spec& spec, const EmbedderContext& context) {
-  SpecReader r(spec);
+  const ComponentKind kind = Kind();
+  SpecReader r(spec, kind);
   const std::string folder = r.GetString("path", "");
   const std::string model_name = r.GetString("model", "");
   const std::string revision = r.GetString("revision", "");
-  const int64_t max_length = r.GetInt("max_length", 0, 2, 1 << 20);
-  const int batch_size = static_cast<int>(r.GetInt("batch_size", 32, 1, 4096));
-  const int threads = static_cast<int>(r.GetInt(
-      "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+  const int64_t max_length = r.GetInt("max_length", 0);
+  const int batch_size = static_cast<int>(r.GetInt("batch_size", 32));
+  const int threads = static_cast<int>(
+      r.GetInt("threads", std::max(1u, std::thread::hardware_concurrency())));
   const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
   std::string query_prefix = r.GetString("query_prefix", "");
   std::string document_prefix = r.GetString("document_prefix", "");

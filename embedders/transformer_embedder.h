@@ -79,6 +79,8 @@ namespace semdb {
 
 class TransformerEmbedder : public Embedder {
  public:
+  // The parameters "transformer" specs take (include/semdb/spec.h).
+  static ComponentKind Kind();
   // InvalidArgument for bad parameters or model files, NotFound for
   // missing ones.
   // context.progress reports a model download.

@@ -115,6 +115,23 @@ std::vector<double> SingularValues(const std::vector<double>& eigenvalues) {
   return sigma;
 }
 
+// The start of every method's SVD: the top k eigenpairs of the n x n Gram
+// matrix `gram`, the eigenvectors into *vectors (n x k, row-major) and the
+// singular values (square roots of the eigenvalues, cut to the numerical
+// rank) into the result, which the caller completes with components.
+absl::StatusOr<TruncatedSvd> SvdFromGram(std::vector<double> gram, int64_t n, int k,
+                                         const char* method, std::vector<double>* vectors) {
+  std::vector<double> lambda;
+  if (absl::Status s = TopEigen(std::move(gram), n, k, &lambda, vectors); !s.ok()) {
+    return s;
+  }
+  TruncatedSvd svd;
+  svd.method = method;
+  svd.singular_values = SingularValues(lambda);
+  svd.rank = static_cast<int>(svd.singular_values.size());
+  return svd;
+}
+
 // Right singular vectors from the eigendecomposition of the row Gram matrix
 // x x^T: v_j = x^T u_j / sigma_j.
 absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
@@ -138,14 +155,10 @@ absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
       }
     }
   });
-  std::vector<double> lambda, u;
-  if (absl::Status s = TopEigen(std::move(gram), n, k, &lambda, &u); !s.ok()) {
-    return s;
-  }
-  TruncatedSvd svd;
-  svd.method = "exact";
-  svd.singular_values = SingularValues(lambda);
-  svd.rank = static_cast<int>(svd.singular_values.size());
+  std::vector<double> u;
+  absl::StatusOr<TruncatedSvd> started = SvdFromGram(std::move(gram), n, k, "exact", &u);
+  if (!started.ok()) return started.status();
+  TruncatedSvd& svd = *started;
   const int r = svd.rank;
   std::vector<double> v(static_cast<size_t>(x.cols) * r, 0.0);  // cols x r
   for (int64_t i = 0; i < n; ++i) {
@@ -161,7 +174,7 @@ absl::StatusOr<TruncatedSvd> ExactFromRowGram(const SparseMatrix& x, int k) {
           static_cast<float>(v[c * r + j] / svd.singular_values[j]);
     }
   }
-  return svd;
+  return started;
 }
 
 // Right singular vectors as eigenvectors of the column Gram matrix x^T x.
@@ -176,18 +189,13 @@ absl::StatusOr<TruncatedSvd> ExactFromColumnGram(const SparseMatrix& x, int k) {
       }
     }
   }
-  std::vector<double> lambda, v;
-  if (absl::Status s = TopEigen(std::move(gram), m, k, &lambda, &v); !s.ok()) {
-    return s;
-  }
-  TruncatedSvd svd;
-  svd.method = "exact";
-  svd.singular_values = SingularValues(lambda);
-  svd.rank = static_cast<int>(svd.singular_values.size());
-  svd.components.resize(static_cast<size_t>(svd.rank) * m);
-  for (int j = 0; j < svd.rank; ++j) {
+  std::vector<double> v;
+  absl::StatusOr<TruncatedSvd> svd = SvdFromGram(std::move(gram), m, k, "exact", &v);
+  if (!svd.ok()) return svd;
+  svd->components.resize(static_cast<size_t>(svd->rank) * m);
+  for (int j = 0; j < svd->rank; ++j) {
     for (int64_t c = 0; c < m; ++c) {
-      svd.components[j * m + c] = static_cast<float>(v[c * k + j]);
+      svd->components[j * m + c] = static_cast<float>(v[c * k + j]);
     }
   }
   return svd;
@@ -218,14 +226,10 @@ absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l, l, x.cols, 1.0f,
               z.data(), l, z.data(), l, 0.0f, small.data(), l);
   std::vector<double> gram(small.begin(), small.end());
-  std::vector<double> lambda, u;
-  if (absl::Status s = TopEigen(std::move(gram), l, k, &lambda, &u); !s.ok()) {
-    return s;
-  }
-  TruncatedSvd svd;
-  svd.method = "randomized";
-  svd.singular_values = SingularValues(lambda);
-  svd.rank = static_cast<int>(svd.singular_values.size());
+  std::vector<double> u;
+  absl::StatusOr<TruncatedSvd> started = SvdFromGram(std::move(gram), l, k, "randomized", &u);
+  if (!started.ok()) return started.status();
+  TruncatedSvd& svd = *started;
   const int r = svd.rank;
   // components (r x cols) = U_r^T (r x l) * z^T (l x cols), one GEMM; then
   // row j divided by sigma_j.
@@ -234,7 +238,7 @@ absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
     for (int j = 0; j < r; ++j) u_top[t * r + j] = static_cast<float>(u[t * k + j]);
   }
   svd.components.resize(static_cast<size_t>(r) * x.cols);
-  if (r == 0) return svd;
+  if (r == 0) return started;
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, r, x.cols, l, 1.0f, u_top.data(), r,
               z.data(), l, 0.0f, svd.components.data(), x.cols);
   for (int j = 0; j < r; ++j) {
@@ -242,7 +246,7 @@ absl::StatusOr<TruncatedSvd> Randomized(const SparseMatrix& x, int k,
     float* row = svd.components.data() + static_cast<size_t>(j) * x.cols;
     for (int64_t c = 0; c < x.cols; ++c) row[c] *= inv;
   }
-  return svd;
+  return started;
 }
 
 }  // namespace

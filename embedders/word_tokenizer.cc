@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "text/utf8.h"
 #include "utf8proc.h"
 
 namespace semdb {
@@ -33,26 +34,6 @@ struct FreeDeleter {
 };
 
 }  // namespace
-
-absl::Status ValidateUtf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  utf8proc_ssize_t pos = 0, n = static_cast<utf8proc_ssize_t>(text.size());
-  while (pos < n) {
-    // ASCII fast path.
-    if (p[pos] < 0x80) {
-      ++pos;
-      continue;
-    }
-    utf8proc_int32_t c;
-    utf8proc_ssize_t len = utf8proc_iterate(p + pos, n - pos, &c);
-    if (len < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid UTF-8 at byte ", pos));
-    }
-    pos += len;
-  }
-  return absl::OkStatus();
-}
 
 absl::Status NormalizeText(std::string_view text, const WordTokenizerOptions& options,
                            std::string* out) {

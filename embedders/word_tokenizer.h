@@ -32,10 +32,6 @@ absl::StatusOr<std::vector<std::string>> TokenizeWords(
 absl::Status NormalizeText(std::string_view text, const WordTokenizerOptions& options,
                            std::string* out);
 
-// Returns OK when `text` is valid UTF-8, else an error naming the byte
-// offset of the first invalid sequence.
-absl::Status ValidateUtf8(std::string_view text);
-
 }  // namespace semdb
 
 #endif  // SEMDB_EMBEDDERS_WORD_TOKENIZER_H_

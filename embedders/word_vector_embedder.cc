@@ -42,6 +42,52 @@ absl::StatusOr<std::vector<float>> TopEigenvector(std::vector<double> gram, int 
 
 }  // namespace
 
+std::vector<ComponentKind> WordVectorEmbedder::Kinds() {
+  std::vector<ComponentKind> kinds;
+  const WordVectorEmbedderOptions d;
+  for (WordVectorKind k : {WordVectorKind::kGlove, WordVectorKind::kWord2Vec,
+                           WordVectorKind::kFastText}) {
+    ComponentKind kind;
+    std::vector<ParameterInfo>& p = kind.parameters;
+    switch (k) {
+      case WordVectorKind::kGlove:
+        kind.name = "glove";
+        kind.summary = "averaged GloVe text vectors";
+        p.push_back(TextParameter("path", "", "the GloVe text file"));
+        break;
+      case WordVectorKind::kWord2Vec:
+        kind.name = "word2vec";
+        kind.summary = "averaged word2vec text or binary vectors";
+        p.push_back(TextParameter("path", "", "the word2vec text or binary file"));
+        p.push_back(ChoiceParameter("binary", {"auto", "true", "false"},
+                                    "the file's format; auto tells from its bytes"));
+        break;
+      case WordVectorKind::kFastText:
+        kind.name = "fasttext";
+        kind.summary =
+            "averaged fastText vectors; .bin models build unknown words from n-grams";
+        p.push_back(TextParameter("path", "", "a fastText FILE.bin or FILE.vec"));
+        break;
+    }
+    p.push_back(BoolParameter("lowercase", k == WordVectorKind::kGlove,
+                              "Unicode case folding of the texts' words"));
+    p.push_back(ChoiceParameter("weighting", {"mean", "sif"},
+                                "mean of the word vectors, or SIF (Arora et al. 2017): "
+                                "a / (a + p(w)) weights, fitted on the collection"));
+    p.push_back(NumberParameter("sif_a", absl::StrCat(d.sif_a), 1e-12, 1.0,
+                                "SIF's a"));
+    p.push_back(IntParameter("min_token_len", "1", 1, 100,
+                             "drop words shorter than this (code points)"));
+    p.push_back(IntParameter("max_fit_docs", std::to_string(d.max_fit_docs), 1,
+                             int64_t{1} << 40,
+                             "SIF fits use at most this many evenly spaced texts"));
+    p.push_back(TextParameter("cache_dir", "<the database's cache folder>",
+                              "the folder of the vectors' binary cache"));
+    kinds.push_back(std::move(kind));
+  }
+  return kinds;
+}
+
 absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> WordVectorEmbedder::Create(
     const Spec& spec, const EmbedderContext& context) {
   WordVectorEmbedderOptions o;
@@ -55,39 +101,26 @@ absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> WordVectorEmbedder::Create(
     return absl::InvalidArgumentError(
         fmt::format("'{}' is not a word-vector embedder kind", spec.kind));
   }
-  SpecReader r(spec);
+  const ComponentKind kind = Kinds()[static_cast<size_t>(o.source.kind)];
+  SpecReader r(spec, kind);
   o.source.path = r.GetString("path", "");
   std::string binary = "auto";
   if (o.source.kind == WordVectorKind::kWord2Vec) binary = r.GetString("binary", "auto");
   o.tokenizer.lowercase = r.GetBool("lowercase", o.source.kind == WordVectorKind::kGlove);
-  o.tokenizer.min_length = static_cast<int>(r.GetInt("min_token_len", 1, 1, 100));
-  std::string weighting = r.GetString("weighting", "mean");
-  o.sif_a = r.GetDouble("sif_a", o.sif_a, 1e-12, 1.0);
-  o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs, 1, int64_t{1} << 40);
+  o.tokenizer.min_length = static_cast<int>(r.GetInt("min_token_len", 1));
+  const std::string weighting = r.GetString("weighting", "mean");
+  o.sif_a = r.GetDouble("sif_a", o.sif_a);
+  o.max_fit_docs = r.GetInt("max_fit_docs", o.max_fit_docs);
   o.source.cache_dir = r.GetString("cache_dir", context.cache_dir);
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (o.source.path.empty()) {
     return absl::InvalidArgumentError(
         fmt::format("'{}' needs path=FILE (the word-vector file)", spec.kind));
   }
-  if (binary == "auto") {
-    o.source.binary = BinaryChoice::kAuto;
-  } else if (binary == "true") {
-    o.source.binary = BinaryChoice::kBinary;
-  } else if (binary == "false") {
-    o.source.binary = BinaryChoice::kText;
-  } else {
-    return absl::InvalidArgumentError(
-        fmt::format("binary must be 'auto', 'true' or 'false', got '{}'", binary));
-  }
-  if (weighting == "mean") {
-    o.weighting = WordWeighting::kMean;
-  } else if (weighting == "sif") {
-    o.weighting = WordWeighting::kSif;
-  } else {
-    return absl::InvalidArgumentError(
-        fmt::format("weighting must be 'mean' or 'sif', got '{}'", weighting));
-  }
+  o.source.binary = binary == "auto"   ? BinaryChoice::kAuto
+                    : binary == "true" ? BinaryChoice::kBinary
+                                       : BinaryChoice::kText;
+  o.weighting = weighting == "mean" ? WordWeighting::kMean : WordWeighting::kSif;
   std::error_code ec;
   o.source.path = std::filesystem::absolute(o.source.path, ec).lexically_normal().string();
   Spec canonical = spec;

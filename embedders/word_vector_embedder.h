@@ -71,6 +71,9 @@ struct WordVectorEmbedderOptions {
 
 class WordVectorEmbedder : public Embedder {
  public:
+  // The parameters of "glove", "word2vec" and "fasttext" specs, in
+  // WordVectorKind's order (include/semdb/spec.h).
+  static std::vector<ComponentKind> Kinds();
   // Loads the vectors (building their cache on first use).
   static absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> Create(
       const Spec& spec, const EmbedderContext& context);

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "fmt/format.h"
 
 namespace semdb {

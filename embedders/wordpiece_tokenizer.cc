@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "embedders/python_unicode.h"
-#include "embedders/utf8.h"
+#include "text/utf8.h"
 #include "fmt/format.h"
 #include "utf8proc.h"
 

@@ -2,6 +2,7 @@
 
 #include "index/faiss_index.h"
 #include "index/index_layout.h"
+#include "semdb/components.h"
 
 namespace semdb {
 
@@ -24,6 +25,6 @@ absl::Status ValidateIndexSpec(const Spec& spec, int dimension) {
   return dimension > 0 ? layout->CheckDimension(dimension) : absl::OkStatus();
 }
 
-std::vector<std::string> IndexKindsHelp() { return IndexLayoutHelp(); }
+std::vector<ComponentKind> IndexKinds() { return IndexLayout::Kinds(); }
 
 }  // namespace semdb

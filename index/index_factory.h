@@ -23,9 +23,6 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> LoadVectorIndex(const std::string& 
 // (dimension-dependent checks are then left to creation).
 absl::Status ValidateIndexSpec(const Spec& spec, int dimension);
 
-// One line per index kind with its parameters, for `help`.
-std::vector<std::string> IndexKindsHelp();
-
 }  // namespace semdb
 
 #endif  // SEMDB_INDEX_INDEX_FACTORY_H_

@@ -38,6 +38,8 @@ struct IndexLayout {
   int ef_construction = 200;
   int ef_search = 64;
 
+  // The index kinds and their parameters (include/semdb/spec.h).
+  static std::vector<ComponentKind> Kinds();
   // Reads a spec; InvalidArgument names the bad or unknown parameter.
   static absl::StatusOr<IndexLayout> FromSpec(const Spec& spec);
 
@@ -59,9 +61,6 @@ struct IndexLayout {
   // SQ8 ranges alone.
   int64_t training_sample() const;
 };
-
-// One line per index kind with its parameters, for `help create`.
-std::vector<std::string> IndexLayoutHelp();
 
 }  // namespace semdb
 

@@ -12,7 +12,6 @@
 #include "semdb/export.h"
 #include "semdb/spec.h"
 #include "shell/json_output.h"
-#include "src/query_planner.h"
 
 namespace semdb {
 namespace {

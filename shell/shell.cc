@@ -11,13 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "embedders/embedder_factory.h"
 #include "fmt/format.h"
-#include "index/index_factory.h"
-#include "src/evaluation.h"
-#include "src/query_planner.h"
+#include "semdb/components.h"
+#include "semdb/evaluation.h"
 #include "semdb/import.h"
-#include "src/chunker.h"
 #include "shell/json_output.h"
 #include "shell/progress_bar.h"
 #include "shell/table.h"
@@ -456,11 +453,16 @@ absl::Status Shell::Help(const CommandLine& cmd) {
     if (!c.aliases.empty()) absl::StrAppend(&text, "aliases: ", absl::StrJoin(c.aliases, ", "), "\n");
     if (!c.details.empty()) absl::StrAppend(&text, "\n", c.details, "\n");
     if (c.name == "create") {
-      for (const std::string& e : EmbedderKindsHelp()) absl::StrAppend(&text, "  ", e, "\n");
-      absl::StrAppend(&text, "  vectors dim=N  caller-supplied vectors (API only)\nIndexes:\n");
-      for (const std::string& i : IndexKindsHelp()) absl::StrAppend(&text, "  ", i, "\n");
+      const auto append_kinds = [&](const std::vector<ComponentKind>& kinds) {
+        for (const ComponentKind& k : kinds) {
+          for (const std::string& line : KindHelp(k)) absl::StrAppend(&text, "  ", line, "\n");
+        }
+      };
+      append_kinds(EmbedderKinds());
+      absl::StrAppend(&text, "Indexes:\n");
+      append_kinds(IndexKinds());
       absl::StrAppend(&text, "Chunking (documents split into passages, searched one by one):\n");
-      for (const std::string& c : ChunkingKindsHelp()) absl::StrAppend(&text, "  ", c, "\n");
+      append_kinds(ChunkingKinds());
       absl::StrAppend(&text,
                       "Example: create news --embedder tfidf dim=128 --index flat\n"
                       "Example: create wiki --chunking sentences max_chars=800\n");
@@ -539,42 +541,32 @@ absl::Status Shell::Drop(const CommandLine& cmd) {
   return absl::OkStatus();
 }
 
-absl::Status Shell::Insert(const CommandLine& cmd) {
+absl::Status Shell::WriteDocument(const CommandLine& cmd, bool upsert) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
   Document doc;
   doc.text = cmd.Text();
-  if (doc.text.empty()) return absl::InvalidArgumentError("usage: insert TEXT [--id ID] [--meta JSON]");
-  if (auto id = cmd.Option("id")) doc.id = Unquote(*id);
+  const auto given_id = cmd.Option("id");
+  if (doc.text.empty() || (upsert && !given_id)) {
+    return absl::InvalidArgumentError(upsert ? "usage: upsert TEXT --id ID [--meta JSON]"
+                                             : "usage: insert TEXT [--id ID] [--meta JSON]");
+  }
+  if (given_id) doc.id = Unquote(*given_id);
   if (auto meta = cmd.Option("meta")) {
     absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
     if (!m.ok()) return m.status();
     doc.metadata = *std::move(m);
   }
-  absl::StatusOr<std::string> id = (*c)->Insert(std::move(doc));
-  if (!id.ok()) return id.status();
-  Emit({.json = {{"inserted", *id}}, .message = absl::StrCat("inserted '", *id, "'")});
-  return absl::OkStatus();
-}
-
-absl::Status Shell::Upsert(const CommandLine& cmd) {
-  absl::StatusOr<std::shared_ptr<Collection>> c = Current();
-  if (!c.ok()) return c.status();
-  Document doc;
-  doc.text = cmd.Text();
-  auto id = cmd.Option("id");
-  if (doc.text.empty() || !id) {
-    return absl::InvalidArgumentError("usage: upsert TEXT --id ID [--meta JSON]");
+  std::string id = doc.id;
+  if (upsert) {
+    if (absl::Status s = (*c)->Upsert(std::move(doc)); !s.ok()) return s;
+  } else {
+    absl::StatusOr<std::string> inserted = (*c)->Insert(std::move(doc));
+    if (!inserted.ok()) return inserted.status();
+    id = *std::move(inserted);
   }
-  doc.id = Unquote(*id);
-  if (auto meta = cmd.Option("meta")) {
-    absl::StatusOr<nlohmann::json> m = ParseMetadata(*meta);
-    if (!m.ok()) return m.status();
-    doc.metadata = *std::move(m);
-  }
-  const std::string shown = doc.id;
-  if (absl::Status s = (*c)->Upsert(std::move(doc)); !s.ok()) return s;
-  Emit({.json = {{"upserted", shown}}, .message = absl::StrCat("upserted '", shown, "'")});
+  const char* verb = upsert ? "upserted" : "inserted";
+  Emit({.json = {{verb, id}}, .message = absl::StrCat(verb, " '", id, "'")});
   return absl::OkStatus();
 }
 

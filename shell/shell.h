@@ -81,8 +81,10 @@ class Shell {
   absl::Status Create(const CommandLine& cmd);
   absl::Status Use(const CommandLine& cmd);
   absl::Status Drop(const CommandLine& cmd);
-  absl::Status Insert(const CommandLine& cmd);
-  absl::Status Upsert(const CommandLine& cmd);
+  absl::Status Insert(const CommandLine& cmd) { return WriteDocument(cmd, false); }
+  absl::Status Upsert(const CommandLine& cmd) { return WriteDocument(cmd, true); }
+  // insert and upsert: TEXT, --id (required by upsert) and --meta.
+  absl::Status WriteDocument(const CommandLine& cmd, bool upsert);
   absl::Status Import(const CommandLine& cmd);
   absl::Status Search(const CommandLine& cmd);
   absl::Status Explain(const CommandLine& cmd);

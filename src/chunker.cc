@@ -1,10 +1,12 @@
 #include "src/chunker.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "semdb/components.h"
 #include "utf8proc.h"
 
 namespace semdb {
@@ -320,27 +322,31 @@ void Pack(UnitSource& source, Cost cost_kind, int64_t size, int64_t overlap,
 absl::StatusOr<Chunker> Chunker::Create(std::string_view text) {
   absl::StatusOr<Spec> spec = Spec::Parse(text);
   if (!spec.ok()) return spec.status();
+  const std::vector<ComponentKind> kinds = ChunkingKinds();
+  auto kind = std::find_if(kinds.begin(), kinds.end(),
+                           [&](const ComponentKind& k) { return k.name == spec->kind; });
+  if (kind == kinds.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown chunking '", spec->kind,
+                     "' (none, chars, tokens, sentences, paragraphs)"));
+  }
   Chunker c;
-  SpecReader r(*spec);
+  SpecReader r(*spec, *kind);
   if (spec->kind == "none") {
     c.kind_ = Kind::kNone;
   } else if (spec->kind == "chars" || spec->kind == "tokens") {
     const bool chars = spec->kind == "chars";
     c.kind_ = chars ? Kind::kChars : Kind::kTokens;
-    c.size_ = r.GetInt("size", chars ? 1000 : 200, 1, kMaxSize);
-    c.overlap_ = r.GetInt("overlap", c.size_ / 5, 0, kMaxSize);
+    c.size_ = r.GetInt("size");
+    c.overlap_ = r.GetInt("overlap", c.size_ / 5);
     if (r.Finish().ok() && c.overlap_ >= c.size_) {
       return absl::InvalidArgumentError(absl::StrCat(
           "chunking '", std::string(text), "': overlap must be smaller than size"));
     }
-  } else if (spec->kind == "sentences" || spec->kind == "paragraphs") {
+  } else {
     const bool sentences = spec->kind == "sentences";
     c.kind_ = sentences ? Kind::kSentences : Kind::kParagraphs;
-    c.size_ = r.GetInt("max_chars", sentences ? 1000 : 2000, 1, kMaxSize);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown chunking '", spec->kind,
-                     "' (none, chars, tokens, sentences, paragraphs)"));
+    c.size_ = r.GetInt("max_chars");
   }
   if (absl::Status s = r.Finish(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("chunking: ", s.message()));
@@ -400,16 +406,29 @@ std::vector<TextSpan> Chunker::Split(std::string_view text) const {
   return out;
 }
 
-std::vector<std::string> ChunkingKindsHelp() {
+std::vector<ComponentKind> ChunkingKinds() {
+  const auto overlap = [] {
+    return IntParameter("overlap", "<size / 5>", 0, kMaxSize,
+                        "repeated from the previous passage; less than size");
+  };
   return {
-      "none  each document is one entry (default)",
-      "chars [size=1000] [overlap=size/5]  passages of at most size characters, "
-      "overlapping",
-      "tokens [size=200] [overlap=size/5]  the same in tokens (words, punctuation, "
-      "CJK characters)",
-      "sentences [max_chars=1000]  whole sentences packed up to max_chars",
-      "paragraphs [max_chars=2000]  whole paragraphs (blank-line separated) packed up to "
-      "max_chars",
+      {"none", "each document is one entry (the default)", {}, {}},
+      {"chars",
+       "passages of at most size characters, overlapping",
+       {IntParameter("size", "1000", 1, kMaxSize, "characters per passage"), overlap()},
+       {}},
+      {"tokens",
+       "the same in tokens (words, punctuation, CJK characters)",
+       {IntParameter("size", "200", 1, kMaxSize, "tokens per passage"), overlap()},
+       {}},
+      {"sentences",
+       "whole sentences packed up to max_chars",
+       {IntParameter("max_chars", "1000", 1, kMaxSize, "characters per passage")},
+       {}},
+      {"paragraphs",
+       "whole paragraphs (blank-line separated) packed up to max_chars",
+       {IntParameter("max_chars", "2000", 1, kMaxSize, "characters per passage")},
+       {}},
   };
 }
 

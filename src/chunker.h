@@ -79,9 +79,6 @@ class Chunker {
   std::string spec_ = "none";
 };
 
-// One line per policy with its parameters, for `help create`.
-std::vector<std::string> ChunkingKindsHelp();
-
 }  // namespace semdb
 
 #endif  // SEMDB_SRC_CHUNKER_H_

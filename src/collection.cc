@@ -23,8 +23,9 @@ absl::Status WithContext(const absl::Status& s, const std::string& context) {
 }
 
 absl::StatusOr<int> VectorsDimension(const Spec& spec) {
-  SpecReader r(spec);
-  int dim = static_cast<int>(r.GetInt("dim", 0, 1, 65536));
+  const ComponentKind kind = VectorsKind();
+  SpecReader r(spec, kind);
+  int dim = static_cast<int>(r.GetInt("dim", 0));
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (!r.Has("dim")) return absl::InvalidArgumentError("'vectors' needs dim=N (1 to 65536)");
   return dim;

@@ -6,7 +6,7 @@
 // one by one (scores within float rounding: a batched index call may score
 // by a matrix product).
 #include "absl/strings/str_cat.h"
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "src/collection_impl.h"
 #include "src/passage_context.h"
 #include "src/query_planner.h"

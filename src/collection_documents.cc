@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "src/collection_impl.h"
 #include "storage/bounded_json.h"
 

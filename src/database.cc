@@ -146,7 +146,8 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
   impl->env_.store = impl->store_.get();
   impl->env_.options = options;
   impl->env_.index_dir = path + "/indexes";
-  impl->env_.embedder_context.cache_dir = path + "/cache";
+  impl->env_.embedder_context.cache_dir =
+      options.cache_dir.empty() ? path + "/cache" : options.cache_dir;
   impl->env_.embedder_context.progress = options.progress;
 
   absl::StatusOr<std::vector<CollectionRecord>> records = impl->store_->ListCollections();

@@ -1,4 +1,4 @@
-#include "src/evaluation.h"
+#include "semdb/evaluation.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "storage/bounded_json.h"
 
 namespace semdb {

@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 #include "semdb/import.h"
 #include "src/csv_reader.h"
 #include "storage/bounded_json.h"

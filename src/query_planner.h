@@ -57,11 +57,6 @@ struct QueryPlan {
   nlohmann::json ToJson() const;
 };
 
-const char* StrategyName(SearchStrategy strategy);
-// The strategy named `name` (as StrategyName writes it), or InvalidArgument
-// listing the names.
-absl::StatusOr<SearchStrategy> ParseStrategyName(std::string_view name);
-
 // The plan for `input`; `forced` other than kAuto is used if it applies
 // (InvalidArgument for a filter strategy without a filter).
 absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& input, SearchStrategy forced);

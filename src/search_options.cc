@@ -30,4 +30,26 @@ absl::Status SearchOptions::Validate() const {
   return absl::OkStatus();
 }
 
+const char* StrategyName(SearchStrategy s) {
+  switch (s) {
+    case SearchStrategy::kAuto: return "auto";
+    case SearchStrategy::kExactScan: return "exact_scan";
+    case SearchStrategy::kFilteredScan: return "filtered_scan";
+    case SearchStrategy::kAnn: return "ann";
+    case SearchStrategy::kAnnPostFilter: return "ann_post_filter";
+  }
+  return "?";
+}
+
+absl::StatusOr<SearchStrategy> ParseStrategyName(std::string_view name) {
+  for (SearchStrategy s : {SearchStrategy::kAuto, SearchStrategy::kExactScan,
+                           SearchStrategy::kFilteredScan, SearchStrategy::kAnn,
+                           SearchStrategy::kAnnPostFilter}) {
+    if (name == StrategyName(s)) return s;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the strategy must be auto, exact_scan, filtered_scan, ann or ann_post_filter, got '",
+      std::string(name), "'"));
+}
+
 }  // namespace semdb

@@ -4,8 +4,8 @@
 
 
 #include "catch2/catch.hpp"
-#include "embedders/word_tokenizer.h"
 #include "test_data.h"
+#include "text/utf8.h"
 #include "utf8proc.h"
 
 namespace semdb {
@@ -68,7 +68,8 @@ TEST_CASE("chunking specs are canonical and errors are clear", "[chunker]") {
           "chunking 'chars size=100 overlap=100': overlap must be smaller than size");
   REQUIRE(error("chars size=0").find("'size' of 'chars' must be an integer in [1, 1000000]") !=
           std::string::npos);
-  REQUIRE(error("sentences size=5") == "chunking: unknown parameter 'size' for 'sentences'");
+  REQUIRE(error("sentences size=5") ==
+          "chunking: unknown parameter 'size' for 'sentences' (accepted: max_chars)");
   REQUIRE(error("") == "empty spec");
 }
 

@@ -1,6 +1,6 @@
 // Evaluation metrics against scikit-learn/scipy (tests/golden/make_eval_golden.py),
 // and `eval` on a real collection.
-#include "src/evaluation.h"
+#include "semdb/evaluation.h"
 
 #include <cmath>
 #include <fstream>

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
+#include "semdb/components.h"
 #include "shell/command_line.h"
 #include "shell/result.h"
 #include "shell/shell.h"
@@ -212,8 +213,22 @@ TEST_CASE("semdb with no path starts on ./semdb_data with a default collection",
   REQUIRE(std::filesystem::exists(dir / "semdb_data/store/CURRENT"));
   REQUIRE(RunSemdb(dir.path(), "--json -c count").out == "{\"count\":1}\n");
   REQUIRE(RunSemdb(dir.path(), "-c help").out.find("search QUERY") != std::string::npos);
-  REQUIRE(RunSemdb(dir.path(), "-c 'help create'").out.find("tfidf [lsa=auto|true|false] [dim=256]") !=
-          std::string::npos);
+  const std::string help_create = RunSemdb(dir.path(), "-c 'help create'").out;
+  REQUIRE(help_create.find("tfidf [lsa=auto|true|false] [dim=256]") != std::string::npos);
+  // Every parameter of every kind's table, with what it accepts.
+  for (const auto& kinds : {EmbedderKinds(), IndexKinds(), ChunkingKinds()}) {
+    for (const ComponentKind& kind : kinds) {
+      REQUIRE(help_create.find("  " + kind.name + " ") != std::string::npos);
+      for (const ParameterInfo& p : kind.parameters) {
+        INFO(kind.name << " " << p.name);
+        REQUIRE(help_create.find(absl::StrCat(" ", p.name, " ")) != std::string::npos);
+        REQUIRE(help_create.find(p.help) != std::string::npos);
+        if (p.type != ParameterInfo::Type::kText) {
+          REQUIRE(help_create.find(absl::StrCat(p.Accepted(), ": ", p.help)) != std::string::npos);
+        }
+      }
+    }
+  }
   // --bail stops at the first error.
   Run bail = RunSemdb(dir.path(), "--bail", "nonsense\ncount\n");
   REQUIRE(bail.exit_code == 1);

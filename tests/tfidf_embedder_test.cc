@@ -136,7 +136,11 @@ TEST_CASE("TF-IDF reduces the dimension to what a small corpus supports", "[tfid
 
 TEST_CASE("TF-IDF errors are clear", "[tfidf]") {
   REQUIRE(TfidfEmbedder::Create(*Spec::Parse("tfidf dimm=3")).status().message() ==
-          "unknown parameter 'dimm' for 'tfidf'");
+          "unknown parameter 'dimm' for 'tfidf' (accepted: lsa, dim, docs_per_dim, stop_words, "
+          "stemmer, sublinear_tf, min_df, max_df, max_features, min_token_len, lowercase, svd, "
+          "max_fit_docs)");
+  REQUIRE(TfidfEmbedder::Create(*Spec::Parse("tfidf svd=fast")).status().message() ==
+          "parameter 'svd' of 'tfidf' must be one of auto, exact, randomized, got 'fast'");
   REQUIRE_FALSE(TfidfEmbedder::Create(*Spec::Parse("tfidf dim=0")).ok());
   REQUIRE_FALSE(TfidfEmbedder::Create(*Spec::Parse("tfidf stop_words=french")).ok());
 

@@ -1,4 +1,5 @@
 #include "embedders/word_tokenizer.h"
+#include "text/utf8.h"
 
 #include "catch2/catch.hpp"
 

@@ -141,11 +141,11 @@ TEST_CASE("Spec errors are clear", "[wordvec][embedder][errors]") {
   const Case cases[] = {
       {"glove", absl::StatusCode::kInvalidArgument, "'glove' needs path=FILE"},
       {"glove path=" + glove + " weighting=tfidf", absl::StatusCode::kInvalidArgument,
-       "weighting must be 'mean' or 'sif'"},
+       "parameter 'weighting' of 'glove' must be one of mean, sif, got 'tfidf'"},
       {"glove path=" + glove + " binary=true", absl::StatusCode::kInvalidArgument,
        "unknown parameter 'binary'"},
       {"word2vec path=" + glove + " binary=maybe", absl::StatusCode::kInvalidArgument,
-       "binary must be 'auto', 'true' or 'false'"},
+       "parameter 'binary' of 'word2vec' must be one of auto, true, false, got 'maybe'"},
       {"glove path=" + glove + " sif_a=0", absl::StatusCode::kInvalidArgument, "parameter 'sif_a'"},
       {"glove path=" + dir / "missing.txt", absl::StatusCode::kNotFound, "not found"},
       {"fasttext path=" + SharedData("gensim/non_ascii_fasttext.bin"),

@@ -7,9 +7,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "semdb/filter.h"
 #include "semdb/vector_index.h"
 
@@ -54,6 +56,10 @@ struct Options {
   // their end), from the thread running them, e.g. to draw a progress bar;
   // must be cheap. Unset: nothing is called.
   std::function<void(const OperationProgress&)> progress;
+  // Where word-vector embedders keep the binary caches of their vector files
+  // (created when needed). Empty: the database's cache/ folder. A spec's own
+  // cache_dir= wins over both.
+  std::string cache_dir;
 };
 
 struct CollectionSpec {
@@ -106,6 +112,13 @@ enum class SearchStrategy {
   kAnn,           // the ANN index, restricted to matches by an id selector
   kAnnPostFilter  // the ANN index over-fetching, then checking the filter
 };
+
+// The strategy's name in the shell, the HTTP API and EXPLAIN output
+// ("auto", "exact_scan", "filtered_scan", "ann", "ann_post_filter").
+const char* StrategyName(SearchStrategy strategy);
+// The strategy named `name` (as StrategyName writes it), or InvalidArgument
+// listing the names.
+absl::StatusOr<SearchStrategy> ParseStrategyName(std::string_view name);
 
 // How hybrid search fuses the vector and the keyword (BM25) rankings.
 enum class FusionMethod {

@@ -1,7 +1,13 @@
 // A component specification: a kind followed by key=value parameters, written
 // as one readable string, e.g. "tfidf dim=256 stop_words=english" or
-// "hnsw m=32 ef_search=64". Embedder and index specs share this form so that
-// the shell, the API and the stored collection configuration use one syntax.
+// "hnsw m=32 ef_search=64". Embedder, index and chunking specs share this form
+// so that the shell, the API and the stored collection configuration use one
+// syntax.
+//
+// Each kind has one table of its parameters (ComponentKind): name, type,
+// default, range and help. SpecReader reads a spec against it, so that the
+// parser accepts exactly the parameters `help create` lists, with the ranges
+// it prints (include/semdb/components.h lists the kinds).
 //
 // Header-only: every library layer (index, embedders, src) reads specs, and
 // this sits below all of them.
@@ -14,6 +20,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,47 +46,148 @@ struct Spec {
   bool operator==(const Spec&) const = default;
 };
 
-// Typed access to a Spec's parameters for the component that owns it. Every
-// parameter must be consumed: Finish() reports unknown ones, so that a typo
-// ("dimm=64") is an error rather than a silently ignored setting.
+// One parameter of a component kind.
+struct ParameterInfo {
+  enum class Type { kInt, kNumber, kBool, kText, kChoice };
+  std::string name;
+  Type type = Type::kText;
+  // As a spec would write it; empty when there is none (a required path),
+  // or a phrase in angle brackets when it depends ("<size / 5>").
+  std::string default_value;
+  double min = 0, max = 0;           // kInt, kNumber: the accepted range
+  std::vector<std::string> choices;  // kChoice: the accepted values
+  std::string help;
+
+  // What the parameter accepts, as help prints it: "1..4096",
+  // "auto|true|false", "true|false", or "TEXT".
+  std::string Accepted() const {
+    switch (type) {
+      case Type::kInt:
+        return absl::StrCat(static_cast<int64_t>(min), "..", static_cast<int64_t>(max));
+      case Type::kNumber: return absl::StrCat(min, "..", max);
+      case Type::kBool: return "true|false";
+      case Type::kChoice: return absl::StrJoin(choices, "|");
+      case Type::kText: break;
+    }
+    return "TEXT";
+  }
+};
+
+// A kind of component ("tfidf", "hnsw", "sentences") and its parameters.
+struct ComponentKind {
+  std::string name;     // the spec's first word
+  std::string summary;  // one line
+  std::vector<ParameterInfo> parameters;
+  std::vector<std::string> notes;  // further help lines
+
+  const ParameterInfo* Find(std::string_view parameter) const {
+    for (const ParameterInfo& p : parameters) {
+      if (p.name == parameter) return &p;
+    }
+    return nullptr;
+  }
+};
+
+// Table entries. `default_value` is written as a spec would write it (a
+// phrase in angle brackets when it depends on something); a choice's
+// default is its first value.
+inline ParameterInfo IntParameter(std::string name, std::string default_value, int64_t min,
+                                  int64_t max, std::string help) {
+  return {std::move(name), ParameterInfo::Type::kInt, std::move(default_value),
+          static_cast<double>(min), static_cast<double>(max), {}, std::move(help)};
+}
+inline ParameterInfo NumberParameter(std::string name, std::string default_value, double min,
+                                     double max, std::string help) {
+  return {std::move(name), ParameterInfo::Type::kNumber, std::move(default_value),
+          min, max, {}, std::move(help)};
+}
+inline ParameterInfo BoolParameter(std::string name, bool default_value, std::string help) {
+  return {std::move(name), ParameterInfo::Type::kBool, default_value ? "true" : "false",
+          0, 0, {}, std::move(help)};
+}
+inline ParameterInfo ChoiceParameter(std::string name, std::vector<std::string> choices,
+                                     std::string help) {
+  std::string first = choices.front();
+  return {std::move(name), ParameterInfo::Type::kChoice, std::move(first),
+          0, 0, std::move(choices), std::move(help)};
+}
+inline ParameterInfo TextParameter(std::string name, std::string default_value,
+                                   std::string help) {
+  return {std::move(name), ParameterInfo::Type::kText, std::move(default_value),
+          0, 0, {}, std::move(help)};
+}
+
+// Typed access to a Spec's parameters, checked against its kind's table:
+// ranges and choices come from the table, and reading a parameter the table
+// does not list is an Internal error (a parser and its help cannot drift).
+// Every parameter must be consumed: Finish() reports unknown ones, naming
+// the accepted ones, so that a typo ("dimm=64") is an error rather than a
+// silently ignored setting.
 class SpecReader {
  public:
-  explicit SpecReader(const Spec& spec) : spec_(spec) {}
+  // `spec` and `kind` outlive the reader; kind.name is the spec's kind.
+  SpecReader(const Spec& spec, const ComponentKind& kind) : spec_(spec), kind_(kind) {}
 
   bool Has(const std::string& key) const { return spec_.params.count(key); }
 
+  // kText and kChoice parameters (a value outside the choices is an error).
   std::string GetString(const std::string& key, std::string default_value) {
+    const ParameterInfo* info = Info(key, ParameterInfo::Type::kText);
     const std::string* v = Find(key);
-    return v ? *v : std::move(default_value);
+    if (v == nullptr || info == nullptr) return default_value;
+    if (info->type == ParameterInfo::Type::kChoice) {
+      bool known = false;
+      for (const std::string& c : info->choices) known = known || c == *v;
+      if (!known) {
+        Fail(key, *v, absl::StrCat("one of ", absl::StrJoin(info->choices, ", ")));
+        return default_value;
+      }
+    }
+    return *v;
   }
 
-  int64_t GetInt(const std::string& key, int64_t default_value, int64_t min,
-                 int64_t max) {
+  int64_t GetInt(const std::string& key, int64_t default_value) {
+    const ParameterInfo* info = Info(key, ParameterInfo::Type::kInt);
     const std::string* v = Find(key);
-    if (v == nullptr) return default_value;
+    if (v == nullptr || info == nullptr) return default_value;
     int64_t out;
-    if (!absl::SimpleAtoi(*v, &out) || out < min || out > max) {
-      Fail(key, *v, absl::StrCat("an integer in [", min, ", ", max, "]"));
+    if (!absl::SimpleAtoi(*v, &out) || out < info->min || out > info->max) {
+      Fail(key, *v,
+           absl::StrCat("an integer in [", static_cast<int64_t>(info->min), ", ",
+                        static_cast<int64_t>(info->max), "]"));
       return default_value;
     }
     return out;
   }
 
-  double GetDouble(const std::string& key, double default_value, double min,
-                   double max) {
+  // With the table's default (Internal error when the table gives none).
+  int64_t GetInt(const std::string& key) {
+    const ParameterInfo* info = kind_.Find(key);
+    int64_t default_value = 0;
+    if (info != nullptr && !absl::SimpleAtoi(info->default_value, &default_value) &&
+        error_.ok()) {
+      error_ = absl::InternalError(absl::StrCat("parameter '", key, "' of '", kind_.name,
+                                                "' has no default in its table"));
+    }
+    return GetInt(key, default_value);
+  }
+
+  double GetDouble(const std::string& key, double default_value) {
+    const ParameterInfo* info = Info(key, ParameterInfo::Type::kNumber);
     const std::string* v = Find(key);
-    if (v == nullptr) return default_value;
+    if (v == nullptr || info == nullptr) return default_value;
     double out;
-    if (!absl::SimpleAtod(*v, &out) || !(out >= min && out <= max)) {
-      Fail(key, *v, absl::StrCat("a number in [", min, ", ", max, "]"));
+    if (!absl::SimpleAtod(*v, &out) || !(out >= info->min && out <= info->max)) {
+      Fail(key, *v, absl::StrCat("a number in [", info->min, ", ", info->max, "]"));
       return default_value;
     }
     return out;
   }
 
   bool GetBool(const std::string& key, bool default_value) {
+    const ParameterInfo* info = Info(key, ParameterInfo::Type::kBool);
     const std::string* v = Find(key);
-    if (v == nullptr) return default_value;
+    if (v == nullptr || info == nullptr) return default_value;
     bool out;
     if (!absl::SimpleAtob(*v, &out)) {
       Fail(key, *v, "true or false");
@@ -92,14 +201,32 @@ class SpecReader {
     if (!error_.ok()) return error_;
     for (const auto& [key, value] : spec_.params) {
       if (!used_.count(key)) {
+        std::vector<std::string> accepted;
+        for (const ParameterInfo& p : kind_.parameters) accepted.push_back(p.name);
         return absl::InvalidArgumentError(absl::StrCat(
-            "unknown parameter '", key, "' for '", spec_.kind, "'"));
+            "unknown parameter '", key, "' for '", spec_.kind, "' (accepted: ",
+            accepted.empty() ? "none" : absl::StrJoin(accepted, ", "), ")"));
       }
     }
     return absl::OkStatus();
   }
 
  private:
+  // The table's entry for `key`, or nullptr after recording an Internal
+  // error when the table lacks it or gives it another type.
+  const ParameterInfo* Info(const std::string& key, ParameterInfo::Type type) {
+    const ParameterInfo* info = kind_.Find(key);
+    const bool text = type == ParameterInfo::Type::kText;
+    if (info != nullptr &&
+        (info->type == type || (text && info->type == ParameterInfo::Type::kChoice))) {
+      return info;
+    }
+    if (error_.ok()) {
+      error_ = absl::InternalError(absl::StrCat(
+          "parameter '", key, "' of '", kind_.name, "' is read but not in its table"));
+    }
+    return nullptr;
+  }
   const std::string* Find(const std::string& key) {
     used_[key] = true;
     auto it = spec_.params.find(key);
@@ -115,6 +242,7 @@ class SpecReader {
   }
 
   const Spec& spec_;
+  const ComponentKind& kind_;
   std::map<std::string, bool> used_;
   absl::Status error_;
 };

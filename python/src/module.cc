@@ -28,7 +28,6 @@
 #include "semdb/database.h"
 #include "shell/json_output.h"
 #include "src/hybrid_fusion.h"
-#include "src/query_planner.h"
 #include "semdb/model_state.h"
 
 namespace py = pybind11;

@@ -15,8 +15,8 @@
 // Similarity: Spearman's rho and Pearson's r, x100 by convention in the
 // output, between the collection's cosine of each text pair and the human
 // score.
-#ifndef SEMDB_SRC_EVALUATION_H_
-#define SEMDB_SRC_EVALUATION_H_
+#ifndef SEMDB_EVALUATION_H_
+#define SEMDB_EVALUATION_H_
 
 #include <string>
 #include <vector>
@@ -77,4 +77,4 @@ absl::StatusOr<SimilarityEvaluation> EvaluateSimilarity(const Collection& collec
 
 }  // namespace semdb
 
-#endif  // SEMDB_SRC_EVALUATION_H_
+#endif  // SEMDB_EVALUATION_H_
