@@ -923,7 +923,8 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   if (s.ok()) s = flush();
   if (!s.ok()) return s;
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs);
+      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs,
+                          model.index_training);
   if (!index.ok()) return index.status();
 
   // Switch atomically: the record names the new generation, the old one's
@@ -931,6 +932,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   // below; until then a reopen rebuilds it from the new vectors).
   StoreBatch state_batch(*store);
   state_batch.PutEmbedderState(id_, gen, model.state);
+  if (!model.index.empty()) state_batch.PutIndexTraining(id_, gen, model.index_training);
   if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
   CollectionRecord record = record_;
   record.generation = gen;
@@ -1032,9 +1034,12 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   if (!spec.ok()) return spec.status();
   OperationReporter reporter(env_.options, name_, "index rebuild",
                             counters_.live_docs);
+  absl::StatusOr<std::optional<std::string>> training =
+      env_.store->GetIndexTraining(id_, record_.generation);  // installed with the model
+  if (!training.ok()) return training.status();
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
       BuildIndexFromStore(*env_.store, id_, record_.generation, record_.dimension, *spec,
-                          counters_.live_docs, &reporter);
+                          counters_.live_docs, training->value_or(""), &reporter);
   if (!index.ok()) return index.status();
   {
     std::unique_lock lock(state_mu_);
@@ -1060,6 +1065,11 @@ absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+  if (index_ != nullptr && index_->training_installed() && spec->ToString() != record_.index_spec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", name_, "' builds its index from the training installed with its model; "
+        "install a model trained for '", spec->ToString(), "' (TrainIndex) instead"));
+  }
   CollectionRecord record = record_;
   record.index_spec = spec->ToString();
   // The record first: a crash before the rebuild below leaves a saved index
