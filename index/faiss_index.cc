@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 #include <thread>
+#include <typeinfo>
 
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
@@ -14,6 +15,7 @@
 #include "faiss/impl/DistanceComputer.h"
 #include "faiss/impl/FaissException.h"
 #include "faiss/impl/IDSelector.h"
+#include "faiss/impl/io.h"
 #include "faiss/index_io.h"
 #include "faiss/utils/Heap.h"
 #include "faiss/utils/distances.h"
@@ -22,13 +24,15 @@
 #include "index/index_file.h"
 #include "index/inner_product.h"
 #include "index/kernel_flat_storage.h"
+#include "zlib.h"
 
 namespace semdb {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'E', 'M', 'D', 'B', 'I', 'D', 'X'};
-// Version 2 adds the training size; version 1 files (flat only) still load.
-constexpr uint32_t kFormatVersion = 2;
+// Version 2 adds the training size, version 3 whether the training was
+// installed; older files still load.
+constexpr uint32_t kFormatVersion = 3;
 // Compact when tombstones exceed this fraction of positions (and a minimum
 // count, so that small indexes don't compact on every delete).
 constexpr double kCompactFraction = 0.2;
@@ -175,6 +179,58 @@ absl::Status FaissIndex::Train(absl::Span<const float> vectors) {
     return absl::InternalError(absl::StrCat("FAISS training failed: ", e.what()));
   }
   trained_size_ = n;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FaissIndex::ExportTraining() const {
+  if (layout_.kind != IndexLayout::Kind::kIvf) return VectorIndex::ExportTraining();
+  if (!is_trained()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("index '", spec_.ToString(), "' is not trained yet"));
+  }
+  if (!labels_.empty()) {
+    return absl::FailedPreconditionError("only an empty index exports its training");
+  }
+  faiss::VectorIOWriter w;
+  try {
+    faiss::write_index(index_.get(), &w);
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("cannot write the training: ", e.what()));
+  }
+  return std::string(w.data.begin(), w.data.end());
+}
+
+absl::Status FaissIndex::InstallTraining(std::string_view training) {
+  if (layout_.kind != IndexLayout::Kind::kIvf) return VectorIndex::InstallTraining(training);
+  if (is_trained() || !labels_.empty()) {
+    return absl::FailedPreconditionError("training is installed in an empty untrained index");
+  }
+  faiss::VectorIOReader r;
+  r.data.assign(training.begin(), training.end());
+  std::unique_ptr<faiss::Index> read;
+  try {
+    read.reset(faiss::read_index(&r));
+  } catch (const faiss::FaissException& e) {
+    return absl::InvalidArgumentError("the index training is not FAISS index data");
+  }
+  // The same FAISS class (IVF-Flat, IVF-SQ, IVF-PQ) with the same lists,
+  // metric and code size as this spec would train.
+  const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(read.get());
+  const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(read.get());
+  const auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(read.get());
+  if (ivf == nullptr || typeid(*read) != typeid(*index_) || ivf->d != dimension_ ||
+      ivf->nlist != static_cast<size_t>(layout_.nlist) ||
+      ivf->metric_type != faiss::METRIC_INNER_PRODUCT || !ivf->is_trained ||
+      ivf->ntotal != 0 || (pq != nullptr && pq->pq.M != static_cast<size_t>(layout_.pq_m)) ||
+      (sq != nullptr && sq->sq.qtype != faiss::ScalarQuantizer::QT_8bit)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the index training is not that of an empty trained '", spec_.ToString(),
+        "' index of dimension ", dimension_));
+  }
+  static_cast<faiss::IndexIVF*>(read.get())->nprobe = layout_.nprobe;
+  index_ = std::move(read);
+  trained_size_ = 0;
+  training_installed_ = true;
   return absl::OkStatus();
 }
 
@@ -412,6 +468,7 @@ absl::Status FaissIndex::Save(const std::string& path) const {
   w(spec.data(), 1, spec.size());
   WriteValue(&w, static_cast<uint32_t>(dimension_));
   WriteValue(&w, static_cast<uint64_t>(trained_size_));
+  WriteValue(&w, static_cast<uint8_t>(training_installed_));
   WriteValue(&w, static_cast<uint64_t>(labels_.size()));
   w(labels_.data(), sizeof(uint64_t), labels_.size());
   std::vector<uint8_t> tombstones((labels_.size() + 7) / 8, 0);
@@ -437,6 +494,7 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   char magic[sizeof(kMagic)];
   uint32_t version, spec_size, dimension;
   uint64_t count, trained_size = 0;
+  uint8_t training_installed = 0;
   if (r(magic, 1, sizeof(magic)) != sizeof(magic) ||
       !std::equal(magic, magic + sizeof(magic), kMagic)) {
     return corrupt("not a semdb index file");
@@ -452,7 +510,8 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   absl::StatusOr<IndexLayout> layout = IndexLayout::FromSpec(*spec);
   if (!layout.ok()) return corrupt("unknown index spec");
   if (!ReadValue(&r, &dimension) || dimension == 0 || dimension > 65536 ||
-      (version >= 2 && !ReadValue(&r, &trained_size)) || !ReadValue(&r, &count) ||
+      (version >= 2 && !ReadValue(&r, &trained_size)) ||
+      (version >= 3 && !ReadValue(&r, &training_installed)) || !ReadValue(&r, &count) ||
       count > (uint64_t{1} << 40)) {
     return corrupt("bad header");
   }
@@ -482,6 +541,7 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   auto out = std::unique_ptr<FaissIndex>(new FaissIndex(
       *std::move(spec), *layout, static_cast<int>(dimension), std::move(index)));
   out->trained_size_ = static_cast<int64_t>(trained_size);
+  out->training_installed_ = training_installed != 0;
   // The spec, not the file, decides the search defaults.
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(out->index_.get())) {
     hnsw->hnsw.efSearch = out->layout_.ef_search;
@@ -528,6 +588,14 @@ nlohmann::json FaissIndex::Describe() const {
   if (layout_.kind == IndexLayout::Kind::kIvf) {
     j["trained"] = is_trained();
     j["trained_on"] = trained_size_;
+    j["training"] = training_installed_ ? "installed" : "own";
+    // The CRC-32 of the coarse centroids (nlist x dimension float32, row
+    // major): indexes that share a training show the same.
+    const auto* ivf = static_cast<const faiss::IndexIVF*>(index_.get());
+    if (const auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf->quantizer);
+        flat != nullptr && is_trained()) {
+      j["centroids_crc32"] = crc32(0L, flat->codes.data(), static_cast<uInt>(flat->codes.size()));
+    }
     j["nlist"] = layout_.nlist;
     j["nprobe"] = layout_.nprobe;
   } else if (layout_.kind == IndexLayout::Kind::kHnsw) {

@@ -47,6 +47,11 @@ class FaissIndex : public VectorIndex {
   bool is_trained() const override;
   absl::Status Train(absl::Span<const float> vectors) override;
   int64_t trained_size() const override { return trained_size_; }
+  // IVF only: the FAISS serialization of the empty trained index (its
+  // quantizer's centroids and its codes' training).
+  absl::StatusOr<std::string> ExportTraining() const override;
+  absl::Status InstallTraining(std::string_view training) override;
+  bool training_installed() const override { return training_installed_; }
   bool can_search_exactly() const override { return layout_.stores_full_vectors(); }
   bool needs_rebuild() const override;
 
@@ -88,6 +93,7 @@ class FaissIndex : public VectorIndex {
   IndexLayout layout_;
   int dimension_;
   int64_t trained_size_ = 0;
+  bool training_installed_ = false;
   std::unique_ptr<faiss::Index> index_;
   std::vector<uint64_t> labels_;  // FAISS position -> label
   std::vector<bool> deleted_;     // FAISS position -> tombstone

@@ -89,9 +89,12 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
   if (!spec.ok()) return spec.status();
   OperationReporter reporter(env_.options, name_, "index rebuild",
                             counters.live_docs);
+  absl::StatusOr<std::optional<std::string>> training =
+      env_.store->GetIndexTraining(id_, record.generation);  // installed with the model
+  if (!training.ok()) return training.status();
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
       BuildIndexFromStore(*env_.store, id_, record.generation, record.dimension, *spec,
-                          counters.live_docs, &reporter);
+                          counters.live_docs, training->value_or(""), &reporter);
   if (!index.ok()) return index.status();
   {
     absl::MutexLock lock(&state_mu_);
@@ -123,6 +126,12 @@ absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
     absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
     if (absl::Status s = ValidateIndexSpec(*spec, record_.dimension); !s.ok()) return s;
+    if (index_ != nullptr && index_->training_installed() &&
+        spec->ToString() != record_.index_spec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' builds its index from the training installed with its "
+          "model; install a model trained for '", spec->ToString(), "' (TrainIndex) instead"));
+    }
     record = record_;
   }
   record.index_spec = spec->ToString();

@@ -30,6 +30,13 @@ absl::StatusOr<ModelState> Collection::Impl::ExportModelLocked() const {
     if (!state->has_value()) return absl::DataLossError("embedder state is missing");
     model.state = **std::move(state);
   }
+  absl::StatusOr<std::optional<std::string>> training =
+      env_.store->GetIndexTraining(id_, record_.generation);
+  if (!training.ok()) return training.status();
+  if (training->has_value()) {
+    model.index = record_.index_spec;
+    model.index_training = **std::move(training);
+  }
   return model;
 }
 
@@ -65,6 +72,15 @@ absl::Status Collection::Impl::InstallModel(const ModelState& model) {
     return absl::InvalidArgumentError(
         absl::StrCat("collection '", name_, "' embeds with '", previous_spec,
                      "'; the model to install is a '", model.embedder, "' model"));
+  }
+  if (!model.index.empty()) {
+    absl::StatusOr<Spec> index = Spec::Parse(model.index);
+    if (!index.ok()) return index.status();
+    if (index->ToString() != record_.index_spec) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the model carries the training of a '", model.index, "' index; collection '",
+          name_, "' has a '", record_.index_spec, "' index"));
+    }
   }
   absl::StatusOr<std::unique_ptr<Embedder>> fresh =
       CreateEmbedder(*theirs, env_.embedder_context);

@@ -125,7 +125,8 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   if (s.ok()) s = flush();
   if (!s.ok()) return s;
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs);
+      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs,
+                          model.index_training);
   if (!index.ok()) return index.status();
 
   // Switch atomically: the record names the new generation, the old one's
@@ -133,6 +134,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   // below; until then a reopen rebuilds it from the new vectors).
   StoreBatch state_batch(*store);
   state_batch.PutEmbedderState(id_, gen, model.state);
+  if (!model.index.empty()) state_batch.PutIndexTraining(id_, gen, model.index_training);
   if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
   record.generation = gen;
   record.dimension = dim;

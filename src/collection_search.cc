@@ -495,7 +495,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
       absl::StatusOr<std::vector<IndexHit>> kw = KeywordRankingLocked(
           text, round_depth, options.filter ? &*options.filter : nullptr, &trace);
       if (!kw.ok()) return kw.status();
-      found = FuseRankings(found, *kw, options.fusion, hybrid);
+      found = FuseRankings(found, *kw, options.fusion, hybrid, round_depth);
       if (explain != nullptr) (*explain)["hybrid"]["keyword_hits"] = kw->size();
     }
     const bool exhausted = static_cast<int64_t>(found.size()) < fetch;

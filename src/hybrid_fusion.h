@@ -12,11 +12,15 @@
 namespace semdb {
 
 // Both rankings best first, each with its own scores (cosine, BM25);
-// `keyword_weight` in [0, 1]. Returns every document of a ranking whose
-// weight is positive, with its fused score, in RanksBefore order.
+// `keyword_weight` in [0, 1]; `depth`: where the rankings were cut (0:
+// they are complete). Returns every document of a ranking whose weight is
+// positive, with its fused score, in RanksBefore order; with RRF, a
+// ranking that reaches `depth` gives no rank to its last group of equal
+// scores (its members past the cut are unknown), so that the fused scores
+// do not depend on the order of ties (FusionMethod).
 std::vector<IndexHit> FuseRankings(absl::Span<const IndexHit> vector_hits,
                                    absl::Span<const IndexHit> keyword_hits,
-                                   FusionMethod method, double keyword_weight);
+                                   FusionMethod method, double keyword_weight, int depth = 0);
 
 // "convex" or "rrf"; the names the shell and JSON use.
 const char* FusionName(FusionMethod method);

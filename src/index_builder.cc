@@ -34,7 +34,8 @@ bool MayServe(const Spec& loaded, const Spec& configured) {
 
 std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& configured,
                                          int64_t live) {
-  if (std::optional<IndexLayout> layout = TrainedLayout(configured)) {
+  std::optional<IndexLayout> layout = TrainedLayout(configured);
+  if (layout && !index.training_installed()) {
     if (index.spec() != configured) {
       if (live >= layout->training_threshold()) {
         return absl::StrCat(live, " vectors reach the training threshold of ",
@@ -61,10 +62,14 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
                                                                  int dimension,
                                                                  const Spec& configured,
                                                                  int64_t live,
+                                                                 std::string_view training,
                                                                  OperationReporter* reporter) {
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      CreateVectorIndex(ServingSpec(configured, live), dimension);
+      CreateVectorIndex(training.empty() ? ServingSpec(configured, live) : configured, dimension);
   if (!index.ok()) return index.status();
+  if (!training.empty()) {
+    if (absl::Status s = (*index)->InstallTraining(training); !s.ok()) return s;
+  }
   auto check = [&](uint64_t label, const VectorRecord& v) -> absl::Status {
     if (v.values.size() != static_cast<size_t>(dimension)) {
       return absl::DataLossError(

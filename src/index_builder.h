@@ -8,6 +8,10 @@
 //   it retrains when it has grown to kRetrainGrowth times the vectors it
 //   was trained on, as long as that sample was not yet full (a larger
 //   collection would give a sample of the same size).
+// - An index whose training was installed with the model (TrainIndex in
+//   semdb/model_state.h: the shards of semdb.distributed share one) is
+//   built with it at any size and never trained on the collection's own
+//   vectors.
 // - HNSW cannot delete: past 20% tombstones the index asks to be rebuilt.
 // - Every rebuild reads the stored vectors (the source of truth), so that a
 //   crash at any point leaves the previous saved index plus the log, which
@@ -19,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "semdb/spec.h"
@@ -42,13 +47,14 @@ bool MayServe(const Spec& loaded, const Spec& configured);
 std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& configured,
                                          int64_t live);
 
-// Builds the serving index from the vectors of generation `gen` (training
-// it on a sample first when it needs training). `live` is how many there
-// are. Reads storage only; the caller swaps the result in. `reporter`, when
-// given, advances by the vectors added.
+// Builds the serving index from the vectors of generation `gen`: with
+// `training` (VectorIndex::ExportTraining bytes) installed, or else trained
+// on a sample first when it needs training. `live` is how many vectors
+// there are. Reads storage only; the caller swaps the result in.
+// `reporter`, when given, advances by the vectors added.
 absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(
     const Store& store, uint32_t cid, uint32_t gen, int dimension, const Spec& configured,
-    int64_t live, OperationReporter* reporter = nullptr);
+    int64_t live, std::string_view training, OperationReporter* reporter = nullptr);
 
 }  // namespace semdb
 

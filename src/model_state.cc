@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "embedders/embedder_factory.h"
+#include "index/index_factory.h"
 #include "nlohmann/json.hpp"
 #include "src/model_probe.h"
 
@@ -25,7 +26,11 @@ uint64_t Fnv1a64(std::string_view bytes) {
 
 std::string ModelState::Encode() const {
   nlohmann::json header = {{"embedder", embedder}, {"dimension", dimension}, {"probe", probe}};
-  return std::string(kMagic) + header.dump() + "\n" + state;
+  if (!index.empty()) {
+    header["index"] = index;
+    header["index_training_size"] = index_training.size();
+  }
+  return std::string(kMagic) + header.dump() + "\n" + state + index_training;
 }
 
 absl::StatusOr<ModelState> ModelState::Decode(std::string_view bytes) {
@@ -38,15 +43,25 @@ absl::StatusOr<ModelState> ModelState::Decode(std::string_view bytes) {
   if (eol == std::string_view::npos) return bad("its header line is not terminated");
   nlohmann::json header = nlohmann::json::parse(bytes.substr(0, eol), nullptr, false);
   ModelState m;
+  size_t training_size = 0;
   try {
     m.embedder = header.at("embedder").get<std::string>();
     m.dimension = header.at("dimension").get<int>();
     m.probe = header.at("probe").get<std::vector<float>>();
+    if (header.contains("index")) {
+      m.index = header.at("index").get<std::string>();
+      training_size = header.at("index_training_size").get<size_t>();
+    }
   } catch (const nlohmann::json::exception&) {
     return bad("its header is not {\"embedder\", \"dimension\", \"probe\"}");
   }
   if (m.dimension < 1) return bad("its dimension is not positive");
-  m.state = std::string(bytes.substr(eol + 1));
+  bytes.remove_prefix(eol + 1);
+  if (training_size > bytes.size() || (!m.index.empty() && training_size == 0)) {
+    return bad("its index training is truncated");
+  }
+  m.state = std::string(bytes.substr(0, bytes.size() - training_size));
+  m.index_training = std::string(bytes.substr(bytes.size() - training_size));
   return m;
 }
 
@@ -55,6 +70,29 @@ std::string ModelState::Fingerprint() const {
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(Fnv1a64(Encode())));
   return hex;
+}
+
+absl::StatusOr<ModelState> TrainIndex(ModelState model, std::string_view index_spec,
+                                      absl::Span<const float> sample) {
+  absl::StatusOr<Spec> spec = Spec::Parse(index_spec);
+  if (!spec.ok()) return spec.status();
+  absl::StatusOr<std::unique_ptr<VectorIndex>> index =
+      CreateVectorIndex(*spec, model.dimension);
+  if (!index.ok()) return index.status();
+  if ((*index)->is_trained()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "index '", spec->ToString(), "' learns nothing from data: there is no training to share"));
+  }
+  if (sample.size() % model.dimension != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the sample is not rows of the model's dimension ", model.dimension));
+  }
+  if (absl::Status s = (*index)->Train(sample); !s.ok()) return s;
+  absl::StatusOr<std::string> training = (*index)->ExportTraining();
+  if (!training.ok()) return training.status();
+  model.index = spec->ToString();
+  model.index_training = *std::move(training);
+  return model;
 }
 
 Model::Model(std::unique_ptr<Embedder> embedder, std::string fingerprint)

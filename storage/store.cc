@@ -39,6 +39,10 @@ Family AuxFamily(AuxIndex index) {
 }
 
 constexpr size_t kStateChunk = 4 << 20;
+// The state family holds, per generation, the embedder state in chunks
+// numbered from 0 and the installed index training in chunks numbered
+// from this one (so both go with their generation).
+constexpr uint32_t kIndexTrainingChunks = 0x80000000u;
 constexpr char kCollectionPrefix[] = "collection/";
 constexpr char kCountersPrefix[] = "counters/";
 constexpr char kNextCollectionId[] = "next_collection_id";
@@ -502,22 +506,38 @@ absl::StatusOr<std::optional<uint64_t>> Store::FirstLogSeq(uint32_t cid) const {
   return first;
 }
 
-absl::StatusOr<std::optional<std::string>> Store::GetEmbedderState(
-    uint32_t cid, uint32_t gen) const {
+absl::StatusOr<std::optional<std::string>> Store::GetStateChunks(uint32_t cid, uint32_t gen,
+                                                                 uint32_t first) const {
   std::optional<std::string> state;
-  uint32_t expected = 0;
+  uint32_t expected = first;
+  std::string from;
+  AppendBigEndian32(&from, first);
   absl::Status s = ScanPrefix(
       db_.get(), handles_[kState], GenKey(cid, gen),
       [&](std::string_view suffix, std::string_view value) {
-        if (suffix.size() != 4 || ReadBigEndian32(suffix.data()) != expected++) {
+        if (suffix.size() != 4) return absl::DataLossError("corrupt embedder state: bad key");
+        const uint32_t chunk = ReadBigEndian32(suffix.data());
+        if (first == 0 && chunk >= kIndexTrainingChunks) return absl::CancelledError();
+        if (chunk != expected++) {
           return absl::DataLossError("corrupt embedder state: missing chunk");
         }
         if (!state) state.emplace();
         state->append(value);
         return absl::OkStatus();
-      });
-  if (!s.ok()) return s;
+      },
+      from);
+  if (!s.ok() && !absl::IsCancelled(s)) return s;
   return state;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetEmbedderState(
+    uint32_t cid, uint32_t gen) const {
+  return GetStateChunks(cid, gen, 0);
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetIndexTraining(uint32_t cid,
+                                                                   uint32_t gen) const {
+  return GetStateChunks(cid, gen, kIndexTrainingChunks);
 }
 
 absl::StatusOr<std::optional<ParentRecord>> Store::GetParent(uint32_t cid,
@@ -616,15 +636,24 @@ void StoreBatch::TruncateLog(uint32_t cid, uint64_t end) {
   batch_->DeleteRange(store_.handles_[kLog], LabelKey(cid, 0), LabelKey(cid, end));
 }
 
-void StoreBatch::PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state) {
-  uint32_t chunk = 0;
+void StoreBatch::PutStateChunks(uint32_t cid, uint32_t gen, uint32_t first,
+                                std::string_view bytes) {
+  uint32_t chunk = first;
   do {
     std::string key = GenKey(cid, gen);
     AppendBigEndian32(&key, chunk++);
-    std::string_view part = state.substr(0, kStateChunk);
+    std::string_view part = bytes.substr(0, kStateChunk);
     batch_->Put(store_.handles_[kState], key, rocksdb::Slice(part.data(), part.size()));
-    state.remove_prefix(part.size());
-  } while (!state.empty());
+    bytes.remove_prefix(part.size());
+  } while (!bytes.empty());
+}
+
+void StoreBatch::PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state) {
+  PutStateChunks(cid, gen, 0, state);
+}
+
+void StoreBatch::PutIndexTraining(uint32_t cid, uint32_t gen, std::string_view training) {
+  PutStateChunks(cid, gen, kIndexTrainingChunks, training);
 }
 
 void StoreBatch::PutParent(uint32_t cid, std::string_view id, const ParentRecord& parent,

@@ -136,6 +136,10 @@ class Store {
   // --- embedder state of generation `gen` (reassembled from chunks)
   absl::StatusOr<std::optional<std::string>> GetEmbedderState(uint32_t cid,
                                                              uint32_t gen) const;
+  // --- index training installed with the model of generation `gen`
+  // (VectorIndex::ExportTraining bytes; none for an index trained on its own)
+  absl::StatusOr<std::optional<std::string>> GetIndexTraining(uint32_t cid,
+                                                              uint32_t gen) const;
 
   const std::string& path() const { return path_; }
 
@@ -152,6 +156,10 @@ class Store {
   absl::StatusOr<std::optional<std::string>> ReadValue(size_t family, std::string_view key,
                                                        const char* what) const;
   absl::Status WriteFailure() const ABSL_LOCKS_EXCLUDED(failure_mu_);
+  // The chunks of generation `gen`'s state from chunk number `first` on,
+  // concatenated (see store.cc, kIndexTrainingChunks).
+  absl::StatusOr<std::optional<std::string>> GetStateChunks(uint32_t cid, uint32_t gen,
+                                                            uint32_t first) const;
   absl::Status RecordFailure(absl::Status s) ABSL_LOCKS_EXCLUDED(failure_mu_);
   bool read_only_ = false;
   mutable absl::Mutex failure_mu_;
@@ -187,6 +195,7 @@ class StoreBatch {
   void TruncateLog(uint32_t cid, uint64_t end);
 
   void PutEmbedderState(uint32_t cid, uint32_t gen, std::string_view state);
+  void PutIndexTraining(uint32_t cid, uint32_t gen, std::string_view training);
 
   // A chunked document's record and text (its passages are PutDocument'ed).
   void PutParent(uint32_t cid, std::string_view id, const ParentRecord& parent,
@@ -198,6 +207,7 @@ class StoreBatch {
 
  private:
   friend class Store;
+  void PutStateChunks(uint32_t cid, uint32_t gen, uint32_t first, std::string_view bytes);
   const Store& store_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
 };

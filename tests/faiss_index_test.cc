@@ -162,6 +162,72 @@ void RequireSameHits(const std::vector<IndexHit>& a, const std::vector<IndexHit>
   }
 }
 
+TEST_CASE("an IVF training exported once is installed in other indexes", "[index]") {
+  testing::TempDir dir;
+  const int dim = 8, n = 600;
+  std::vector<float> data = RandomUnitVectors(n, dim, 5);
+  const Spec spec = *Spec::Parse("ivf nlist=8 nprobe=2");
+  auto trainer = FaissIndex::Create(spec, dim);
+  REQUIRE((*trainer)->ExportTraining().status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE((*trainer)->Train(absl::MakeSpan(data).subspan(0, 300 * dim)).ok());
+  absl::StatusOr<std::string> training = (*trainer)->ExportTraining();
+  REQUIRE(training.ok());
+  const auto crc = (*trainer)->Describe()["centroids_crc32"];
+
+  // Two halves, each in an index with that training, search as the whole.
+  std::vector<std::unique_ptr<FaissIndex>> halves;
+  for (int h = 0; h < 2; ++h) {
+    halves.push_back(*FaissIndex::Create(spec, dim));
+    REQUIRE(halves[h]->InstallTraining(*training).ok());
+    REQUIRE(halves[h]->training_installed());
+    REQUIRE(halves[h]->Describe()["centroids_crc32"] == crc);
+  }
+  auto whole = FaissIndex::Create(spec, dim);
+  REQUIRE((*whole)->InstallTraining(*training).ok());
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i + 1;
+  REQUIRE((*whole)->Add(labels, data).ok());
+  for (int h = 0; h < 2; ++h) {
+    const size_t half = n / 2;
+    REQUIRE(halves[h]->Add(absl::MakeSpan(labels).subspan(h * half, half),
+                           absl::MakeSpan(data).subspan(h * half * dim, half * dim)).ok());
+  }
+  for (int q = 0; q < 20; ++q) {
+    absl::Span<const float> qv(data.data() + q * dim, dim);
+    std::vector<IndexHit> merged;
+    for (auto& h : halves) {
+      std::vector<IndexHit> part = h->Search(qv, 10, {}, nullptr).value();
+      merged.insert(merged.end(), part.begin(), part.end());
+    }
+    std::sort(merged.begin(), merged.end(), RanksBefore);
+    merged.resize(10);
+    std::vector<IndexHit> want = (*whole)->Search(qv, 10, {}, nullptr).value();
+    REQUIRE(Labels(merged) == Labels(want));
+  }
+
+  // Saved and loaded, it still says so.
+  const std::string path = dir / "ivf.index";
+  REQUIRE(halves[0]->Save(path).ok());
+  auto loaded = FaissIndex::Load(path);
+  REQUIRE(loaded.ok());
+  REQUIRE((*loaded)->training_installed());
+  REQUIRE((*loaded)->Describe()["centroids_crc32"] == crc);
+
+  // Refused: garbage, another nlist or dimension, a trained index, a flat one.
+  auto fresh = [&](const char* s, int d) { return *FaissIndex::Create(*Spec::Parse(s), d); };
+  REQUIRE(fresh("ivf nlist=8", dim)->InstallTraining("garbage").code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(fresh("ivf nlist=4", dim)->InstallTraining(*training).code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(fresh("ivf nlist=8", 16)->InstallTraining(*training).code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(fresh("ivf nlist=8 quantizer=sq8", dim)->InstallTraining(*training).code() ==
+          absl::StatusCode::kInvalidArgument);
+  REQUIRE(halves[1]->InstallTraining(*training).code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(fresh("flat", dim)->InstallTraining(*training).code() ==
+          absl::StatusCode::kUnimplemented);
+}
+
 TEST_CASE("batch search returns what single searches return", "[index][batch]") {
   testing::TempDir dir;
   const int dim = 24, n = 4000, nq = 60;

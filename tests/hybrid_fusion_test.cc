@@ -47,5 +47,34 @@ TEST_CASE("Reciprocal rank fusion, by hand", "[fusion]") {
   REQUIRE(std::abs(fused[2].score - 0.5 / 62) < 1e-7);
 }
 
+TEST_CASE("Reciprocal rank fusion: equal scores share a rank", "[fusion]") {
+  // Vector: 5 (0.8), 6 (0.5), 7 (0.5), 8 (0.2) -> ranks 1, 2, 2, 4, in
+  // whichever order 6 and 7 are listed. Keyword: none. w = 0.3.
+  for (const std::vector<IndexHit>& vec :
+       {std::vector<IndexHit>{{5, 0.8f}, {6, 0.5f}, {7, 0.5f}, {8, 0.2f}},
+        std::vector<IndexHit>{{5, 0.8f}, {7, 0.5f}, {6, 0.5f}, {8, 0.2f}}}) {
+    std::vector<IndexHit> fused = FuseRankings(vec, {}, FusionMethod::kRrf, 0.3);
+    REQUIRE(fused.size() == 4);
+    const std::vector<std::pair<uint64_t, double>> want = {
+        {5, 0.7 / 61}, {6, 0.7 / 62}, {7, 0.7 / 62}, {8, 0.7 / 64}};
+    for (size_t i = 0; i < want.size(); ++i) {
+      REQUIRE(fused[i].label == want[i].first);
+      REQUIRE(std::abs(fused[i].score - want[i].second) < 1e-7);
+    }
+  }
+  // Cut at depth 4, the vector ranking's last group (0.1, 0.1) might go on
+  // past the cut: it earns no rank. Keyword: 9 (3) -> rank 1, complete.
+  const std::vector<IndexHit> vec = {{5, 0.8f}, {6, 0.5f}, {7, 0.1f}, {8, 0.1f}};
+  std::vector<IndexHit> fused = FuseRankings(vec, {{9, 3}}, FusionMethod::kRrf, 0.3, 4);
+  REQUIRE(fused.size() == 3);
+  REQUIRE(fused[0].label == 5);
+  REQUIRE(std::abs(fused[0].score - 0.7 / 61) < 1e-7);
+  REQUIRE(fused[1].label == 6);
+  REQUIRE(fused[2].label == 9);
+  REQUIRE(std::abs(fused[2].score - 0.3 / 61) < 1e-7);
+  // Not cut (depth 5): they keep their shared rank 3.
+  REQUIRE(FuseRankings(vec, {}, FusionMethod::kRrf, 0.3, 5).size() == 4);
+}
+
 }  // namespace
 }  // namespace semdb

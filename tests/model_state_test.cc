@@ -4,6 +4,8 @@
 // another model are refused; BM25 with summed statistics over two halves
 // of a corpus scores as over the whole.
 #include <algorithm>
+#include <filesystem>
+#include <tuple>
 #include <map>
 
 #include "catch2/catch.hpp"
@@ -173,6 +175,96 @@ TEST_CASE("the model-version guard refuses vectors of another model", "[model_st
   CHECK(vectors->InstallModel(*shard->ExportModel()).code() ==
         absl::StatusCode::kFailedPrecondition);
   CHECK(vectors->ExportModel().status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+// What the collection's index says of its training (index_facts).
+std::pair<std::string, uint64_t> Training(const Collection& c) {
+  const nlohmann::json facts = c.Stats()["index_facts"];
+  INFO(facts.dump());
+  REQUIRE(facts.value("type", "") == "ivf");
+  return {facts.value("training", ""), facts.value("centroids_crc32", uint64_t{0})};
+}
+
+TEST_CASE("an index training installed with the model is used at any size, kept across "
+          "reopen and rebuild, and never retrained", "[model_state]") {
+  SEMDB_REQUIRE_SHARED_DATA(kLee);
+  TempDir dir;
+  const std::filesystem::path root(dir.path());
+  std::vector<Document> docs = LeeDocuments();
+  const char kIvf[] = "ivf nlist=4 nprobe=2";
+  ModelState trained;
+  uint64_t centroids = 0;
+  {
+    auto db = OpenDb(dir.path());
+    auto source = MakeCollection(*db, "source", {.embedder = "tfidf dim=32"});
+    REQUIRE(source->InsertBatch(docs).ok());
+    absl::StatusOr<ModelState> model = source->ExportModel();
+    REQUIRE(model.ok());
+    CHECK(model->index.empty());
+    // Trained once on the model's vectors of the first 200 articles.
+    std::vector<std::string_view> texts;
+    for (int i = 0; i < 200; ++i) texts.push_back(docs[i].text);
+    absl::StatusOr<std::vector<float>> sample = source->Embed(texts);
+    REQUIRE(sample.ok());
+    CHECK(TrainIndex(*model, "flat", *sample).status().code() ==
+          absl::StatusCode::kInvalidArgument);  // nothing to learn
+    CHECK(TrainIndex(*model, kIvf, absl::MakeSpan(*sample).subspan(0, 31)).status().code() ==
+          absl::StatusCode::kInvalidArgument);  // not whole rows
+    absl::StatusOr<ModelState> with_index = TrainIndex(*model, kIvf, *sample);
+    REQUIRE(with_index.ok());
+    trained = *with_index;
+    CHECK(trained.index == kIvf);
+    CHECK(!trained.index_training.empty());
+    CHECK(trained.Fingerprint() != model->Fingerprint());
+    absl::StatusOr<ModelState> decoded = ModelState::Decode(trained.Encode());
+    REQUIRE(decoded.ok());
+    CHECK(decoded->state == trained.state);
+    CHECK(decoded->index_training == trained.index_training);
+    CHECK(decoded->Fingerprint() == trained.Fingerprint());
+    std::string cut = trained.Encode();
+    cut.resize(cut.size() - trained.index_training.size() - trained.state.size() - 1);
+    CHECK(ModelState::Decode(cut).status().code() == absl::StatusCode::kInvalidArgument);
+
+    // A collection of another index refuses it; one of this index uses its
+    // centroids from its first document on (an IVF collection of its own
+    // would serve flat until 39 x nlist vectors, then train).
+    auto flat = MakeCollection(*db, "flat", {.embedder = "tfidf dim=32"});
+    CHECK(flat->InstallModel(trained).code() == absl::StatusCode::kInvalidArgument);
+    auto target = MakeCollection(*db, "target", {.embedder = "tfidf dim=32", .index = kIvf});
+    REQUIRE(target->InstallModel(trained).ok());
+    std::tie(std::ignore, centroids) = Training(*target);
+    CHECK(centroids != 0);
+    REQUIRE(target->InsertBatch({docs.begin(), docs.begin() + 10}).ok());
+    CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
+    // 30x the documents: no retraining on its own vectors.
+    REQUIRE(target->InsertBatch({docs.begin() + 10, docs.end()}).ok());
+    CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
+    CHECK(target->ExportModel()->Fingerprint() == trained.Fingerprint());
+    CHECK(target->ExportModel()->index_training == trained.index_training);
+    // Its index stays that of the training.
+    CHECK(target->SetIndex("ivf nlist=8").code() == absl::StatusCode::kFailedPrecondition);
+    // An index trained on this collection's own vectors has other centroids.
+    REQUIRE(source->SetIndex(kIvf).ok());
+    CHECK(Training(*source).first == "own");
+    CHECK(Training(*source).second != centroids);
+  }
+  {  // Reopened from the saved index file.
+    auto db = OpenDb(dir.path());
+    auto target = *db->GetCollection("target");
+    CHECK(target->Stats()["index_origin"].get<std::string>().starts_with("loaded"));
+    CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
+  }
+  // Rebuilt from stored vectors: with the stored training.
+  std::filesystem::remove_all(root / "indexes");
+  std::filesystem::create_directory(root / "indexes");
+  auto db = OpenDb(dir.path());
+  auto target = *db->GetCollection("target");
+  CHECK(target->Stats()["index_origin"].get<std::string>().starts_with("rebuilt"));
+  CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
+  CHECK(target->ExportModel()->Fingerprint() == trained.Fingerprint());
+  absl::StatusOr<std::vector<Hit>> hits = target->Search(kQueries[0], {.k = 5, .hybrid = 0.0});
+  REQUIRE(hits.ok());
+  CHECK(hits->size() == 5);
 }
 
 TEST_CASE("BM25 with summed statistics over two halves scores as over the whole",

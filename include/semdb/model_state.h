@@ -27,9 +27,17 @@ struct ModelState {
   // The model's vectors for fixed probe texts (src/model_probe.h): they
   // tell apart file-based models whose spec and (empty) state are equal.
   std::vector<float> probe;
+  // The training of the collection's vector index that goes with the model
+  // (TrainIndex), or both empty: the index spec it is for ("ivf nlist=64")
+  // and VectorIndex::ExportTraining bytes (IVF: the coarse centroids). A
+  // collection that installs the model must have that index; it builds it
+  // from this training and never trains its own.
+  std::string index;
+  std::string index_training;
 
-  // Bytes: "semdb-model 1\n", a JSON line {"embedder","dimension","probe"},
-  // then the state bytes. Decode(Encode()) == *this.
+  // Bytes: "semdb-model 1\n", a JSON line {"embedder","dimension","probe"}
+  // (plus "index" and "index_training_size" with an index training), then
+  // the state bytes, then the index training. Decode(Encode()) == *this.
   std::string Encode() const;
   static absl::StatusOr<ModelState> Decode(std::string_view bytes);
   // 16 lowercase hex digits: the 64-bit FNV-1a hash of Encode(). Vectors
@@ -41,6 +49,14 @@ struct ModelState {
 // 1099511628211) of `bytes`: model fingerprints, and the shard of a
 // document id in semdb.distributed (README, "Scaling out").
 uint64_t Fnv1a64(std::string_view bytes);
+
+// `model` with the training of an index of `index_spec` (an IVF kind)
+// learnt from `sample`: rows of model.dimension floats, the model's vectors
+// of a sample of the corpus. Every collection installing the result builds
+// its index on these centroids (semdb.distributed trains once, on the
+// coordinator, for all its shards).
+absl::StatusOr<ModelState> TrainIndex(ModelState model, std::string_view index_spec,
+                                      absl::Span<const float> sample);
 
 // An embedder in an exported state, with no database: embeds texts as the
 // collections holding this state do. Thread-safe.

@@ -130,6 +130,11 @@ enum class FusionMethod {
   kConvex,
   // Reciprocal rank fusion (Cormack et al. 2009), ranks from 1:
   //   (1 - w) / (60 + vector rank) + w / (60 + keyword rank).
+  // Equal scores share a rank, that of the first of them (1, 2, 2, 4), and
+  // in a ranking cut at its search depth the last group of equal scores
+  // (e.g. the documents of cosine 0) earns none: the order of ties (by
+  // internal labels, which differ between one collection and the shards
+  // of a sharded one) changes no fused score.
   kRrf,
 };
 

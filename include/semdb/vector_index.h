@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -64,6 +65,25 @@ class VectorIndex {
   }
   // How many vectors Train was given (0 for indexes that need none).
   virtual int64_t trained_size() const { return 0; }
+
+  // What training learnt (IVF: the coarse centroids, and the ranges or
+  // codebooks of SQ8/PQ codes) as bytes, for InstallTraining in indexes of
+  // the same spec and dimension elsewhere: indexes sharing one training
+  // put every vector in the same list with the same code, so their search
+  // results merge as one index's would. Only an empty trained index
+  // exports it; Unimplemented for indexes that learn no such thing.
+  virtual absl::StatusOr<std::string> ExportTraining() const {
+    return absl::UnimplementedError("this index kind has no training to share");
+  }
+  // Makes this empty, untrained index trained with `training` (from
+  // ExportTraining) instead of its own data. It then reports
+  // training_installed(), which its saved file keeps: such an index is
+  // never retrained on its own vectors.
+  virtual absl::Status InstallTraining(std::string_view training) {
+    (void)training;
+    return absl::UnimplementedError("this index kind has no training to share");
+  }
+  virtual bool training_installed() const { return false; }
 
   // True when search can read full vectors, so that knobs.exact works.
   virtual bool can_search_exactly() const { return true; }

@@ -30,7 +30,8 @@ from . import _semdb
 from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgument, NotFound
 
 __all__ = [
-    "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "fuse_rankings",
+    "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "train_index",
+    "fuse_rankings",
     "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
 ]
 
@@ -253,7 +254,7 @@ class Collection:
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,
               nprobe: Optional[int] = None, ef_search: Optional[int] = None,
               one_per_parent: bool = False, neighbors: int = 0, include_parent: bool = False,
-              strategy: Optional[str] = None) -> list:
+              strategy: Optional[str] = None, fusion: str = "convex") -> list:
         """The k nearest documents (passages, in chunked collections) by
         cosine similarity, best first, as a list of Hit.
 
@@ -267,10 +268,12 @@ class Collection:
         up to N passages on each side of each hit (0..20). include_parent:
         the whole document in Hit.parent_text. strategy: force "exact_scan",
         "filtered_scan", "ann" or "ann_post_filter" (default: the planner's
-        choice).
+        choice). fusion: how hybrid search fuses the two rankings, "convex"
+        (weighted normalized scores) or "rrf" (reciprocal rank fusion).
         """
         options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
-                                       one_per_parent, neighbors, include_parent, strategy)
+                                       one_per_parent, neighbors, include_parent, strategy,
+                                       fusion)
         if isinstance(queries, str):
             return self._c.query_texts([queries], options)[0]
         if isinstance(queries, (builtins.list, tuple)) and queries and all(
@@ -468,16 +471,31 @@ class Model:
 
 
 def model_info(model: bytes) -> dict:
-    """{"embedder", "dimension", "fingerprint"} of an exported model, read
-    from its header without loading it (InvalidArgument for other bytes)."""
+    """{"embedder", "dimension", "fingerprint", "index", "index_training"}
+    of an exported model, read from its header without loading it
+    (InvalidArgument for other bytes). index: the index spec whose training
+    the model carries (see train_index), or None; index_training: those
+    bytes (FAISS's serialization of the empty trained index)."""
     return _semdb.model_info(bytes(model))
 
 
+def train_index(model: bytes, index: str, sample: np.ndarray) -> bytes:
+    """The model with the training of an ``index`` (an IVF spec, e.g. "ivf
+    nlist=64") learnt from ``sample``: the model's vectors ((n, dimension)
+    float32, ``Model.embed``) of a sample of the corpus. Every collection
+    created with (or installing) the result must have that index and
+    builds it on these coarse centroids instead of training its own, so
+    collections holding parts of one corpus partition it alike."""
+    return _semdb.train_index(bytes(model), index, np.asarray(sample, dtype=np.float32))
+
+
 def fuse_rankings(vector_hits: Sequence[tuple], keyword_hits: Sequence[tuple], *,
-                  keyword_weight: float, fusion: str = "convex") -> list:
+                  keyword_weight: float, fusion: str = "convex", depth: int = 0) -> list:
     """semdb's hybrid fusion (the C++ core's) of a vector ranking and a
     keyword ranking, each a list of (key: int, score) best first; returns
     [(key, fused score)] best first. fusion: "convex" or "rrf" (README,
-    "Search quality")."""
+    "Search quality"). depth: the length the rankings were cut at (0: they
+    are complete); RRF gives no rank to the last group of equal scores of a
+    ranking that reaches it."""
     return _semdb.fuse_rankings(builtins.list(vector_hits), builtins.list(keyword_hits),
-                                fusion, keyword_weight)
+                                fusion, keyword_weight, depth)

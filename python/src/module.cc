@@ -246,7 +246,7 @@ FusionMethod ParseFusion(const std::string& name) {
 std::vector<std::pair<int64_t, float>> FuseRankingsPy(
     const std::vector<std::pair<int64_t, float>>& vector_hits,
     const std::vector<std::pair<int64_t, float>>& keyword_hits, const std::string& method,
-    double keyword_weight) {
+    double keyword_weight, int depth) {
   if (!(keyword_weight >= 0 && keyword_weight <= 1)) {
     Raise(absl::InvalidArgumentError("the keyword weight must be in [0, 1]"));
   }
@@ -257,7 +257,7 @@ std::vector<std::pair<int64_t, float>> FuseRankingsPy(
   };
   std::vector<std::pair<int64_t, float>> out;
   for (const IndexHit& h : FuseRankings(to_index(vector_hits), to_index(keyword_hits),
-                                        ParseFusion(method), keyword_weight)) {
+                                        ParseFusion(method), keyword_weight, depth)) {
     out.emplace_back(static_cast<int64_t>(h.label), h.score);
   }
   return out;
@@ -274,7 +274,10 @@ struct QueryOptions {
   int neighbors = 0;
   bool include_parent = false;
   std::optional<std::string> strategy;
+  std::string fusion = "convex";
 };
+
+FusionMethod ParseFusion(const std::string& name);
 
 SearchOptions ToSearchOptions(const QueryOptions& q) {
   SearchOptions o;
@@ -288,6 +291,7 @@ SearchOptions ToSearchOptions(const QueryOptions& q) {
   o.neighbors = q.neighbors;
   o.include_parent = q.include_parent;
   if (q.strategy) o.strategy = Take(ParseStrategyName(*q.strategy));
+  o.fusion = ParseFusion(q.fusion);
   return o;
 }
 
@@ -663,14 +667,16 @@ PYBIND11_MODULE(_semdb, m) {
       .def(py::init([](int k, std::optional<std::string> where, std::optional<double> hybrid,
                        std::optional<double> recall_target, std::optional<int> nprobe,
                        std::optional<int> ef_search, bool one_per_parent, int neighbors,
-                       bool include_parent, std::optional<std::string> strategy) {
+                       bool include_parent, std::optional<std::string> strategy,
+                       std::string fusion) {
              return QueryOptions{k,         std::move(where), hybrid,         recall_target,
                                  nprobe,    ef_search,        one_per_parent, neighbors,
-                                 include_parent, std::move(strategy)};
+                                 include_parent, std::move(strategy), std::move(fusion)};
            }),
            py::arg("k"), py::arg("where"), py::arg("hybrid"), py::arg("recall_target"),
            py::arg("nprobe"), py::arg("ef_search"), py::arg("one_per_parent"),
-           py::arg("neighbors"), py::arg("include_parent"), py::arg("strategy"));
+           py::arg("neighbors"), py::arg("include_parent"), py::arg("strategy"),
+           py::arg("fusion") = "convex");
 
   py::class_<PyCollection>(m, "_Collection")
       .def_property_readonly("name", &PyCollection::name)
@@ -714,18 +720,38 @@ PYBIND11_MODULE(_semdb, m) {
       .def("embed", &PyModel::Embed, py::arg("texts"), py::arg("queries"));
 
   m.def("fuse_rankings", &FuseRankingsPy, py::arg("vector_hits"), py::arg("keyword_hits"),
-        py::arg("method"), py::arg("keyword_weight"),
+        py::arg("method"), py::arg("keyword_weight"), py::arg("depth") = 0,
         "The core's hybrid fusion (src/hybrid_fusion.h) of two rankings of (key, score), "
-        "best first; returns (key, fused score) in fused order.");
+        "best first, cut at `depth` (0: complete); returns (key, fused score) in fused order.");
   m.def("model_info", [](const std::string& bytes) {
           ModelState state = Take(ModelState::Decode(bytes));
           py::dict d;
           d["embedder"] = state.embedder;
           d["dimension"] = state.dimension;
           d["fingerprint"] = state.Fingerprint();
+          d["index"] = state.index.empty() ? py::object(py::none()) : py::str(state.index);
+          d["index_training"] = py::bytes(state.index_training);
           return d;
         }, py::arg("model"),
-        "{embedder, dimension, fingerprint} of an exported model, without loading it.");
+        "{embedder, dimension, fingerprint, index, index_training} of an exported model, "
+        "without loading it.");
+  m.def("train_index", [](const std::string& bytes, const std::string& index,
+                          const FloatArray& sample) {
+          ModelState state = Take(ModelState::Decode(bytes));
+          if (sample.ndim() != 2 || sample.shape(1) != state.dimension) {
+            Check(absl::InvalidArgumentError(absl::StrCat(
+                "the sample must be an (n, ", state.dimension, ") array of the model's vectors")));
+          }
+          absl::Span<const float> rows(sample.data(), static_cast<size_t>(sample.size()));
+          absl::StatusOr<ModelState> trained;
+          {
+            py::gil_scoped_release nogil;
+            trained = TrainIndex(std::move(state), index, rows);
+          }
+          return py::bytes(Take(std::move(trained)).Encode());
+        }, py::arg("model"), py::arg("index"), py::arg("sample"),
+        "The model with the training of an index (IVF coarse centroids) learnt from "
+        "`sample`, the model's vectors of a sample of the corpus (semdb/model_state.h).");
   m.def("fnv1a64", [](const py::bytes& b) { return Fnv1a64(std::string(b)); }, py::arg("data"),
         "The 64-bit FNV-1a hash of bytes (semdb.distributed's shard routing).");
 

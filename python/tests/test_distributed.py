@@ -7,6 +7,9 @@ writes route by the documented hash; a shard with another model is refused."""
 import json
 import os
 import re
+import zlib
+
+import numpy
 
 import pytest
 
@@ -50,9 +53,15 @@ def lee_queries():
         return sentences(f.read().splitlines(), 200)
 
 
-def compare(sharded, single, queries, k=10, **options):
+def compare(sharded, single, queries, k=10, tolerance=1e-6, **options):
+    """Sharded top k against the single-node top k + 1 (to see ties at the
+    cut). Hybrid search with one_per_parent fuses rankings 16k deep, which
+    moves the fused scores with k: both then answer k + 1, and the first k
+    of the sharded answer are compared."""
+    deep = options.get("one_per_parent") and options.get("hybrid") != 0
     for q in queries:
-        same_hits(single.query(q, k + 1, **options), sharded.query(q, k, **options), k)
+        got = sharded.query(q, k + 1, **options)[:k] if deep else sharded.query(q, k, **options)
+        same_hits(single.query(q, k + 1, **options), got, k, tolerance)
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +111,87 @@ def test_lee_hybrid_top_k_equals_single_node(lee):
     compare(sharded, single, queries[70:90], hybrid=1)
     # A query with no word the model knows is answered by keywords alone.
     compare(sharded, single, ["the of and", "zzzqqq bushfires"])
+
+
+def test_lee_rrf_hybrid_equals_single_node(lee):
+    """Reciprocal rank fusion of the merged rankings, as single-node fuses
+    its own."""
+    sharded, single, _ = lee
+    queries = lee_queries()
+    compare(sharded, single, queries[:100], fusion="rrf", tolerance=1e-5)
+    compare(sharded, single, queries[100:150], fusion="rrf", hybrid=0.7, where="line < 200",
+            tolerance=1e-5)
+
+
+def centroids_of(model):
+    """The coarse centroids in a model's index training, read by FAISS's own
+    Python package from the bytes (FAISS's serialization of the trained
+    empty index), and their CRC-32."""
+    faiss = pytest.importorskip("faiss", reason="python3-faiss is not installed")
+    trained = faiss.deserialize_index(
+        numpy.frombuffer(semdb.model_info(model)["index_training"], dtype=numpy.uint8))
+    quantizer = faiss.downcast_index(trained.quantizer)
+    centroids = quantizer.reconstruct_n(0, quantizer.ntotal)
+    return centroids, zlib.crc32(numpy.ascontiguousarray(centroids, dtype=numpy.float32).tobytes())
+
+
+def test_ivf_shards_use_the_coordinators_centroids(dask_client, lee_texts, tmp_path):
+    """IVF trained once at the coordinator (on the fitted model's vectors
+    of a sample drawn across the bag): every shard's index uses exactly
+    those centroids, so with one nprobe the shards probe the same lists as
+    one collection holding everything, and the merged top k is its top k.
+    A refit installs new centroids everywhere."""
+    index = "ivf nlist=8 nprobe=3"
+    records = [{"id": f"lee-{i + 1}", "text": t, "line": i + 1} for i, t in enumerate(lee_texts)]
+    bag = dask_bag.from_sequence(records, npartitions=6)
+    model = sd.fit_model(bag.pluck("text"), "tfidf dim=64", client=dask_client, fraction=0.6,
+                         index=index)
+    assert semdb.model_info(model)["index"] == index
+    centroids, crc = centroids_of(model)
+    assert centroids.shape == (8, semdb.Model(model).dimension)
+    with pytest.raises(semdb.InvalidArgument, match="carry its training"):
+        sd.ShardedCollection.create(dask_client, str(tmp_path / "bad"), "bad",
+                                    sd.fit_model(lee_texts, "tfidf dim=64"), shards=3,
+                                    index=index)
+    sharded = sd.ShardedCollection.create(dask_client, str(tmp_path / "ivf"), "lee", model,
+                                          shards=3)
+    assert sharded.ingest(bag, batch_size=40) == 300
+
+    def facts():
+        return [(i["index_facts"]["type"], i["index_facts"]["training"],
+                 i["index_facts"]["centroids_crc32"]) for i in sharded.info()]
+
+    assert facts() == [("ivf", "installed", crc)] * 3
+    queries = lee_queries()
+    with semdb.open(str(tmp_path / "single")) as db:
+        single = db.create_collection("lee", model=model, index=index)
+        single.add(ids=[r["id"] for r in records], documents=lee_texts,
+                   metadatas=[{"line": r["line"]} for r in records])
+        assert single.stats()["index_facts"]["centroids_crc32"] == crc
+        ivf = {"hybrid": 0, "strategy": "ann", "nprobe": 3}
+        compare(sharded, single, queries, tolerance=1e-5, **ivf)
+        # (Not with a filter: a collection whose probed lists hold fewer
+        # than k matches falls back to an exact scan, and a small shard
+        # does so where the whole collection does not.)
+        # IVF at nprobe 3 of 8 is approximate: not the flat top k.
+        exact = [[h.id for h in single.query(q, 10, hybrid=0, strategy="exact_scan")]
+                 for q in queries]
+        assert exact != [[h.id for h in sharded.query(q, 10, **ivf)] for q in queries]
+
+        # A refit, on another sample: new centroids in every shard.
+        refit = sd.fit_model(bag.pluck("text"), "tfidf dim=64", client=dask_client,
+                             fraction=0.6, seed=1, index=index)
+        _, new_crc = centroids_of(refit)
+        assert new_crc != crc
+        sharded.install_model(refit)
+        assert facts() == [("ivf", "installed", new_crc)] * 3
+        single.install_model(refit)
+        compare(sharded, single, queries[:50], tolerance=1e-5, **ivf)
+    # Reopened: the shards load their saved indexes, on the same centroids.
+    sharded.close()
+    sharded = sd.ShardedCollection.open(dask_client, str(tmp_path / "ivf"))
+    assert facts() == [("ivf", "installed", new_crc)] * 3
+    sharded.close()
 
 
 def test_routing_get_upsert_delete(lee, dask_client):
@@ -184,8 +274,9 @@ def test_wikipedia_from_a_dataframe(dask_client, wikipedia_articles, tmp_path):
 
 def test_chunked_passages_one_per_parent_and_neighbours(dask_client, lee_texts, tmp_path):
     """A chunked sharded collection (the shards embed their passages with
-    the installed model): best passage per document and neighbouring
-    passages as single-node gives them."""
+    the installed model): best passage per document (vector and hybrid
+    search, convex and RRF fusion) and neighbouring passages as single-node
+    gives them."""
     model = sd.fit_model(lee_texts, "tfidf dim=48")
     chunking = "sentences max_chars=300"
     sharded = sd.ShardedCollection.create(dask_client, str(tmp_path / "p"), "p", model,
@@ -200,6 +291,13 @@ def test_chunked_passages_one_per_parent_and_neighbours(dask_client, lee_texts, 
         single.add(ids=ids, documents=lee_texts, metadatas=metadatas)
         queries = lee_queries()[:50]
         compare(sharded, single, queries, hybrid=0, one_per_parent=True)
+        # Hybrid: the passage rankings fused, then the best passage of each
+        # document, fetching deeper while fewer than k documents come out.
+        compare(sharded, single, queries, one_per_parent=True, tolerance=1e-5)
+        compare(sharded, single, queries[:20], one_per_parent=True, fusion="rrf",
+                tolerance=1e-5)
+        compare(sharded, single, queries[20:40], k=30, one_per_parent=True, hybrid=0.7,
+                where="line > 50", tolerance=1e-5)
         compare(sharded, single, queries[:20], hybrid=0, neighbors=1, where="line > 50")
         for q in queries[:10]:
             want = single.query(q, 5, hybrid=0, neighbors=1)

@@ -85,6 +85,7 @@ class Shard:
         info["path"] = self.path
         info["fingerprint"] = semdb.model_info(self.col.export_model())["fingerprint"]
         info["pid"] = os.getpid()
+        info["index_facts"] = self.col.stats().get("index_facts", {})
         return info
 
     def search(self, vector: np.ndarray, k: int, options: dict) -> list:

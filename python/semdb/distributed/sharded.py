@@ -26,6 +26,7 @@ MANIFEST = "sharded.json"
 MODEL_FILE = "model.bin"
 DEFAULT_KEYWORD_WEIGHT = 0.3  # the core's kDefaultKeywordWeight (include/semdb/options.h)
 MAX_K = 10000                 # the core's kMaxK
+OPEN_TIMEOUT = 120            # s: at least this long for a shard to open on a live worker
 
 
 class ShardUnavailable(semdb.Error):
@@ -114,29 +115,48 @@ def connect(address: Optional[str] = None, *, n_workers: int = 2, threads_per_wo
     return Client(cluster)
 
 
-def _fit(texts: list, embedder: str) -> bytes:
+def _fit(texts: list, embedder: str, index: Optional[str]) -> bytes:
     import tempfile
     with tempfile.TemporaryDirectory(prefix="semdb-fit-") as folder:
         with semdb.open(os.path.join(folder, "db")) as db:
             c = db.create_collection("sample", embedder=embedder, keyword_index=False)
             c.add(documents=texts)
-            return c.export_model()
+            model = c.export_model()
+    if index is None:
+        return model
+    # The index is trained on the fitted model's vectors of the same sample.
+    return semdb.train_index(model, index, semdb.Model(model).embed(texts))
 
 
 def fit_model(texts: Union[Sequence[str], Any], embedder: str = "tfidf", *, client=None,
-              fraction: Optional[float] = None, seed: int = 0) -> bytes:
+              fraction: Optional[float] = None, seed: int = 0,
+              index: Optional[str] = None) -> bytes:
     """Fits ``embedder`` once on a sample of texts and returns the exported
     model (bytes) to create a ShardedCollection with. ``texts``: a list, or
     a Dask bag of texts from which ``fraction`` is drawn at random across
-    all partitions (``seed`` fixes the draw). With ``client`` the fit runs
-    as a task on a worker."""
+    all partitions (``seed`` fixes the draw). With ``index`` (an IVF spec,
+    e.g. "ivf nlist=256"), the index's coarse centroids are trained once
+    too, on the fitted model's vectors of the same sample, and travel in
+    the model: every shard builds its IVF index on exactly these centroids
+    (semdb.train_index). With ``client`` the fit runs as a task on a
+    worker."""
     if hasattr(texts, "random_sample"):
         sample = texts.random_sample(fraction or 1.0, random_state=seed) if fraction else texts
         texts = sample.compute() if client is None else client.compute(sample).result()
     texts = list(texts)
     if client is None:
-        return _fit(texts, embedder)
-    return client.submit(_fit, texts, embedder, pure=False).result()
+        return _fit(texts, embedder, index)
+    return client.submit(_fit, texts, embedder, index, pure=False).result()
+
+
+def _check_index_training(model: bytes, index: str) -> None:
+    """An index that learns its lists from data must come trained with the
+    model: shards training their own would each partition differently."""
+    carried = semdb.model_info(model)["index"]
+    if index.split()[0] == "ivf" and carried is None:
+        raise semdb.InvalidArgument(
+            f"a sharded '{index}' index needs the model to carry its training, trained once "
+            f"for every shard: fit_model(..., index={index!r})")
 
 
 def _plain(value: Any) -> Any:
@@ -221,11 +241,17 @@ class ShardedCollection:
 
     @classmethod
     def create(cls, client, root: str, name: str, model: bytes, *, shards: int,
-               index: str = "flat", chunking: str = "none", indexed: Sequence[str] = (),
-               keyword_index: bool = True) -> "ShardedCollection":
+               index: Optional[str] = None, chunking: str = "none",
+               indexed: Sequence[str] = (), keyword_index: bool = True) -> "ShardedCollection":
         """Creates the shards, each with the exported ``model`` (see
         fit_model) installed: one embedding space. Shard i is placed on the
-        i-th worker (by name, round robin) and stays there."""
+        i-th worker (by name, round robin) and stays there. ``index``: the
+        model's (an IVF index fitted with fit_model(index=...)) by default,
+        else "flat"; an IVF index needs a model carrying its training, and
+        every shard uses exactly its centroids."""
+        if index is None:
+            index = semdb.model_info(model)["index"] or "flat"
+        _check_index_training(model, index)
         root = os.path.abspath(root)
         if os.path.exists(os.path.join(root, MANIFEST)):
             raise semdb.AlreadyExists(f"a sharded collection exists in {root}")
@@ -302,9 +328,10 @@ class ShardedCollection:
     def _path(self, i: int) -> str:
         return os.path.join(self.root, f"shard-{i:04d}")
 
-    def _open_shards(self, addresses: dict) -> None:
+    def _open_shards(self, addresses: dict, deadline: float) -> None:
         """Opens shards {shard: worker address} in parallel, each as an actor
-        pinned to its worker."""
+        pinned to its worker. A shard whose worker leaves the cluster, or
+        that is not open by ``deadline`` (time.monotonic()), is marked down."""
         if not addresses:
             return
         # The model goes to each worker once, not with every shard; a new
@@ -320,20 +347,41 @@ class ShardedCollection:
                 {"index": spec["index"], "chunking": spec["chunking"],
                  "indexed": spec["indexed"], "keyword_index": spec["keyword_index"]},
                 actor=True, workers=[address], allow_other_workers=False, pure=False)
+        from distributed import wait as wait_for_futures
         error = None
-        for i, future in futures.items():
-            try:
-                self._actors[i] = future.result(timeout=120)
-            except semdb.Error as e:  # the shard refused: e.g. another model
-                future.release()
-                error = error or e
-                continue
-            except Exception as e:  # noqa: BLE001 - its worker went away meanwhile
-                future.release()
-                self._down[i] = f"could not open on its worker ({type(e).__name__}: {e})"
-                continue
-            self._futures[i], self._addresses[i] = future, addresses[i]
-            self._down.pop(i, None)
+        pending = dict(futures)
+        while pending:
+            try:  # woken by the first open that ends; 1 s to look at the cluster
+                wait_for_futures(list(pending.values()), timeout=1, return_when="FIRST_COMPLETED")
+            except Exception:  # noqa: BLE001 - dask's TimeoutError: none ended yet
+                pass
+            for i, future in list(pending.items()):
+                if not future.done():
+                    continue
+                del pending[i]
+                try:
+                    self._actors[i] = future.result()
+                except semdb.Error as e:  # the shard refused: e.g. another model
+                    future.release()
+                    error = error or e
+                    continue
+                except Exception as e:  # noqa: BLE001 - its worker went away meanwhile
+                    future.release()
+                    self._down[i] = f"could not open on its worker ({type(e).__name__}: {e})"
+                    continue
+                self._futures[i], self._addresses[i] = future, addresses[i]
+                self._down.pop(i, None)
+            if not pending:
+                break
+            # An open sent to a worker that died waits for it forever.
+            live = set(self._worker_names(self._client).values())
+            for i, future in list(pending.items()):
+                if addresses[i] not in live or time.monotonic() > deadline:
+                    del pending[i]
+                    future.release()
+                    self._down[i] = (f"its worker {addresses[i]} left the cluster while it opened"
+                                     if addresses[i] not in live else
+                                     "it did not open on its worker in time")
         model.release()
         if error is not None:
             raise error
@@ -353,7 +401,9 @@ class ShardedCollection:
                     ready[i] = live[worker]
                 else:
                     self._down[i] = f"its worker {worker!r} is not in the cluster"
-            self._open_shards(ready)
+            # Opening (a reopen may rebuild an index) may outlast the wait
+            # for workers to appear.
+            self._open_shards(ready, max(deadline, time.monotonic() + OPEN_TIMEOUT))
             if not self._down or time.monotonic() >= deadline:
                 break
             time.sleep(0.2)
@@ -594,9 +644,11 @@ class ShardedCollection:
 
     def install_model(self, model: bytes) -> None:
         """Installs a new model (e.g. fitted again on a new sample) in every
-        shard, each re-embedding its documents; the collection then writes
-        and queries with it."""
+        shard, each re-embedding its documents (and rebuilding its IVF index
+        on the model's new centroids); the collection then writes and
+        queries with it."""
         fingerprint = semdb.model_info(model)["fingerprint"]
+        _check_index_training(model, self._manifest["spec"]["index"])
         self._call_all("install_model", model)
         self._model_bytes, self._model = model, semdb.Model(model)
         self._manifest["fingerprint"] = fingerprint
@@ -639,6 +691,8 @@ class ShardedCollection:
     def query(self, query: Any, k: int = 10, *, where: Optional[str] = None,
               hybrid: Optional[float] = None, fusion: str = "convex",
               one_per_parent: bool = False, neighbors: int = 0, include_parent: bool = False,
+              nprobe: Optional[int] = None, ef_search: Optional[int] = None,
+              recall_target: Optional[float] = None, strategy: Optional[str] = None,
               partial: bool = False) -> list:
         """The k best documents over all shards, as semdb's single-node
         query gives them for the same documents and model: the query is
@@ -647,13 +701,17 @@ class ShardedCollection:
         keyword index, as single-node): each shard ranks by cosine and by
         BM25 under the corpus-wide keyword statistics (summed over the
         shards), and the two merged rankings are fused once, here, by the
-        core's fusion. A shard that cannot answer raises ShardUnavailable;
-        with partial=True the answer of the others comes back as
-        PartialResults, its ``missing_shards`` set."""
+        core's fusion. nprobe, ef_search, recall_target, strategy: as
+        single-node, applied by every shard (with IVF shards on the model's
+        centroids, one nprobe probes the same lists everywhere). A shard
+        that cannot answer raises ShardUnavailable; with partial=True the
+        answer of the others comes back as PartialResults, its
+        ``missing_shards`` set."""
         if not 1 <= k <= MAX_K:
             raise semdb.InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}")
         options = {"where": where, "one_per_parent": one_per_parent, "neighbors": neighbors,
-                   "include_parent": include_parent}
+                   "include_parent": include_parent, "nprobe": nprobe, "ef_search": ef_search,
+                   "recall_target": recall_target, "strategy": strategy}
         if isinstance(query, str):
             if not query.strip():
                 raise semdb.InvalidArgument("the query is empty")
@@ -685,7 +743,6 @@ class ShardedCollection:
 
     def _hybrid(self, text: str, vector: Optional[np.ndarray], k: int, weight: float,
                 fusion: str, options: dict, partial: bool) -> list:
-        depth = min(MAX_K, max(4 * k, 60))  # as the core fuses: deeper than k on each side
         results, lost = self._fan_out("keyword_statistics", text)
         if lost:
             # Without every shard's statistics no BM25 score is comparable.
@@ -697,35 +754,35 @@ class ShardedCollection:
             for term, n in s["document_frequency"].items():
                 statistics["document_frequency"][term] = (
                     statistics["document_frequency"].get(term, 0) + n)
-        request = next(self._requests)
-        results, lost = self._fan_out("hybrid_rankings", request, vector, text, depth, options,
-                                      statistics)
-        if lost and not partial:
-            raise ShardUnavailable(lost)
-        keys: dict = {}  # (id, passage index) -> integer key for the fusion
-        origin = []      # integer key -> (shard, (id, passage index))
-        merged = []
-        for side in (0, 1):
-            ranking = [(score, shard, (doc_id, passage)) for shard, r in results.items()
-                       for doc_id, passage, score in r[side]]
-            ranking.sort(key=lambda x: -x[0])
-            merged.append([])
-            for score, shard, ident in ranking[:depth]:
-                if ident not in keys:
-                    keys[ident] = len(origin)
-                    origin.append((shard, ident))
-                merged[side].append((keys[ident], score))
-        fused = semdb.fuse_rankings(merged[0], merged[1], keyword_weight=weight, fusion=fusion)
-        winners, parents = [], set()
-        for key, score in fused:
-            shard, (doc_id, passage) = origin[key]
-            if options["one_per_parent"] and passage is not None:
-                if doc_id in parents:
-                    continue
-                parents.add(doc_id)
-            winners.append((shard, (doc_id, passage), score))
-            if len(winners) == k:
+        # As the core (collection_search.cc): fuse the passage rankings,
+        # each 4 x `fetch` deep (at least 60), keep the first `fetch`; with
+        # one_per_parent, fetch 4k passages and 4 times more while fewer
+        # than k documents come out of rankings that may hold more.
+        one_per_parent = options["one_per_parent"]
+        ranking_options = dict(options, one_per_parent=False)
+        fetch = 4 * k if one_per_parent else k
+        while True:
+            depth = min(MAX_K, max(4 * fetch, 60))
+            request = next(self._requests)
+            results, lost = self._fan_out("hybrid_rankings", request, vector, text, depth,
+                                          ranking_options, statistics)
+            if lost and not partial:
+                raise ShardUnavailable(lost)
+            fused, origin = self._fuse(results, depth, weight, fusion)
+            winners, parents = [], set()
+            for key, score in fused[:fetch]:
+                shard, (doc_id, passage) = origin[key]
+                if one_per_parent and passage is not None:
+                    if doc_id in parents:
+                        continue
+                    parents.add(doc_id)
+                winners.append((shard, (doc_id, passage), score))
+                if len(winners) == k:
+                    break
+            if (not one_per_parent or len(winners) == k or len(fused) < fetch or
+                    depth == MAX_K):
                 break
+            fetch *= 4
         wanted = {shard: [] for shard in results}
         for shard, ident, _ in winners:
             wanted[shard].append(ident)
@@ -740,6 +797,28 @@ class ShardedCollection:
                 hits.append(Hit(taken[shard][position[shard]], shard, score))
                 position[shard] += 1
         return self._answer(hits, lost, partial)
+
+    @staticmethod
+    def _fuse(results: dict, depth: int, weight: float, fusion: str) -> tuple:
+        """The shards' rankings {shard: (vector ranking, keyword ranking)}
+        merged, each to its global top ``depth``, and fused once by the
+        core's fusion. Returns ([(key, fused score)] best first, origin:
+        key -> (shard, (id, passage index)))."""
+        keys: dict = {}  # (id, passage index) -> integer key for the fusion
+        origin = []      # integer key -> (shard, (id, passage index))
+        merged = []
+        for side in (0, 1):
+            ranking = [(score, shard, (doc_id, passage)) for shard, r in results.items()
+                       for doc_id, passage, score in r[side]]
+            ranking.sort(key=lambda x: -x[0])
+            merged.append([])
+            for score, shard, ident in ranking[:depth]:
+                if ident not in keys:
+                    keys[ident] = len(origin)
+                    origin.append((shard, ident))
+                merged[side].append((keys[ident], score))
+        return semdb.fuse_rankings(merged[0], merged[1], keyword_weight=weight,
+                                   fusion=fusion, depth=depth), origin
 
     def explain(self, query: Any, *, k: int = 10, where: Optional[str] = None,
                 hybrid: Optional[float] = None, fusion: str = "convex",
