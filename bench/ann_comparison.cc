@@ -34,7 +34,7 @@
 #include "index/faiss_index.h"
 #include "index/inner_product.h"
 #include "omp.h"
-#include "vector_data.h"  // tests/: the clustered-vector generator
+#include "vector_data.h"  // tests/: the data generators
 
 extern "C" char* openblas_get_corename();
 
@@ -53,35 +53,6 @@ std::string LoadAverage() {
   std::string one, five;
   in >> one >> five;
   return one + " " + five;
-}
-
-// Points around overlapping clusters in a `latent`-dimensional space,
-// mapped to `dim` dimensions by a random linear map plus small isotropic
-// noise, then normalized: most of the variance in few directions and
-// neighbours from several clusters, as with text embeddings.
-std::vector<float> LatentVectors(int64_t n, int dim, int latent, int clusters, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> centres(static_cast<size_t>(clusters) * latent);
-  for (float& x : centres) x = normal(rng);
-  std::vector<float> map(static_cast<size_t>(latent) * dim);
-  for (float& x : map) x = normal(rng) / std::sqrt(static_cast<float>(latent));
-  std::uniform_int_distribution<int> pick(0, clusters - 1);
-  std::vector<float> v(static_cast<size_t>(n) * dim), z(latent);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* c = &centres[static_cast<size_t>(pick(rng)) * latent];
-    for (int j = 0; j < latent; ++j) z[j] = c[j] + 0.8f * normal(rng);  // overlapping
-    float* row = &v[static_cast<size_t>(i) * dim];
-    double norm = 0;
-    for (int j = 0; j < dim; ++j) {
-      float x = 0.15f * normal(rng);
-      for (int l = 0; l < latent; ++l) x += z[l] * map[static_cast<size_t>(l) * dim + j];
-      row[j] = x;
-      norm += double(x) * x;
-    }
-    for (int j = 0; j < dim; ++j) row[j] /= static_cast<float>(std::sqrt(norm));
-  }
-  return v;
 }
 
 struct Data {
@@ -313,7 +284,7 @@ int main(int argc, char** argv) {
   const std::string load_before = LoadAverage();
   Data d{rows, dim, queries, {}, {}, {}};
   std::vector<float> all = data == "latent"
-                               ? LatentVectors(rows + queries, dim, 16, 64, 7)
+                               ? semdb::testing::LatentVectors(rows + queries, dim, 16, 64, 7)
                                : semdb::testing::ClusteredVectors(rows + queries, dim, 1000, 7, 0.9f);
   d.base.assign(all.begin(), all.begin() + rows * dim);
   d.query.assign(all.begin() + rows * dim, all.end());

@@ -27,6 +27,8 @@ struct DistanceComputer;
 
 namespace semdb {
 
+class PackedLevel0;
+
 struct HnswQuery {
   const float* vector = nullptr;
   int k = 10;
@@ -48,6 +50,12 @@ struct HnswQuery {
 // position (a faiss::IndexFlat's storage), scored by `ip`.
 void SearchHnswFlat(const faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip,
                     const HnswQuery& query, float* scores, int64_t* positions);
+
+// The same reading level 0 from `level0`, packed from this graph and its
+// vectors (index/hnsw_level0.h): the same results as SearchHnswFlat on the
+// same graph, vectors and kernel, at a lower cost per step.
+void SearchHnswPacked(const faiss::HNSW& graph, const PackedLevel0& level0, InnerProductFn ip,
+                      const HnswQuery& query, float* scores, int64_t* positions);
 
 // The same over any FAISS storage (SQ8 codes): `similarity` must have had
 // set_query(query.vector) called and return inner products.
