@@ -80,10 +80,10 @@ void ScanFlat(const faiss::IndexFlat& flat, const float* queries, int64_t n, int
   }
 }
 
-// The float rows under an HNSW graph over flat storage; null for codes.
+// The float rows under an HNSW graph over flat storage (see level0_).
 const float* FlatRows(const faiss::IndexHNSW& hnsw) {
-  auto* flat = dynamic_cast<const faiss::IndexFlat*>(hnsw.storage);
-  return flat != nullptr ? reinterpret_cast<const float*>(flat->codes.data()) : nullptr;
+  return reinterpret_cast<const float*>(
+      static_cast<const faiss::IndexFlat*>(hnsw.storage)->codes.data());
 }
 
 std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
@@ -142,9 +142,9 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
       index_(std::move(index)) {
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
     UseKernelStorage(hnsw, BestInnerProduct());
-    if (const float* rows = FlatRows(*hnsw)) {
+    if (dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
       level0_ = std::make_unique<PackedLevel0>();
-      level0_->Update(hnsw->hnsw, rows, dimension_, 0);
+      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0);
     }
   }
 }
