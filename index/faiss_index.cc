@@ -25,7 +25,6 @@
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
 #include "index/inner_product.h"
-#include "index/kernel_flat_storage.h"
 
 namespace semdb {
 namespace {
@@ -140,12 +139,10 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
       layout_(layout),
       dimension_(dimension),
       index_(std::move(index)) {
-  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
-    UseKernelStorage(hnsw, BestInnerProduct());
-    if (dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
-      level0_ = std::make_unique<PackedLevel0>();
-      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0);
-    }
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+      hnsw != nullptr && dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
+    level0_ = std::make_unique<PackedLevel0>();
+    level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0);
   }
 }
 

@@ -27,6 +27,22 @@ struct BetterFirst {  // max-heap by score (top = best)
 // Lock stripes: enough that two threads rarely wait on unrelated nodes.
 constexpr size_t kLockStripes = size_t{1} << 14;
 
+// A lock held for the copy or rewrite of one short list: spinning costs
+// less than a mutex's call and its memory; after a while it yields, in case
+// the holder was preempted.
+class SpinLock {
+ public:
+  void lock() {
+    for (int spins = 0; flag_.test_and_set(std::memory_order_acquire); ++spins) {
+      if (spins >= 64) std::this_thread::yield();
+    }
+  }
+  void unlock() { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag flag_;
+};
+
 // One thread's buffers, reused from one insertion to the next.
 struct InsertScratch {
   VisitedTable visited;
@@ -44,7 +60,13 @@ class Builder {
         vectors_(vectors),
         dim_(static_cast<size_t>(dim)),
         ip_(ip),
-        locks_(new std::mutex[kLockStripes]) {}
+        locks_(new SpinLock[kLockStripes]) {
+    // faiss::HNSW's accessors are calls into libfaiss: read them once.
+    for (int l = 0; l + 1 < static_cast<int>(graph.cum_nneighbor_per_level.size()); ++l) {
+      first_slot_.push_back(graph.cum_nb_neighbors(l));
+      width_.push_back(graph.nb_neighbors(l));
+    }
+  }
 
   void Insert(Node v, InsertScratch& t);
 
@@ -55,9 +77,9 @@ class Builder {
     const char* row = reinterpret_cast<const char*>(Row(v));
     for (size_t off = 0; off < dim_ * sizeof(float); off += 64) __builtin_prefetch(row + off, 0, 3);
   }
-  std::mutex& LockOf(Node v) { return locks_[static_cast<size_t>(v) % kLockStripes]; }
+  SpinLock& LockOf(Node v) { return locks_[static_cast<size_t>(v) % kLockStripes]; }
   Node* Links(Node v, int level) {
-    return graph_.neighbors.data() + graph_.offsets[v] + graph_.cum_nb_neighbors(level);
+    return graph_.neighbors.data() + graph_.offsets[v] + first_slot_[level];
   }
   // Copies v's links at `level` into t.links.
   void ReadLinks(Node v, int level, InsertScratch& t);
@@ -76,16 +98,22 @@ class Builder {
   const float* vectors_;
   size_t dim_;
   InnerProductFn ip_;
-  std::unique_ptr<std::mutex[]> locks_;
+  std::vector<int> first_slot_, width_;  // per level: offset and count of its links
+  std::unique_ptr<SpinLock[]> locks_;
   std::mutex top_;  // entry_point and max_level
 };
 
 void Builder::ReadLinks(Node v, int level, InsertScratch& t) {
-  const int width = graph_.nb_neighbors(level);
-  t.links.clear();
-  std::lock_guard<std::mutex> lock(LockOf(v));
+  const int width = width_[level];
+  t.links.resize(static_cast<size_t>(width));
+  int count = 0;
+  std::lock_guard<SpinLock> lock(LockOf(v));
   const Node* links = Links(v, level);
-  for (int j = 0; j < width && links[j] >= 0; ++j) t.links.push_back(links[j]);
+  while (count < width && links[count] >= 0) {
+    t.links[count] = links[count];
+    ++count;
+  }
+  t.links.resize(static_cast<size_t>(count));
 }
 
 void Builder::SearchLevel(const float* q, Scored entry, int level, size_t ef, size_t n,
@@ -139,8 +167,8 @@ void Builder::Choose(const std::vector<Scored>& sorted, size_t m, InsertScratch&
 }
 
 void Builder::LinkBack(Node u, Node v, float s, int level, InsertScratch& t) {
-  const int width = graph_.nb_neighbors(level);
-  std::lock_guard<std::mutex> lock(LockOf(u));
+  const int width = width_[level];
+  std::lock_guard<SpinLock> lock(LockOf(u));
   Node* links = Links(u, level);
   int count = 0;
   while (count < width && links[count] >= 0) {
@@ -198,7 +226,7 @@ void Builder::Insert(Node v, InsertScratch& t) {
   }
   const size_t ef = static_cast<size_t>(std::max(graph_.efConstruction, 1));
   // FAISS gives level 0 2M slots and M above: a new node takes M links.
-  const size_t m = static_cast<size_t>(graph_.nb_neighbors(0) / 2);
+  const size_t m = static_cast<size_t>(width_[0] / 2);
   for (int l = std::min(level, max_level); l >= 0; --l) {
     SearchLevel(q, {best, nearest}, l, ef, n, t);
     best = t.nearest.front().first;
@@ -206,9 +234,9 @@ void Builder::Insert(Node v, InsertScratch& t) {
     Choose(t.nearest, m, t);
     t.own.swap(t.chosen);
     {
-      std::lock_guard<std::mutex> lock(LockOf(v));
+      std::lock_guard<SpinLock> lock(LockOf(v));
       Node* links = Links(v, l);
-      const int width = graph_.nb_neighbors(l);
+      const int width = width_[l];
       int j = 0;
       for (const Scored& c : t.own) links[j++] = c.second;
       std::fill(links + j, links + width, -1);
