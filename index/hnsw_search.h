@@ -10,8 +10,10 @@
 // run time instead of Debian FAISS's scalar loop, direct calls instead of a
 // virtual distance computer per vector, binary heaps instead of FAISS's
 // linear-scan candidate heap, a per-thread visited table reset by bumping a
-// tag instead of allocating and clearing ntotal bytes per query, and the
-// next neighbours' vectors prefetched while one is scored.
+// tag instead of allocating and clearing ntotal bytes per query, the
+// next neighbours' vectors prefetched while one is scored, and (with
+// SearchHnswPacked) level 0 read from one block per node holding its links
+// and its vector (index/hnsw_level0.h).
 #ifndef SEMDB_INDEX_HNSW_SEARCH_H_
 #define SEMDB_INDEX_HNSW_SEARCH_H_
 
