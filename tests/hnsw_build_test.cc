@@ -141,7 +141,6 @@ TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][bui
       peer_recall /= kQueries;
       const double recall = SemdbRecall(g, d, truth, ef);
       INFO(name << " ef=" << ef << ": semdb " << recall << ", hnswlib " << peer_recall);
-      WARN(name << " ef=" << ef << ": semdb " << recall << ", hnswlib " << peer_recall);
       REQUIRE(recall >= floor);
       REQUIRE(recall >= peer_recall - 0.015);
     }
