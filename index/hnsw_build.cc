@@ -146,6 +146,9 @@ void Builder::SearchLevel(const float* q, Scored entry, int level, size_t ef, si
         }
       }
     }
+    // The next node expanded is likely the best candidate: fetch its list
+    // while the loop checks whether to stop.
+    if (!t.candidates.empty()) __builtin_prefetch(Links(t.candidates.front().second, level), 0, 3);
   }
   std::sort(t.nearest.begin(), t.nearest.end(),
             [](const Scored& a, const Scored& b) { return a.first > b.first; });
