@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "embedders/blas_runtime.h"
 #include "embedders/parallel_for.h"
 #include "embedders/text_terms.h"
 #include "storage/bounded_json.h"
@@ -447,6 +448,7 @@ nlohmann::json TfidfEmbedder::Describe() const {
   j["requested_dim"] = options_.dim;
   j["dim"] = rank_;
   j["svd"] = svd_method_;
+  j["blas"] = BlasFacts();
   if (lsa_ && rank_ > 0 && rank_ < options_.dim) {
     const int64_t capped = fitted_docs_ / options_.docs_per_dim;
     j["note"] =

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "embedders/blas_runtime.h"
 #include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
 #include "embedders/python_unicode.h"
@@ -471,6 +472,7 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},
+      {"blas", BlasFacts()},
       {"texts_embedded", texts_embedded_.load()},
       {"texts_truncated", texts_truncated_.load()},
   };

@@ -2,7 +2,10 @@
 // word vectors (GloVe text, fastText .bin), the transformer model folder,
 // and a model file replaced under a collection.
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+
+#include "absl/strings/ascii.h"
 
 #include "catch2/catch.hpp"
 #include "semdb/database.h"
@@ -62,6 +65,30 @@ TEST_CASE("a GloVe collection: insert, search, word queries, and a cached reopen
   REQUIRE(facts["cache_built_on_open"] == false);  // mapped from the cache
   REQUIRE(facts["cache"].get<std::string>().starts_with(dir / "cache/"));
   REQUIRE(Search(*c, "she said her first", 1)[0].id == "her");
+}
+
+TEST_CASE("stats name the BLAS kernels the embedder runs on, as the environment chose them",
+          "[embedders][blas]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = Create(*db, "t", "tfidf");
+  REQUIRE(c->InsertBatch({{.id = "a", .text = "bushfires burn near Sydney"},
+                          {.id = "b", .text = "the batsman scored a century"}})
+              .ok());
+  const nlohmann::json blas = c->Stats()["embedder_facts"]["blas"];
+  INFO(blas.dump());
+  const std::string core = blas["core"].get<std::string>();
+  REQUIRE_FALSE(core.empty());
+  REQUIRE(blas["library"].get<std::string>().starts_with("OpenBLAS"));
+  REQUIRE(blas["threads"].get<int>() >= 1);
+  // A preset OPENBLAS_CORETYPE is what runs (OpenBLAS matches it without
+  // regard to case); without one, OpenBLAS chose from the CPU.
+  if (const char* preset = std::getenv("OPENBLAS_CORETYPE"); preset != nullptr && *preset) {
+    REQUIRE(blas["coretype_preset"] == preset);
+    REQUIRE(absl::AsciiStrToLower(core) == absl::AsciiStrToLower(preset));
+  } else {
+    REQUIRE(blas["coretype_preset"].is_null());
+  }
 }
 
 TEST_CASE("a fastText collection builds unknown words from n-grams", "[embedders][fasttext]") {
