@@ -265,7 +265,9 @@ void BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n, Inn
   const int64_t serial_end = std::min(n, std::max(first, kSerialStart));
   InsertScratch scratch;
   int64_t next_serial = first;
-  for (; next_serial < serial_end; ++next_serial) builder.Insert(static_cast<Node>(next_serial), scratch);
+  for (; next_serial < serial_end; ++next_serial) {
+    builder.Insert(static_cast<Node>(next_serial), scratch);
+  }
   std::atomic<int64_t> next{next_serial};
   auto run = [&](InsertScratch* t) {
     for (int64_t v; (v = next.fetch_add(1)) < n;) builder.Insert(static_cast<Node>(v), *t);

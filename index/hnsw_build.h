@@ -16,9 +16,10 @@
 //     than to every neighbour kept before it);
 //   - each chosen neighbour links back; a full list (M slots above level 0,
 //     2M on level 0, FAISS's widths) is cut back by the same heuristic.
-// Inserts run in parallel with one lock per node list (striped), held only
-// while that list is read or written, never two at once; a node whose level
-// is above the graph's top holds the entry-point lock for its insertion.
+// Inserts run in parallel with spin locks striped over the node lists, each
+// held only while one list is read or written, never two at once; a node
+// whose level is above the graph's top holds the entry-point lock for its
+// insertion.
 #ifndef SEMDB_INDEX_HNSW_BUILD_H_
 #define SEMDB_INDEX_HNSW_BUILD_H_
 

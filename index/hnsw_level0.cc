@@ -18,7 +18,8 @@ void PackedLevel0::Update(const faiss::HNSW& graph, const float* vectors, int di
   unchanged_rows = std::min(unchanged_rows, size_);
   if (n > capacity_ || stride != stride_) {
     const size_t capacity = std::max(n, stride == stride_ ? capacity_ + capacity_ / 2 : n);
-    char* blocks = static_cast<char*>(std::aligned_alloc(64, stride * std::max<size_t>(capacity, 1)));
+    char* blocks =
+        static_cast<char*>(std::aligned_alloc(64, stride * std::max<size_t>(capacity, 1)));
     if (blocks == nullptr) throw std::bad_alloc();
     if (unchanged_rows > 0) std::memcpy(blocks, blocks_.get(), stride * unchanged_rows);
     blocks_.reset(blocks);

@@ -111,7 +111,8 @@ double SemdbRecall(const SemdbGraph& g, const DataSet& d, const std::vector<int6
 std::vector<int64_t> Truth(const DataSet& d) {
   std::vector<int64_t> truth;
   for (int q = 0; q < kQueries; ++q) {
-    std::vector<int64_t> top = testing::ExactTopK(d.base, kDim, d.queries.data() + q * kDim, kK, {});
+    std::vector<int64_t> top =
+        testing::ExactTopK(d.base, kDim, d.queries.data() + q * kDim, kK, {});
     truth.insert(truth.end(), top.begin(), top.end());
   }
   return truth;
