@@ -142,7 +142,7 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
       hnsw != nullptr && dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
     level0_ = std::make_unique<PackedLevel0>();
-    level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0);
+    level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0, {});
   }
 }
 
@@ -233,9 +233,10 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
       const size_t before = static_cast<size_t>(hnsw->ntotal);
       hnsw->storage->add(n, vectors.data());
       hnsw->ntotal = hnsw->storage->ntotal;
-      BuildHnsw(hnsw->hnsw, FlatRows(*hnsw), dimension_, hnsw->ntotal, BestInnerProduct(),
-                omp_get_max_threads());
-      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, before);
+      const std::vector<int32_t> relinked =
+          BuildHnsw(hnsw->hnsw, FlatRows(*hnsw), dimension_, hnsw->ntotal, BestInnerProduct(),
+                    omp_get_max_threads());
+      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, before, relinked);
     } else {
       index_->add(n, vectors.data());
     }

@@ -51,15 +51,18 @@ struct InsertScratch {
   std::vector<Scored> chosen;      // output of the heuristic
   std::vector<Scored> own;         // the new node's links at one level
   std::vector<Node> links;         // a copy of one node's list
+  std::vector<Node> relinked;      // old nodes whose level-0 list changed
 };
 
 class Builder {
  public:
-  Builder(faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip)
+  // Nodes below `first_new` are the graph before this build.
+  Builder(faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip, Node first_new)
       : graph_(graph),
         vectors_(vectors),
         dim_(static_cast<size_t>(dim)),
         ip_(ip),
+        first_new_(first_new),
         locks_(new SpinLock[kLockStripes]) {
     // faiss::HNSW's accessors are calls into libfaiss: read them once.
     for (int l = 0; l + 1 < static_cast<int>(graph.cum_nneighbor_per_level.size()); ++l) {
@@ -98,6 +101,7 @@ class Builder {
   const float* vectors_;
   size_t dim_;
   InnerProductFn ip_;
+  Node first_new_;
   std::vector<int> first_slot_, width_;  // per level: offset and count of its links
   std::unique_ptr<SpinLock[]> locks_;
   std::mutex top_;  // entry_point and max_level
@@ -178,6 +182,7 @@ void Builder::LinkBack(Node u, Node v, float s, int level, InsertScratch& t) {
     if (links[count] == v) return;
     ++count;
   }
+  if (level == 0 && u < first_new_) t.relinked.push_back(u);
   if (count < width) {
     links[count] = v;
     return;
@@ -254,12 +259,12 @@ void Builder::Insert(Node v, InsertScratch& t) {
 
 }  // namespace
 
-void BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n, InnerProductFn ip,
-               int threads) {
+std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
+                               InnerProductFn ip, int threads) {
   const int64_t first = static_cast<int64_t>(graph.levels.size());
-  if (n <= first) return;
+  if (n <= first) return {};
   graph.prepare_level_tab(static_cast<size_t>(n - first));
-  Builder builder(graph, vectors, dim, ip);
+  Builder builder(graph, vectors, dim, ip, static_cast<Node>(first));
   // The first nodes one by one, so that parallel inserts start from a graph.
   constexpr int64_t kSerialStart = 256;
   const int64_t serial_end = std::min(n, std::max(first, kSerialStart));
@@ -278,6 +283,13 @@ void BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n, Inn
   for (int64_t w = 1; w < workers; ++w) pool.emplace_back(run, &scratches[w - 1]);
   run(&scratch);
   for (std::thread& w : pool) w.join();
+  std::vector<int32_t>& relinked = scratch.relinked;
+  for (const InsertScratch& t : scratches) {
+    relinked.insert(relinked.end(), t.relinked.begin(), t.relinked.end());
+  }
+  std::sort(relinked.begin(), relinked.end());
+  relinked.erase(std::unique(relinked.begin(), relinked.end()), relinked.end());
+  return std::move(relinked);
 }
 
 }  // namespace semdb

@@ -24,6 +24,7 @@
 #define SEMDB_INDEX_HNSW_BUILD_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "index/inner_product.h"
 
@@ -37,9 +38,11 @@ namespace semdb {
 // per row, scored by the inner product `ip`) into `graph`, whose nodes are
 // rows [0, graph.levels.size()), on up to `threads` threads. `graph` must
 // come from faiss::HNSW(M) (its level distribution and links per level);
-// efConstruction is graph.efConstruction.
-void BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n, InnerProductFn ip,
-               int threads);
+// efConstruction is graph.efConstruction. Returns the nodes that were in
+// the graph before and whose level-0 links changed, in increasing order
+// (what a packed level 0 must copy again besides the new rows).
+std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
+                               InnerProductFn ip, int threads);
 
 }  // namespace semdb
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 namespace faiss {
 struct HNSW;
@@ -26,10 +27,12 @@ namespace semdb {
 class PackedLevel0 {
  public:
   // Copies level 0 of `graph` (whose nodes are rows of `vectors`, `dim`
-  // floats each). Rows below `unchanged_rows` are taken to be already
-  // packed from the same vectors (only their links are copied again); the
-  // others are packed in full. Capacity grows geometrically.
-  void Update(const faiss::HNSW& graph, const float* vectors, int dim, size_t unchanged_rows);
+  // floats each). Rows below `old_rows` are taken to be packed already from
+  // the same graph and vectors, except the links of the rows in `relinked`
+  // (BuildHnsw's result), copied again; rows from `old_rows` on are packed
+  // in full. Capacity grows geometrically.
+  void Update(const faiss::HNSW& graph, const float* vectors, int dim, size_t old_rows,
+              const std::vector<int32_t>& relinked);
 
   size_t size() const { return size_; }
   int width() const { return width_; }  // link slots per node

@@ -7,6 +7,7 @@
 // search over FAISS's arrays returns.
 #include "index/hnsw_build.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,9 @@ struct SemdbGraph {
       const int64_t before = index.ntotal;
       index.storage->add(end - before, d.base.data() + before * kDim);
       index.ntotal = index.storage->ntotal;
-      BuildHnsw(index.hnsw, rows(), kDim, end, BestInnerProduct(), threads);
-      level0.Update(index.hnsw, rows(), kDim, static_cast<size_t>(before));
+      const std::vector<int32_t> relinked =
+          BuildHnsw(index.hnsw, rows(), kDim, end, BestInnerProduct(), threads);
+      level0.Update(index.hnsw, rows(), kDim, static_cast<size_t>(before), relinked);
     }
   }
   const float* rows() const {
@@ -91,6 +93,19 @@ void RequireValidGraph(const faiss::HNSW& g) {
     }
   }
   REQUIRE(links > n * kM / 2);
+}
+
+// The packed level 0 holds FAISS's level-0 links and the rows, node by node.
+void RequirePackedMatches(const SemdbGraph& g) {
+  const faiss::HNSW& graph = g.index.hnsw;
+  REQUIRE(g.level0.size() == graph.levels.size());
+  for (size_t v = 0; v < graph.levels.size(); ++v) {
+    const int32_t* links = g.level0.links(static_cast<int32_t>(v));
+    REQUIRE(std::equal(links, links + g.level0.width(),
+                       graph.neighbors.begin() + static_cast<int64_t>(graph.offsets[v])));
+    const float* row = g.level0.vector(static_cast<int32_t>(v));
+    REQUIRE(std::equal(row, row + kDim, g.rows() + v * kDim));
+  }
 }
 
 double SemdbRecall(const SemdbGraph& g, const DataSet& d, const std::vector<int64_t>& truth,
@@ -165,11 +180,11 @@ TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][bui
 TEST_CASE("a graph grown by incremental adds stays searchable", "[hnsw][build]") {
   const DataSet d = Make("latent");
   const std::vector<int64_t> truth = Truth(d);
-  // One vector first, then one more, a small batch on one thread, the rest
-  // in parallel.
-  SemdbGraph g(d, {1, 2, 300, kRows}, 2);
+  // One vector first, then one more, a small batch on one thread, most of
+  // the rest in parallel, then a last one whose links back change old lists.
+  SemdbGraph g(d, {1, 2, 300, kRows - 1, kRows}, 2);
   RequireValidGraph(g.index.hnsw);
-  REQUIRE(g.level0.size() == static_cast<size_t>(kRows));
+  RequirePackedMatches(g);
   INFO("recall at ef 64: " << SemdbRecall(g, d, truth, 64));
   REQUIRE(SemdbRecall(g, d, truth, 64) >= 0.97);
 }
