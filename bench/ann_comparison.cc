@@ -1,21 +1,25 @@
 // semdb's vector index core against its peers, side by side in one process
 // on the same data (bench/run_ann_comparison.sh runs it on both data sets):
 //
-// - HNSW: semdb's FaissIndex (FAISS's graph, FAISS's parallel build, semdb's
-//   search loop and kernels) against hnswlib (Debian's libhnswlib-dev
-//   headers compiled here with -O3 -march=native), same M, efConstruction
-//   and build threads; queries one per call on one thread, swept over ef;
-//   QPS compared at matched recall@10 (linear interpolation between the
-//   sweep's points that bracket the target).
+// - HNSW: semdb's FaissIndex (a graph in FAISS's arrays built by semdb's
+//   parallel builder, index/hnsw_build.h; semdb's search loop, kernels and
+//   packed level 0) against hnswlib (Debian's libhnswlib-dev headers
+//   compiled here with -O3 -march=native), same M, efConstruction and build
+//   threads; queries one per call on one thread, swept over ef; QPS compared
+//   at matched recall@10 (linear interpolation between the sweep's points
+//   that bracket the target).
 // - Flat and IVF: FaissIndex against raw FAISS on identical indexes (the
 //   same vectors, FAISS's deterministic training), one query per call and
 //   in batches, after checking both return the same ids and scores.
 //
-// Timings: runs interleave semdb and the peer, best of --rounds. Exact
+// Timings: runs interleave semdb and the peer, best of --rounds; search
+// speed in queries per CPU second of the searching thread, builds in
+// wall-clock and CPU seconds. Exact
 // truth by FAISS brute force. Markdown tables go to --out.
 //
 //   ann_comparison --data clustered|latent --rows 100000 --out FILE.md
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,7 +38,7 @@
 #include "index/faiss_index.h"
 #include "index/inner_product.h"
 #include "omp.h"
-#include "vector_data.h"  // tests/: the clustered-vector generator
+#include "vector_data.h"  // tests/: the data generators
 
 extern "C" char* openblas_get_corename();
 
@@ -48,40 +52,25 @@ double Seconds(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// CPU seconds used by the calling thread, or by the whole process (all its
+// threads). On a shared machine wall-clock time includes waiting for a core;
+// CPU time counts the work done.
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 std::string LoadAverage() {
   std::ifstream in("/proc/loadavg");
   std::string one, five;
   in >> one >> five;
   return one + " " + five;
-}
-
-// Points around overlapping clusters in a `latent`-dimensional space,
-// mapped to `dim` dimensions by a random linear map plus small isotropic
-// noise, then normalized: most of the variance in few directions and
-// neighbours from several clusters, as with text embeddings.
-std::vector<float> LatentVectors(int64_t n, int dim, int latent, int clusters, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> centres(static_cast<size_t>(clusters) * latent);
-  for (float& x : centres) x = normal(rng);
-  std::vector<float> map(static_cast<size_t>(latent) * dim);
-  for (float& x : map) x = normal(rng) / std::sqrt(static_cast<float>(latent));
-  std::uniform_int_distribution<int> pick(0, clusters - 1);
-  std::vector<float> v(static_cast<size_t>(n) * dim), z(latent);
-  for (int64_t i = 0; i < n; ++i) {
-    const float* c = &centres[static_cast<size_t>(pick(rng)) * latent];
-    for (int j = 0; j < latent; ++j) z[j] = c[j] + 0.8f * normal(rng);  // overlapping
-    float* row = &v[static_cast<size_t>(i) * dim];
-    double norm = 0;
-    for (int j = 0; j < dim; ++j) {
-      float x = 0.15f * normal(rng);
-      for (int l = 0; l < latent; ++l) x += z[l] * map[static_cast<size_t>(l) * dim + j];
-      row[j] = x;
-      norm += double(x) * x;
-    }
-    for (int j = 0; j < dim; ++j) row[j] /= static_cast<float>(std::sqrt(norm));
-  }
-  return v;
 }
 
 struct Data {
@@ -104,14 +93,14 @@ struct Point {
   double recall, qps;
 };
 
-// Queries per second of `search(q, out_ids)` over all queries, one per
-// call, and its recall.
+// Queries per CPU second of `search(q, out_ids)` over all queries, one per
+// call on this thread, and its recall.
 template <typename Fn>
 Point Pass(const Data& d, int ef, Fn search) {
   std::vector<int64_t> ids(static_cast<size_t>(d.queries) * kK, -1);
-  const Clock::time_point t = Clock::now();
+  const double t = ThreadCpuSeconds();
   for (int q = 0; q < d.queries; ++q) search(q, ids.data() + static_cast<size_t>(q) * kK);
-  const double s = Seconds(t);
+  const double s = ThreadCpuSeconds() - t;
   double recall = 0;
   for (int q = 0; q < d.queries; ++q) {
     recall += Recall(ids.data() + static_cast<size_t>(q) * kK, d.truth.data() + q * kK);
@@ -148,6 +137,7 @@ std::string CompareHnsw(const Data& d, int m, int ef_construction, int threads, 
   hnswlib::InnerProductSpace space(d.dim);
   hnswlib::HierarchicalNSW<float> peer(&space, d.rows, m, ef_construction, 100);
   Clock::time_point t = Clock::now();
+  double cpu = ProcessCpuSeconds();
   peer.addPoint(d.base.data(), 0);
   {
     std::vector<std::thread> pool;
@@ -160,7 +150,7 @@ std::string CompareHnsw(const Data& d, int m, int ef_construction, int threads, 
     }
     for (std::thread& w : pool) w.join();
   }
-  const double peer_build = Seconds(t);
+  const double peer_build = Seconds(t), peer_build_cpu = ProcessCpuSeconds() - cpu;
   omp_set_num_threads(threads);
   auto index = semdb::FaissIndex::Create(
                    *semdb::Spec::Parse(fmt::format("hnsw m={} ef_construction={}", m,
@@ -168,9 +158,11 @@ std::string CompareHnsw(const Data& d, int m, int ef_construction, int threads, 
                    d.dim)
                    .value();
   t = Clock::now();
+  cpu = ProcessCpuSeconds();
   Check(index->Add(labels, d.base));
-  const double semdb_build = Seconds(t);
-  fmt::print(stderr, "HNSW build: semdb {:.1f} s, hnswlib {:.1f} s\n", semdb_build, peer_build);
+  const double semdb_build = Seconds(t), semdb_build_cpu = ProcessCpuSeconds() - cpu;
+  fmt::print(stderr, "HNSW build: semdb {:.1f} s ({:.1f} CPU s), hnswlib {:.1f} s ({:.1f} CPU s)\n",
+             semdb_build, semdb_build_cpu, peer_build, peer_build_cpu);
 
   std::vector<Point> semdb_sweep, peer_sweep;
   for (int ef : {10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
@@ -203,7 +195,9 @@ std::string CompareHnsw(const Data& d, int m, int ef_construction, int threads, 
   }
 
   md << fmt::format("HNSW M={}, efConstruction={}; builds on {} threads; search one query per "
-                    "call on one thread, best of {} interleaved rounds.\n\n",
+                    "call on one thread, best of {} interleaved rounds. QPS is queries per CPU "
+                    "second of the searching thread (on a shared machine, wall-clock time also "
+                    "counts the waits for a core).\n\n",
                     m, ef_construction, threads, rounds);
   md << "| recall@10 target | semdb QPS | hnswlib QPS | semdb / hnswlib |\n|---|---|---|---|\n";
   for (double target : {0.95, 0.99}) {
@@ -211,9 +205,11 @@ std::string CompareHnsw(const Data& d, int m, int ef_construction, int threads, 
     md << fmt::format("| {:.2f} | {:.0f} | {:.0f} | {} |\n", target, s, p,
                       s > 0 && p > 0 ? fmt::format("{:.2f}x", s / p) : "not reached");
   }
-  md << fmt::format("\n| build | semdb (FAISS add) | hnswlib | semdb / hnswlib time |\n"
-                    "|---|---|---|---|\n| {} vectors | {:.1f} s | {:.1f} s | {:.2f}x |\n\n",
-                    d.rows, semdb_build, peer_build, semdb_build / peer_build);
+  md << fmt::format("\n| build, {} vectors | semdb | hnswlib | semdb / hnswlib |\n"
+                    "|---|---|---|---|\n| wall-clock | {:.1f} s | {:.1f} s | {:.2f}x |\n"
+                    "| CPU (all threads) | {:.1f} s | {:.1f} s | {:.2f}x |\n\n",
+                    d.rows, semdb_build, peer_build, semdb_build / peer_build, semdb_build_cpu,
+                    peer_build_cpu, semdb_build_cpu / peer_build_cpu);
   md << "| ef | semdb recall | semdb QPS | hnswlib recall | hnswlib QPS |\n|---|---|---|---|---|\n";
   for (size_t i = 0; i < semdb_sweep.size(); ++i) {
     md << fmt::format("| {} | {:.4f} | {:.0f} | {:.4f} | {:.0f} |\n", semdb_sweep[i].ef,
@@ -313,7 +309,7 @@ int main(int argc, char** argv) {
   const std::string load_before = LoadAverage();
   Data d{rows, dim, queries, {}, {}, {}};
   std::vector<float> all = data == "latent"
-                               ? LatentVectors(rows + queries, dim, 16, 64, 7)
+                               ? semdb::testing::LatentVectors(rows + queries, dim, 16, 64, 7)
                                : semdb::testing::ClusteredVectors(rows + queries, dim, 1000, 7, 0.9f);
   d.base.assign(all.begin(), all.begin() + rows * dim);
   d.query.assign(all.begin() + rows * dim, all.end());

@@ -6,6 +6,8 @@
 #include <thread>
 #include <typeinfo>
 
+#include <omp.h>
+
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
@@ -20,10 +22,11 @@
 #include "faiss/utils/Heap.h"
 #include "faiss/utils/distances.h"
 #include "faiss/invlists/InvertedLists.h"
+#include "index/hnsw_build.h"
+#include "index/hnsw_level0.h"
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
 #include "index/inner_product.h"
-#include "index/kernel_flat_storage.h"
 #include "zlib.h"
 
 namespace semdb {
@@ -80,6 +83,12 @@ void ScanFlat(const faiss::IndexFlat& flat, const float* queries, int64_t n, int
   }
 }
 
+// The float rows under an HNSW graph over flat storage (see level0_).
+const float* FlatRows(const faiss::IndexHNSW& hnsw) {
+  return reinterpret_cast<const float*>(
+      static_cast<const faiss::IndexFlat*>(hnsw.storage)->codes.data());
+}
+
 std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
   const faiss::MetricType ip = faiss::METRIC_INNER_PRODUCT;
   switch (l.kind) {
@@ -108,7 +117,6 @@ std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension
       } else {
         hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, l.m, ip);
       }
-      UseKernelStorage(hnsw.get(), BestInnerProduct());
       hnsw->hnsw.efConstruction = l.ef_construction;
       hnsw->hnsw.efSearch = l.ef_search;
       return hnsw;
@@ -134,7 +142,13 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
     : spec_(std::move(spec)),
       layout_(layout),
       dimension_(dimension),
-      index_(std::move(index)) {}
+      index_(std::move(index)) {
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+      hnsw != nullptr && dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
+    level0_ = std::make_unique<PackedLevel0>();
+    level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0, {});
+  }
+}
 
 FaissIndex::~FaissIndex() = default;
 
@@ -269,6 +283,16 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
       std::vector<FaissId> ids(labels.size());
       for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<FaissId>(labels_.size() + i);
       index_->add_with_ids(n, vectors.data(), ids.data());
+    } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+               hnsw != nullptr && level0_ != nullptr) {
+      // semdb's graph construction (index/hnsw_build.h) into FAISS's arrays.
+      const size_t before = static_cast<size_t>(hnsw->ntotal);
+      hnsw->storage->add(n, vectors.data());
+      hnsw->ntotal = hnsw->storage->ntotal;
+      const std::vector<int32_t> relinked =
+          BuildHnsw(hnsw->hnsw, FlatRows(*hnsw), dimension_, hnsw->ntotal, BestInnerProduct(),
+                    omp_get_max_threads());
+      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, before, relinked);
     } else {
       index_->add(n, vectors.data());
     }
@@ -449,9 +473,8 @@ void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, in
   q.k = k;
   q.ef = ef > 0 ? ef : layout_.ef_search;
   q.sel = sel;
-  if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(hnsw.storage)) {
-    SearchHnswFlat(hnsw.hnsw, reinterpret_cast<const float*>(flat->codes.data()), dimension_,
-                   BestInnerProduct(), q, scores, positions);
+  if (level0_ != nullptr) {
+    SearchHnswPacked(hnsw.hnsw, *level0_, BestInnerProduct(), q, scores, positions);
     return;
   }
   std::unique_ptr<faiss::DistanceComputer> similarity(hnsw.storage->get_distance_computer());
@@ -545,7 +568,6 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   // The spec, not the file, decides the search defaults.
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(out->index_.get())) {
     hnsw->hnsw.efSearch = out->layout_.ef_search;
-    UseKernelStorage(hnsw, BestInnerProduct());
   }
   if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(out->index_.get())) {
     ivf->nprobe = out->layout_.nprobe;
@@ -585,6 +607,11 @@ nlohmann::json FaissIndex::Describe() const {
                       {"live", size()},
                       {"tombstones", num_deleted_},
                       {"memory_bytes", fixed + n * (per_vector + 8 + 24)}};
+  // The packed copy of level 0 (links and vectors) that HNSW search reads.
+  if (level0_ != nullptr) {
+    j["memory_bytes"] = j["memory_bytes"].get<int64_t>() +
+                        static_cast<int64_t>(level0_->memory_bytes());
+  }
   if (layout_.kind == IndexLayout::Kind::kIvf) {
     j["trained"] = is_trained();
     j["trained_on"] = trained_size_;

@@ -30,6 +30,8 @@ struct IDSelector;
 
 namespace semdb {
 
+class PackedLevel0;
+
 class FaissIndex : public VectorIndex {
  public:
   // Index kinds: see IndexLayout.
@@ -99,6 +101,9 @@ class FaissIndex : public VectorIndex {
   std::vector<bool> deleted_;     // FAISS position -> tombstone
   int64_t num_deleted_ = 0;
   absl::flat_hash_map<uint64_t, int64_t> positions_;  // live label -> position
+  // HNSW over float vectors: level 0 of the graph packed for search
+  // (index/hnsw_level0.h), updated by every Add; null for other kinds.
+  std::unique_ptr<PackedLevel0> level0_;
 };
 
 }  // namespace semdb

@@ -7,37 +7,14 @@
 #include "faiss/impl/DistanceComputer.h"
 #include "faiss/impl/HNSW.h"
 #include "faiss/impl/IDSelector.h"
+#include "index/hnsw_level0.h"
+#include "index/visited_table.h"
 
 namespace semdb {
 namespace {
 
 using Node = faiss::HNSW::storage_idx_t;
 using Scored = std::pair<float, Node>;  // (inner product, position)
-
-// Marks positions visited by the current query. A new query bumps the tag
-// instead of clearing the table, which is kept per thread and grows with the
-// largest graph searched.
-class VisitedTable {
- public:
-  void Begin(size_t n) {
-    if (tags_.size() < n) tags_.resize(n, 0);
-    if (++tag_ == 0) {
-      std::fill(tags_.begin(), tags_.end(), 0);
-      tag_ = 1;
-    }
-  }
-  // True when `v` was not visited yet; marks it.
-  bool Visit(Node v) {
-    if (tags_[v] == tag_) return false;
-    tags_[v] = tag_;
-    return true;
-  }
-  const void* address(Node v) const { return &tags_[v]; }
-
- private:
-  std::vector<uint16_t> tags_;
-  uint16_t tag_ = 0;
-};
 
 // The buffers of one search, reused by the next one on the same thread.
 struct SearchScratch {
@@ -77,6 +54,27 @@ struct CodeScorer {
   void Prefetch(Node) const {}
 };
 
+// Scores the vectors of a packed level 0 (index/hnsw_level0.h).
+struct PackedScorer {
+  const PackedLevel0* level0;
+  size_t dim;
+  InnerProductFn ip;
+  const float* query;
+
+  float operator()(Node v) const { return ip(query, level0->vector(v), dim); }
+  void Prefetch(Node v) const { level0->Prefetch(v); }
+};
+
+// Level-0 link lists: FAISS's array, or a packed level 0.
+struct FaissLinks {
+  const faiss::HNSW* graph;
+  const Node* operator()(Node v) const { return graph->neighbors.data() + graph->offsets[v]; }
+};
+struct PackedLinks {
+  const PackedLevel0* level0;
+  const Node* operator()(Node v) const { return level0->links(v); }
+};
+
 void Offer(std::vector<Scored>& results, size_t k, float score, Node v) {
   if (results.size() < k) {
     results.emplace_back(score, v);
@@ -88,9 +86,9 @@ void Offer(std::vector<Scored>& results, size_t k, float score, Node v) {
   }
 }
 
-template <typename Scorer>
-void Search(const faiss::HNSW& graph, const Scorer& score, const HnswQuery& q, float* scores,
-            int64_t* positions) {
+template <typename Scorer, typename Links>
+void Search(const faiss::HNSW& graph, const Scorer& score, const Links& level0_links,
+            const HnswQuery& q, float* scores, int64_t* positions) {
   const size_t k = static_cast<size_t>(q.k);
   std::fill(positions, positions + k, -1);
   std::fill(scores, scores + k, 0.0f);
@@ -146,7 +144,7 @@ void Search(const faiss::HNSW& graph, const Scorer& score, const HnswQuery& q, f
     t.candidates.pop_back();
     --unexpanded;
 
-    const Node* links = graph.neighbors.data() + graph.offsets[c.second];
+    const Node* links = level0_links(c.second);
     t.batch.clear();
     for (int j = 0; j < width; ++j) {
       const Node v = links[j];
@@ -189,13 +187,19 @@ void Search(const faiss::HNSW& graph, const Scorer& score, const HnswQuery& q, f
 
 void SearchHnswFlat(const faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip,
                     const HnswQuery& query, float* scores, int64_t* positions) {
-  Search(graph, FlatScorer{vectors, static_cast<size_t>(dim), ip, query.vector}, query, scores,
-         positions);
+  Search(graph, FlatScorer{vectors, static_cast<size_t>(dim), ip, query.vector},
+         FaissLinks{&graph}, query, scores, positions);
+}
+
+void SearchHnswPacked(const faiss::HNSW& graph, const PackedLevel0& level0, InnerProductFn ip,
+                      const HnswQuery& query, float* scores, int64_t* positions) {
+  Search(graph, PackedScorer{&level0, static_cast<size_t>(level0.dim()), ip, query.vector},
+         PackedLinks{&level0}, query, scores, positions);
 }
 
 void SearchHnswCodes(const faiss::HNSW& graph, faiss::DistanceComputer& similarity,
                      const HnswQuery& query, float* scores, int64_t* positions) {
-  Search(graph, CodeScorer{&similarity}, query, scores, positions);
+  Search(graph, CodeScorer{&similarity}, FaissLinks{&graph}, query, scores, positions);
 }
 
 }  // namespace semdb

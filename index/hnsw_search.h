@@ -10,8 +10,10 @@
 // run time instead of Debian FAISS's scalar loop, direct calls instead of a
 // virtual distance computer per vector, binary heaps instead of FAISS's
 // linear-scan candidate heap, a per-thread visited table reset by bumping a
-// tag instead of allocating and clearing ntotal bytes per query, and the
-// next neighbours' vectors prefetched while one is scored.
+// tag instead of allocating and clearing ntotal bytes per query, the
+// next neighbours' vectors prefetched while one is scored, and (with
+// SearchHnswPacked) level 0 read from one block per node holding its links
+// and its vector (index/hnsw_level0.h).
 #ifndef SEMDB_INDEX_HNSW_SEARCH_H_
 #define SEMDB_INDEX_HNSW_SEARCH_H_
 
@@ -26,6 +28,8 @@ struct DistanceComputer;
 }  // namespace faiss
 
 namespace semdb {
+
+class PackedLevel0;
 
 struct HnswQuery {
   const float* vector = nullptr;
@@ -48,6 +52,12 @@ struct HnswQuery {
 // position (a faiss::IndexFlat's storage), scored by `ip`.
 void SearchHnswFlat(const faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip,
                     const HnswQuery& query, float* scores, int64_t* positions);
+
+// The same reading level 0 from `level0`, packed from this graph and its
+// vectors (index/hnsw_level0.h): the same results as SearchHnswFlat on the
+// same graph, vectors and kernel, at a lower cost per step.
+void SearchHnswPacked(const faiss::HNSW& graph, const PackedLevel0& level0, InnerProductFn ip,
+                      const HnswQuery& query, float* scores, int64_t* positions);
 
 // The same over any FAISS storage (SQ8 codes): `similarity` must have had
 // set_query(query.vector) called and return inner products.

@@ -246,7 +246,7 @@ TEST_CASE("batch search returns what single searches return", "[index][batch]") 
     if (!index->is_trained()) REQUIRE(index->Train(data).ok());
     REQUIRE(index->Add(labels, data).ok());
     REQUIRE(index->Remove(removed).ok());
-    // The HNSW graph's vectors sit in semdb's kernel storage after a load.
+    // A loaded HNSW graph is searched through a level 0 packed at load.
     REQUIRE(index->Save(dir / "batch.index").ok());
     std::unique_ptr<FaissIndex> loaded = FaissIndex::Load(dir / "batch.index").value();
     for (const LabelPredicate* filter : {static_cast<const LabelPredicate*>(nullptr),

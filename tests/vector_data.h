@@ -1,6 +1,7 @@
 // Synthetic vectors for index and planner tests: fixed-seed clustered unit
 // vectors (points scattered around random centres, like real embeddings,
-// unlike uniform noise on which no ANN index does well), and brute force.
+// unlike uniform noise on which no ANN index does well), overlapping
+// clusters in a low-dimensional latent space, and brute force.
 #ifndef SEMDB_TESTS_VECTOR_DATA_H_
 #define SEMDB_TESTS_VECTOR_DATA_H_
 
@@ -36,6 +37,35 @@ inline std::vector<float> ClusteredVectors(int64_t n, int dim, int clusters, uin
     for (int j = 0; j < dim; ++j) {
       v[static_cast<size_t>(i) * dim + j] /= static_cast<float>(std::sqrt(norm));
     }
+  }
+  return v;
+}
+
+// Points around overlapping clusters in a `latent`-dimensional space,
+// mapped to `dim` dimensions by a random linear map plus small isotropic
+// noise, then normalized: most of the variance in few directions and
+// neighbours from several clusters, as with text embeddings.
+inline std::vector<float> LatentVectors(int64_t n, int dim, int latent, int clusters, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> centres(static_cast<size_t>(clusters) * latent);
+  for (float& x : centres) x = normal(rng);
+  std::vector<float> map(static_cast<size_t>(latent) * dim);
+  for (float& x : map) x = normal(rng) / std::sqrt(static_cast<float>(latent));
+  std::uniform_int_distribution<int> pick(0, clusters - 1);
+  std::vector<float> v(static_cast<size_t>(n) * dim), z(latent);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* c = &centres[static_cast<size_t>(pick(rng)) * latent];
+    for (int j = 0; j < latent; ++j) z[j] = c[j] + 0.8f * normal(rng);  // overlapping
+    float* row = &v[static_cast<size_t>(i) * dim];
+    double norm = 0;
+    for (int j = 0; j < dim; ++j) {
+      float x = 0.15f * normal(rng);
+      for (int l = 0; l < latent; ++l) x += z[l] * map[static_cast<size_t>(l) * dim + j];
+      row[j] = x;
+      norm += double(x) * x;
+    }
+    for (int j = 0; j < dim; ++j) row[j] /= static_cast<float>(std::sqrt(norm));
   }
   return v;
 }

@@ -1,0 +1,223 @@
+// semdb's HNSW construction (index/hnsw_build.h) against hnswlib, the
+// reference implementation of the algorithm it follows, on the same data,
+// M and efConstruction: recall at equal ef, on clustered data and on
+// overlapping clusters in a latent space. Also: the graph is a valid FAISS
+// graph (FAISS's own search uses it), incremental adds keep it searchable,
+// and the packed level 0 (index/hnsw_level0.h) returns exactly what the
+// search over FAISS's arrays returns.
+#include "index/hnsw_build.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "faiss/IndexHNSW.h"
+#include "faiss/impl/IDSelector.h"
+#include "hnswlib/hnswlib.h"
+#include "index/hnsw_level0.h"
+#include "index/hnsw_search.h"
+#include "index/inner_product.h"
+#include "vector_data.h"
+
+namespace semdb {
+namespace {
+
+constexpr int kDim = 48, kRows = 8000, kQueries = 200, kK = 10, kM = 16, kEfConstruction = 100;
+
+struct DataSet {
+  std::string name;
+  std::vector<float> base, queries;
+};
+
+DataSet Make(const std::string& name) {
+  std::vector<float> all = name == "latent"
+                               ? testing::LatentVectors(kRows + kQueries, kDim, 12, 40, 5)
+                               : testing::ClusteredVectors(kRows + kQueries, kDim, 60, 5, 1.0f);
+  DataSet d{name, {}, {}};
+  d.base.assign(all.begin(), all.begin() + kRows * kDim);
+  d.queries.assign(all.begin() + kRows * kDim, all.end());
+  return d;
+}
+
+// semdb's graph over d.base in FAISS's IndexHNSWFlat, added in `chunks`.
+struct SemdbGraph {
+  faiss::IndexHNSWFlat index{kDim, kM, faiss::METRIC_INNER_PRODUCT};
+  PackedLevel0 level0;
+
+  SemdbGraph(const DataSet& d, const std::vector<int64_t>& chunk_ends, int threads) {
+    index.hnsw.efConstruction = kEfConstruction;
+    for (int64_t end : chunk_ends) {
+      const int64_t before = index.ntotal;
+      index.storage->add(end - before, d.base.data() + before * kDim);
+      index.ntotal = index.storage->ntotal;
+      const std::vector<int32_t> relinked =
+          BuildHnsw(index.hnsw, rows(), kDim, end, BestInnerProduct(), threads);
+      level0.Update(index.hnsw, rows(), kDim, static_cast<size_t>(before), relinked);
+    }
+  }
+  const float* rows() const {
+    return reinterpret_cast<const float*>(
+        static_cast<const faiss::IndexFlat*>(index.storage)->codes.data());
+  }
+};
+
+// Every link joins two distinct nodes that both have that level, at most
+// once per list, and lists are filled from the front.
+void RequireValidGraph(const faiss::HNSW& g) {
+  const int64_t n = static_cast<int64_t>(g.levels.size());
+  REQUIRE(g.entry_point >= 0);
+  REQUIRE(g.levels[g.entry_point] - 1 == g.max_level);
+  int64_t links = 0;
+  for (int64_t v = 0; v < n; ++v) {
+    for (int level = 0; level < g.levels[v]; ++level) {
+      size_t begin, end;
+      g.neighbor_range(v, level, &begin, &end);
+      bool ended = false;
+      std::vector<int> seen;
+      for (size_t j = begin; j < end; ++j) {
+        const int u = g.neighbors[j];
+        if (u < 0) {
+          ended = true;
+          continue;
+        }
+        REQUIRE_FALSE(ended);
+        REQUIRE(u != v);
+        REQUIRE(u < n);
+        REQUIRE(g.levels[u] > level);
+        REQUIRE(std::find(seen.begin(), seen.end(), u) == seen.end());
+        seen.push_back(u);
+        ++links;
+      }
+      if (v != g.entry_point || n > 1) REQUIRE((level > 0 || !seen.empty()));
+    }
+  }
+  REQUIRE(links > n * kM / 2);
+}
+
+// The packed level 0 holds FAISS's level-0 links and the rows, node by node.
+void RequirePackedMatches(const SemdbGraph& g) {
+  const faiss::HNSW& graph = g.index.hnsw;
+  REQUIRE(g.level0.size() == graph.levels.size());
+  for (size_t v = 0; v < graph.levels.size(); ++v) {
+    const int32_t* links = g.level0.links(static_cast<int32_t>(v));
+    REQUIRE(std::equal(links, links + g.level0.width(),
+                       graph.neighbors.begin() + static_cast<int64_t>(graph.offsets[v])));
+    const float* row = g.level0.vector(static_cast<int32_t>(v));
+    REQUIRE(std::equal(row, row + kDim, g.rows() + v * kDim));
+  }
+}
+
+double SemdbRecall(const SemdbGraph& g, const DataSet& d, const std::vector<int64_t>& truth,
+                   int ef) {
+  double recall = 0;
+  std::vector<float> scores(kK);
+  std::vector<int64_t> ids(kK);
+  for (int q = 0; q < kQueries; ++q) {
+    SearchHnswPacked(g.index.hnsw, g.level0, BestInnerProduct(),
+                     {d.queries.data() + q * kDim, kK, ef, nullptr, false}, scores.data(),
+                     ids.data());
+    recall += testing::RecallOf(ids, std::vector<int64_t>(truth.begin() + q * kK,
+                                                          truth.begin() + (q + 1) * kK));
+  }
+  return recall / kQueries;
+}
+
+std::vector<int64_t> Truth(const DataSet& d) {
+  std::vector<int64_t> truth;
+  for (int q = 0; q < kQueries; ++q) {
+    std::vector<int64_t> top =
+        testing::ExactTopK(d.base, kDim, d.queries.data() + q * kDim, kK, {});
+    truth.insert(truth.end(), top.begin(), top.end());
+  }
+  return truth;
+}
+
+TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][build]") {
+  for (const std::string name : {"clustered", "latent"}) {
+    const DataSet d = Make(name);
+    const std::vector<int64_t> truth = Truth(d);
+    SemdbGraph g(d, {kRows}, 2);
+    RequireValidGraph(g.index.hnsw);
+
+    hnswlib::InnerProductSpace space(kDim);
+    hnswlib::HierarchicalNSW<float> peer(&space, kRows, kM, kEfConstruction, 100);
+    for (int64_t i = 0; i < kRows; ++i) peer.addPoint(d.base.data() + i * kDim, i);
+
+    for (auto [ef, floor] : {std::pair{10, 0.75}, std::pair{32, 0.93}, std::pair{128, 0.99}}) {
+      peer.setEf(ef);
+      double peer_recall = 0;
+      for (int q = 0; q < kQueries; ++q) {
+        auto top = peer.searchKnn(d.queries.data() + q * kDim, kK);
+        std::vector<int64_t> ids;
+        for (; !top.empty(); top.pop()) ids.push_back(static_cast<int64_t>(top.top().second));
+        peer_recall += testing::RecallOf(ids, std::vector<int64_t>(truth.begin() + q * kK,
+                                                                   truth.begin() + (q + 1) * kK));
+      }
+      peer_recall /= kQueries;
+      const double recall = SemdbRecall(g, d, truth, ef);
+      INFO(name << " ef=" << ef << ": semdb " << recall << ", hnswlib " << peer_recall);
+      REQUIRE(recall >= floor);
+      REQUIRE(recall >= peer_recall - 0.015);
+    }
+
+    // FAISS searches the graph with its own code: the arrays are FAISS's.
+    g.index.hnsw.efSearch = 64;
+    std::vector<float> scores(static_cast<size_t>(kQueries) * kK);
+    std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(kQueries) * kK);
+    g.index.search(kQueries, d.queries.data(), kK, scores.data(), ids.data());
+    double faiss_recall = 0;
+    for (int q = 0; q < kQueries; ++q) {
+      faiss_recall += testing::RecallOf(
+          std::vector<faiss::Index::idx_t>(ids.begin() + q * kK, ids.begin() + (q + 1) * kK),
+          std::vector<int64_t>(truth.begin() + q * kK, truth.begin() + (q + 1) * kK));
+    }
+    INFO(name << ": FAISS's search on semdb's graph, ef 64: " << faiss_recall / kQueries);
+    REQUIRE(faiss_recall / kQueries >= 0.95);
+  }
+}
+
+TEST_CASE("a graph grown by incremental adds stays searchable", "[hnsw][build]") {
+  const DataSet d = Make("latent");
+  const std::vector<int64_t> truth = Truth(d);
+  // One vector first, then one more, a small batch on one thread, most of
+  // the rest in parallel, then a last one whose links back change old lists.
+  SemdbGraph g(d, {1, 2, 300, kRows - 1, kRows}, 2);
+  RequireValidGraph(g.index.hnsw);
+  RequirePackedMatches(g);
+  INFO("recall at ef 64: " << SemdbRecall(g, d, truth, 64));
+  REQUIRE(SemdbRecall(g, d, truth, 64) >= 0.97);
+}
+
+TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw][build]") {
+  const DataSet d = Make("clustered");
+  SemdbGraph g(d, {kRows / 2, kRows}, 2);
+  std::vector<faiss::Index::idx_t> odd;
+  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
+  faiss::IDSelectorBatch odd_sel(odd.size(), odd.data());
+  for (const faiss::IDSelector* sel : {static_cast<const faiss::IDSelector*>(nullptr),
+                                       static_cast<const faiss::IDSelector*>(&odd_sel)}) {
+    for (int ef : {10, 64}) {
+      for (bool faiss_rule : {false, true}) {
+        for (int q = 0; q < kQueries; ++q) {
+          const HnswQuery query{d.queries.data() + q * kDim, kK, ef, sel, faiss_rule};
+          std::vector<float> scores(kK), packed_scores(kK);
+          std::vector<int64_t> ids(kK), packed_ids(kK);
+          SearchHnswFlat(g.index.hnsw, g.rows(), kDim, BestInnerProduct(), query, scores.data(),
+                         ids.data());
+          SearchHnswPacked(g.index.hnsw, g.level0, BestInnerProduct(), query,
+                           packed_scores.data(), packed_ids.data());
+          INFO("ef=" << ef << " selector=" << (sel != nullptr) << " query " << q);
+          REQUIRE(packed_ids == ids);
+          REQUIRE(packed_scores == scores);
+          if (sel != nullptr) {
+            for (int64_t id : ids) REQUIRE(id % 2 == 1);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace semdb
