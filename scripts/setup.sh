@@ -25,6 +25,7 @@ packages=(
   python3                   # the Python client example's test
   pybind11-dev python3-dev python3-numpy python3-pytest  # the Python package and its tests
   python3-dask python3-distributed python3-pandas  # semdb.distributed (sharding over Dask)
+  python3-faiss             # the distributed IVF test reads the model's centroids with FAISS
 )
 
 # One dpkg-query for all of them: the check costs milliseconds.
