@@ -9,9 +9,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "fmt/format.h"
-#include "embedders/word_tokenizer.h"
 #include "src/collection_impl.h"
 #include "src/model_probe.h"
+#include "text/utf8.h"
 
 namespace semdb {
 namespace {
