@@ -54,11 +54,12 @@ absl::StatusOr<ModelState> Collection::Impl::ExportModel() const {
 
 absl::Status Collection::Impl::InstallModel(const ModelState& model) {
   absl::MutexLock write_lock(&write_mu_);
-  std::string previous_spec;
+  std::string previous_spec, index_spec;
   {
     absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
     previous_spec = record_.embedder_spec;
+    index_spec = record_.index_spec;
   }
   if (caller_vectors_) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -76,10 +77,10 @@ absl::Status Collection::Impl::InstallModel(const ModelState& model) {
   if (!model.index.empty()) {
     absl::StatusOr<Spec> index = Spec::Parse(model.index);
     if (!index.ok()) return index.status();
-    if (index->ToString() != record_.index_spec) {
+    if (index->ToString() != index_spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the model carries the training of a '", model.index, "' index; collection '",
-          name_, "' has a '", record_.index_spec, "' index"));
+          name_, "' has a '", index_spec, "' index"));
     }
   }
   absl::StatusOr<std::unique_ptr<Embedder>> fresh =
