@@ -246,7 +246,7 @@ TEST_CASE("bad index specs are refused with the reason", "[index][ann]") {
     return std::string(s.message());
   };
   REQUIRE(error("ivf nlist=0", 8).find("'nlist'") != std::string::npos);
-  REQUIRE(error("ivf quantizer=lsh", 8).find("flat, sq8 or pq") != std::string::npos);
+  REQUIRE(error("ivf quantizer=lsh", 8).find("one of flat, sq8, pq") != std::string::npos);
   REQUIRE(error("ivf pq_m=4", 8).find("only with quantizer=pq") != std::string::npos);
   REQUIRE(error("ivf quantizer=pq pq_m=5", 32).find("must divide the dimension 32") !=
           std::string::npos);

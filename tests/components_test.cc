@@ -116,6 +116,8 @@ TEST_CASE("components: every parameter of the tables is accepted", "[components]
   const TempDir cache;
   const std::map<std::string, std::string> text = {
       {"path", TestData("bert_tiny")},
+      {"model", TestData("bert_tiny")},
+      {"revision", "main"},
       {"query_prefix", "query: "},
       {"document_prefix", "passage: "},
   };
