@@ -7,7 +7,6 @@ fails clearly, or with partial=True says which shards are missing.
 The long loop of such kills is scripts/dask_fault_loop.sh."""
 import os
 import signal
-import time
 
 import pytest
 
@@ -36,14 +35,14 @@ def kill_shard_worker(sharded, shard):
 def wait_for_the_restart(sharded, shard, killed_pid):
     """Waits until the nanny has restarted the killed worker and `shard`
     has reopened there from its disk (wait_until_available returns as soon
-    as it has), failing clearly after RESTART_BOUND seconds."""
-    start = time.monotonic()
+    as it has). RESTART_BOUND only keeps a stalled restart from hanging the
+    suite; how long the restart took is not checked."""
     try:
         sharded.wait_until_available(timeout=RESTART_BOUND)
     except sd.ShardUnavailable as e:
-        pytest.fail(f"shard {shard} did not come back {time.monotonic() - start:.0f} s after "
-                    f"its worker (pid {killed_pid}) was killed: the nanny did not restart it "
-                    f"within SEMDB_DASK_RESTART_BOUND={RESTART_BOUND:.0f} s ({e})")
+        pytest.fail(f"shard {shard} did not come back after its worker (pid {killed_pid}) was "
+                    f"killed: the nanny did not restart it within "
+                    f"SEMDB_DASK_RESTART_BOUND={RESTART_BOUND:.0f} s ({e})")
     pid = sharded.info()[shard]["pid"]
     assert pid != killed_pid, f"shard {shard} still reports the killed process {killed_pid}"
 
