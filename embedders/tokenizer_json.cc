@@ -6,21 +6,27 @@
 #include <regex>
 #include <sstream>
 
-#include "text/utf8.h"
+#include "absl/strings/escaping.h"
+#include "embedders/precompiled_charsmap.h"
 #include "fmt/format.h"
+#include "text/utf8.h"
 #include "utf8proc.h"
 #include "storage/bounded_json.h"
 
 namespace semdb {
 
 struct TokenizerJson::Normalizer {
-  enum Kind { kBert, kLowercase, kNfc, kNfd, kNfkc, kNfkd, kStripAccents, kStrip, kPrepend, kReplace };
+  enum Kind {
+    kBert, kLowercase, kNfc, kNfd, kNfkc, kNfkd, kStripAccents, kStrip, kPrepend, kReplace,
+    kPrecompiled
+  };
   Kind kind;
   bool clean_text = true, handle_chinese_chars = true, strip_accents = true, lowercase = true;
   bool strip_left = true, strip_right = true;
   std::u32string content;                // Prepend's and Replace's text
   std::u32string pattern;                // Replace's literal pattern
   std::shared_ptr<const std::regex> regex;  // or Replace's regular expression
+  std::shared_ptr<const PrecompiledCharsmap> charsmap;  // Precompiled's rules
 };
 
 struct TokenizerJson::PreTokenizer {
@@ -191,6 +197,7 @@ void Normalize(const TokenizerJson::Normalizer& n, std::u32string* s) {
         }
       }
       break;
+    case N::kPrecompiled: out = n.charsmap->Normalize(*s); break;
   }
   s->swap(out);
 }
@@ -418,6 +425,20 @@ absl::Status ParseNormalizer(const nlohmann::json& j, const std::string& source,
     } else {
       return absl::InvalidArgumentError(fmt::format("{}: Replace needs a pattern", source));
     }
+  } else if (type == "Precompiled") {
+    n.kind = N::kPrecompiled;
+    std::string bytes;
+    const nlohmann::json map = j.value("precompiled_charsmap", nlohmann::json());
+    if (!map.is_string() || !absl::Base64Unescape(map.get<std::string>(), &bytes)) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}: Precompiled needs a base64 \"precompiled_charsmap\"", source));
+    }
+    absl::StatusOr<PrecompiledCharsmap> charsmap = PrecompiledCharsmap::FromBytes(bytes);
+    if (!charsmap.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}: {}", source, std::string(charsmap.status().message())));
+    }
+    n.charsmap = std::make_shared<const PrecompiledCharsmap>(*std::move(charsmap));
   } else {
     return Unsupported(source, "normalizer", type);
   }

@@ -6,15 +6,16 @@
 // them (character properties from utf8proc, as Rust's):
 //
 //   normalizers      BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD,
-//                    StripAccents, Strip, Prepend, Replace, Sequence
+//                    StripAccents, Strip, Prepend, Replace, Sequence,
+//                    Precompiled (SentencePiece's rules: precompiled_charsmap.h)
 //   pre-tokenizers   BertPreTokenizer, ByteLevel, Metaspace, Whitespace,
 //                    WhitespaceSplit, Punctuation, Digits, Sequence
 //   models           WordPiece, BPE, Unigram
 //   post-processors  BertProcessing, RobertaProcessing, TemplateProcessing,
 //                    ByteLevel, Sequence
 //
-// Anything else (SentencePiece's Precompiled normalizer, Split with a
-// regular expression...) is an Unimplemented error naming it, never a
+// Anything else (the ByteLevel normalizer, Split with a regular
+// expression...) is an Unimplemented error naming it, never a
 // silent difference. Offsets are not computed: only ids.
 #ifndef SEMDB_EMBEDDERS_TOKENIZER_JSON_H_
 #define SEMDB_EMBEDDERS_TOKENIZER_JSON_H_

@@ -6,7 +6,11 @@
 // without and with truncation. The C++ tokenizer (embedders/tokenizer_json.h)
 // must give the same ids: tests/tokenizer_json_test.cc.
 //
-//   cd tests/golden/tokenizers && npm install && node make_tokenizer_goldens.js
+//   cd tests/golden/tokenizers && npm install && node make_tokenizer_goldens.js [name...]
+//
+// With names, only those goldens are written. xlmr_precompiled/tokenizer.json
+// (a SentencePiece model with its Precompiled normalizer) comes from
+// make_sentencepiece_tokenizer.py; this script only encodes with it.
 //
 // Vocabularies are cut to a few thousand entries so that the committed files
 // stay small, and so that unknown words and characters occur.
@@ -140,16 +144,30 @@ const edgeCases = [
 
 const texts = edgeCases.concat(readLines('gensim/lee.cor', 25), readLines('gensim/pang_lee_polarity.cor', 10));
 
-async function golden(name, t) {
+// What SentencePiece's precompiled charsmap rewrites, by grapheme cluster
+// (clusters of 6 bytes or more are looked up character by character).
+const precompiledCases = [
+  'ｆｕｌｌ－ｗｉｄｔｈ　ＡＳＣＩＩ！ １２３ and half-width ｶﾞｷﾞ ﾊﾟﾋﾟ',
+  'e\u0301 e\u0301\u0302 e\u0301\u0302\u0303 a\u030a\u0301 \u1100\u1161\u11a8 한',
+  'ZWJ 👩‍💻 🏳️‍🌈 👨‍👩‍👧‍👦 zero\u200dwidth\u200cnon-joiner',
+  'controls \u0001\u0002\u0003 del\u007f c1\u0080\u0090\u009f bom\ufeff lrm\u200e rlm\u200f',
+  'spaces\u00a0\u2000\u2002\u2009\u200a\u202f\u205f\u3000 and\ttab',
+  '“quotes” ‘single’ «guillemets» — dash – en … ellipsis ‰ ′ ″',
+  'Devanagari क्षत्रिय नमस्ते Tamil தமிழ் Bengali বাংলা',
+  'ℌℑℜ ℵ ㈱ ㍻ ㋿ ﷺ ﾠ ᅠ',
+  'x\u0300\u0301\u0302\u0303\u0304 stacked marks',
+];
+
+async function golden(name, t, extra = []) {
   const cases = [];
-  for (const text of texts) {
+  for (const text of texts.concat(extra)) {
     const e = await t.encode(text);
     cases.push({text, ids: e.getIds(), tokens: e.getTokens(), offsets: e.getOffsets(),
                 special_tokens_mask: e.getSpecialTokensMask()});
   }
   t.setTruncation(16);
   for (let i = 0; i < cases.length; ++i) {
-    cases[i].truncated_16 = (await t.encode(texts[i])).getIds();
+    cases[i].truncated_16 = (await t.encode(cases[i].text)).getIds();
   }
   fs.writeFileSync(path.join(out, name, 'golden.json'),
                    JSON.stringify({library: 'tokenizers (npm) ' + require('tokenizers/package.json').version,
@@ -174,7 +192,16 @@ async function bertTiny() {
   console.log('bert_tiny tokenizer.json');
 }
 
+const only = process.argv.slice(2);
+const wanted = name => only.length === 0 || only.includes(name);
+
 (async () => {
+  if (wanted('xlmr_precompiled')) {
+    await golden('xlmr_precompiled',
+                 tk.Tokenizer.fromFile(path.join(out, 'xlmr_precompiled', 'tokenizer.json')),
+                 precompiledCases);
+  }
+  if (only.length !== 0) return;
   await bertTiny();
   const templ = vocab => tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
       [['[CLS]', vocab['[CLS]']], ['[SEP]', vocab['[SEP]']]]);
