@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "embedders/safetensors.h"
+#include "embedders/torch_checkpoint.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "storage/bounded_json.h"
@@ -328,7 +329,7 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   const FamilyNames& names = *Family(c.architecture);
 
   absl::StatusOr<std::unique_ptr<SafeTensorsFile>> file =
-      SafeTensorsFile::Open(dir + "/model.safetensors");
+      OpenModelWeights(dir);
   if (!file.ok()) return file.status();
   TensorReader reader(**file, names.checkpoint_prefix, c.architecture);
   BertWeights& w = model->weights_;

@@ -8,6 +8,7 @@
 
 #include "embedders/nn_kernels.h"
 #include "embedders/safetensors.h"
+#include "embedders/torch_checkpoint.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
 #include "nlohmann/json.hpp"
@@ -43,7 +44,7 @@ absl::StatusOr<DenseLayer> DenseLayer::Load(const std::string& dir) {
   }
   const bool has_bias = c.value("bias", true);
   absl::StatusOr<std::unique_ptr<SafeTensorsFile>> file =
-      SafeTensorsFile::Open(dir + "/model.safetensors");
+      OpenModelWeights(dir);
   if (!file.ok()) return file.status();
   auto read = [&](const std::string& name, std::vector<int64_t> shape,
                   std::vector<float>* out) -> absl::Status {

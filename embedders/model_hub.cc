@@ -95,7 +95,8 @@ std::string ReadTrimmed(const fs::path& file) {
 
 // What the encoder loads: complete when it has a config and weights.
 bool HasModelFiles(const fs::path& folder) {
-  return Exists(folder / "config.json") && Exists(folder / "model.safetensors");
+  return Exists(folder / "config.json") &&
+         (Exists(folder / "model.safetensors") || Exists(folder / "pytorch_model.bin"));
 }
 
 // The snapshot folder of `revision` (a commit, or a branch/tag recorded in
@@ -119,9 +120,9 @@ std::optional<Snapshot> FindSnapshot(const fs::path& repo_dir, const std::string
 
 // Whether the encoder reads `file` (a path in the repo): the configs and
 // tokenizer files at the top and in sentence-transformers module folders
-// (1_Pooling/, 2_Dense/...), and their model.safetensors. Not README,
-// ONNX/OpenVINO/TF/Flax copies, pytorch_model.bin (not read) or other
-// folders. The listing's paths become paths in the cache: these rules
+// (1_Pooling/, 2_Dense/...), and their model.safetensors or
+// pytorch_model.bin (Download keeps the latter only where the former is
+// missing). Not README, ONNX/OpenVINO/TF/Flax copies or other folders. The listing's paths become paths in the cache: these rules
 // also keep out any that could leave the snapshot folder ("..", "/x").
 bool EncoderReads(const std::string& file) {
   const std::vector<std::string> parts = absl::StrSplit(file, '/');
@@ -135,7 +136,7 @@ bool EncoderReads(const std::string& file) {
     }
   }
   const std::string& name = parts.back();
-  return name == "model.safetensors" || absl::EndsWith(name, ".json") ||
+  return name == "model.safetensors" || name == "pytorch_model.bin" || absl::EndsWith(name, ".json") ||
          absl::EndsWith(name, ".txt") || absl::EndsWith(name, ".model");
 }
 
@@ -388,15 +389,21 @@ absl::StatusOr<ResolvedModel> Download(const std::string& id, const std::string&
       return absl::UnavailableError(absl::StrCat("the Hugging Face Hub's file list of ", what,
                                                  " has no checksum for ", path));
     }
-    total += f.size;
     files.push_back(std::move(f));
   }
-  for (const char* needed : {"config.json", "model.safetensors"}) {
-    if (std::none_of(files.begin(), files.end(), [&](const RepoFile& f) { return f.path == needed; })) {
-      return absl::NotFoundError(absl::StrCat(
-          what, " has no ", needed, " (semdb's encoder reads a transformers config and "
-          "safetensors weights)"));
-    }
+  auto listed = [&files](const std::string& path) {
+    return std::any_of(files.begin(), files.end(), [&](const RepoFile& f) { return f.path == path; });
+  };
+  // pytorch_model.bin only where no model.safetensors holds the same weights.
+  std::erase_if(files, [&](const RepoFile& f) {
+    return absl::EndsWith(f.path, "pytorch_model.bin") &&
+           listed(f.path.substr(0, f.path.size() - 17) + "model.safetensors");
+  });
+  for (const RepoFile& f : files) total += f.size;
+  if (!listed("config.json") || (!listed("model.safetensors") && !listed("pytorch_model.bin"))) {
+    return absl::NotFoundError(absl::StrCat(
+        what, " has no ", listed("config.json") ? "model.safetensors nor pytorch_model.bin" : "config.json",
+        " (semdb's encoder reads a transformers config and safetensors or torch weights)"));
   }
   const fs::path repo_dir = fs::path(options.cache_dir) / RepoFolderName(id);
   {

@@ -189,6 +189,16 @@ const SafeTensor* SafeTensorsFile::Find(const std::string& name) const {
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
+std::unique_ptr<SafeTensorsFile> SafeTensorsFile::FromMemory(
+    std::string path, std::map<std::string, SafeTensor> tensors,
+    std::map<std::string, std::string> storage) {
+  std::unique_ptr<SafeTensorsFile> file(new SafeTensorsFile());
+  file->path_ = std::move(path);
+  file->tensors_ = std::move(tensors);
+  file->storage_ = std::move(storage);  // map nodes move: the data pointers stay valid
+  return file;
+}
+
 absl::Status SafeTensorsFile::ReadFloat(const std::string& name, absl::Span<float> out) const {
   const SafeTensor* t = Find(name);
   if (t == nullptr) {

@@ -32,6 +32,12 @@ struct SafeTensor {
 class SafeTensorsFile {
  public:
   static absl::StatusOr<std::unique_ptr<SafeTensorsFile>> Open(const std::string& path);
+  // Tensors already in memory (a torch checkpoint, torch_checkpoint.h):
+  // their data point into `storage`, which the result keeps; `path` names
+  // them in messages.
+  static std::unique_ptr<SafeTensorsFile> FromMemory(std::string path,
+                                                     std::map<std::string, SafeTensor> tensors,
+                                                     std::map<std::string, std::string> storage);
   ~SafeTensorsFile();
   SafeTensorsFile(const SafeTensorsFile&) = delete;
   SafeTensorsFile& operator=(const SafeTensorsFile&) = delete;
@@ -51,6 +57,7 @@ class SafeTensorsFile {
   std::string path_;
   void* map_ = nullptr;
   size_t map_size_ = 0;
+  std::map<std::string, std::string> storage_;  // FromMemory's bytes
   std::map<std::string, SafeTensor> tensors_;
 };
 

@@ -17,6 +17,7 @@ packages=(
   librocksdb-dev libfaiss-dev libopenblas-dev liblapacke-dev zlib1g-dev
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libmicrohttpd-dev libstemmer-dev
+  libzip-dev                # pytorch_model.bin checkpoints are zip archives
   libspdlog-dev             # the library's log (src/operation_log.h)
   libcurl4-openssl-dev libssl-dev  # model downloads from the Hugging Face Hub, their sha256
   libcpp-httplib-dev        # the HTTP client of the tests and the load benchmark

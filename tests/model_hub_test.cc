@@ -464,5 +464,34 @@ TEST_CASE("a shell session creates a collection by model name and searches it",
   REQUIRE(nlohmann::json::parse(again.out) == hits);
 }
 
+// A repo with torch weights only (xlm_roberta_tiny with the checkpoint of
+// tests/golden/make_torch_checkpoint.py) is downloaded and runs; where a
+// folder has both, only model.safetensors is fetched.
+TEST_CASE("pytorch_model.bin is downloaded only where there is no model.safetensors", "[hub]") {
+  TempDir cache, repos;
+  const fs::path bin_only = repos / "bin_only", both = repos / "both";
+  for (const fs::path& p : {bin_only, both}) {
+    fs::copy(TestData("xlm_roberta_tiny"), p, fs::copy_options::recursive);
+    fs::copy_file(TestData("golden/xlm_roberta_tiny_pytorch_model.bin"), p / "pytorch_model.bin");
+  }
+  fs::remove(bin_only / "model.safetensors");
+  HubServer server({"--repo", "test-org/bin-only=" + bin_only.string(), "--repo",
+                    "test-org/both=" + both.string()});
+  absl::StatusOr<ResolvedModel> m =
+      ResolveModel("test-org/bin-only", "", Options(server.endpoint(), cache.path()), nullptr);
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  CHECK(fs::exists(fs::path(m->folder) / "pytorch_model.bin"));
+  absl::StatusOr<std::unique_ptr<TransformerEmbedder>> e =
+      TransformerEmbedder::Create(Spec::Parse("transformer path=" + m->folder + " threads=1").value());
+  INFO(e.status().ToString());
+  CHECK(e.ok());
+  m = ResolveModel("test-org/both", "", Options(server.endpoint(), cache.path()), nullptr);
+  REQUIRE(m.ok());
+  CHECK(fs::exists(fs::path(m->folder) / "model.safetensors"));
+  CHECK_FALSE(fs::exists(fs::path(m->folder) / "pytorch_model.bin"));
+  for (const std::string& r : server.requests()) CHECK_FALSE(absl::StrContains(r, "both/resolve/main/pytorch_model.bin"));
+}
+
 }  // namespace
 }  // namespace semdb

@@ -567,5 +567,60 @@ TEST_CASE("transformer embedder: a Dense module that does not fit is a clear err
   CHECK(Make("transformer path=" + path).status().code() == absl::StatusCode::kUnimplemented);
 }
 
+// tests/golden/make_torch_checkpoint.py: xlm_roberta_tiny's weights saved by
+// torch.save, Q/K/V as views into one fused storage.
+TEST_CASE("transformer embedder: a pytorch_model.bin-only folder gives its safetensors twin's embeddings") {
+  TempDir dir;
+  const std::string path = CopyModel(dir, "xlm_roberta_tiny");
+  fs::remove(path + "/model.safetensors");
+  fs::copy_file(TestData("golden/xlm_roberta_tiny_pytorch_model.bin"), path + "/pytorch_model.bin");
+  const nlohmann::json golden = nlohmann::json::parse(ReadFile(TestData("golden/xlm_roberta_tiny.json")));
+  std::vector<std::string> texts;
+  for (const nlohmann::json& s : golden["sentences"]) {
+    if (s.contains("text")) texts.push_back(s["text"]);
+  }
+  REQUIRE(texts.size() >= 16);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  const auto twin = MakeOk("transformer path=" + TestData("xlm_roberta_tiny"));
+  const auto from_bin = MakeOk("transformer path=" + path);
+  std::vector<float> a(texts.size() * twin->dimension()), b(a.size());
+  REQUIRE(twin->Embed(views, absl::MakeSpan(a), nullptr).ok());
+  REQUIRE(from_bin->Embed(views, absl::MakeSpan(b), nullptr).ok());
+  CHECK(a == b);
+  CHECK(from_bin->Describe()["weight_dtypes"] == twin->Describe()["weight_dtypes"]);
+
+  // Refused or damaged checkpoints: clear errors, nothing executed.
+  auto error_of = [&](const std::string& bytes) {
+    std::ofstream(path + "/pytorch_model.bin", std::ios::binary | std::ios::trunc) << bytes;
+    absl::StatusOr<std::unique_ptr<Embedder>> e = Make("transformer path=" + path);
+    REQUIRE_FALSE(e.ok());
+    return e.status();
+  };
+  const std::string real = ReadFile(TestData("golden/xlm_roberta_tiny_pytorch_model.bin"));
+  absl::Status s = error_of(ReadFile(TestData("golden/refused_checkpoint.bin")));
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(s.message()), Catch::Contains("refused global posix.system"));
+  s = error_of(std::string("\x80\x02}q\x00.", 6));  // a legacy (pre-zip) pickle
+  CHECK_THAT(std::string(s.message()), Catch::Contains("not a zip archive"));
+  for (size_t cut : {real.size() / 2, real.size() - 100, size_t{4000}}) {
+    s = error_of(real.substr(0, cut));
+    INFO(cut << ": " << s.ToString());
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  }
+  // Corrupted pickle bytes (inside data.pkl, stored uncompressed) never crash.
+  const size_t pkl = real.find("\x80\x02");
+  REQUIRE(pkl != std::string::npos);
+  for (size_t i = 0; i < 400; i += 7) {
+    std::string bad = real;
+    bad[pkl + 30 + i] = static_cast<char>(bad[pkl + 30 + i] ^ 0x5A);
+    std::ofstream(path + "/pytorch_model.bin", std::ios::binary | std::ios::trunc) << bad;
+    (void)Make("transformer path=" + path);  // an error (the zip's CRC) or a model, never a crash
+  }
+  fs::remove(path + "/pytorch_model.bin");
+  absl::StatusOr<std::unique_ptr<Embedder>> none = Make("transformer path=" + path);
+  CHECK(none.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(none.status().message()), Catch::Contains("pytorch_model.bin"));
+}
+
 }  // namespace
 }  // namespace semdb
