@@ -12,22 +12,6 @@
 namespace semdb {
 namespace {
 
-// y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
-// `accumulate` (a residual connection).
-void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-            const std::vector<float>& bias, int64_t n, float* y, bool accumulate = false) {
-  if (accumulate) {
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
-    }
-  } else {
-    nn::BroadcastRows(y, bias.data(), rows, n);
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w.data(),
-              static_cast<int>(k), 1.0f, y, static_cast<int>(n));
-}
-
 template <typename T>
 T* Grow(std::vector<T>* v, size_t n) {
   if (v->size() < n) v->resize(n);
@@ -47,6 +31,36 @@ constexpr int kQueryBlock = 128;
 constexpr int kMaxRelativeDistance = 128;
 
 }  // namespace
+
+BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model, bool bf16) : model_(std::move(model)) {
+  if (!bf16) return;
+  for (const BertLayerWeights& l : model_->weights().layers) {
+    bf16_.push_back({ToBf16(l.qkv_weight), ToBf16(l.attention_out_weight),
+                     ToBf16(l.intermediate_weight), ToBf16(l.output_weight)});
+  }
+}
+
+// y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
+// `accumulate` (a residual connection).
+void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
+                         const std::vector<uint16_t>& w16, const std::vector<float>& bias,
+                         int64_t n, float* y, bool accumulate, int threads,
+                         BertWorkspace* ws) const {
+  if (accumulate) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
+    }
+  } else {
+    nn::BroadcastRows(y, bias.data(), rows, n);
+  }
+  // An oneDNN failure (none is expected) computes this product in float.
+  if (!w16.empty() && Bf16GemmAccumulate(x, rows, k, w16.data(), n, y, threads, &ws->bf16).ok()) {
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w.data(),
+              static_cast<int>(k), 1.0f, y, static_cast<int>(n));
+}
 
 void BertEncoder::PositionTables(int64_t max_length, BertWorkspace* ws) const {
   const BertConfig& c = model_->config();
@@ -159,14 +173,16 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   });
 }
 
-void BertEncoder::FeedForward(const BertLayerWeights& l, const float* in, int64_t tokens,
-                              int threads, bool accumulate, BertWorkspace* ws, float* out) const {
+void BertEncoder::FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, const float* in,
+                              int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
+                              float* out) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
   float* intermediate = Grow(&ws->intermediate, tokens * width);
   float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;
-  Linear(in, tokens, h, l.intermediate_weight, l.intermediate_bias, width, intermediate);
+  Linear(in, tokens, h, l.intermediate_weight, l16.intermediate, l.intermediate_bias, width,
+         intermediate, false, threads, ws);
   const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh
                    : c.activation == Activation::kSilu   ? nn::Silu
                                                          : nn::GeluErf;
@@ -182,7 +198,8 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const float* in, int64_
       nn::Multiply(y, intermediate + r * width + inter, inter);
     }
   });
-  Linear(activated, tokens, inter, l.output_weight, l.output_bias, h, out, accumulate);
+  Linear(activated, tokens, inter, l.output_weight, l16.output, l.output_bias, h, out, accumulate,
+         threads, ws);
 }
 
 absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> sequences,
@@ -251,15 +268,18 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
 
   for (size_t i = 0; i < w.layers.size(); ++i) {
     const BertLayerWeights& l = w.layers[i];
+    static const Bf16Layer kFloat;  // no bf16 weights: float GEMMs
+    const Bf16Layer& l16 = bf16_.empty() ? kFloat : bf16_[i];
     const bool local = c.local_layer(static_cast<int64_t>(i));
     const int64_t window = local ? c.local_attention / 2 : -1;
     if (!c.pre_norm) {
-      Linear(x, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
+      Linear(x, tokens, h, l.qkv_weight, l16.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
       if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
       Attention(*ws, max_length, window, threads, scores, context);
-      Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, projected);
+      Linear(context, tokens, h, l.attention_out_weight, l16.attention_out, l.attention_out_bias, h,
+             projected, false, threads, ws);
       layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);
-      FeedForward(l, x, tokens, threads, /*accumulate=*/false, ws, projected);
+      FeedForward(l, l16, x, tokens, threads, /*accumulate=*/false, ws, projected);
       layer_norm(x, projected, l.output_norm_weight, l.output_norm_bias);
       continue;
     }
@@ -269,13 +289,13 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
       layer_norm(projected, nullptr, l.attention_norm_weight, l.attention_norm_bias, x);
       normed = projected;
     }
-    Linear(normed, tokens, h, l.qkv_weight, l.qkv_bias, 3 * h, qkv);
+    Linear(normed, tokens, h, l.qkv_weight, l16.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
     if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
     Attention(*ws, max_length, window, threads, scores, context);
-    Linear(context, tokens, h, l.attention_out_weight, l.attention_out_bias, h, x,
-           /*accumulate=*/true);
+    Linear(context, tokens, h, l.attention_out_weight, l16.attention_out, l.attention_out_bias, h, x,
+           /*accumulate=*/true, threads, ws);
     layer_norm(projected, nullptr, l.output_norm_weight, l.output_norm_bias, x);
-    FeedForward(l, projected, tokens, threads, /*accumulate=*/true, ws, x);
+    FeedForward(l, l16, projected, tokens, threads, /*accumulate=*/true, ws, x);
   }
   if (!w.final_norm_weight.empty()) {
     layer_norm(x, nullptr, w.final_norm_weight, w.final_norm_bias);

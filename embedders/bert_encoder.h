@@ -13,6 +13,11 @@
 // projections and the feed-forward block are one GEMM over all tokens of the
 // batch, and attention runs per sequence and head over that sequence's own
 // tokens, which is what BERT's attention mask computes on a padded batch.
+//
+// Precision: float throughout, or (bf16) the projections and feed-forward
+// GEMMs with bfloat16 weights and inputs accumulated in float on oneDNN
+// (bf16_gemm.h), the rest (embeddings, attention scores, softmax,
+// LayerNorm, pooling) still float.
 #ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
 #define SEMDB_EMBEDDERS_BERT_ENCODER_H_
 
@@ -24,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "embedders/bert_model.h"
+#include "embedders/bf16_gemm.h"
 
 namespace semdb {
 
@@ -54,13 +60,17 @@ struct BertWorkspace {
   // Rotary positions: cos and sin of [position, head_size / 2] angles, for
   // the global then the local base.
   std::vector<float> rotary[2][2];
+  Bf16Scratch bf16;  // the bf16 GEMMs' inputs
 };
 
 class BertEncoder {
  public:
-  explicit BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
+  // `bf16`: the bfloat16 GEMMs (the caller checks CpuHasBf16()); the
+  // weights are rounded to bfloat16 copies once, here.
+  explicit BertEncoder(std::shared_ptr<const BertModel> model, bool bf16 = false);
 
   const BertModel& model() const { return *model_; }
+  bool bf16() const { return !bf16_.empty(); }
 
   // Runs the encoder on `sequences` (token ids, each of length 1 to
   // max_position_embeddings). On return, ws->hidden holds the last hidden
@@ -86,10 +96,23 @@ class BertEncoder {
   void RotateQueriesKeys(const std::vector<float>& cos, const std::vector<float>& sin,
                          int threads, BertWorkspace* ws) const;
   // out (+)= FFN(in): the feed-forward block of layer l on `tokens` rows.
-  void FeedForward(const BertLayerWeights& l, const float* in, int64_t tokens, int threads,
-                   bool accumulate, BertWorkspace* ws, float* out) const;
+  struct Bf16Layer;
+  void FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, const float* in,
+                   int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
+                   float* out) const;
+
+  // y (+)= x * w^T + bias, in float or, with bf16 weights, in bf16.
+  void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
+              const std::vector<uint16_t>& w16, const std::vector<float>& bias, int64_t n,
+              float* y, bool accumulate, int threads, BertWorkspace* ws) const;
+
+  // The bfloat16 copies of a layer's GEMM weights.
+  struct Bf16Layer {
+    std::vector<uint16_t> qkv, attention_out, intermediate, output;
+  };
 
   std::shared_ptr<const BertModel> model_;
+  std::vector<Bf16Layer> bf16_;  // by layer; empty: float
 };
 
 }  // namespace semdb

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "embedders/bf16_gemm.h"
 #include "embedders/blas_runtime.h"
 #include "embedders/model_hub.h"
 #include "embedders/nn_kernels.h"
@@ -279,6 +280,10 @@ ComponentKind TransformerEmbedder::Kind() {
                        "tokens per text; longer texts are cut"),
           IntParameter("batch_size", "32", 1, 4096, "texts per forward pass"),
           IntParameter("threads", "<cores>", 1, 256, "threads of a forward pass"),
+          ChoiceParameter("precision", {"fp32", "bf16", "auto"},
+                          "GEMM precision: fp32; bf16 (bfloat16 inputs, float accumulation, on "
+                          "CPUs with AVX512_BF16 or AMX); auto: bf16 when the CPU has it and the "
+                          "embeddings stay within cosine 0.999 of fp32's"),
           TextParameter("query_prefix", "<the model's prompts>",
                         "prepended to queries (e5's \"query: \")"),
           TextParameter("document_prefix", "<the model's prompts>",
@@ -300,6 +305,7 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
   std::string query_prefix = r.GetString("query_prefix", "");
   std::string document_prefix = r.GetString("document_prefix", "");
+  const std::string precision = r.GetString("precision", "fp32");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (folder.empty() == model_name.empty()) {
     return absl::InvalidArgumentError(folder.empty()
@@ -381,7 +387,82 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   e->dimension_ = static_cast<int>(dimension);
   e->folder_normalizes_ = pipeline->normalize;
   e->lower_case_texts_ = pipeline->lower_case_input && fs::exists(dir + "/tokenizer.json");
+  if (absl::Status s = e->ChoosePrecision(precision); !s.ok()) return s;
   return e;
+}
+
+namespace {
+
+// precision=auto's check: texts of the lengths and kinds embedded in
+// practice, from a few tokens to the batch's longest.
+constexpr const char* kPrecisionCheckTexts[] = {
+    "a",
+    "The quick brown fox jumps over the lazy dog.",
+    "query: how do I reset my password?",
+    "passage: Forest fires near the town were brought under control on Tuesday after strong "
+    "winds had spread them across the ridge; residents were allowed back in the evening.",
+    "Numbers 3.14159, dates 2024-01-01 and code like f(x) = x**2 + 1 appear in documents too.",
+    "Héllo wörld, naïve café, 中文字符, Привет мир, emoji 😀.",
+};
+constexpr double kMinBf16Cosine = 0.999;
+
+}  // namespace
+
+absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) {
+  std::string isa;
+  const bool has_bf16 = CpuHasBf16(&isa);
+  if (requested == "fp32") {
+    precision_reason_ = "precision=fp32";
+    return absl::OkStatus();
+  }
+  if (!has_bf16) {
+    if (requested == "bf16") {
+      return absl::FailedPreconditionError(fmt::format(
+          "precision=bf16 needs a CPU with AVX512_BF16 or AMX; this one has {} (use "
+          "precision=fp32 or auto)",
+          isa));
+    }
+    precision_reason_ = fmt::format("the CPU has {}, no AVX512_BF16 or AMX", isa);
+    return absl::OkStatus();
+  }
+  BertEncoder other(model_, /*bf16=*/true);
+  std::swap(encoder_, other);  // other: the float encoder
+  precision_ = "bf16";
+  if (requested == "bf16") {
+    precision_reason_ = fmt::format("precision=bf16 on {}", isa);
+    return absl::OkStatus();
+  }
+  std::vector<std::string_view> texts(std::begin(kPrecisionCheckTexts), std::end(kPrecisionCheckTexts));
+  std::vector<float> half(texts.size() * dimension_), full(half.size());
+  absl::Status s = Embed(texts, absl::MakeSpan(half), nullptr);
+  std::swap(encoder_, other);  // other: the bf16 encoder
+  if (s.ok()) s = Embed(texts, absl::MakeSpan(full), nullptr);
+  texts_embedded_ = 0;
+  texts_truncated_ = 0;
+  if (!s.ok()) return s;
+  double worst = 1;
+  for (size_t t = 0; t < texts.size(); ++t) {
+    double dot = 0, a = 0, b = 0;
+    for (int j = 0; j < dimension_; ++j) {
+      const double x = half[t * dimension_ + j], y = full[t * dimension_ + j];
+      dot += x * y;
+      a += x * x;
+      b += y * y;
+    }
+    worst = std::min(worst, dot / std::max(std::sqrt(a * b), 1e-30));
+  }
+  if (worst < kMinBf16Cosine) {
+    precision_ = "fp32";
+    precision_reason_ = fmt::format(
+        "bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
+        kMinBf16Cosine);
+    return absl::OkStatus();
+  }
+  encoder_ = std::move(other);
+  precision_reason_ = fmt::format(
+      "the CPU has {}; bf16 embeddings of the check texts within cosine {:.5f} of fp32's", isa,
+      worst);
+  return absl::OkStatus();
 }
 
 absl::Status TransformerEmbedder::Embed(absl::Span<const std::string_view> texts,
@@ -514,6 +595,8 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"weight_dtypes", model_->stored_dtypes()},
       {"batch_size", batch_size_},
       {"threads", threads_},
+      {"precision", precision_},
+      {"precision_reason", precision_reason_},
       {"blas", BlasFacts()},
       {"texts_embedded", texts_embedded_.load()},
       {"texts_truncated", texts_truncated_.load()},

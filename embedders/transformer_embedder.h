@@ -109,6 +109,11 @@ class TransformerEmbedder : public Embedder {
         encoder_(model_),
         threads_(threads) {}
 
+  // precision=auto's choice: bf16 (encoder_ replaced) when the CPU has it
+  // and the check texts' embeddings stay within cosine kMinBf16Cosine of
+  // float's; sets precision_ and precision_reason_.
+  absl::Status ChoosePrecision(const std::string& requested);
+
   // Embeds prefix + texts[i].
   absl::Status EmbedWithPrefix(absl::Span<const std::string_view> texts, const std::string& prefix,
                                absl::Span<float> out, std::vector<TextStats>* stats) const;
@@ -120,6 +125,7 @@ class TransformerEmbedder : public Embedder {
   std::unique_ptr<const SubwordTokenizer> tokenizer_;
   BertEncoder encoder_;
   int threads_;
+  std::string precision_ = "fp32", precision_reason_;
   int batch_size_ = 32;
   int max_length_ = 0;
   Pooling pooling_;

@@ -18,6 +18,7 @@ packages=(
   libabsl-dev catch2 libfmt-dev nlohmann-json3-dev libutf8proc-dev libedit-dev
   libcli11-dev libfasttext-dev libmicrohttpd-dev libstemmer-dev
   libzip-dev                # pytorch_model.bin checkpoints are zip archives
+  libdnnl-dev               # oneDNN: the transformer's bf16 GEMMs
   libspdlog-dev             # the library's log (src/operation_log.h)
   libcurl4-openssl-dev libssl-dev  # model downloads from the Hugging Face Hub, their sha256
   libcpp-httplib-dev        # the HTTP client of the tests and the load benchmark

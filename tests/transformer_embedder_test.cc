@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
+#include "embedders/bf16_gemm.h"
 #include "embedders/embedder_factory.h"
 #include "nlohmann/json.hpp"
 #include "test_data.h"
@@ -620,6 +621,62 @@ TEST_CASE("transformer embedder: a pytorch_model.bin-only folder gives its safet
   absl::StatusOr<std::unique_ptr<Embedder>> none = Make("transformer path=" + path);
   CHECK(none.status().code() == absl::StatusCode::kNotFound);
   CHECK_THAT(std::string(none.status().message()), Catch::Contains("pytorch_model.bin"));
+}
+
+// The bf16 GEMMs (oneDNN) against float on every architecture's golden
+// texts: each embedding within cosine 0.999. Visibly skipped on a CPU
+// without AVX512_BF16 or AMX, where precision=bf16 is refused.
+TEST_CASE("transformer embedder: bf16 GEMMs stay within cosine 0.999 of fp32 on the golden texts") {
+  std::string isa;
+  if (!CpuHasBf16(&isa)) {
+    WARN("SKIPPED: the CPU has " << isa << ", no AVX512_BF16 or AMX");
+    const absl::StatusOr<std::unique_ptr<Embedder>> e =
+        Make("transformer path=" + TestData("bert_tiny") + " precision=bf16");
+    CHECK(e.status().code() == absl::StatusCode::kFailedPrecondition);
+    CHECK(MakeOk("transformer path=" + TestData("bert_tiny") + " precision=auto")
+              ->Describe()["precision"] == "fp32");
+    return;
+  }
+  for (const char* folder : {"bert_tiny", "roberta_tiny", "xlm_roberta_tiny", "mpnet_tiny",
+                             "modernbert_tiny", "nomic_bert_tiny"}) {
+    DYNAMIC_SECTION(folder) {
+      const nlohmann::json golden =
+          nlohmann::json::parse(ReadFile(TestData(std::string("golden/") + folder + ".json")));
+      std::vector<std::string> texts;
+      for (const nlohmann::json& s : golden["sentences"]) {
+        if (s.contains("text")) texts.push_back(s["text"]);
+      }
+      REQUIRE(texts.size() >= 16);
+      std::vector<std::string_view> views(texts.begin(), texts.end());
+      const auto fp32 = MakeOk("transformer path=" + TestData(folder) + " threads=2");
+      const auto bf16 = MakeOk("transformer path=" + TestData(folder) + " threads=2 precision=bf16");
+      CHECK(fp32->Describe()["precision"] == "fp32");
+      CHECK(bf16->Describe()["precision"] == "bf16");
+      const int d = fp32->dimension();
+      std::vector<float> a(texts.size() * d), b(a.size());
+      REQUIRE(fp32->Embed(views, absl::MakeSpan(a), nullptr).ok());
+      REQUIRE(bf16->Embed(views, absl::MakeSpan(b), nullptr).ok());
+      double worst = 1, max_diff = 0;
+      for (size_t t = 0; t < texts.size(); ++t) {
+        double dot = 0, na = 0, nb = 0;
+        for (int j = 0; j < d; ++j) {
+          dot += double(a[t * d + j]) * b[t * d + j];
+          na += double(a[t * d + j]) * a[t * d + j];
+          nb += double(b[t * d + j]) * b[t * d + j];
+          max_diff = std::max(max_diff, double(std::abs(a[t * d + j] - b[t * d + j])));
+        }
+        worst = std::min(worst, dot / std::sqrt(na * nb));
+      }
+      WARN(folder << " bf16 on " << isa << ": lowest cosine to fp32 " << worst
+                  << ", max abs diff " << max_diff);
+      CHECK(worst >= 0.999);
+      CHECK(max_diff > 0);  // the bf16 path did run
+      const auto automatic = MakeOk("transformer path=" + TestData(folder) + " precision=auto");
+      INFO(automatic->Describe()["precision_reason"]);
+      CHECK(automatic->Describe()["precision"] == "bf16");
+      CHECK(automatic->Describe()["texts_embedded"] == 0);  // the check is not counted
+    }
+  }
 }
 
 }  // namespace
