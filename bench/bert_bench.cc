@@ -1,10 +1,11 @@
 // Times the transformer embedder on a file of sentences (one a line) and
 // writes what bert_bench.py compares with PyTorch: the token ids of each
 // sentence and the embeddings. Prints "seconds=S" for one Embed of all
-// sentences after a warm-up batch (model loading excluded).
+// sentences after a warm-up batch (model loading excluded), the precision
+// that ran and OpenBLAS's kernels (openblas_get_corename).
 //
 // Usage: bert_bench --model DIR --sentences FILE [--threads 2] [--batch 32]
-//                   [--ids FILE] [--vectors FILE]
+//                   [--precision fp32|bf16|auto] [--ids FILE] [--vectors FILE]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -17,13 +18,15 @@
 #include "fmt/format.h"
 
 int main(int argc, char** argv) {
-  std::string model, sentences, ids_path, vectors_path, threads = "2", batch = "32";
+  std::string model, sentences, ids_path, vectors_path, threads = "2", batch = "32",
+                                                      precision = "fp32";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--model") model = value;
     else if (flag == "--sentences") sentences = value;
     else if (flag == "--threads") threads = value;
     else if (flag == "--batch") batch = value;
+    else if (flag == "--precision") precision = value;
     else if (flag == "--ids") ids_path = value;
     else if (flag == "--vectors") vectors_path = value;
     else {
@@ -33,10 +36,11 @@ int main(int argc, char** argv) {
   }
   if (model.empty() || sentences.empty()) {
     std::cerr << "usage: bert_bench --model DIR --sentences FILE [--threads N] [--batch N] "
-                 "[--ids FILE] [--vectors FILE]\n";
+                 "[--precision P] [--ids FILE] [--vectors FILE]\n";
     return 2;
   }
-  semdb::Spec spec{"transformer", {{"path", model}, {"threads", threads}, {"batch_size", batch}}};
+  semdb::Spec spec{"transformer", {{"path", model}, {"threads", threads}, {"batch_size", batch},
+                                   {"precision", precision}}};
   absl::StatusOr<std::unique_ptr<semdb::TransformerEmbedder>> e =
       semdb::TransformerEmbedder::Create(spec);
   if (!e.ok()) {
@@ -63,8 +67,11 @@ int main(int argc, char** argv) {
     std::cerr << s << "\n";
     return 1;
   }
-  std::cout << fmt::format("sentences={} seconds={:.4f} sentences_per_second={:.1f}\n",
-                           texts.size(), seconds, texts.size() / seconds);
+  const nlohmann::json facts = (*e)->Describe();
+  std::cout << fmt::format(
+      "sentences={} seconds={:.4f} sentences_per_second={:.1f} precision={} openblas_core={}\n",
+      texts.size(), seconds, texts.size() / seconds, facts["precision"].get<std::string>(),
+      facts["blas"]["core"].get<std::string>());
   if (!ids_path.empty()) {
     std::ofstream ids(ids_path);
     for (const std::string& t : texts) {

@@ -1,31 +1,45 @@
 #!/usr/bin/python3
-"""semdb's BERT encoder against PyTorch on a MiniLM-shaped model.
+"""semdb's transformer encoder against PyTorch, fp32 and bf16, on MiniLM- and
+BERT-base-shaped models and mixed-length texts (8 to 128 tokens).
 
-Builds a random-weight BERT shaped like all-MiniLM-L6-v2 (6 layers, hidden
-384, 12 heads, intermediate 1536, mean pooling + Normalize) with the torch
-modules of tests/golden/make_bert_golden.py, saves it as a Hugging Face
-folder, and embeds mixed-length English sentences (lee_background.cor split
-into sentences) with both:
-  PyTorch  the torch model in float32, length-sorted padded batches with the
-           key padding mask, torch.set_num_threads(THREADS);
-  semdb    bench/bert_bench (the TransformerEmbedder on that folder) with
-           threads=THREADS, in its two modes:
-             gemm-parallel   OPENBLAS_NUM_THREADS=THREADS: one batch at a
-                             time, each GEMM on OpenBLAS's threads;
-             batch-parallel  OPENBLAS_NUM_THREADS=1: THREADS batches at once.
-Rounds alternate between the three; each one's best round counts. semdb's
-vectors are also checked against PyTorch's.
+For each shape (--shapes minilm,base), builds a random-weight BERT with the
+torch modules of tests/golden/make_bert_golden.py (nn.TransformerEncoderLayer),
+saves it as a Hugging Face folder (mean pooling + Normalize, max_seq_length
+128), and embeds texts cut from lee_background.cor to lengths drawn evenly
+from 8 to 128 tokens, with:
+  PyTorch padded  torch.inference_mode, length-sorted padded batches with the
+                  key padding mask: the layers' fused BetterTransformer path
+                  (torch._transformer_encoder_layer_fwd);
+  PyTorch nested  the same layers inside nn.TransformerEncoder with
+                  enable_nested_tensor=True: padding dropped as nested tensors,
+                  torch's fastest CPU path for mixed lengths;
+  PyTorch bf16    the padded path on a bfloat16 copy of the model (its CPU
+                  bf16 GEMMs are oneDNN's), the peer of semdb's bf16;
+  semdb           bench/bert_bench (TransformerEmbedder) with threads=THREADS:
+                  fp32 in two modes,
+                    gemm-parallel   OPENBLAS_NUM_THREADS=THREADS: one batch at
+                                    a time, each GEMM on THREADS threads;
+                    batch-parallel  OPENBLAS_NUM_THREADS=1: THREADS batches at
+                                    once, one thread each;
+                  and bf16 (always batch-parallel: its GEMMs are oneDNN's).
+torch.set_num_threads(THREADS) for PyTorch. Rounds interleave all of them;
+each one's best round counts. The ratio is semdb's best fp32 (bf16) mode to
+PyTorch's best fp32 (bf16) path. Embeddings are checked against PyTorch's
+fp32 ones (max abs diff, lowest cosine).
 
-Both sides use the same OpenBLAS (torch's CPU GEMMs go through libblas,
-which Debian points at OpenBLAS) with OMP_WAIT_POLICY=PASSIVE. --coretype
-sets OPENBLAS_CORETYPE for both: OpenBLAS 0.3.21 runs its Haswell kernels on
-AVX-512 AMD CPUs, and SkylakeX selects its AVX-512 kernels.
+Both sides run with OMP_WAIT_POLICY=PASSIVE and the same OpenBLAS settings:
+the environment's OPENBLAS_CORETYPE, or --coretype for both; the script
+prints the OpenBLAS core each side reports (openblas_get_corename).
 
-Usage: bench/bert_bench.py BUILD_DIR [--threads 2] [--rounds 5]
-         [--sentences 512] [--batch 32] [--coretype SkylakeX]
+Usage: bench/bert_bench.py BUILD_DIR [--threads 2] [--rounds 3]
+         [--sentences 256] [--batch 32] [--shapes minilm,base] [--coretype X]
 """
 import argparse
+import copy
+import ctypes
+import ctypes.util
 import os
+import random
 import re
 import subprocess
 import sys
@@ -41,38 +55,58 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
 torch = golden = None
 
 CORPUS = os.path.join(ROOT, "..", "shared", "data", "gensim", "lee_background.cor")
-MINILM_SHAPE = dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
-                    intermediate_size=1536, max_position_embeddings=512)
+SHAPES = {
+    "minilm": ("MiniLM-shaped (6 layers, hidden 384, 12 heads, intermediate 1536)",
+               dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                    intermediate_size=1536, max_position_embeddings=512)),
+    "base": ("BERT-base-shaped (12 layers, hidden 768, 12 heads, intermediate 3072)",
+             dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                  intermediate_size=3072, max_position_embeddings=512)),
+}
+MAX_TOKENS = 128
 
 
-def sentences(n):
+def texts(n):
+    """n texts of about 6 to 126 words (8 to 128 tokens with [CLS], [SEP]
+    and word pieces; longer ones are cut at 128), from the corpus in order."""
     with open(CORPUS, encoding="utf-8") as f:
-        text = f.read()
-    out = [s.strip() for line in text.split("\n")
-           for s in re.split(r"(?<=[.!?])\s+", line) if len(s.split()) >= 3]
-    return out[:n]
+        words = f.read().split()
+    rng = random.Random(7)
+    out, at = [], 0
+    for _ in range(n):
+        k = rng.randint(5, 100)
+        if at + k > len(words):
+            at = 0
+        out.append(" ".join(words[at:at + k]))
+        at += k
+    return out
 
 
-def build_model(folder):
-    config = dict(golden.CONFIG, **MINILM_SHAPE)
+def build_model(folder, shape):
+    config = dict(golden.CONFIG, **shape)
     torch.manual_seed(0)
     model = golden.TorchBert(config).eval()
     golden.randomize(model)
-    with torch.no_grad():  # MiniLM-like scales: keep activations moderate
+    with torch.no_grad():  # trained-model-like scales: keep activations moderate
         for name, p in model.named_parameters():
             if p.dim() == 2 and not name.startswith(("word", "position", "token_type")):
                 p.mul_(0.1)
     tensors = {k: v.detach().clone() for k, v in golden.hf_tensors(model).items()}
-    golden.write_folder(folder, tensors, config, True, max_seq_length=256)
+    golden.write_folder(folder, tensors, config, True, max_seq_length=MAX_TOKENS)
     return model
 
 
 class TorchEncoder:
-    """Token ids from semdb's tokenizer (written by bert_bench), so both
+    """Token ids from semdb's tokenizer (written by bert_bench), so that both
     sides encode exactly the same sequences."""
 
     def __init__(self, model, ids, batch):
         self.model, self.batch = model, batch
+        self.nested = torch.nn.TransformerEncoder(model.layers[0], len(model.layers),
+                                                  enable_nested_tensor=True)
+        self.nested.layers = model.layers
+        self.nested.eval()
+        self.bf16 = copy.deepcopy(model).to(torch.bfloat16).eval()
         self.order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         self.batches = []
         for b in range(0, len(ids), batch):
@@ -85,11 +119,23 @@ class TorchEncoder:
                 m[i, :len(s)] = True
             self.batches.append((t, m))
 
-    def run(self):
+    def layers(self, path, x, m):
+        if path == "nested":
+            return self.nested(x, src_key_padding_mask=~m)
+        for layer in (self.bf16 if path == "bf16" else self.model).layers:
+            x = layer(x, src_key_padding_mask=~m)
+        return x
+
+    def run(self, path):
         out = []
         with torch.inference_mode():
             for t, m in self.batches:
-                h = self.model(t, m)
+                mo = self.bf16 if path == "bf16" else self.model
+                x = mo.norm(mo.word(t) + mo.position(mo.positions(t)) +
+                            mo.token_type(torch.zeros_like(t)))
+                h = self.layers(path, x, m).float()
+                if h.shape[1] < m.shape[1]:  # nested output is padded to its longest
+                    m = m[:, :h.shape[1]]
                 mf = m.unsqueeze(-1).float()
                 mean = (h * mf).sum(1) / mf.sum(1)
                 out.append(torch.nn.functional.normalize(mean, dim=1))
@@ -99,13 +145,101 @@ class TorchEncoder:
         return result
 
 
+def openblas_core():
+    """The kernels of the OpenBLAS that torch's libblas.so.3 resolves to."""
+    for name in ("libblas.so.3", "libopenblas.so.0"):
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return "unknown"
+
+
+def compare(vectors, reference):
+    v = vectors.reshape(reference.shape)
+    cos = (v * reference).sum(1) / (np.linalg.norm(v, axis=1) * np.linalg.norm(reference, axis=1))
+    return float(np.abs(v - reference).max()), float(cos.min())
+
+
+def bench_shape(args, binary, tmp, key):
+    title, shape = SHAPES[key]
+    folder = os.path.join(tmp, key)
+    model = build_model(folder, shape)
+    corpus = texts(args.sentences)
+    text_file = os.path.join(tmp, key + ".txt")
+    with open(text_file, "w", encoding="utf-8") as f:
+        f.write("\n".join(corpus) + "\n")
+    ids_file = os.path.join(tmp, key + ".ids")
+    semdb_modes = {"semdb fp32 gemm-parallel": ("fp32", str(args.threads)),
+                   "semdb fp32 batch-parallel": ("fp32", "1"),
+                   "semdb bf16 batch-parallel": ("bf16", str(args.threads))}
+    facts = {}
+
+    def semdb_round(mode):
+        precision, openblas_threads = semdb_modes[mode]
+        vectors = os.path.join(tmp, key + ".f32")
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=openblas_threads)
+        r = subprocess.run(
+            [binary, "--model", folder, "--sentences", text_file, "--threads", str(args.threads),
+             "--batch", str(args.batch), "--precision", precision, "--ids", ids_file,
+             "--vectors", vectors],
+            env=env, check=True, capture_output=True, text=True)
+        facts.update(re.findall(r"(precision|openblas_core)=(\S+)", r.stdout))
+        seconds = float(re.search(r"seconds=([0-9.]+)", r.stdout).group(1))
+        return seconds, np.fromfile(vectors, dtype=np.float32)
+
+    semdb_round("semdb fp32 gemm-parallel")  # writes the ids; warm-up
+    with open(ids_file) as f:
+        ids = [[int(x) for x in line.split()] for line in f if line.strip()]
+    assert len(ids) == len(corpus)
+    enc = TorchEncoder(model, ids, args.batch)
+    torch_paths = {"PyTorch fp32 padded": "padded", "PyTorch fp32 nested": "nested",
+                   "PyTorch bf16 padded": "bf16"}
+    reference = enc.run("padded")
+    for path in torch_paths.values():
+        enc.run(path)  # warm-up
+    times = {k: [] for k in list(torch_paths) + list(semdb_modes)}
+    quality = {}
+    for _ in range(args.rounds):
+        for name, path in torch_paths.items():
+            start = time.perf_counter()
+            v = enc.run(path)
+            times[name].append(time.perf_counter() - start)
+            quality[name] = compare(v, reference)
+        for mode in semdb_modes:
+            seconds, v = semdb_round(mode)
+            times[mode].append(seconds)
+            quality[mode] = compare(v, reference)
+
+    n, lengths = len(corpus), [len(s) for s in ids]
+    rate = {k: n / min(v) for k, v in times.items()}
+    print(f"\nmodel: {title}, random weights, mean pooling + Normalize")
+    print(f"data: {n} texts from lee_background.cor, {sum(lengths)} tokens (min {min(lengths)}, "
+          f"mean {sum(lengths) / n:.1f}, max {max(lengths)}), length-sorted batches of "
+          f"{args.batch} on every side")
+    for k, v in times.items():
+        diff, cos = quality[k]
+        print(f"  {k:28s} {rate[k]:7.1f} texts/s   vs PyTorch fp32: max abs diff {diff:.1e}, "
+              f"lowest cosine {cos:.6f}   rounds (s): " + " ".join(f"{t:.3f}" for t in v))
+    best = lambda prefix: max((r, k) for k, r in rate.items() if k.startswith(prefix))
+    for p in ("fp32", "bf16"):
+        s, t = best(f"semdb {p}"), best(f"PyTorch {p}")
+        print(f"ratio {p}: {s[1]} / {t[1]} = {s[0] / t[0]:.2f}x")
+    s, t = best("semdb bf16"), best("PyTorch fp32")
+    print(f"ratio semdb bf16 / PyTorch's fastest fp32: {s[1]} / {t[1]} = {s[0] / t[0]:.2f}x")
+    print(f"semdb: precision {facts.get('precision')}, OpenBLAS core {facts.get('openblas_core')}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build_dir")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--sentences", type=int, default=512)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sentences", type=int, default=256)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--shapes", default="minilm,base")
     ap.add_argument("--coretype", default="")
     args = ap.parse_args()
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -114,64 +248,15 @@ def main():
     global torch, golden
     import torch
     import make_bert_golden as golden
-    binary = os.path.join(args.build_dir, "bench", "bert_bench")
     torch.set_num_threads(args.threads)
-    modes = {"gemm-parallel": str(args.threads), "batch-parallel": "1"}
-
+    binary = os.path.join(args.build_dir, "bench", "bert_bench")
+    print(f"threads: {args.threads} (machine has {os.cpu_count()} cores); torch {torch.__version__} "
+          f"; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, PyTorch's OpenBLAS core "
+          f"{openblas_core()}; {args.rounds} interleaved rounds, best of each")
     with tempfile.TemporaryDirectory(prefix="semdb-bench-") as tmp:
-        folder = os.path.join(tmp, "minilm-random")
-        model = build_model(folder)
-        texts = sentences(args.sentences)
-        text_file = os.path.join(tmp, "sentences.txt")
-        with open(text_file, "w", encoding="utf-8") as f:
-            f.write("\n".join(texts) + "\n")
-        ids_file = os.path.join(tmp, "ids.txt")
-
-        def semdb_round(mode):
-            vectors = os.path.join(tmp, mode + ".f32")
-            env = dict(os.environ, OPENBLAS_NUM_THREADS=modes[mode])
-            r = subprocess.run(
-                [binary, "--model", folder, "--sentences", text_file, "--threads",
-                 str(args.threads), "--batch", str(args.batch), "--ids", ids_file,
-                 "--vectors", vectors],
-                env=env, check=True, capture_output=True, text=True)
-            seconds = float(re.search(r"seconds=([0-9.]+)", r.stdout).group(1))
-            return seconds, np.fromfile(vectors, dtype=np.float32)
-
-        semdb_round("gemm-parallel")  # writes the ids
-        with open(ids_file) as f:
-            ids = [[int(x) for x in line.split()] for line in f if line.strip()]
-        assert len(ids) == len(texts)
-        torch_encoder = TorchEncoder(model, ids, args.batch)
-        torch_encoder.run()  # warm-up
-        times = {"PyTorch": [], **{m: [] for m in modes}}
-        diffs = {}
-        for _ in range(args.rounds):
-            start = time.perf_counter()
-            reference = torch_encoder.run()
-            times["PyTorch"].append(time.perf_counter() - start)
-            for mode in modes:
-                seconds, vectors = semdb_round(mode)
-                times[mode].append(seconds)
-                diffs[mode] = float(np.abs(vectors.reshape(reference.shape) - reference).max())
-
-    n = len(texts)
-    tokens = sum(len(s) for s in ids)
-    rate = {k: n / min(v) for k, v in times.items()}
-    print("model: MiniLM-shaped BERT (6 layers, hidden 384, 12 heads, intermediate 1536), "
-          "random weights, mean pooling + Normalize")
-    print(f"data: {n} sentences from lee_background.cor, {tokens} tokens "
-          f"(mean {tokens / n:.1f}, max {max(len(s) for s in ids)}), length-sorted batches "
-          f"of {args.batch} on both sides")
-    print(f"threads: {args.threads} (machine has {os.cpu_count()} cores); torch "
-          f"{torch.__version__}; OpenBLAS kernels: "
-          f"{args.coretype or 'autodetected'}; {args.rounds} interleaved rounds, best of each")
-    for k, v in times.items():
-        print(f"  {k:15s} {rate[k]:7.1f} sentences/s   rounds (s): "
-              + " ".join(f"{t:.3f}" for t in v))
-    for mode in modes:
-        print(f"ratio semdb {mode} / PyTorch: {rate[mode] / rate['PyTorch']:.2f}x   "
-              f"(max abs diff of the embeddings to PyTorch: {diffs[mode]:.2e})")
+        for key in args.shapes.split(","):
+            bench_shape(args, binary, tmp, key)
 
 
 if __name__ == "__main__":

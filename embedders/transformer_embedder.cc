@@ -524,8 +524,11 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
     return encoded[a]->ids.size() < encoded[b]->ids.size();
   });
   const int64_t batches = (n + batch_size_ - 1) / batch_size_;
-  const int concurrent =
-      openblas_get_num_threads() <= 1 ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
+  // Batches run concurrently, one thread each, when OpenBLAS runs on one
+  // thread, and always in bf16: its GEMMs are oneDNN's, and one thread per
+  // batch measured faster than threads sharing each GEMM (bench/bert_bench.py).
+  const bool batch_parallel = encoder_.bf16() || openblas_get_num_threads() <= 1;
+  const int concurrent = batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
   const int inner_threads = concurrent > 1 ? 1 : threads_;
   std::atomic<int64_t> next{0};
   std::vector<absl::Status> errors(std::max(1, concurrent));
