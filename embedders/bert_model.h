@@ -1,6 +1,6 @@
 // A BERT-family encoder's hyper-parameters and weights, read from a Hugging
-// Face model folder: config.json and model.safetensors (F32, F16 or BF16
-// tensors). config.json's model_type picks the family, its config keys and
+// Face model folder: config.json and model.safetensors, or pytorch_model.bin
+// when there is none (torch_checkpoint.h) (F32, F16 or BF16 tensors). config.json's model_type picks the family, its config keys and
 // its tensor names (as its *Model class writes them, with or without the
 // prefix of its *For* checkpoints; LayerNorm gamma/beta of old checkpoints
 // accepted):
@@ -115,7 +115,7 @@ struct BertWeights {
 
 class BertModel {
  public:
-  // Loads dir/config.json and dir/model.safetensors.
+  // Loads dir/config.json and dir/model.safetensors (or pytorch_model.bin).
   static absl::StatusOr<std::unique_ptr<BertModel>> Load(const std::string& dir);
 
   const BertConfig& config() const { return config_; }

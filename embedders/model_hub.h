@@ -16,7 +16,8 @@
 //   3. a download from the Hub into that cache: the file list from
 //      ENDPOINT/api/models/ID/revision/REV?blobs=true, only the files the
 //      encoder reads (configs, tokenizer, sentence-transformers modules,
-//      model.safetensors: not ONNX/TF/Flax copies), each from
+//      model.safetensors, else pytorch_model.bin: not ONNX/TF/Flax copies),
+//      each from
 //      ENDPOINT/ID/resolve/COMMIT/FILE into blobs/ETAG.incomplete,
 //      continued by a Range request after a dropped connection (also by a
 //      later run), an LFS file checked against the listed sha256 and a

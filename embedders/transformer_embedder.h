@@ -4,7 +4,7 @@
 // downloads from Hugging Face:
 //
 //   config.json, model.safetensors     the encoder (bert_model.h: BERT,
-//                                      DistilBERT, RoBERTa, XLM-R, MPNet,
+//   (or pytorch_model.bin)             DistilBERT, RoBERTa, XLM-R, MPNet,
 //                                      ModernBERT, NomicBERT)
 //   tokenizer.json                     the tokenizer (tokenizer_json.h), or
 //                                      when absent:
@@ -26,7 +26,8 @@
 //                                      "corpus")
 //
 // Spec: transformer model=DIR|ID [revision=REV] [max_length=N] [batch_size=32]
-//                   [threads=N] [query_prefix=S] [document_prefix=S]
+//                   [threads=N] [precision=fp32|bf16|auto] [query_prefix=S]
+//                   [document_prefix=S]
 //   model       a model folder, or a Hugging Face id (ORG/NAME) found in the
 //               Hugging Face cache or downloaded into it (model_hub.h);
 //               path=DIR is the older spelling, for a folder only
@@ -51,7 +52,13 @@
 //               OpenBLAS's threads and the rest on these; with a
 //               single-threaded OpenBLAS (OPENBLAS_NUM_THREADS=1), up to
 //               `threads` batches run at once, one thread each, which
-//               avoids all synchronization within a batch
+//               avoids all synchronization within a batch (always in bf16)
+//   precision   fp32 (default); bf16: the projection and feed-forward GEMMs
+//               in bfloat16 with float accumulation (bert_encoder.h), on a
+//               CPU with AVX512_BF16 or AMX only; auto: bf16 when the CPU
+//               has it and the model's embeddings of built-in check texts
+//               stay within cosine 0.999 of fp32's. Describe() reports
+//               "precision" and "precision_reason".
 //
 // Embed() always returns L2-normalized vectors, as the Embedder interface
 // requires; Describe() tells whether the folder's own pipeline normalizes.
