@@ -1,0 +1,106 @@
+#include "src/recall_calibration.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace semdb {
+namespace {
+
+constexpr int kDepths[] = {10, 40, 160, 640};
+// HNSW search list sizes as multiples of the depth.
+constexpr double kEfRatios[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16};
+
+// Recall@depth of `found` against `truth`, both best first, over all queries.
+double RecallAt(const std::vector<std::vector<IndexHit>>& found,
+                const std::vector<std::vector<IndexHit>>& truth, int depth) {
+  int64_t hit = 0, wanted = 0;
+  for (size_t q = 0; q < truth.size(); ++q) {
+    const size_t n = std::min<size_t>(depth, truth[q].size());
+    absl::flat_hash_set<uint64_t> want;
+    for (size_t i = 0; i < n; ++i) want.insert(truth[q][i].label);
+    wanted += static_cast<int64_t>(n);
+    for (size_t i = 0; i < std::min<size_t>(depth, found[q].size()); ++i) {
+      hit += want.contains(found[q][i].label);
+    }
+  }
+  return wanted == 0 ? 1.0 : static_cast<double>(hit) / wanted;
+}
+
+}  // namespace
+
+absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
+                                               const IndexLayout& layout,
+                                               absl::Span<const float> sample) {
+  const auto start = std::chrono::steady_clock::now();
+  const int dim = index.dimension();
+  const int64_t n = static_cast<int64_t>(sample.size()) / dim;
+  RecallCurve curve;
+  curve.index_size = index.size();
+  curve.queries = static_cast<int>(n);
+  if (n == 0) return curve;
+
+  // Each sample vector moved as far as its nearest stored neighbour (the
+  // second exact hit; the first is itself), in a random direction.
+  absl::StatusOr<std::vector<std::vector<IndexHit>>> near =
+      index.SearchBatch(sample, 2, {.exact = true}, nullptr);
+  if (!near.ok()) return near.status();
+  std::vector<float> queries(sample.begin(), sample.end());
+  std::mt19937_64 rng(20261202);
+  std::normal_distribution<float> normal;
+  std::vector<float> noise(dim);
+  for (int64_t q = 0; q < n; ++q) {
+    const std::vector<IndexHit>& h = (*near)[q];
+    // Unit vectors: |x - y|^2 = 2 - 2 x.y.
+    const double gap = h.size() < 2 ? 0.1 : std::sqrt(std::max(0.0, 2.0 - 2.0 * h[1].score));
+    double noise_norm = 0;
+    for (float& x : noise) {
+      x = normal(rng);
+      noise_norm += double(x) * x;
+    }
+    double norm = 0;
+    float* row = &queries[static_cast<size_t>(q) * dim];
+    for (int j = 0; j < dim; ++j) {
+      row[j] += static_cast<float>(gap / std::sqrt(noise_norm)) * noise[j];
+      norm += double(row[j]) * row[j];
+    }
+    for (int j = 0; j < dim; ++j) row[j] /= static_cast<float>(std::sqrt(norm));
+  }
+
+  std::vector<int> depths;
+  for (int d : kDepths) {
+    if (d * int64_t{8} <= index.size()) depths.push_back(d);
+  }
+  if (depths.empty()) return curve;
+  absl::StatusOr<std::vector<std::vector<IndexHit>>> truth =
+      index.SearchBatch(queries, depths.back(), {.exact = true}, nullptr);
+  if (!truth.ok()) return truth.status();
+
+  for (int depth : depths) {
+    std::vector<int> widths;
+    if (layout.kind == IndexLayout::Kind::kHnsw) {
+      for (double r : kEfRatios) widths.push_back(static_cast<int>(std::ceil(depth * r)));
+    } else if (layout.kind == IndexLayout::Kind::kIvf) {
+      for (int p = 1; p < layout.nlist; p *= 2) widths.push_back(p);
+      widths.push_back(layout.nlist);
+    }
+    for (int width : widths) {
+      IndexSearchKnobs knobs;
+      (layout.kind == IndexLayout::Kind::kHnsw ? knobs.ef_search : knobs.nprobe) = width;
+      absl::StatusOr<std::vector<std::vector<IndexHit>>> found =
+          index.SearchBatch(queries, depth, knobs, nullptr);
+      if (!found.ok()) return found.status();
+      const double recall = RecallAt(*found, *truth, depth);
+      curve.samples.push_back({depth, width, recall});
+      if (recall >= 1.0 || width >= index.size()) break;
+    }
+  }
+  curve.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                 .count();
+  return curve;
+}
+
+}  // namespace semdb

@@ -1,0 +1,38 @@
+// Recall calibration: how wide an ANN search of one index must be to find
+// the true top D, measured against the same index's exact search.
+//
+// How much ef_search or nprobe a recall needs depends on the data (tight
+// clusters need little, overlapping ones much more), so the planner cannot
+// derive it from the index's parameters alone. The calibration runs sample
+// queries near stored vectors at a ladder of depths D and widths, and the
+// planner (src/query_planner.h) reads from the curve the narrowest search
+// whose recall@D reaches the target, D being the depth a filtered search
+// must reach: about k / selectivity.
+#ifndef SEMDB_SRC_RECALL_CALIBRATION_H_
+#define SEMDB_SRC_RECALL_CALIBRATION_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "index/index_layout.h"
+#include "semdb/vector_index.h"
+#include "src/query_planner.h"
+
+namespace semdb {
+
+// Sample queries: each stored vector of `sample` (rows of the index's
+// dimension) moved by isotropic noise as far as its nearest neighbour, so
+// that it is a point of the data's distribution that the graph does not
+// hold (a stored vector as query would be found through its own links).
+// Then, for each depth D of 10, 40, 160, 640 (those at most size / 8) and
+// each width of a ladder (ef_search from D up to 16 D; nprobe 1, 2, 4 ..
+// nlist), recall@D against the exact top D, until a width reaches recall
+// 1. Deterministic for a given index and sample.
+absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
+                                               const IndexLayout& layout,
+                                               absl::Span<const float> sample);
+
+}  // namespace semdb
+
+#endif  // SEMDB_SRC_RECALL_CALIBRATION_H_
