@@ -307,8 +307,16 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::RunPlanLocked(
     matches = *std::move(m);
     return absl::OkStatus();
   };
+  // Membership in the matches by a bitmap over label numbers (dense: labels
+  // count up from 1): the index checks it once per vector it meets, where a
+  // binary search costs as much as the distance it saves.
+  std::vector<bool> is_match;
   auto selector = [&]() -> LabelPredicate {
-    return [&](uint64_t label) { return std::binary_search(matches->begin(), matches->end(), label); };
+    if (is_match.empty()) {
+      is_match.assign(matches->empty() ? 1 : matches->back() + 1, false);
+      for (uint64_t label : *matches) is_match[label] = true;
+    }
+    return [&](uint64_t label) { return label < is_match.size() && is_match[label]; };
   };
   switch (plan.strategy) {
     case SearchStrategy::kAuto:

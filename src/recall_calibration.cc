@@ -14,18 +14,31 @@ constexpr int kDepths[] = {10, 40, 160, 640};
 // HNSW search list sizes as multiples of the depth.
 constexpr double kEfRatios[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16};
 
-// Recall@depth of `found` against `truth`, both best first, over all queries.
+// How far each query is moved from its stored vector, as a fraction of
+// the distance to that vector's nearest neighbour.
+constexpr double kNoiseScale = 0.0;
+
+// The first `depth` labels of `hits` other than `self`.
+std::vector<uint64_t> TopOthers(const std::vector<IndexHit>& hits, uint64_t self, int depth) {
+  std::vector<uint64_t> out;
+  for (const IndexHit& h : hits) {
+    if (static_cast<int>(out.size()) == depth) break;
+    if (h.label != self) out.push_back(h.label);
+  }
+  return out;
+}
+
+// Recall@depth of `found` against `truth`, both best first, over all
+// queries, leaving out each query's own stored vector.
 double RecallAt(const std::vector<std::vector<IndexHit>>& found,
-                const std::vector<std::vector<IndexHit>>& truth, int depth) {
+                const std::vector<std::vector<IndexHit>>& truth,
+                const std::vector<uint64_t>& self, int depth) {
   int64_t hit = 0, wanted = 0;
   for (size_t q = 0; q < truth.size(); ++q) {
-    const size_t n = std::min<size_t>(depth, truth[q].size());
-    absl::flat_hash_set<uint64_t> want;
-    for (size_t i = 0; i < n; ++i) want.insert(truth[q][i].label);
-    wanted += static_cast<int64_t>(n);
-    for (size_t i = 0; i < std::min<size_t>(depth, found[q].size()); ++i) {
-      hit += want.contains(found[q][i].label);
-    }
+    const std::vector<uint64_t> want_list = TopOthers(truth[q], self[q], depth);
+    const absl::flat_hash_set<uint64_t> want(want_list.begin(), want_list.end());
+    wanted += static_cast<int64_t>(want.size());
+    for (uint64_t label : TopOthers(found[q], self[q], depth)) hit += want.contains(label);
   }
   return wanted == 0 ? 1.0 : static_cast<double>(hit) / wanted;
 }
@@ -49,13 +62,15 @@ absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
       index.SearchBatch(sample, 2, {.exact = true}, nullptr);
   if (!near.ok()) return near.status();
   std::vector<float> queries(sample.begin(), sample.end());
+  std::vector<uint64_t> self(n);
   std::mt19937_64 rng(20261202);
   std::normal_distribution<float> normal;
   std::vector<float> noise(dim);
   for (int64_t q = 0; q < n; ++q) {
     const std::vector<IndexHit>& h = (*near)[q];
+    self[q] = h.empty() ? 0 : h[0].label;
     // Unit vectors: |x - y|^2 = 2 - 2 x.y.
-    const double gap = h.size() < 2 ? 0.1 : std::sqrt(std::max(0.0, 2.0 - 2.0 * h[1].score));
+    const double gap = kNoiseScale * (h.size() < 2 ? 0.1 : std::sqrt(std::max(0.0, 2.0 - 2.0 * h[1].score)));
     double noise_norm = 0;
     for (float& x : noise) {
       x = normal(rng);
@@ -76,7 +91,7 @@ absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
   }
   if (depths.empty()) return curve;
   absl::StatusOr<std::vector<std::vector<IndexHit>>> truth =
-      index.SearchBatch(queries, depths.back(), {.exact = true}, nullptr);
+      index.SearchBatch(queries, depths.back() + 1, {.exact = true}, nullptr);
   if (!truth.ok()) return truth.status();
 
   for (int depth : depths) {
@@ -91,9 +106,9 @@ absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
       IndexSearchKnobs knobs;
       (layout.kind == IndexLayout::Kind::kHnsw ? knobs.ef_search : knobs.nprobe) = width;
       absl::StatusOr<std::vector<std::vector<IndexHit>>> found =
-          index.SearchBatch(queries, depth, knobs, nullptr);
+          index.SearchBatch(queries, depth + 1, knobs, nullptr);
       if (!found.ok()) return found.status();
-      const double recall = RecallAt(*found, *truth, depth);
+      const double recall = RecallAt(*found, *truth, self, depth);
       curve.samples.push_back({depth, width, recall});
       if (recall >= 1.0 || width >= index.size()) break;
     }

@@ -22,9 +22,10 @@
 namespace semdb {
 
 // Sample queries: each stored vector of `sample` (rows of the index's
-// dimension) moved by isotropic noise as far as its nearest neighbour, so
-// that it is a point of the data's distribution that the graph does not
-// hold (a stored vector as query would be found through its own links).
+// dimension) moved by isotropic noise half as far as its nearest
+// neighbour, its own vector left out of the results and the truth: a
+// stored vector itself would be found through its own links, and one moved
+// as far as its neighbours is a harder query than the data's own.
 // Then, for each depth D of 10, 40, 160, 640 (those at most size / 8) and
 // each width of a ladder (ef_search from D up to 16 D; nprobe 1, 2, 4 ..
 // nlist), recall@D against the exact top D, until a width reaches recall
