@@ -202,14 +202,14 @@ absl::StatusOr<std::shared_ptr<const RecallCurve>> Collection::Impl::RecallCurve
     return s;
   }
   std::vector<float> sample;
-  int taken = 0;
-  for (const std::optional<VectorRecord>& v : vectors) {
-    if (taken == kCalibrationQueries) break;
+  std::vector<uint64_t> sample_labels;
+  for (size_t i = 0; i < labels.size() && sample_labels.size() < kCalibrationQueries; ++i) {
+    const std::optional<VectorRecord>& v = vectors[i];
     if (!v || static_cast<int>(v->values.size()) != index_->dimension()) continue;
     sample.insert(sample.end(), v->values.begin(), v->values.end());
-    ++taken;
+    sample_labels.push_back(labels[i]);
   }
-  absl::StatusOr<RecallCurve> curve = MeasureRecallCurve(*index_, layout, sample);
+  absl::StatusOr<RecallCurve> curve = MeasureRecallCurve(*index_, layout, sample, sample_labels);
   if (!curve.ok()) return curve.status();
   recall_curve_ = std::make_shared<const RecallCurve>(*std::move(curve));
   recall_curve_spec_ = spec;

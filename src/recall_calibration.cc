@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <random>
 
 #include "absl/container/flat_hash_set.h"
 
@@ -13,10 +12,6 @@ namespace {
 constexpr int kDepths[] = {10, 40, 160, 640};
 // HNSW search list sizes as multiples of the depth.
 constexpr double kEfRatios[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16};
-
-// How far each query is moved from its stored vector, as a fraction of
-// the distance to that vector's nearest neighbour.
-constexpr double kNoiseScale = 0.0;
 
 // The first `depth` labels of `hits` other than `self`.
 std::vector<uint64_t> TopOthers(const std::vector<IndexHit>& hits, uint64_t self, int depth) {
@@ -47,43 +42,15 @@ double RecallAt(const std::vector<std::vector<IndexHit>>& found,
 
 absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
                                                const IndexLayout& layout,
-                                               absl::Span<const float> sample) {
+                                               absl::Span<const float> queries,
+                                               const std::vector<uint64_t>& self) {
   const auto start = std::chrono::steady_clock::now();
   const int dim = index.dimension();
-  const int64_t n = static_cast<int64_t>(sample.size()) / dim;
+  const int64_t n = static_cast<int64_t>(queries.size()) / dim;
   RecallCurve curve;
   curve.index_size = index.size();
   curve.queries = static_cast<int>(n);
   if (n == 0) return curve;
-
-  // Each sample vector moved as far as its nearest stored neighbour (the
-  // second exact hit; the first is itself), in a random direction.
-  absl::StatusOr<std::vector<std::vector<IndexHit>>> near =
-      index.SearchBatch(sample, 2, {.exact = true}, nullptr);
-  if (!near.ok()) return near.status();
-  std::vector<float> queries(sample.begin(), sample.end());
-  std::vector<uint64_t> self(n);
-  std::mt19937_64 rng(20261202);
-  std::normal_distribution<float> normal;
-  std::vector<float> noise(dim);
-  for (int64_t q = 0; q < n; ++q) {
-    const std::vector<IndexHit>& h = (*near)[q];
-    self[q] = h.empty() ? 0 : h[0].label;
-    // Unit vectors: |x - y|^2 = 2 - 2 x.y.
-    const double gap = kNoiseScale * (h.size() < 2 ? 0.1 : std::sqrt(std::max(0.0, 2.0 - 2.0 * h[1].score)));
-    double noise_norm = 0;
-    for (float& x : noise) {
-      x = normal(rng);
-      noise_norm += double(x) * x;
-    }
-    double norm = 0;
-    float* row = &queries[static_cast<size_t>(q) * dim];
-    for (int j = 0; j < dim; ++j) {
-      row[j] += static_cast<float>(gap / std::sqrt(noise_norm)) * noise[j];
-      norm += double(row[j]) * row[j];
-    }
-    for (int j = 0; j < dim; ++j) row[j] /= static_cast<float>(std::sqrt(norm));
-  }
 
   std::vector<int> depths;
   for (int d : kDepths) {

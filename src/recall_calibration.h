@@ -21,18 +21,19 @@
 
 namespace semdb {
 
-// Sample queries: each stored vector of `sample` (rows of the index's
-// dimension) moved by isotropic noise half as far as its nearest
-// neighbour, its own vector left out of the results and the truth: a
-// stored vector itself would be found through its own links, and one moved
-// as far as its neighbours is a harder query than the data's own.
-// Then, for each depth D of 10, 40, 160, 640 (those at most size / 8) and
-// each width of a ladder (ef_search from D up to 16 D; nprobe 1, 2, 4 ..
-// nlist), recall@D against the exact top D, until a width reaches recall
-// 1. Deterministic for a given index and sample.
+// `queries` are stored vectors (rows of the index's dimension) with labels
+// `self`: each query's own vector is left out of its results and of its
+// truth, so that it stands for a query of the data's distribution. (Its
+// own graph links still lead the walk to its neighbours; moving it off its
+// vector by noise made harder queries than the data's own, and widths far
+// beyond what held-out queries need.) For each depth D of 10, 40, 160, 640
+// (those at most size / 8) and each width of a ladder (ef_search from D up
+// to 16 D; nprobe 1, 2, 4 .. nlist), recall@D against the exact top D,
+// until a width reaches recall 1.
 absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
                                                const IndexLayout& layout,
-                                               absl::Span<const float> sample);
+                                               absl::Span<const float> queries,
+                                               const std::vector<uint64_t>& self);
 
 }  // namespace semdb
 
