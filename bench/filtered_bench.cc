@@ -253,9 +253,9 @@ int main(int argc, char** argv) {
   CLI::App app{"semdb filtered search benchmark"};
   std::string out_path = "filtered_bench.md", db_dir = "filtered_bench_db";
   int64_t rows = 100000;
-  int dim = 128, queries = 100, clusters = 1000;
+  int dim = 128, queries = 50, clusters = 1000;
   float spread = 1.3f;
-  double budget = 1.0;
+  double budget = 0.3;
   std::string hnsw = "hnsw m=16 ef_construction=64", ivf = "ivf nlist=256 nprobe=8";
   app.add_option("--out", out_path, "results (Markdown; JSON beside it)");
   app.add_option("--db-dir", db_dir, "scratch database folder (removed at the end)");
