@@ -144,7 +144,7 @@ TEST_CASE("PlanQuery: forced strategies and the knobs ANN searches get", "[plann
 std::vector<RecallSample> HnswCurve() {
   return {{10, 10, 0.80},   {10, 15, 0.90},   {10, 20, 0.94},   {10, 30, 0.97},
           {10, 40, 0.99},   {10, 60, 0.996},  {10, 80, 1.0},    {40, 40, 0.85},
-          {40, 60, 0.93},   {40, 80, 0.96},   {40, 120, 0.985}, {40, 160, 0.995},
+          {40, 60, 0.93},   {40, 80, 0.96},   {40, 120, 0.985}, {40, 160, 0.997},
           {40, 240, 1.0},   {160, 160, 0.90}, {160, 240, 0.95}, {160, 320, 0.97},
           {160, 480, 0.99}, {160, 640, 0.996}, {160, 960, 0.999}};
 }
@@ -154,15 +154,15 @@ TEST_CASE("the recall target reaches the plan through the measured recall",
   const IndexLayout hnsw = Hnsw();
   SECTION("WidthForRecall: the narrowest measured width with a margin, interpolated") {
     const std::vector<RecallSample> curve = HnswCurve();
-    // Target 0.9 needs 0.925 measured; 0.95 needs 0.9625; 0.99 needs 0.9925.
-    CHECK(WidthForRecall(curve, hnsw, 10, 0.9) == 20);
-    CHECK(WidthForRecall(curve, hnsw, 10, 0.95) == 30);
+    // Target 0.9 needs 0.95 measured; 0.95 needs 0.975; 0.99 needs 0.995.
+    CHECK(WidthForRecall(curve, hnsw, 10, 0.9) == 30);
+    CHECK(WidthForRecall(curve, hnsw, 10, 0.95) == 40);
     CHECK(WidthForRecall(curve, hnsw, 10, 0.99) == 60);
     CHECK(WidthForRecall(curve, hnsw, 40, 0.99) == 160);
     // Shallower than measured: the first depth's width.
-    CHECK(WidthForRecall(curve, hnsw, 4, 0.95) == 30);
-    // Between 10 and 40 (log-log): 30 at 10, 120 at 40 -> 60 at 20.
-    CHECK(WidthForRecall(curve, hnsw, 20, 0.95) == 60);
+    CHECK(WidthForRecall(curve, hnsw, 4, 0.95) == 40);
+    // Between 10 and 40 (log-log): 40 at 10, 120 at 40 -> 40 sqrt(3) at 20.
+    CHECK(WidthForRecall(curve, hnsw, 20, 0.95) == 70);
     // Deeper than measured: in proportion (640 at 160 -> 1280 at 320).
     CHECK(WidthForRecall(curve, hnsw, 320, 0.99) == 1280);
     // Never measured that high at depth 160: no width.
@@ -173,7 +173,8 @@ TEST_CASE("the recall target reaches the plan through the measured recall",
     ivf.nlist = 64;
     const std::vector<RecallSample> ivf_curve = {{10, 1, 0.7}, {10, 2, 0.9}, {10, 4, 0.97},
                                                  {10, 8, 1.0}};
-    CHECK(WidthForRecall(ivf_curve, ivf, 10, 0.95) == 4);
+    CHECK(WidthForRecall(ivf_curve, ivf, 10, 0.9) == 4);
+    CHECK(WidthForRecall(ivf_curve, ivf, 10, 0.95) == 8);
     CHECK(WidthForRecall(ivf_curve, ivf, 1000, 0.95) == 64);
   }
   SECTION("each target gets its own width; an unreachable one leaves only exact strategies") {
