@@ -38,6 +38,7 @@ namespace semdb {
 
 class WordVectorEmbedder;
 struct PlannerInput;  // src/query_planner.h
+struct RecallCurve;   // src/query_planner.h
 struct QueryPlan;
 
 // What a collection needs from its database.
@@ -298,6 +299,12 @@ class Collection::Impl {
   // Cached per filter text until the next write.
   absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_) ABSL_LOCKS_EXCLUDED(estimate_mu_);
+  // The index's measured recall curve (src/recall_calibration.h), measured
+  // on first use and again when the index spec changes or its size has
+  // halved or doubled since; null when it cannot be measured (a flat index,
+  // compressed codes, fewer than 1,000 vectors).
+  absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveLocked() const
+      ABSL_SHARED_LOCKS_REQUIRED(state_mu_) ABSL_LOCKS_EXCLUDED(calibration_mu_);
   // `text` is filter.ToString(): it seeds the metadata sample.
   absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter,
                                                              const std::string& text) const
@@ -380,6 +387,11 @@ class Collection::Impl {
   mutable uint64_t estimate_seq_ ABSL_GUARDED_BY(estimate_mu_) = 0;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const FilterEstimate>>
       estimate_cache_ ABSL_GUARDED_BY(estimate_mu_);
+  // The recall curve of the index with spec recall_curve_spec_; held
+  // while measuring, so that concurrent searches measure once.
+  mutable absl::Mutex calibration_mu_ ABSL_ACQUIRED_AFTER(state_mu_);
+  mutable std::shared_ptr<const RecallCurve> recall_curve_ ABSL_GUARDED_BY(calibration_mu_);
+  mutable std::string recall_curve_spec_ ABSL_GUARDED_BY(calibration_mu_);
 };
 
 }  // namespace semdb

@@ -15,6 +15,7 @@
 #include "src/hybrid_fusion.h"
 #include "src/passage_context.h"
 #include "src/query_planner.h"
+#include "src/recall_calibration.h"
 #include "storage/bounded_json.h"
 
 namespace semdb {
@@ -27,6 +28,10 @@ constexpr int64_t kCandidateCap = 5000;
 constexpr int kSampleSize = 256;
 // Filter estimates kept per collection until its next write.
 constexpr size_t kEstimateCacheSize = 256;
+// Stored vectors the recall calibration starts from, and the index size
+// below which it is not worth it (an exact scan costs little there).
+constexpr int kCalibrationQueries = 48;
+constexpr int64_t kCalibrationMinSize = 1000;
 // Post-filtering and ANN retries grow the search this many times at most.
 constexpr int kMaxRounds = 4;
 constexpr int kGrowth = 4;
@@ -172,6 +177,45 @@ absl::StatusOr<Collection::Impl::FilterEstimate> Collection::Impl::ComputeFilter
   return e;
 }
 
+absl::StatusOr<std::shared_ptr<const RecallCurve>> Collection::Impl::RecallCurveLocked() const {
+  const IndexLayout layout = *IndexLayout::FromSpec(index_->spec());
+  const int64_t size = index_->size();
+  if (layout.kind == IndexLayout::Kind::kFlat || !index_->can_search_exactly() ||
+      size < kCalibrationMinSize) {
+    return nullptr;
+  }
+  const std::string spec = index_->spec().ToString();
+  absl::MutexLock lock(&calibration_mu_);
+  if (recall_curve_ != nullptr && recall_curve_spec_ == spec &&
+      size <= 2 * recall_curve_->index_size && 2 * size >= recall_curve_->index_size) {
+    return recall_curve_;
+  }
+  // Stored vectors of evenly spread label numbers (deleted ones skipped).
+  std::vector<uint64_t> labels;
+  const uint64_t end = counters_.next_label;
+  for (int i = 0; i < 4 * kCalibrationQueries; ++i) {
+    labels.push_back(1 + (end - 1) * (2 * i + 1) / (8 * kCalibrationQueries));
+  }
+  std::vector<std::optional<VectorRecord>> vectors;
+  if (absl::Status s = env_.store->MultiGetVectors(id_, record_.generation, labels, &vectors);
+      !s.ok()) {
+    return s;
+  }
+  std::vector<float> sample;
+  std::vector<uint64_t> sample_labels;
+  for (size_t i = 0; i < labels.size() && sample_labels.size() < kCalibrationQueries; ++i) {
+    const std::optional<VectorRecord>& v = vectors[i];
+    if (!v || static_cast<int>(v->values.size()) != index_->dimension()) continue;
+    sample.insert(sample.end(), v->values.begin(), v->values.end());
+    sample_labels.push_back(labels[i]);
+  }
+  absl::StatusOr<RecallCurve> curve = MeasureRecallCurve(*index_, layout, sample, sample_labels);
+  if (!curve.ok()) return curve.status();
+  recall_curve_ = std::make_shared<const RecallCurve>(*std::move(curve));
+  recall_curve_spec_ = spec;
+  return recall_curve_;
+}
+
 absl::StatusOr<std::vector<uint64_t>> Collection::Impl::ListMatchesLocked(
     const Filter& f, const FilterEstimate& e, SearchTrace* trace) const {
   std::vector<uint64_t> out;
@@ -263,8 +307,16 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::RunPlanLocked(
     matches = *std::move(m);
     return absl::OkStatus();
   };
+  // Membership in the matches by a bitmap over label numbers (dense: labels
+  // count up from 1): the index checks it once per vector it meets, where a
+  // binary search costs as much as the distance it saves.
+  std::vector<bool> is_match;
   auto selector = [&]() -> LabelPredicate {
-    return [&](uint64_t label) { return std::binary_search(matches->begin(), matches->end(), label); };
+    if (is_match.empty()) {
+      is_match.assign(matches->empty() ? 1 : matches->back() + 1, false);
+      for (uint64_t label : *matches) is_match[label] = true;
+    }
+    return [&](uint64_t label) { return label < is_match.size() && is_match[label]; };
   };
   switch (plan.strategy) {
     case SearchStrategy::kAuto:
@@ -436,6 +488,17 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     in.candidates = in.candidates_known ? estimate->candidates->labels.size() : 0;
     in.filter_covered = estimate->covered;
   }
+  // Filtered ANN searches take their width from the index's measured
+  // recall, unless the query fixes it or asks for exact search.
+  std::shared_ptr<const RecallCurve> curve;
+  if (options.filter && options.recall_target < 1 && options.knobs.ef_search == 0 &&
+      options.knobs.nprobe == 0 && options.strategy != SearchStrategy::kExactScan &&
+      options.strategy != SearchStrategy::kFilteredScan) {
+    absl::StatusOr<std::shared_ptr<const RecallCurve>> c = RecallCurveLocked();
+    if (!c.ok()) return c.status();
+    curve = *std::move(c);
+    if (curve != nullptr) in.recall_curve = curve->samples;
+  }
   trace.estimate_ms = MsSince(start);
   absl::StatusOr<QueryPlan> plan = PlanQuery(in, options.strategy);
   if (!plan.ok()) return plan.status();
@@ -456,6 +519,12 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
       est["source"] = estimate->source;
       est["field_index_covers_filter"] = estimate->covered;
       if (estimate->candidates) est["candidates"] = estimate->candidates->labels.size();
+    }
+    if (curve != nullptr) {
+      est["recall_calibration"] = {{"queries", curve->queries},
+                                   {"index_size", curve->index_size},
+                                   {"samples", curve->samples.size()},
+                                   {"ms", std::round(curve->ms)}};
     }
     (*explain)["estimates"] = est;
     (*explain)["plan"] = plan->ToJson();

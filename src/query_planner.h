@@ -10,6 +10,7 @@
 #define SEMDB_SRC_QUERY_PLANNER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,22 @@
 #include "semdb/options.h"
 
 namespace semdb {
+
+// Recall@depth of an index's ANN search at one width (ef_search for HNSW,
+// nprobe for IVF), measured against its exact search
+// (src/recall_calibration.h).
+struct RecallSample {
+  int depth = 0;
+  int width = 0;
+  double recall = 0;
+};
+
+struct RecallCurve {
+  std::vector<RecallSample> samples;  // by depth, then width, ascending
+  int queries = 0;                    // sample queries measured
+  int64_t index_size = 0;             // vectors in the index when measured
+  double ms = 0;                      // time the measurement took
+};
 
 struct PlannerInput {
   int64_t live = 0;
@@ -38,6 +55,10 @@ struct PlannerInput {
   int64_t candidates = 0;
   // The field index can list every match (so an id selector is cheap).
   bool filter_covered = false;
+  // The index's measured recall (empty: not measured). With a filter and
+  // no user knobs, the ANN strategies get the narrowest width whose
+  // recall at the depth they must reach meets recall_target.
+  std::vector<RecallSample> recall_curve;
 };
 
 struct StrategyCost {
@@ -65,6 +86,15 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& input, SearchStrategy fo
 // the layout's defaults scaled for the recall target, widened so that the
 // search can return fetch_k results.
 IndexSearchKnobs KnobsFor(const PlannerInput& input, int fetch_k);
+
+// The narrowest width (ef_search or nprobe) of `layout`'s index whose
+// recall@depth on `curve` reaches `recall_target` with a margin for the
+// sample's error; between and beyond the measured depths, interpolated
+// and extrapolated in proportion (conservatively). nullopt when the curve
+// is empty or never reaches the target at the depths measured.
+std::optional<int> WidthForRecall(const std::vector<RecallSample>& curve,
+                                  const IndexLayout& layout, double depth,
+                                  double recall_target);
 
 }  // namespace semdb
 

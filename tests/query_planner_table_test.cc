@@ -137,5 +137,91 @@ TEST_CASE("PlanQuery: forced strategies and the knobs ANN searches get", "[plann
   }
 }
 
+
+// A measured HNSW curve (src/recall_calibration.h) in the shape real ones
+// have: recall grows with ef at each depth, and a deeper search needs a
+// wider list.
+std::vector<RecallSample> HnswCurve() {
+  return {{10, 10, 0.80},   {10, 15, 0.90},   {10, 20, 0.94},   {10, 30, 0.97},
+          {10, 40, 0.99},   {10, 60, 0.996},  {10, 80, 1.0},    {40, 40, 0.85},
+          {40, 60, 0.93},   {40, 80, 0.96},   {40, 120, 0.985}, {40, 160, 0.997},
+          {40, 240, 1.0},   {160, 160, 0.90}, {160, 240, 0.95}, {160, 320, 0.97},
+          {160, 480, 0.99}, {160, 640, 0.996}, {160, 960, 0.999}};
+}
+
+TEST_CASE("the recall target reaches the plan through the measured recall",
+          "[planner][plan-table]") {
+  const IndexLayout hnsw = Hnsw();
+  SECTION("WidthForRecall: the narrowest measured width with a margin, interpolated") {
+    const std::vector<RecallSample> curve = HnswCurve();
+    // Target 0.9 needs 0.95 measured; 0.95 needs 0.975; 0.99 needs 0.995.
+    CHECK(WidthForRecall(curve, hnsw, 10, 0.9) == 30);
+    CHECK(WidthForRecall(curve, hnsw, 10, 0.95) == 40);
+    CHECK(WidthForRecall(curve, hnsw, 10, 0.99) == 60);
+    CHECK(WidthForRecall(curve, hnsw, 40, 0.99) == 160);
+    // Shallower than measured: the first depth's width.
+    CHECK(WidthForRecall(curve, hnsw, 4, 0.95) == 40);
+    // Between 10 and 40 (log-log): 40 at 10, 120 at 40 -> 40 sqrt(3) at 20.
+    CHECK(WidthForRecall(curve, hnsw, 20, 0.95) == 70);
+    // Deeper than measured: in proportion (640 at 160 -> 1280 at 320).
+    CHECK(WidthForRecall(curve, hnsw, 320, 0.99) == 1280);
+    // Never measured that high at depth 160: no width.
+    CHECK_FALSE(WidthForRecall(curve, hnsw, 100, 0.999).has_value());
+    CHECK_FALSE(WidthForRecall({}, hnsw, 10, 0.9).has_value());
+    // IVF widths are nprobe, capped at nlist.
+    IndexLayout ivf = Ivf();
+    ivf.nlist = 64;
+    const std::vector<RecallSample> ivf_curve = {{10, 1, 0.7}, {10, 2, 0.9}, {10, 4, 0.97},
+                                                 {10, 8, 1.0}};
+    CHECK(WidthForRecall(ivf_curve, ivf, 10, 0.9) == 4);
+    CHECK(WidthForRecall(ivf_curve, ivf, 10, 0.95) == 8);
+    CHECK(WidthForRecall(ivf_curve, ivf, 1000, 0.95) == 64);
+  }
+  SECTION("each target gets its own width; an unreachable one leaves only exact strategies") {
+    PlannerInput in = Filtered(Input(hnsw, 1'000'000), 0.5);
+    in.recall_curve = HnswCurve();
+    int previous = 0;
+    for (double target : {0.9, 0.95, 0.99}) {
+      in.recall_target = target;
+      absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAuto);
+      REQUIRE(plan.ok());
+      INFO("target " << target << ": " << plan->ToJson().dump(1));
+      CHECK(plan->strategy == SearchStrategy::kAnnPostFilter);
+      // fetch 1.25 k / 0.5 + 10 = 35, between the depths 10 and 40.
+      CHECK(plan->fetch_k == 35);
+      CHECK(plan->knobs.ef_search > previous);
+      CHECK(CostOf(*plan, SearchStrategy::kAnnPostFilter).note.find("(measured)") !=
+            std::string::npos);
+      previous = plan->knobs.ef_search;
+    }
+    CHECK(*WidthForRecall(in.recall_curve, hnsw, 35, 0.99) == previous);
+    // The selector walk reaches as deep at the same target.
+    absl::StatusOr<QueryPlan> forced = PlanQuery(in, SearchStrategy::kAnn);
+    REQUIRE(forced.ok());
+    CHECK(forced->knobs.ef_search == previous);
+    // At 10% both must reach depth 135, where 0.999 was never
+    // measured: ANN cannot promise it.
+    in = Filtered(Input(hnsw, 1'000'000), 0.1);
+    in.recall_curve = HnswCurve();
+    in.recall_target = 0.999;
+    absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAuto);
+    REQUIRE(plan.ok());
+    CHECK(plan->strategy == SearchStrategy::kExactScan);
+    for (SearchStrategy s : {SearchStrategy::kAnn, SearchStrategy::kAnnPostFilter}) {
+      CHECK_FALSE(CostOf(*plan, s).feasible);
+      CHECK(CostOf(*plan, s).note.find("measured recall") != std::string::npos);
+    }
+  }
+  SECTION("a query's own ef_search overrides the measured width") {
+    PlannerInput in = Filtered(Input(hnsw, 1'000'000), 0.5);
+    in.recall_curve = HnswCurve();
+    in.recall_target = 0.99;
+    in.user_knobs.ef_search = 50;
+    absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAnnPostFilter);
+    REQUIRE(plan.ok());
+    CHECK(plan->knobs.ef_search == 50);
+  }
+}
+
 }  // namespace
 }  // namespace semdb
