@@ -71,8 +71,10 @@ int main(int argc, char** argv) {
 
   std::printf("cores: %u (hardware_concurrency), load average: %s\n",
               std::thread::hardware_concurrency(), LoadAverage().c_str());
-  const std::vector<float> data = semdb::testing::ClusteredVectors(rows, dim, 200, 1);
-  const std::vector<float> query = semdb::testing::ClusteredVectors(queries, dim, 200, 2);
+  // Queries from the same clusters as the data (drawn together, kept apart).
+  std::vector<float> data = semdb::testing::ClusteredVectors(rows + queries, dim, 200, 1);
+  const std::vector<float> query(data.begin() + rows * dim, data.end());
+  data.resize(static_cast<size_t>(rows) * dim);
   std::filesystem::remove_all(db_dir);
   auto db = semdb::Database::Open(db_dir);
   Check(db.status(), "open");

@@ -215,11 +215,13 @@ int main(int argc, char** argv) {
                     "interleaved rounds, microseconds of thread CPU time per query; the same "
                     "index file searched by the collection and by FAISS.\n\n",
                     rows, dim, queries, kK, rounds);
-  const std::vector<float> data = semdb::testing::ClusteredVectors(rows, dim, 200, 1);
+  // Queries from the same clusters as the data (drawn together, kept apart).
+  std::vector<float> data = semdb::testing::ClusteredVectors(rows + queries, dim, 200, 1);
   Data d;
   d.dim = dim;
   d.queries = queries;
-  d.query = semdb::testing::ClusteredVectors(queries, dim, 200, 2);
+  d.query.assign(data.begin() + rows * dim, data.end());
+  data.resize(static_cast<size_t>(rows) * dim);
   {
     faiss::IndexFlatIP exact(dim);
     exact.add(rows, data.data());
