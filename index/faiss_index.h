@@ -71,6 +71,9 @@ class FaissIndex : public VectorIndex {
       const LabelPredicate* filter) const override;
   absl::Status Save(const std::string& path) const override;
   nlohmann::json Describe() const override;
+  // The FAISS index itself, for benchmarks that run FAISS's own search on
+  // the identical index.
+  const faiss::Index& faiss_index() const { return *index_; }
 
  private:
   FaissIndex(Spec spec, IndexLayout layout, int dimension,

@@ -43,7 +43,8 @@ std::vector<ComponentKind> IndexLayout::Kinds() {
 }
 
 absl::StatusOr<IndexLayout> IndexLayout::FromSpec(const Spec& spec) {
-  const std::vector<ComponentKind> kinds = Kinds();
+  // Made once: every search plans with its index's layout.
+  static const std::vector<ComponentKind> kinds = Kinds();
   auto kind = std::find_if(kinds.begin(), kinds.end(),
                            [&](const ComponentKind& k) { return k.name == spec.kind; });
   if (kind == kinds.end()) {

@@ -274,9 +274,9 @@ json DocumentList(const std::vector<Document>& docs) {
   return out;
 }
 
-json HitList(const std::vector<Hit>& hits) {
+json HitList(const std::vector<Hit>& hits, const HitFields& include) {
   json out = json::array();
-  for (const Hit& h : hits) out.push_back(HitJson(h));
+  for (const Hit& h : hits) out.push_back(HitJson(h, include));
   return out;
 }
 
@@ -530,7 +530,24 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   options.hybrid = f.Number("hybrid", 0, 1);
   options.recall_target = f.Number("recall_target", 1e-9, 1).value_or(options.recall_target);
   const std::optional<std::string> strategy = f.String("strategy");
+  const json* include_json = f.Array("include", false);
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
+  if (include_json != nullptr) {
+    // The hits' fields beyond id and score: any of "text" and "metadata".
+    absl::StatusOr<std::vector<std::string>> names = StringList(*include_json, "'include'");
+    if (!names.ok()) return ErrorResponse(names.status());
+    options.include = {.text = false, .metadata = false};
+    for (const std::string& n : *names) {
+      if (n == "text") {
+        options.include.text = true;
+      } else if (n == "metadata") {
+        options.include.metadata = true;
+      } else {
+        return BadRequest(absl::StrCat("'include' lists \"text\" and \"metadata\", got '", n,
+                                       "'"));
+      }
+    }
+  }
   if (strategy) {
     absl::StatusOr<SearchStrategy> parsed = ParseStrategyName(*strategy);
     if (!parsed.ok()) return ErrorResponse(parsed.status());
@@ -571,7 +588,9 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     }
     if (!answers.ok()) return ErrorResponse(answers.status());
     json results = json::array();
-    for (const std::vector<Hit>& hits : *answers) results.push_back({{"hits", HitList(hits)}});
+    for (const std::vector<Hit>& hits : *answers) {
+      results.push_back({{"hits", HitList(hits, options.include)}});
+    }
     return {200, {{"results", std::move(results)}}};
   }
   absl::StatusOr<std::vector<Hit>> hits;
@@ -583,7 +602,7 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     hits = (*c)->SearchVector(*vector, options);
   }
   if (!hits.ok()) return ErrorResponse(hits.status());
-  return {200, {{"hits", HitList(*hits)}}};
+  return {200, {{"hits", HitList(*hits, options.include)}}};
 }
 
 }  // namespace semdb

@@ -25,10 +25,11 @@ nlohmann::json DocumentJson(const Document& doc) {
   return j;
 }
 
-nlohmann::json HitJson(const Hit& hit) {
+nlohmann::json HitJson(const Hit& hit, const HitFields& include) {
   nlohmann::json j = {
-      {"id", hit.id},     {"score", hit.score},       {"score_kind", ScoreKindName(hit.score_kind)},
-      {"text", hit.text}, {"metadata", hit.metadata}};
+      {"id", hit.id}, {"score", hit.score}, {"score_kind", ScoreKindName(hit.score_kind)}};
+  if (include.text) j["text"] = hit.text;
+  if (include.metadata) j["metadata"] = hit.metadata;
   if (hit.passage) j["passage"] = PassageInfoJson(*hit.passage);
   if (!hit.neighbors.empty()) {
     nlohmann::json neighbors = nlohmann::json::array();

@@ -20,11 +20,12 @@ nlohmann::json CollectionInfoJson(const CollectionInfo& info);
 nlohmann::json DocumentJson(const Document& doc);
 
 // {"id", "score", "score_kind", "text", "metadata"} (score_kind:
-// ScoreKindName), and for passages "passage": {"index",
+// ScoreKindName; "text" and "metadata" only when `include` asks for them),
+// and for passages "passage": {"index",
 // "count", "begin", "end"} (byte offsets into the document's text), with
 // "neighbors": [{"index", "count", "begin", "end", "text"}...] and
 // "parent_text" when they were asked for.
-nlohmann::json HitJson(const Hit& hit);
+nlohmann::json HitJson(const Hit& hit, const HitFields& include = {});
 
 // The ids of `asked` that Collection::GetBatch left out of `found` (which
 // keeps the order asked), in that order.

@@ -43,7 +43,7 @@ Collection::Impl::BatchIndexSearchLocked(absl::Span<const float> queries,
       // The ANN search came back short: the single path retries wider.
       hits = SearchLocked(row, options, "", nullptr, false);
     } else {
-      hits = AssembleHitsLocked((*found)[q], options.k, false, &labels);
+      hits = AssembleHitsLocked((*found)[q], options.k, false, options.include, &labels);
       if (hits.ok() && chunker_.enabled() && (options.neighbors > 0 || options.include_parent)) {
         if (absl::Status s = AddPassageContext(*env_.store, id_, options, labels, &*hits);
             !s.ok()) {

@@ -32,6 +32,7 @@
 #include "semdb/vector_index.h"
 #include "src/chunker.h"
 #include "src/document_indexes.h"
+#include "src/label_directory.h"
 #include "storage/store.h"
 
 namespace semdb {
@@ -333,11 +334,14 @@ class Collection::Impl {
   absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(
       std::string_view text, int depth, const Filter* filter, SearchTrace* trace,
       const KeywordStatistics* global = nullptr) const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // The documents of `found`, best first, at most k; with one_per_parent
-  // only the best passage of each document. The labels of the hits kept go
-  // to `labels`.
+  // The hits of `found`, best first, at most k; with one_per_parent only
+  // the best passage of each document. Ids and passage positions come from
+  // label_entries_ (storage is read for the labels not there yet), text and
+  // metadata from storage for the hits kept, when `include` asks for them.
+  // The labels of the hits kept go to `labels`.
   absl::StatusOr<std::vector<Hit>> AssembleHitsLocked(const std::vector<IndexHit>& found, int k,
                                                       bool one_per_parent,
+                                                      const HitFields& include,
                                                       std::vector<uint64_t>* labels) const
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::Status CheckUsableLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
@@ -377,6 +381,9 @@ class Collection::Impl {
   absl::Status fit_error_ ABSL_GUARDED_BY(state_mu_);    // why the last fit failed
   absl::Status probe_error_ ABSL_GUARDED_BY(state_mu_);  // the model is not the vectors'
   std::string index_origin_ ABSL_GUARDED_BY(state_mu_);  // how the index was obtained
+
+  // Label -> id and passage position of the entries searches have hit.
+  mutable LabelDirectory label_entries_;
 
   // The last log entry contained in the saved index.
   uint64_t saved_seq_ ABSL_GUARDED_BY(write_mu_) = 0;

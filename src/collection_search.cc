@@ -394,34 +394,87 @@ absl::StatusOr<std::vector<IndexHit>> Collection::Impl::RunPlanLocked(
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::AssembleHitsLocked(
-    const std::vector<IndexHit>& found, int k, bool one_per_parent,
+    const std::vector<IndexHit>& found, int k, bool one_per_parent, const HitFields& include,
     std::vector<uint64_t>* kept) const {
-  std::vector<uint64_t> labels;
-  for (const IndexHit& h : found) labels.push_back(h.label);
-  std::vector<std::optional<DocumentRecord>> docs;
+  const size_t n = found.size();
+  std::vector<uint64_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = found[i].label;
+  std::vector<std::optional<LabelDirectory::Entry>> entries = label_entries_.Find(labels);
+  // Labels not in memory yet: their documents give the ids and positions
+  // (and the texts, kept for the hits that ask for them).
+  std::vector<std::optional<DocumentRecord>> docs(n);
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < n; ++i) {
+    if (!entries[i]) missing.push_back(i);
+  }
+  if (!missing.empty()) {
+    std::vector<uint64_t> missing_labels;
+    for (size_t i : missing) missing_labels.push_back(labels[i]);
+    std::vector<std::optional<DocumentRecord>> read;
+    std::vector<std::optional<std::string>> unused;
+    if (absl::Status s =
+            env_.store->MultiGetDocuments(id_, missing_labels, {}, &read, &unused);
+        !s.ok()) {
+      return s;
+    }
+    std::vector<uint64_t> added;
+    std::vector<LabelDirectory::Entry> added_entries;
+    for (size_t j = 0; j < missing.size(); ++j) {
+      // A document deleted after its batch reached storage but before the
+      // index caught up is skipped.
+      if (!read[j]) continue;
+      entries[missing[j]] = LabelDirectory::Entry{read[j]->id, read[j]->passage};
+      added.push_back(missing_labels[j]);
+      added_entries.push_back(*entries[missing[j]]);
+      docs[missing[j]] = std::move(read[j]);
+    }
+    label_entries_.Add(added, added_entries, counters_.live_docs);
+  }
+  // The hits kept, by position in `found`.
+  std::vector<size_t> chosen;
+  absl::flat_hash_set<std::string> parents;
+  for (size_t i = 0; i < n && static_cast<int>(chosen.size()) < k; ++i) {
+    if (!entries[i]) continue;
+    const std::optional<PassageLocation>& p = entries[i]->passage;
+    if (one_per_parent && p && !parents.insert(p->parent).second) continue;
+    chosen.push_back(i);
+  }
+  // Their texts not read above and their metadata, in one read.
+  std::vector<uint64_t> text_labels, meta_labels;
+  for (size_t i : chosen) {
+    if (include.text && !docs[i]) text_labels.push_back(labels[i]);
+    if (include.metadata) meta_labels.push_back(labels[i]);
+  }
+  std::vector<std::optional<DocumentRecord>> texts;
   std::vector<std::optional<std::string>> metadata;
-  if (absl::Status s = env_.store->MultiGetDocuments(id_, labels, &docs, &metadata); !s.ok()) {
+  if (absl::Status s =
+          env_.store->MultiGetDocuments(id_, text_labels, meta_labels, &texts, &metadata);
+      !s.ok()) {
     return s;
   }
   std::vector<Hit> hits;
   kept->clear();
-  absl::flat_hash_set<std::string> parents;
-  for (size_t i = 0; i < labels.size() && static_cast<int>(hits.size()) < k; ++i) {
-    // A document deleted after its batch reached storage but before the
-    // index caught up is skipped.
-    if (!docs[i]) continue;
-    const std::optional<PassageLocation>& p = docs[i]->passage;
-    if (one_per_parent && p && !parents.insert(p->parent).second) continue;
+  size_t next_text = 0;
+  for (size_t c = 0; c < chosen.size(); ++c) {
+    const size_t i = chosen[c];
     Hit hit;
+    if (include.text) {
+      std::optional<DocumentRecord>& doc = docs[i] ? docs[i] : texts[next_text++];
+      if (!doc) continue;  // deleted since the index search, as above
+      hit.text = std::move(doc->text);
+    }
+    if (include.metadata) {
+      if (!metadata[c]) continue;  // every document has its metadata stored
+      hit.metadata = ParseJsonOrDiscarded(*metadata[c]);
+    }
     hit.score = found[i].score;
-    hit.text = std::move(docs[i]->text);
-    hit.metadata = ParseJsonOrDiscarded(metadata[i].value_or("{}"));
-    if (p) {
+    LabelDirectory::Entry& e = *entries[i];
+    if (const std::optional<PassageLocation>& p = e.passage) {
       hit.id = p->parent;
       hit.passage = PassageInfo{static_cast<int>(p->index), static_cast<int>(p->count),
                                 static_cast<int64_t>(p->begin), static_cast<int64_t>(p->end)};
     } else {
-      hit.id = std::move(docs[i]->id);
+      hit.id = std::move(e.id);
     }
     hits.push_back(std::move(hit));
     kept->push_back(labels[i]);
@@ -571,7 +624,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     if (static_cast<int64_t>(found.size()) > fetch) found.resize(fetch);
     search_ms += MsSince(search_start);
     const Clock::time_point documents_start = Clock::now();
-    hits = AssembleHitsLocked(found, options.k, one_per_parent, &hit_labels);
+    hits = AssembleHitsLocked(found, options.k, one_per_parent, options.include, &hit_labels);
     documents_ms += MsSince(documents_start);
     if (!hits.ok()) return hits.status();
     if (!one_per_parent || static_cast<int>(hits->size()) >= options.k || exhausted ||
@@ -629,7 +682,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearchLocked(
     absl::StatusOr<std::vector<IndexHit>> ranking = KeywordRankingLocked(
         query, depth, options.filter ? &*options.filter : nullptr, &trace, global);
     if (!ranking.ok()) return ranking.status();
-    hits = AssembleHitsLocked(*ranking, options.k, one_per_parent, &labels);
+    hits = AssembleHitsLocked(*ranking, options.k, one_per_parent, options.include, &labels);
     if (!hits.ok()) return hits.status();
     if (!one_per_parent || static_cast<int>(hits->size()) >= options.k ||
         static_cast<int64_t>(ranking->size()) < depth || depth >= kMaxK * 4) {

@@ -66,7 +66,7 @@ absl::Status AddPassageContext(const Store& store, uint32_t cid, const SearchOpt
       }
       std::vector<std::optional<DocumentRecord>> docs;
       std::vector<std::optional<std::string>> metadata;
-      if (absl::Status s = store.MultiGetDocuments(cid, around, &docs, &metadata); !s.ok()) {
+      if (absl::Status s = store.MultiGetDocuments(cid, around, {}, &docs, &metadata); !s.ok()) {
         return s;
       }
       for (std::optional<DocumentRecord>& doc : docs) {

@@ -83,9 +83,12 @@ class Store {
   // Metadata JSON text, "{}" when a document has none stored.
   absl::StatusOr<std::optional<std::string>> GetMetadata(uint32_t cid,
                                                          uint64_t label) const;
-  // Looks up many documents at once; missing ones are nullopt.
+  // Looks up the documents of `doc_labels` and the metadata of
+  // `meta_labels` (either may be empty) in one batched read; missing ones
+  // are nullopt.
   absl::Status MultiGetDocuments(
-      uint32_t cid, absl::Span<const uint64_t> labels,
+      uint32_t cid, absl::Span<const uint64_t> doc_labels,
+      absl::Span<const uint64_t> meta_labels,
       std::vector<std::optional<DocumentRecord>>* docs,
       std::vector<std::optional<std::string>>* metadata) const;
 

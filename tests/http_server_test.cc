@@ -197,6 +197,28 @@ TEST_CASE("semdb serve: routes, results and every error status over HTTP", "[htt
                              {"filter", "topic = 'geology'"}});
   REQUIRE(filtered.body["hits"].size() == 1);
   REQUIRE(filtered.body["hits"][0]["id"] == "volcano/1 a");
+  // "include" names the fields beyond id and score: the same hits, without
+  // the fields left out.
+  const json question = {{"query", "interest rates"}, {"k", 10}};
+  Reply all = Call(c, "POST", "/collections/notes/search", question);
+  for (const json& include : {json::array(), json::array({"metadata"})}) {
+    json body = question;
+    body["include"] = include;
+    Reply part = Call(c, "POST", "/collections/notes/search", body);
+    REQUIRE(part.status == 200);
+    REQUIRE(part.body["hits"].size() == all.body["hits"].size());
+    for (size_t i = 0; i < part.body["hits"].size(); ++i) {
+      const json& h = part.body["hits"][i];
+      REQUIRE(h["id"] == all.body["hits"][i]["id"]);
+      REQUIRE(h["score"] == all.body["hits"][i]["score"]);
+      REQUIRE(!h.contains("text"));
+      REQUIRE(h.contains("metadata") == !include.empty());
+      if (!include.empty()) REQUIRE(h["metadata"] == all.body["hits"][i]["metadata"]);
+    }
+  }
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/notes/search",
+                         json{{"query", "x"}, {"include", {"vector"}}}),
+                    400) == "bad_request");
 
   // Get by id, percent-encoded in the path.
   Reply got = Call(c, "GET", "/collections/notes/documents/volcano%2F1%20a");

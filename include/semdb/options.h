@@ -143,6 +143,15 @@ enum class FusionMethod {
 // quality"), where convex fusion at 0.3 beat 0.5, RRF and either side alone.
 inline constexpr double kDefaultKeywordWeight = 0.3;
 
+// What each hit carries besides its id, score and passage position, which
+// every hit has (kept in memory: a search asking for neither field reads
+// nothing from storage). A field not asked for is left empty in the hits,
+// and is neither read nor parsed.
+struct HitFields {
+  bool text = true;      // Hit::text
+  bool metadata = true;  // Hit::metadata
+};
+
 struct SearchOptions {
   int k = 10;  // 1..kMaxK
   std::optional<Filter> filter;
@@ -174,6 +183,9 @@ struct SearchOptions {
   // without a keyword index.
   std::optional<double> hybrid;
   FusionMethod fusion = FusionMethod::kConvex;
+  // The hits' fields to return (both by default); the passage options
+  // above add theirs whatever this says.
+  HitFields include;
 
   // InvalidArgument naming the first option out of its range (the ranges
   // above). Every search checks its options with it; the shell and the

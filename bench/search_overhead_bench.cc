@@ -1,0 +1,280 @@
+// semdb's search overhead over raw FAISS on the identical index (issue 12):
+// a collection per index kind (flat, IVF, HNSW) of clustered unit vectors
+// with a text and metadata each; its index saved by Checkpoint and read
+// back from the file (FAISS's read_index inside FaissIndex::Load), so that
+// FAISS's own search runs on the same bytes the collection serves.
+// One query per call on one thread: Collection::SearchVector asking for ids
+// and scores only, the same with text and metadata (the default), and
+// faiss::Index::search, rounds interleaved, best of --rounds, in CPU
+// seconds of the searching thread (on a shared machine wall-clock time also
+// counts the waits for a core). Recall@10 against exact search is printed
+// for both sides. The table goes to stdout and, with --out, to a file.
+//
+//   search_overhead_bench [--rows 100000] [--dim 128] [--queries 1000] [--rounds 5]
+//                         [--out bench/results/search_overhead.md]
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "faiss/IndexFlat.h"
+#include "faiss/IndexHNSW.h"
+#include "faiss/IndexIVF.h"
+#include "fmt/format.h"
+#include "index/faiss_index.h"
+#include "omp.h"
+#include "semdb/database.h"
+#include "vector_data.h"  // tests/: the clustered-vector generator
+
+extern "C" char* openblas_get_corename();
+
+namespace {
+
+using FaissId = faiss::Index::idx_t;
+constexpr int kK = 10;
+
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return fmt::format("{} {} {}", one, five, fifteen);
+}
+
+void Check(const absl::Status& s, const char* what) {
+  if (!s.ok()) {
+    fmt::print(stderr, "{}: {}\n", what, s.ToString());
+    std::exit(1);
+  }
+}
+
+struct Data {
+  int dim = 0, queries = 0;
+  std::vector<float> query;
+  std::vector<FaissId> truth;  // queries x kK, positions = insertion order
+};
+
+double Recall(const std::vector<FaissId>& found, const Data& d) {
+  int hit = 0;
+  for (int q = 0; q < d.queries; ++q) {
+    for (int i = 0; i < kK; ++i) {
+      for (int j = 0; j < kK; ++j) hit += found[q * kK + i] == d.truth[q * kK + j];
+    }
+  }
+  return hit / double(d.queries * kK);
+}
+
+// One timed pass over the queries: CPU seconds, and the positions found.
+template <typename Fn>
+double Pass(const Data& d, std::vector<FaissId>* found, Fn search) {
+  found->assign(static_cast<size_t>(d.queries) * kK, -1);
+  const double t = ThreadCpuSeconds();
+  for (int q = 0; q < d.queries; ++q) search(q, found->data() + static_cast<size_t>(q) * kK);
+  return ThreadCpuSeconds() - t;
+}
+
+struct Row {
+  std::string knob;
+  semdb::SearchOptions options;
+  std::unique_ptr<faiss::SearchParameters> params;
+  // Best CPU seconds per pass: the collection (ids only, and with text and
+  // metadata), semdb's index alone (FaissIndex::Search), raw FAISS.
+  double ids = 1e30, full = 1e30, index = 1e30, faiss = 1e30;
+  double ids_recall = 0, full_recall = 0, faiss_recall = 0;
+};
+
+// A collection of `spec` over the vectors, each with a text and metadata,
+// checkpointed; then its rows measured against FAISS on the saved index.
+std::string Measure(const std::string& db_dir, const std::string& spec,
+                    const std::vector<float>& data, int64_t rows, const Data& d, int rounds,
+                    std::vector<Row>& table, double* text_cost) {
+  std::filesystem::remove_all(db_dir);
+  auto db = semdb::Database::Open(db_dir);
+  Check(db.status(), "open");
+  auto c = (*db)->CreateCollection("c", {.embedder = fmt::format("vectors dim={}", d.dim),
+                                         .index = spec,
+                                         .keyword_index = false});
+  Check(c.status(), "create");
+  omp_set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
+  for (int64_t begin = 0; begin < rows; begin += 5000) {
+    std::vector<semdb::Document> docs;
+    for (int64_t i = begin; i < std::min(rows, begin + 5000); ++i) {
+      docs.push_back(
+          {.id = std::to_string(i),
+           .text = fmt::format("Passage {} of the benchmark corpus: a paragraph of about two "
+                               "hundred bytes, as a chunked document's passage would hold, "
+                               "with words that repeat from one passage to the next one.",
+                               i),
+           .metadata = {{"n", i}, {"group", fmt::format("g{}", i % 50)}, {"year", 1990 + i % 30}},
+           .vector = {data.begin() + i * d.dim, data.begin() + (i + 1) * d.dim}});
+    }
+    Check((*c)->InsertBatch(std::move(docs)).status(), "insert");
+  }
+  Check((*c)->Checkpoint(), "checkpoint");
+  // Served as after a restart: reopened, its records in table files.
+  c->reset();
+  db->reset();
+  db = semdb::Database::Open(db_dir);
+  Check(db.status(), "reopen");
+  c = (*db)->GetCollection("c");
+  Check(c.status(), "get");
+  std::string path;
+  for (const auto& f : std::filesystem::directory_iterator(db_dir + "/indexes")) {
+    if (f.path().extension() == ".index") path = f.path().string();
+  }
+  auto saved = semdb::FaissIndex::Load(path);
+  Check(saved.status(), "load the saved index");
+  const faiss::Index& raw = (*saved)->faiss_index();
+  omp_set_num_threads(1);
+
+  auto semdb_search = [&](const semdb::SearchOptions& o) {
+    return [&, o](int q, FaissId* out) {
+      auto hits = (*c)->SearchVector(
+          absl::MakeConstSpan(d.query).subspan(static_cast<size_t>(q) * d.dim, d.dim), o);
+      Check(hits.status(), "search");
+      for (size_t i = 0; i < hits->size() && i < kK; ++i) out[i] = std::stoll((*hits)[i].id);
+    };
+  };
+  std::vector<float> scores(kK);
+  for (int r = 0; r < rounds; ++r) {
+    for (Row& row : table) {
+      std::vector<FaissId> found;
+      semdb::SearchOptions ids_only = row.options;
+      ids_only.include = {.text = false, .metadata = false};
+      auto faiss_pass = [&] {
+        const double s = Pass(d, &found, [&](int q, FaissId* out) {
+          raw.search(1, d.query.data() + static_cast<size_t>(q) * d.dim, kK, scores.data(), out,
+                     row.params.get());
+        });
+        row.faiss = std::min(row.faiss, s);
+        row.faiss_recall = Recall(found, d);
+      };
+      // Alternate which side goes first.
+      if (r % 2 == 1) faiss_pass();
+      row.ids = std::min(row.ids, Pass(d, &found, semdb_search(ids_only)));
+      row.ids_recall = Recall(found, d);
+      row.full = std::min(row.full, Pass(d, &found, semdb_search(row.options)));
+      row.full_recall = Recall(found, d);
+      row.index = std::min(row.index, Pass(d, &found, [&](int q, FaissId* out) {
+        auto hits = (*saved)->Search(
+            absl::MakeConstSpan(d.query).subspan(static_cast<size_t>(q) * d.dim, d.dim), kK,
+            row.options.knobs, nullptr);
+        Check(hits.status(), "index search");
+        for (size_t i = 0; i < hits->size(); ++i) out[i] = static_cast<FaissId>((*hits)[i].label);
+      }));
+      if (r % 2 == 0) faiss_pass();
+    }
+  }
+  std::ostringstream md;
+  for (const Row& row : table) {
+    md << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f}x | {:.2f}x | {:.1f} | {:.2f}x | "
+                      "{:.4f} | {:.4f} |\n",
+                      spec.substr(0, spec.find(' ')), row.knob, 1e6 * row.faiss / d.queries,
+                      1e6 * row.index / d.queries, 1e6 * row.ids / d.queries,
+                      row.ids / row.faiss, row.ids / row.index,
+                      1e6 * row.full / d.queries, row.full / row.faiss, row.ids_recall,
+                      row.faiss_recall);
+    if (row.knob == "ef 64") *text_cost = (row.full - row.ids) / row.ids;
+  }
+  return md.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("semdb search overhead over raw FAISS");
+  int64_t rows = 100000;
+  int dim = 128, queries = 1000, rounds = 5, nlist = 1024, m = 16, ef_construction = 200;
+  std::string db_dir = "search_overhead_db", out, only;
+  app.add_option("--rows", rows, "vectors per collection");
+  app.add_option("--dim", dim, "dimensions");
+  app.add_option("--queries", queries, "queries per pass");
+  app.add_option("--rounds", rounds, "interleaved rounds; the best is kept");
+  app.add_option("--nlist", nlist, "IVF lists");
+  app.add_option("--m", m, "HNSW M");
+  app.add_option("--ef-construction", ef_construction, "HNSW efConstruction");
+  app.add_option("--db-dir", db_dir, "scratch folder for the databases (replaced)");
+  app.add_option("--out", out, "also write the table to this file");
+  app.add_option("--only", only, "measure only this index kind (flat, ivf or hnsw)");
+  CLI11_PARSE(app, argc, argv);
+
+  std::ostringstream md;
+  md << fmt::format("cores: {} (hardware_concurrency), OpenBLAS core: {}, load average: {}\n\n",
+                    std::thread::hardware_concurrency(), openblas_get_corename(), LoadAverage());
+  md << fmt::format("{} x {} clustered unit vectors with a 200-byte text and 3 metadata fields "
+                    "each, {} queries, k = {}, one query per call on one thread, best of {} "
+                    "interleaved rounds, microseconds of thread CPU time per query; the same "
+                    "index file searched by the collection and by FAISS.\n\n",
+                    rows, dim, queries, kK, rounds);
+  // Queries from the same clusters as the data (drawn together, kept apart).
+  std::vector<float> data = semdb::testing::ClusteredVectors(rows + queries, dim, 200, 1);
+  Data d;
+  d.dim = dim;
+  d.queries = queries;
+  d.query.assign(data.begin() + rows * dim, data.end());
+  data.resize(static_cast<size_t>(rows) * dim);
+  {
+    faiss::IndexFlatIP exact(dim);
+    exact.add(rows, data.data());
+    std::vector<float> scores(static_cast<size_t>(queries) * kK);
+    d.truth.resize(scores.size());
+    exact.search(queries, d.query.data(), kK, scores.data(), d.truth.data());
+  }
+  md << "| index | knob | raw FAISS (us) | semdb index alone (us) | semdb ids + scores (us) | "
+        "ids / FAISS | ids / index alone | semdb + text + metadata (us) | full / FAISS | "
+        "semdb recall | FAISS recall |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::filesystem::create_directories(db_dir);
+  double text_cost = 0;
+  if (only.empty() || only == "flat") {
+    std::vector<Row> table(1);
+    table[0].knob = "exact";
+    md << Measure(db_dir + "/flat", "flat", data, rows, d, rounds, table, &text_cost);
+  }
+  if (only.empty() || only == "ivf") {
+    std::vector<Row> table;
+    for (int nprobe : {1, 2, 4, 8, 16, 32, 64}) {
+      Row& row = table.emplace_back();
+      row.knob = fmt::format("nprobe {}", nprobe);
+      row.options.knobs.nprobe = nprobe;
+      row.options.strategy = semdb::SearchStrategy::kAnn;
+      auto params = std::make_unique<faiss::SearchParametersIVF>();
+      params->nprobe = nprobe;
+      row.params = std::move(params);
+    }
+    md << Measure(db_dir + "/ivf", fmt::format("ivf nlist={}", nlist), data, rows, d, rounds,
+                  table, &text_cost);
+  }
+  if (only.empty() || only == "hnsw") {
+    std::vector<Row> table;
+    for (int ef : {16, 32, 64, 128, 256}) {
+      Row& row = table.emplace_back();
+      row.knob = fmt::format("ef {}", ef);
+      row.options.knobs.ef_search = ef;
+      row.options.strategy = semdb::SearchStrategy::kAnn;
+      auto params = std::make_unique<faiss::SearchParametersHNSW>();
+      params->efSearch = ef;
+      row.params = std::move(params);
+    }
+    md << Measure(db_dir + "/hnsw",
+                  fmt::format("hnsw m={} ef_construction={}", m, ef_construction), data, rows,
+                  d, rounds, table, &text_cost);
+  }
+  md << fmt::format("\nText + metadata of the 10 hits cost {:.1f}% of an HNSW query at ef 64 "
+                    "(semdb with them against semdb with ids and scores only).\n",
+                    100 * text_cost);
+  md << fmt::format("load average after: {}\n", LoadAverage());
+  fmt::print("{}", md.str());
+  if (!out.empty()) std::ofstream(out) << md.str();
+  std::filesystem::remove_all(db_dir);
+  return 0;
+}
