@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "embedders/blas_runtime.h"
@@ -193,23 +192,34 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
     return flush();
   };
 
-  // Pass 1: document and total frequencies.
+  // The one tokenization: document and total frequencies, and each text's
+  // terms as ids into `counts` (term_ids[text_start[i]..text_start[i+1]]),
+  // from which the TF-IDF matrix is built below without tokenizing again.
   struct Counts {
     int64_t df = 0;
     int64_t tf = 0;
   };
-  absl::flat_hash_map<std::string, Counts> counts;
+  absl::flat_hash_map<std::string, int32_t> term_id;
+  std::vector<Counts> counts;
+  std::vector<int32_t> term_ids;
+  std::vector<int64_t> text_start{0};
   int64_t n = 0;
   int64_t total_terms = 0;
+  std::vector<int32_t> distinct;
   absl::Status s = walk([&](std::vector<std::string>& words) {
     ++n;
     total_terms += static_cast<int64_t>(words.size());
-    absl::flat_hash_set<std::string_view> seen;
-    for (const std::string& w : words) {
-      Counts& c = counts[w];
-      ++c.tf;
-      if (seen.insert(w).second) ++c.df;
+    for (std::string& w : words) {
+      auto [it, added] = term_id.try_emplace(std::move(w), static_cast<int32_t>(counts.size()));
+      if (added) counts.emplace_back();
+      ++counts[it->second].tf;
+      term_ids.push_back(it->second);
     }
+    distinct.assign(term_ids.begin() + text_start.back(), term_ids.end());
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (int32_t id : distinct) ++counts[id].df;
+    text_start.push_back(static_cast<int64_t>(term_ids.size()));
   });
   if (!s.ok()) return s;
   if (n == 0) return absl::FailedPreconditionError("no texts to fit TF-IDF on");
@@ -217,16 +227,17 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   // Vocabulary: document-frequency bounds, then the max_features most
   // frequent terms, then alphabetical order as scikit-learn.
   const double max_count = options_.max_df * static_cast<double>(n);
-  std::vector<std::pair<std::string, Counts>> kept;
-  for (auto& [term, c] : counts) {
+  std::vector<std::pair<std::string_view, int32_t>> kept;  // (term, id)
+  for (const auto& [term, id] : term_id) {
+    const Counts& c = counts[id];
     if (c.df >= options_.min_df && static_cast<double>(c.df) <= max_count) {
-      kept.emplace_back(term, c);
+      kept.emplace_back(term, id);
     }
   }
   if (static_cast<int64_t>(kept.size()) > options_.max_features) {
-    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
-      return a.second.tf != b.second.tf ? a.second.tf > b.second.tf
-                                        : a.first < b.first;
+    std::sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
+      const int64_t ta = counts[a.second].tf, tb = counts[b.second].tf;
+      return ta != tb ? ta > tb : a.first < b.first;
     });
     kept.resize(options_.max_features);
   }
@@ -238,11 +249,15 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   std::sort(kept.begin(), kept.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   TfidfVocabulary vocab;
-  for (auto& [term, c] : kept) {
+  std::vector<int32_t> position(counts.size(), -1);  // id -> vocabulary position
+  for (const auto& [term, id] : kept) {
+    position[id] = static_cast<int32_t>(vocab.terms.size());
     vocab.index.emplace(term, static_cast<int32_t>(vocab.terms.size()));
-    vocab.idf.push_back(std::log((1.0 + n) / (1.0 + c.df)) + 1.0);
-    vocab.terms.push_back(std::move(term));
+    vocab.idf.push_back(std::log((1.0 + n) / (1.0 + counts[id].df)) + 1.0);
+    vocab.terms.emplace_back(term);
   }
+  kept.clear();
+  term_id.clear();
   counts.clear();
   vocab_ = std::move(vocab);
   rank_ = 0;  // TfidfRow only needs the vocabulary
@@ -271,19 +286,23 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
     return absl::OkStatus();
   }
 
-  // Pass 2: the TF-IDF matrix.
+  // The TF-IDF matrix, from the term ids kept by the tokenization above.
   SparseMatrix x;
   x.cols = static_cast<int64_t>(vocab_.terms.size());
-  s = walk([&](std::vector<std::string>& words) {
-    std::vector<std::pair<int32_t, float>> row = WeightedRow(words, nullptr);
-    for (const auto& [t, w] : row) {
+  std::vector<int32_t> positions;
+  for (int64_t i = 0; i < n; ++i) {
+    positions.clear();
+    for (int64_t p = text_start[i]; p < text_start[i + 1]; ++p) {
+      if (position[term_ids[p]] >= 0) positions.push_back(position[term_ids[p]]);
+    }
+    for (const auto& [t, w] : WeightedRow(positions)) {
       x.col.push_back(t);
       x.value.push_back(w);
     }
     x.row_start.push_back(static_cast<int64_t>(x.col.size()));
     ++x.rows;
-  });
-  if (!s.ok()) return s;
+  }
+  term_ids = {};
 
   // An LSA space with nearly as many dimensions as texts reproduces plain
   // TF-IDF and loses LSA's grouping of related words; cap it.
@@ -311,20 +330,27 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
 
 std::vector<std::pair<int32_t, float>> TfidfEmbedder::WeightedRow(
     const std::vector<std::string>& words, int32_t* unknown) const {
-  absl::flat_hash_map<int32_t, int32_t> tf;
+  std::vector<int32_t> positions;
   for (const std::string& w : words) {
     auto it = vocab_.index.find(w);
     if (it != vocab_.index.end()) {
-      ++tf[it->second];
+      positions.push_back(it->second);
     } else if (unknown != nullptr) {
       ++*unknown;
     }
   }
-  std::vector<std::pair<int32_t, float>> row(tf.begin(), tf.end());
-  std::sort(row.begin(), row.end());
-  for (auto& [t, w] : row) {
-    double f = options_.sublinear_tf ? 1.0 + std::log(w) : w;
-    w = static_cast<float>(f * vocab_.idf[t]);
+  return WeightedRow(positions);
+}
+
+std::vector<std::pair<int32_t, float>> TfidfEmbedder::WeightedRow(
+    std::vector<int32_t>& positions) const {
+  std::sort(positions.begin(), positions.end());
+  std::vector<std::pair<int32_t, float>> row;
+  for (size_t b = 0, e = 0; b < positions.size(); b = e) {
+    while (e < positions.size() && positions[e] == positions[b]) ++e;
+    const double tf = static_cast<double>(e - b);
+    const double f = options_.sublinear_tf ? 1.0 + std::log(tf) : tf;
+    row.emplace_back(positions[b], static_cast<float>(f * vocab_.idf[positions[b]]));
   }
   Normalize(&row);
   return row;

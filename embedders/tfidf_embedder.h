@@ -114,6 +114,9 @@ class TfidfEmbedder : public Embedder {
   // outside the vocabulary into *unknown when not null.
   std::vector<std::pair<int32_t, float>> WeightedRow(
       const std::vector<std::string>& words, int32_t* unknown) const;
+  // The same from the vocabulary positions of a text's terms (any order,
+  // repeats counted; sorted here).
+  std::vector<std::pair<int32_t, float>> WeightedRow(std::vector<int32_t>& positions) const;
 
   // Terms of `text`: tokens after stop-word removal, stemmed when stem_.
   absl::StatusOr<std::vector<std::string>> Terms(std::string_view text) const;

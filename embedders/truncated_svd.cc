@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,34 @@ namespace {
 constexpr double kRelativeRankTolerance = 1e-6;
 constexpr int kOversamples = 20;
 constexpr int kPowerIterations = 7;
+
+// OpenBLAS on one thread while an SVD runs (process-wide, so counted: the
+// setting is restored when the last concurrent SVD ends). Its own threads
+// busy-wait in sched_yield between calls, and the SVD alternates BLAS and
+// LAPACK calls with sparse products that ParallelFor already spreads over
+// the cores: perf of a 10,000-line text import showed the OpenBLAS threads
+// spinning in 35-40% of its samples.
+class OneBlasThread {
+ public:
+  OneBlasThread() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_++ == 0) {
+      saved_ = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~OneBlasThread() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--active_ == 0) openblas_set_num_threads(saved_);
+  }
+  OneBlasThread(const OneBlasThread&) = delete;
+  OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+ private:
+  static inline std::mutex mu_;
+  static inline int active_ = 0;
+  static inline int saved_ = 1;
+};
 
 SparseMatrix Transpose(const SparseMatrix& x) {
   SparseMatrix t;
@@ -259,6 +288,7 @@ absl::StatusOr<TruncatedSvd> ComputeTruncatedSvd(const SparseMatrix& x, int k,
     return absl::InvalidArgumentError("cannot decompose an empty matrix");
   }
   k = static_cast<int>(std::min<int64_t>(k, small_side));
+  const OneBlasThread one_blas_thread;
   if (method == SvdMethod::kAuto) {
     method = small_side <= kExactSvdLimit ? SvdMethod::kExact
                                           : SvdMethod::kRandomized;

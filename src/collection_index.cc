@@ -171,16 +171,19 @@ absl::Status Collection::Impl::SaveIndexLocked() {
 
 absl::Status Collection::Impl::Checkpoint() {
   absl::MutexLock write_lock(&write_mu_);
+  bool save = false;
   {
     absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-    if (index_ == nullptr) return absl::OkStatus();
-    if (saved_seq_ == counters_.next_seq - 1 &&
-        FindSavedIndex(env_.index_dir, id_).has_value()) {
-      return absl::OkStatus();
-    }
+    save = index_ != nullptr && (saved_seq_ != counters_.next_seq - 1 ||
+                                 !FindSavedIndex(env_.index_dir, id_).has_value());
   }
-  return SaveIndexLocked();
+  if (save) {
+    if (absl::Status s = SaveIndexLocked(); !s.ok()) return s;
+  }
+  // The memtables to table files too (the log truncation included), so
+  // that the next open, even after a crash, replays no write-ahead log.
+  return env_.store->Flush();
 }
 
 }  // namespace semdb

@@ -7,6 +7,7 @@
 #include "rocksdb/convenience.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -122,6 +123,35 @@ rocksdb::CompressionType Supported(rocksdb::CompressionType type) {
   return rocksdb::kNoCompression;
 }
 
+// What a family holds decides how it is stored, from `base` (the options
+// of every family):
+//   - vectors and the index log: no compression. float32 vectors shrink by
+//     a few percent at most, yet compressing them (LZ4 at flush, ZSTD in
+//     the bottom level) was a quarter of the CPU of a bulk ingest
+//     (bench/ingest_bench.cc, perf); it also lets compactions of vectors
+//     written in label order move files down a level instead of rewriting.
+//   - ids (and parents, looked up by id too): whole-key Bloom filters in
+//     the table files and the memtable. Every insert looks each of its ids
+//     up to tell an insert from a replace, and those ids are mostly new:
+//     the filters answer "absent" without reading a block.
+rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
+                                           const rocksdb::ColumnFamilyOptions& base) {
+  rocksdb::ColumnFamilyOptions o = base;
+  if (family == kVectors || family == kLog) {
+    o.compression = rocksdb::kNoCompression;
+    o.bottommost_compression = rocksdb::kDisableCompressionOption;
+  }
+  if (family == kIds || family == kParents) {
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    o.memtable_prefix_bloom_size_ratio = 0.02;
+    o.memtable_whole_key_filtering = true;
+  }
+  return o;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -170,7 +200,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilyNames) families.emplace_back(name, cf_options);
+  for (size_t f = 0; f < kNumFamilies; ++f) {
+    families.emplace_back(kFamilyNames[f], FamilyOptions(static_cast<Family>(f), cf_options));
+  }
 
   auto store = std::unique_ptr<Store>(new Store());
   store->path_ = path;

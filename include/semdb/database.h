@@ -163,7 +163,9 @@ class Collection {
   // FailedPrecondition for collections of caller-supplied vectors.
   absl::Status Refit();
 
-  // Saves the index so that the next open need not replay the log.
+  // Saves the index and flushes the storage's memtables, so that the next
+  // open (even after a crash) replays neither the index log nor RocksDB's
+  // write-ahead log. ImportPath ends with one.
   absl::Status Checkpoint();
 
   // Changes the collection's index spec (type, build parameters or search

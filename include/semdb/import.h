@@ -76,8 +76,10 @@ struct ImportReport {
 // Malformed records are skipped and reported; the rest is imported. A
 // fittable model is refitted at the end when the collection grew since its
 // last fit (the write path alone refits only when the collection doubles,
-// which would leave it fitted on the first batches). Fails
-// only when nothing can be done (no such path) or storage fails.
+// which would leave it fitted on the first batches), then checkpointed
+// (Collection::Checkpoint), so that the first open after an import replays
+// nothing. Fails only when nothing can be done (no such path) or storage
+// fails.
 absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::string& path,
                                         const ImportOptions& options);
 
