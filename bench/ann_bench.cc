@@ -193,7 +193,7 @@ json RunFiltered(const Dataset& d, Collection& c, const std::string& index_label
     SearchOptions base{.k = kK, .filter = semdb::Filter::Parse(fmt::format("bucket < {}", threshold)).value()};
     json row = {{"index", index_label}, {"selectivity", threshold / 1000.0}};
     auto explained = c.ExplainVector({d.query.data(), static_cast<size_t>(d.dim)}, base);
-    row["planner_choice"] = explained.ok() ? (*explained)["plan"]["strategy"] : json("?");
+    row["planner_choice"] = explained.ok() ? explained->plan.strategy : "?";
     for (int s = 0; s < 5; ++s) {
       SearchOptions o = base;
       o.strategy = strategies[s];
@@ -272,7 +272,7 @@ json RunDataset(const Dataset& d, const std::string& db_dir, const std::vector<I
     auto db = *Database::Open(db_dir);
     entry["semdb_reopen_seconds"] = Seconds(reopen_start);
     auto c = MustGet(*db, "bench");
-    json stats = c->Stats();
+    json stats = c->Stats().ToJson();
     entry["semdb_origin"] = stats["index_origin"];
     entry["semdb_index_bytes"] = stats["index_facts"]["memory_bytes"];
     for (const auto& f : std::filesystem::directory_iterator(db_dir + "/indexes")) {

@@ -13,11 +13,9 @@
 
 namespace semdb {
 
-// The "vectors" kind: the collection stores the caller's vectors (no
-// embedder is created for it).
-ComponentKind VectorsKind();
-
-// A new, unfitted embedder for `spec`. Unknown kinds and bad parameters are
+// A new, unfitted embedder for `spec` ("vectors dim=N" included: an embedder
+// whose capabilities().caller_vectors is set), whose calls run their
+// parallel loops on context.pool when it is set. Unknown kinds and bad parameters are
 // InvalidArgument errors naming the offending part; missing model files are
 // NotFound.
 absl::StatusOr<std::unique_ptr<Embedder>> CreateEmbedder(

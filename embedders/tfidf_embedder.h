@@ -94,7 +94,7 @@ class TfidfEmbedder : public Embedder {
   absl::Status Embed(absl::Span<const std::string_view> texts,
                      absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
-  bool fittable() const override { return true; }
+  EmbedderCapabilities capabilities() const override { return {.fittable = true}; }
   absl::Status Fit(const TextCorpus& corpus) override;
   absl::StatusOr<std::string> SaveState() const override;
   absl::Status LoadState(std::string_view state) override;

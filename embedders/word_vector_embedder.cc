@@ -126,7 +126,8 @@ absl::StatusOr<std::unique_ptr<WordVectorEmbedder>> WordVectorEmbedder::Create(
   Spec canonical = spec;
   canonical.params["path"] = o.source.path;
 
-  absl::StatusOr<LoadedWordVectors> loaded = LoadWordVectors(o.source);
+  absl::StatusOr<LoadedWordVectors> loaded =
+      LoadWordVectors(o.source, context.word_vector_models.get());
   if (!loaded.ok()) return loaded.status();
   std::unique_ptr<WordVectorEmbedder> e(
       new WordVectorEmbedder(std::move(canonical), std::move(o), *std::move(loaded)));

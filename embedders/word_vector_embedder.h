@@ -82,7 +82,9 @@ class WordVectorEmbedder : public Embedder {
   int dimension() const override;
   absl::Status Embed(absl::Span<const std::string_view> texts, absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
-  bool fittable() const override { return options_.weighting == WordWeighting::kSif; }
+  EmbedderCapabilities capabilities() const override {
+    return {.fittable = options_.weighting == WordWeighting::kSif};
+  }
   const WordVectorEmbedder* word_vectors() const override { return this; }
   absl::Status Fit(const TextCorpus& corpus) override;
   absl::StatusOr<std::string> SaveState() const override;

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <tuple>
 
 #include "embedders/fasttext_model.h"
@@ -67,16 +66,6 @@ std::string UserCacheDir() {
   const char* home = std::getenv("HOME");
   return fs::path(home != nullptr && *home != '\0' ? home : "/tmp") / ".cache" / "semdb" /
          "word-vectors";
-}
-
-// Models open in this process, so that several embedders over one file
-// (e.g. a refit building a fresh embedder) share its memory. Loads are
-// serialized, so one file is never streamed into its cache twice at once.
-using ModelKey = std::tuple<std::string, uint32_t, std::string, uint64_t, int64_t>;
-std::mutex open_models_mutex;
-std::map<ModelKey, std::weak_ptr<const WordVectorModel>>& OpenModels() {
-  static auto* models = new std::map<ModelKey, std::weak_ptr<const WordVectorModel>>();
-  return *models;
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -147,7 +136,8 @@ absl::StatusOr<std::string> WordVectorCachePath(const std::string& path,
   return (fs::path(fallback) / name).string();
 }
 
-absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input) {
+absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input,
+                                                  WordVectorModels* shared) {
   const auto start = std::chrono::steady_clock::now();
   WordVectorSource source = input;
   std::error_code ec;
@@ -165,12 +155,14 @@ absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input)
     loaded.cache_path = *std::move(cache);
   }
 
-  std::lock_guard<std::mutex> lock(open_models_mutex);
-  const ModelKey key{source.path, stamp->format, loaded.cache_path, stamp->size,
-                     stamp->mtime_ns};
-  if (auto it = OpenModels().find(key); it != OpenModels().end()) {
-    if (std::shared_ptr<const WordVectorModel> shared = it->second.lock()) {
-      loaded.model = std::move(shared);
+  WordVectorModels own;  // nothing to share with
+  WordVectorModels& models = shared != nullptr ? *shared : own;
+  absl::MutexLock lock(&models.mu_);
+  const WordVectorModels::Key key{source.path, stamp->format, loaded.cache_path, stamp->size,
+                                  stamp->mtime_ns};
+  if (auto it = models.open_.find(key); it != models.open_.end()) {
+    if (std::shared_ptr<const WordVectorModel> model = it->second.lock()) {
+      loaded.model = std::move(model);
       loaded.seconds = SecondsSince(start);
       return loaded;
     }
@@ -207,8 +199,8 @@ absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& input)
     }
     loaded.model = *std::move(mapped);
   }
-  std::erase_if(OpenModels(), [](const auto& entry) { return entry.second.expired(); });
-  OpenModels()[key] = loaded.model;
+  std::erase_if(models.open_, [](const auto& entry) { return entry.second.expired(); });
+  models.open_[key] = loaded.model;
   loaded.seconds = SecondsSince(start);
   return loaded;
 }

@@ -15,16 +15,21 @@
 //                     leaves read-only folders alone), else $XDG_CACHE_HOME/semdb/word-vectors/
 //                     (default ~/.cache/semdb/word-vectors/) with the first
 //                     form's name.
-// Opened models are shared: opening a file that is already open in the
-// process returns the same model.
+// Opened models are shared through a WordVectorModels registry (one per
+// Database): opening a file that is already open through it returns the
+// same model.
 #ifndef SEMDB_EMBEDDERS_WORD_VECTOR_LOADER_H_
 #define SEMDB_EMBEDDERS_WORD_VECTOR_LOADER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "embedders/word_vector_model.h"
 
 namespace semdb {
@@ -66,9 +71,29 @@ absl::StatusOr<WordVectorFormat> ResolveWordVectorFormat(const WordVectorSource&
 absl::StatusOr<std::string> WordVectorCachePath(const std::string& path,
                                                 const std::string& cache_dir);
 
-// Opens `source`. Missing files are NotFound; malformed ones
+class WordVectorModels;
+
+// Opens `source`, or shares the model `shared` has open for it (null: a
+// load of its own). Missing files are NotFound; malformed ones
 // InvalidArgument with the reader's message.
-absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& source);
+absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource& source,
+                                                  WordVectorModels* shared = nullptr);
+
+// Word-vector models open through it, so that several embedders over one
+// file (e.g. a refit building a fresh embedder) share its memory. Loads
+// through one registry are serialized, so one file is never streamed into
+// its cache twice at once. A Database has one (EmbedderContext); databases
+// share nothing. Thread-safe.
+class WordVectorModels {
+ private:
+  friend absl::StatusOr<LoadedWordVectors> LoadWordVectors(const WordVectorSource&,
+                                                           WordVectorModels*);
+  // Path, format, cache path, source size and modification time.
+  using Key = std::tuple<std::string, uint32_t, std::string, uint64_t, int64_t>;
+
+  absl::Mutex mu_;
+  std::map<Key, std::weak_ptr<const WordVectorModel>> open_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace semdb
 

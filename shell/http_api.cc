@@ -338,7 +338,7 @@ ApiResponse HttpApi::GetOrCreateCollection(const std::string& name, const json& 
 ApiResponse HttpApi::CollectionStats(const std::string& name) const {
   absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetCollection(name);
   if (!c.ok()) return ErrorResponse(c.status());
-  return {200, (*c)->Stats()};
+  return {200, (*c)->Stats().ToJson()};
 }
 
 ApiResponse HttpApi::DropCollection(const std::string& name) {

@@ -23,7 +23,7 @@ std::string Label(const std::string& value) {
 }  // namespace
 
 void HttpMetrics::Record(const std::string& route, int status, double seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++requests_[{route, status}];
   Latency& l = latency_[route];
   ++l.count;
@@ -40,7 +40,7 @@ std::string HttpMetrics::Text(const std::vector<CollectionInfo>& collections) co
   std::string out =
       "# HELP semdb_http_requests_total HTTP requests answered, by route and status.\n"
       "# TYPE semdb_http_requests_total counter\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (const auto& [key, count] : requests_) {
     absl::StrAppend(&out, "semdb_http_requests_total{route=\"", Label(key.first),
                     "\",status=\"", key.second, "\"} ", count, "\n");

@@ -7,11 +7,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "semdb/database.h"
 
 namespace semdb {
@@ -36,9 +37,10 @@ class HttpMetrics {
     double sum = 0;
   };
 
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, int64_t> requests_;  // (route, status) -> count
-  std::map<std::string, Latency> latency_;                   // route -> histogram
+  mutable absl::Mutex mu_;
+  // (route, status) -> count
+  std::map<std::pair<std::string, int>, int64_t> requests_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Latency> latency_ ABSL_GUARDED_BY(mu_);  // route -> histogram
 };
 
 }  // namespace semdb

@@ -12,11 +12,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <vector>
@@ -24,6 +22,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "shell/http_api.h"
 #include "shell/http_metrics.h"
 #include "shell/http_routes.h"
@@ -192,8 +192,10 @@ class HttpServer::Impl {
   }
 
   absl::Status Run() {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    if (stop_requested_) return absl::OkStatus();
+    {
+      absl::MutexLock lock(&stop_mu_);
+      if (stop_requested_) return absl::OkStatus();
+    }
     const unsigned threads = static_cast<unsigned>(std::max(1, options_.threads));
     MHD_Daemon* daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, nullptr, nullptr, &OnRequest, this,
@@ -208,20 +210,22 @@ class HttpServer::Impl {
         MHD_OPTION_END);
     if (daemon == nullptr) return absl::InternalError("the HTTP server failed to start");
     listen_fd_ = -1;  // the daemon closes it
-    // Closes connections whose request is late, until Stop().
-    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(100),
-                              [this] { return stop_requested_; })) {
-      CloseLateConnections();
+    {
+      // Closes connections whose request is late, until Stop() (which may
+      // have come while the daemon started).
+      absl::MutexLock lock(&stop_mu_);
+      while (!stop_mu_.AwaitWithTimeout(absl::Condition(&stop_requested_),
+                                        absl::Milliseconds(100))) {
+        CloseLateConnections();
+      }
     }
-    lock.unlock();
     MHD_stop_daemon(daemon);  // waits for requests in progress
     return absl::OkStatus();
   }
 
   void Stop() {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    absl::MutexLock lock(&stop_mu_);
     stop_requested_ = true;
-    stop_cv_.notify_all();
   }
 
  private:
@@ -317,7 +321,7 @@ class HttpServer::Impl {
   static void OnConnection(void* cls, MHD_Connection* c, void** socket_context,
                            MHD_ConnectionNotificationCode code) {
     Impl* self = static_cast<Impl*>(cls);
-    std::lock_guard<std::mutex> lock(self->connections_mu_);
+    absl::MutexLock lock(&self->connections_mu_);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
       auto* state = new ConnectionState;
       const MHD_ConnectionInfo* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -346,7 +350,7 @@ class HttpServer::Impl {
   }
 
   void SetAnswering(MHD_Connection* c, bool answering) {
-    std::lock_guard<std::mutex> lock(connections_mu_);
+    absl::MutexLock lock(&connections_mu_);
     ConnectionState* state = StateOf(c);
     if (state == nullptr) return;
     state->answering = answering;
@@ -357,7 +361,7 @@ class HttpServer::Impl {
   // and cleans it up in its own thread.
   void CloseLateConnections() {
     const Clock::time_point now = Clock::now();
-    std::lock_guard<std::mutex> lock(connections_mu_);
+    absl::MutexLock lock(&connections_mu_);
     for (ConnectionState* state : connections_) {
       if (!state->answering && state->deadline < now) {
         shutdown(state->fd, SHUT_RDWR);
@@ -561,7 +565,7 @@ class HttpServer::Impl {
       const std::string line = absl::StrFormat("%s %s %s %s %d %d %.3fms\n", UtcNow(),
                                                ClientAddress(c), method, path, status, bytes,
                                                seconds * 1e3);
-      std::lock_guard<std::mutex> lock(log_mu_);
+      absl::MutexLock lock(&log_mu_);
       *options_.access_log << line << std::flush;
     }
   }
@@ -607,12 +611,12 @@ class HttpServer::Impl {
   const Clock::time_point started_;
   int listen_fd_ = -1;
   std::atomic<int64_t> requests_{0};
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_requested_ = false;
-  std::mutex connections_mu_;
-  std::set<ConnectionState*> connections_;
-  std::mutex log_mu_;
+  absl::Mutex stop_mu_;
+  bool stop_requested_ ABSL_GUARDED_BY(stop_mu_) = false;
+  // Connections open, and their ConnectionState's fields.
+  absl::Mutex connections_mu_ ABSL_ACQUIRED_AFTER(stop_mu_);
+  std::set<ConnectionState*> connections_ ABSL_GUARDED_BY(connections_mu_);
+  absl::Mutex log_mu_;  // one access-log line at a time
 };
 
 HttpServer::HttpServer(Database& db, HttpServerOptions options)

@@ -726,12 +726,11 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   r.footer = {absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")")};
   if (hits->empty()) {
     // Why nothing came back, when the query's words were the reason.
-    absl::StatusOr<nlohmann::json> plan = (*c)->Explain(query, *options);
-    if (plan.ok() && plan->contains("note")) {
-      r.footer.push_back(absl::StrCat("note: ", (*plan)["note"].get<std::string>()));
-    } else if (plan.ok() && (*plan)["plan"].is_string() &&
-               absl::StartsWith((*plan)["plan"].get<std::string>(), "none: ")) {
-      r.footer.push_back(absl::StrCat("note: ", (*plan)["plan"].get<std::string>().substr(6)));
+    absl::StatusOr<SearchExplanation> plan = (*c)->Explain(query, *options);
+    if (plan.ok() && !plan->note.empty()) {
+      r.footer.push_back(absl::StrCat("note: ", plan->note));
+    } else if (plan.ok() && absl::StartsWith(plan->no_plan, "none: ")) {
+      r.footer.push_back(absl::StrCat("note: ", plan->no_plan.substr(6)));
     }
   }
   // The context asked for, in full below the table.
@@ -766,61 +765,52 @@ absl::Status Shell::Explain(const CommandLine& cmd) {
   }
   absl::StatusOr<SearchOptions> options = ParseSearchOptions(cmd);
   if (!options.ok()) return options.status();
-  absl::StatusOr<nlohmann::json> e = (*c)->Explain(Unquote(text), *options, analyze);
+  absl::StatusOr<SearchExplanation> e = (*c)->Explain(Unquote(text), *options, analyze);
   if (!e.ok()) return e.status();
   Result r;
-  r.json = *e;
-  if (!(*e)["plan"].is_object()) {  // nothing to plan: the plan says why
-    r.message = absl::StrCat("plan:      ", (*e)["plan"].get<std::string>());
+  r.json = e->ToJson();
+  if (!e->no_plan.empty()) {  // nothing to plan: the plan says why
+    r.message = absl::StrCat("plan:      ", e->no_plan);
     Emit(r);
     return absl::OkStatus();
   }
-  const nlohmann::json& plan = (*e)["plan"];
-  const nlohmann::json& est = (*e)["estimates"];
-  std::string out = absl::StrCat("plan:      ", plan["strategy"].get<std::string>(), " (",
-                                 plan["reason"].get<std::string>(), ")\n");
-  absl::StrAppend(&out, "index:     ", (*e)["collection"]["index"].get<std::string>(), ", ",
-                  (*e)["collection"]["live"].get<int64_t>(), " vectors\n");
-  if ((*e)["query"].contains("filter")) {
-    absl::StrAppend(&out, "filter:    ", (*e)["query"]["filter"].get<std::string>(), "\n",
+  const SearchExplanation::Plan& plan = e->plan;
+  std::string out = absl::StrCat("plan:      ", plan.strategy, " (", plan.reason, ")\n");
+  absl::StrAppend(&out, "index:     ", e->collection.index, ", ", e->collection.live,
+                  " vectors\n");
+  if (!e->query.filter.empty()) {
+    absl::StrAppend(&out, "filter:    ", e->query.filter, "\n",
                     fmt::format("estimate:  selectivity {:.4f}, ~{} matches ({})\n",
-                                est["selectivity"].get<double>(),
-                                est["estimated_matches"].get<int64_t>(),
-                                est["source"].get<std::string>()));
+                                e->estimates.selectivity, e->estimates.estimated_matches,
+                                e->estimates.source));
   }
-  std::string search = absl::StrCat("search:    fetch ", plan["fetch_k"].dump());
-  for (const auto& [k, v] : plan["knobs"].items()) absl::StrAppend(&search, " ", k, "=", v.dump());
+  std::string search = absl::StrCat("search:    fetch ", plan.fetch_k);
+  if (plan.ef_search > 0) absl::StrAppend(&search, " ef_search=", plan.ef_search);
+  if (plan.nprobe > 0) absl::StrAppend(&search, " nprobe=", plan.nprobe);
   absl::StrAppend(&out, search, "\n");
-  if (e->contains("hybrid")) {
-    absl::StrAppend(&out, "hybrid:    keyword weight ", (*e)["hybrid"]["keyword_weight"].dump(),
-                    ", ", (*e)["hybrid"].value("fusion", ""), " fusion over the top ",
-                    (*e)["hybrid"]["depth"].dump(),
-                    " of each ranking\n");
+  if (e->hybrid) {
+    absl::StrAppend(&out, "hybrid:    keyword weight ",
+                    nlohmann::json(e->hybrid->keyword_weight).dump(), ", ", e->hybrid->fusion,
+                    " fusion over the top ", e->hybrid->depth, " of each ranking\n");
   }
   r.message = out;
   r.columns = {"strategy", "cost (us)", "note"};
-  for (const auto& [name, cost] : plan["costs"].items()) {
-    r.rows.push_back({name == plan["strategy"] ? name + " *" : name,
-                      cost["feasible"] ? nlohmann::json(std::llround(cost["cost_us"].get<double>()))
-                                       : nlohmann::json(),
-                      cost["note"].get<std::string>()});
+  for (const auto& [name, cost] : plan.costs) {
+    r.rows.push_back({name == plan.strategy ? name + " *" : name,
+                      cost.feasible ? nlohmann::json(std::llround(cost.cost_us))
+                                    : nlohmann::json(),
+                      cost.note});
   }
-  if (analyze) {
-    const nlohmann::json& a = (*e)["analyze"];
-    const nlohmann::json& ms = a["ms"];
+  if (e->analysis) {
+    const SearchExplanation::Analysis& a = *e->analysis;
     std::string lines = absl::StrCat(
-        "analyze:   ran ", a["strategy_run"].get<std::string>(), ": ",
-        a["index_searches"].dump(), " index searches, ", a["index_results"].dump(),
-        " results, ", a["filter_checks"].dump(), " filter checks, ", a["matches_listed"].dump(),
-        " matches listed, ", a["vectors_scanned"].dump(), " vectors scanned, ",
-        a["hits"].dump(), " hits\n");
-    if (!a["fallback"].is_null()) {
-      absl::StrAppend(&lines, "fallback:  ", a["fallback"].get<std::string>(), "\n");
-    }
+        "analyze:   ran ", a.strategy_run, ": ", a.index_searches, " index searches, ",
+        a.index_results, " results, ", a.filter_checks, " filter checks, ", a.matches_listed,
+        " matches listed, ", a.vectors_scanned, " vectors scanned, ", a.hits, " hits\n");
+    if (!a.fallback.empty()) absl::StrAppend(&lines, "fallback:  ", a.fallback, "\n");
     absl::StrAppend(&lines, fmt::format("time:      {:.3f} ms (plan {:.3f}, search {:.3f}, "
                                         "documents {:.3f})",
-                                        ms["total"].get<double>(), ms["plan"].get<double>(),
-                                        ms["search"].get<double>(), ms["documents"].get<double>()));
+                                        a.total_ms, a.plan_ms, a.search_ms, a.documents_ms));
     r.footer = absl::StrSplit(lines, '\n');
   }
   Emit(r);
@@ -831,7 +821,7 @@ absl::Status Shell::Stats(const CommandLine&) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();
   if (!c.ok()) return c.status();
   Result r;
-  r.json = (*c)->Stats();
+  r.json = (*c)->Stats().ToJson();
   r.columns = {"fact", "value"};
   Flatten(r.json, "", &r.rows);
   Emit(r);

@@ -22,36 +22,46 @@ absl::Status WithContext(const absl::Status& s, const std::string& context) {
   return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
 }
 
-absl::StatusOr<int> VectorsDimension(const Spec& spec) {
-  const ComponentKind kind = VectorsKind();
-  SpecReader r(spec, kind);
-  int dim = static_cast<int>(r.GetInt("dim", 0));
-  if (absl::Status s = r.Finish(); !s.ok()) return s;
-  if (!r.Has("dim")) return absl::InvalidArgumentError("'vectors' needs dim=N (1 to 65536)");
-  return dim;
-}
-
-Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record)
+Collection::Impl::Impl(const CollectionEnv& env, CollectionRecord record,
+                       std::unique_ptr<Embedder> embedder, absl::Status embedder_error)
     : env_(env),
       name_(record.name),
       id_(record.id),
-      caller_vectors_(record.embedder_spec == kVectorsKind ||
-                      record.embedder_spec.starts_with(std::string(kVectorsKind) + " ")),
+      caller_vectors_(embedder != nullptr && embedder->capabilities().caller_vectors),
       doc_indexes_(std::make_unique<DocumentIndexes>(env.store, record.id,
                                                      record.indexed_fields,
                                                      record.keyword_index)),
-      record_(std::move(record)) {}
+      record_(std::move(record)),
+      embedder_(std::move(embedder)),
+      embedder_error_(std::move(embedder_error)) {}
 
 absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     const CollectionEnv& env, CollectionRecord record, std::unique_ptr<Embedder> embedder) {
-  auto impl = std::unique_ptr<Impl>(new Impl(env, std::move(record)));
+  absl::Status embedder_error;
+  if (embedder == nullptr) {
+    absl::StatusOr<Spec> spec = Spec::Parse(record.embedder_spec);
+    if (!spec.ok()) return spec.status();
+    absl::StatusOr<std::unique_ptr<Embedder>> created =
+        CreateEmbedder(*spec, env.embedder_context);
+    if (created.ok()) {
+      embedder = *std::move(created);
+    } else {
+      // The collection stays readable (get, delete, drop); text operations
+      // report why its embedder is unavailable.
+      embedder_error = WithContext(
+          created.status(),
+          absl::StrCat("collection '", record.name, "': cannot create its embedder"));
+    }
+  }
+  auto impl = std::unique_ptr<Impl>(
+      new Impl(env, std::move(record), std::move(embedder), std::move(embedder_error)));
   absl::MutexLock write_lock(&impl->write_mu_);
   bool refit = false;
   bool load_index = false;
   {
     // Nothing else sees the collection yet; the lock is for the analysis.
     absl::MutexLock state_lock(&impl->state_mu_);
-    absl::Status s = impl->OpenStateLocked(std::move(embedder), &refit);
+    absl::Status s = impl->OpenStateLocked(&refit);
     if (!s.ok()) return s;
     load_index = !refit && impl->record_.dimension > 0;
   }
@@ -63,33 +73,13 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
   return impl;
 }
 
-absl::Status Collection::Impl::OpenStateLocked(std::unique_ptr<Embedder> embedder,
-                                               bool* refit) {
+absl::Status Collection::Impl::OpenStateLocked(bool* refit) {
   absl::StatusOr<Chunker> chunker = Chunker::Create(record_.chunking);
   if (!chunker.ok()) return chunker.status();
   chunker_ = *std::move(chunker);
   absl::StatusOr<Counters> counters = env_.store->GetCounters(id_);
   if (!counters.ok()) return counters.status();
   counters_ = *counters;
-
-  absl::StatusOr<Spec> spec = Spec::Parse(record_.embedder_spec);
-  if (!spec.ok()) return spec.status();
-  if (spec->kind != kVectorsKind) {
-    if (embedder == nullptr) {
-      absl::StatusOr<std::unique_ptr<Embedder>> created =
-          CreateEmbedder(*spec, env_.embedder_context);
-      if (created.ok()) {
-        embedder = *std::move(created);
-      } else {
-        // The collection stays readable (get, delete, drop); text operations
-        // report why its embedder is unavailable.
-        embedder_error_ = WithContext(
-            created.status(), absl::StrCat("collection '", name_,
-                                           "': cannot create its embedder"));
-      }
-    }
-    embedder_ = std::move(embedder);
-  }
 
   const uint32_t gen = record_.generation;
   if (!env_.options.read_only) {
@@ -146,6 +136,7 @@ CollectionInfo Collection::Impl::Info() const {
   info.model_version = record_.generation;
   info.chunking = chunker_.spec();
   info.passages = counters_.live_docs;
+  info.caller_vectors = caller_vectors_;
   return info;
 }
 
@@ -217,47 +208,44 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
   return out;
 }
 
-nlohmann::json Collection::Impl::Stats() const {
+CollectionStats Collection::Impl::Stats() const {
   absl::ReaderMutexLock lock(&state_mu_);
-  nlohmann::json j;
-  j["name"] = name_;
-  j["documents"] = DocumentsLocked();
+  CollectionStats st;
+  st.name = name_;
+  st.documents = DocumentsLocked();
   if (chunker_.enabled()) {
-    j["chunking"] = chunker_.spec();
-    j["passages"] = counters_.live_docs;
+    st.chunking = chunker_.spec();
+    st.passages = counters_.live_docs;
   }
-  j["embedder"] = record_.embedder_spec;
-  j["index"] = record_.index_spec;
-  j["dimension"] = record_.dimension;
-  j["model_version"] = record_.generation;
-  j["tokens"] = counters_.tokens;
-  j["unknown_tokens"] = counters_.unknown_tokens;
-  if (embedder_ != nullptr) {
-    j["embedder_facts"] = embedder_->Describe();
+  st.embedder = record_.embedder_spec;
+  st.index = record_.index_spec;
+  st.dimension = record_.dimension;
+  st.model_version = record_.generation;
+  st.tokens = counters_.tokens;
+  st.unknown_tokens = counters_.unknown_tokens;
+  if (embedder_ != nullptr && !caller_vectors_) {
+    st.embedder_facts = embedder_->Describe();
     if (embedder_->fittable()) {
-      j["fitted_documents"] = record_.fitted_docs;
-      j["next_refit_at"] = static_cast<int64_t>(
+      st.fitted_documents = record_.fitted_docs;
+      st.next_refit_at = static_cast<int64_t>(
           std::ceil(env_.options.refit_growth * std::max<int64_t>(1, record_.fitted_docs)));
     }
   }
   if (index_ != nullptr) {
-    j["index_facts"] = index_->Describe();
-    j["index_origin"] = index_origin_;
+    st.index_facts = index_->Describe();
+    st.index_origin = index_origin_;
   }
-  j["indexed_fields"] = doc_indexes_->fields().fields();
+  st.indexed_fields = doc_indexes_->fields().fields();
   if (!closed_.ok()) {
-    j["error"] = std::string(closed_.message());
+    st.error = std::string(closed_.message());
   } else if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
     absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
-    if (totals.ok()) {
-      j["keyword_index"] = {{"documents", totals->documents},
-                            {"term_occurrences", totals->length}};
-    }
+    if (totals.ok()) st.keyword_index = {totals->documents, totals->length};
   }
-  if (!embedder_error_.ok()) j["embedder_error"] = std::string(embedder_error_.message());
-  if (!fit_error_.ok()) j["fit_error"] = std::string(fit_error_.message());
-  if (!probe_error_.ok()) j["model_error"] = std::string(probe_error_.message());
-  return j;
+  st.embedder_error = std::string(embedder_error_.message());
+  st.fit_error = std::string(fit_error_.message());
+  st.model_error = std::string(probe_error_.message());
+  return st;
 }
 
 // --- Collection: the public face of Impl.
@@ -328,18 +316,18 @@ absl::StatusOr<double> Collection::Similarity(std::string_view a, std::string_vi
 absl::Status Collection::Checkpoint() { return impl_->Checkpoint(); }
 absl::Status Collection::SetIndex(const std::string& spec) { return impl_->SetIndex(spec); }
 
-absl::StatusOr<nlohmann::json> Collection::Explain(std::string_view query,
-                                                   const SearchOptions& options,
+absl::StatusOr<SearchExplanation> Collection::Explain(std::string_view query,
+                                                      const SearchOptions& options,
                                                    bool analyze) const {
   return impl_->Explain(query, options, analyze);
 }
 
-absl::StatusOr<nlohmann::json> Collection::ExplainVector(absl::Span<const float> vector,
+absl::StatusOr<SearchExplanation> Collection::ExplainVector(absl::Span<const float> vector,
                                                          const SearchOptions& options,
                                                          bool analyze) const {
   return impl_->ExplainVector(vector, options, analyze);
 }
-nlohmann::json Collection::Stats() const { return impl_->Stats(); }
+CollectionStats Collection::Stats() const { return impl_->Stats(); }
 
 absl::StatusOr<std::vector<WordMatch>> Collection::NearestWords(std::string_view expression,
                                                                 int k) const {

@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   std::vector<std::vector<Hit>> answers(queries.size());
   if (queries.empty()) return answers;
-  if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
+  if (index_ == nullptr && embedder_ != nullptr && !caller_vectors_) {
     if (counters_.live_docs == 0) return answers;
     return NoIndexLocked();
   }
@@ -94,7 +94,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
     // One embedder call for every query (EmbedQueryLocked, batched).
     if (!embedder_error_.ok()) return embedder_error_;
     if (!probe_error_.ok()) return probe_error_;
-    if (embedder_ == nullptr) {
+    if (caller_vectors_) {
       return absl::FailedPreconditionError(absl::StrCat(
           "collection '", name_, "' stores caller-supplied vectors: search it with vectors"));
     }

@@ -148,7 +148,7 @@ absl::StatusOr<std::vector<float>> Collection::Impl::Embed(
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
-  if (embedder_ == nullptr) {
+  if (caller_vectors_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors; it has no embedder"));
   }

@@ -50,17 +50,11 @@ struct CollectionEnv {
   EmbedderContext embedder_context;
 };
 
-// The embedder kind for caller-supplied vectors: "vectors dim=N".
-inline constexpr char kVectorsKind[] = "vectors";
-
 // The longest text of a document or a query.
 inline constexpr size_t kMaxTextBytes = size_t{64} << 20;
 
 // `s` with `context` before its message.
 absl::Status WithContext(const absl::Status& s, const std::string& context);
-
-// The dimension of a "vectors dim=N" spec.
-absl::StatusOr<int> VectorsDimension(const Spec& spec);
 
 // Metadata must serialize as JSON: strings valid UTF-8, numbers finite,
 // nesting bounded. `depth` is that of `metadata` (0 at the top).
@@ -112,19 +106,20 @@ class Collection::Impl {
   absl::StatusOr<std::vector<std::vector<Hit>>> SearchVectorBatch(
       absl::Span<const float> vectors, const SearchOptions& options) const
       ABSL_LOCKS_EXCLUDED(state_mu_);
-  // The plan (and with `analyze`, the run) of a search, as JSON.
-  absl::StatusOr<nlohmann::json> Explain(std::string_view query, const SearchOptions& options,
-                                         bool analyze) const ABSL_LOCKS_EXCLUDED(state_mu_);
-  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
-                                               const SearchOptions& options,
-                                               bool analyze) const ABSL_LOCKS_EXCLUDED(state_mu_);
+  // The plan (and with `analyze`, the run) of a search.
+  absl::StatusOr<SearchExplanation> Explain(std::string_view query, const SearchOptions& options,
+                                            bool analyze) const ABSL_LOCKS_EXCLUDED(state_mu_);
+  absl::StatusOr<SearchExplanation> ExplainVector(absl::Span<const float> vector,
+                                                  const SearchOptions& options,
+                                                  bool analyze) const
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   int64_t Count() const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::Status Refit() ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
   absl::StatusOr<double> Similarity(std::string_view a, std::string_view b) const
       ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::Status Checkpoint() ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
   absl::Status SetIndex(const std::string& spec) ABSL_LOCKS_EXCLUDED(write_mu_, state_mu_);
-  nlohmann::json Stats() const ABSL_LOCKS_EXCLUDED(state_mu_);
+  CollectionStats Stats() const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<std::vector<WordMatch>> NearestWords(std::string_view expression,
                                                       int k) const ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::StatusOr<WordSimilarityResult> EvaluateWordSimilarity(const std::string& path) const
@@ -168,7 +163,10 @@ class Collection::Impl {
       ABSL_LOCKS_EXCLUDED(state_mu_);
 
  private:
-  Impl(const CollectionEnv& env, CollectionRecord record);
+  // `embedder` is null when it could not be created, and `embedder_error`
+  // says why.
+  Impl(const CollectionEnv& env, CollectionRecord record, std::unique_ptr<Embedder> embedder,
+       absl::Status embedder_error);
 
   // What is stored for one document: its index entries (the document
   // itself, or its passages in a chunked collection) and their ids.
@@ -183,9 +181,9 @@ class Collection::Impl {
   void CopyStateLocked(CollectionRecord* record, Counters* counters) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(state_mu_);
 
-  // Sets the state from storage at Open (chunker, counters, embedder and
-  // its model); *refit says whether the model must be fitted first.
-  absl::Status OpenStateLocked(std::unique_ptr<Embedder> embedder, bool* refit)
+  // Sets the state from storage at Open (chunker, counters, the embedder's
+  // model); *refit says whether the model must be fitted first.
+  absl::Status OpenStateLocked(bool* refit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, state_mu_);
 
   // A write built from the state (BuildWriteLocked), then committed by
@@ -278,7 +276,8 @@ class Collection::Impl {
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
                                                 const SearchOptions& options,
-                                                std::string_view text, nlohmann::json* explain,
+                                                std::string_view text,
+                                                SearchExplanation* explain,
                                                 bool analyze) const
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Embeds a text query into `vector`.
@@ -360,7 +359,9 @@ class Collection::Impl {
   const CollectionEnv env_;
   const std::string name_;
   const uint32_t id_;
-  const bool caller_vectors_;  // a "vectors dim=N" collection
+  // The embedder's capabilities().caller_vectors ("vectors dim=N"): the
+  // collection stores the caller's vectors and embeds no text.
+  const bool caller_vectors_;
   Chunker chunker_;            // set by Open, then constant
   // Field and keyword indexes, fixed at creation; thread-safe to read.
   const std::unique_ptr<DocumentIndexes> doc_indexes_;
@@ -370,7 +371,7 @@ class Collection::Impl {
   // Changed only with write_mu_ held too.
   CollectionRecord record_ ABSL_GUARDED_BY(state_mu_);
   Counters counters_ ABSL_GUARDED_BY(state_mu_);
-  // null for "vectors" collections
+  // null when it could not be created (embedder_error_) or is closed
   std::unique_ptr<Embedder> embedder_ ABSL_GUARDED_BY(state_mu_);
   // null until there is a dimension
   std::unique_ptr<VectorIndex> index_ ABSL_GUARDED_BY(state_mu_);

@@ -39,7 +39,7 @@ absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
   if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
-  if (embedder_ == nullptr) {
+  if (caller_vectors_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' stores caller-supplied vectors: search it with a vector"));
   }
@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
-  if (index_ == nullptr && embedder_ != nullptr && embedder_error_.ok()) {
+  if (index_ == nullptr && embedder_ != nullptr && !caller_vectors_) {
     if (counters_.live_docs == 0) return std::vector<Hit>{};
     return NoIndexLocked();
   }
@@ -109,9 +109,9 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
   return SearchLocked(normalized, options, "", nullptr, false);
 }
 
-absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
-                                                         const SearchOptions& options,
-                                                         bool analyze) const {
+absl::StatusOr<SearchExplanation> Collection::Impl::Explain(std::string_view query,
+                                                            const SearchOptions& options,
+                                                            bool analyze) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
@@ -121,24 +121,24 @@ absl::StatusOr<nlohmann::json> Collection::Impl::Explain(std::string_view query,
       PrepareTextQueryLocked(query, options, &vector);
   if (!effective.ok()) return effective.status();
   if (!effective->has_value()) {
-    return nlohmann::json{{"plan", "none: no word of the query is known to the model "
-                                   "(stop words or unknown words) and there is no keyword index"}};
+    return SearchExplanation{.no_plan = "none: no word of the query is known to the model "
+                                        "(stop words or unknown words) and there is no keyword "
+                                        "index"};
   }
-  nlohmann::json explain;
+  SearchExplanation explain;
   absl::StatusOr<std::vector<Hit>> hits =
       SearchLocked(vector, **effective, query, &explain, analyze);
   if (!hits.ok()) return hits.status();
   if (effective->value().hybrid != options.hybrid && options.hybrid.value_or(0) < 1) {
-    explain["note"] =
+    explain.note =
         "no word of the query is known to the model (stop words or unknown words): "
         "answered by the keyword ranking alone";
   }
   return explain;
 }
 
-absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const float> vector,
-                                                               const SearchOptions& options,
-                                                               bool analyze) const {
+absl::StatusOr<SearchExplanation> Collection::Impl::ExplainVector(
+    absl::Span<const float> vector, const SearchOptions& options, bool analyze) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
@@ -147,7 +147,7 @@ absl::StatusOr<nlohmann::json> Collection::Impl::ExplainVector(absl::Span<const 
   if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
     return WithContext(s, "query vector");
   }
-  nlohmann::json explain;
+  SearchExplanation explain;
   absl::StatusOr<std::vector<Hit>> hits = SearchLocked(normalized, options, "", &explain, analyze);
   if (!hits.ok()) return hits.status();
   return explain;

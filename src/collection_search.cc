@@ -517,7 +517,7 @@ PlannerInput Collection::Impl::PlannerInputLocked(const SearchOptions& options,
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
     absl::Span<const float> query, const SearchOptions& options, std::string_view text,
-    nlohmann::json* explain, bool analyze) const {
+    SearchExplanation* explain, bool analyze) const {
   const Clock::time_point start = Clock::now();
   SearchTrace trace;
   const double hybrid = options.hybrid.value_or(
@@ -557,33 +557,36 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
   if (!plan.ok()) return plan.status();
 
   if (explain != nullptr) {
-    nlohmann::json q = {{"k", options.k}, {"recall_target", options.recall_target}};
-    if (options.filter) q["filter"] = options.filter->ToString();
-    if (hybrid > 0) q["hybrid"] = hybrid;
-    if (options.strategy != SearchStrategy::kAuto) q["strategy"] = StrategyName(options.strategy);
-    nlohmann::json index = index_->Describe();
-    (*explain)["query"] = q;
-    (*explain)["collection"] = {{"live", counters_.live_docs},
-                                {"index", index.value("spec", "")},
-                                {"configured_index", record_.index_spec}};
-    nlohmann::json est = {{"selectivity", in.selectivity},
-                          {"estimated_matches", in.has_filter ? in.estimated_matches : in.live}};
+    explain->query = {.k = options.k,
+                      .recall_target = options.recall_target,
+                      .filter = options.filter ? options.filter->ToString() : "",
+                      .hybrid = hybrid,
+                      .strategy = options.strategy != SearchStrategy::kAuto
+                                      ? StrategyName(options.strategy)
+                                      : ""};
+    explain->collection = {.live = counters_.live_docs,
+                           .index = index_->Describe().value("spec", ""),
+                           .configured_index = record_.index_spec};
+    explain->estimates = {.selectivity = in.selectivity,
+                          .estimated_matches = in.has_filter ? in.estimated_matches : in.live};
     if (estimate) {
-      est["source"] = estimate->source;
-      est["field_index_covers_filter"] = estimate->covered;
-      if (estimate->candidates) est["candidates"] = estimate->candidates->labels.size();
+      explain->estimates.source = estimate->source;
+      explain->estimates.field_index_covers_filter = estimate->covered;
+      if (estimate->candidates) {
+        explain->estimates.candidates = static_cast<int64_t>(estimate->candidates->labels.size());
+      }
     }
     if (curve != nullptr) {
-      est["recall_calibration"] = {{"queries", curve->queries},
-                                   {"index_size", curve->index_size},
-                                   {"samples", curve->samples.size()},
-                                   {"ms", std::round(curve->ms)}};
+      explain->estimates.recall_calibration = SearchExplanation::Estimates::RecallCalibration{
+          .queries = curve->queries,
+          .index_size = curve->index_size,
+          .samples = static_cast<int64_t>(curve->samples.size()),
+          .ms = std::round(curve->ms)};
     }
-    (*explain)["estimates"] = est;
-    (*explain)["plan"] = plan->ToJson();
+    explain->plan = plan->Explain();
     if (hybrid > 0) {
-      (*explain)["hybrid"] = {{"keyword_weight", hybrid}, {"fusion", FusionName(options.fusion)},
-                              {"depth", depth}};
+      explain->hybrid = SearchExplanation::Hybrid{
+          .keyword_weight = hybrid, .fusion = FusionName(options.fusion), .depth = depth};
     }
     if (!analyze) return std::vector<Hit>{};
   }
@@ -618,7 +621,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
           text, round_depth, options.filter ? &*options.filter : nullptr, &trace);
       if (!kw.ok()) return kw.status();
       found = FuseRankings(found, *kw, options.fusion, hybrid, round_depth);
-      if (explain != nullptr) (*explain)["hybrid"]["keyword_hits"] = kw->size();
+      if (explain != nullptr) explain->hybrid->keyword_hits = static_cast<int64_t>(kw->size());
     }
     const bool exhausted = static_cast<int64_t>(found.size()) < fetch;
     if (static_cast<int64_t>(found.size()) > fetch) found.resize(fetch);
@@ -647,19 +650,19 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchLocked(
   trace.search_ms = search_ms;
   trace.documents_ms = documents_ms;
   if (explain != nullptr && hits.ok()) {
-    (*explain)["analyze"] = {
-        {"strategy_run", trace.strategy_run},
-        {"index_searches", trace.rounds},
-        {"index_results", trace.fetched},
-        {"filter_checks", trace.checked},
-        {"matches_listed", trace.listed},
-        {"vectors_scanned", trace.compared},
-        {"fallback", trace.fallback.empty() ? nlohmann::json() : nlohmann::json(trace.fallback)},
-        {"hits", hits->size()},
-        {"ms", {{"plan", trace.estimate_ms},
-                {"search", trace.search_ms},
-                {"documents", trace.documents_ms},
-                {"total", MsSince(start)}}}};
+    explain->analysis = SearchExplanation::Analysis{
+        .strategy_run = trace.strategy_run,
+        .index_searches = trace.rounds,
+        .index_results = trace.fetched,
+        .filter_checks = trace.checked,
+        .matches_listed = trace.listed,
+        .vectors_scanned = trace.compared,
+        .fallback = trace.fallback,
+        .hits = static_cast<int64_t>(hits->size()),
+        .plan_ms = trace.estimate_ms,
+        .search_ms = trace.search_ms,
+        .documents_ms = trace.documents_ms,
+        .total_ms = MsSince(start)};
   }
   return hits;
 }

@@ -3,6 +3,7 @@
 // similarity benchmark.
 #include "absl/strings/str_cat.h"
 #include "embedders/nearest_words.h"
+#include "embedders/thread_pool.h"
 #include "embedders/word_similarity.h"
 #include "embedders/word_vector_embedder.h"
 #include "src/collection_impl.h"
@@ -30,6 +31,7 @@ absl::StatusOr<std::vector<WordMatch>> Collection::Impl::NearestWords(
   absl::ReaderMutexLock lock(&state_mu_);
   absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
   if (!words.ok()) return words.status();
+  ThreadPool::Scope on(env_.embedder_context.pool);  // the word vectors are not pooled
   return semdb::NearestWords(**words, expression, k);
 }
 
@@ -38,6 +40,7 @@ absl::StatusOr<WordSimilarityResult> Collection::Impl::EvaluateWordSimilarity(
   absl::ReaderMutexLock lock(&state_mu_);
   absl::StatusOr<const WordVectorEmbedder*> words = WordVectorsLocked();
   if (!words.ok()) return words.status();
+  ThreadPool::Scope on(env_.embedder_context.pool);
   return semdb::EvaluateWordSimilarity(**words, path);
 }
 

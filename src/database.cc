@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "embedders/embedder_factory.h"
+#include "embedders/thread_pool.h"
+#include "embedders/word_vector_loader.h"
 #include "index/index_factory.h"
 #include "src/chunker.h"
 #include "src/collection_impl.h"
@@ -24,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxNameLength = 64;
+constexpr int kMaxThreads = 4096;  // Options::threads
 
 absl::Status ValidateName(const std::string& name) {
   if (name.empty() || name.size() > kMaxNameLength) {
@@ -58,7 +61,7 @@ std::string SpecMismatch(const char* what, const Spec& asked, const std::string&
 
 // What differs between an existing collection and the spec a
 // get-or-create asked for, or empty.
-std::string SpecDifference(const CollectionInfo& info, const nlohmann::json& stats,
+std::string SpecDifference(const CollectionInfo& info, const CollectionStats& stats,
                            const Spec& embedder, const Spec& index, const std::string& chunking,
                            const CollectionSpec& spec) {
   std::vector<std::string> differences;
@@ -69,16 +72,16 @@ std::string SpecDifference(const CollectionInfo& info, const nlohmann::json& sta
   if (chunking != info.chunking) {
     differences.push_back(absl::StrCat("chunking '", info.chunking, "', not '", chunking, "'"));
   }
-  const auto fields = stats.value("indexed_fields", std::vector<std::string>{});
+  const std::vector<std::string>& fields = stats.indexed_fields;
   if (std::set<std::string>(fields.begin(), fields.end()) !=
       std::set<std::string>(spec.indexed_fields.begin(), spec.indexed_fields.end())) {
     differences.push_back(absl::StrCat("indexed fields [", absl::StrJoin(fields, ","),
                                        "], not [", absl::StrJoin(spec.indexed_fields, ","),
                                        "]"));
   }
-  if (stats.contains("keyword_index") != spec.keyword_index) {
-    differences.push_back(stats.contains("keyword_index") ? "a keyword index, not none"
-                                                          : "no keyword index");
+  if (stats.keyword_index.has_value() != spec.keyword_index) {
+    differences.push_back(stats.keyword_index ? "a keyword index, not none"
+                                              : "no keyword index");
   }
   return absl::StrJoin(differences, "; ");
 }
@@ -104,6 +107,8 @@ class Database::Impl {
 
  private:
   std::string path_;
+  // The embedders' threads (Options::threads); outlives the collections.
+  std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Store> store_;
   CollectionEnv env_;
   mutable absl::Mutex mu_;  // serializes create/drop
@@ -113,6 +118,10 @@ class Database::Impl {
 absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
     const std::string& path, const Options& options) {
   if (absl::Status s = SetLogLevel(options.log_level); !s.ok()) return s;
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "threads must be 0 (one per hardware thread) to ", kMaxThreads, ", not ", options.threads));
+  }
   std::error_code ec;
   const bool exists = fs::exists(fs::path(path) / "store" / "CURRENT", ec);
   if (!exists && !options.create_if_missing) {
@@ -149,6 +158,9 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
   impl->env_.embedder_context.cache_dir =
       options.cache_dir.empty() ? path + "/cache" : options.cache_dir;
   impl->env_.embedder_context.progress = options.progress;
+  impl->pool_ = std::make_unique<ThreadPool>(options.threads);
+  impl->env_.embedder_context.pool = impl->pool_.get();
+  impl->env_.embedder_context.word_vector_models = std::make_shared<WordVectorModels>();
 
   absl::StatusOr<std::vector<CollectionRecord>> records = impl->store_->ListCollections();
   if (!records.ok()) return records.status();
@@ -190,11 +202,6 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   if (!index_spec.ok()) return index_spec.status();
   absl::StatusOr<Chunker> chunker = Chunker::Create(spec.chunking);
   if (!chunker.ok()) return chunker.status();
-  if (chunker->enabled() && embedder_spec->kind == kVectorsKind) {
-    return absl::InvalidArgumentError(
-        "a 'vectors' collection takes one caller-supplied vector per document: it cannot "
-        "be chunked");
-  }
 
   absl::MutexLock lock(&mu_);
   if (auto it = collections_.find(name); it != collections_.end()) {
@@ -213,24 +220,22 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   CollectionRecord record;
   record.name = name;
   record.chunking = chunker->spec();
-  std::unique_ptr<Embedder> embedder;
-  if (embedder_spec->kind == kVectorsKind) {
-    absl::StatusOr<int> dim = VectorsDimension(*embedder_spec);
-    if (!dim.ok()) return dim.status();
-    record.dimension = *dim;
-    record.embedder_spec = embedder_spec->ToString();
-  } else {
-    absl::StatusOr<std::unique_ptr<Embedder>> e =
-        CreateEmbedder(*embedder_spec, env_.embedder_context);
-    if (!e.ok()) return e.status();
-    embedder = *std::move(e);
-    record.embedder_spec = embedder->spec().ToString();
-    record.dimension = embedder->fittable() ? 0 : embedder->dimension();
-    if (!embedder->fittable()) {
-      absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(*embedder);
-      if (!probe.ok()) return probe.status();
-      record.probe = *std::move(probe);
-    }
+  absl::StatusOr<std::unique_ptr<Embedder>> created =
+      CreateEmbedder(*embedder_spec, env_.embedder_context);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<Embedder> embedder = *std::move(created);
+  const EmbedderCapabilities can = embedder->capabilities();
+  if (chunker->enabled() && can.caller_vectors) {
+    return absl::InvalidArgumentError(
+        "a 'vectors' collection takes one caller-supplied vector per document: it cannot "
+        "be chunked");
+  }
+  record.embedder_spec = embedder->spec().ToString();
+  record.dimension = can.fittable ? 0 : embedder->dimension();
+  if (!can.fittable && !can.caller_vectors) {
+    absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(*embedder);
+    if (!probe.ok()) return probe.status();
+    record.probe = *std::move(probe);
   }
   // Validate the index spec now rather than at the first insert.
   if (absl::Status s = ValidateIndexSpec(*index_spec, record.dimension); !s.ok()) return s;

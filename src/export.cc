@@ -11,7 +11,7 @@ DocumentExport::DocumentExport(std::shared_ptr<const Collection> collection,
 absl::StatusOr<std::string> DocumentExport::Next() {
   if (done_) return std::string();
   const CollectionInfo info = collection_->Info();
-  const bool stored_vectors = info.embedder.starts_with("vectors");
+  const bool stored_vectors = info.caller_vectors;
   if (options_.vectors && info.chunking != "none") {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", info.name, "' is chunked: its documents have a vector per passage, "

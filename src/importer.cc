@@ -47,7 +47,7 @@ class Importer {
   Importer(Collection& collection, const ImportOptions& options, int64_t bytes_total)
       : collection_(collection),
         options_(options),
-        stored_vectors_(collection.Info().embedder.starts_with("vectors")) {
+        stored_vectors_(collection.Info().caller_vectors) {
     progress_.bytes_total = bytes_total;
   }
 
@@ -359,10 +359,10 @@ namespace {
 // previous model and is reported as a problem of the import (the records
 // are stored; `stats` shows the fit error too).
 bool RefitIfGrown(Collection& collection, ImportReport* report) {
-  const nlohmann::json stats = collection.Stats();
-  if (!stats.contains("fitted_documents")) return false;  // not fittable
-  const int64_t texts = stats.value("passages", stats.value("documents", int64_t{0}));
-  if (stats["fitted_documents"].get<int64_t>() >= texts) return false;
+  const CollectionStats stats = collection.Stats();
+  if (!stats.fitted_documents) return false;  // not fittable
+  const int64_t texts = stats.chunking.empty() ? stats.documents : stats.passages;
+  if (*stats.fitted_documents >= texts) return false;
   if (absl::Status s = collection.Refit(); !s.ok()) {
     report->problems.push_back({"", 0, absl::StrCat("refit failed: ", s.message())});
     return false;

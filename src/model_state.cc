@@ -106,6 +106,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const ModelState& state,
   if (!spec.ok()) return spec.status();
   absl::StatusOr<std::unique_ptr<Embedder>> embedder = CreateEmbedder(*spec, context);
   if (!embedder.ok()) return embedder.status();
+  if ((*embedder)->capabilities().caller_vectors) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", state.embedder, "' stores caller-supplied vectors: it is not a model"));
+  }
   if ((*embedder)->fittable()) {
     if (absl::Status s = (*embedder)->LoadState(state.state); !s.ok()) return s;
   }

@@ -90,21 +90,18 @@ std::optional<int> WidthForRecall(const std::vector<RecallSample>& curve,
   return std::min(layout.nlist, static_cast<int>(std::ceil(width)));
 }
 
-nlohmann::json QueryPlan::ToJson() const {
-  nlohmann::json costs_json = nlohmann::json::object();
+SearchExplanation::Plan QueryPlan::Explain() const {
+  SearchExplanation::Plan p{.strategy = StrategyName(strategy),
+                            .reason = reason,
+                            .fetch_k = fetch_k,
+                            .nprobe = knobs.nprobe,
+                            .ef_search = knobs.ef_search};
   for (const StrategyCost& c : costs) {
-    nlohmann::json j = {{"feasible", c.feasible}, {"note", c.note}};
-    if (c.feasible) j["cost_us"] = std::round(c.cost_us * 10) / 10;
-    costs_json[StrategyName(c.strategy)] = j;
+    p.costs[StrategyName(c.strategy)] = {.feasible = c.feasible,
+                                         .cost_us = std::round(c.cost_us * 10) / 10,
+                                         .note = c.note};
   }
-  nlohmann::json knobs_json = nlohmann::json::object();
-  if (knobs.nprobe > 0) knobs_json["nprobe"] = knobs.nprobe;
-  if (knobs.ef_search > 0) knobs_json["ef_search"] = knobs.ef_search;
-  return {{"strategy", StrategyName(strategy)},
-          {"reason", reason},
-          {"fetch_k", fetch_k},
-          {"knobs", knobs_json},
-          {"costs", costs_json}};
+  return p;
 }
 
 absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy forced) {

@@ -16,8 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "index/index_layout.h"
-#include "nlohmann/json.hpp"
 #include "semdb/options.h"
+#include "semdb/search_explanation.h"
 
 namespace semdb {
 
@@ -75,7 +75,8 @@ struct QueryPlan {
   int fetch_k = 0;         // results asked of the index (over-fetch for post-filtering)
   std::vector<StrategyCost> costs;
 
-  nlohmann::json ToJson() const;
+  // As EXPLAIN shows it (costs rounded to 0.1 us).
+  SearchExplanation::Plan Explain() const;
 };
 
 // The plan for `input`; `forced` other than kAuto is used if it applies

@@ -61,8 +61,8 @@ double CollectionRecall(const Collection& c, const std::vector<float>& data,
   return sum / queries;
 }
 
-std::string Origin(const Collection& c) { return c.Stats()["index_origin"]; }
-nlohmann::json Facts(const Collection& c) { return c.Stats()["index_facts"]; }
+std::string Origin(const Collection& c) { return c.Stats().index_origin; }
+nlohmann::json Facts(const Collection& c) { return c.Stats().index_facts; }
 
 TEST_CASE("IVF serves exactly below its training threshold, trains at it and retrains",
           "[collection][ann]") {

@@ -79,7 +79,7 @@ TEST_CASE("bad input: a huge sparse saved index file is refused before it is rea
   REQUIRE(files == 1);
   std::unique_ptr<Database> db = Database::Open(dir / "db").value();
   std::shared_ptr<Collection> c = db->GetCollection("v").value();
-  const std::string origin = c->Stats()["index_origin"];
+  const std::string origin = c->Stats().index_origin;
   INFO(origin);
   REQUIRE(origin.starts_with("rebuilt from 2 stored vectors"));
   REQUIRE(origin.find("the file is 10737418240 bytes") != std::string::npos);

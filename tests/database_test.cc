@@ -62,7 +62,7 @@ TEST_CASE("a bushfire query finds the bushfire articles, and survives a reopen",
   absl::StatusOr<std::shared_ptr<Collection>> lee = db->GetCollection("lee");
   REQUIRE(lee.ok());
   REQUIRE((*lee)->Count() == 300);
-  REQUIRE((*lee)->Stats()["index_origin"].get<std::string>().starts_with("loaded from its saved file"));
+  REQUIRE((*lee)->Stats().index_origin.starts_with("loaded from its saved file"));
   std::vector<Hit> after =
       MustSearch(**lee, "bushfires", {.k = 10});
   REQUIRE(HitIds(after) == HitIds(before));
@@ -248,11 +248,11 @@ TEST_CASE("refit makes a new model version and keeps search working", "[database
     versions.push_back(lee->Info().model_version);
   }
   REQUIRE(versions == std::vector<uint32_t>{1, 2, 3, 4, 5, 5});
-  REQUIRE(lee->Stats()["fitted_documents"] == 160);
-  REQUIRE(lee->Stats()["next_refit_at"] == 320);
+  REQUIRE(lee->Stats().fitted_documents == 160);
+  REQUIRE(lee->Stats().next_refit_at == 320);
   REQUIRE(lee->Refit().ok());
   REQUIRE(lee->Info().model_version == 6);
-  REQUIRE(lee->Stats()["fitted_documents"] == 300);
+  REQUIRE(lee->Stats().fitted_documents == 300);
   REQUIRE(lee->Info().dimension == 64);
   std::vector<Hit> before = MustSearch(*lee, "cricket test match", {.k = 5});
   REQUIRE(lee->Refit().ok());
@@ -308,7 +308,7 @@ TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[da
     auto db = OpenDb(dir.path());
     auto lee = *db->GetCollection("lee");
     REQUIRE(lee->Count() == 249);
-    const std::string origin = lee->Stats()["index_origin"];
+    const std::string origin = lee->Stats().index_origin;
     INFO(origin);
     REQUIRE(origin == "loaded from its saved file, 53 logged operations replayed");
     REQUIRE(lee->Get("lee-1").status().code() == absl::StatusCode::kNotFound);
@@ -325,7 +325,7 @@ TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[da
   {
     auto db = OpenDb(dir.path());
     auto lee = *db->GetCollection("lee");
-    const std::string origin = lee->Stats()["index_origin"];
+    const std::string origin = lee->Stats().index_origin;
     INFO(origin);
     REQUIRE(origin.starts_with("rebuilt from 249 stored vectors"));
     REQUIRE(origin.find("checksum") != std::string::npos);
@@ -336,7 +336,7 @@ TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[da
   std::filesystem::create_directory(dir / "indexes");
   auto db = OpenDb(dir.path());
   auto lee = *db->GetCollection("lee");
-  REQUIRE(lee->Stats()["index_origin"].get<std::string>().starts_with("rebuilt from 249"));
+  REQUIRE(lee->Stats().index_origin.starts_with("rebuilt from 249"));
 }
 
 // Bytes in RocksDB's write-ahead log files: what the next open replays.
@@ -520,7 +520,7 @@ TEST_CASE("collection handles used after their database closed report it", "[dat
     closed(c->UpdateMetadata(std::vector<std::string>{"a"},
                              std::vector<nlohmann::json>{{{"x", 1}}}));
     closed(c->Embed(std::vector<std::string_view>{"fires"}).status());
-    REQUIRE(c->Stats()["error"] == "database '" + dir.path() + "' is closed");
+    REQUIRE(c->Stats().error == "database '" + dir.path() + "' is closed");
     REQUIRE(c->Count() == 1);
     REQUIRE(c->Info().documents == 1);
   }

@@ -53,7 +53,7 @@ TEST_CASE("eval and similarity on a real collection; import refits at its end", 
   absl::StatusOr<ImportReport> r = ImportPath(*c, testing::SharedData("gensim/lee_background.cor"), o);
   REQUIRE(r.ok());
   REQUIRE(r->refitted);
-  REQUIRE(c->Stats()["fitted_documents"] == 300);
+  REQUIRE(c->Stats().fitted_documents == 300);
 
   // A query judged on two documents that share its words.
   const std::string queries = dir / "q.tsv", qrels = dir / "qrels.txt", pairs = dir / "p.tsv";

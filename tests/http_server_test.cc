@@ -360,7 +360,7 @@ TEST_CASE("semdb serve: API key, body limit, concurrent clients, clean stop", "[
   std::shared_ptr<Collection> docs = db->GetCollection("docs").value();
   REQUIRE(docs->Count() == 1 + kThreads * kPerThread);
   REQUIRE(docs->Get("t3-7").value().text == "water flows in river number 7 of thread 3");
-  REQUIRE(docs->Stats()["index_origin"] == "loaded from its saved file, 0 logged operations replayed");
+  REQUIRE(docs->Stats().index_origin == "loaded from its saved file, 0 logged operations replayed");
 }
 
 // A raw TCP connection to a server on loopback, for what a well-behaved

@@ -179,7 +179,7 @@ TEST_CASE("the model-version guard refuses vectors of another model", "[model_st
 
 // What the collection's index says of its training (index_facts).
 std::pair<std::string, uint64_t> Training(const Collection& c) {
-  const nlohmann::json facts = c.Stats()["index_facts"];
+  const nlohmann::json facts = c.Stats().index_facts;
   INFO(facts.dump());
   REQUIRE(facts.value("type", "") == "ivf");
   return {facts.value("training", ""), facts.value("centroids_crc32", uint64_t{0})};
@@ -251,7 +251,7 @@ TEST_CASE("an index training installed with the model is used at any size, kept 
   {  // Reopened from the saved index file.
     auto db = OpenDb(dir.path());
     auto target = *db->GetCollection("target");
-    CHECK(target->Stats()["index_origin"].get<std::string>().starts_with("loaded"));
+    CHECK(target->Stats().index_origin.starts_with("loaded"));
     CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
   }
   // Rebuilt from stored vectors: with the stored training.
@@ -259,7 +259,7 @@ TEST_CASE("an index training installed with the model is used at any size, kept 
   std::filesystem::create_directory(root / "indexes");
   auto db = OpenDb(dir.path());
   auto target = *db->GetCollection("target");
-  CHECK(target->Stats()["index_origin"].get<std::string>().starts_with("rebuilt"));
+  CHECK(target->Stats().index_origin.starts_with("rebuilt"));
   CHECK(Training(*target) == std::make_pair(std::string("installed"), centroids));
   CHECK(target->ExportModel()->Fingerprint() == trained.Fingerprint());
   absl::StatusOr<std::vector<Hit>> hits = target->Search(kQueries[0], {.k = 5, .hybrid = 0.0});

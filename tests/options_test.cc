@@ -1,4 +1,5 @@
-// Options that reach the embedders: the word-vector cache folder.
+// Options that reach the embedders: the word-vector cache folder, and the
+// threads of their parallel loops.
 #include <filesystem>
 
 #include "catch2/catch.hpp"
@@ -53,6 +54,45 @@ TEST_CASE("without Options::cache_dir the caches go to the database's cache fold
                 "g", {.embedder = "glove path=" + SharedData("gensim/test_glove.txt")})
               .ok());
   CHECK(CacheFiles(dir / "db/cache").size() == 1);
+}
+
+TEST_CASE("Options::threads: a bad count is refused; any count gives the same results",
+          "[options][thread_pool]") {
+  TempDir dir;
+  for (int bad : {-1, 100000}) {
+    absl::StatusOr<std::unique_ptr<Database>> db =
+        Database::Open(dir / ("bad" + std::to_string(bad)), {.threads = bad});
+    INFO(db.status());
+    CHECK(absl::IsInvalidArgument(db.status()));
+    CHECK_THAT(std::string(db.status().message()), Catch::Contains("threads must be 0"));
+  }
+  // Enough documents that the TF-IDF fit and the embedding split their
+  // loops (ParallelFor), on a pool of one thread and on one of three.
+  std::vector<Document> docs;
+  for (int i = 0; i < 600; ++i) {
+    docs.push_back({.id = std::to_string(i),
+                    .text = "report " + std::to_string(i % 50) + " on fires near town " +
+                            std::to_string(i % 13) + " and floods by river " +
+                            std::to_string(i % 7)});
+  }
+  std::vector<std::vector<Hit>> answers;
+  for (int threads : {1, 3}) {
+    std::unique_ptr<Database> db =
+        testing::OpenDb(dir / ("db" + std::to_string(threads)), {.threads = threads});
+    absl::StatusOr<std::shared_ptr<Collection>> c =
+        db->CreateCollection("c", {.embedder = "tfidf dim=32"});
+    REQUIRE(c.ok());
+    REQUIRE((*c)->InsertBatch(docs).ok());
+    absl::StatusOr<std::vector<Hit>> hits = (*c)->Search("fires near town 3", {.k = 10});
+    REQUIRE(hits.ok());
+    REQUIRE(hits->size() == 10);
+    answers.push_back(*std::move(hits));
+  }
+  // (Documents tie on this query, so the ids of equal scores may come in
+  // either order; the scores may not differ.)
+  for (size_t i = 0; i < answers[0].size(); ++i) {
+    CHECK(answers[0][i].score == Approx(answers[1][i].score).margin(1e-5));
+  }
 }
 
 }  // namespace

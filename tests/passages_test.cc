@@ -69,8 +69,8 @@ TEST_CASE("a chunked collection searches passages and returns their place in the
   const CollectionInfo info = c->Info();
   REQUIRE(info.documents == 2);
   REQUIRE(info.passages > 50);
-  REQUIRE(c->Stats()["passages"] == info.passages);
-  REQUIRE(c->Stats()["chunking"] == "chars overlap=80 size=400");
+  REQUIRE(c->Stats().passages == info.passages);
+  REQUIRE(c->Stats().chunking == "chars overlap=80 size=400");
 
   // Get gives the document as inserted.
   Document p1 = c->Get("p1").value();
@@ -223,10 +223,10 @@ TEST_CASE("upsert and delete replace or remove all of a document's passages at o
   REQUIRE(WEXITSTATUS(status) == 0);
   auto db = OpenDb(dir.path());
   auto c = db->GetCollection("prose").value();
-  INFO(c->Stats().dump());
+  INFO(c->Stats().ToJson().dump());
   REQUIRE(c->Count() == 1);
   REQUIRE(c->Info().passages < passages_before);
-  REQUIRE(c->Stats()["index_origin"].get<std::string>().starts_with("loaded from its saved file"));
+  REQUIRE(c->Stats().index_origin.starts_with("loaded from its saved file"));
   REQUIRE(c->Get("p2").value().text == docs[1].text);
   std::vector<Hit> hits = MustSearch(*c, "Berlin", {.k = 5, .neighbors = 1});
   REQUIRE(!hits.empty());
@@ -275,7 +275,7 @@ TEST_CASE("chunking errors, and unchunked collections are unchanged", "[passages
     REQUIRE(h.neighbors.empty());
     REQUIRE_FALSE(h.parent_text.has_value());
   }
-  REQUIRE_FALSE(plain->Stats().contains("passages"));
+  REQUIRE_FALSE(plain->Stats().ToJson().contains("passages"));
 }
 
 TEST_CASE("records of unchunked collections encode as before", "[passages][storage]") {

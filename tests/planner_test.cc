@@ -78,10 +78,10 @@ struct Fixture {
     return *std::move(hits);
   }
   nlohmann::json Explain(int q, SearchOptions o, bool analyze = false) const {
-    absl::StatusOr<nlohmann::json> e = c->ExplainVector(query(q), o, analyze);
+    absl::StatusOr<SearchExplanation> e = c->ExplainVector(query(q), o, analyze);
     INFO(e.status().message());
     REQUIRE(e.ok());
-    return *std::move(e);
+    return e->ToJson();
   }
   // Recall@k of a filtered search against brute force over matching rows.
   double Recall(int q, const SearchOptions& o) const {
@@ -226,7 +226,7 @@ TEST_CASE("a flat collection plans exact strategies only", "[planner]") {
   auto plan = [&](const std::string& filter) {
     SearchOptions o{.k = 10};
     if (!filter.empty()) o.filter = F(filter);
-    return c->ExplainVector(q, o)->at("plan");
+    return c->ExplainVector(q, o)->ToJson().at("plan");
   };
   REQUIRE(plan("")["strategy"] == "exact_scan");
   REQUIRE_FALSE(plan("")["costs"]["ann"]["feasible"]);
@@ -333,7 +333,7 @@ TEST_CASE("hybrid search fuses the vector and keyword rankings (RRF when asked)"
   std::vector<Hit> filtered = ranking(0.5, F("line > 150"));
   REQUIRE(filtered.size() == 60);
   for (const Hit& h : filtered) REQUIRE(h.metadata["line"] > 150);
-  nlohmann::json e = *lee->Explain(query, {.k = 5, .hybrid = 0.5}, true);
+  nlohmann::json e = lee->Explain(query, {.k = 5, .hybrid = 0.5}, true)->ToJson();
   REQUIRE(e["hybrid"]["keyword_weight"] == 0.5);
   REQUIRE(e["hybrid"]["keyword_hits"].get<int>() > 0);
 

@@ -86,7 +86,7 @@ TEST_CASE("PlanQuery picks the cheapest feasible strategy", "[planner][plan-tabl
       absl::StatusOr<QueryPlan> plan = PlanQuery(row.input, SearchStrategy::kAuto);
       INFO(row.name);
       REQUIRE(plan.ok());
-      INFO(plan->ToJson().dump(2));
+      INFO(SearchExplanation{.plan = plan->Explain()}.ToJson()["plan"].dump(2));
       CHECK(plan->strategy == row.expected);
       CHECK(plan->reason.starts_with("cheapest estimate"));
       CHECK(CostOf(*plan, plan->strategy).feasible);

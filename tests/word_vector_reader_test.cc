@@ -266,15 +266,28 @@ TEST_CASE("The cache is reused, and rebuilt when the source changes or is damage
   std::string cache_path;
   std::vector<float> the(50);
   {
-    LoadedWordVectors first = LoadOk(source, WordVectorKind::kGlove, cache_dir);
+    WordVectorModels models;  // one database's
+    LoadedWordVectors first =
+        LoadOk(source, WordVectorKind::kGlove, cache_dir, BinaryChoice::kAuto, &models);
     CHECK(first.built_cache);
     cache_path = first.cache_path;
     CHECK(fs::path(cache_path).parent_path() == fs::path(cache_dir));
     CHECK(fs::exists(cache_path));
     first.model->Lookup("the", absl::MakeSpan(the));
-    // While a model is open, opening the file again shares it.
-    LoadedWordVectors again = LoadOk(source, WordVectorKind::kGlove, cache_dir);
+    // While a model is open, opening the file again through the same
+    // registry shares it; another registry (another database) maps the
+    // cache for itself.
+    LoadedWordVectors again =
+        LoadOk(source, WordVectorKind::kGlove, cache_dir, BinaryChoice::kAuto, &models);
     CHECK(again.model == first.model);
+    WordVectorModels others;
+    LoadedWordVectors elsewhere =
+        LoadOk(source, WordVectorKind::kGlove, cache_dir, BinaryChoice::kAuto, &others);
+    CHECK(elsewhere.model != first.model);
+    CHECK_FALSE(elsewhere.built_cache);
+    std::vector<float> v(50);
+    REQUIRE(elsewhere.model->Lookup("the", absl::MakeSpan(v)) == WordSource::kVocabulary);
+    CHECK(v == the);
   }
   // Only the finished cache is in the folder: no temporary files.
   CHECK(std::distance(fs::directory_iterator(cache_dir), fs::directory_iterator()) == 1);

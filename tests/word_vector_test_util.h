@@ -20,9 +20,10 @@ namespace semdb::testing {
 // Opens `path` with its cache in `cache_dir`; the test fails on error.
 inline LoadedWordVectors LoadOk(const std::string& path, WordVectorKind kind,
                                 const std::string& cache_dir,
-                                BinaryChoice binary = BinaryChoice::kAuto) {
+                                BinaryChoice binary = BinaryChoice::kAuto,
+                                WordVectorModels* shared = nullptr) {
   absl::StatusOr<LoadedWordVectors> loaded =
-      LoadWordVectors(WordVectorSource{path, kind, binary, cache_dir});
+      LoadWordVectors(WordVectorSource{path, kind, binary, cache_dir}, shared);
   INFO(path << ": " << loaded.status().ToString());
   REQUIRE(loaded.ok());
   return *std::move(loaded);

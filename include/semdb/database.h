@@ -32,10 +32,12 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "nlohmann/json.hpp"
+#include "semdb/collection_stats.h"
 #include "semdb/document.h"
 #include "semdb/keyword_statistics.h"
 #include "semdb/model_state.h"
 #include "semdb/options.h"
+#include "semdb/search_explanation.h"
 #include "semdb/word_queries.h"
 
 namespace semdb {
@@ -49,6 +51,9 @@ struct CollectionInfo {
   uint32_t model_version = 0;  // increases with every refit
   std::string chunking = "none";  // canonical chunking spec
   int64_t passages = 0;           // indexed passages (= documents when not chunked)
+  // The collection stores the caller's vectors ("vectors dim=N"): documents
+  // come with their vector, and nothing embeds text.
+  bool caller_vectors = false;
 };
 
 // A page of Collection::ListPage.
@@ -107,14 +112,14 @@ class Collection {
       absl::Span<const float> vectors, const SearchOptions& options = {}) const;
 
   // The plan a search would follow, the estimates behind it and the cost
-  // of each strategy, as JSON (README, "EXPLAIN"); with `analyze` the
-  // search also runs and "analyze" holds its actual counts and timings.
-  absl::StatusOr<nlohmann::json> Explain(std::string_view query,
-                                         const SearchOptions& options = {},
-                                         bool analyze = false) const;
-  absl::StatusOr<nlohmann::json> ExplainVector(absl::Span<const float> vector,
-                                               const SearchOptions& options = {},
-                                               bool analyze = false) const;
+  // of each strategy (README, "EXPLAIN"); with `analyze` the search also
+  // runs and `analysis` holds its actual counts and timings.
+  absl::StatusOr<SearchExplanation> Explain(std::string_view query,
+                                            const SearchOptions& options = {},
+                                            bool analyze = false) const;
+  absl::StatusOr<SearchExplanation> ExplainVector(absl::Span<const float> vector,
+                                                  const SearchOptions& options = {},
+                                                  bool analyze = false) const;
 
   // The cosine similarity of two texts under the collection's model, in
   // [-1, 1]; 0 when either has no word the model knows.
@@ -174,7 +179,7 @@ class Collection {
   absl::Status SetIndex(const std::string& spec);
 
   // Counts, embedder and index facts, unknown-token totals.
-  nlohmann::json Stats() const;
+  CollectionStats Stats() const;
 
   // Word queries, for collections whose embedder holds word vectors (glove,
   // word2vec, fasttext; FailedPrecondition for others). The k vocabulary

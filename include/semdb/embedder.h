@@ -53,10 +53,20 @@ inline TextCorpus CorpusOf(const std::vector<std::string>& texts) {
   return c;
 }
 
-// Where an embedder may keep derived files (e.g. a binary cache of a large
-// word-vector file). Empty means: next to the source file, or nowhere.
+class ThreadPool;        // embedders/thread_pool.h
+class WordVectorModels;  // embedders/word_vector_loader.h
+
+// What embedders share with the database that creates them.
 struct EmbedderContext {
+  // Where an embedder may keep derived files (e.g. a binary cache of a large
+  // word-vector file). Empty means: next to the source file, or nowhere.
   std::string cache_dir;
+  // The threads an embedder's parallel loops run on; null: a default pool
+  // of hardware_concurrency() threads.
+  ThreadPool* pool = nullptr;
+  // Word-vector files already open, shared by the embedders created with
+  // this context; null: nothing is shared.
+  std::shared_ptr<WordVectorModels> word_vector_models;
   // Called as a model download advances (in bytes; operation "download",
   // collection the model's Hub id), e.g. to draw a progress bar; unset:
   // nothing is called.
@@ -64,6 +74,17 @@ struct EmbedderContext {
 };
 
 class WordVectorEmbedder;  // embedders/word_vector_embedder.h
+
+// What an embedder can do beyond Embed; the collection asks these instead of
+// recognising embedders by kind.
+struct EmbedderCapabilities {
+  // The collection stores the caller's vectors as they are: the embedder has
+  // no model, embeds no text (Embed fails) and takes no fit or refit.
+  bool caller_vectors = false;
+  // Learns from the collection's own texts (TF-IDF, SIF weighting): Fit,
+  // SaveState and LoadState carry a state. Others have an empty state.
+  bool fittable = false;
+};
 
 class Embedder {
  public:
@@ -95,9 +116,10 @@ class Embedder {
     return Embed(texts, out, stats);
   }
 
-  // True for embedders that learn from the collection's own texts (TF-IDF,
-  // SIF weighting). Others ignore Fit and have an empty state.
-  virtual bool fittable() const { return false; }
+  virtual EmbedderCapabilities capabilities() const { return {}; }
+
+  // capabilities().fittable, the question asked most often.
+  bool fittable() const { return capabilities().fittable; }
 
   // Fits on `corpus`, replacing any previous state. Not thread-safe; callers
   // fit a fresh instance and swap it in.

@@ -60,6 +60,10 @@ struct Options {
   // (created when needed). Empty: the database's cache/ folder. A spec's own
   // cache_dir= wins over both.
   std::string cache_dir;
+  // The threads the database's embedders run their parallel loops on (one
+  // pool per database, the calling thread included); 0: one per hardware
+  // thread. Index builds and FAISS searches have their own threads.
+  int threads = 0;
 };
 
 struct CollectionSpec {

@@ -434,14 +434,16 @@ class PyCollection {
   py::object ExplainText(const std::string& text, const QueryOptions& q, bool analyze) const {
     SearchOptions options = ToSearchOptions(q);
     return FromJson(
-        Take(WhileOpen(*state_, [&] { return col_->Explain(text, options, analyze); })));
+        Take(WhileOpen(*state_, [&] { return col_->Explain(text, options, analyze); }))
+            .ToJson());
   }
 
   py::object ExplainVector(const FloatArray& vector, const QueryOptions& q, bool analyze) const {
     SearchOptions options = ToSearchOptions(q);
     absl::Span<const float> v(vector.data(), vector.size());
     return FromJson(
-        Take(WhileOpen(*state_, [&] { return col_->ExplainVector(v, options, analyze); })));
+        Take(WhileOpen(*state_, [&] { return col_->ExplainVector(v, options, analyze); }))
+            .ToJson());
   }
 
   py::array_t<float> Embed(const std::vector<std::string>& texts) const {
@@ -463,7 +465,7 @@ class PyCollection {
   }
   py::object Stats() const {
     return FromJson(Take(WhileOpen(*state_, [&]() -> absl::StatusOr<nlohmann::json> {
-      return col_->Stats();
+      return col_->Stats().ToJson();
     })));
   }
 
