@@ -146,7 +146,7 @@ json RunCell(const Data& d, Collection& c, double target, size_t t, double budge
   SearchOptions base{.k = kK,
                      .filter = Must(semdb::Filter::Parse(fmt::format("bucket < {}", threshold))),
                      .recall_target = target};
-  json plan = Must(c.ExplainVector({d.query.data(), static_cast<size_t>(d.dim)}, base));
+  json plan = Must(c.ExplainVector({d.query.data(), static_cast<size_t>(d.dim)}, base)).ToJson();
   Cell cells[std::size(kStrategies)];
   double recall_sum[std::size(kStrategies)] = {};
   for (int pass = 0; pass < 2; ++pass) {

@@ -413,11 +413,11 @@ TEST_CASE("the first reopen after an import replays nothing, even after a crash"
   auto db = OpenDb(dir / "db");
   auto v = *db->GetCollection("v");
   REQUIRE(v->Count() == kImportRows);
-  REQUIRE(v->Stats()["index_origin"] == "loaded from its saved file, 0 logged operations replayed");
+  REQUIRE(v->Stats().index_origin == "loaded from its saved file, 0 logged operations replayed");
   // The collection written by InsertBatch alone replays its whole log.
   auto w = *db->GetCollection("w");
   REQUIRE(w->Count() == kImportRows);
-  REQUIRE(w->Stats()["index_origin"] == "loaded from its saved file, 600 logged operations replayed");
+  REQUIRE(w->Stats().index_origin == "loaded from its saved file, 600 logged operations replayed");
   // The loaded index answers: imported vectors find themselves.
   for (int i = 0; i < kImportRows; i += 37) {
     absl::StatusOr<std::vector<Hit>> hits = v->SearchVector(ImportVector(i), {.k = 1});

@@ -420,11 +420,12 @@ TEST_CASE("filtered plans meet the recall target they are asked for", "[planner]
       int previous_width = 0;
       for (double target : {0.9, 0.95, 0.99}) {
         SearchOptions o{.k = 10, .filter = filter, .recall_target = target};
-        absl::StatusOr<nlohmann::json> e = c->ExplainVector({queries.data(), kD}, o);
-        REQUIRE(e.ok());
-        const nlohmann::json& plan = (*e)["plan"];
-        INFO(index << ", bucket < " << threshold << ", target " << target << ": " << e->dump(1));
-        REQUIRE((*e)["estimates"].contains("recall_calibration"));
+        absl::StatusOr<SearchExplanation> explained = c->ExplainVector({queries.data(), kD}, o);
+        REQUIRE(explained.ok());
+        const nlohmann::json e = explained->ToJson();
+        const nlohmann::json& plan = e["plan"];
+        INFO(index << ", bucket < " << threshold << ", target " << target << ": " << e.dump(1));
+        REQUIRE(e["estimates"].contains("recall_calibration"));
         strategies.insert(plan["strategy"].get<std::string>());
         if (plan["strategy"] == "ann" || plan["strategy"] == "ann_post_filter") {
           const int width = plan["knobs"].value("ef_search", 0) + plan["knobs"].value("nprobe", 0);

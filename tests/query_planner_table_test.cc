@@ -185,7 +185,7 @@ TEST_CASE("the recall target reaches the plan through the measured recall",
       in.recall_target = target;
       absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAuto);
       REQUIRE(plan.ok());
-      INFO("target " << target << ": " << plan->ToJson().dump(1));
+      INFO("target " << target << ": " << SearchExplanation{.plan = plan->Explain()}.ToJson()["plan"].dump(1));
       CHECK(plan->strategy == SearchStrategy::kAnnPostFilter);
       // fetch 1.25 k / 0.5 + 10 = 35, between the depths 10 and 40.
       CHECK(plan->fetch_k == 35);

@@ -494,7 +494,7 @@ bool Verify(const std::string& dir, Figures* figures, std::string* problem) {
       *problem = absl::StrCat(name, ": count ", (*c)->Count(), ", documents found ", live);
       return false;
     }
-    nlohmann::json stats = (*c)->Stats();
+    nlohmann::json stats = (*c)->Stats().ToJson();
     if (stats.contains("index_facts") && stats["index_facts"]["live"] != live) {
       *problem = absl::StrCat(name, ": the index holds ", stats["index_facts"]["live"].dump(),
                               " vectors for ", live, " documents");
