@@ -207,7 +207,7 @@ uintmax_t BytesOf(const std::filesystem::path& dir, const std::string& ext) {
   return total;
 }
 
-TEST_CASE("a clean close leaves no log to replay; refits drop replaced vectors from disk",
+TEST_CASE("a clean close leaves no log to replay, and refits drop replaced vectors from disk",
           "[database][storage]") {
   TempDir dir;
   std::vector<Document> docs;

@@ -61,7 +61,7 @@ void RequireSameHits(const std::vector<Hit>& part, const std::vector<Hit>& full,
   }
 }
 
-TEST_CASE("hits carry the fields asked for; ids only reads no document", "[search][fields]") {
+TEST_CASE("hits carry the fields asked for, and ids only reads no document", "[search][fields]") {
   for (const char* index : {"flat", "ivf nlist=16 nprobe=4", "hnsw m=16"}) {
     SECTION(index) {
       TempDir dir;

@@ -56,7 +56,7 @@ TEST_CASE("without Options::cache_dir the caches go to the database's cache fold
   CHECK(CacheFiles(dir / "db/cache").size() == 1);
 }
 
-TEST_CASE("Options::threads: a bad count is refused; any count gives the same results",
+TEST_CASE("Options::threads: a bad count is refused, any count gives the same results",
           "[options][thread_pool]") {
   TempDir dir;
   for (int bad : {-1, 100000}) {

@@ -571,7 +571,7 @@ TEST_CASE("score columns say what the score is", "[shell][binary]") {
                                               "#,id,bm25,text,metadata\r"});
 }
 
-TEST_CASE("tables take the terminal's width or `set width`; help wraps, never cuts",
+TEST_CASE("tables take the terminal's width or `set width`, and help wraps, never cuts",
           "[shell][binary]") {
   TempDir dir;
   const std::vector<std::string> usages = {
