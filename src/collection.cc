@@ -2,8 +2,8 @@
 // first fit or index load), info, count, close, get, stats; and the public
 // Collection, which forwards to Impl. The other parts of Impl: the write
 // path (collection_write.cc), the index lifecycle (collection_index.cc),
-// refits (collection_refit.cc), queries (collection_query.cc, then
-// collection_search.cc and collection_batch_search.cc), sets of documents
+// refits (collection_refit.cc), queries (collection_query.cc, then the
+// search path in src/search/), sets of documents
 // (collection_documents.cc), models and keyword statistics shared between
 // collections (collection_model_state.cc), word queries
 // (collection_words.cc).
@@ -306,6 +306,16 @@ absl::StatusOr<std::vector<Hit>> Collection::Search(std::string_view query,
 absl::StatusOr<std::vector<Hit>> Collection::SearchVector(
     absl::Span<const float> vector, const SearchOptions& options) const {
   return impl_->SearchVector(vector, options);
+}
+
+absl::StatusOr<std::vector<std::vector<Hit>>> Collection::SearchBatch(
+    absl::Span<const std::string> queries, const SearchOptions& options) const {
+  return impl_->SearchBatch(queries, options);
+}
+
+absl::StatusOr<std::vector<std::vector<Hit>>> Collection::SearchVectorBatch(
+    absl::Span<const float> vectors, const SearchOptions& options) const {
+  return impl_->SearchVectorBatch(vectors, options);
 }
 
 int64_t Collection::Count() const { return impl_->Count(); }

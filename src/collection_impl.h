@@ -8,7 +8,8 @@
 // write_mu_'s holder ever takes state_mu_ exclusively) and takes it
 // exclusively only to swap in a new state or apply a committed batch to the
 // index, so searches are never blocked for an embedding, a storage write or
-// a whole refit. The order is write_mu_, state_mu_, estimate_mu_.
+// a whole refit. The order is write_mu_, state_mu_, then the mutexes of the
+// search caches (src/search/).
 //
 // Consistency with storage: a batch is committed to RocksDB first, then
 // applied to the in-memory index. The index log, written in the same batch,
@@ -33,14 +34,14 @@
 #include "src/chunker.h"
 #include "src/document_indexes.h"
 #include "src/label_directory.h"
+#include "src/search/filter_estimate.h"
+#include "src/search/recall_curve_cache.h"
+#include "src/search/search_view.h"
 #include "storage/store.h"
 
 namespace semdb {
 
 class WordVectorEmbedder;
-struct PlannerInput;  // src/query_planner.h
-struct RecallCurve;   // src/query_planner.h
-struct QueryPlan;
 
 // What a collection needs from its database.
 struct CollectionEnv {
@@ -99,7 +100,7 @@ class Collection::Impl {
   absl::StatusOr<std::vector<Hit>> SearchVector(absl::Span<const float> vector,
                                                 const SearchOptions& options) const
       ABSL_LOCKS_EXCLUDED(state_mu_);
-  // Several queries (collection_batch_search.cc): texts, or rows of vectors.
+  // Several queries: texts, or rows of vectors.
   absl::StatusOr<std::vector<std::vector<Hit>>> SearchBatch(
       absl::Span<const std::string> queries, const SearchOptions& options) const
       ABSL_LOCKS_EXCLUDED(state_mu_);
@@ -237,10 +238,6 @@ class Collection::Impl {
   absl::StatusOr<ModelState> ExportModelLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::StatusOr<std::string> ModelFingerprintLocked() const
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  absl::StatusOr<std::vector<Hit>> KeywordSearchLocked(std::string_view query,
-                                                       const SearchOptions& options,
-                                                       const KeywordStatistics* global) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // RefitLocked, then records its outcome in fit_error_ (searches read it).
   // Returns the outcome.
   absl::Status RefitAndRecordLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
@@ -259,27 +256,9 @@ class Collection::Impl {
   void MaintainAfterWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(state_mu_);
 
-  // The search path (collection_search.cc). All require state_mu_
-  // (shared) and an index. `query` is normalized; `text` is the query text
-  // for hybrid search (empty for vector queries). With `explain`, the plan
-  // and estimates are written there and, unless `analyze`, nothing runs.
-  struct FilterEstimate;
-  struct SearchTrace;
-  // The planner's input for a search of `depth` results, without filter.
-  PlannerInput PlannerInputLocked(const SearchOptions& options, int depth) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Answers `queries` (normalized rows) in one index call when the plan
-  // allows (batch_search.cc); nullopt when it does not, and each query is
-  // then searched alone. `options` has no filter and a vector-only ranking.
-  absl::StatusOr<std::optional<std::vector<std::vector<Hit>>>> BatchIndexSearchLocked(
-      absl::Span<const float> queries, const SearchOptions& options) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  absl::StatusOr<std::vector<Hit>> SearchLocked(absl::Span<const float> query,
-                                                const SearchOptions& options,
-                                                std::string_view text,
-                                                SearchExplanation* explain,
-                                                bool analyze) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  // The search path: the functions of src/search/ run on this view of the
+  // state (see src/search/search_view.h), valid while state_mu_ is held.
+  SearchView SearchViewLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // Embeds a text query into `vector`.
   // `zero_vector` not null: a query with no word the model knows is not an
   // error; *zero_vector says whether it had none.
@@ -292,56 +271,6 @@ class Collection::Impl {
   // keyword index, by nothing (nullopt).
   absl::StatusOr<std::optional<SearchOptions>> PrepareTextQueryLocked(
       std::string_view query, const SearchOptions& options, std::vector<float>* vector) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Reads the store: held so that Close waits until it no longer is.
-  absl::StatusOr<bool> MatchesLocked(uint64_t label, const Filter& filter) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Cached per filter text until the next write.
-  absl::StatusOr<FilterEstimate> EstimateFilterLocked(const Filter& filter) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_) ABSL_LOCKS_EXCLUDED(estimate_mu_);
-  // The index's measured recall curve (src/recall_calibration.h), measured
-  // on first use and again when the index spec changes or its size has
-  // halved or doubled since; null when it cannot be measured (a flat index,
-  // compressed codes, fewer than 1,000 vectors).
-  absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveLocked() const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_) ABSL_LOCKS_EXCLUDED(calibration_mu_);
-  // `text` is filter.ToString(): it seeds the metadata sample.
-  absl::StatusOr<FilterEstimate> ComputeFilterEstimateLocked(const Filter& filter,
-                                                             const std::string& text) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Every matching label, sorted.
-  absl::StatusOr<std::vector<uint64_t>> ListMatchesLocked(const Filter& filter,
-                                                          const FilterEstimate& estimate,
-                                                          SearchTrace* trace) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Exact top k over the stored vectors of `labels`.
-  absl::StatusOr<std::vector<IndexHit>> ScanLabelsLocked(absl::Span<const float> query, int k,
-                                                         const std::vector<uint64_t>& labels,
-                                                         SearchTrace* trace) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // Exact top k over every live vector accepted by `predicate`.
-  absl::StatusOr<std::vector<IndexHit>> ExactScanLocked(absl::Span<const float> query, int k,
-                                                        const LabelPredicate* predicate,
-                                                        SearchTrace* trace) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  absl::StatusOr<std::vector<IndexHit>> RunPlanLocked(absl::Span<const float> query,
-                                                      const SearchOptions& options,
-                                                      const QueryPlan& plan,
-                                                      const FilterEstimate* estimate,
-                                                      SearchTrace* trace) const
-      ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  absl::StatusOr<std::vector<IndexHit>> KeywordRankingLocked(
-      std::string_view text, int depth, const Filter* filter, SearchTrace* trace,
-      const KeywordStatistics* global = nullptr) const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  // The hits of `found`, best first, at most k; with one_per_parent only
-  // the best passage of each document. Ids and passage positions come from
-  // label_entries_ (storage is read for the labels not there yet), text and
-  // metadata from storage for the hits kept, when `include` asks for them.
-  // The labels of the hits kept go to `labels`.
-  absl::StatusOr<std::vector<Hit>> AssembleHitsLocked(const std::vector<IndexHit>& found, int k,
-                                                      bool one_per_parent,
-                                                      const HitFields& include,
-                                                      std::vector<uint64_t>* labels) const
       ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   absl::Status CheckUsableLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   // CheckUsableLocked, and the hybrid option's preconditions.
@@ -389,17 +318,10 @@ class Collection::Impl {
   // The last log entry contained in the saved index.
   uint64_t saved_seq_ ABSL_GUARDED_BY(write_mu_) = 0;
 
-  // Filter estimates of the collection as of log sequence estimate_seq_
-  // (searches fill it under the shared state lock, hence its own mutex).
-  mutable absl::Mutex estimate_mu_ ABSL_ACQUIRED_AFTER(state_mu_);
-  mutable uint64_t estimate_seq_ ABSL_GUARDED_BY(estimate_mu_) = 0;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const FilterEstimate>>
-      estimate_cache_ ABSL_GUARDED_BY(estimate_mu_);
-  // The recall curve of the index with spec recall_curve_spec_; held
-  // while measuring, so that concurrent searches measure once.
-  mutable absl::Mutex calibration_mu_ ABSL_ACQUIRED_AFTER(state_mu_);
-  mutable std::shared_ptr<const RecallCurve> recall_curve_ ABSL_GUARDED_BY(calibration_mu_);
-  mutable std::string recall_curve_spec_ ABSL_GUARDED_BY(calibration_mu_);
+  // Filled by searches (thread-safe on their own, so under the shared
+  // state lock; their mutexes come after state_mu_).
+  mutable FilterEstimateCache filter_estimates_;
+  mutable RecallCurveCache recall_curves_;
 };
 
 }  // namespace semdb

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "embedders/embedder_factory.h"
 #include "src/collection_impl.h"
+#include "src/search/keyword_ranking.h"
 #include "src/model_probe.h"
 
 namespace semdb {
@@ -133,7 +134,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearch(
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", name_, "' keeps no keyword index (created without one)"));
   }
-  return KeywordSearchLocked(query, options, global);
+  return RunKeywordSearch(SearchViewLocked(), query, options, global);
 }
 
 // --- Collection: the public face.

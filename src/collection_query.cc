@@ -1,13 +1,31 @@
 // The query front-end of a collection: checks a search's options and the
-// collection's state, embeds a text query (or normalizes a vector), and
-// hands it to the search path (collection_search.cc), for hits or for the
-// plan (Explain). Text similarity uses the same query embedding.
+// collection's state, embeds text queries (or normalizes vectors), and
+// hands them to the search path (src/search/) on a view of the state, for
+// hits or for the plan (Explain). Text similarity uses the same query
+// embedding.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "src/collection_impl.h"
+#include "src/search/batch_search.h"
+#include "src/search/search_driver.h"
+#include "text/utf8.h"
 
 namespace semdb {
+
+SearchView Collection::Impl::SearchViewLocked() const {
+  return SearchView{.store = *env_.store,
+                    .collection_id = id_,
+                    .record = record_,
+                    .counters = counters_,
+                    .index = index_.get(),
+                    .doc_indexes = *doc_indexes_,
+                    .chunked = chunker_.enabled(),
+                    .estimate_version = counters_.next_seq,
+                    .label_entries = label_entries_,
+                    .filter_estimates = filter_estimates_,
+                    .recall_curves = recall_curves_};
+}
 
 absl::Status Collection::Impl::CheckSearchableLocked(const SearchOptions& options,
                                                      bool text) const {
@@ -90,7 +108,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
       PrepareTextQueryLocked(query, options, &vector);
   if (!effective.ok()) return effective.status();
   if (!effective->has_value()) return std::vector<Hit>{};
-  return SearchLocked(vector, **effective, query, nullptr, false);
+  return RunSearch(SearchViewLocked(), vector, **effective, query, nullptr, false);
 }
 
 absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
@@ -106,7 +124,7 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
   if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
     return WithContext(s, "query vector");
   }
-  return SearchLocked(normalized, options, "", nullptr, false);
+  return RunSearch(SearchViewLocked(), normalized, options, "", nullptr, false);
 }
 
 absl::StatusOr<SearchExplanation> Collection::Impl::Explain(std::string_view query,
@@ -127,7 +145,7 @@ absl::StatusOr<SearchExplanation> Collection::Impl::Explain(std::string_view que
   }
   SearchExplanation explain;
   absl::StatusOr<std::vector<Hit>> hits =
-      SearchLocked(vector, **effective, query, &explain, analyze);
+      RunSearch(SearchViewLocked(), vector, **effective, query, &explain, analyze);
   if (!hits.ok()) return hits.status();
   if (effective->value().hybrid != options.hybrid && options.hybrid.value_or(0) < 1) {
     explain.note =
@@ -148,9 +166,80 @@ absl::StatusOr<SearchExplanation> Collection::Impl::ExplainVector(
     return WithContext(s, "query vector");
   }
   SearchExplanation explain;
-  absl::StatusOr<std::vector<Hit>> hits = SearchLocked(normalized, options, "", &explain, analyze);
+  absl::StatusOr<std::vector<Hit>> hits =
+      RunSearch(SearchViewLocked(), normalized, options, "", &explain, analyze);
   if (!hits.ok()) return hits.status();
   return explain;
+}
+
+absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
+    absl::Span<const std::string> queries, const SearchOptions& options) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (queries[i].find_first_not_of(" \t\r\n") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("query ", i + 1, " is empty"));
+    }
+    if (absl::Status s = ValidateUtf8(queries[i]); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("query ", i + 1, ": ", s.message()));
+    }
+  }
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
+  if (queries.empty()) return std::vector<std::vector<Hit>>{};
+  if (index_ == nullptr && embedder_ != nullptr && !caller_vectors_) {
+    if (counters_.live_docs == 0) return std::vector<std::vector<Hit>>(queries.size());
+    return NoIndexLocked();
+  }
+  const int dim = record_.dimension;
+  const double hybrid =
+      options.hybrid.value_or(doc_indexes_->keywords() != nullptr ? kDefaultKeywordWeight : 0);
+  std::vector<float> vectors(queries.size() * dim, 0.0f);
+  std::vector<bool> zero_vector(queries.size(), false);
+  if (hybrid < 1) {
+    // One embedder call for every query (EmbedQueryLocked, batched).
+    if (!embedder_error_.ok()) return embedder_error_;
+    if (!probe_error_.ok()) return probe_error_;
+    if (caller_vectors_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection '", name_, "' stores caller-supplied vectors: search it with vectors"));
+    }
+    std::vector<std::string_view> texts(queries.begin(), queries.end());
+    std::vector<TextStats> stats(queries.size());
+    if (absl::Status s = embedder_->EmbedQueries(texts, absl::MakeSpan(vectors), &stats);
+        !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("queries: ", s.message()));
+    }
+    for (size_t q = 0; q < queries.size(); ++q) zero_vector[q] = stats[q].zero_vector;
+  }
+  return RunBatchSearch(SearchViewLocked(), vectors, queries, zero_vector, options, hybrid);
+}
+
+absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchVectorBatch(
+    absl::Span<const float> vectors, const SearchOptions& options) const {
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
+  absl::ReaderMutexLock lock(&state_mu_);
+  if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
+  const int dim = record_.dimension;
+  if (dim == 0 || vectors.size() % dim != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the query vectors hold ", vectors.size(), " numbers, not rows of the collection's ",
+        "dimension ", dim));
+  }
+  const size_t n = vectors.size() / dim;
+  if (index_ == nullptr) {
+    if (counters_.live_docs == 0) return std::vector<std::vector<Hit>>(n);
+    return NoIndexLocked();
+  }
+  std::vector<float> rows;
+  rows.reserve(vectors.size());
+  for (size_t q = 0; q < n; ++q) {
+    std::vector<float> row(vectors.begin() + q * dim, vectors.begin() + (q + 1) * dim);
+    if (absl::Status s = NormalizeVector(&row, dim); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("query vector ", q + 1, ": ", s.message()));
+    }
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  return RunBatchSearch(SearchViewLocked(), rows, {}, {}, options, /*hybrid=*/0);
 }
 
 absl::StatusOr<double> Collection::Impl::Similarity(std::string_view a,

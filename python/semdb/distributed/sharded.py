@@ -754,7 +754,7 @@ class ShardedCollection:
             for term, n in s["document_frequency"].items():
                 statistics["document_frequency"][term] = (
                     statistics["document_frequency"].get(term, 0) + n)
-        # As the core (collection_search.cc): fuse the passage rankings,
+        # As the core (src/search/search_driver.cc): fuse the passage rankings,
         # each 4 x `fetch` deep (at least 60), keep the first `fetch`; with
         # one_per_parent, fetch 4k passages and 4 times more while fewer
         # than k documents come out of rankings that may hold more.
