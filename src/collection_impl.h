@@ -311,6 +311,10 @@ class Collection::Impl {
   absl::Status fit_error_ ABSL_GUARDED_BY(state_mu_);    // why the last fit failed
   absl::Status probe_error_ ABSL_GUARDED_BY(state_mu_);  // the model is not the vectors'
   std::string index_origin_ ABSL_GUARDED_BY(state_mu_);  // how the index was obtained
+  // Advanced whenever a writer publishes changed documents or counters
+  // (CommitWriteLocked, a refit's switch): the version filter estimates are
+  // valid for. Not the log sequence: a metadata update logs no index change.
+  uint64_t state_version_ ABSL_GUARDED_BY(state_mu_) = 0;
 
   // Label -> id and passage position of the entries searches have hit.
   mutable LabelDirectory label_entries_;

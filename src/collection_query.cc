@@ -21,7 +21,7 @@ SearchView Collection::Impl::SearchViewLocked() const {
                     .index = index_.get(),
                     .doc_indexes = *doc_indexes_,
                     .chunked = chunker_.enabled(),
-                    .estimate_version = counters_.next_seq,
+                    .estimate_version = state_version_,
                     .label_entries = label_entries_,
                     .filter_estimates = filter_estimates_,
                     .recall_curves = recall_curves_};

@@ -153,6 +153,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
     absl::MutexLock lock(&state_mu_);
     record_ = record;
     counters_ = counters;
+    ++state_version_;
     embedder_ = std::move(fresh);
     index_ = *std::move(index);
     index_origin_ = absl::StrCat("built by the refit to model version ", gen);

@@ -379,6 +379,7 @@ absl::Status Collection::Impl::CommitWriteLocked(
   {
     absl::MutexLock lock(&state_mu_);
     counters_ = counters;
+    ++state_version_;
     if (index_ != nullptr) applied = update_index(*index_);
   }
   if (!applied.ok()) {

@@ -181,6 +181,39 @@ TEST_CASE("metadata merges (RFC 7386) or is replaced, and filters see the change
   REQUIRE(code(c->MergeMetadata(unknown, patch)) == absl::StatusCode::kNotFound);
 }
 
+// A metadata update changes no vector and logs no index operation; the
+// filter estimates searches plan with were once cached until the log moved,
+// so a search after the update planned with the matches before it.
+TEST_CASE("a metadata update renews the filter estimates searches plan with",
+          "[documents][update]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = MakeCollection(*db, "e", {.embedder = "vectors dim=2"});
+  constexpr int kDocs = 40;
+  std::vector<Document> docs;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kDocs; ++i) {
+    ids.push_back("d" + std::to_string(i));
+    docs.push_back({.id = ids.back(), .metadata = {{"tag", "a"}},
+                    .vector = {1, static_cast<float>(i)}});
+  }
+  REQUIRE(c->InsertBatch(std::move(docs)).ok());
+  // "tag" is not indexed: the estimate comes from a sample of the metadata.
+  auto estimated_matches = [&] {
+    absl::StatusOr<SearchExplanation> e =
+        c->ExplainVector(std::vector<float>{1, 0}, {.k = 5, .filter = MustParse("tag = 'b'")});
+    INFO(e.status().message());
+    REQUIRE(e.ok());
+    return e->estimates.estimated_matches;
+  };
+  // No sampled document matches: half a match, rounded up.
+  REQUIRE(estimated_matches() == 1);
+  std::vector<nlohmann::json> tag_b(kDocs, {{"tag", "b"}});
+  REQUIRE(c->UpdateMetadata(ids, tag_b).ok());
+  REQUIRE(estimated_matches() == kDocs);
+  REQUIRE(c->Count(MustParse("tag = 'b'")).value() == kDocs);
+}
+
 TEST_CASE("get-or-create returns the collection of the same spec, refuses another",
           "[documents][get_or_create]") {
   TempDir dir;

@@ -43,7 +43,7 @@ struct SearchView {
   const DocumentIndexes& doc_indexes;
   bool chunked;  // documents are stored as passages
   // The version of the collection the filter estimates are valid for: it
-  // changes with every committed write.
+  // changes with every committed write (Collection::Impl::state_version_).
   uint64_t estimate_version;
   LabelDirectory& label_entries;
   FilterEstimateCache& filter_estimates;
