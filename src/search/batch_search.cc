@@ -15,6 +15,9 @@ bool Batchable(const SearchOptions& options, double hybrid, bool chunked) {
 
 absl::StatusOr<std::optional<std::vector<std::vector<Hit>>>> BatchIndexSearch(
     const SearchView& view, absl::Span<const float> queries, const SearchOptions& options) {
+  if (view.index == nullptr) {
+    return absl::FailedPreconditionError("the collection has no vector index to search");
+  }
   const VectorIndex& index = *view.index;
   // As RunSearch plans an unfiltered vector-only search of k results.
   absl::StatusOr<QueryPlan> plan =

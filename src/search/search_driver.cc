@@ -35,6 +35,11 @@ ScoreKind ScoreKindOf(double hybrid, FusionMethod fusion) {
 absl::StatusOr<std::vector<Hit>> RunSearch(const SearchView& view, absl::Span<const float> query,
                                            const SearchOptions& options, std::string_view text,
                                            SearchExplanation* explain, bool analyze) {
+  // The callers answer an index-less collection themselves (empty, or
+  // NoIndexLocked); this keeps any other way in an error, not a crash.
+  if (view.index == nullptr) {
+    return absl::FailedPreconditionError("the collection has no vector index to search");
+  }
   const Clock::time_point start = Clock::now();
   SearchTrace trace;
   const double hybrid = options.hybrid.value_or(
