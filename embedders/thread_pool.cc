@@ -1,5 +1,7 @@
 #include "embedders/thread_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 namespace semdb {
@@ -37,7 +39,12 @@ struct ThreadPool::Job {
 ThreadPool::ThreadPool(int threads)
     : size_(threads > 0 ? threads
                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))) {
-  for (int i = 1; i < size_; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 1; i < size_; ++i) {
+    threads_.emplace_back([this] { Work(); });
+    // A name to find the pool's threads by (top -H, gdb, /proc/PID/task),
+    // set before the constructor returns.
+    pthread_setname_np(threads_.back().native_handle(), "semdb-pool");
+  }
 }
 
 ThreadPool::~ThreadPool() {

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "embedders/precompiled_charsmap.h"
@@ -644,15 +642,8 @@ absl::StatusOr<EncodedText> TokenizerJson::Encode(std::string_view text, int max
 nlohmann::json TokenizerJson::Describe() const { return description_; }
 
 absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(fmt::format("cannot open {}", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  absl::StatusOr<nlohmann::json> j = ParseJson(ss.str());
-  if (!j.ok()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: not valid JSON ({})", path, std::string(j.status().message())));
-  }
+  absl::StatusOr<nlohmann::json> j = ParseJsonFile(path);
+  if (!j.ok()) return j.status();
   return FromJson(*j, path);
 }
 

@@ -5,9 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 #include <thread>
 
 #include "embedders/bf16_gemm.h"
@@ -30,19 +28,8 @@ namespace fs = std::filesystem;
 // The JSON object in `path`; a null value when the file is absent and
 // optional.
 absl::StatusOr<nlohmann::json> ReadJson(const std::string& path, bool required) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!required && !fs::exists(path)) return nlohmann::json();
-    return absl::NotFoundError(fmt::format("cannot open {}", path));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  absl::StatusOr<nlohmann::json> j = ParseJson(ss.str());
-  if (!j.ok()) {
-    return absl::InvalidArgumentError(
-        fmt::format("{}: not valid JSON ({})", path, std::string(j.status().message())));
-  }
-  return j;
+  if (!required && !fs::exists(path)) return nlohmann::json();
+  return ParseJsonFile(path);
 }
 
 absl::Status BadField(const std::string& path, const std::string& key, const std::string& want) {

@@ -238,13 +238,16 @@ absl::Status Shell::SearchFile(const CommandLine& cmd, const SearchOptions& opti
   for (const std::vector<Hit>& hits : *answers) {
     if (!hits.empty()) score_column = ScoreKindName(hits.front().score_kind);
   }
-  Result r{.columns = {"query", "#", "id", score_column, "text"}, .json = nlohmann::json::array()};
+  Result r{.columns = {"query", "#", "id", score_column}, .json = nlohmann::json::array()};
+  if (options.include.text) r.columns.push_back("text");
   for (size_t q = 0; q < queries.size(); ++q) {
     nlohmann::json hits = nlohmann::json::array();
     int rank = 0;
     for (const Hit& h : (*answers)[q]) {
-      r.rows.push_back({rank == 0 ? queries[q] : "", ++rank, h.id, h.score, h.text});
-      hits.push_back(HitJson(h));
+      std::vector<nlohmann::json> row = {rank == 0 ? queries[q] : "", ++rank, h.id, h.score};
+      if (options.include.text) row.push_back(h.text);
+      r.rows.push_back(std::move(row));
+      hits.push_back(HitJson(h, options.include));
     }
     r.json.push_back({{"query", queries[q]}, {"hits", std::move(hits)}});
   }

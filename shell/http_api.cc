@@ -530,23 +530,21 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
   options.hybrid = f.Number("hybrid", 0, 1);
   options.recall_target = f.Number("recall_target", 1e-9, 1).value_or(options.recall_target);
   const std::optional<std::string> strategy = f.String("strategy");
+  const std::optional<std::string> fusion = f.String("fusion");
   const json* include_json = f.Array("include", false);
   if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
   if (include_json != nullptr) {
     // The hits' fields beyond id and score: any of "text" and "metadata".
     absl::StatusOr<std::vector<std::string>> names = StringList(*include_json, "'include'");
     if (!names.ok()) return ErrorResponse(names.status());
-    options.include = {.text = false, .metadata = false};
-    for (const std::string& n : *names) {
-      if (n == "text") {
-        options.include.text = true;
-      } else if (n == "metadata") {
-        options.include.metadata = true;
-      } else {
-        return BadRequest(absl::StrCat("'include' lists \"text\" and \"metadata\", got '", n,
-                                       "'"));
-      }
-    }
+    absl::StatusOr<HitFields> fields = ParseHitFields(*names);
+    if (!fields.ok()) return ErrorResponse(fields.status());
+    options.include = *fields;
+  }
+  if (fusion) {
+    absl::StatusOr<FusionMethod> parsed = ParseFusionName(*fusion);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    options.fusion = *parsed;
   }
   if (strategy) {
     absl::StatusOr<SearchStrategy> parsed = ParseStrategyName(*strategy);

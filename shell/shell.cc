@@ -135,7 +135,7 @@ const std::vector<Shell::Command>& Shell::Commands() {
       {"search", {"find", "s"},
        "search QUERY [--k N] [--where FILTER] [--hybrid W] [--fusion F] [--dedupe] "
        "[--neighbors N] "
-       "[--parent] [--nprobe N] [--ef N] [--recall R] [--strategy S]",
+       "[--parent] [--nprobe N] [--ef N] [--recall R] [--strategy S] [--include FIELDS]",
        "find the documents (or passages) closest in meaning to QUERY",
        "FILTER conditions on metadata: = != < <= > >= IN (...) EXISTS, combined with\n"
        "AND, OR, NOT and parentheses; quote strings. Example:\n"
@@ -152,10 +152,12 @@ const std::vector<Shell::Command>& Shell::Commands() {
        "'passage' says which one (index/count) and where it lies (byte offsets).\n"
        "--dedupe keeps the best passage of each document, --neighbors N adds the N\n"
        "passages before and after each hit, --parent the whole document.\n"
+       "--include text,metadata (default), text, metadata or none: the hits' fields\n"
+       "besides id and score (none reads nothing from storage).\n"
        "--file FILE searches each line of FILE (one batch: the texts are embedded\n"
        "together and, without a filter or keyword ranking, searched in one index call).",
        {"k", "where", "nprobe", "ef", "hybrid", "fusion", "recall", "strategy", "dedupe",
-        "neighbors", "parent", "file"},
+        "neighbors", "parent", "include", "file"},
        &Shell::Search},
       {"explain", {}, "explain [analyze] search QUERY [search options]",
        "show how a search would be answered (with analyze: run it and measure)",
@@ -652,12 +654,22 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     options.hybrid = *v;
   }
   if (auto f = cmd.Option("fusion")) {
-    const std::string name = absl::AsciiStrToLower(Unquote(*f));
-    if (name != "convex" && name != "rrf") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--fusion must be convex or rrf, got '", name, "'"));
+    absl::StatusOr<FusionMethod> m = ParseFusionName(absl::AsciiStrToLower(Unquote(*f)));
+    if (!m.ok()) return m.status();
+    options.fusion = *m;
+  }
+  if (auto i = cmd.Option("include")) {
+    // "text,metadata", "text", "metadata" or "none" (ids and scores only).
+    const std::string list = absl::AsciiStrToLower(Unquote(*i));
+    std::vector<std::string> names;
+    if (list != "none") names = absl::StrSplit(list, ',', absl::SkipWhitespace());
+    for (std::string& n : names) n = std::string(absl::StripAsciiWhitespace(n));
+    absl::StatusOr<HitFields> fields = ParseHitFields(names);
+    if (!fields.ok() || (names.empty() && list != "none")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--include takes text,metadata, text, metadata or none, got '", list, "'"));
     }
-    options.fusion = name == "rrf" ? FusionMethod::kRrf : FusionMethod::kConvex;
+    options.include = *fields;
   }
   if (auto r = cmd.Option("recall")) {
     absl::StatusOr<double> v = ParseFraction("--recall", *r, false);
@@ -707,7 +719,10 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   Result r;
   r.columns = {"#", "id"};
   if (passages) r.columns.push_back("passage");
-  r.columns.insert(r.columns.end(), {score_column, "text", "metadata"});
+  r.columns.push_back(score_column);
+  const HitFields& include = options->include;
+  if (include.text) r.columns.push_back("text");
+  if (include.metadata) r.columns.push_back("metadata");
   r.json = nlohmann::json::array();
   int rank = 0;
   for (const Hit& h : *hits) {
@@ -716,10 +731,11 @@ absl::Status Shell::Search(const CommandLine& cmd) {
       row.push_back(fmt::format("{}/{} @{}-{}", h.passage->index + 1, h.passage->count,
                                 h.passage->begin, h.passage->end));
     }
-    row.insert(row.end(), {RoundScore(h.score), h.text,
-                           h.metadata.empty() ? nlohmann::json() : h.metadata});
+    row.push_back(RoundScore(h.score));
+    if (include.text) row.push_back(h.text);
+    if (include.metadata) row.push_back(h.metadata.empty() ? nlohmann::json() : h.metadata);
     r.rows.push_back(std::move(row));
-    nlohmann::json j = HitJson(h);
+    nlohmann::json j = HitJson(h, include);
     j["score"] = RoundScore(h.score);
     r.json.push_back(std::move(j));
   }

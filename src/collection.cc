@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "embedders/embedder_factory.h"
+#include "embedders/thread_pool.h"
 #include "src/collection_impl.h"
 #include "src/model_probe.h"
 #include "storage/bounded_json.h"
@@ -235,6 +236,7 @@ CollectionStats Collection::Impl::Stats() const {
     st.index_facts = index_->Describe();
     st.index_origin = index_origin_;
   }
+  st.threads = env_.embedder_context.pool != nullptr ? env_.embedder_context.pool->size() : 0;
   st.indexed_fields = doc_indexes_->fields().fields();
   if (!closed_.ok()) {
     st.error = std::string(closed_.message());

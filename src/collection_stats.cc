@@ -19,6 +19,7 @@ nlohmann::json CollectionStats::ToJson() const {
   if (!embedder_facts.is_null()) j["embedder_facts"] = embedder_facts;
   if (fitted_documents) j["fitted_documents"] = *fitted_documents;
   if (next_refit_at) j["next_refit_at"] = *next_refit_at;
+  j["threads"] = threads;
   if (!index_facts.is_null()) {
     j["index_facts"] = index_facts;
     j["index_origin"] = index_origin;

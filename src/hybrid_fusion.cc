@@ -56,10 +56,6 @@ std::vector<IndexHit> FuseRankings(absl::Span<const IndexHit> vector_hits,
   return out;
 }
 
-const char* FusionName(FusionMethod method) {
-  return method == FusionMethod::kRrf ? "rrf" : "convex";
-}
-
 const char* ScoreKindName(ScoreKind kind) {
   switch (kind) {
     case ScoreKind::kCosine:

@@ -22,9 +22,6 @@ std::vector<IndexHit> FuseRankings(absl::Span<const IndexHit> vector_hits,
                                    absl::Span<const IndexHit> keyword_hits,
                                    FusionMethod method, double keyword_weight, int depth = 0);
 
-// "convex" or "rrf"; the names the shell and JSON use.
-const char* FusionName(FusionMethod method);
-
 }  // namespace semdb
 
 #endif  // SEMDB_SRC_HYBRID_FUSION_H_

@@ -52,4 +52,31 @@ absl::StatusOr<SearchStrategy> ParseStrategyName(std::string_view name) {
       std::string(name), "'"));
 }
 
+const char* FusionName(FusionMethod method) {
+  return method == FusionMethod::kRrf ? "rrf" : "convex";
+}
+
+absl::StatusOr<FusionMethod> ParseFusionName(std::string_view name) {
+  for (FusionMethod m : {FusionMethod::kConvex, FusionMethod::kRrf}) {
+    if (name == FusionName(m)) return m;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("the fusion must be convex or rrf, got '", std::string(name), "'"));
+}
+
+absl::StatusOr<HitFields> ParseHitFields(absl::Span<const std::string> names) {
+  HitFields fields = {.text = false, .metadata = false};
+  for (const std::string& name : names) {
+    if (name == "text") {
+      fields.text = true;
+    } else if (name == "metadata") {
+      fields.metadata = true;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the hit fields are \"text\" and \"metadata\", got '", name, "'"));
+    }
+  }
+  return fields;
+}
+
 }  // namespace semdb

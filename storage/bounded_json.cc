@@ -1,5 +1,7 @@
 #include "storage/bounded_json.h"
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -75,6 +77,19 @@ json ParseJsonOrDiscarded(std::string_view text) {
 
 absl::StatusOr<json> ParseCbor(std::string_view bytes) {
   return Parse(bytes, nlohmann::detail::input_format_t::cbor);
+}
+
+absl::StatusOr<json> ParseJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  absl::StatusOr<json> j = ParseJson(ss.str());
+  if (!j.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not valid JSON (", j.status().message(), ")"));
+  }
+  return j;
 }
 
 }  // namespace semdb

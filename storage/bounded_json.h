@@ -7,6 +7,7 @@
 #ifndef SEMDB_STORAGE_BOUNDED_JSON_H_
 #define SEMDB_STORAGE_BOUNDED_JSON_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -27,6 +28,11 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text);
 // value, or a discarded value (is_discarded()) as nlohmann's
 // parse(text, nullptr, false) returns, with the same depth limit.
 nlohmann::json ParseJsonOrDiscarded(std::string_view text);
+
+// ParseJson of the whole file at `path` (a model's config, a tokenizer):
+// NotFound "cannot open PATH", or InvalidArgument "PATH: not valid JSON
+// (...)".
+absl::StatusOr<nlohmann::json> ParseJsonFile(const std::string& path);
 
 // The same for CBOR bytes (strict: nothing may follow the value).
 absl::StatusOr<nlohmann::json> ParseCbor(std::string_view bytes);

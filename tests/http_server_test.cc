@@ -219,6 +219,14 @@ TEST_CASE("semdb serve: routes, results and every error status over HTTP", "[htt
   REQUIRE(ErrorCode(Call(c, "POST", "/collections/notes/search",
                          json{{"query", "x"}, {"include", {"vector"}}}),
                     400) == "bad_request");
+  // "fusion" as the shell's --fusion: rrf scores are ranks' scores.
+  Reply rrf = Call(c, "POST", "/collections/notes/search",
+                   json{{"query", "interest rates"}, {"hybrid", 0.5}, {"fusion", "rrf"}});
+  REQUIRE(rrf.status == 200);
+  REQUIRE(rrf.body["hits"][0]["score_kind"] == "rank score");
+  REQUIRE(ErrorCode(Call(c, "POST", "/collections/notes/search",
+                         json{{"query", "x"}, {"fusion", "max"}}),
+                    400) == "bad_request");
 
   // Get by id, percent-encoded in the path.
   Reply got = Call(c, "GET", "/collections/notes/documents/volcano%2F1%20a");

@@ -1,6 +1,8 @@
 // Options that reach the embedders: the word-vector cache folder, and the
 // threads of their parallel loops.
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "catch2/catch.hpp"
 #include "semdb/database.h"
@@ -93,6 +95,41 @@ TEST_CASE("Options::threads: a bad count is refused, any count gives the same re
   for (size_t i = 0; i < answers[0].size(); ++i) {
     CHECK(answers[0][i].score == Approx(answers[1][i].score).margin(1e-5));
   }
+}
+
+// The threads of this process named "semdb-pool" (the pools' workers).
+int PoolThreads() {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    n += name == "semdb-pool";
+  }
+  return n;
+}
+
+TEST_CASE("Options::threads sizes the database's pool, which closes with it",
+          "[options][thread_pool]") {
+  TempDir dir;
+  const int before = PoolThreads();
+  {
+    std::unique_ptr<Database> db = testing::OpenDb(dir / "five", {.threads = 5});
+    // The caller runs ranges too: five threads are four workers.
+    CHECK(PoolThreads() == before + 4);
+    absl::StatusOr<std::shared_ptr<Collection>> c =
+        db->CreateCollection("c", {.embedder = "tfidf dim=8"});
+    REQUIRE(c.ok());
+    CHECK((*c)->Stats().threads == 5);
+    CHECK((*c)->Stats().ToJson()["threads"] == 5);
+  }
+  CHECK(PoolThreads() == before);
+  std::unique_ptr<Database> db = testing::OpenDb(dir / "default");
+  absl::StatusOr<std::shared_ptr<Collection>> c =
+      db->CreateCollection("c", {.embedder = "tfidf dim=8"});
+  REQUIRE(c.ok());
+  CHECK((*c)->Stats().threads ==
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
 }
 
 }  // namespace

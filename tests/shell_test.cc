@@ -571,6 +571,57 @@ TEST_CASE("score columns say what the score is", "[shell][binary]") {
                                               "#,id,bm25,text,metadata\r"});
 }
 
+TEST_CASE("search --include chooses the hits' fields", "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "db --format csv",
+                   "create notes --embedder tfidf dim=16\n"
+                   "insert The cat sat on the mat --id cat --meta {\"kind\": \"pet\"}\n"
+                   "insert Dogs bark at the postman --id dog\n"
+                   "search cat --k 1 --hybrid 0 --include none\n"
+                   "search cat --k 1 --hybrid 0 --include text\n"
+                   "search cat --k 1 --hybrid 0 --include metadata\n"
+                   "search cat --k 1 --hybrid 0 --include metadata,text\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> rows;
+  for (const std::string& line : Lines(r.out)) {
+    if (line.starts_with("#,") || line.starts_with("1,")) rows.push_back(line);
+  }
+  REQUIRE(rows.size() == 8);
+  CHECK(rows[0] == "#,id,cosine\r");
+  CHECK(rows[2] == "#,id,cosine,text\r");
+  CHECK(rows[3].ends_with(",The cat sat on the mat\r"));
+  CHECK(rows[4] == "#,id,cosine,metadata\r");
+  CHECK(rows[5].ends_with(",\"{\"\"kind\"\":\"\"pet\"\"}\"\r"));
+  CHECK(rows[6] == "#,id,cosine,text,metadata\r");
+
+  // JSON leaves out the fields not asked for, in a query file's batch too.
+  {
+    std::ofstream queries(dir / "queries.txt");
+    queries << "cat\npostman\n";
+  }
+  Run json = RunSemdb(dir.path(), "db --format json", "use notes\nsearch cat --k 1 --include text\n");
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  nlohmann::json one = nlohmann::json::parse(json.out);
+  CHECK(one[0]["text"] == "The cat sat on the mat");
+  CHECK_FALSE(one[0].contains("metadata"));
+  json = RunSemdb(dir.path(), "db --format json",
+                  "use notes\nsearch --file " + (dir / "queries.txt") +
+                      " --k 1 --include none\n");
+  INFO(json.err);
+  REQUIRE(json.exit_code == 0);
+  nlohmann::json many = nlohmann::json::parse(json.out);
+  REQUIRE(many.size() == 2);
+  CHECK(many[1]["hits"][0]["id"] == "dog");
+  CHECK_FALSE(many[1]["hits"][0].contains("text"));
+  CHECK_FALSE(many[1]["hits"][0].contains("metadata"));
+
+  Run bad = RunSemdb(dir.path(), "db", "use notes\nsearch cat --include title\n");
+  CHECK_THAT(bad.err, Catch::Contains("--include takes text,metadata, text, metadata or none, "
+                                      "got 'title'"));
+}
+
 TEST_CASE("tables take the terminal's width or `set width`, and help wraps, never cuts",
           "[shell][binary]") {
   TempDir dir;

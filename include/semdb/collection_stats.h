@@ -32,6 +32,9 @@ struct CollectionStats {
   // model was fitted on, and the count at which it refits itself.
   std::optional<int64_t> fitted_documents;
   std::optional<int64_t> next_refit_at;
+  // The threads embedding and index work may use: the database's pool,
+  // Options::threads with 0 resolved to the hardware threads.
+  int threads = 0;
   // The index's own facts (VectorIndex::Describe) and how it was obtained
   // (loaded, rebuilt...); null and empty before there is an index.
   nlohmann::json index_facts;

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "semdb/filter.h"
 #include "semdb/vector_index.h"
 
@@ -142,6 +143,13 @@ enum class FusionMethod {
   kRrf,
 };
 
+// The method's name in the shell, the HTTP API, Python and EXPLAIN output
+// ("convex", "rrf").
+const char* FusionName(FusionMethod method);
+// The method named `name` (as FusionName writes it), or InvalidArgument
+// listing the names.
+absl::StatusOr<FusionMethod> ParseFusionName(std::string_view name);
+
 // The keyword weight of a text search that does not set one, in a collection
 // with a keyword index: chosen on the shared Cranfield data (README, "Search
 // quality"), where convex fusion at 0.3 beat 0.5, RRF and either side alone.
@@ -155,6 +163,11 @@ struct HitFields {
   bool text = true;      // Hit::text
   bool metadata = true;  // Hit::metadata
 };
+
+// The fields named in `names`, each "text" or "metadata" (none: ids and
+// scores only), or InvalidArgument naming the first other name. The shell,
+// the HTTP API and Python read a caller's list of hit fields with it.
+absl::StatusOr<HitFields> ParseHitFields(absl::Span<const std::string> names);
 
 struct SearchOptions {
   int k = 10;  // 1..kMaxK

@@ -254,7 +254,8 @@ class Collection:
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,
               nprobe: Optional[int] = None, ef_search: Optional[int] = None,
               one_per_parent: bool = False, neighbors: int = 0, include_parent: bool = False,
-              strategy: Optional[str] = None, fusion: str = "convex") -> list:
+              strategy: Optional[str] = None, fusion: str = "convex",
+              include: Union[str, Sequence[str]] = ("text", "metadata")) -> list:
         """The k nearest documents (passages, in chunked collections) by
         cosine similarity, best first, as a list of Hit.
 
@@ -270,10 +271,15 @@ class Collection:
         "filtered_scan", "ann" or "ann_post_filter" (default: the planner's
         choice). fusion: how hybrid search fuses the two rankings, "convex"
         (weighted normalized scores) or "rrf" (reciprocal rank fusion).
+        include: the hits' fields besides id and score, any of "text" and
+        "metadata" (a field left out stays empty and is not read from
+        storage; () gives ids and scores only).
         """
+        if isinstance(include, str):
+            include = [include]
         options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
                                        one_per_parent, neighbors, include_parent, strategy,
-                                       fusion)
+                                       fusion, builtins.list(include))
         if isinstance(queries, str):
             return self._c.query_texts([queries], options)[0]
         if isinstance(queries, (builtins.list, tuple)) and queries and all(

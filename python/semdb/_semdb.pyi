@@ -34,7 +34,8 @@ class _QueryOptions:
     def __init__(self, k: int, where: Optional[str], hybrid: Optional[float],
                  recall_target: Optional[float], nprobe: Optional[int],
                  ef_search: Optional[int], one_per_parent: bool, neighbors: int,
-                 include_parent: bool, strategy: Optional[str]) -> None: ...
+                 include_parent: bool, strategy: Optional[str], fusion: str = ...,
+                 include: list[str] = ...) -> None: ...
 
 class _Collection:
     @property

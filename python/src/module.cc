@@ -234,13 +234,6 @@ class PyModel {
   std::string embedder_;
 };
 
-FusionMethod ParseFusion(const std::string& name) {
-  if (name == "convex") return FusionMethod::kConvex;
-  if (name == "rrf") return FusionMethod::kRrf;
-  Raise(absl::InvalidArgumentError(
-      absl::StrCat("unknown fusion '", name, "' (convex or rrf)")));
-}
-
 // The core's fusion (src/hybrid_fusion.h) over rankings of (key, score)
 // pairs, best first; keys are the caller's integers.
 std::vector<std::pair<int64_t, float>> FuseRankingsPy(
@@ -257,7 +250,8 @@ std::vector<std::pair<int64_t, float>> FuseRankingsPy(
   };
   std::vector<std::pair<int64_t, float>> out;
   for (const IndexHit& h : FuseRankings(to_index(vector_hits), to_index(keyword_hits),
-                                        ParseFusion(method), keyword_weight, depth)) {
+                                        Take(ParseFusionName(method)), keyword_weight,
+                                        depth)) {
     out.emplace_back(static_cast<int64_t>(h.label), h.score);
   }
   return out;
@@ -275,9 +269,8 @@ struct QueryOptions {
   bool include_parent = false;
   std::optional<std::string> strategy;
   std::string fusion = "convex";
+  std::vector<std::string> include = {"text", "metadata"};
 };
-
-FusionMethod ParseFusion(const std::string& name);
 
 SearchOptions ToSearchOptions(const QueryOptions& q) {
   SearchOptions o;
@@ -291,7 +284,8 @@ SearchOptions ToSearchOptions(const QueryOptions& q) {
   o.neighbors = q.neighbors;
   o.include_parent = q.include_parent;
   if (q.strategy) o.strategy = Take(ParseStrategyName(*q.strategy));
-  o.fusion = ParseFusion(q.fusion);
+  o.fusion = Take(ParseFusionName(q.fusion));
+  o.include = Take(ParseHitFields(q.include));
   return o;
 }
 
@@ -670,15 +664,17 @@ PYBIND11_MODULE(_semdb, m) {
                        std::optional<double> recall_target, std::optional<int> nprobe,
                        std::optional<int> ef_search, bool one_per_parent, int neighbors,
                        bool include_parent, std::optional<std::string> strategy,
-                       std::string fusion) {
+                       std::string fusion, std::vector<std::string> include) {
              return QueryOptions{k,         std::move(where), hybrid,         recall_target,
                                  nprobe,    ef_search,        one_per_parent, neighbors,
-                                 include_parent, std::move(strategy), std::move(fusion)};
+                                 include_parent, std::move(strategy), std::move(fusion),
+                                 std::move(include)};
            }),
            py::arg("k"), py::arg("where"), py::arg("hybrid"), py::arg("recall_target"),
            py::arg("nprobe"), py::arg("ef_search"), py::arg("one_per_parent"),
            py::arg("neighbors"), py::arg("include_parent"), py::arg("strategy"),
-           py::arg("fusion") = "convex");
+           py::arg("fusion") = "convex",
+           py::arg("include") = std::vector<std::string>{"text", "metadata"});
 
   py::class_<PyCollection>(m, "_Collection")
       .def_property_readonly("name", &PyCollection::name)

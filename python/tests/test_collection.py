@@ -102,6 +102,15 @@ def test_query_options_and_explain(lee):
     assert top.to_dict() == {"id": top.id, "score": top.score, "score_kind": "fusion score",
                              "text": top.text, "metadata": top.metadata}
     assert repr(top).startswith(f"Hit(id='{top.id}', score=")
+    # include: the fields asked for only; ids and scores are the same.
+    bare = col.query("bushfires", k=3, include=())
+    assert [(h.id, h.score) for h in bare] == [(h.id, h.score) for h in hits]
+    assert all(h.text == "" and not h.metadata for h in bare)
+    texts = col.query("bushfires", k=3, include="text")
+    assert [h.text for h in texts] == [h.text for h in hits]
+    assert all(not h.metadata for h in texts)
+    with pytest.raises(semdb.InvalidArgument, match="got 'title'"):
+        col.query("bushfires", include=("text", "title"))
     many = col.query(["bushfires", "stock market"], k=3)
     assert [[h.id for h in q] for q in many] == [
         [h.id for h in hits], [h.id for h in col.query("stock market", k=3)]]
