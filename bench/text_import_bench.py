@@ -111,6 +111,19 @@ def disk_bytes(path):
     return total
 
 
+def disk_by_kind(path):
+    """Bytes of a semdb folder by kind of file: RocksDB's WAL (*.log) and
+    table files (*.sst), saved indexes, and the rest."""
+    kinds = {"wal": 0, "tables": 0, "indexes": 0, "other": 0}
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            size = os.path.getsize(os.path.join(dirpath, name))
+            kind = ("wal" if name.endswith(".log") else "tables" if name.endswith(".sst")
+                    else "indexes" if name.endswith(".index") else "other")
+            kinds[kind] += size
+    return kinds
+
+
 def timed(cmd, env):
     before = child_cpu()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -159,6 +172,9 @@ def main():
         shutil.rmtree(db, ignore_errors=True)
         cpu = timed([semdb, db, "-c", "import " + corpus + " --format lines"], env)
         disk = disk_bytes(db)
+        kinds = disk_by_kind(db)
+        print("semdb run: CPU %.2f s, disk MB %s" % (
+            cpu, ", ".join(f"{k} {v / 1e6:.2f}" for k, v in kinds.items())), flush=True)
         if model is None:
             out = subprocess.run([semdb, db, "--json", "-c", "stats"], check=True, env=env,
                                  capture_output=True, text=True).stdout

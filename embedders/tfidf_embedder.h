@@ -125,7 +125,8 @@ class TfidfEmbedder : public Embedder {
   TfidfOptions options_;
   TfidfVocabulary vocab_;
   // Term-major LSA projection: term_vectors_[t * rank_ + j] is component j
-  // of term t (empty without LSA).
+  // of term t (empty without LSA), rounded to the half floats the state
+  // stores.
   std::vector<float> term_vectors_;
   int rank_ = 0;
   // Whether the fitted vocabulary holds stems: from the options at a fit,

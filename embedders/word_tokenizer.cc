@@ -29,6 +29,41 @@ bool IsWordCodePoint(utf8proc_int32_t c) {
   }
 }
 
+bool IsAscii(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+bool IsAsciiWordChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// TokenizeWords for ASCII text, without utf8proc: NFKC leaves ASCII as it
+// is, case folding lowers A-Z and nothing else, and the ASCII word code
+// points are letters, digits and '_'. Most texts take this path; the
+// word_tokenizer tests check both paths give the same words.
+std::vector<std::string> TokenizeAscii(std::string_view text, const WordTokenizerOptions& options) {
+  std::vector<std::string> words;
+  size_t pos = 0;
+  const size_t n = text.size();
+  while (pos < n) {
+    while (pos < n && !IsAsciiWordChar(static_cast<unsigned char>(text[pos]))) ++pos;
+    const size_t start = pos;
+    while (pos < n && IsAsciiWordChar(static_cast<unsigned char>(text[pos]))) ++pos;
+    if (pos > start && static_cast<int64_t>(pos - start) >= options.min_length) {
+      std::string& w = words.emplace_back(text.substr(start, pos - start));
+      if (options.lowercase) {
+        for (char& c : w) {
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        }
+      }
+    }
+  }
+  return words;
+}
+
 struct FreeDeleter {
   void operator()(utf8proc_uint8_t* p) const { std::free(p); }
 };
@@ -62,6 +97,7 @@ absl::Status NormalizeText(std::string_view text, const WordTokenizerOptions& op
 
 absl::StatusOr<std::vector<std::string>> TokenizeWords(
     std::string_view text, const WordTokenizerOptions& options) {
+  if (IsAscii(text)) return TokenizeAscii(text, options);
   std::string normalized;
   if (absl::Status s = NormalizeText(text, options, &normalized); !s.ok()) return s;
   const std::string_view src = normalized;

@@ -612,7 +612,9 @@ absl::Status Shell::Import(const CommandLine& cmd) {
             {"refitted", report->refitted}, {"cancelled", report->cancelled}};
   if (report->cancelled) {
     r.message = absl::StrCat("import cancelled: kept the ", Plural(report->documents, "document"),
-                             " stored before Ctrl-C (the model was not refitted; 'refit' does it)");
+                             " stored before Ctrl-C",
+                             report->refitted ? " (the model was fitted on them)"
+                                              : " (the model was not refitted; 'refit' does it)");
   } else {
     r.message = absl::StrCat("imported ", Plural(report->documents, "document"), " from ",
                              Plural(report->files, "file"),

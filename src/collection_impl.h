@@ -253,7 +253,7 @@ class Collection::Impl {
       ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::Status SaveIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(state_mu_);
-  void MaintainAfterWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+  void MaintainAfterWriteLocked(const WriteOptions& wo) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(state_mu_);
 
   // The search path: the functions of src/search/ run on this view of the

@@ -387,7 +387,7 @@ absl::Status Collection::Impl::CommitWriteLocked(
     absl::Status s = RebuildIndexLocked(absl::StrCat("index update failed: ", applied.message()));
     if (!s.ok()) return s;
   }
-  MaintainAfterWriteLocked();
+  MaintainAfterWriteLocked(wo);
   return absl::OkStatus();
 }
 
@@ -415,9 +415,9 @@ absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
   return absl::OkStatus();
 }
 
-void Collection::Impl::MaintainAfterWriteLocked() {
+void Collection::Impl::MaintainAfterWriteLocked(const WriteOptions& wo) {
   bool refit = false;
-  {
+  if (!wo.defer_refit) {
     absl::ReaderMutexLock lock(&state_mu_);
     const bool fittable = embedder_ != nullptr && embedder_->fittable();
     refit = fittable && !record_.model_installed && counters_.live_docs > 0 &&

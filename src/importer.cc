@@ -47,7 +47,11 @@ class Importer {
   Importer(Collection& collection, const ImportOptions& options, int64_t bytes_total)
       : collection_(collection),
         options_(options),
+        write_(options.write),
         stored_vectors_(collection.Info().caller_vectors) {
+    // One refit at the end of the import (ImportPath) instead of one each
+    // time the collection doubles, each re-embedding all written so far.
+    write_.defer_refit = true;
     progress_.bytes_total = bytes_total;
   }
 
@@ -151,17 +155,17 @@ class Importer {
       // Upsert needs ids; give id-less documents an insert of their own.
       std::vector<Document> with_id, without_id;
       for (Document& d : docs) (d.id.empty() ? without_id : with_id).push_back(d);
-      if (absl::Status s = collection_.UpsertBatch(std::move(with_id), options_.write);
-          !s.ok()) {
+      if (absl::Status s = collection_.UpsertBatch(std::move(with_id), write_); !s.ok()) {
         return s;
       }
-      return collection_.InsertBatch(std::move(without_id), options_.write).status();
+      return collection_.InsertBatch(std::move(without_id), write_).status();
     }
-    return collection_.InsertBatch(docs, options_.write).status();
+    return collection_.InsertBatch(docs, write_).status();
   }
 
   Collection& collection_;
   const ImportOptions& options_;
+  WriteOptions write_;  // options_.write with the refit deferred
   const bool stored_vectors_;  // a "vectors" collection
   std::vector<Document> batch_;
   std::vector<std::pair<std::string, int64_t>> origins_;
@@ -355,14 +359,16 @@ absl::StatusOr<ImportFormat> ParseImportFormat(std::string_view name) {
 namespace {
 
 // Refits a fittable model fitted on fewer texts (passages) than the
-// collection holds; returns whether it did. A failed fit keeps the
-// previous model and is reported as a problem of the import (the records
-// are stored; `stats` shows the fit error too).
-bool RefitIfGrown(Collection& collection, ImportReport* report) {
+// collection holds (with `only_unfitted`, only a model never fitted);
+// returns whether it did. A failed fit keeps the previous model and is
+// reported as a problem of the import (the records are stored; `stats`
+// shows the fit error too).
+bool RefitIfGrown(Collection& collection, bool only_unfitted, ImportReport* report) {
   const CollectionStats stats = collection.Stats();
   if (!stats.fitted_documents) return false;  // not fittable
   const int64_t texts = stats.chunking.empty() ? stats.documents : stats.passages;
   if (*stats.fitted_documents >= texts) return false;
+  if (only_unfitted && *stats.fitted_documents > 0) return false;
   if (absl::Status s = collection.Refit(); !s.ok()) {
     report->problems.push_back({"", 0, absl::StrCat("refit failed: ", s.message())});
     return false;
@@ -420,8 +426,11 @@ absl::StatusOr<ImportReport> ImportPath(Collection& collection, const std::strin
     if (!s.ok()) return s;
   }
   ImportReport report = std::move(importer.report());
-  if (report.documents > 0 && !report.cancelled) {
-    report.refitted = RefitIfGrown(collection, &report);
+  if (report.documents > 0) {
+    // The batches deferred their refits (Importer::write_). A cancelled
+    // import keeps the model it had, but a collection without one gets its
+    // first fit, so that what was kept is searchable.
+    report.refitted = RefitIfGrown(collection, report.cancelled, &report);
   }
   if (report.documents > 0) {
     // A bulk write ends with the index saved and the memtables flushed: the

@@ -746,11 +746,13 @@ TEST_CASE("import problems name --text-column and the columns found, in file ord
                                  << "{\"body\": \"no text\", \"year\": 2001}\n";
   Run r = RunSemdb(dir.path(), "db -c 'import a.csv' -c 'import b.jsonl'");
   INFO(r.out << r.err);
+  // The new collection's model is fitted once, at the end of the import
+  // (its batches defer the write path's fits).
   REQUIRE(r.out ==
           "imported 0 documents from 1 file; skipped 1\n"
           "  skipped a.csv:1: no column named 'text' (columns: id, body); name the text column "
           "with --text-column\n"
-          "imported 1 document from 1 file; skipped 2\n"
+          "imported 1 document from 1 file; skipped 2; model refitted on the whole collection\n"
           "  skipped b.jsonl:2: document 'x' already exists (upsert replaces it)\n"
           "  skipped b.jsonl:3: no 'text' field (fields: body, year); name the text field with "
           "--text-column\n");

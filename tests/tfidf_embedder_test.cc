@@ -3,6 +3,7 @@
 #include "embedders/tfidf_embedder.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "catch2/catch.hpp"
 #include "nlohmann/json.hpp"
@@ -109,6 +110,43 @@ TEST_CASE("TF-IDF state round-trips and refuses corrupt bytes", "[tfidf]") {
   absl::Status s = (*restored)->LoadState(truncated);
   REQUIRE(s.code() == absl::StatusCode::kDataLoss);
   REQUIRE((*restored)->LoadState("not cbor at all").code() == absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("TF-IDF states of version 1 (a float projection) still load", "[tfidf]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  const std::vector<std::string> docs = ReadLines(SharedData("gensim/lee_background.cor"));
+  auto fitted = Fitted("tfidf dim=32", docs);
+  // Version 2 stores half floats; rewrite the state as version 1 wrote it:
+  // the same projection as 32-bit floats.
+  nlohmann::json j = nlohmann::json::from_cbor(*fitted->SaveState());
+  REQUIRE(j["version"] == 2);
+  const std::vector<uint8_t>& half = j["term_vectors"].get_binary();
+  REQUIRE(half.size() == fitted->vocabulary().terms.size() * 32 * sizeof(_Float16));
+  std::vector<float> floats(half.size() / sizeof(_Float16));
+  for (size_t i = 0; i < floats.size(); ++i) {
+    _Float16 h;
+    std::memcpy(&h, half.data() + i * sizeof(h), sizeof(h));
+    floats[i] = h;
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(floats.data());
+  j["term_vectors"] = nlohmann::json::binary_t(
+      std::vector<uint8_t>(bytes, bytes + floats.size() * sizeof(float)));
+  j["version"] = 1;
+  const std::vector<uint8_t> v1 = nlohmann::json::to_cbor(j);
+
+  auto restored = TfidfEmbedder::Create(*Spec::Parse("tfidf dim=32"));
+  REQUIRE(restored.ok());
+  REQUIRE((*restored)->LoadState(std::string(v1.begin(), v1.end())).ok());
+  std::vector<std::string_view> texts = {docs[0], docs[7], "a query about rain"};
+  std::vector<float> a(texts.size() * 32), b(texts.size() * 32);
+  REQUIRE(fitted->Embed(texts, absl::MakeSpan(a), nullptr).ok());
+  REQUIRE((*restored)->Embed(texts, absl::MakeSpan(b), nullptr).ok());
+  REQUIRE(a == b);  // the fit already rounded its projection to half floats
+
+  j["term_vectors"] = nlohmann::json::binary_t(std::vector<uint8_t>(16));  // wrong size
+  const std::vector<uint8_t> bad = nlohmann::json::to_cbor(j);
+  REQUIRE((*restored)->LoadState(std::string(bad.begin(), bad.end())).code() ==
+          absl::StatusCode::kDataLoss);
 }
 
 TEST_CASE("TF-IDF reduces the dimension to what a small corpus supports", "[tfidf]") {

@@ -22,6 +22,31 @@ TEST_CASE("words split on non-word characters like scikit-learn", "[tokenizer]")
   REQUIRE(Words("a b", keep_short) == std::vector<std::string>{"a", "b"});
 }
 
+TEST_CASE("ASCII text takes a fast path that splits as the Unicode path does",
+          "[tokenizer]") {
+  // Every ASCII character, inside and between words; the same text with a
+  // trailing non-ASCII word of one code point (dropped by min_length 2)
+  // takes the general path, through utf8proc.
+  std::string text;
+  for (int c = 0; c < 128; ++c) {
+    text += "Ab";
+    text += static_cast<char>(c);
+    text += "x9_Z ";
+  }
+  text += "THE Quick_brown fox, 1984 jumps; a I ok";
+  for (bool lowercase : {true, false}) {
+    for (int min_length : {1, 2, 3}) {
+      WordTokenizerOptions o;
+      o.lowercase = lowercase;
+      o.min_length = min_length;
+      std::vector<std::string> general = Words(text + " \u00e9", o);
+      if (min_length == 1) general.pop_back();  // the one-code-point word
+      INFO("lowercase " << lowercase << " min_length " << min_length);
+      REQUIRE(Words(text, o) == general);
+    }
+  }
+}
+
 TEST_CASE("Unicode text is normalized and case folded", "[tokenizer]") {
   REQUIRE(Words("Straße ÉCOLE naïve") ==
           std::vector<std::string>{"strasse", "école", "naïve"});

@@ -46,7 +46,8 @@ struct ImportOptions {
   // Asked before every batch is written (a Ctrl-C, a deadline); must be
   // cheap. When it returns true the import stops there: the batches written
   // before stay (ImportReport::documents counts them), the records read but
-  // not yet written are dropped, the end-of-import refit is skipped, and
+  // not yet written are dropped, the end-of-import refit is skipped (but a
+  // model never fitted is fitted on what was kept), and
   // ImportReport::cancelled is set.
   std::function<bool()> cancelled;
 };
@@ -74,9 +75,10 @@ struct ImportReport {
 
 // Imports the file or directory tree at `path` (hidden entries skipped).
 // Malformed records are skipped and reported; the rest is imported. A
-// fittable model is refitted at the end when the collection grew since its
-// last fit (the write path alone refits only when the collection doubles,
-// which would leave it fitted on the first batches), then checkpointed
+// fittable model is refitted once, at the end, when the collection grew
+// since its last fit (the batches are written with WriteOptions::defer_refit:
+// the write path alone would refit each time the collection doubles, and
+// leave it fitted on the first batches), then checkpointed
 // (Collection::Checkpoint), so that the first open after an import replays
 // nothing. Fails only when nothing can be done (no such path) or storage
 // fails.

@@ -88,6 +88,11 @@ struct CollectionSpec {
 
 struct WriteOptions {
   std::optional<bool> sync;  // overrides Options::sync for this call
+  // Skip the refit that Options::refit_growth would start after this write
+  // (a never-fitted collection then stores texts without vectors). For bulk
+  // writers that refit once when they are done, as ImportPath does: each
+  // growth refit re-embeds every document written so far.
+  bool defer_refit = false;
 };
 
 // Which documents Collection::List returns.
