@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
@@ -32,20 +33,33 @@ constexpr int kMaxRelativeDistance = 128;
 
 }  // namespace
 
-BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model, bool bf16) : model_(std::move(model)) {
-  if (!bf16) return;
-  for (const BertLayerWeights& l : model_->weights().layers) {
-    bf16_.push_back({ToBf16(l.qkv_weight), ToBf16(l.attention_out_weight),
-                     ToBf16(l.intermediate_weight), ToBf16(l.output_weight)});
+BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
+
+absl::StatusOr<BertEncoder> BertEncoder::WithBf16(std::shared_ptr<const BertModel> model) {
+  BertEncoder encoder(std::move(model));
+  const BertConfig& c = encoder.model_->config();
+  const int64_t h = c.hidden_size, inter = c.intermediate_size;
+  const int64_t width = c.gated_mlp ? 2 * inter : inter;
+  for (const BertLayerWeights& l : encoder.model_->weights().layers) {
+    Bf16Layer packed;
+    for (auto [to, from, n, k] : {std::tuple{&packed.qkv, &l.qkv_weight, 3 * h, h},
+                                  std::tuple{&packed.attention_out, &l.attention_out_weight, h, h},
+                                  std::tuple{&packed.intermediate, &l.intermediate_weight, width, h},
+                                  std::tuple{&packed.output, &l.output_weight, h, inter}}) {
+      absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(from->data(), n, k);
+      if (!m.ok()) return m.status();
+      *to = *std::move(m);
+    }
+    encoder.bf16_.push_back(std::move(packed));
   }
+  return encoder;
 }
 
 // y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
 // `accumulate` (a residual connection).
 void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-                         const std::vector<uint16_t>& w16, const std::vector<float>& bias,
-                         int64_t n, float* y, bool accumulate, int threads,
-                         BertWorkspace* ws) const {
+                         const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n,
+                         float* y, bool accumulate, int threads, BertWorkspace* ws) const {
   if (accumulate) {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
@@ -54,7 +68,7 @@ void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vec
     nn::BroadcastRows(y, bias.data(), rows, n);
   }
   // An oneDNN failure (none is expected) computes this product in float.
-  if (!w16.empty() && Bf16GemmAccumulate(x, rows, k, w16.data(), n, y, threads, &ws->bf16).ok()) {
+  if (!w16.empty() && w16.MultiplyAccumulate(x, rows, y, threads, &ws->bf16).ok()) {
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
