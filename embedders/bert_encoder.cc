@@ -142,6 +142,19 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   const bool biased = c.relative_attention_buckets > 0;
   const int64_t bias_width = 2 * max_length - 1;
   const int ld = static_cast<int>(3 * h);
+  // c = alpha * a * b(^T) + beta * c. The bf16 encoder's batches run
+  // concurrently (transformer_embedder.h): its products stay on the calling
+  // thread, on oneDNN (an oneDNN error computes the product on OpenBLAS).
+  const bool own_thread = bf16();
+  auto gemm = [own_thread](bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                           const float* b, int ldb, float beta, float* c, int ldc) {
+    if (own_thread &&
+        SgemmOnCallingThread(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).ok()) {
+      return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
+                a, lda, b, ldb, beta, c, ldc);
+  };
   ParallelForWorkers(sequences * heads, 1, threads, [&](int worker, int64_t b, int64_t e) {
     float* s = scores + worker * kQueryBlock * max_length;
     for (int64_t i = b; i < e; ++i) {
@@ -161,8 +174,8 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
           k1 = std::min<int>(len, q0 + rows + static_cast<int>(window));
         }
         const int keys = k1 - k0;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, static_cast<int>(d),
-                    scale, q + q0 * ld, ld, k + k0 * ld, ld, 0.0f, s, keys);
+        gemm(true, rows, keys, static_cast<int>(d), scale, q + q0 * ld, ld, k + k0 * ld, ld,
+             0.0f, s, keys);
         for (int r = 0; r < rows; ++r) {
           float* row = s + r * keys;
           const int query = q0 + r;
@@ -179,9 +192,8 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
           }
         }
         nn::SoftmaxRows(s, rows, keys, keys);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, static_cast<int>(d), keys,
-                    1.0f, s, keys, v + k0 * ld, ld, 0.0f, context + (first + q0) * h + head * d,
-                    static_cast<int>(h));
+        gemm(false, rows, static_cast<int>(d), keys, 1.0f, s, keys, v + k0 * ld, ld, 0.0f,
+             context + (first + q0) * h + head * d, static_cast<int>(h));
       }
     }
   });

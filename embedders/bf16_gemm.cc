@@ -70,6 +70,19 @@ bool CpuHasBf16(std::string* isa) {
   return (static_cast<unsigned>(found) & static_cast<unsigned>(want)) == static_cast<unsigned>(want);
 }
 
+absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                  const float* a, int64_t lda, const float* b, int64_t ldb,
+                                  float beta, float* c, int64_t ldc) {
+  omp_set_num_threads(1);
+  const dnnl_status_t s =
+      dnnl_sgemm('N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (s != dnnl_success) {
+    return absl::InternalError(fmt::format("oneDNN sgemm [{}x{}]x[{}x{}]: status {}", m, k, k, n,
+                                           static_cast<int>(s)));
+  }
+  return absl::OkStatus();
+}
+
 struct Bf16Scratch::State {
   struct Primitive {
     int64_t rows, k, n;

@@ -24,6 +24,16 @@ namespace semdb {
 // it reports, e.g. "avx512_core_bf16", in *isa when given).
 bool CpuHasBf16(std::string* isa = nullptr);
 
+// c[m, n] = alpha * a[m, k] * b^T + beta * c (b[n, k] when trans_b, else
+// b[k, n]), row-major with leading dimensions lda, ldb, ldc, in float on
+// oneDNN's kernels and on the calling thread only. For the small products of
+// concurrent callers (the bf16 encoder's attention, whose batches run at
+// once), where OpenBLAS's threads would contend with the callers' threads.
+// Internal on an oneDNN error.
+absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                  const float* a, int64_t lda, const float* b, int64_t ldb,
+                                  float beta, float* c, int64_t ldc);
+
 // Scratch space of Bf16Matrix::MultiplyAccumulate: the bf16 copy of its
 // input, oneDNN's scratchpad and the primitives created so far (by shape; a
 // bounded number). One per concurrent caller: concurrent products share
