@@ -15,9 +15,9 @@
 // tokens, which is what BERT's attention mask computes on a padded batch.
 //
 // Precision: float throughout, or (bf16) the projections and feed-forward
-// GEMMs with bfloat16 weights and inputs accumulated in float on oneDNN
-// (bf16_gemm.h), the rest (embeddings, attention scores, softmax,
-// LayerNorm, pooling) still float.
+// GEMMs with bfloat16 weights (packed once, when the encoder is made) and
+// inputs accumulated in float on oneDNN (bf16_gemm.h), the rest
+// (embeddings, attention scores, softmax, LayerNorm, pooling) still float.
 #ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
 #define SEMDB_EMBEDDERS_BERT_ENCODER_H_
 
@@ -80,7 +80,9 @@ class BertEncoder {
   // max_position_embeddings). On return, ws->hidden holds the last hidden
   // states of sequence s in rows [ws->offsets[s], ws->offsets[s + 1]).
   // The attention and element-wise parts run on up to `threads` threads;
-  // the GEMMs on OpenBLAS's. Thread-safe with distinct workspaces.
+  // the float GEMMs on OpenBLAS's, the bf16 encoder's on oneDNN's (its
+  // projections on up to `threads`, its attention products on the calling
+  // thread). Thread-safe with distinct workspaces.
   absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
                        BertWorkspace* ws) const;
 
