@@ -13,15 +13,20 @@ from 8 to 128 tokens, with:
   PyTorch nested  the same layers inside nn.TransformerEncoder with
                   enable_nested_tensor=True: padding dropped as nested tensors,
                   torch's fastest CPU path for mixed lengths;
-  PyTorch bf16    the padded path on a bfloat16 copy of the model (its CPU
-                  bf16 GEMMs are oneDNN's), the peer of semdb's bf16;
+  PyTorch bf16    the padded and the nested paths on a bfloat16 copy of the
+                  model (its CPU bf16 GEMMs are oneDNN's), the peers of
+                  semdb's bf16;
   semdb           bench/bert_bench (TransformerEmbedder) with threads=THREADS:
                   fp32 in two modes,
                     gemm-parallel   OPENBLAS_NUM_THREADS=THREADS: one batch at
                                     a time, each GEMM on THREADS threads;
                     batch-parallel  OPENBLAS_NUM_THREADS=1: THREADS batches at
                                     once, one thread each;
-                  and bf16 (always batch-parallel: its GEMMs are oneDNN's).
+                  and bf16 (always batch-parallel: its GEMMs are oneDNN's,
+                  on the calling threads).
+                  semdb's default, precision=auto, runs bf16 where the bf16
+                  mode's figures apply (the CPU has AVX512_BF16 or AMX),
+                  else fp32.
 torch.set_num_threads(THREADS) for PyTorch. Rounds interleave all of them;
 each one's best round counts. The ratio is semdb's best fp32 (bf16) mode to
 PyTorch's best fp32 (bf16) path. Embeddings are checked against PyTorch's
@@ -107,6 +112,10 @@ class TorchEncoder:
         self.nested.layers = model.layers
         self.nested.eval()
         self.bf16 = copy.deepcopy(model).to(torch.bfloat16).eval()
+        self.nested_bf16 = torch.nn.TransformerEncoder(self.bf16.layers[0], len(self.bf16.layers),
+                                                       enable_nested_tensor=True)
+        self.nested_bf16.layers = self.bf16.layers
+        self.nested_bf16.eval()
         self.order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         self.batches = []
         for b in range(0, len(ids), batch):
@@ -120,8 +129,9 @@ class TorchEncoder:
             self.batches.append((t, m))
 
     def layers(self, path, x, m):
-        if path == "nested":
-            return self.nested(x, src_key_padding_mask=~m)
+        if path in ("nested", "nested_bf16"):
+            encoder = self.nested if path == "nested" else self.nested_bf16
+            return encoder(x, src_key_padding_mask=~m)
         for layer in (self.bf16 if path == "bf16" else self.model).layers:
             x = layer(x, src_key_padding_mask=~m)
         return x
@@ -130,7 +140,7 @@ class TorchEncoder:
         out = []
         with torch.inference_mode():
             for t, m in self.batches:
-                mo = self.bf16 if path == "bf16" else self.model
+                mo = self.bf16 if path in ("bf16", "nested_bf16") else self.model
                 x = mo.norm(mo.word(t) + mo.position(mo.positions(t)) +
                             mo.token_type(torch.zeros_like(t)))
                 h = self.layers(path, x, m).float()
@@ -196,7 +206,7 @@ def bench_shape(args, binary, tmp, key):
     assert len(ids) == len(corpus)
     enc = TorchEncoder(model, ids, args.batch)
     torch_paths = {"PyTorch fp32 padded": "padded", "PyTorch fp32 nested": "nested",
-                   "PyTorch bf16 padded": "bf16"}
+                   "PyTorch bf16 padded": "bf16", "PyTorch bf16 nested": "nested_bf16"}
     reference = enc.run("padded")
     for path in torch_paths.values():
         enc.run(path)  # warm-up

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "embedders/nn_kernels.h"
 #include "embedders/parallel_for.h"
@@ -32,20 +33,33 @@ constexpr int kMaxRelativeDistance = 128;
 
 }  // namespace
 
-BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model, bool bf16) : model_(std::move(model)) {
-  if (!bf16) return;
-  for (const BertLayerWeights& l : model_->weights().layers) {
-    bf16_.push_back({ToBf16(l.qkv_weight), ToBf16(l.attention_out_weight),
-                     ToBf16(l.intermediate_weight), ToBf16(l.output_weight)});
+BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
+
+absl::StatusOr<BertEncoder> BertEncoder::WithBf16(std::shared_ptr<const BertModel> model) {
+  BertEncoder encoder(std::move(model));
+  const BertConfig& c = encoder.model_->config();
+  const int64_t h = c.hidden_size, inter = c.intermediate_size;
+  const int64_t width = c.gated_mlp ? 2 * inter : inter;
+  for (const BertLayerWeights& l : encoder.model_->weights().layers) {
+    Bf16Layer packed;
+    for (auto [to, from, n, k] : {std::tuple{&packed.qkv, &l.qkv_weight, 3 * h, h},
+                                  std::tuple{&packed.attention_out, &l.attention_out_weight, h, h},
+                                  std::tuple{&packed.intermediate, &l.intermediate_weight, width, h},
+                                  std::tuple{&packed.output, &l.output_weight, h, inter}}) {
+      absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(from->data(), n, k);
+      if (!m.ok()) return m.status();
+      *to = *std::move(m);
+    }
+    encoder.bf16_.push_back(std::move(packed));
   }
+  return encoder;
 }
 
 // y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
 // `accumulate` (a residual connection).
 void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-                         const std::vector<uint16_t>& w16, const std::vector<float>& bias,
-                         int64_t n, float* y, bool accumulate, int threads,
-                         BertWorkspace* ws) const {
+                         const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n,
+                         float* y, bool accumulate, int threads, BertWorkspace* ws) const {
   if (accumulate) {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
@@ -54,7 +68,7 @@ void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vec
     nn::BroadcastRows(y, bias.data(), rows, n);
   }
   // An oneDNN failure (none is expected) computes this product in float.
-  if (!w16.empty() && Bf16GemmAccumulate(x, rows, k, w16.data(), n, y, threads, &ws->bf16).ok()) {
+  if (!w16.empty() && w16.MultiplyAccumulate(x, rows, y, threads, &ws->bf16).ok()) {
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
@@ -128,6 +142,19 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   const bool biased = c.relative_attention_buckets > 0;
   const int64_t bias_width = 2 * max_length - 1;
   const int ld = static_cast<int>(3 * h);
+  // c = alpha * a * b(^T) + beta * c. The bf16 encoder's batches run
+  // concurrently (transformer_embedder.h): its products stay on the calling
+  // thread, on oneDNN (an oneDNN error computes the product on OpenBLAS).
+  const bool own_thread = bf16();
+  auto gemm = [own_thread](bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                           const float* b, int ldb, float beta, float* c, int ldc) {
+    if (own_thread &&
+        SgemmOnCallingThread(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc).ok()) {
+      return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
+                a, lda, b, ldb, beta, c, ldc);
+  };
   ParallelForWorkers(sequences * heads, 1, threads, [&](int worker, int64_t b, int64_t e) {
     float* s = scores + worker * kQueryBlock * max_length;
     for (int64_t i = b; i < e; ++i) {
@@ -147,8 +174,8 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
           k1 = std::min<int>(len, q0 + rows + static_cast<int>(window));
         }
         const int keys = k1 - k0;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, static_cast<int>(d),
-                    scale, q + q0 * ld, ld, k + k0 * ld, ld, 0.0f, s, keys);
+        gemm(true, rows, keys, static_cast<int>(d), scale, q + q0 * ld, ld, k + k0 * ld, ld,
+             0.0f, s, keys);
         for (int r = 0; r < rows; ++r) {
           float* row = s + r * keys;
           const int query = q0 + r;
@@ -165,9 +192,8 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
           }
         }
         nn::SoftmaxRows(s, rows, keys, keys);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, static_cast<int>(d), keys,
-                    1.0f, s, keys, v + k0 * ld, ld, 0.0f, context + (first + q0) * h + head * d,
-                    static_cast<int>(h));
+        gemm(false, rows, static_cast<int>(d), keys, 1.0f, s, keys, v + k0 * ld, ld, 0.0f,
+             context + (first + q0) * h + head * d, static_cast<int>(h));
       }
     }
   });

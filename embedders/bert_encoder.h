@@ -15,9 +15,9 @@
 // tokens, which is what BERT's attention mask computes on a padded batch.
 //
 // Precision: float throughout, or (bf16) the projections and feed-forward
-// GEMMs with bfloat16 weights and inputs accumulated in float on oneDNN
-// (bf16_gemm.h), the rest (embeddings, attention scores, softmax,
-// LayerNorm, pooling) still float.
+// GEMMs with bfloat16 weights (packed once, when the encoder is made) and
+// inputs accumulated in float on oneDNN (bf16_gemm.h), the rest
+// (embeddings, attention scores, softmax, LayerNorm, pooling) still float.
 #ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
 #define SEMDB_EMBEDDERS_BERT_ENCODER_H_
 
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "embedders/bert_model.h"
 #include "embedders/bf16_gemm.h"
@@ -60,14 +61,17 @@ struct BertWorkspace {
   // Rotary positions: cos and sin of [position, head_size / 2] angles, for
   // the global then the local base.
   std::vector<float> rotary[2][2];
-  Bf16Scratch bf16;  // the bf16 GEMMs' inputs
+  Bf16Scratch bf16;  // the bf16 GEMMs' inputs and primitives
 };
 
 class BertEncoder {
  public:
-  // `bf16`: the bfloat16 GEMMs (the caller checks CpuHasBf16()); the
-  // weights are rounded to bfloat16 copies once, here.
-  explicit BertEncoder(std::shared_ptr<const BertModel> model, bool bf16 = false);
+  // The float encoder.
+  explicit BertEncoder(std::shared_ptr<const BertModel> model);
+  // The encoder with bfloat16 GEMMs (the caller checks CpuHasBf16()): the
+  // weights are rounded and packed for oneDNN once, here. Internal when
+  // oneDNN cannot pack them.
+  static absl::StatusOr<BertEncoder> WithBf16(std::shared_ptr<const BertModel> model);
 
   const BertModel& model() const { return *model_; }
   bool bf16() const { return !bf16_.empty(); }
@@ -76,7 +80,9 @@ class BertEncoder {
   // max_position_embeddings). On return, ws->hidden holds the last hidden
   // states of sequence s in rows [ws->offsets[s], ws->offsets[s + 1]).
   // The attention and element-wise parts run on up to `threads` threads;
-  // the GEMMs on OpenBLAS's. Thread-safe with distinct workspaces.
+  // the float GEMMs on OpenBLAS's, the bf16 encoder's on oneDNN's (its
+  // projections on up to `threads`, its attention products on the calling
+  // thread). Thread-safe with distinct workspaces.
   absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
                        BertWorkspace* ws) const;
 
@@ -103,12 +109,12 @@ class BertEncoder {
 
   // y (+)= x * w^T + bias, in float or, with bf16 weights, in bf16.
   void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-              const std::vector<uint16_t>& w16, const std::vector<float>& bias, int64_t n,
-              float* y, bool accumulate, int threads, BertWorkspace* ws) const;
+              const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n, float* y,
+              bool accumulate, int threads, BertWorkspace* ws) const;
 
-  // The bfloat16 copies of a layer's GEMM weights.
+  // A layer's GEMM weights packed in bfloat16.
   struct Bf16Layer {
-    std::vector<uint16_t> qkv, attention_out, intermediate, output;
+    Bf16Matrix qkv, attention_out, intermediate, output;
   };
 
   std::shared_ptr<const BertModel> model_;

@@ -2,12 +2,57 @@
 
 #include <omp.h>
 
-#include <cstring>
+#include <cstdlib>
+#include <vector>
 
+#include "embedders/nn_kernels.h"
 #include "fmt/format.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
 namespace semdb {
+namespace {
+
+using dnnl::memory;
+
+const dnnl::engine& Engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+// The products' attributes: y += x * w^T (a sum post-op), with scratch
+// memory from the caller (Bf16Scratch) rather than oneDNN's own.
+dnnl::primitive_attr Attributes() {
+  dnnl::post_ops accumulate;
+  accumulate.append_sum(1.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(accumulate);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t k, int64_t n,
+                                        const memory::desc& weights) {
+  const memory::desc src({rows, k}, memory::data_type::bf16, memory::format_tag::ab);
+  const memory::desc dst({rows, n}, memory::data_type::f32, memory::format_tag::ab);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), Attributes(),
+                                      Engine());
+}
+
+// The rows of the product that picks the weights' layout. oneDNN's bf16
+// kernels block the weights by k and n only, so that one layout serves
+// every row count (a product whose kernel wanted another would fail to be
+// created, and the caller would compute it in float).
+constexpr int64_t kLayoutRows = 256;
+
+// Primitives a scratch keeps before it starts over: an encoder batch uses
+// four shapes (its token count times the four weight matrices of a layer).
+constexpr size_t kMaxPrimitives = 64;
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+}  // namespace
 
 bool CpuHasBf16(std::string* isa) {
   const dnnl_cpu_isa_t found = dnnl_get_effective_cpu_isa();
@@ -25,53 +70,104 @@ bool CpuHasBf16(std::string* isa) {
   return (static_cast<unsigned>(found) & static_cast<unsigned>(want)) == static_cast<unsigned>(want);
 }
 
-uint16_t FloatToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu) != 0) {
-    return static_cast<uint16_t>((bits >> 16) | 0x40);  // quiet NaN
+absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                                  const float* a, int64_t lda, const float* b, int64_t ldb,
+                                  float beta, float* c, int64_t ldc) {
+  omp_set_num_threads(1);
+  const dnnl_status_t s =
+      dnnl_sgemm('N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (s != dnnl_success) {
+    return absl::InternalError(fmt::format("oneDNN sgemm [{}x{}]x[{}x{}]: status {}", m, k, k, n,
+                                           static_cast<int>(s)));
   }
-  bits += 0x7FFFu + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
+  return absl::OkStatus();
 }
 
-std::vector<uint16_t> ToBf16(const std::vector<float>& values) {
-  std::vector<uint16_t> out(values.size());
-  for (size_t i = 0; i < values.size(); ++i) out[i] = FloatToBf16(values[i]);
-  return out;
-}
+struct Bf16Scratch::State {
+  struct Primitive {
+    int64_t rows, k, n;
+    dnnl::matmul::primitive_desc desc;
+    dnnl::matmul matmul;
+  };
+  std::vector<Primitive> primitives;
+  std::vector<uint16_t> input;
+  std::vector<uint8_t> pad;  // oneDNN's scratchpad
+  dnnl::stream stream{Engine()};
+};
 
-absl::Status Bf16GemmAccumulate(const float* x, int64_t rows, int64_t k, const uint16_t* w,
-                                int64_t n, float* y, int threads, Bf16Scratch* scratch) {
-  using dnnl::memory;
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  scratch->input.resize(static_cast<size_t>(rows * k));
-  for (int64_t i = 0; i < rows * k; ++i) scratch->input[i] = FloatToBf16(x[i]);
+Bf16Scratch::Bf16Scratch() : state_(std::make_unique<State>()) {}
+Bf16Scratch::~Bf16Scratch() = default;
+Bf16Scratch::Bf16Scratch(Bf16Scratch&&) noexcept = default;
+Bf16Scratch& Bf16Scratch::operator=(Bf16Scratch&&) noexcept = default;
+
+struct Bf16Matrix::Packed {
+  int64_t n = 0, k = 0;
+  memory::desc desc;  // [k, n] in the layout oneDNN chose
+  std::unique_ptr<uint8_t, FreeDeleter> data;
+};
+
+absl::StatusOr<Bf16Matrix> Bf16Matrix::Pack(const float* w, int64_t n, int64_t k) {
+  auto packed = std::make_shared<Packed>();
+  packed->n = n;
+  packed->k = k;
   try {
+    const memory::desc any({k, n}, memory::data_type::bf16, memory::format_tag::any);
+    packed->desc = MatmulDesc(kLayoutRows, k, n, any).weights_desc();
+    const size_t bytes = packed->desc.get_size();
+    packed->data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+    if (packed->data == nullptr) {
+      return absl::ResourceExhaustedError(fmt::format("{} bytes of bf16 weights", bytes));
+    }
     // w[n, k] row-major is the [k, n] weights matrix in column-major ("ba").
-    const memory::desc src({rows, k}, memory::data_type::bf16, memory::format_tag::ab);
-    const memory::desc weights({k, n}, memory::data_type::bf16, memory::format_tag::ba);
-    const memory::desc dst({rows, n}, memory::data_type::f32, memory::format_tag::ab);
-    dnnl::post_ops accumulate;
-    accumulate.append_sum(1.0f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(accumulate);
-    // Scratch memory from the caller: concurrent calls share nothing.
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    // Created per call: oneDNN's primitive cache makes that a lookup.
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), attr, engine);
-    scratch->pad.resize(pd.scratchpad_desc().get_size());
-    dnnl::stream stream(engine);
-    omp_set_num_threads(threads);
-    dnnl::matmul(pd).execute(
-        stream, {{DNNL_ARG_SRC, memory(src, engine, scratch->input.data())},
-                 {DNNL_ARG_WEIGHTS, memory(weights, engine, const_cast<uint16_t*>(w))},
-                 {DNNL_ARG_DST, memory(dst, engine, y)},
-                 {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), engine, scratch->pad.data())}});
+    std::vector<uint16_t> plain(static_cast<size_t>(n * k));
+    nn::RoundToBf16(w, n * k, plain.data());
+    const memory::desc plain_desc({k, n}, memory::data_type::bf16, memory::format_tag::ba);
+    memory from(plain_desc, Engine(), plain.data());
+    memory to(packed->desc, Engine(), packed->data.get());
+    dnnl::stream stream(Engine());
+    dnnl::reorder(from, to).execute(stream, from, to);
     stream.wait();
   } catch (const dnnl::error& e) {
-    return absl::InternalError(fmt::format("oneDNN bf16 matmul [{}x{}]x[{}x{}]: {}", rows, k, k, n,
-                                           e.what()));
+    return absl::InternalError(
+        fmt::format("oneDNN bf16 weights [{}x{}]: {}", n, k, e.what()));
+  }
+  Bf16Matrix m;
+  m.packed_ = std::move(packed);
+  return m;
+}
+
+absl::Status Bf16Matrix::MultiplyAccumulate(const float* x, int64_t rows, float* y, int threads,
+                                            Bf16Scratch* scratch) const {
+  const Packed& w = *packed_;
+  Bf16Scratch::State& s = *scratch->state_;
+  if (s.input.size() < static_cast<size_t>(rows * w.k)) s.input.resize(rows * w.k);
+  nn::RoundToBf16(x, rows * w.k, s.input.data());
+  try {
+    Bf16Scratch::State::Primitive* p = nullptr;
+    for (Bf16Scratch::State::Primitive& cached : s.primitives) {
+      if (cached.rows == rows && cached.k == w.k && cached.n == w.n) p = &cached;
+    }
+    if (p == nullptr) {
+      if (s.primitives.size() >= kMaxPrimitives) s.primitives.clear();
+      dnnl::matmul::primitive_desc desc = MatmulDesc(rows, w.k, w.n, w.desc);
+      dnnl::matmul matmul(desc);
+      p = &s.primitives.emplace_back(
+          Bf16Scratch::State::Primitive{rows, w.k, w.n, std::move(desc), std::move(matmul)});
+      if (s.pad.size() < p->desc.scratchpad_desc().get_size()) {
+        s.pad.resize(p->desc.scratchpad_desc().get_size());
+      }
+    }
+    omp_set_num_threads(threads);
+    p->matmul.execute(
+        s.stream, {{DNNL_ARG_SRC, memory(p->desc.src_desc(), Engine(), s.input.data())},
+                   {DNNL_ARG_WEIGHTS, memory(w.desc, Engine(), w.data.get())},
+                   {DNNL_ARG_DST, memory(p->desc.dst_desc(), Engine(), y)},
+                   {DNNL_ARG_SCRATCHPAD,
+                    memory(p->desc.scratchpad_desc(), Engine(), s.pad.data())}});
+    s.stream.wait();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(fmt::format("oneDNN bf16 matmul [{}x{}]x[{}x{}]: {}", rows, w.k,
+                                           w.k, w.n, e.what()));
   }
   return absl::OkStatus();
 }

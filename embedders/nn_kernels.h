@@ -55,6 +55,10 @@ void L2Normalize(float* x, int64_t n);
 // For each of `rows` rows of width n: y = bias.
 void BroadcastRows(float* y, const float* bias, int64_t rows, int64_t n);
 
+// out[i] = x[i] rounded to bfloat16 (its upper 16 bits), to nearest even as
+// torch rounds float to bfloat16; a NaN stays a (quiet) NaN.
+void RoundToBf16(const float* x, int64_t n, uint16_t* out);
+
 }  // namespace semdb::nn
 
 #endif  // SEMDB_EMBEDDERS_NN_KERNELS_H_

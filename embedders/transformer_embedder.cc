@@ -267,10 +267,10 @@ ComponentKind TransformerEmbedder::Kind() {
                        "tokens per text; longer texts are cut"),
           IntParameter("batch_size", "32", 1, 4096, "texts per forward pass"),
           IntParameter("threads", "<cores>", 1, 256, "threads of a forward pass"),
-          ChoiceParameter("precision", {"fp32", "bf16", "auto"},
-                          "GEMM precision: fp32; bf16 (bfloat16 inputs, float accumulation, on "
-                          "CPUs with AVX512_BF16 or AMX); auto: bf16 when the CPU has it and the "
-                          "embeddings stay within cosine 0.999 of fp32's"),
+          ChoiceParameter("precision", {"auto", "fp32", "bf16"},
+                          "GEMM precision: auto: bf16 when the CPU has it and the embeddings "
+                          "stay within cosine 0.999 of fp32's; fp32; bf16 (bfloat16 inputs, "
+                          "float accumulation, on CPUs with AVX512_BF16 or AMX, else fp32)"),
           TextParameter("query_prefix", "<the model's prompts>",
                         "prepended to queries (e5's \"query: \")"),
           TextParameter("document_prefix", "<the model's prompts>",
@@ -292,7 +292,7 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   const bool has_query_prefix = r.Has("query_prefix"), has_document_prefix = r.Has("document_prefix");
   std::string query_prefix = r.GetString("query_prefix", "");
   std::string document_prefix = r.GetString("document_prefix", "");
-  const std::string precision = r.GetString("precision", "fp32");
+  const std::string precision = r.GetString("precision", "auto");
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   if (folder.empty() == model_name.empty()) {
     return absl::InvalidArgumentError(folder.empty()
@@ -396,24 +396,22 @@ constexpr double kMinBf16Cosine = 0.999;
 }  // namespace
 
 absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) {
-  std::string isa;
-  const bool has_bf16 = CpuHasBf16(&isa);
   if (requested == "fp32") {
     precision_reason_ = "precision=fp32";
     return absl::OkStatus();
   }
-  if (!has_bf16) {
-    if (requested == "bf16") {
-      return absl::FailedPreconditionError(fmt::format(
-          "precision=bf16 needs a CPU with AVX512_BF16 or AMX; this one has {} (use "
-          "precision=fp32 or auto)",
-          isa));
-    }
-    precision_reason_ = fmt::format("the CPU has {}, no AVX512_BF16 or AMX", isa);
+  std::string isa;
+  if (!CpuHasBf16(&isa)) {
+    precision_reason_ =
+        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa);
     return absl::OkStatus();
   }
-  BertEncoder other(model_, /*bf16=*/true);
-  std::swap(encoder_, other);  // other: the float encoder
+  absl::StatusOr<BertEncoder> other = BertEncoder::WithBf16(model_);
+  if (!other.ok()) {
+    precision_reason_ = fmt::format("precision={}: {}", requested, other.status().ToString());
+    return absl::OkStatus();
+  }
+  std::swap(encoder_, *other);  // other: the float encoder
   precision_ = "bf16";
   if (requested == "bf16") {
     precision_reason_ = fmt::format("precision=bf16 on {}", isa);
@@ -422,7 +420,7 @@ absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) 
   std::vector<std::string_view> texts(std::begin(kPrecisionCheckTexts), std::end(kPrecisionCheckTexts));
   std::vector<float> half(texts.size() * dimension_), full(half.size());
   absl::Status s = Embed(texts, absl::MakeSpan(half), nullptr);
-  std::swap(encoder_, other);  // other: the bf16 encoder
+  std::swap(encoder_, *other);  // other: the bf16 encoder
   if (s.ok()) s = Embed(texts, absl::MakeSpan(full), nullptr);
   texts_embedded_ = 0;
   texts_truncated_ = 0;
@@ -441,13 +439,13 @@ absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) 
   if (worst < kMinBf16Cosine) {
     precision_ = "fp32";
     precision_reason_ = fmt::format(
-        "bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
+        "precision=auto: bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
         kMinBf16Cosine);
     return absl::OkStatus();
   }
-  encoder_ = std::move(other);
+  encoder_ = *std::move(other);
   precision_reason_ = fmt::format(
-      "the CPU has {}; bf16 embeddings of the check texts within cosine {:.5f} of fp32's", isa,
+      "precision=auto: the CPU has {}; bf16 embeddings of the check texts within cosine {:.5f} of fp32's", isa,
       worst);
   return absl::OkStatus();
 }

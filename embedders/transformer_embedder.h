@@ -26,7 +26,7 @@
 //                                      "corpus")
 //
 // Spec: transformer model=DIR|ID [revision=REV] [max_length=N] [batch_size=32]
-//                   [threads=N] [precision=fp32|bf16|auto] [query_prefix=S]
+//                   [threads=N] [precision=auto|fp32|bf16] [query_prefix=S]
 //                   [document_prefix=S]
 //   model       a model folder, or a Hugging Face id (ORG/NAME) found in the
 //               Hugging Face cache or downloaded into it (model_hub.h);
@@ -53,12 +53,13 @@
 //               single-threaded OpenBLAS (OPENBLAS_NUM_THREADS=1), up to
 //               `threads` batches run at once, one thread each, which
 //               avoids all synchronization within a batch (always in bf16)
-//   precision   fp32 (default); bf16: the projection and feed-forward GEMMs
-//               in bfloat16 with float accumulation (bert_encoder.h), on a
-//               CPU with AVX512_BF16 or AMX only; auto: bf16 when the CPU
-//               has it and the model's embeddings of built-in check texts
-//               stay within cosine 0.999 of fp32's. Describe() reports
-//               "precision" and "precision_reason".
+//   precision   auto (default): bf16 when the CPU has it and the model's
+//               embeddings of built-in check texts stay within cosine 0.999
+//               of fp32's, else fp32; fp32; bf16: the projection and
+//               feed-forward GEMMs in bfloat16 with float accumulation
+//               (bert_encoder.h), on a CPU with AVX512_BF16 or AMX (else
+//               fp32, with the reason). Describe() reports "precision" (the
+//               one that runs) and "precision_reason".
 //
 // Embed() always returns L2-normalized vectors, as the Embedder interface
 // requires; Describe() tells whether the folder's own pipeline normalizes.
@@ -116,9 +117,10 @@ class TransformerEmbedder : public Embedder {
         encoder_(model_),
         threads_(threads) {}
 
-  // precision=auto's choice: bf16 (encoder_ replaced) when the CPU has it
-  // and the check texts' embeddings stay within cosine kMinBf16Cosine of
-  // float's; sets precision_ and precision_reason_.
+  // The precision that runs: fp32 when asked or when the CPU (or oneDNN)
+  // has no bf16 GEMMs; else bf16 (encoder_ replaced) when asked, or, for
+  // auto, when the check texts' embeddings stay within cosine
+  // kMinBf16Cosine of float's. Sets precision_ and precision_reason_.
   absl::Status ChoosePrecision(const std::string& requested);
 
   // Embeds prefix + texts[i].

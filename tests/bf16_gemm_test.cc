@@ -1,0 +1,140 @@
+// bfloat16 rounding against its definition, and the packed bf16 products
+// (oneDNN) against a double-precision product of the same rounded inputs.
+#include "embedders/bf16_gemm.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "catch2/catch.hpp"
+#include "embedders/nn_kernels.h"
+#include "test_data.h"
+
+namespace semdb {
+namespace {
+
+float FromBf16(uint16_t b) {
+  const uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+uint32_t Bits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+// The nearest bfloat16 by value, ties to the even one: of the two bfloat16
+// neighbours of x, the closer in double arithmetic (beyond the largest
+// finite one, infinity stands for 2^128, as IEEE rounding has it).
+uint16_t NearestBf16(float x) {
+  const uint16_t down = static_cast<uint16_t>(Bits(x) >> 16);  // toward zero
+  const uint16_t up = static_cast<uint16_t>(down + 1);          // away from zero
+  const double up_value =
+      std::isinf(FromBf16(up)) ? std::copysign(std::ldexp(1.0, 128), x) : FromBf16(up);
+  const double to_down = std::abs(static_cast<double>(x) - FromBf16(down));
+  const double to_up = std::abs(up_value - x);
+  if (to_down != to_up) return to_down < to_up ? down : up;
+  return (down & 1) == 0 ? down : up;
+}
+
+TEST_CASE("nn::RoundToBf16 rounds to the nearest bfloat16, ties to even") {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<uint32_t> any_bits;
+  std::vector<float> x;
+  for (int i = 0; i < 100000; ++i) {
+    uint32_t bits = any_bits(rng);
+    if ((bits & 0x7F800000u) == 0x7F800000u) bits &= 0xBFFFFFFFu;  // no Inf/NaN here
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    x.push_back(f);
+  }
+  // Exact ties (1 + 2^-8 lies halfway between 1 and 1 + 2^-7), the largest
+  // float, which rounds up to infinity as in torch, and the smallest
+  // denormal.
+  for (uint32_t bits : {0x3F808000u, 0x3F818000u, 0xBF808000u, 0x7F7FFFFFu, 0x00000001u}) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    x.push_back(f);
+  }
+  std::vector<uint16_t> got(x.size());
+  nn::RoundToBf16(x.data(), static_cast<int64_t>(x.size()), got.data());
+  size_t wrong = 0;
+  for (size_t i = 0; i < x.size(); ++i) wrong += got[i] != NearestBf16(x[i]);
+  CHECK(wrong == 0);
+  const size_t t = x.size() - 5;
+  CHECK(got[t] == 0x3F80);      // to even: 1
+  CHECK(got[t + 1] == 0x3F82);  // to even: up
+  CHECK(got[t + 2] == 0xBF80);
+  CHECK(got[t + 3] == 0x7F80);  // +Inf
+  CHECK(got[t + 4] == 0x0000);
+  const float special[] = {std::numeric_limits<float>::infinity(),
+                           -std::numeric_limits<float>::infinity(),
+                           std::numeric_limits<float>::quiet_NaN()};
+  uint16_t out[3];
+  nn::RoundToBf16(special, 3, out);
+  CHECK(out[0] == 0x7F80);
+  CHECK(out[1] == 0xFF80);
+  CHECK(std::isnan(FromBf16(out[2])));
+}
+
+TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the rounded inputs") {
+  std::string isa;
+  if (!CpuHasBf16(&isa)) SEMDB_SKIP("the CPU has " << isa << ", no AVX512_BF16 or AMX");
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal;
+  // Shapes of the tiny test models and of BERT-base, row counts from one
+  // token to several batches' worth.
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{24, 24}, {72, 24}, {37, 61}, {2304, 768},
+                      {768, 3072}}) {
+    std::vector<float> w(static_cast<size_t>(n * k));
+    for (float& v : w) v = normal(rng);
+    absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(w.data(), n, k);
+    INFO(n << "x" << k << ": " << m.status().ToString());
+    REQUIRE(m.ok());
+    REQUIRE(!m->empty());
+    std::vector<uint16_t> w16(w.size());
+    nn::RoundToBf16(w.data(), static_cast<int64_t>(w.size()), w16.data());
+    Bf16Scratch scratch;
+    for (int64_t rows : {1, 7, 64, 129}) {
+      std::vector<float> x(static_cast<size_t>(rows * k)), y(static_cast<size_t>(rows * n));
+      for (float& v : x) v = normal(rng);
+      for (float& v : y) v = normal(rng);
+      std::vector<uint16_t> x16(x.size());
+      nn::RoundToBf16(x.data(), static_cast<int64_t>(x.size()), x16.data());
+      // The double product, and the scale of its rounding errors: 1 + sum
+      // |x_i w_i|.
+      std::vector<double> want(y.size()), scale(y.size(), 1.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < n; ++j) {
+          double dot = y[r * n + j];
+          for (int64_t i = 0; i < k; ++i) {
+            const double p = double(FromBf16(x16[r * k + i])) * FromBf16(w16[j * k + i]);
+            dot += p;
+            scale[r * n + j] += std::abs(p);
+          }
+          want[r * n + j] = dot;
+        }
+      }
+      // Twice with the same scratch: the second reuses the primitive.
+      const std::vector<float> y0 = y;
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        y = y0;
+        REQUIRE(m->MultiplyAccumulate(x.data(), rows, y.data(), 2, &scratch).ok());
+        double worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          worst = std::max(worst, std::abs(y[i] - want[i]) / scale[i]);
+        }
+        INFO(n << "x" << k << ", " << rows << " rows");
+        CHECK(worst < 1e-5);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace semdb
