@@ -221,8 +221,11 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
     }
   }
   // The symbols: one per character, then merged; each with its bytes.
-  std::vector<int32_t> symbols;
-  std::vector<TokenOffsets> symbol_spans;
+  struct Symbol {
+    int32_t id;
+    TokenOffsets span;
+  };
+  std::vector<Symbol> symbols;
   const std::vector<size_t> starts = CharStarts(word);
   const size_t n = starts.size() - 1;
   bool pending_unk = false;  // the last symbol is an unknown token that may absorb the next
@@ -233,32 +236,29 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
     key.append(word.substr(starts[k], starts[k + 1] - starts[k]));
     if (k + 1 == n) key += b.end_of_word_suffix;
     if (int32_t id = Find(b.vocab, key); id >= 0) {
-      symbols.push_back(id);
-      symbol_spans.push_back(here);
+      symbols.push_back({id, here});
       pending_unk = false;
       continue;
     }
     if (b.byte_fallback) {
-      std::vector<int32_t> bytes;
+      const size_t before = symbols.size();
       for (size_t i = starts[k]; i < starts[k + 1]; ++i) {
         const int32_t id = Find(b.vocab, fmt::format("<0x{:02X}>", static_cast<unsigned char>(word[i])));
         if (id < 0) break;
-        bytes.push_back(id);
+        symbols.push_back({id, here});
       }
-      if (bytes.size() == starts[k + 1] - starts[k]) {
-        symbols.insert(symbols.end(), bytes.begin(), bytes.end());
-        symbol_spans.insert(symbol_spans.end(), bytes.size(), here);
+      if (symbols.size() - before == starts[k + 1] - starts[k]) {
         pending_unk = false;
         continue;
       }
+      symbols.resize(before);
     }
     if (b.unk_id < 0) continue;  // the library drops what it cannot name
     if (b.fuse_unk && pending_unk) {
-      symbol_spans.back().end = here.end;
+      symbols.back().span.end = here.end;
       continue;
     }
-    symbols.push_back(b.unk_id);
-    symbol_spans.push_back(here);
+    symbols.push_back({b.unk_id, here});
     pending_unk = true;
   }
   // Merge the lowest-ranked adjacent pair, leftmost first, until none merges.
@@ -266,7 +266,8 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
     int32_t best_rank = std::numeric_limits<int32_t>::max(), best_id = -1;
     size_t best_at = 0;
     for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-      const uint64_t pair = static_cast<uint64_t>(symbols[i]) << 32 | static_cast<uint32_t>(symbols[i + 1]);
+      const uint64_t pair =
+          static_cast<uint64_t>(symbols[i].id) << 32 | static_cast<uint32_t>(symbols[i + 1].id);
       auto it = b.merges.find(pair);
       if (it != b.merges.end() && it->second.first < best_rank) {
         best_rank = it->second.first;
@@ -275,14 +276,14 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
       }
     }
     if (best_id < 0) break;
-    symbols[best_at] = best_id;
-    symbol_spans[best_at].end = symbol_spans[best_at + 1].end;
+    symbols[best_at] = {best_id, {symbols[best_at].span.begin, symbols[best_at + 1].span.end}};
     symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
-    symbol_spans.erase(symbol_spans.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
   }
-  for (int32_t id : symbols) *unknown += id == b.unk_id;
-  ids->insert(ids->end(), symbols.begin(), symbols.end());
-  spans->insert(spans->end(), symbol_spans.begin(), symbol_spans.end());
+  for (const Symbol& s : symbols) {
+    ids->push_back(s.id);
+    spans->push_back(s.span);
+    *unknown += s.id == b.unk_id;
+  }
 }
 
 void UnigramTokenize(const UnigramModel& u, std::string_view word, std::vector<int32_t>* ids,

@@ -143,11 +143,16 @@ absl::Status WordPieceTokenizer::ForEachWord(std::string_view text, Emit&& emit)
   std::u32string lowered, decomposed;
   std::vector<uint32_t> source;
   std::vector<TokenOffsets> from, mapped;
-  // The word becomes `changed`, each character from the one `source` names.
+  // The word becomes `changed`, each character from the one `source` names
+  // (most often the one at the same place: nothing to move then).
   auto remap = [&](std::u32string_view* word, const std::u32string& changed) {
-    mapped.clear();
-    for (uint32_t k : source) mapped.push_back(from[k]);
-    from.swap(mapped);
+    bool same = source.size() == from.size();
+    for (size_t k = 0; same && k < source.size(); ++k) same = source[k] == k;
+    if (!same) {
+      mapped.clear();
+      for (uint32_t k : source) mapped.push_back(from[k]);
+      from.swap(mapped);
+    }
     *word = changed;
   };
   for (size_t i = 0; i < clean.size();) {
