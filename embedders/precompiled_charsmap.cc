@@ -60,13 +60,23 @@ std::optional<std::string_view> PrecompiledCharsmap::Transform(std::string_view 
   return std::nullopt;
 }
 
-std::u32string PrecompiledCharsmap::Normalize(std::u32string_view text) const {
-  std::u32string out;
+std::vector<PrecompiledCharsmap::Change> PrecompiledCharsmap::Normalize(
+    std::u32string_view text) const {
+  std::vector<Change> out;
   out.reserve(text.size());
-  auto append = [&out](std::string_view utf8) {
+  // `replacement` (UTF-8) for `replaced` characters, as the library's
+  // replace(): inserted characters are the last ones, a shrink is charged to
+  // the last change output.
+  auto replace = [&out](std::string_view replacement, size_t replaced) {
     std::u32string cps;
     // The replacements come from the file: invalid UTF-8 in them is dropped.
-    if (DecodeUtf8(utf8, &cps).ok()) out += cps;
+    if (!DecodeUtf8(replacement, &cps).ok()) cps.clear();
+    for (char32_t c : cps) out.push_back({c, 0});
+    if (cps.size() > replaced) {
+      for (size_t i = out.size() - (cps.size() - replaced); i < out.size(); ++i) out[i].change = 1;
+    } else if (cps.size() < replaced && !out.empty()) {
+      out.back().change -= static_cast<int>(replaced - cps.size());
+    }
   };
   utf8proc_int32_t state = 0;
   for (size_t start = 0; start < text.size();) {
@@ -81,14 +91,14 @@ std::u32string PrecompiledCharsmap::Normalize(std::u32string_view text) const {
     std::optional<std::string_view> whole;
     if (utf8.size() < 6) whole = Transform(utf8);
     if (whole.has_value()) {
-      append(*whole);
+      replace(*whole, cluster.size());
     } else {
       for (char32_t c : cluster) {
         const std::string one = ToUtf8(std::u32string_view(&c, 1));
         if (std::optional<std::string_view> r = Transform(one)) {
-          append(*r);
+          replace(*r, 1);
         } else {
-          out.push_back(c);
+          out.push_back({c, 0});
         }
       }
     }

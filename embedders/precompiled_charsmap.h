@@ -8,6 +8,10 @@
 // grapheme cluster shorter than 6 bytes, the replacement found for a prefix
 // of the cluster replaces the whole cluster; otherwise (and for longer
 // clusters) each character found is replaced and the others are kept.
+// It reports, with each output character, how the library aligns it to the
+// input (its NormalizedString::transform changes, quirks included: a
+// replacement shorter than what it replaces takes the difference from the
+// last character output so far, even one of an earlier cluster).
 #ifndef SEMDB_EMBEDDERS_PRECOMPILED_CHARSMAP_H_
 #define SEMDB_EMBEDDERS_PRECOMPILED_CHARSMAP_H_
 
@@ -27,7 +31,14 @@ class PrecompiledCharsmap {
   // InvalidArgument when the sizes do not fit.
   static absl::StatusOr<PrecompiledCharsmap> FromBytes(std::string_view bytes);
 
-  std::u32string Normalize(std::u32string_view text) const;
+  // An output character and its change: 0 stands for the next input
+  // character, n > 0 is inserted (aligned as the input character before),
+  // -n stands for the next input character and drops n more.
+  struct Change {
+    char32_t c;
+    int change;
+  };
+  std::vector<Change> Normalize(std::u32string_view text) const;
 
  private:
   // The replacement of the shortest key that prefixes `utf8`, if any.

@@ -65,8 +65,9 @@ utf8proc_category_t Category(char32_t c) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(c));
 }
 
-void AppendLower(std::u32string_view word, std::u32string* out) {
+void AppendLower(std::u32string_view word, std::u32string* out, std::vector<uint32_t>* source) {
   for (size_t i = 0; i < word.size(); ++i) {
+    const size_t before = out->size();
     const char32_t c = word[i];
     if (c == kCapitalSigma) {
       out->push_back(IsFinalSigma(word, i) ? kFinalSigma : kSmallSigma);
@@ -79,42 +80,54 @@ void AppendLower(std::u32string_view word, std::u32string* out) {
       out->push_back(static_cast<char32_t>(
           utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
     }
+    if (source != nullptr) source->resize(source->size() + out->size() - before, static_cast<uint32_t>(i));
   }
 }
 
-void AppendNfd(std::u32string_view text, std::u32string* out) {
+void AppendNfd(std::u32string_view text, std::u32string* out, std::vector<uint32_t>* source) {
   const size_t begin = out->size();
-  for (char32_t c : text) {
+  const size_t source_begin = source != nullptr ? source->size() : 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char32_t c = text[i];
+    const size_t before = out->size();
+    utf8proc_int32_t buf[8];
+    int boundclass = 0;
+    utf8proc_ssize_t n = 0;
     if (const UnicodeOverride* o = Find(kOverrides, c)) {
       if (o->nfd_size == 0) {
         out->push_back(c);
       } else {
         out->append(o->nfd, o->nfd + o->nfd_size);
       }
-      continue;
-    }
-    utf8proc_int32_t buf[8];
-    int boundclass = 0;
-    utf8proc_ssize_t n = utf8proc_decompose_char(
-        static_cast<utf8proc_int32_t>(c), buf, 8, UTF8PROC_DECOMPOSE, &boundclass);
-    if (n <= 0 || n > 8) {  // not a valid code point: keep it unchanged
+    } else if (n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 8,
+                                           UTF8PROC_DECOMPOSE, &boundclass);
+               n <= 0 || n > 8) {  // not a valid code point: keep it unchanged
       out->push_back(c);
-      continue;
+    } else {
+      for (utf8proc_ssize_t k = 0; k < n; ++k) out->push_back(static_cast<char32_t>(buf[k]));
     }
-    for (utf8proc_ssize_t k = 0; k < n; ++k) out->push_back(static_cast<char32_t>(buf[k]));
+    if (source != nullptr) source->resize(source->size() + out->size() - before, static_cast<uint32_t>(i));
   }
   // Canonical ordering: within each run of non-starters, a stable sort by
-  // combining class.
+  // combining class (the sources sorted along).
+  std::vector<std::pair<char32_t, uint32_t>> run;
   for (size_t i = begin; i < out->size();) {
     if (CombiningClass((*out)[i]) == 0) {
       ++i;
       continue;
     }
     size_t j = i;
-    while (j < out->size() && CombiningClass((*out)[j]) != 0) ++j;
-    std::stable_sort(out->begin() + static_cast<std::ptrdiff_t>(i),
-                     out->begin() + static_cast<std::ptrdiff_t>(j),
-                     [](char32_t a, char32_t b) { return CombiningClass(a) < CombiningClass(b); });
+    run.clear();
+    for (; j < out->size() && CombiningClass((*out)[j]) != 0; ++j) {
+      run.emplace_back((*out)[j], source != nullptr ? (*source)[source_begin + j - begin] : 0);
+    }
+    std::stable_sort(run.begin(), run.end(), [](const auto& a, const auto& b) {
+      return CombiningClass(a.first) < CombiningClass(b.first);
+    });
+    for (size_t k = 0; k < run.size(); ++k) {
+      (*out)[i + k] = run[k].first;
+      if (source != nullptr) (*source)[source_begin + i + k - begin] = run[k].second;
+    }
     i = j;
   }
 }

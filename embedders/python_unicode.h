@@ -8,8 +8,10 @@
 #ifndef SEMDB_EMBEDDERS_PYTHON_UNICODE_H_
 #define SEMDB_EMBEDDERS_PYTHON_UNICODE_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "utf8proc.h"
 
@@ -23,12 +25,16 @@ utf8proc_category_t Category(char32_t c);
 
 // Appends word.lower() to *out, as Python's str.lower(): full case mapping
 // (U+0130 becomes "i\u0307") and capital sigma becoming final sigma by the
-// Final_Sigma context within `word`.
-void AppendLower(std::u32string_view word, std::u32string* out);
+// Final_Sigma context within `word`. With `source`, appends for each
+// character appended the index in `word` of the character it comes from.
+void AppendLower(std::u32string_view word, std::u32string* out,
+                 std::vector<uint32_t>* source = nullptr);
 
 // Appends unicodedata.normalize("NFD", text) to *out: full canonical
-// decomposition (Hangul included), then canonical ordering of marks.
-void AppendNfd(std::u32string_view text, std::u32string* out);
+// decomposition (Hangul included), then canonical ordering of marks. With
+// `source`, as AppendLower (reordered marks keep theirs).
+void AppendNfd(std::u32string_view text, std::u32string* out,
+               std::vector<uint32_t>* source = nullptr);
 
 }  // namespace semdb::python_unicode
 

@@ -171,12 +171,18 @@ absl::StatusOr<SubwordModel> ParseUnigram(const nlohmann::json& m, const std::st
   return u;
 }
 
+// The span [begin, end) of `word`'s bytes.
+TokenOffsets Span(size_t begin, size_t end) {
+  return {static_cast<int32_t>(begin), static_cast<int32_t>(end)};
+}
+
 void WordPieceTokenize(const WordPieceModel& w, std::string_view word, std::vector<int32_t>* ids,
-                       int32_t* unknown) {
+                       std::vector<TokenOffsets>* spans, int32_t* unknown) {
   const std::vector<size_t> starts = CharStarts(word);
   const size_t n = starts.size() - 1;
   if (n > static_cast<size_t>(w.max_input_chars_per_word)) {
     ids->push_back(w.unk_id);
+    spans->push_back(Span(0, word.size()));
     ++*unknown;
     return;
   }
@@ -193,54 +199,66 @@ void WordPieceTokenize(const WordPieceModel& w, std::string_view word, std::vect
     }
     if (id < 0) {  // one unknown piece makes the whole word unknown
       ids->resize(first_piece);
+      spans->resize(first_piece);
       ids->push_back(w.unk_id);
+      spans->push_back(Span(0, word.size()));
       ++*unknown;
       return;
     }
     ids->push_back(id);
+    spans->push_back(Span(starts[start], starts[end]));
     start = end;
   }
 }
 
 void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>* ids,
-                 int32_t* unknown) {
+                 std::vector<TokenOffsets>* spans, int32_t* unknown) {
   if (b.ignore_merges) {
     if (int32_t id = Find(b.vocab, word); id >= 0) {
       ids->push_back(id);
+      spans->push_back(Span(0, word.size()));
       return;
     }
   }
-  // The symbols: one per character, then merged.
-  std::vector<int32_t> symbols;
+  // The symbols: one per character, then merged; each with its bytes.
+  struct Symbol {
+    int32_t id;
+    TokenOffsets span;
+  };
+  std::vector<Symbol> symbols;
   const std::vector<size_t> starts = CharStarts(word);
   const size_t n = starts.size() - 1;
   bool pending_unk = false;  // the last symbol is an unknown token that may absorb the next
   std::string key;
   for (size_t k = 0; k < n; ++k) {
+    const TokenOffsets here = Span(starts[k], starts[k + 1]);
     key.assign(k > 0 ? b.continuing_prefix : "");
     key.append(word.substr(starts[k], starts[k + 1] - starts[k]));
     if (k + 1 == n) key += b.end_of_word_suffix;
     if (int32_t id = Find(b.vocab, key); id >= 0) {
-      symbols.push_back(id);
+      symbols.push_back({id, here});
       pending_unk = false;
       continue;
     }
     if (b.byte_fallback) {
-      std::vector<int32_t> bytes;
+      const size_t before = symbols.size();
       for (size_t i = starts[k]; i < starts[k + 1]; ++i) {
         const int32_t id = Find(b.vocab, fmt::format("<0x{:02X}>", static_cast<unsigned char>(word[i])));
         if (id < 0) break;
-        bytes.push_back(id);
+        symbols.push_back({id, here});
       }
-      if (bytes.size() == starts[k + 1] - starts[k]) {
-        symbols.insert(symbols.end(), bytes.begin(), bytes.end());
+      if (symbols.size() - before == starts[k + 1] - starts[k]) {
         pending_unk = false;
         continue;
       }
+      symbols.resize(before);
     }
     if (b.unk_id < 0) continue;  // the library drops what it cannot name
-    if (b.fuse_unk && pending_unk) continue;
-    symbols.push_back(b.unk_id);
+    if (b.fuse_unk && pending_unk) {
+      symbols.back().span.end = here.end;
+      continue;
+    }
+    symbols.push_back({b.unk_id, here});
     pending_unk = true;
   }
   // Merge the lowest-ranked adjacent pair, leftmost first, until none merges.
@@ -248,7 +266,8 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
     int32_t best_rank = std::numeric_limits<int32_t>::max(), best_id = -1;
     size_t best_at = 0;
     for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-      const uint64_t pair = static_cast<uint64_t>(symbols[i]) << 32 | static_cast<uint32_t>(symbols[i + 1]);
+      const uint64_t pair =
+          static_cast<uint64_t>(symbols[i].id) << 32 | static_cast<uint32_t>(symbols[i + 1].id);
       auto it = b.merges.find(pair);
       if (it != b.merges.end() && it->second.first < best_rank) {
         best_rank = it->second.first;
@@ -257,15 +276,18 @@ void BpeTokenize(const BpeModel& b, std::string_view word, std::vector<int32_t>*
       }
     }
     if (best_id < 0) break;
-    symbols[best_at] = best_id;
+    symbols[best_at] = {best_id, {symbols[best_at].span.begin, symbols[best_at + 1].span.end}};
     symbols.erase(symbols.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
   }
-  for (int32_t id : symbols) *unknown += id == b.unk_id;
-  ids->insert(ids->end(), symbols.begin(), symbols.end());
+  for (const Symbol& s : symbols) {
+    ids->push_back(s.id);
+    spans->push_back(s.span);
+    *unknown += s.id == b.unk_id;
+  }
 }
 
 void UnigramTokenize(const UnigramModel& u, std::string_view word, std::vector<int32_t>* ids,
-                     int32_t* unknown) {
+                     std::vector<TokenOffsets>* out_spans, int32_t* unknown) {
   const std::vector<size_t> starts = CharStarts(word);
   const size_t n = starts.size() - 1;
   struct Node {
@@ -307,6 +329,7 @@ void UnigramTokenize(const UnigramModel& u, std::string_view word, std::vector<i
     }
   }
   for (size_t k = path.size(); k-- > 0;) {
+    const TokenOffsets span = Span(starts[spans[k].first], starts[spans[k].second]);
     if (path[k] == u.unk_id && u.byte_fallback) {
       std::vector<int32_t> bytes;
       for (size_t i = starts[spans[k].first]; i < starts[spans[k].second]; ++i) {
@@ -316,10 +339,12 @@ void UnigramTokenize(const UnigramModel& u, std::string_view word, std::vector<i
       }
       if (bytes.size() == starts[spans[k].second] - starts[spans[k].first]) {
         ids->insert(ids->end(), bytes.begin(), bytes.end());
+        out_spans->insert(out_spans->end(), bytes.size(), span);  // each byte: the whole run
         continue;
       }
     }
     ids->push_back(path[k]);
+    out_spans->push_back(span);
     *unknown += path[k] == u.unk_id;
   }
 }
@@ -352,14 +377,14 @@ const char* SubwordModelType(const SubwordModel& model) {
 }
 
 void TokenizeWord(const SubwordModel& model, std::string_view word, std::vector<int32_t>* ids,
-                  int32_t* unknown) {
+                  std::vector<TokenOffsets>* spans, int32_t* unknown) {
   if (word.empty()) return;
   if (const auto* w = std::get_if<WordPieceModel>(&model)) {
-    WordPieceTokenize(*w, word, ids, unknown);
+    WordPieceTokenize(*w, word, ids, spans, unknown);
   } else if (const auto* b = std::get_if<BpeModel>(&model)) {
-    BpeTokenize(*b, word, ids, unknown);
+    BpeTokenize(*b, word, ids, spans, unknown);
   } else {
-    UnigramTokenize(std::get<UnigramModel>(model), word, ids, unknown);
+    UnigramTokenize(std::get<UnigramModel>(model), word, ids, spans, unknown);
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "embedders/subword_tokenizer.h"
 #include "nlohmann/json.hpp"
 
 namespace semdb {
@@ -69,10 +70,12 @@ absl::StatusOr<SubwordModel> ParseSubwordModel(const nlohmann::json& model,
 // "WordPiece", "BPE" or "Unigram".
 const char* SubwordModelType(const SubwordModel& model);
 
-// Appends the ids of `word` (UTF-8); `unknown` counts the unknown tokens
-// appended.
+// Appends the ids of `word` (UTF-8) and, for each, the bytes of `word` it
+// spells to `spans` (as the library: an unknown token spans what it
+// replaces, a byte-fallback token the character or unknown run it spells);
+// `unknown` counts the unknown tokens appended.
 void TokenizeWord(const SubwordModel& model, std::string_view word, std::vector<int32_t>* ids,
-                  int32_t* unknown);
+                  std::vector<TokenOffsets>* spans, int32_t* unknown);
 
 }  // namespace semdb
 

@@ -14,10 +14,20 @@
 
 namespace semdb {
 
+// Where a token comes from: [begin, end) in bytes of the original UTF-8
+// text, as Hugging Face's tokenizers align normalized text to its input (a
+// character the normalizers inserted counts as the character it stands
+// for). Special tokens added by the post-processor are (0, 0).
+struct TokenOffsets {
+  int32_t begin = 0, end = 0;
+  bool operator==(const TokenOffsets&) const = default;
+};
+
 // A model input: token ids framed by the special tokens ([CLS] ... [SEP],
-// <s> ... </s>).
+// <s> ... </s>), and each id's offsets.
 struct EncodedText {
   std::vector<int32_t> ids;
+  std::vector<TokenOffsets> offsets;  // one per id
   int32_t tokens = 0;          // tokens of the text before truncation
   int32_t unknown_tokens = 0;  // unknown tokens before truncation
   bool truncated = false;

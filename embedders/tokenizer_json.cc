@@ -44,6 +44,35 @@ struct TokenizerJson::AddedToken {
   bool single_word = false, lstrip = false, rstrip = false, normalized = false;
 };
 
+// Text on its way through the pipeline, as the library's NormalizedString:
+// each character with the bytes [begin, end) of the original text it stands
+// for.
+struct TokenizerJson::AlignedText {
+  std::u32string chars;
+  std::vector<TokenOffsets> from;  // by character
+  // Where the text starts in the original: the alignment of a character
+  // inserted before all others.
+  int32_t base = 0;
+
+  size_t size() const { return chars.size(); }
+  void Push(char32_t c, TokenOffsets o) {
+    chars.push_back(c);
+    from.push_back(o);
+  }
+  // Characters [start, end), start < end.
+  AlignedText Slice(size_t start, size_t end) const {
+    AlignedText t;
+    t.chars.assign(chars, start, end - start);
+    t.from.assign(from.begin() + static_cast<std::ptrdiff_t>(start),
+                  from.begin() + static_cast<std::ptrdiff_t>(end));
+    t.base = t.from[0].begin;
+    return t;
+  }
+  // The original bytes of characters [start, end), start < end: from the
+  // first one's start to the last one's end, as the library.
+  TokenOffsets Span(size_t start, size_t end) const { return {from[start].begin, from[end - 1].end}; }
+};
+
 TokenizerJson::TokenizerJson() = default;
 TokenizerJson::~TokenizerJson() = default;
 
@@ -102,102 +131,235 @@ bool IsChineseChar(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-// Rust's char::to_lowercase: the simple mapping, and U+0130's full one.
-void AppendLower(char32_t c, std::u32string* out) {
+using AlignedText = TokenizerJson::AlignedText;
+
+// Rust's char::to_lowercase: the simple mapping, and U+0130's full one; the
+// characters of a mapping stand for the character mapped.
+void AppendLower(char32_t c, TokenOffsets o, AlignedText* out) {
   if (c == 0x130) {
-    out->append(U"i\u0307");
+    out->Push(U'i', o);
+    out->Push(U'\u0307', o);
   } else {
-    out->push_back(static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))));
+    out->Push(static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))), o);
   }
 }
 
-// A Unicode normal form by utf8proc's flags.
-std::u32string NormalForm(std::u32string_view s, int flags) {
-  const std::string in = ToUtf8(s);
-  utf8proc_uint8_t* out = nullptr;
-  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(in.data()),
-                                          static_cast<utf8proc_ssize_t>(in.size()), &out,
-                                          static_cast<utf8proc_option_t>(UTF8PROC_STABLE | flags));
-  std::u32string result;
-  if (n >= 0) {
-    (void)DecodeUtf8(std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(n)),
-                     &result);
-  } else {
-    result.assign(s);  // utf8proc refuses only invalid input, which decoding excluded
+template <typename Drop>
+void EraseIf(AlignedText* t, Drop&& drop) {
+  size_t kept = 0;
+  for (size_t i = 0; i < t->size(); ++i) {
+    if (drop(t->chars[i])) continue;
+    t->chars[kept] = t->chars[i];
+    t->from[kept++] = t->from[i];
   }
-  std::free(out);
-  return result;
+  t->chars.resize(kept);
+  t->from.resize(kept);
 }
 
-void Normalize(const TokenizerJson::Normalizer& n, std::u32string* s) {
+int CombiningClass(char32_t c) {
+  return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
+}
+
+// The canonical (or compatibility) decomposition, each character's
+// decomposition standing for it, then the canonical ordering of marks.
+AlignedText Decompose(const AlignedText& in, bool compat) {
+  AlignedText out;
+  out.base = in.base;
+  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | (compat ? UTF8PROC_COMPAT : 0));
+  for (size_t i = 0; i < in.size(); ++i) {
+    utf8proc_int32_t buf[32];
+    int boundclass = 0;
+    const utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(in.chars[i]),
+                                                       buf, 32, options, &boundclass);
+    if (n <= 0 || n > 32) {  // not a valid code point: kept as it is
+      out.Push(in.chars[i], in.from[i]);
+      continue;
+    }
+    for (utf8proc_ssize_t k = 0; k < n; ++k) out.Push(static_cast<char32_t>(buf[k]), in.from[i]);
+  }
+  std::vector<std::pair<char32_t, TokenOffsets>> run;
+  for (size_t i = 0; i < out.size();) {
+    if (CombiningClass(out.chars[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    run.clear();
+    for (; j < out.size() && CombiningClass(out.chars[j]) != 0; ++j) run.emplace_back(out.chars[j], out.from[j]);
+    std::stable_sort(run.begin(), run.end(), [](const auto& a, const auto& b) {
+      return CombiningClass(a.first) < CombiningClass(b.first);
+    });
+    for (size_t k = 0; k < run.size(); ++k) std::tie(out.chars[i + k], out.from[i + k]) = run[k];
+    i = j;
+  }
+  return out;
+}
+
+// The primary composite of starter `a` and `b`, or 0.
+char32_t ComposePair(char32_t a, char32_t b) {
+  if (b < 0x300) return 0;  // no character below U+0300 composes as the second
+  utf8proc_int32_t buf[2] = {static_cast<utf8proc_int32_t>(a), static_cast<utf8proc_int32_t>(b)};
+  return utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE) == 1 ? static_cast<char32_t>(buf[0]) : 0;
+}
+
+// Canonical composition of decomposed text: a composite stands for its
+// starter, the characters composed into it vanish.
+void Compose(AlignedText* t) {
+  size_t kept = 0;
+  std::ptrdiff_t starter = -1;
+  int last_class = -1;  // of the last character kept after the starter; -1: none
+  for (size_t i = 0; i < t->size(); ++i) {
+    const char32_t c = t->chars[i];
+    const int cc = CombiningClass(c);
+    if (starter >= 0 && (last_class == -1 || (last_class != 0 && last_class < cc))) {
+      if (const char32_t composite = ComposePair(t->chars[starter], c); composite != 0) {
+        t->chars[starter] = composite;
+        continue;
+      }
+    }
+    if (cc == 0) {
+      starter = static_cast<std::ptrdiff_t>(kept);
+      last_class = -1;
+    } else {
+      last_class = cc;
+    }
+    t->chars[kept] = c;
+    t->from[kept++] = t->from[i];
+  }
+  t->chars.resize(kept);
+  t->from.resize(kept);
+}
+
+// Applies the library's transformation list (precompiled_charsmap.h) to
+// `in`, as NormalizedString::transform aligns it.
+AlignedText ApplyChanges(const AlignedText& in, const std::vector<PrecompiledCharsmap::Change>& changes) {
+  AlignedText out;
+  out.base = in.base;
+  size_t next = 0;  // the next input character
+  for (const PrecompiledCharsmap::Change& ch : changes) {
+    TokenOffsets o{in.base, in.base};
+    if (ch.change > 0) {
+      if (next > 0) o = in.from[std::min(next, in.size()) - 1];
+    } else {
+      if (next < in.size()) o = in.from[next];
+      else if (!in.from.empty()) o = in.from.back();
+      next += 1 + static_cast<size_t>(-ch.change);
+    }
+    out.Push(ch.c, o);
+  }
+  return out;
+}
+
+// `content` standing for the last character of each match of [start, end).
+void ReplaceSpans(const AlignedText& in, const std::vector<std::pair<size_t, size_t>>& matches,
+                  const std::u32string& content, AlignedText* out) {
+  size_t at = 0;
+  for (auto [start, end] : matches) {
+    for (; at < start; ++at) out->Push(in.chars[at], in.from[at]);
+    for (char32_t c : content) out->Push(c, in.from[end - 1]);
+    at = end;
+  }
+  for (; at < in.size(); ++at) out->Push(in.chars[at], in.from[at]);
+}
+
+void Normalize(const TokenizerJson::Normalizer& n, AlignedText* s) {
   using N = TokenizerJson::Normalizer;
-  std::u32string out;
-  out.reserve(s->size());
+  AlignedText out;
+  out.base = s->base;
+  out.chars.reserve(s->size());
+  out.from.reserve(s->size());
   switch (n.kind) {
     case N::kBert: {
-      for (char32_t c : *s) {
+      for (size_t i = 0; i < s->size(); ++i) {
+        char32_t c = s->chars[i];
         if (n.clean_text) {
           const bool keep_ws = c == U'\t' || c == U'\n' || c == U'\r';
           if (c == 0 || c == 0xFFFD || (!keep_ws && IsOther(c))) continue;
           if (IsWhiteSpace(c)) c = U' ';
         }
         if (n.handle_chinese_chars && IsChineseChar(c)) {
-          out.push_back(U' ');
-          out.push_back(c);
-          out.push_back(U' ');
+          out.Push(U' ', s->from[i]);
+          out.Push(c, s->from[i]);
+          out.Push(U' ', s->from[i]);
         } else {
-          out.push_back(c);
+          out.Push(c, s->from[i]);
         }
       }
       if (n.strip_accents) {
-        out = NormalForm(out, UTF8PROC_DECOMPOSE);
-        std::erase_if(out, [](char32_t c) { return Category(c) == UTF8PROC_CATEGORY_MN; });
+        out = Decompose(out, false);
+        EraseIf(&out, [](char32_t c) { return Category(c) == UTF8PROC_CATEGORY_MN; });
       }
       if (n.lowercase) {
-        std::u32string lower;
-        for (char32_t c : out) AppendLower(c, &lower);
-        out.swap(lower);
+        AlignedText lower;
+        lower.base = out.base;
+        for (size_t i = 0; i < out.size(); ++i) AppendLower(out.chars[i], out.from[i], &lower);
+        out = std::move(lower);
       }
       break;
     }
     case N::kLowercase:
-      for (char32_t c : *s) AppendLower(c, &out);
+      for (size_t i = 0; i < s->size(); ++i) AppendLower(s->chars[i], s->from[i], &out);
       break;
-    case N::kNfc: out = NormalForm(*s, UTF8PROC_COMPOSE); break;
-    case N::kNfd: out = NormalForm(*s, UTF8PROC_DECOMPOSE); break;
-    case N::kNfkc: out = NormalForm(*s, UTF8PROC_COMPOSE | UTF8PROC_COMPAT); break;
-    case N::kNfkd: out = NormalForm(*s, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT); break;
+    case N::kNfc:
+    case N::kNfkc:
+      out = Decompose(*s, n.kind == N::kNfkc);
+      Compose(&out);
+      break;
+    case N::kNfd:
+    case N::kNfkd:
+      out = Decompose(*s, n.kind == N::kNfkd);
+      break;
     case N::kStripAccents:
       out = *s;
-      std::erase_if(out, IsMark);
+      EraseIf(&out, IsMark);
       break;
     case N::kStrip: {
       size_t a = 0, b = s->size();
-      while (n.strip_left && a < b && IsWhiteSpace((*s)[a])) ++a;
-      while (n.strip_right && b > a && IsWhiteSpace((*s)[b - 1])) --b;
-      out = s->substr(a, b - a);
+      while (n.strip_left && a < b && IsWhiteSpace(s->chars[a])) ++a;
+      while (n.strip_right && b > a && IsWhiteSpace(s->chars[b - 1])) --b;
+      if (a < b) out = s->Slice(a, b);
+      out.base = s->base;
       break;
     }
     case N::kPrepend:
-      if (!s->empty()) out = n.content + *s;
+      // The prepended text stands for the first character, as it does.
+      if (s->size() > 0) {
+        for (char32_t c : n.content) out.Push(c, s->from[0]);
+      }
+      out.chars += s->chars;
+      out.from.insert(out.from.end(), s->from.begin(), s->from.end());
       break;
-    case N::kReplace:
+    case N::kReplace: {
+      std::vector<std::pair<size_t, size_t>> matches;  // in characters
       if (n.regex != nullptr) {
-        (void)DecodeUtf8(std::regex_replace(ToUtf8(*s), *n.regex, ToUtf8(n.content)), &out);
+        std::string utf8;
+        std::vector<size_t> char_at;  // of each byte, and one past the end
+        for (size_t i = 0; i < s->size(); ++i) {
+          AppendUtf8(s->chars[i], &utf8);
+          char_at.resize(utf8.size(), i);
+        }
+        char_at.push_back(s->size());
+        for (std::sregex_iterator it(utf8.begin(), utf8.end(), *n.regex), end; it != end; ++it) {
+          if (it->length(0) == 0) continue;
+          const auto begin = static_cast<size_t>(it->position(0));
+          matches.emplace_back(char_at[begin], char_at[begin + static_cast<size_t>(it->length(0))]);
+        }
       } else {
         for (size_t i = 0; i < s->size();) {
-          if (s->compare(i, n.pattern.size(), n.pattern) == 0) {
-            out += n.content;
+          if (s->chars.compare(i, n.pattern.size(), n.pattern) == 0) {
+            matches.emplace_back(i, i + n.pattern.size());
             i += n.pattern.size();
           } else {
-            out.push_back((*s)[i++]);
+            ++i;
           }
         }
       }
+      ReplaceSpans(*s, matches, n.content, &out);
       break;
-    case N::kPrecompiled: out = n.charsmap->Normalize(*s); break;
+    }
+    case N::kPrecompiled: out = ApplyChanges(*s, n.charsmap->Normalize(s->chars)); break;
   }
-  s->swap(out);
+  *s = std::move(out);
 }
 
 // GPT-2's pattern, 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+,
@@ -246,27 +408,31 @@ const std::array<char32_t, 256>& ByteChars() {
 // Splits `word` into the runs that `kind_of` (0: drop, other values: a
 // class) assigns; `isolate` classes make one piece per character.
 template <typename KindOf>
-void SplitRuns(const std::u32string& word, KindOf&& kind_of, int isolate,
-               std::vector<std::u32string>* out) {
+void SplitRuns(const AlignedText& word, KindOf&& kind_of, int isolate, std::vector<AlignedText>* out) {
   int run = 0;
-  for (char32_t c : word) {
-    const int k = kind_of(c);
+  for (size_t i = 0; i < word.size(); ++i) {
+    const int k = kind_of(word.chars[i]);
     if (k == 0) {
       run = 0;
       continue;
     }
-    if (k != run || k == isolate) out->emplace_back();
-    out->back().push_back(c);
+    if (k != run || k == isolate) out->emplace_back().base = word.from[i].begin;
+    out->back().Push(word.chars[i], word.from[i]);
     run = k;
   }
 }
 
-void PreTokenize(const TokenizerJson::PreTokenizer& p, bool first,
-                 std::vector<std::u32string>* words) {
+// The library's prepend(): `c` stands for the first character.
+void PrependChar(char32_t c, AlignedText* word) {
+  word->chars.insert(word->chars.begin(), c);
+  word->from.insert(word->from.begin(), word->from.front());
+}
+
+void PreTokenize(const TokenizerJson::PreTokenizer& p, bool first, std::vector<AlignedText>* words) {
   using P = TokenizerJson::PreTokenizer;
-  std::vector<std::u32string> out;
+  std::vector<AlignedText> out;
   for (size_t w = 0; w < words->size(); ++w) {
-    std::u32string& word = (*words)[w];
+    AlignedText& word = (*words)[w];
     switch (p.kind) {
       case P::kBert:
         // Whitespace separates; each punctuation character is a word.
@@ -289,37 +455,37 @@ void PreTokenize(const TokenizerJson::PreTokenizer& p, bool first,
         break;
       }
       case P::kByteLevel: {
-        if (p.add_prefix_space && !word.empty() && word[0] != U' ') word.insert(word.begin(), U' ');
-        std::vector<std::u32string> pieces;
-        if (p.use_regex) {
-          for (size_t i = 0; i < word.size();) {
-            const size_t len = Gpt2Match(word, i);
-            pieces.emplace_back(word.substr(i, len));
-            i += len;
+        if (word.size() == 0) break;
+        if (p.add_prefix_space && word.chars[0] != U' ') PrependChar(U' ', &word);
+        std::string bytes;
+        // Each piece's characters become one character per UTF-8 byte, all
+        // standing for the character.
+        for (size_t i = 0; i < word.size();) {
+          const size_t len = p.use_regex ? Gpt2Match(word.chars, i) : word.size();
+          AlignedText& mapped = out.emplace_back();
+          mapped.base = word.from[i].begin;
+          for (size_t k = i; k < i + len; ++k) {
+            bytes.clear();
+            AppendUtf8(word.chars[k], &bytes);
+            for (unsigned char b : bytes) mapped.Push(ByteChars()[b], word.from[k]);
           }
-        } else if (!word.empty()) {
-          pieces.push_back(word);
-        }
-        for (const std::u32string& piece : pieces) {
-          std::u32string& mapped = out.emplace_back();
-          for (unsigned char b : ToUtf8(piece)) mapped.push_back(ByteChars()[b]);
+          i += len;
         }
         break;
       }
       case P::kMetaspace: {
-        std::replace(word.begin(), word.end(), U' ', p.replacement);
+        std::replace(word.chars.begin(), word.chars.end(), U' ', p.replacement);
+        if (word.size() == 0) break;
         const bool prepend = p.prepend == P::kAlways || (p.prepend == P::kFirst && first && w == 0);
-        if (prepend && !word.empty() && word[0] != p.replacement) {
-          word.insert(word.begin(), p.replacement);
-        }
+        if (prepend && word.chars[0] != p.replacement) PrependChar(p.replacement, &word);
         if (!p.split) {
-          if (!word.empty()) out.push_back(word);
+          out.push_back(std::move(word));
           break;
         }
         for (size_t i = 0; i < word.size();) {  // each replacement starts a word
           size_t j = i + 1;
-          while (j < word.size() && word[j] != p.replacement) ++j;
-          out.push_back(word.substr(i, j - i));
+          while (j < word.size() && word.chars[j] != p.replacement) ++j;
+          out.push_back(word.Slice(i, j));
           i = j;
         }
         break;
@@ -496,10 +662,16 @@ absl::Status ParsePreTokenizer(const nlohmann::json& j, const std::string& sourc
 }
 
 // The framing ids a post-processor (not a Sequence) adds around a single
-// text.
+// text, and whether it trims offsets (RobertaProcessing's and ByteLevel's
+// trim_offsets, with their add_prefix_space).
 absl::Status ParsePostProcessor(const nlohmann::json& j, const std::string& source,
-                                std::vector<int32_t>* prefix, std::vector<int32_t>* suffix) {
+                                std::vector<int32_t>* prefix, std::vector<int32_t>* suffix,
+                                bool* trim_offsets, bool* trim_keeps_prefix_space) {
   const std::string type = TypeOf(j);
+  if ((type == "RobertaProcessing" || type == "ByteLevel") && BoolOr(j, "trim_offsets", true)) {
+    *trim_offsets = true;
+    *trim_keeps_prefix_space = BoolOr(j, "add_prefix_space", true);
+  }
   auto pair_id = [&](const char* key, std::vector<int32_t>* to) -> absl::Status {
     if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !j[key][1].is_number_unsigned()) {
       return absl::InvalidArgumentError(fmt::format("{}: {} needs \"{}\": [token, id]", source, type, key));
@@ -576,37 +748,58 @@ const TokenizerJson::AddedToken* FindAdded(const std::vector<TokenizerJson::Adde
 }  // namespace
 
 template <typename Piece>
-absl::Status TokenizerJson::SplitOnAdded(std::u32string_view text, bool normalized, bool first,
-                                         std::vector<int32_t>* ids, Piece&& piece) const {
+absl::Status TokenizerJson::SplitOnAdded(const AlignedText& text, bool normalized, bool first,
+                                         std::vector<int32_t>* ids,
+                                         std::vector<TokenOffsets>* offsets, Piece&& piece) const {
   size_t from = 0, start = 0, end = 0;
-  while (const AddedToken* a = FindAdded(added_, normalized, text, from, &start, &end)) {
+  while (const AddedToken* a = FindAdded(added_, normalized, text.chars, from, &start, &end)) {
     if (start > from) {
-      if (absl::Status s = piece(text.substr(from, start - from), first && from == 0); !s.ok()) {
-        return s;
-      }
+      if (absl::Status s = piece(text.Slice(from, start), first && from == 0); !s.ok()) return s;
     }
     ids->push_back(a->id);
+    offsets->push_back(text.Span(start, end));
     from = end;
   }
-  if (from < text.size()) return piece(text.substr(from), first && from == 0);
+  if (from < text.size()) return piece(text.Slice(from, text.size()), first && from == 0);
   return absl::OkStatus();
 }
 
 absl::Status TokenizerJson::Tokenize(std::string_view text, std::vector<int32_t>* ids,
-                                     int32_t* unknown) const {
+                                     std::vector<TokenOffsets>* offsets, int32_t* unknown) const {
   ids->clear();
+  offsets->clear();
   *unknown = 0;
-  std::u32string cps;
-  if (absl::Status s = DecodeUtf8(text, &cps); !s.ok()) return s;
-  return SplitOnAdded(cps, false, true, ids, [&](std::u32string_view raw, bool first) {
-    std::u32string normalized(raw);
+  AlignedText original;
+  if (absl::Status s = DecodeUtf8(text, &original.chars); !s.ok()) return s;
+  original.from.reserve(original.size());
+  int32_t at = 0;
+  for (char32_t c : original.chars) {
+    const int32_t bytes = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    original.from.push_back({at, at + bytes});
+    at += bytes;
+  }
+  std::string utf8;
+  std::vector<uint32_t> char_at;  // the character of each byte of utf8
+  return SplitOnAdded(original, false, true, ids, offsets, [&](AlignedText normalized, bool first) {
     for (const Normalizer& n : normalizers_) Normalize(n, &normalized);
-    return SplitOnAdded(normalized, true, first, ids, [&](std::u32string_view part, bool is_first) {
-      std::vector<std::u32string> words{std::u32string(part)};
+    return SplitOnAdded(normalized, true, first, ids, offsets, [&](AlignedText part, bool is_first) {
+      std::vector<AlignedText> words;
+      words.push_back(std::move(part));
       for (const PreTokenizer& p : pre_tokenizers_) PreTokenize(p, is_first, &words);
-      for (const std::u32string& w : words) {
+      for (const AlignedText& w : words) {
+        utf8.clear();
+        char_at.clear();
+        for (size_t k = 0; k < w.size(); ++k) {
+          AppendUtf8(w.chars[k], &utf8);
+          char_at.resize(utf8.size(), static_cast<uint32_t>(k));
+        }
         const size_t before = ids->size();
-        TokenizeWord(model_, ToUtf8(w), ids, unknown);
+        // The model's spans are bytes of the word: mapped to the original.
+        TokenizeWord(model_, utf8, ids, offsets, unknown);
+        for (size_t i = before; i < offsets->size(); ++i) {
+          TokenOffsets& o = (*offsets)[i];
+          o = w.Span(char_at[o.begin], char_at[o.end - 1] + 1);
+        }
         if (std::find(ids->begin() + static_cast<std::ptrdiff_t>(before), ids->end(), -1) != ids->end()) {
           return absl::InvalidArgumentError(fmt::format(
               "{}: the text has characters the Unigram model cannot spell and it has no unk_id",
@@ -618,6 +811,33 @@ absl::Status TokenizerJson::Tokenize(std::string_view text, std::vector<int32_t>
   });
 }
 
+void TokenizerJson::TrimOffsets(std::string_view text, const std::vector<int32_t>& ids,
+                                std::vector<TokenOffsets>* offsets) const {
+  constexpr char32_t kByteLevelSpace = 0x120;  // 'Ġ', the byte-level character of ' '
+  auto space = [](char32_t c) { return c == kByteLevelSpace || IsWhiteSpace(c); };
+  std::u32string token;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    TokenOffsets& o = (*offsets)[i];
+    // An added token is the text it matched, the whitespace lstrip and
+    // rstrip took included; a model's token is its vocabulary entry.
+    const std::string_view spelled =
+        added_ids_[ids[i]] ? text.substr(o.begin, o.end - o.begin) : std::string_view(tokens_[ids[i]]);
+    if (!DecodeUtf8(spelled, &token).ok()) continue;
+    int32_t leading = 0, trailing = 0;
+    while (static_cast<size_t>(leading) < token.size() && space(token[leading])) ++leading;
+    while (static_cast<size_t>(trailing) < token.size() && space(token[token.size() - 1 - trailing])) {
+      ++trailing;
+    }
+    if (leading > 0) {
+      // A single leading space of the first token is the one the
+      // pre-tokenizer added, when it adds one: not trimmed.
+      if ((i == 0 || o.begin == 0) && trim_keeps_prefix_space_ && leading == 1) leading = 0;
+      o.begin = std::min(o.begin + leading, o.end);
+    }
+    if (trailing > 0 && o.end >= trailing) o.end = std::max(o.end - trailing, o.begin);
+  }
+}
+
 absl::StatusOr<EncodedText> TokenizerJson::Encode(std::string_view text, int max_length) const {
   const int framing = static_cast<int>(prefix_.size() + suffix_.size());
   if (max_length <= framing) {
@@ -625,17 +845,23 @@ absl::StatusOr<EncodedText> TokenizerJson::Encode(std::string_view text, int max
         "max_length must leave room for the {} special tokens, got {}", framing, max_length));
   }
   std::vector<int32_t> pieces;
+  std::vector<TokenOffsets> offsets;
   EncodedText e;
-  if (absl::Status s = Tokenize(text, &pieces, &e.unknown_tokens); !s.ok()) return s;
+  if (absl::Status s = Tokenize(text, &pieces, &offsets, &e.unknown_tokens); !s.ok()) return s;
   e.tokens = static_cast<int32_t>(pieces.size());
   const size_t room = static_cast<size_t>(max_length - framing);
   if (pieces.size() > room) {
     e.truncated = true;
     pieces.resize(room);
+    offsets.resize(room);
   }
+  if (trim_offsets_) TrimOffsets(text, pieces, &offsets);
   e.ids = prefix_;
   e.ids.insert(e.ids.end(), pieces.begin(), pieces.end());
   e.ids.insert(e.ids.end(), suffix_.begin(), suffix_.end());
+  e.offsets.assign(prefix_.size(), TokenOffsets{});
+  e.offsets.insert(e.offsets.end(), offsets.begin(), offsets.end());
+  e.offsets.resize(e.ids.size());
   return e;
 }
 
@@ -668,7 +894,8 @@ absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromJson(const nlo
   if (s.ok()) {
     s = ForEachComponent(j.value("post_processor", nlohmann::json()), "processors", source,
                          [&](const nlohmann::json& c) {
-                           return ParsePostProcessor(c, source, &t->prefix_, &t->suffix_);
+                           return ParsePostProcessor(c, source, &t->prefix_, &t->suffix_,
+                                                     &t->trim_offsets_, &t->trim_keeps_prefix_space_);
                          });
   }
   if (!s.ok()) return s;
@@ -691,12 +918,18 @@ absl::StatusOr<std::unique_ptr<TokenizerJson>> TokenizerJson::FromJson(const nlo
     token.content = *std::move(content);
     // A normalized token is looked for in normalized text, so normalized too.
     if (token.normalized) {
-      for (const Normalizer& n : t->normalizers_) Normalize(n, &token.content);
+      AlignedText text;
+      text.chars = token.content;
+      text.from.resize(text.size());
+      for (const Normalizer& n : t->normalizers_) Normalize(n, &text);
+      token.content = std::move(text.chars);
     }
     if (static_cast<size_t>(token.id) >= t->tokens_.size()) t->tokens_.resize(token.id + 1);
     t->tokens_[token.id] = a["content"].get<std::string>();
     t->added_.push_back(std::move(token));
   }
+  t->added_ids_.resize(t->tokens_.size());
+  for (const AddedToken& a : t->added_) t->added_ids_[a.id] = true;
   std::vector<int32_t> framing = t->prefix_;
   framing.insert(framing.end(), t->suffix_.begin(), t->suffix_.end());
   for (int32_t id : framing) {

@@ -16,7 +16,10 @@
 //
 // Anything else (the ByteLevel normalizer, Split with a regular
 // expression...) is an Unimplemented error naming it, never a
-// silent difference. Offsets are not computed: only ids.
+// silent difference. Each id comes with its offsets in the original text
+// (subword_tokenizer.h), aligned through the normalizers as the library's
+// NormalizedString aligns them; RobertaProcessing's and ByteLevel's
+// trim_offsets are applied.
 #ifndef SEMDB_EMBEDDERS_TOKENIZER_JSON_H_
 #define SEMDB_EMBEDDERS_TOKENIZER_JSON_H_
 
@@ -41,9 +44,10 @@ class TokenizerJson : public SubwordTokenizer {
                                                                  const std::string& source);
 
   // The text's ids without special tokens framing them (added tokens found
-  // in the text are kept). Thread-safe.
+  // in the text are kept), each with its offsets (not trimmed).
+  // Thread-safe.
   absl::Status Tokenize(std::string_view text, std::vector<int32_t>* ids,
-                        int32_t* unknown) const;
+                        std::vector<TokenOffsets>* offsets, int32_t* unknown) const;
 
   absl::StatusOr<EncodedText> Encode(std::string_view text, int max_length) const override;
   int32_t vocab_size() const override { return static_cast<int32_t>(tokens_.size()); }
@@ -55,18 +59,25 @@ class TokenizerJson : public SubwordTokenizer {
   struct Normalizer;
   struct PreTokenizer;
   struct AddedToken;
+  struct AlignedText;
 
   ~TokenizerJson() override;
 
  private:
   TokenizerJson();
 
-  // Splits `text` (code points) on the added tokens whose `normalized` flag
-  // is `normalized`; calls piece(text, is_first) for the text between and
-  // appends the added tokens' ids.
+  // Splits `text` on the added tokens whose `normalized` flag is
+  // `normalized`; calls piece(text, is_first) for the text between and
+  // appends the added tokens' ids and offsets.
   template <typename Piece>
-  absl::Status SplitOnAdded(std::u32string_view text, bool normalized, bool first,
-                            std::vector<int32_t>* ids, Piece&& piece) const;
+  absl::Status SplitOnAdded(const AlignedText& text, bool normalized, bool first,
+                            std::vector<int32_t>* ids, std::vector<TokenOffsets>* offsets,
+                            Piece&& piece) const;
+
+  // The library's trim_offsets: the byte-level spaces ('Ġ') and whitespace
+  // that begin or end a token of `text` are left out of its offsets.
+  void TrimOffsets(std::string_view text, const std::vector<int32_t>& ids,
+                   std::vector<TokenOffsets>* offsets) const;
 
   std::string source_;
   std::vector<Normalizer> normalizers_;      // applied in order
@@ -74,7 +85,10 @@ class TokenizerJson : public SubwordTokenizer {
   SubwordModel model_;
   std::vector<AddedToken> added_;
   std::vector<int32_t> prefix_, suffix_;  // the post-processor's framing ids
+  bool trim_offsets_ = false;             // the post-processor trims offsets
+  bool trim_keeps_prefix_space_ = false;  // ... but not an added prefix space
   std::vector<std::string> tokens_;       // by id
+  std::vector<bool> added_ids_;           // by id: an added token's
   nlohmann::json description_;
 };
 

@@ -115,22 +115,46 @@ template <typename Emit>
 absl::Status WordPieceTokenizer::ForEachWord(std::string_view text, Emit&& emit) const {
   std::u32string cps;
   if (absl::Status s = DecodeUtf8(text, &cps); !s.ok()) return s;
-  // Cleaning (controls dropped, whitespace made U+0020) and CJK spacing.
+  // Cleaning (controls dropped, whitespace made U+0020) and CJK spacing;
+  // each character keeps the bytes it comes from.
   std::u32string clean;
+  std::vector<TokenOffsets> clean_from;
   clean.reserve(cps.size() + 16);
+  clean_from.reserve(cps.size() + 16);
+  auto push = [&](char32_t c, TokenOffsets o) {
+    clean.push_back(c);
+    clean_from.push_back(o);
+  };
+  int32_t at = 0;
   for (char32_t c : cps) {
+    const TokenOffsets o{at, at + (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4)};
+    at = o.end;
     if (c == 0 || c == 0xFFFD || IsControl(c)) continue;
     if (IsWhitespace(c)) {
-      clean.push_back(U' ');
+      push(U' ', o);
     } else if (options_.split_cjk && IsCjkIdeograph(c)) {
-      clean.push_back(U' ');
-      clean.push_back(c);
-      clean.push_back(U' ');
+      push(U' ', o);
+      push(c, o);
+      push(U' ', o);
     } else {
-      clean.push_back(c);
+      push(c, o);
     }
   }
   std::u32string lowered, decomposed;
+  std::vector<uint32_t> source;
+  std::vector<TokenOffsets> from, mapped;
+  // The word becomes `changed`, each character from the one `source` names
+  // (most often the one at the same place: nothing to move then).
+  auto remap = [&](std::u32string_view* word, const std::u32string& changed) {
+    bool same = source.size() == from.size();
+    for (size_t k = 0; same && k < source.size(); ++k) same = source[k] == k;
+    if (!same) {
+      mapped.clear();
+      for (uint32_t k : source) mapped.push_back(from[k]);
+      from.swap(mapped);
+    }
+    *word = changed;
+  };
   for (size_t i = 0; i < clean.size();) {
     if (IsSeparator(clean[i])) {
       ++i;
@@ -139,38 +163,51 @@ absl::Status WordPieceTokenizer::ForEachWord(std::string_view text, Emit&& emit)
     size_t j = i;
     while (j < clean.size() && !IsSeparator(clean[j])) ++j;
     std::u32string_view word(clean.data() + i, j - i);
+    from.assign(clean_from.begin() + static_cast<std::ptrdiff_t>(i),
+                clean_from.begin() + static_cast<std::ptrdiff_t>(j));
     i = j;
     if (options_.lower_case) {
       lowered.clear();
-      python_unicode::AppendLower(word, &lowered);
-      word = lowered;
+      source.clear();
+      python_unicode::AppendLower(word, &lowered, &source);
+      remap(&word, lowered);
     }
     if (options_.strip_accents) {
       decomposed.clear();
-      python_unicode::AppendNfd(word, &decomposed);
-      std::erase_if(decomposed, [](char32_t c) {
-        return python_unicode::Category(c) == UTF8PROC_CATEGORY_MN;
-      });
-      word = decomposed;
+      source.clear();
+      python_unicode::AppendNfd(word, &decomposed, &source);
+      size_t kept = 0;
+      for (size_t k = 0; k < decomposed.size(); ++k) {
+        if (python_unicode::Category(decomposed[k]) == UTF8PROC_CATEGORY_MN) continue;
+        decomposed[kept] = decomposed[k];
+        source[kept++] = source[k];
+      }
+      decomposed.resize(kept);
+      source.resize(kept);
+      remap(&word, decomposed);
     }
     // Punctuation characters are words of their own.
     size_t start = 0;
     for (size_t k = 0; k < word.size(); ++k) {
       if (IsPunctuation(word[k])) {
-        if (k > start) emit(word.substr(start, k - start));
-        emit(word.substr(k, 1));
+        if (k > start) emit(word.substr(start, k - start), from.data() + start);
+        emit(word.substr(k, 1), from.data() + k);
         start = k + 1;
       }
     }
-    if (start < word.size()) emit(word.substr(start));
+    if (start < word.size()) emit(word.substr(start), from.data() + start);
   }
   return absl::OkStatus();
 }
 
-void WordPieceTokenizer::WordPieces(std::u32string_view word, std::vector<int32_t>* ids) const {
+void WordPieceTokenizer::WordPieces(std::u32string_view word, const TokenOffsets* from,
+                                    std::vector<int32_t>* ids,
+                                    std::vector<TokenOffsets>* offsets) const {
   const size_t n = word.size();
+  const TokenOffsets whole{from[0].begin, from[n - 1].end};
   if (n > static_cast<size_t>(options_.max_input_chars_per_word)) {
     ids->push_back(unk_id_);
+    offsets->push_back(whole);
     return;
   }
   std::string utf8;
@@ -192,24 +229,32 @@ void WordPieceTokenizer::WordPieces(std::u32string_view word, std::vector<int32_
     }
     if (id < 0) {  // one unknown piece makes the whole word unknown
       ids->resize(first_piece);
+      offsets->resize(first_piece);
       ids->push_back(unk_id_);
+      offsets->push_back(whole);
       return;
     }
     ids->push_back(id);
+    offsets->push_back({from[start].begin, from[end - 1].end});
     start = end;
   }
 }
 
-absl::Status WordPieceTokenizer::Tokenize(std::string_view text,
-                                          std::vector<int32_t>* ids) const {
+absl::Status WordPieceTokenizer::Tokenize(std::string_view text, std::vector<int32_t>* ids,
+                                          std::vector<TokenOffsets>* offsets) const {
+  std::vector<TokenOffsets> unused;
+  if (offsets == nullptr) offsets = &unused;
   ids->clear();
-  return ForEachWord(text, [&](std::u32string_view word) { WordPieces(word, ids); });
+  offsets->clear();
+  return ForEachWord(text, [&](std::u32string_view word, const TokenOffsets* from) {
+    WordPieces(word, from, ids, offsets);
+  });
 }
 
 absl::StatusOr<std::vector<std::string>> WordPieceTokenizer::BasicTokenize(
     std::string_view text) const {
   std::vector<std::string> words;
-  absl::Status s = ForEachWord(text, [&](std::u32string_view word) {
+  absl::Status s = ForEachWord(text, [&](std::u32string_view word, const TokenOffsets*) {
     std::string& w = words.emplace_back();
     for (char32_t c : word) AppendUtf8(c, &w);
   });
@@ -237,17 +282,22 @@ absl::StatusOr<EncodedText> WordPieceTokenizer::Encode(std::string_view text,
   }
   EncodedText e;
   e.ids.push_back(cls_id_);
+  e.offsets.emplace_back();
   std::vector<int32_t> pieces;
-  if (absl::Status s = Tokenize(text, &pieces); !s.ok()) return s;
+  std::vector<TokenOffsets> offsets;
+  if (absl::Status s = Tokenize(text, &pieces, &offsets); !s.ok()) return s;
   e.tokens = static_cast<int32_t>(pieces.size());
   e.unknown_tokens = static_cast<int32_t>(std::count(pieces.begin(), pieces.end(), unk_id_));
   const size_t room = static_cast<size_t>(max_length) - 2;
   if (pieces.size() > room) {
     e.truncated = true;
     pieces.resize(room);
+    offsets.resize(room);
   }
   e.ids.insert(e.ids.end(), pieces.begin(), pieces.end());
+  e.offsets.insert(e.offsets.end(), offsets.begin(), offsets.end());
   e.ids.push_back(sep_id_);
+  e.offsets.emplace_back();
   return e;
 }
 

@@ -43,9 +43,11 @@ class WordPieceTokenizer : public SubwordTokenizer {
                                                        WordPieceOptions options,
                                                        const std::string& source);
 
-  // The word pieces of `text`, as ids. InvalidArgument when `text` is not
-  // valid UTF-8. Thread-safe.
-  absl::Status Tokenize(std::string_view text, std::vector<int32_t>* ids) const;
+  // The word pieces of `text`, as ids, and with `offsets` each one's bytes
+  // of `text` (subword_tokenizer.h: what Hugging Face's BertTokenizerFast
+  // reports). InvalidArgument when `text` is not valid UTF-8. Thread-safe.
+  absl::Status Tokenize(std::string_view text, std::vector<int32_t>* ids,
+                        std::vector<TokenOffsets>* offsets = nullptr) const;
 
   // BasicTokenizer alone: the words WordPiece then splits.
   absl::StatusOr<std::vector<std::string>> BasicTokenize(std::string_view text) const;
@@ -72,11 +74,13 @@ class WordPieceTokenizer : public SubwordTokenizer {
 
   WordPieceTokenizer() = default;
 
-  // Calls emit(word) for each word of BasicTokenizer, as code points.
+  // Calls emit(word, from) for each word of BasicTokenizer, as code points,
+  // `from` holding the bytes of `text` each character comes from.
   template <typename Emit>
   absl::Status ForEachWord(std::string_view text, Emit&& emit) const;
-  // Appends the WordPiece ids of one word.
-  void WordPieces(std::u32string_view word, std::vector<int32_t>* ids) const;
+  // Appends the WordPiece ids of one word and their offsets.
+  void WordPieces(std::u32string_view word, const TokenOffsets* from, std::vector<int32_t>* ids,
+                  std::vector<TokenOffsets>* offsets) const;
   int32_t Id(std::string_view token) const;
 
   WordPieceOptions options_;

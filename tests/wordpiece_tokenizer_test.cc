@@ -124,10 +124,12 @@ TEST_CASE("WordPiece frames, truncates and counts") {
   absl::StatusOr<EncodedText> e = t.Encode("hello world", 8);
   REQUIRE(e.ok());
   CHECK(e->ids == std::vector<int32_t>{101, 7592, 2088, 102});
+  CHECK(e->offsets == std::vector<TokenOffsets>{{0, 0}, {0, 5}, {6, 11}, {0, 0}});
   CHECK_FALSE(e->truncated);
   e = t.Encode("one two three four five six seven", 5);
   REQUIRE(e.ok());
   CHECK(e->ids == std::vector<int32_t>{101, 2028, 2048, 2093, 102});
+  CHECK(e->offsets == std::vector<TokenOffsets>{{0, 0}, {0, 3}, {4, 7}, {8, 13}, {0, 0}});
   CHECK(e->truncated);
   CHECK(e->tokens == 7);
   e = t.Encode("", 8);
@@ -135,6 +137,22 @@ TEST_CASE("WordPiece frames, truncates and counts") {
   CHECK(e->ids == std::vector<int32_t>{101, 102});
   CHECK(e->tokens == 0);
   CHECK_FALSE(t.Encode("x", 1).ok());
+}
+
+TEST_CASE("WordPiece offsets are bytes of the original text through cleaning and accents") {
+  SEMDB_REQUIRE_SHARED_DATA(kVocab);
+  const WordPieceTokenizer t = ReferenceTokenizer();
+  // "Cafe\u0301" (a combining accent, stripped: outside the offsets, as in
+  // the library), a dropped control, two CJK ideographs made words, then
+  // U+0130 lower-cased to two characters.
+  const std::string text = "Cafe\xCC\x81\x01 \xE4\xB8\xAD\xE6\x96\x87 \xC4\xB0t";
+  std::vector<int32_t> ids;
+  std::vector<TokenOffsets> offsets;
+  REQUIRE(t.Tokenize(text, &ids, &offsets).ok());
+  std::vector<std::string> sliced;
+  for (const TokenOffsets& o : offsets) sliced.push_back(text.substr(o.begin, o.end - o.begin));
+  CHECK(Pieces(t, text) == std::vector<std::string>{"cafe", "\xE4\xB8\xAD", "\xE6\x96\x87", "it"});
+  CHECK(sliced == std::vector<std::string>{"Cafe", "\xE4\xB8\xAD", "\xE6\x96\x87", "\xC4\xB0t"});
 }
 
 TEST_CASE("WordPiece rejects invalid UTF-8 and bad vocabularies") {

@@ -4,11 +4,19 @@
 // background corpus, saves their tokenizer.json, and writes what the library
 // encodes for the golden texts: ids, tokens, offsets and special-token masks,
 // without and with truncation. The C++ tokenizer (embedders/tokenizer_json.h)
-// must give the same ids: tests/tokenizer_json_test.cc.
+// must give the same ids and offsets: tests/tokenizer_json_test.cc.
 //
-//   cd tests/golden/tokenizers && npm install && node make_tokenizer_goldens.js [name...]
+// Offsets are written as the Node binding reports them: [start, end) in
+// Unicode code points of the text (not UTF-16 units, not bytes: "😀" at the
+// start of a text is [0, 1]); the C++ tests convert them to the byte offsets
+// EncodedText holds.
 //
-// With names, only those goldens are written. xlmr_precompiled/tokenizer.json
+//   cd tests/golden/tokenizers && npm install && node make_tokenizer_goldens.js [--train] [name...]
+//
+// With names, only those goldens are written. Without --train the committed
+// tokenizer.json files are encoded with again (training is not
+// deterministic: the library's hash maps order ties differently each run);
+// with it they are trained anew. xlmr_precompiled/tokenizer.json
 // (a SentencePiece model with its Precompiled normalizer) comes from
 // make_sentencepiece_tokenizer.py; this script only encodes with it.
 //
@@ -167,7 +175,9 @@ async function golden(name, t, extra = []) {
   }
   t.setTruncation(16);
   for (let i = 0; i < cases.length; ++i) {
-    cases[i].truncated_16 = (await t.encode(cases[i].text)).getIds();
+    const e = await t.encode(cases[i].text);
+    cases[i].truncated_16 = e.getIds();
+    cases[i].truncated_16_offsets = e.getOffsets();
   }
   fs.writeFileSync(path.join(out, name, 'golden.json'),
                    JSON.stringify({library: 'tokenizers (npm) ' + require('tokenizers/package.json').version,
@@ -190,31 +200,37 @@ async function bertTiny() {
   fs.mkdirSync(path.join(out, 'bert_tiny'), {recursive: true});
   t.save(path.join(out, 'bert_tiny', 'tokenizer.json'), false);
   console.log('bert_tiny tokenizer.json');
+  // Its encodings are also the reference of the vocab.txt tokenizer
+  // (embedders/wordpiece_tokenizer.h) where both read text alike.
+  await golden('bert_tiny', tk.Tokenizer.fromFile(path.join(out, 'bert_tiny', 'tokenizer.json')));
 }
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const retrain = args.includes('--train');
+const only = args.filter(a => a !== '--train');
 const wanted = name => only.length === 0 || only.includes(name);
+const committed = name => tk.Tokenizer.fromFile(path.join(out, name, 'tokenizer.json'));
 
 (async () => {
-  if (wanted('xlmr_precompiled')) {
-    await golden('xlmr_precompiled',
-                 tk.Tokenizer.fromFile(path.join(out, 'xlmr_precompiled', 'tokenizer.json')),
-                 precompiledCases);
-  }
-  if (only.length !== 0) return;
-  await bertTiny();
+  if (wanted('xlmr_precompiled')) await golden('xlmr_precompiled', committed('xlmr_precompiled'), precompiledCases);
+  if (wanted('bert_tiny')) await bertTiny();
   const templ = vocab => tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
       [['[CLS]', vocab['[CLS]']], ['[SEP]', vocab['[SEP]']]]);
   const bert = vocab => tk.bertProcessing(['[SEP]', vocab['[SEP]']], ['[CLS]', vocab['[CLS]']]);
   const bertSpecials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  await golden('wordpiece_uncased', wordpiece('wordpiece_uncased', tk.bertNormalizer({lowercase: true}),
-                                              tk.bertPreTokenizer(), bertSpecials, templ));
-  await golden('wordpiece_cased', wordpiece('wordpiece_cased', tk.bertNormalizer({lowercase: false}),
-                                            tk.bertPreTokenizer(), bertSpecials, bert));
-  // No [MASK]: "[MASK]" in a text is then plain text.
-  await golden('wordpiece_sequence', wordpiece('wordpiece_sequence',
-      tk.sequenceNormalizer([tk.nfdNormalizer(), tk.stripAccentsNormalizer(), tk.lowercase()]),
-      tk.whitespacePreTokenizer(), ['[PAD]', '[UNK]', '[CLS]', '[SEP]'], bert));
-  await golden('bpe_byte_level', byteLevelBpe('bpe_byte_level'));
-  await golden('unigram_metaspace', unigram('unigram_metaspace'));
+  const trained = {
+    wordpiece_uncased: () => wordpiece('wordpiece_uncased', tk.bertNormalizer({lowercase: true}),
+                                       tk.bertPreTokenizer(), bertSpecials, templ),
+    wordpiece_cased: () => wordpiece('wordpiece_cased', tk.bertNormalizer({lowercase: false}),
+                                     tk.bertPreTokenizer(), bertSpecials, bert),
+    // No [MASK]: "[MASK]" in a text is then plain text.
+    wordpiece_sequence: () => wordpiece('wordpiece_sequence',
+        tk.sequenceNormalizer([tk.nfdNormalizer(), tk.stripAccentsNormalizer(), tk.lowercase()]),
+        tk.whitespacePreTokenizer(), ['[PAD]', '[UNK]', '[CLS]', '[SEP]'], bert),
+    bpe_byte_level: () => byteLevelBpe('bpe_byte_level'),
+    unigram_metaspace: () => unigram('unigram_metaspace'),
+  };
+  for (const [name, train] of Object.entries(trained)) {
+    if (wanted(name)) await golden(name, retrain ? train() : committed(name));
+  }
 })();
