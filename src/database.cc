@@ -149,6 +149,7 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
   StoreOptions so;
   so.create_if_missing = options.create_if_missing;
   so.read_only = options.read_only;
+  so.document_cache_bytes = options.document_cache_bytes;
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(path + "/store", so);
   if (!store.ok()) return store.status();
   impl->store_ = *std::move(store);

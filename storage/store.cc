@@ -208,6 +208,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   store->path_ = path;
   rocksdb::DB* db = nullptr;
   store->read_only_ = options.read_only;
+  if (options.document_cache_bytes > 0) {
+    store->cache_ = std::make_unique<DocumentCache>(options.document_cache_bytes);
+  }
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &store->handles_, &db)
@@ -241,7 +244,19 @@ absl::Status Store::Write(StoreBatch& batch, bool sync) {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return RecordFailure(FromRocks(db_->Write(wo, batch.batch_.get()), "write failed"));
+  // Written between BeginWrite and EndWrite when it changes documents, so
+  // that the cache never holds a replaced value (document_cache.h).
+  const bool changes_cached =
+      cache_ != nullptr && (!batch.documents_.empty() || !batch.dropped_.empty());
+  if (changes_cached) cache_->BeginWrite(batch.documents_, batch.dropped_);
+  const rocksdb::Status written = db_->Write(wo, batch.batch_.get());
+  if (changes_cached) cache_->EndWrite();
+  return RecordFailure(FromRocks(written, "write failed"));
+}
+
+Store::CacheUsage Store::document_cache_usage() const {
+  if (cache_ == nullptr) return {};
+  return {.entries = cache_->entries(), .bytes = cache_->bytes()};
 }
 
 absl::Status Store::SyncWal() {
@@ -367,6 +382,37 @@ absl::Status Store::MultiGetDocuments(
     uint32_t cid, absl::Span<const uint64_t> doc_labels, absl::Span<const uint64_t> meta_labels,
     std::vector<std::optional<DocumentRecord>>* docs,
     std::vector<std::optional<std::string>>* metadata) const {
+  if (cache_ == nullptr) return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+  docs->assign(doc_labels.size(), std::nullopt);
+  metadata->assign(meta_labels.size(), std::nullopt);
+  const DocumentCache::Found found =
+      cache_->Lookup(cid, doc_labels, meta_labels, docs, metadata);
+  if (found.doc_misses.empty() && found.meta_misses.empty()) return absl::OkStatus();
+  std::vector<uint64_t> doc_misses, meta_misses;
+  for (size_t i : found.doc_misses) doc_misses.push_back(doc_labels[i]);
+  for (size_t i : found.meta_misses) meta_misses.push_back(meta_labels[i]);
+  std::vector<std::optional<DocumentRecord>> read_docs;
+  std::vector<std::optional<std::string>> read_metadata;
+  if (absl::Status s = ReadDocuments(cid, doc_misses, meta_misses, &read_docs, &read_metadata);
+      !s.ok()) {
+    return s;
+  }
+  for (size_t j = 0; j < found.doc_misses.size(); ++j) {
+    (*docs)[found.doc_misses[j]] = std::move(read_docs[j]);
+  }
+  for (size_t j = 0; j < found.meta_misses.size(); ++j) {
+    (*metadata)[found.meta_misses[j]] = std::move(read_metadata[j]);
+  }
+  if (cache_->Fill(cid, found, doc_labels, meta_labels, *docs, *metadata)) {
+    return absl::OkStatus();
+  }
+  return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+}
+
+absl::Status Store::ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_labels,
+                                  absl::Span<const uint64_t> meta_labels,
+                                  std::vector<std::optional<DocumentRecord>>* docs,
+                                  std::vector<std::optional<std::string>>* metadata) const {
   const size_t nd = doc_labels.size(), n = nd + meta_labels.size();
   docs->assign(nd, std::nullopt);
   metadata->assign(meta_labels.size(), std::nullopt);
@@ -615,6 +661,7 @@ void StoreBatch::PutCollection(const CollectionRecord& record) {
 void StoreBatch::DeleteCollection(const CollectionRecord& record) {
   batch_->Delete(store_.handles_[kDefault], CollectionKey(record.name));
   batch_->Delete(store_.handles_[kDefault], CountersKey(record.id));
+  dropped_.push_back(record.id);
   const std::string begin = CidKey(record.id);
   const std::string end = PrefixEnd(begin);
   for (size_t f = kDocuments; f < kNumFamilies; ++f) {
@@ -634,6 +681,7 @@ void StoreBatch::PutCounters(uint32_t cid, const Counters& counters) {
 
 void StoreBatch::PutDocument(uint32_t cid, uint64_t label, const DocumentRecord& doc,
                              std::string_view metadata_json) {
+  documents_.push_back({cid, label});
   const std::string key = LabelKey(cid, label);
   batch_->Put(store_.handles_[kDocuments], key, doc.Encode());
   batch_->Put(store_.handles_[kMetadata], key,
@@ -644,6 +692,7 @@ void StoreBatch::PutDocument(uint32_t cid, uint64_t label, const DocumentRecord&
 }
 
 void StoreBatch::DeleteDocument(uint32_t cid, uint64_t label, std::string_view id) {
+  documents_.push_back({cid, label});
   const std::string key = LabelKey(cid, label);
   batch_->Delete(store_.handles_[kDocuments], key);
   batch_->Delete(store_.handles_[kMetadata], key);

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "storage/document_cache.h"
 #include "storage/records.h"
 
 namespace rocksdb {
@@ -41,6 +42,9 @@ struct StoreOptions {
   bool create_if_missing = true;
   bool error_if_exists = false;
   bool read_only = false;  // Options::read_only: every write is refused
+  // Options::document_cache_bytes: the budget of the cache of hits'
+  // documents and metadata (storage/document_cache.h); 0: no cache.
+  size_t document_cache_bytes = 0;
 };
 
 class Store {
@@ -84,8 +88,8 @@ class Store {
   absl::StatusOr<std::optional<std::string>> GetMetadata(uint32_t cid,
                                                          uint64_t label) const;
   // Looks up the documents of `doc_labels` and the metadata of
-  // `meta_labels` (either may be empty) in one batched read; missing ones
-  // are nullopt.
+  // `meta_labels` (either may be empty): from the document cache, the rest
+  // in one batched read (which fills the cache); missing ones are nullopt.
   absl::Status MultiGetDocuments(
       uint32_t cid, absl::Span<const uint64_t> doc_labels,
       absl::Span<const uint64_t> meta_labels,
@@ -145,6 +149,12 @@ class Store {
                                                               uint32_t gen) const;
 
   const std::string& path() const { return path_; }
+  // What the document cache holds now: entries and their estimated bytes
+  // (both 0 without a cache).
+  struct CacheUsage {
+    size_t entries = 0, bytes = 0;
+  };
+  CacheUsage document_cache_usage() const;
 
  private:
   friend class StoreBatch;
@@ -158,6 +168,11 @@ class Store {
   // nullopt; `what` says what was read in an error.
   absl::StatusOr<std::optional<std::string>> ReadValue(size_t family, std::string_view key,
                                                        const char* what) const;
+  // MultiGetDocuments from RocksDB alone, in one consistent state.
+  absl::Status ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_labels,
+                             absl::Span<const uint64_t> meta_labels,
+                             std::vector<std::optional<DocumentRecord>>* docs,
+                             std::vector<std::optional<std::string>>* metadata) const;
   absl::Status WriteFailure() const ABSL_LOCKS_EXCLUDED(failure_mu_);
   // The chunks of generation `gen`'s state from chunk number `first` on,
   // concatenated (see store.cc, kIndexTrainingChunks).
@@ -165,6 +180,7 @@ class Store {
                                                             uint32_t first) const;
   absl::Status RecordFailure(absl::Status s) ABSL_LOCKS_EXCLUDED(failure_mu_);
   bool read_only_ = false;
+  std::unique_ptr<DocumentCache> cache_;  // null when off
   mutable absl::Mutex failure_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(failure_mu_);  // the first failed write
 };
@@ -213,6 +229,9 @@ class StoreBatch {
   void PutStateChunks(uint32_t cid, uint32_t gen, uint32_t first, std::string_view bytes);
   const Store& store_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
+  // What the batch changes of the documents, for the document cache.
+  std::vector<DocumentCache::Key> documents_;
+  std::vector<uint32_t> dropped_;  // collections deleted whole
 };
 
 }  // namespace semdb

@@ -2,9 +2,12 @@
 // ids and scores equal those of the full hits; a search asking for ids
 // only reads nothing from storage once its hits' labels are in memory
 // (RocksDB's own per-thread perf counters tell what was read); batches
-// answer as single searches. Real RocksDB, FAISS and TF-IDF; expected texts
+// answer as single searches; hits' texts and metadata follow every write
+// whether the document cache is on or off. Real RocksDB, FAISS and TF-IDF; expected texts
 // and metadata come from the input data.
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "catch2/catch.hpp"
 #include "rocksdb/perf_context.h"
@@ -100,14 +103,15 @@ TEST_CASE("hits carry the fields asked for, and ids only reads no document", "[s
                             include);
           }
         }
-        // Every hit's label is in memory now: ids only reads nothing, the
-        // default (text and metadata) reads the hits' records.
+        // Every hit's label is in memory now: ids only reads nothing; nor
+        // does the default (text and metadata) once the document cache
+        // holds the hits' records (Options::document_cache_bytes).
         REQUIRE(BytesRead([&] {
                   for (int q = 0; q < 30; ++q) {
                     REQUIRE(v->SearchVector(query(q), With(options, kIdsOnly)).ok());
                   }
                 }) == 0);
-        REQUIRE(BytesRead([&] { REQUIRE(v->SearchVector(query(0), options).ok()); }) > 0);
+        REQUIRE(BytesRead([&] { REQUIRE(v->SearchVector(query(0), options).ok()); }) == 0);
         // A batch answers as its queries one by one, fields included.
         for (HitFields include : {kIdsOnly, HitFields{}}) {
           std::vector<std::vector<Hit>> batch =
@@ -159,6 +163,146 @@ TEST_CASE("passage hits without text keep their document ids, positions and cont
       for (size_t i = 0; i < ids.size(); ++i) {
         REQUIRE(ids[i].neighbors.size() == full[i].neighbors.size());
       }
+    }
+  }
+}
+
+// The hit whose vector is `vector` (k = 1 on an exact index), or none.
+std::optional<Hit> TopHit(Collection& c, const std::vector<float>& vector) {
+  std::vector<Hit> hits = c.SearchVector(vector, {.k = 1}).value();
+  if (hits.empty()) return std::nullopt;
+  return hits[0];
+}
+
+TEST_CASE("hits' texts and metadata follow every write, with the document cache on and off",
+          "[search][fields][cache]") {
+  for (size_t budget : {Options{}.document_cache_bytes, size_t{0}}) {
+    DYNAMIC_SECTION("document_cache_bytes " << budget) {
+      TempDir dir;
+      const Options options{.document_cache_bytes = budget};
+      constexpr int kDocs = 40;
+      std::mt19937 rng(9);
+      std::normal_distribution<float> normal;
+      std::vector<std::vector<float>> vectors(kDocs);
+      std::vector<std::string> texts(kDocs);
+      std::vector<nlohmann::json> metadata(kDocs);
+      std::vector<bool> live(kDocs, true);
+      for (int i = 0; i < kDocs; ++i) {
+        for (int j = 0; j < 16; ++j) vectors[i].push_back(normal(rng));
+        texts[i] = "text " + std::to_string(i);
+        metadata[i] = {{"i", i}, {"v", 0}};
+      }
+      auto doc = [&](int i) {
+        return Document{.id = "d" + std::to_string(i), .text = texts[i],
+                        .metadata = metadata[i], .vector = vectors[i]};
+      };
+      // Each document found by its own vector carries what was last written.
+      auto check_all = [&](Collection& c) {
+        for (int i = 0; i < kDocs; ++i) {
+          INFO("d" << i);
+          std::optional<Hit> hit = TopHit(c, vectors[i]);
+          REQUIRE(hit.has_value());
+          if (!live[i]) {
+            CHECK(hit->id != "d" + std::to_string(i));
+            continue;
+          }
+          REQUIRE(hit->id == "d" + std::to_string(i));
+          CHECK(hit->text == texts[i]);
+          CHECK(hit->metadata == metadata[i]);
+        }
+      };
+      {
+        auto db = OpenDb(dir.path(), options);
+        auto c = MakeCollection(*db, "c", {.embedder = "vectors dim=16", .index = "flat"});
+        std::vector<Document> docs;
+        for (int i = 0; i < kDocs; ++i) docs.push_back(doc(i));
+        REQUIRE(c->InsertBatch(docs).ok());
+        check_all(*c);
+        check_all(*c);  // from the cache when it is on
+        // A metadata replacement, a merge, an upsert, a delete, a new document.
+        metadata[3] = {{"i", 3}, {"v", 1}};
+        REQUIRE(c->UpdateMetadata(std::vector<std::string>{"d3"}, {metadata[3]}).ok());
+        metadata[4]["v"] = 2;
+        REQUIRE(c->MergeMetadata(std::vector<std::string>{"d4"}, {{{"v", 2}}}).ok());
+        texts[5] = "text 5, upserted";
+        metadata[5] = {{"upserted", true}};
+        REQUIRE(c->Upsert(doc(5)).ok());
+        REQUIRE(c->Delete("d6").ok());
+        live[6] = false;
+        check_all(*c);
+        // Concurrent writers and a searching reader: the reader never sees a
+        // version of d7's metadata older than the one published before it
+        // searched.
+        std::atomic<int> published{0};
+        std::atomic<bool> done{false};
+        std::atomic<int> stale{0}, searches{0};
+        std::thread reader([&] {
+          while (!done.load()) {
+            const int before = published.load();
+            absl::StatusOr<std::vector<Hit>> hits = c->SearchVector(vectors[7], {.k = 1});
+            if (!hits.ok() || hits->empty() || (*hits)[0].id != "d7" ||
+                (*hits)[0].metadata.value("v", -1) < before) {
+              ++stale;
+            }
+            ++searches;
+          }
+        });
+        std::vector<std::thread> writers;
+        for (int w = 0; w < 2; ++w) {
+          writers.emplace_back([&, w] {
+            for (int n = 1; n <= 100; ++n) {
+              // Writer 0 writes even versions of d7, writer 1 rewrites d8.
+              if (w == 0) {
+                if (!c->UpdateMetadata(std::vector<std::string>{"d7"},
+                                       {nlohmann::json{{"i", 7}, {"v", n}}})
+                         .ok()) {
+                  ++stale;
+                }
+                published.store(n);
+              } else if (!c->MergeMetadata(std::vector<std::string>{"d8"}, {{{"v", n}}}).ok()) {
+                ++stale;
+              }
+            }
+          });
+        }
+        for (std::thread& t : writers) t.join();
+        done.store(true);
+        reader.join();
+        CHECK(searches.load() > 0);
+        CHECK(stale.load() == 0);
+        metadata[7]["v"] = 100;
+        metadata[8]["v"] = 100;
+        check_all(*c);
+      }
+      // Reopened: the same.
+      auto db = OpenDb(dir.path(), options);
+      auto c = db->GetCollection("c").value();
+      check_all(*c);
+      check_all(*c);
+
+      // A refit re-embeds a text collection; its hits still carry what was
+      // last written.
+      auto t = MakeCollection(*db, "t", {.embedder = "tfidf"});
+      // A word of its own per document ("zqaa", "zqba", ...), and shared ones.
+      auto word = [](int i) { return std::string("zq") + char('a' + i % 26) + char('a' + i / 26); };
+      std::vector<Document> docs;
+      for (int i = 0; i < 30; ++i) {
+        docs.push_back({.id = "t" + std::to_string(i),
+                        .text = word(i) + " shared words here",
+                        .metadata = {{"i", i}}});
+      }
+      REQUIRE(t->InsertBatch(docs).ok());
+      auto search_word = [&](int i) {
+        std::vector<Hit> hits = t->Search(word(i), {.k = 1}).value();
+        REQUIRE(hits.size() == 1);
+        REQUIRE(hits[0].id == "t" + std::to_string(i));
+        return hits[0];
+      };
+      CHECK(search_word(2).metadata == nlohmann::json{{"i", 2}});
+      REQUIRE(t->UpdateMetadata(std::vector<std::string>{"t2"}, {{{"i", 2}, {"new", 1}}}).ok());
+      REQUIRE(t->Refit().ok());
+      CHECK(search_word(2).metadata == nlohmann::json{{"i", 2}, {"new", 1}});
+      CHECK(search_word(2).text == word(2) + " shared words here");
     }
   }
 }

@@ -1,12 +1,16 @@
 // Store on a real RocksDB in a temporary folder: collections and counters,
 // documents by id and label, vectors by generation (point, batched and
-// scanned reads), chunked embedder states, the index log, parents, and what
-// a collection's deletion and a read-only open leave.
+// scanned reads), chunked embedder states, the index log, parents, what
+// a collection's deletion and a read-only open leave, and the document
+// cache returning what RocksDB holds (after overwrites, deletes, a drop, a
+// reopen, under concurrent writers) within its budget.
 #include "storage/store.h"
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catch2/catch.hpp"
@@ -244,6 +248,193 @@ TEST_CASE("Store keeps the index log, parents, and removes a whole collection", 
   StoreBatch batch(*ro);
   batch.PutCollection(Record(3, "refused"));
   CHECK(absl::IsFailedPrecondition(ro->Write(batch, false)));
+}
+
+// The documents of `labels` and their metadata by MultiGetDocuments: the
+// text, or "-" for a missing document, and the metadata, or "-".
+std::vector<std::pair<std::string, std::string>> ReadBoth(const Store& store, uint32_t cid,
+                                                          const std::vector<uint64_t>& labels) {
+  std::vector<std::optional<DocumentRecord>> docs;
+  std::vector<std::optional<std::string>> metadata;
+  absl::Status s = store.MultiGetDocuments(cid, labels, labels, &docs, &metadata);
+  INFO(s);
+  REQUIRE(s.ok());
+  REQUIRE(docs.size() == labels.size());
+  REQUIRE(metadata.size() == labels.size());
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    out.emplace_back(docs[i] ? docs[i]->text : "-", metadata[i].value_or("-"));
+  }
+  return out;
+}
+
+TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]") {
+  TempDir dir;
+  const StoreOptions cached{.document_cache_bytes = 1 << 20};
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  {
+    std::unique_ptr<Store> store = OpenStore(dir / "s", cached);
+    Apply(*store, [](StoreBatch& b) {
+      b.PutDocument(1, 1, {"a", "one", {}}, R"({"v":1})");
+      b.PutDocument(1, 2, {"b", "two", {}}, R"({"v":2})");
+      b.PutDocument(1, 3, {"c", "three", {}}, R"({"v":3})");
+      b.PutDocument(2, 1, {"a", "other", {}}, R"({"v":9})");
+    });
+    CHECK(store->document_cache_usage().entries == 0);  // writes do not fill it
+    const Pairs first = {{"one", R"({"v":1})"}, {"two", R"({"v":2})"}, {"three", R"({"v":3})"},
+                         {"-", "-"}};
+    CHECK(ReadBoth(*store, 1, {1, 2, 3, 4}) == first);
+    CHECK(store->document_cache_usage().entries == 3);  // the missing one is not kept
+    CHECK(store->document_cache_usage().bytes > 0);
+    CHECK(ReadBoth(*store, 1, {1, 2, 3, 4}) == first);  // now from the cache
+    CHECK(ReadBoth(*store, 2, {1}) == Pairs{{"other", R"({"v":9})"}});
+
+    // Only the text, or only the metadata, asked for.
+    std::vector<std::optional<DocumentRecord>> docs;
+    std::vector<std::optional<std::string>> metadata;
+    const std::vector<uint64_t> one = {1};
+    REQUIRE(store->MultiGetDocuments(1, one, {}, &docs, &metadata).ok());
+    REQUIRE(docs.size() == 1);
+    CHECK(docs[0]->id == "a");
+    CHECK(metadata.empty());
+    REQUIRE(store->MultiGetDocuments(1, {}, one, &docs, &metadata).ok());
+    CHECK(docs.empty());
+    CHECK(metadata == std::vector<std::optional<std::string>>{R"({"v":1})"});
+
+    // Overwritten (an upsert, a metadata update), deleted, written anew.
+    Apply(*store, [](StoreBatch& b) {
+      b.PutDocument(1, 1, {"a", "one again", {}}, R"({"v":10})");
+      b.PutDocument(1, 2, {"b", "two", {}}, R"({"v":20})");
+      b.DeleteDocument(1, 3, "c");
+      b.PutDocument(1, 4, {"d", "four", {}}, R"({"v":4})");
+    });
+    const Pairs second = {{"one again", R"({"v":10})"}, {"two", R"({"v":20})"}, {"-", "-"},
+                          {"four", R"({"v":4})"}};
+    CHECK(ReadBoth(*store, 1, {1, 2, 3, 4}) == second);
+    CHECK(ReadBoth(*store, 1, {1, 2, 3, 4}) == second);
+    // A passage's position comes back with its text.
+    Apply(*store, [](StoreBatch& b) {
+      b.PutDocument(1, 5, {"p#1", "a passage", PassageLocation{"p", 1, 2, 10, 19}}, "{}");
+    });
+    for (int round = 0; round < 2; ++round) {
+      REQUIRE(store->MultiGetDocuments(1, std::vector<uint64_t>{5}, {}, &docs, &metadata).ok());
+      REQUIRE(docs[0]->passage.has_value());
+      CHECK(*docs[0]->passage == PassageLocation{"p", 1, 2, 10, 19});
+    }
+
+    // A dropped collection's documents are gone from the cache too; the
+    // other collection's stay.
+    Apply(*store, [](StoreBatch& b) { b.DeleteCollection(Record(1, "c")); });
+    CHECK(ReadBoth(*store, 1, {1, 2, 4}) == Pairs(3, {"-", "-"}));
+    CHECK(ReadBoth(*store, 2, {1}) == Pairs{{"other", R"({"v":9})"}});
+    Apply(*store, [](StoreBatch& b) {
+      b.PutDocument(1, 1, {"a", "after the drop", {}}, "{}");
+    });
+    CHECK(ReadBoth(*store, 1, {1}) == Pairs{{"after the drop", "{}"}});
+  }
+  // Reopened: an empty cache, the stored values; with the cache off too.
+  for (size_t budget : {size_t{1} << 20, size_t{0}}) {
+    std::unique_ptr<Store> store = OpenStore(dir / "s", {.document_cache_bytes = budget});
+    CHECK(store->document_cache_usage().entries == 0);
+    for (int round = 0; round < 2; ++round) {
+      CHECK(ReadBoth(*store, 1, {1, 2}) == Pairs{{"after the drop", "{}"}, {"-", "-"}});
+      CHECK(ReadBoth(*store, 2, {1}) == Pairs{{"other", R"({"v":9})"}});
+    }
+    CHECK((store->document_cache_usage().entries > 0) == (budget > 0));
+  }
+}
+
+TEST_CASE("Store's document cache stays within its budget", "[store][cache]") {
+  TempDir dir;
+  constexpr size_t kBudget = 16 << 10;
+  std::unique_ptr<Store> store = OpenStore(dir / "s", {.document_cache_bytes = kBudget});
+  auto text = [](uint64_t label) { return std::string(200, 'a' + label % 26) + std::to_string(label); };
+  Apply(*store, [&](StoreBatch& b) {
+    for (uint64_t label = 1; label <= 500; ++label) {
+      b.PutDocument(1, label, {std::to_string(label), text(label), {}},
+                    R"({"n":)" + std::to_string(label) + "}");
+    }
+  });
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint64_t first = 1; first <= 500; first += 10) {
+      std::vector<uint64_t> labels;
+      for (uint64_t l = first; l < first + 10; ++l) labels.push_back(l);
+      const auto read = ReadBoth(*store, 1, labels);
+      for (size_t i = 0; i < labels.size(); ++i) {
+        REQUIRE(read[i].first == text(labels[i]));
+        REQUIRE(read[i].second == R"({"n":)" + std::to_string(labels[i]) + "}");
+      }
+      REQUIRE(store->document_cache_usage().bytes <= kBudget);
+    }
+  }
+  const Store::CacheUsage usage = store->document_cache_usage();
+  CHECK(usage.entries > 10);  // the last reads are kept
+  CHECK(usage.entries < 500);
+}
+
+// A writer rewrites 8 documents, each write putting the same version number
+// in a document's text and metadata and publishing it once Write returned;
+// readers check that every read gives, for each document, one version in
+// both fields, never older than the version published before the read.
+TEST_CASE("Store's document cache never serves a replaced value to concurrent readers",
+          "[store][cache]") {
+  TempDir dir;
+  std::unique_ptr<Store> store = OpenStore(dir / "s", {.document_cache_bytes = 1 << 20});
+  constexpr int kDocs = 8, kVersions = 3000;
+  std::vector<uint64_t> labels;
+  for (int d = 0; d < kDocs; ++d) labels.push_back(d + 1);
+  auto put = [&](int d, int version) {
+    StoreBatch b(*store);
+    b.PutDocument(1, d + 1, {std::to_string(d), std::to_string(version), {}},
+                  std::to_string(version));
+    return store->Write(b, false);
+  };
+  for (int d = 0; d < kDocs; ++d) REQUIRE(put(d, 0).ok());
+  std::vector<std::atomic<int>> published(kDocs);
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> reads{0}, stale{0}, mixed{0}, failed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      std::vector<std::optional<DocumentRecord>> docs;
+      std::vector<std::optional<std::string>> metadata;
+      while (!done.load()) {
+        std::vector<int> before(kDocs);
+        for (int d = 0; d < kDocs; ++d) before[d] = published[d].load();
+        if (!store->MultiGetDocuments(1, labels, labels, &docs, &metadata).ok()) {
+          ++failed;
+          continue;
+        }
+        for (int d = 0; d < kDocs; ++d) {
+          if (!docs[d] || !metadata[d]) {
+            ++failed;
+            continue;
+          }
+          const int version = std::stoi(docs[d]->text);
+          stale += version < before[d];
+          mixed += *metadata[d] != docs[d]->text;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int v = 1; v <= kVersions; ++v) {
+    const int d = v % kDocs;
+    REQUIRE(put(d, v).ok());
+    published[d].store(v);
+  }
+  done.store(true);
+  for (std::thread& t : readers) t.join();
+  INFO(reads.load() << " reads");
+  CHECK(reads.load() > 0);
+  CHECK(failed.load() == 0);
+  CHECK(stale.load() == 0);
+  CHECK(mixed.load() == 0);
+  // After the writer: the last versions, from RocksDB and then the cache.
+  for (int round = 0; round < 2; ++round) {
+    const auto read = ReadBoth(*store, 1, labels);
+    for (int d = 0; d < kDocs; ++d) CHECK(read[d].first == std::to_string(published[d].load()));
+  }
 }
 
 }  // namespace

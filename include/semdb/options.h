@@ -3,6 +3,7 @@
 #ifndef SEMDB_OPTIONS_H_
 #define SEMDB_OPTIONS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -65,6 +66,10 @@ struct Options {
   // pool per database, the calling thread included); 0: one per hardware
   // thread. Index builds and FAISS searches have their own threads.
   int threads = 0;
+  // Memory (bytes, estimated) for the texts and metadata of recently read
+  // search hits, so that a hit read again costs no storage read
+  // (storage/document_cache.h); every write of a document updates it. 0: off.
+  size_t document_cache_bytes = size_t{32} << 20;
 };
 
 struct CollectionSpec {

@@ -1,0 +1,144 @@
+#include "storage/document_cache.h"
+
+#include <utility>
+
+namespace semdb {
+namespace {
+
+// The heap bytes of a string beyond its inline (small string) buffer.
+size_t HeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+
+}  // namespace
+
+size_t DocumentCache::EntryBytes(const Entry& e) {
+  // The list node (two pointers) and the hash table's slot, at its maximum
+  // load factor 7/8.
+  size_t n = sizeof(Entry) + 2 * sizeof(void*) + (sizeof(Key) + sizeof(Lru::iterator)) * 8 / 7;
+  if (e.doc) {
+    n += HeapBytes(e.doc->id) + HeapBytes(e.doc->text);
+    if (e.doc->passage) n += sizeof(PassageLocation) + HeapBytes(e.doc->passage->parent);
+  }
+  if (e.metadata) n += HeapBytes(*e.metadata);
+  return n;
+}
+
+DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64_t> doc_labels,
+                                           absl::Span<const uint64_t> meta_labels,
+                                           std::vector<std::optional<DocumentRecord>>* docs,
+                                           std::vector<std::optional<std::string>>* metadata) {
+  Found found;
+  absl::MutexLock lock(&mu_);
+  found.epoch = epoch_;
+  auto find = [&](uint64_t label) -> Entry* {
+    auto it = index_.find(Key{cid, label});
+    if (it == index_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second);  // now the most recently used
+    return &*it->second;
+  };
+  for (size_t i = 0; i < doc_labels.size(); ++i) {
+    Entry* e = find(doc_labels[i]);
+    if (e != nullptr && e->doc) {
+      (*docs)[i] = e->doc;
+    } else {
+      found.doc_misses.push_back(i);
+    }
+  }
+  for (size_t i = 0; i < meta_labels.size(); ++i) {
+    Entry* e = find(meta_labels[i]);
+    if (e != nullptr && e->metadata) {
+      (*metadata)[i] = e->metadata;
+    } else {
+      found.meta_misses.push_back(i);
+    }
+  }
+  return found;
+}
+
+bool DocumentCache::Fill(uint32_t cid, const Found& found, absl::Span<const uint64_t> doc_labels,
+                         absl::Span<const uint64_t> meta_labels,
+                         const std::vector<std::optional<DocumentRecord>>& docs,
+                         const std::vector<std::optional<std::string>>& metadata) {
+  absl::MutexLock lock(&mu_);
+  if (found.epoch != epoch_) return false;
+  // A write in flight since before the lookup removed its documents first,
+  // so the values looked up are not its; those read may be its old ones.
+  if (writes_in_flight_ > 0) return true;
+  auto entry = [&](uint64_t label) -> Entry& {
+    auto [it, fresh] = index_.try_emplace(Key{cid, label});
+    if (fresh) {
+      lru_.push_front(Entry{.key = Key{cid, label}});
+      it->second = lru_.begin();
+    }
+    return *it->second;
+  };
+  auto account = [&](Entry& e) {
+    bytes_ -= e.bytes;
+    e.bytes = EntryBytes(e);
+    bytes_ += e.bytes;
+  };
+  for (size_t i : found.doc_misses) {
+    if (!docs[i]) continue;
+    Entry& e = entry(doc_labels[i]);
+    e.doc = docs[i];
+    account(e);
+  }
+  for (size_t i : found.meta_misses) {
+    if (!metadata[i]) continue;
+    Entry& e = entry(meta_labels[i]);
+    e.metadata = metadata[i];
+    account(e);
+  }
+  EvictLocked();
+  return true;
+}
+
+void DocumentCache::BeginWrite(absl::Span<const Key> keys, absl::Span<const uint32_t> dropped) {
+  absl::MutexLock lock(&mu_);
+  ++epoch_;
+  ++writes_in_flight_;
+  if (lru_.empty()) return;
+  for (const Key& k : keys) {
+    if (auto it = index_.find(k); it != index_.end()) EraseLocked(it->second);
+  }
+  if (dropped.empty()) return;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    for (uint32_t cid : dropped) {
+      if (it->key.cid == cid) {
+        EraseLocked(it);
+        break;
+      }
+    }
+    it = next;
+  }
+}
+
+void DocumentCache::EndWrite() {
+  absl::MutexLock lock(&mu_);
+  ++epoch_;
+  --writes_in_flight_;
+}
+
+size_t DocumentCache::bytes() const {
+  absl::MutexLock lock(&mu_);
+  return bytes_;
+}
+
+size_t DocumentCache::entries() const {
+  absl::MutexLock lock(&mu_);
+  return lru_.size();
+}
+
+void DocumentCache::EraseLocked(Lru::iterator it) {
+  bytes_ -= it->bytes;
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+void DocumentCache::EvictLocked() {
+  while (bytes_ > budget_ && !lru_.empty()) EraseLocked(std::prev(lru_.end()));
+}
+
+}  // namespace semdb
