@@ -24,6 +24,28 @@ size_t DocumentCache::EntryBytes(const Entry& e) {
   return n;
 }
 
+DocumentCache::Entry* DocumentCache::FindLocked(const Key& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);  // now the most recently used
+  return &*it->second;
+}
+
+DocumentCache::Entry& DocumentCache::EntryLocked(const Key& key) {
+  auto [it, fresh] = index_.try_emplace(key);
+  if (fresh) {
+    lru_.push_front(Entry{.key = key});
+    it->second = lru_.begin();
+  }
+  return *it->second;
+}
+
+void DocumentCache::AccountLocked(Entry& e) {
+  bytes_ -= e.bytes;
+  e.bytes = EntryBytes(e);
+  bytes_ += e.bytes;
+}
+
 DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                                            absl::Span<const uint64_t> meta_labels,
                                            std::vector<std::optional<DocumentRecord>>* docs,
@@ -31,14 +53,8 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
   Found found;
   absl::MutexLock lock(&mu_);
   found.epoch = epoch_;
-  auto find = [&](uint64_t label) -> Entry* {
-    auto it = index_.find(Key{cid, label});
-    if (it == index_.end()) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second);  // now the most recently used
-    return &*it->second;
-  };
   for (size_t i = 0; i < doc_labels.size(); ++i) {
-    Entry* e = find(doc_labels[i]);
+    Entry* e = FindLocked(Key{cid, doc_labels[i]});
     if (e != nullptr && e->doc) {
       (*docs)[i] = e->doc;
     } else {
@@ -46,7 +62,7 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
     }
   }
   for (size_t i = 0; i < meta_labels.size(); ++i) {
-    Entry* e = find(meta_labels[i]);
+    Entry* e = FindLocked(Key{cid, meta_labels[i]});
     if (e != nullptr && e->metadata) {
       (*metadata)[i] = e->metadata;
     } else {
@@ -65,30 +81,17 @@ bool DocumentCache::Fill(uint32_t cid, const Found& found, absl::Span<const uint
   // A write in flight since before the lookup removed its documents first,
   // so the values looked up are not its; those read may be its old ones.
   if (writes_in_flight_ > 0) return true;
-  auto entry = [&](uint64_t label) -> Entry& {
-    auto [it, fresh] = index_.try_emplace(Key{cid, label});
-    if (fresh) {
-      lru_.push_front(Entry{.key = Key{cid, label}});
-      it->second = lru_.begin();
-    }
-    return *it->second;
-  };
-  auto account = [&](Entry& e) {
-    bytes_ -= e.bytes;
-    e.bytes = EntryBytes(e);
-    bytes_ += e.bytes;
-  };
   for (size_t i : found.doc_misses) {
     if (!docs[i]) continue;
-    Entry& e = entry(doc_labels[i]);
+    Entry& e = EntryLocked(Key{cid, doc_labels[i]});
     e.doc = docs[i];
-    account(e);
+    AccountLocked(e);
   }
   for (size_t i : found.meta_misses) {
     if (!metadata[i]) continue;
-    Entry& e = entry(meta_labels[i]);
+    Entry& e = EntryLocked(Key{cid, meta_labels[i]});
     e.metadata = metadata[i];
-    account(e);
+    AccountLocked(e);
   }
   EvictLocked();
   return true;

@@ -89,6 +89,12 @@ class DocumentCache {
   using Lru = std::list<Entry>;  // most recently used first
 
   static size_t EntryBytes(const Entry& e);
+  // The entry of `key`, made the most recently used; null when absent.
+  Entry* FindLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The entry of `key`, added (empty, most recently used) when absent.
+  Entry& EntryLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Re-estimates e's bytes in the total after e changed.
+  void AccountLocked(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
