@@ -61,8 +61,7 @@ class SafeTensorsFile {
   std::map<std::string, SafeTensor> tensors_;
 };
 
-// IEEE half and bfloat16 to float, exact.
-float HalfToFloat(uint16_t h);
+// bfloat16 to float, exact (IEEE half: embedders/half_float.h).
 float Bfloat16ToFloat(uint16_t b);
 
 }  // namespace semdb

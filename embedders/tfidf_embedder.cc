@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "embedders/blas_runtime.h"
+#include "embedders/half_float.h"
 #include "embedders/parallel_for.h"
 #include "embedders/text_terms.h"
 #include "storage/bounded_json.h"
@@ -49,17 +50,21 @@ bool FromBinary(const nlohmann::json& j, size_t expected, std::vector<T>* out) {
   return true;
 }
 
-// The LSA projection is stored as IEEE half floats (_Float16, round to
+// The LSA projection is stored as IEEE half floats (FloatToHalf, round to
 // nearest even): half the bytes of floats, and the state is most of a
 // TF-IDF collection's disk. Cosines stay within 1e-4 of the float
 // projection's (the scikit-learn goldens hold them to 1e-3; int8 codes with
 // a scale per term were measured at 2e-3 and do not).
-std::vector<_Float16> ToHalf(const std::vector<float>& values) {
-  return std::vector<_Float16>(values.begin(), values.end());
+std::vector<uint16_t> ToHalf(const std::vector<float>& values) {
+  std::vector<uint16_t> half(values.size());
+  for (size_t i = 0; i < values.size(); ++i) half[i] = FloatToHalf(values[i]);
+  return half;
 }
 
-std::vector<float> FromHalf(const std::vector<_Float16>& values) {
-  return std::vector<float>(values.begin(), values.end());
+std::vector<float> FromHalf(const std::vector<uint16_t>& values) {
+  std::vector<float> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = HalfToFloat(values[i]);
+  return out;
 }
 
 // The projection as the state stores it, so that the texts embedded right
@@ -487,7 +492,7 @@ absl::Status TfidfEmbedder::LoadState(std::string_view state) {
     return corrupt("term vectors");
   }
   if (lsa && version == kStateVersion) {
-    std::vector<_Float16> half;
+    std::vector<uint16_t> half;
     if (!FromBinary(j["term_vectors"], m * rank, &half)) return corrupt("term vectors");
     term_vectors = FromHalf(half);
     if (!std::all_of(term_vectors.begin(), term_vectors.end(),

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "catch2/catch.hpp"
+#include "embedders/half_float.h"
 #include "nlohmann/json.hpp"
 #include "test_data.h"
 
@@ -74,6 +76,32 @@ TEST_CASE("F16 conversion agrees with the compiler's _Float16 on all 65,536 valu
     const float want = static_cast<float>(h), got = HalfToFloat(b);
     const bool same = std::isnan(want) ? std::isnan(got) : std::memcmp(&want, &got, 4) == 0;
     mismatches += !same;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("FloatToHalf rounds as numpy's float16") {
+  // /usr/bin/python3: np.array([v], dtype=np.float32).astype(np.float16)
+  // .view(np.uint16) for each v: ties to even, the half range's edge,
+  // subnormals and underflow.
+  const std::pair<float, uint16_t> cases[] = {
+      {0.0f, 0x0000},           {-0.0f, 0x8000},          {1.0f, 0x3c00},
+      {-2.5f, 0xc100},          {0.1f, 0x2e66},           {1.0f / 3, 0x3555},
+      {65504.0f, 0x7bff},       {65519.98828125f, 0x7bff}, {65520.0f, 0x7c00},
+      {1e6f, 0x7c00},           {6.1e-5f, 0x03ff},        {5.96e-8f, 0x0001},
+      {2.98e-8f, 0x0000},       {2.99e-8f, 0x0001},       {1e-9f, 0x0000},
+      {1.00048828125f, 0x3c00}, {1.00146484375f, 0x3c02}, {-1e-4f, 0x868e}};
+  for (const auto& [value, half] : cases) {
+    INFO(value);
+    CHECK(FloatToHalf(value) == half);
+  }
+  CHECK(std::isnan(HalfToFloat(FloatToHalf(std::nanf("")))));
+  // Every half goes back to itself.
+  int mismatches = 0;
+  for (uint32_t bits = 0; bits < 65536; ++bits) {
+    const uint16_t b = static_cast<uint16_t>(bits);
+    if (std::isnan(HalfToFloat(b))) continue;
+    mismatches += FloatToHalf(HalfToFloat(b)) != b;
   }
   CHECK(mismatches == 0);
 }
