@@ -236,13 +236,17 @@ CollectionStats Collection::Impl::Stats() const {
     st.index_facts = index_->Describe();
     st.index_origin = index_origin_;
   }
-  st.threads = env_.embedder_context.pool != nullptr ? env_.embedder_context.pool->size() : 0;
   st.indexed_fields = doc_indexes_->fields().fields();
   if (!closed_.ok()) {
     st.error = std::string(closed_.message());
-  } else if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
-    absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
-    if (totals.ok()) st.keyword_index = {totals->documents, totals->length};
+  } else {
+    // The pool is the database's: gone once it closed (threads stays 0).
+    const ThreadPool* pool = env_.embedder_context.pool;
+    st.threads = pool != nullptr ? pool->size() : 0;
+    if (const KeywordIndex* keywords = doc_indexes_->keywords()) {
+      absl::StatusOr<KeywordIndex::Totals> totals = keywords->GetTotals();
+      if (totals.ok()) st.keyword_index = {totals->documents, totals->length};
+    }
   }
   st.embedder_error = std::string(embedder_error_.message());
   st.fit_error = std::string(fit_error_.message());

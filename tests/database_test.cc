@@ -521,6 +521,7 @@ TEST_CASE("collection handles used after their database closed report it", "[dat
                              std::vector<nlohmann::json>{{{"x", 1}}}));
     closed(c->Embed(std::vector<std::string_view>{"fires"}).status());
     REQUIRE(c->Stats().error == "database '" + dir.path() + "' is closed");
+    REQUIRE(c->Stats().threads == 0);  // the database's pool is gone
     REQUIRE(c->Count() == 1);
     REQUIRE(c->Info().documents == 1);
   }

@@ -33,7 +33,8 @@ struct CollectionStats {
   std::optional<int64_t> fitted_documents;
   std::optional<int64_t> next_refit_at;
   // The threads embedding and index work may use: the database's pool,
-  // Options::threads with 0 resolved to the hardware threads.
+  // Options::threads with 0 resolved to the hardware threads; 0 once the
+  // database closed.
   int threads = 0;
   // The index's own facts (VectorIndex::Describe) and how it was obtained
   // (loaded, rebuilt...); null and empty before there is an index.
