@@ -250,6 +250,9 @@ TEST_CASE("hits' texts and metadata follow every write, with the document cache 
         std::vector<std::thread> writers;
         for (int w = 0; w < 2; ++w) {
           writers.emplace_back([&, w] {
+            // The writes start once the reader has searched, so that they
+            // overlap its searches however the threads are scheduled.
+            while (searches.load() == 0) std::this_thread::yield();
             for (int n = 1; n <= 100; ++n) {
               // Writer 0 writes even versions of d7, writer 1 rewrites d8.
               if (w == 0) {
