@@ -372,12 +372,17 @@ class Collection:
 
     def keyword_search(self, text: str, k: int = 10, *, where: Optional[str] = None,
                        statistics: Optional[dict] = None, one_per_parent: bool = False,
-                       neighbors: int = 0, include_parent: bool = False) -> list:
+                       neighbors: int = 0, include_parent: bool = False,
+                       include: Union[str, Sequence[str]] = ("text", "metadata")) -> list:
         """The BM25 keyword ranking alone: k Hit, Hit.score the BM25 score.
         statistics: corpus-wide keyword statistics (as keyword_statistics
-        returns, summed) to score with instead of this collection's own."""
+        returns, summed) to score with instead of this collection's own.
+        include: as query's."""
+        if isinstance(include, str):
+            include = [include]
         options = _semdb._QueryOptions(k, where, None, None, None, None, one_per_parent,
-                                       neighbors, include_parent, None)
+                                       neighbors, include_parent, None, "convex",
+                                       builtins.list(include))
         return self._c.keyword_search(text, options, statistics)
 
     def as_retriever(self, k: int = 4, *, where: Optional[str] = None, neighbors: int = 0,

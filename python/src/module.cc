@@ -750,6 +750,10 @@ PYBIND11_MODULE(_semdb, m) {
         }, py::arg("model"), py::arg("index"), py::arg("sample"),
         "The model with the training of an index (IVF coarse centroids) learnt from "
         "`sample`, the model's vectors of a sample of the corpus (semdb/model_state.h).");
+  m.def("check_hit_fields",
+        [](const std::vector<std::string>& names) { Take(ParseHitFields(names)); },
+        py::arg("names"),
+        "Raises InvalidArgument unless every name is a hit field (\"text\", \"metadata\").");
   m.def("fnv1a64", [](const py::bytes& b) { return Fnv1a64(std::string(b)); }, py::arg("data"),
         "The 64-bit FNV-1a hash of bytes (semdb.distributed's shard routing).");
 

@@ -123,6 +123,34 @@ def test_lee_rrf_hybrid_equals_single_node(lee):
             tolerance=1e-5)
 
 
+def test_include_reads_only_the_fields_asked_for(lee):
+    """include= as single-node: the same ids and scores, the other fields
+    empty, on vector and hybrid search; a wrong field name is refused before
+    any shard is asked."""
+    sharded, single, _ = lee
+    for q in lee_queries()[:20]:
+        for hybrid in (0, None):
+            # Equal scores come back in shard order, whichever shard answers
+            # first: the same query gives the same order every time.
+            full = {h.id: h for h in sharded.query(q, 5, hybrid=hybrid)}
+            assert [h.id for h in sharded.query(q, 5, hybrid=hybrid)] == list(full)
+            for include in ((), "text", ["metadata"]):
+                got = sharded.query(q, 5, hybrid=hybrid, include=include)
+                # (Tied documents, e.g. lee-116 and lee-120, may swap
+                # places between the full and the bare query.)
+                assert sorted((h.score, h.id) for h in got) == sorted(
+                    (h.score, h.id) for h in full.values())
+                fields = {include} if isinstance(include, str) else set(include)
+                for h in got:
+                    assert h.text == (full[h.id].text if "text" in fields else "")
+                    assert h.metadata == (full[h.id].metadata if "metadata" in fields else None)
+    with pytest.raises(semdb.InvalidArgument, match="got 'title'"):
+        sharded.query("bushfires", include=("text", "title"))
+    bare = single.keyword_search("bushfires", 3, include=())
+    assert [h.id for h in bare] == [h.id for h in single.keyword_search("bushfires", 3)]
+    assert all(h.text == "" and not h.metadata for h in bare)
+
+
 def centroids_of(model):
     """The coarse centroids in a model's index training, read by FAISS's own
     Python package from the bytes (FAISS's serialization of the trained

@@ -104,7 +104,8 @@ class Shard:
         ``take(request, ...)``: only the fused top k travel."""
         vector_hits = [] if vector is None else self.search(vector, depth, options)
         keyword_options = {k: v for k, v in options.items()
-                           if k in ("where", "one_per_parent", "neighbors", "include_parent")}
+                           if k in ("where", "one_per_parent", "neighbors", "include_parent",
+                                     "include")}
         keyword_hits = [_hit_dict(h) for h in self.col.keyword_search(
             text, depth, statistics=statistics, **keyword_options)]
         kept = {}

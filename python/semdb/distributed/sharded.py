@@ -693,7 +693,8 @@ class ShardedCollection:
               one_per_parent: bool = False, neighbors: int = 0, include_parent: bool = False,
               nprobe: Optional[int] = None, ef_search: Optional[int] = None,
               recall_target: Optional[float] = None, strategy: Optional[str] = None,
-              partial: bool = False) -> list:
+              partial: bool = False,
+              include: Union[str, Sequence[str]] = ("text", "metadata")) -> list:
         """The k best documents over all shards, as semdb's single-node
         query gives them for the same documents and model: the query is
         embedded once here and the vector fanned out; the exact top k of the
@@ -706,12 +707,17 @@ class ShardedCollection:
         centroids, one nprobe probes the same lists everywhere). A shard
         that cannot answer raises ShardUnavailable; with partial=True the
         answer of the others comes back as PartialResults, its
-        ``missing_shards`` set."""
+        ``missing_shards`` set. include: as single-node, the hits' fields
+        besides id and score ("text", "metadata"); the shards read only
+        those, and only those travel."""
         if not 1 <= k <= MAX_K:
             raise semdb.InvalidArgument(f"k must be between 1 and {MAX_K}, got {k}")
+        include = [include] if isinstance(include, str) else list(include)
+        semdb._semdb.check_hit_fields(include)
         options = {"where": where, "one_per_parent": one_per_parent, "neighbors": neighbors,
                    "include_parent": include_parent, "nprobe": nprobe, "ef_search": ef_search,
-                   "recall_target": recall_target, "strategy": strategy}
+                   "recall_target": recall_target, "strategy": strategy,
+                   "include": include}
         if isinstance(query, str):
             if not query.strip():
                 raise semdb.InvalidArgument("the query is empty")
@@ -734,7 +740,7 @@ class ShardedCollection:
         if lost and not partial:
             raise ShardUnavailable(lost)
         hits = [Hit(d, shard) for shard, found in results.items() for d in found]
-        hits.sort(key=lambda h: -h.score)
+        hits.sort(key=lambda h: (-h.score, h.shard))  # ties in shard order, whoever answered first
         return self._answer(hits[:k], lost, partial)
 
     @staticmethod
@@ -810,7 +816,7 @@ class ShardedCollection:
         for side in (0, 1):
             ranking = [(score, shard, (doc_id, passage)) for shard, r in results.items()
                        for doc_id, passage, score in r[side]]
-            ranking.sort(key=lambda x: -x[0])
+            ranking.sort(key=lambda x: (-x[0], x[1]))  # ties in shard order
             merged.append([])
             for score, shard, ident in ranking[:depth]:
                 if ident not in keys:
