@@ -2,10 +2,14 @@
 // writes what bert_bench.py compares with PyTorch: the token ids of each
 // sentence and the embeddings. Prints "seconds=S" for one Embed of all
 // sentences after a warm-up batch (model loading excluded), the precision
-// that ran and OpenBLAS's kernels (openblas_get_corename).
+// that ran and OpenBLAS's kernels (openblas_get_corename), and
+// "load_seconds=S" for TransformerEmbedder::Create (with precision=auto it
+// includes the bf16 check: the check texts embedded in both precisions).
+// With --load-only 1 it stops after loading (no --sentences needed).
 //
 // Usage: bert_bench --model DIR --sentences FILE [--threads 2] [--batch 32]
 //                   [--precision fp32|bf16|auto] [--ids FILE] [--vectors FILE]
+//                   [--load-only 1]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +24,7 @@
 int main(int argc, char** argv) {
   std::string model, sentences, ids_path, vectors_path, threads = "2", batch = "32",
                                                       precision = "fp32";
+  bool load_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--model") model = value;
@@ -29,23 +34,32 @@ int main(int argc, char** argv) {
     else if (flag == "--precision") precision = value;
     else if (flag == "--ids") ids_path = value;
     else if (flag == "--vectors") vectors_path = value;
+    else if (flag == "--load-only") load_only = value == "1";
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
   }
-  if (model.empty() || sentences.empty()) {
+  if (model.empty() || (sentences.empty() && !load_only)) {
     std::cerr << "usage: bert_bench --model DIR --sentences FILE [--threads N] [--batch N] "
-                 "[--precision P] [--ids FILE] [--vectors FILE]\n";
+                 "[--precision P] [--ids FILE] [--vectors FILE] [--load-only 1]\n";
     return 2;
   }
   semdb::Spec spec{"transformer", {{"path", model}, {"threads", threads}, {"batch_size", batch},
                                    {"precision", precision}}};
+  const auto load_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<semdb::TransformerEmbedder>> e =
       semdb::TransformerEmbedder::Create(spec);
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   if (!e.ok()) {
     std::cerr << e.status() << "\n";
     return 1;
+  }
+  if (load_only) {
+    std::cout << fmt::format("load_seconds={:.4f} precision={}\n", load_seconds,
+                             (*e)->Describe()["precision"].get<std::string>());
+    return 0;
   }
   std::vector<std::string> texts;
   std::ifstream in(sentences);
@@ -69,8 +83,10 @@ int main(int argc, char** argv) {
   }
   const nlohmann::json facts = (*e)->Describe();
   std::cout << fmt::format(
-      "sentences={} seconds={:.4f} sentences_per_second={:.1f} precision={} openblas_core={}\n",
-      texts.size(), seconds, texts.size() / seconds, facts["precision"].get<std::string>(),
+      "sentences={} seconds={:.4f} sentences_per_second={:.1f} load_seconds={:.4f} precision={} "
+      "openblas_core={}\n",
+      texts.size(), seconds, texts.size() / seconds, load_seconds,
+      facts["precision"].get<std::string>(),
       facts["blas"]["core"].get<std::string>());
   if (!ids_path.empty()) {
     std::ofstream ids(ids_path);

@@ -30,7 +30,10 @@ from 8 to 128 tokens, with:
 torch.set_num_threads(THREADS) for PyTorch. Rounds interleave all of them;
 each one's best round counts. The ratio is semdb's best fp32 (bf16) mode to
 PyTorch's best fp32 (bf16) path. Embeddings are checked against PyTorch's
-fp32 ones (max abs diff, lowest cosine).
+fp32 ones (max abs diff, lowest cosine). Each round also times semdb's
+model load (TransformerEmbedder::Create) with precision fp32, bf16 and auto:
+auto's load minus bf16's is the cost of its check (the check texts embedded
+in both precisions and compared).
 
 Both sides run with OMP_WAIT_POLICY=PASSIVE and the same OpenBLAS settings:
 the environment's OPENBLAS_CORETYPE, or --coretype for both; the script
@@ -212,7 +215,19 @@ def bench_shape(args, binary, tmp, key):
         enc.run(path)  # warm-up
     times = {k: [] for k in list(torch_paths) + list(semdb_modes)}
     quality = {}
+    loads = {p: [] for p in ("fp32", "bf16", "auto")}
+
+    def load_round(precision):
+        r = subprocess.run(
+            [binary, "--model", folder, "--threads", str(args.threads), "--precision", precision,
+             "--load-only", "1"], check=True, capture_output=True, text=True)
+        loads[precision].append(float(re.search(r"load_seconds=([0-9.]+)", r.stdout).group(1)))
+        if precision == "auto":
+            facts["auto chose"] = re.search(r"precision=(\S+)", r.stdout).group(1)
+
     for _ in range(args.rounds):
+        for precision in loads:
+            load_round(precision)
         for name, path in torch_paths.items():
             start = time.perf_counter()
             v = enc.run(path)
@@ -240,6 +255,11 @@ def bench_shape(args, binary, tmp, key):
     s, t = best("semdb bf16"), best("PyTorch fp32")
     print(f"ratio semdb bf16 / PyTorch's fastest fp32: {s[1]} / {t[1]} = {s[0] / t[0]:.2f}x")
     print(f"semdb: precision {facts.get('precision')}, OpenBLAS core {facts.get('openblas_core')}")
+    best_load = {p: min(v) for p, v in loads.items()}
+    print("semdb model load (TransformerEmbedder::Create, best round): " +
+          ", ".join(f"precision={p} {t:.3f} s" for p, t in best_load.items()) +
+          f"; precision=auto chose {facts['auto chose']}, its check cost "
+          f"{best_load['auto'] - best_load['bf16']:.3f} s over precision=bf16")
 
 
 def main():
