@@ -210,10 +210,14 @@ std::string Markdown(const json& out) {
                       index["spec"].get<std::string>(), index["build_seconds"].get<double>());
     const json& calibration = index["cells"][0]["recall_calibration"];
     if (calibration.is_object()) {
-      md += fmt::format(" Recall calibration (on the first filtered search): {} queries, {} "
-                        "samples, {} ms.",
+      md += fmt::format(" Recall calibration (when SetIndex saved the index, included in the "
+                        "build time; never on a search): {} queries, {} samples, {} ms.",
                         calibration["queries"].get<int>(), calibration["samples"].get<int>(),
                         calibration["ms"].get<double>());
+    }
+    if (index.contains("first_search_ms")) {
+      md += fmt::format(" First filtered search after the build: {:.2f} ms.",
+                        index["first_search_ms"].get<double>());
     }
     md += "\n\n";
     md += "| target | selectivity | planner's choice (knobs) | planner | met | fastest |";
@@ -333,6 +337,13 @@ int main(int argc, char** argv) {
     Must(c->SetIndex(spec));
     json index = {{"spec", spec}, {"build_seconds", Seconds(build_start)}, {"cells", json::array()}};
     fmt::print(stderr, "{}: built in {:.1f} s\n", spec, index["build_seconds"].get<double>());
+    {
+      // The first filtered search pays for no recall calibration.
+      const Clock::time_point first = Clock::now();
+      Must(c->SearchVector({d.query.data(), static_cast<size_t>(d.dim)},
+                           {.k = kK, .filter = Must(semdb::Filter::Parse("bucket < 500"))}));
+      index["first_search_ms"] = 1000 * Seconds(first);
+    }
     for (double target : kTargets) {
       for (size_t t = 0; t < std::size(kThresholds); ++t) {
         index["cells"].push_back(RunCell(d, *c, target, t, budget));

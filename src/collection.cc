@@ -65,6 +65,10 @@ absl::StatusOr<std::unique_ptr<Collection::Impl>> Collection::Impl::Open(
     absl::Status s = impl->OpenStateLocked(&refit);
     if (!s.ok()) return s;
     load_index = !refit && impl->record_.dimension > 0;
+    // The recall curve measured before, if it still fits the index.
+    if (std::optional<RecallCurve> curve = DecodeRecallCurve(impl->record_.recall_curve)) {
+      impl->recall_curves_.Install(std::make_shared<const RecallCurve>(*std::move(curve)));
+    }
   }
   if (refit) {
     impl->RefitAndRecordLocked().IgnoreError();

@@ -253,6 +253,11 @@ class Collection::Impl {
       ABSL_LOCKS_EXCLUDED(state_mu_);
   absl::Status SaveIndexLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(state_mu_);
+  // Measures the index's recall curve unless one fits it, and stores it in
+  // the record (src/search/recall_curve_cache.h): by the writer, so that no
+  // search waits for it.
+  absl::Status UpdateRecallCurveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_LOCKS_EXCLUDED(state_mu_);
   void MaintainAfterWriteLocked(const WriteOptions& wo) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_LOCKS_EXCLUDED(state_mu_);
 

@@ -151,21 +151,46 @@ absl::Status Collection::Impl::SetIndex(const std::string& spec_text) {
 }
 
 absl::Status Collection::Impl::SaveIndexLocked() {
-  // Shared: searches go on while the index is written out.
-  absl::ReaderMutexLock lock(&state_mu_);
-  if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
-  // The saved index must never be ahead of durable storage.
-  if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
-  const uint64_t seq = counters_.next_seq - 1;
-  if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
-      !s.ok()) {
-    return s;
+  {
+    // Shared: searches go on while the index is written out.
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
+    // The saved index must never be ahead of durable storage.
+    if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
+    const uint64_t seq = counters_.next_seq - 1;
+    if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
+        !s.ok()) {
+      return s;
+    }
+    CrashPoint("index_save.saved");
+    StoreBatch batch(*env_.store);
+    batch.TruncateLog(id_, seq + 1);
+    if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
+    saved_seq_ = seq;
   }
-  CrashPoint("index_save.saved");
+  return UpdateRecallCurveLocked();
+}
+
+absl::Status Collection::Impl::UpdateRecallCurveLocked() {
+  std::shared_ptr<const RecallCurve> curve;
+  CollectionRecord record;
+  {
+    // Shared: searches go on (planning without a curve) while it measures.
+    absl::ReaderMutexLock lock(&state_mu_);
+    if (index_ == nullptr || !closed_.ok() || env_.options.read_only) return absl::OkStatus();
+    absl::StatusOr<std::shared_ptr<const RecallCurve>> measured =
+        recall_curves_.Measure(SearchViewLocked());
+    if (!measured.ok()) return measured.status();
+    if (*measured == nullptr) return absl::OkStatus();
+    curve = *std::move(measured);
+    record = record_;
+  }
+  record.recall_curve = EncodeRecallCurve(*curve);
   StoreBatch batch(*env_.store);
-  batch.TruncateLog(id_, seq + 1);
+  batch.PutCollection(record);
   if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
-  saved_seq_ = seq;
+  absl::MutexLock lock(&state_mu_);
+  record_.recall_curve = std::move(record.recall_curve);
   return absl::OkStatus();
 }
 
@@ -178,9 +203,10 @@ absl::Status Collection::Impl::Checkpoint() {
     save = index_ != nullptr && (saved_seq_ != counters_.next_seq - 1 ||
                                  !FindSavedIndex(env_.index_dir, id_).has_value());
   }
-  if (save) {
-    if (absl::Status s = SaveIndexLocked(); !s.ok()) return s;
-  }
+  // Saving measures the recall curve; without a save, it is measured here
+  // if the index has none yet (e.g. a database written before curves were
+  // kept).
+  if (absl::Status s = save ? SaveIndexLocked() : UpdateRecallCurveLocked(); !s.ok()) return s;
   // The memtables to table files too (the log truncation included), so
   // that the next open, even after a crash, replays no write-ahead log.
   return env_.store->Flush();

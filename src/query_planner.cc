@@ -57,9 +57,12 @@ std::optional<int> WidthForRecall(const std::vector<RecallSample>& curve,
                                   const IndexLayout& layout, double depth,
                                   double recall_target) {
   // The curve is measured on a few dozen stored vectors, which their own
-  // links help the walk to: ask it for half the remaining gap more (0.95
-  // for 0.9, 0.975 for 0.95, 0.995 for 0.99; with a quarter,
-  // bench/filtered_bench measured 0.980 for 0.99 at 90% selectivity).
+  // links help the HNSW walk to: ask it for half the remaining gap more
+  // (0.95 for 0.9, 0.975 for 0.95, 0.995 for 0.99; with a quarter,
+  // bench/filtered_bench measured 0.980 for 0.99 at 90% selectivity). IVF
+  // has no links, but the sample's error stays: with a quarter,
+  // tests/planner_test measured 0.945 for 0.95 at 90%.
+  const bool hnsw = layout.kind == IndexLayout::Kind::kHnsw;
   const double need = recall_target + 0.5 * (1 - recall_target);
   // (depth, narrowest width reaching `need` there, or 0 when none did).
   std::vector<std::pair<double, double>> widths;
@@ -68,7 +71,6 @@ std::optional<int> WidthForRecall(const std::vector<RecallSample>& curve,
     if (widths.back().second == 0 && s.recall >= need) widths.back().second = s.width;
   }
   if (widths.empty()) return std::nullopt;
-  const bool hnsw = layout.kind == IndexLayout::Kind::kHnsw;
   double width = 0;
   auto above = std::find_if(widths.begin(), widths.end(),
                             [&](const auto& w) { return w.first >= depth; });
@@ -114,9 +116,29 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
   const bool exact_only = in.recall_target >= 1.0;
   // Filtered ANN searches take their width from the measured recall unless
   // the query sets it.
-  const bool calibrated = in.has_filter && !in.recall_curve.empty() &&
-                          (l.kind == IndexLayout::Kind::kHnsw ? in.user_knobs.ef_search
-                                                              : in.user_knobs.nprobe) == 0;
+  const bool no_user_width =
+      (l.kind == IndexLayout::Kind::kHnsw ? in.user_knobs.ef_search : in.user_knobs.nprobe) == 0;
+  const bool calibrated = in.has_filter && !in.recall_curve.empty() && no_user_width;
+  const bool pending = in.has_filter && in.recall_curve.empty() && in.calibration_pending &&
+                       no_user_width && ann_index;
+  // The width an ANN strategy reaching `depth` gets: read from the curve,
+  // or the widest of the calibration's ladder while it is pending.
+  // IVF reads the curve at the unfiltered ranks where the filtered top k
+  // lie (k / selectivity): an IVF search finds a vector exactly when its
+  // list is probed, whatever else it returns. (At 1.25 k / selectivity +
+  // 10, bench/filtered_bench chose nprobe 128 for target 0.9 at 50%, where
+  // 64 gives 0.96.) HNSW reads it at the depth it must reach: its walk also
+  // keeps rejected nodes in its list.
+  auto width_for = [&](double depth) -> std::optional<int> {
+    if (pending) {
+      return l.kind == IndexLayout::Kind::kHnsw
+                 ? static_cast<int>(std::ceil(16 * std::min(depth, live)))
+                 : l.nlist;
+    }
+    const double read_at = l.kind == IndexLayout::Kind::kIvf ? std::max<double>(in.k, in.k / sel)
+                                                             : depth;
+    return WidthForRecall(in.recall_curve, l, read_at, in.recall_target);
+  };
 
   // The cost of one index search returning `fetch_k` results with `knobs`,
   // checking an id selector that accepts a fraction `pass` when `select`.
@@ -195,12 +217,12 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
       // bench/filtered_bench measured recall 0.886 for target 0.9 at 90%).
       const double depth = reach;
       const std::optional<int> width =
-          calibrated ? WidthForRecall(in.recall_curve, l, depth, in.recall_target) : std::nullopt;
+          calibrated || pending ? width_for(depth) : std::nullopt;
       if (calibrated && !width) {
         c.feasible = false;
         c.note = fmt::format("the measured recall at depth {:.0f} stays below {}", depth,
                              in.recall_target);
-      } else if (calibrated) {
+      } else if (calibrated || pending) {
         (l.kind == IndexLayout::Kind::kHnsw ? selector_knobs.ef_search : selector_knobs.nprobe) =
             *width;
       } else if (in.has_filter && l.kind == IndexLayout::Kind::kHnsw &&
@@ -221,7 +243,10 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
                      ? fmt::format("id selector over the listed matches; width {} for recall {} "
                                    "at depth {:.0f} (measured)",
                                    width.value_or(0), in.recall_target, depth)
-                     : "id selector over the listed matches";
+                 : pending ? fmt::format("id selector over the listed matches; width {} (the "
+                                         "widest: recall not measured yet)",
+                                         width.value_or(0))
+                           : "id selector over the listed matches";
       }
     }
     costs.push_back(c);
@@ -233,8 +258,7 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
     post_fetch = static_cast<int>(std::min(live, std::ceil(reach)));
     post_knobs = KnobsFor(in, post_fetch);
     const std::optional<int> width =
-        calibrated ? WidthForRecall(in.recall_curve, l, post_fetch, in.recall_target)
-                   : std::nullopt;
+        calibrated || pending ? width_for(post_fetch) : std::nullopt;
     if (width) (l.kind == IndexLayout::Kind::kHnsw ? post_knobs.ef_search : post_knobs.nprobe) = *width;
     if (!in.has_filter) {
       c.feasible = false;
@@ -257,6 +281,8 @@ absl::StatusOr<QueryPlan> PlanQuery(const PlannerInput& in, SearchStrategy force
       c.note = fmt::format("fetch {}, check each against the filter{}", post_fetch,
                            calibrated ? fmt::format("; width {} for recall {} (measured)", width.value_or(0),
                                                     in.recall_target)
+                           : pending  ? fmt::format("; width {} (the widest: recall not measured "
+                                                    "yet)", width.value_or(0))
                                       : "");
     }
     costs.push_back(c);

@@ -35,6 +35,10 @@ struct RecallCurve {
   int queries = 0;                    // sample queries measured
   int64_t index_size = 0;             // vectors in the index when measured
   double ms = 0;                      // time the measurement took
+  // The index measured: its spec and the model generation of its vectors
+  // (src/search/recall_curve_cache.h keeps a curve for that index only).
+  std::string index_spec;
+  uint32_t generation = 0;
 };
 
 struct PlannerInput {
@@ -59,6 +63,11 @@ struct PlannerInput {
   // no user knobs, the ANN strategies get the narrowest width whose
   // recall at the depth they must reach meets recall_target.
   std::vector<RecallSample> recall_curve;
+  // The index gets a measured curve but has none yet (it is measured when
+  // the index is saved): the ANN strategies then take the widest width of
+  // the calibration's ladder (ef_search 16 x their depth, nprobe nlist),
+  // which meets any target, and the planner picks among them by cost.
+  bool calibration_pending = false;
 };
 
 struct StrategyCost {

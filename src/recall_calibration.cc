@@ -9,9 +9,20 @@
 namespace semdb {
 namespace {
 
-constexpr int kDepths[] = {10, 40, 160, 640};
+// Depths measured. HNSW stops at 160: its ladder at 640 (ef up to 10,240)
+// walks most of a 100k graph per query and cost 80% of the measurement,
+// while the planner reads so deep only below 1% selectivity, where an
+// exact scan wins; deeper than measured, WidthForRecall scales the width
+// in proportion to the depth, which overestimates it (the ef a recall
+// needs grows more slowly than the depth).
+constexpr int kIvfDepths[] = {10, 40, 160, 640};
+constexpr int kHnswDepths[] = {10, 40, 160};
 // HNSW search list sizes as multiples of the depth.
 constexpr double kEfRatios[] = {1, 1.5, 2, 3, 4, 6, 8, 12, 16};
+// A depth's ladder stops at this recall: the planner asks at most 0.995
+// of the curve for the targets 0.9..0.99 (WidthForRecall's margin), and
+// beyond it a width only rules out the last few misses of the sample.
+constexpr double kEnoughRecall = 0.999;
 
 // The first `depth` labels of `hits` other than `self`.
 std::vector<uint64_t> TopOthers(const std::vector<IndexHit>& hits, uint64_t self, int depth) {
@@ -38,6 +49,18 @@ double RecallAt(const std::vector<std::vector<IndexHit>>& found,
   return wanted == 0 ? 1.0 : static_cast<double>(hit) / wanted;
 }
 
+// The widths of `depth`'s ladder, ascending.
+std::vector<int> Ladder(const IndexLayout& layout, int depth) {
+  std::vector<int> widths;
+  if (layout.kind == IndexLayout::Kind::kHnsw) {
+    for (double r : kEfRatios) widths.push_back(static_cast<int>(std::ceil(depth * r)));
+  } else {
+    for (int p = 1; p < layout.nlist; p *= 2) widths.push_back(p);
+    widths.push_back(layout.nlist);
+  }
+  return widths;
+}
+
 }  // namespace
 
 absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
@@ -51,34 +74,61 @@ absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
   curve.index_size = index.size();
   curve.queries = static_cast<int>(n);
   if (n == 0) return curve;
+  const bool hnsw = layout.kind == IndexLayout::Kind::kHnsw;
+  if (!hnsw && layout.kind != IndexLayout::Kind::kIvf) return curve;
 
   std::vector<int> depths;
-  for (int d : kDepths) {
+  for (int d : hnsw ? absl::MakeConstSpan(kHnswDepths) : absl::MakeConstSpan(kIvfDepths)) {
     if (d * int64_t{8} <= index.size()) depths.push_back(d);
   }
   if (depths.empty()) return curve;
+  // The exact top of every query at once (one matrix product for a flat
+  // scan).
   absl::StatusOr<std::vector<std::vector<IndexHit>>> truth =
       index.SearchBatch(queries, depths.back() + 1, {.exact = true}, nullptr);
   if (!truth.ok()) return truth.status();
 
+  // One search per width serves every depth whose ladder holds it: a
+  // search's top D is the same whatever more it returns, since the width
+  // (nprobe's lists; HNSW's list of max(ef, k)) sets what it visits.
+  std::vector<int> widths;
   for (int depth : depths) {
-    std::vector<int> widths;
-    if (layout.kind == IndexLayout::Kind::kHnsw) {
-      for (double r : kEfRatios) widths.push_back(static_cast<int>(std::ceil(depth * r)));
-    } else if (layout.kind == IndexLayout::Kind::kIvf) {
-      for (int p = 1; p < layout.nlist; p *= 2) widths.push_back(p);
-      widths.push_back(layout.nlist);
+    for (int w : Ladder(layout, depth)) widths.push_back(w);
+  }
+  std::sort(widths.begin(), widths.end());
+  widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
+  std::vector<std::vector<RecallSample>> by_depth(depths.size());
+  std::vector<bool> done(depths.size(), false);
+  for (int width : widths) {
+    std::vector<size_t> at;  // the depths still measuring whose ladder holds `width`
+    for (size_t i = 0; i < depths.size(); ++i) {
+      const std::vector<int> ladder = Ladder(layout, depths[i]);
+      if (!done[i] && std::find(ladder.begin(), ladder.end(), width) != ladder.end()) {
+        at.push_back(i);
+      }
     }
-    for (int width : widths) {
+    if (at.empty()) continue;
+    // Visiting every list of IVF-Flat is an exact search: recall 1 with
+    // nothing to measure.
+    const bool exhaustive = !hnsw && width >= layout.nlist;
+    std::vector<std::vector<IndexHit>> found;
+    if (!exhaustive) {
       IndexSearchKnobs knobs;
-      (layout.kind == IndexLayout::Kind::kHnsw ? knobs.ef_search : knobs.nprobe) = width;
-      absl::StatusOr<std::vector<std::vector<IndexHit>>> found =
-          index.SearchBatch(queries, depth + 1, knobs, nullptr);
-      if (!found.ok()) return found.status();
-      const double recall = RecallAt(*found, *truth, self, depth);
-      curve.samples.push_back({depth, width, recall});
-      if (recall >= 1.0 || width >= index.size()) break;
+      (hnsw ? knobs.ef_search : knobs.nprobe) = width;
+      absl::StatusOr<std::vector<std::vector<IndexHit>>> f =
+          index.SearchBatch(queries, depths[at.back()] + 1, knobs, nullptr);
+      if (!f.ok()) return f.status();
+      found = *std::move(f);
     }
+    for (size_t i : at) {
+      const double recall = exhaustive ? 1.0 : RecallAt(found, *truth, self, depths[i]);
+      by_depth[i].push_back({depths[i], width, recall});
+      done[i] = recall >= kEnoughRecall || width >= index.size();
+    }
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+  }
+  for (const std::vector<RecallSample>& samples : by_depth) {
+    curve.samples.insert(curve.samples.end(), samples.begin(), samples.end());
   }
   curve.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                  .count();

@@ -26,10 +26,11 @@ namespace semdb {
 // truth, so that it stands for a query of the data's distribution. (Its
 // own graph links still lead the walk to its neighbours; moving it off its
 // vector by noise made harder queries than the data's own, and widths far
-// beyond what held-out queries need.) For each depth D of 10, 40, 160, 640
-// (those at most size / 8) and each width of a ladder (ef_search from D up
-// to 16 D; nprobe 1, 2, 4 .. nlist), recall@D against the exact top D,
-// until a width reaches recall 1.
+// beyond what held-out queries need.) For each depth D of 10, 40, 160 and
+// (IVF) 640, those at most size / 8, and each width of a ladder (ef_search
+// from D up to 16 D; nprobe 1, 2, 4 .. nlist), recall@D against the exact
+// top D, until a width reaches recall 0.999. One batched search per width
+// serves every depth, and nprobe = nlist (exact) is not searched.
 absl::StatusOr<RecallCurve> MeasureRecallCurve(const VectorIndex& index,
                                                const IndexLayout& layout,
                                                absl::Span<const float> queries,

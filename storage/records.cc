@@ -98,6 +98,7 @@ std::string CollectionRecord::Encode() const {
   if (chunking != "none") j["chunking"] = chunking;
   if (!model_fingerprint.empty()) j["model_fingerprint"] = model_fingerprint;
   if (model_installed) j["model_installed"] = true;
+  if (!recall_curve.empty()) j["recall_curve"] = recall_curve;
   return j.dump();
 }
 
@@ -122,6 +123,7 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
     r.keyword_index = j.value("keyword_index", false);
     r.model_fingerprint = j.value("model_fingerprint", std::string());
     r.model_installed = j.value("model_installed", false);
+    r.recall_curve = j.value("recall_curve", std::string());
   } catch (const nlohmann::json::exception&) {
     return Corrupt("collection");
   }

@@ -68,6 +68,9 @@ struct CollectionRecord {
   // The model was installed from an exported state (Collection::InstallModel):
   // it is never refitted on the collection's own texts.
   bool model_installed = false;
+  // The measured recall curve of the collection's index (JSON written and
+  // read by src/search/recall_curve_cache.h); empty when none was measured.
+  std::string recall_curve;
 
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);

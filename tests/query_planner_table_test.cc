@@ -9,6 +9,7 @@
 
 #include "catch2/catch.hpp"
 #include "src/query_planner.h"
+#include "src/search/recall_curve_cache.h"
 
 namespace semdb {
 namespace {
@@ -221,6 +222,61 @@ TEST_CASE("the recall target reaches the plan through the measured recall",
     REQUIRE(plan.ok());
     CHECK(plan->knobs.ef_search == 50);
   }
+  SECTION("IVF reads its curve at the ranks of the filtered top k, k / selectivity") {
+    IndexLayout ivf = Ivf();
+    ivf.nlist = 256;
+    PlannerInput in = Filtered(Input(ivf, 100'000), 0.1);
+    // The curve bench/filtered_bench's data gave (100k x 128, nlist 256).
+    in.recall_curve = {{10, 32, 0.9396},   {10, 64, 0.9646},  {10, 128, 0.9833},
+                       {10, 256, 1.0},     {40, 32, 0.9219},  {40, 64, 0.9542},
+                       {40, 128, 0.9797},  {40, 256, 1.0},    {160, 64, 0.8671},
+                       {160, 128, 0.9583}, {160, 256, 1.0}};
+    in.recall_target = 0.9;
+    absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAnnPostFilter);
+    REQUIRE(plan.ok());
+    // Fetch 135 (1.25 k / s + 10), read at depth 100: 64 lists at 40, 128
+    // at 160 -> 64 sqrt(2.5); at depth 135 it would be 64 sqrt(3.375).
+    CHECK(plan->fetch_k == 135);
+    CHECK(plan->knobs.nprobe == 102);
+    CHECK(*WidthForRecall(in.recall_curve, ivf, 135, 0.9) == 118);
+  }
+  SECTION("without a curve yet, the widest width: no search waits for a measurement") {
+    PlannerInput in = Filtered(Input(hnsw, 1'000'000), 0.5);
+    in.calibration_pending = true;
+    absl::StatusOr<QueryPlan> plan = PlanQuery(in, SearchStrategy::kAnnPostFilter);
+    REQUIRE(plan.ok());
+    CHECK(plan->knobs.ef_search == 16 * 35);
+    CHECK(CostOf(*plan, SearchStrategy::kAnnPostFilter).note.find("not measured yet") !=
+          std::string::npos);
+    IndexLayout ivf = Ivf();
+    in = Filtered(Input(ivf, 1'000'000), 0.5);
+    in.calibration_pending = true;
+    plan = PlanQuery(in, SearchStrategy::kAnn);
+    REQUIRE(plan.ok());
+    CHECK(plan->knobs.nprobe == ivf.nlist);
+  }
+}
+
+TEST_CASE("a recall curve reads back as stored; a damaged one as none", "[planner][plan-table]") {
+  RecallCurve curve{.samples = {{10, 20, 0.9}, {10, 40, 0.99}, {40, 80, 0.95}},
+                    .queries = 48,
+                    .index_size = 5000,
+                    .ms = 12.5,
+                    .index_spec = "hnsw m=16",
+                    .generation = 3};
+  std::optional<RecallCurve> back = DecodeRecallCurve(EncodeRecallCurve(curve));
+  REQUIRE(back.has_value());
+  CHECK(back->index_spec == "hnsw m=16");
+  CHECK(back->generation == 3);
+  CHECK(back->index_size == 5000);
+  CHECK(back->queries == 48);
+  CHECK(back->ms == 12.5);
+  REQUIRE(back->samples.size() == 3);
+  CHECK((back->samples[2].depth == 40 && back->samples[2].width == 80 &&
+         back->samples[2].recall == 0.95));
+  CHECK_FALSE(DecodeRecallCurve("").has_value());
+  CHECK_FALSE(DecodeRecallCurve("{not json").has_value());
+  CHECK_FALSE(DecodeRecallCurve(R"({"index": "hnsw", "samples": [[1, 2]]})").has_value());
 }
 
 }  // namespace

@@ -10,6 +10,10 @@ TEST_CASE("records round-trip through their encodings", "[storage]") {
   absl::StatusOr<CollectionRecord> c2 = CollectionRecord::Decode(c.Encode());
   REQUIRE(c2.ok());
   REQUIRE(c2->Encode() == c.Encode());
+  // The recall curve is kept as given (absent from records without one).
+  c.recall_curve = R"({"index":"hnsw m=16"})";
+  REQUIRE(CollectionRecord::Decode(c.Encode())->recall_curve == c.recall_curve);
+  REQUIRE(c2->recall_curve.empty());
 
   Counters k{12, 99, 5, 1234, 56};
   absl::StatusOr<Counters> k2 = Counters::Decode(k.Encode());

@@ -1,9 +1,9 @@
 #include "src/search/recall_curve_cache.h"
 
-#include <optional>
 #include <vector>
 
 #include "index/index_layout.h"
+#include "nlohmann/json.hpp"
 #include "src/recall_calibration.h"
 
 namespace semdb {
@@ -14,22 +14,31 @@ namespace {
 constexpr int kCalibrationQueries = 48;
 constexpr int64_t kCalibrationMinSize = 1000;
 
+bool Fits(const RecallCurve& curve, const SearchView& view) {
+  const int64_t size = view.index->size();
+  return curve.index_spec == view.index->spec().ToString() &&
+         curve.generation == view.record.generation && size <= 2 * curve.index_size &&
+         2 * size >= curve.index_size;
+}
+
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Get(const SearchView& view) {
-  const VectorIndex& index = *view.index;
+bool RecallCurveCache::Calibrates(const VectorIndex& index) {
   const IndexLayout layout = *IndexLayout::FromSpec(index.spec());
-  const int64_t size = index.size();
-  if (layout.kind == IndexLayout::Kind::kFlat || !index.can_search_exactly() ||
-      size < kCalibrationMinSize) {
-    return nullptr;
-  }
-  const std::string spec = index.spec().ToString();
+  return layout.kind != IndexLayout::Kind::kFlat && index.can_search_exactly() &&
+         index.size() >= kCalibrationMinSize;
+}
+
+std::shared_ptr<const RecallCurve> RecallCurveCache::Find(const SearchView& view) const {
+  if (view.index == nullptr || !Calibrates(*view.index)) return nullptr;
   absl::MutexLock lock(&mu_);
-  if (curve_ != nullptr && spec_ == spec && size <= 2 * curve_->index_size &&
-      2 * size >= curve_->index_size) {
-    return curve_;
-  }
+  return curve_ != nullptr && Fits(*curve_, view) ? curve_ : nullptr;
+}
+
+absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Measure(
+    const SearchView& view) {
+  if (view.index == nullptr || !Calibrates(*view.index) || Find(view) != nullptr) return nullptr;
+  const VectorIndex& index = *view.index;
   // Stored vectors of evenly spread label numbers (deleted ones skipped).
   std::vector<uint64_t> labels;
   const uint64_t end = view.counters.next_label;
@@ -50,11 +59,52 @@ absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Get(const S
     sample.insert(sample.end(), v->values.begin(), v->values.end());
     sample_labels.push_back(labels[i]);
   }
-  absl::StatusOr<RecallCurve> curve = MeasureRecallCurve(index, layout, sample, sample_labels);
+  absl::StatusOr<RecallCurve> curve =
+      MeasureRecallCurve(index, *IndexLayout::FromSpec(index.spec()), sample, sample_labels);
   if (!curve.ok()) return curve.status();
-  curve_ = std::make_shared<const RecallCurve>(*std::move(curve));
-  spec_ = spec;
-  return curve_;
+  curve->index_spec = index.spec().ToString();
+  curve->generation = view.record.generation;
+  auto measured = std::make_shared<const RecallCurve>(*std::move(curve));
+  Install(measured);
+  return measured;
+}
+
+void RecallCurveCache::Install(std::shared_ptr<const RecallCurve> curve) {
+  absl::MutexLock lock(&mu_);
+  curve_ = std::move(curve);
+}
+
+std::string EncodeRecallCurve(const RecallCurve& curve) {
+  nlohmann::json samples = nlohmann::json::array();
+  for (const RecallSample& s : curve.samples) samples.push_back({s.depth, s.width, s.recall});
+  return nlohmann::json{{"index", curve.index_spec},
+                        {"generation", curve.generation},
+                        {"index_size", curve.index_size},
+                        {"queries", curve.queries},
+                        {"ms", curve.ms},
+                        {"samples", samples}}
+      .dump();
+}
+
+std::optional<RecallCurve> DecodeRecallCurve(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  RecallCurve curve;
+  try {
+    curve.index_spec = j.at("index").get<std::string>();
+    curve.generation = j.at("generation").get<uint32_t>();
+    curve.index_size = j.at("index_size").get<int64_t>();
+    curve.queries = j.at("queries").get<int>();
+    curve.ms = j.at("ms").get<double>();
+    for (const nlohmann::json& s : j.at("samples")) {
+      curve.samples.push_back(
+          {.depth = s.at(0).get<int>(), .width = s.at(1).get<int>(), .recall = s.at(2).get<double>()});
+    }
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+  return curve;
 }
 
 }  // namespace semdb

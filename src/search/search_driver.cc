@@ -64,15 +64,13 @@ absl::StatusOr<std::vector<Hit>> RunSearch(const SearchView& view, absl::Span<co
     in.filter_covered = estimate->covered;
   }
   // Filtered ANN searches take their width from the index's measured
-  // recall, unless the query fixes it or asks for exact search.
+  // recall, unless the query fixes it; without a curve yet (it is measured
+  // when the index is saved, never here), the planner plans conservatively.
   std::shared_ptr<const RecallCurve> curve;
-  if (options.filter && options.recall_target < 1 && options.knobs.ef_search == 0 &&
-      options.knobs.nprobe == 0 && options.strategy != SearchStrategy::kExactScan &&
-      options.strategy != SearchStrategy::kFilteredScan) {
-    absl::StatusOr<std::shared_ptr<const RecallCurve>> c = view.recall_curves.Get(view);
-    if (!c.ok()) return c.status();
-    curve = *std::move(c);
+  if (options.filter) {
+    curve = view.recall_curves.Find(view);
     if (curve != nullptr) in.recall_curve = curve->samples;
+    in.calibration_pending = curve == nullptr && RecallCurveCache::Calibrates(*view.index);
   }
   trace.estimate_ms = MsSince(start);
   absl::StatusOr<QueryPlan> plan = PlanQuery(in, options.strategy);
