@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
       std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(unset)");
   bool built = false;
   double build_seconds = 0;
-  if (!fs::exists(fs::path(db_dir) / "CURRENT")) {
+  if (!fs::exists(fs::path(db_dir) / "store")) {
     const Clock::time_point start = Clock::now();
     RunChild(self, {"build", db_dir, std::to_string(dim), std::to_string(rows),
                     std::to_string(m), std::to_string(ef_construction)});
