@@ -23,10 +23,6 @@
 // Printed with the core count, the load average and the OpenBLAS kernel;
 // the table is also written to --out. Issue 12's goal: semdb <= 1.1x
 // read_index, and 0 operations replayed on the first reopen after the build.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,6 +34,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "child_process.h"
 #include "faiss/Index.h"
 #include "faiss/index_io.h"
 #include "fmt/format.h"
@@ -124,38 +121,16 @@ struct Run {
 };
 
 Run RunChild(const std::string& self, const std::vector<std::string>& args) {
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) Die("pipe failed");
-  const pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    std::vector<char*> argv{const_cast<char*>(self.c_str())};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(self.c_str(), argv.data());
-    std::_Exit(127);
-  }
-  ::close(pipe_fds[1]);
-  std::string text;
-  char buf[256];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) text.append(buf, n);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("a child failed: " + args[0]);
+  const semdb::bench::ChildRun child = semdb::bench::RunChildProcess(self, args);
+  if (!child.ok) Die("a child failed: " + args[0]);
   Run r;
   long long count = 0;
-  if (std::sscanf(text.c_str(), "%lf %lld", &r.seconds, &count) != 2) {
-    Die("unexpected child output: " + text);
+  if (std::sscanf(child.out.c_str(), "%lf %lld", &r.seconds, &count) != 2) {
+    Die("unexpected child output: " + child.out);
   }
   r.count = count;
-  r.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
-          ru.ru_stime.tv_usec * 1e-6;
-  r.rss_mib = ru.ru_maxrss / 1024.0;
+  r.cpu = child.cpu;
+  r.rss_mib = child.rss_mib;
   return r;
 }
 
