@@ -21,8 +21,6 @@
 // with the core count, the load average and the OpenBLAS kernel. Issue
 // 12's goals: rate >= 0.8x the peer's, disk <= 1.3x, peak RSS <= 1.5x.
 #include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +33,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "child_process.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
 #include "faiss/index_io.h"
@@ -155,34 +154,12 @@ struct Run {
 Run RunChild(const std::string& self, const std::vector<std::string>& args, const fs::path& out) {
   fs::remove_all(out);
   fs::create_directories(out);
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) Die("pipe failed");
-  const pid_t pid = ::fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
-    std::vector<char*> argv{const_cast<char*>(self.c_str())};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(self.c_str(), argv.data());
-    std::_Exit(127);
-  }
-  ::close(pipe_fds[1]);
-  std::string text;
-  char buf[256];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) text.append(buf, n);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("a child failed: " + args[0]);
+  const semdb::bench::ChildRun child = semdb::bench::RunChildProcess(self, args);
+  if (!child.ok) Die("a child failed: " + args[0]);
   Run r;
-  r.seconds = std::atof(text.c_str());
-  r.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
-          ru.ru_stime.tv_usec * 1e-6;
-  r.rss_mib = ru.ru_maxrss / 1024.0;
+  r.seconds = std::atof(child.out.c_str());
+  r.cpu = child.cpu;
+  r.rss_mib = child.rss_mib;
   r.disk_mb = DiskBytes(out) / 1e6;
   return r;
 }

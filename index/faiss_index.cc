@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <thread>
 #include <typeinfo>
@@ -19,11 +20,12 @@
 #include "faiss/impl/IDSelector.h"
 #include "faiss/impl/io.h"
 #include "faiss/index_io.h"
-#include "faiss/utils/Heap.h"
 #include "faiss/utils/distances.h"
 #include "faiss/invlists/InvertedLists.h"
+#include "index/flat_scan.h"
 #include "index/hnsw_build.h"
-#include "index/hnsw_level0.h"
+#include "index/hnsw_file.h"
+#include "index/hnsw_packed_storage.h"
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
 #include "index/inner_product.h"
@@ -58,37 +60,6 @@ struct PositionSelector : faiss::IDSelector {
   }
 };
 
-// Exact top-k over an inner-product flat index for a few queries, scored
-// with semdb's vector kernel (index/inner_product.h): Debian's FAISS scores
-// them with its scalar loop, which was most of a search's time in the HTTP
-// load benchmark. The heap is FAISS's, fed in position order as FAISS
-// feeds it, so the hits and the order of ties are FAISS's; scores differ by
-// a few float ulps (the kernel's summation order).
-void ScanFlat(const faiss::IndexFlat& flat, const float* queries, int64_t n, int k,
-              const faiss::IDSelector* sel, float* scores, int64_t* positions) {
-  using Heap = faiss::CMin<float, int64_t>;
-  const InnerProductFn ip = BestInnerProduct();
-  const float* base = reinterpret_cast<const float*>(flat.codes.data());
-  const size_t d = static_cast<size_t>(flat.d);
-  for (int64_t q = 0; q < n; ++q) {
-    float* s = scores + q * k;
-    int64_t* p = positions + q * k;
-    faiss::heap_heapify<Heap>(k, s, p);
-    for (int64_t i = 0; i < flat.ntotal; ++i) {
-      if (sel != nullptr && !sel->is_member(i)) continue;
-      const float v = ip(queries + q * d, base + i * d, d);
-      if (Heap::cmp(s[0], v)) faiss::heap_replace_top<Heap>(k, s, p, v, i);
-    }
-    faiss::heap_reorder<Heap>(k, s, p);
-  }
-}
-
-// The float rows under an HNSW graph over flat storage (see level0_).
-const float* FlatRows(const faiss::IndexHNSW& hnsw) {
-  return reinterpret_cast<const float*>(
-      static_cast<const faiss::IndexFlat*>(hnsw.storage)->codes.data());
-}
-
 std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
   const faiss::MetricType ip = faiss::METRIC_INNER_PRODUCT;
   switch (l.kind) {
@@ -115,7 +86,9 @@ std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension
         hnsw = std::make_unique<faiss::IndexHNSWSQ>(dimension, faiss::ScalarQuantizer::QT_8bit,
                                                     l.m, ip);
       } else {
-        hnsw = std::make_unique<faiss::IndexHNSWFlat>(dimension, l.m, ip);
+        // One copy of the vectors: in the blocks of the packed level 0.
+        hnsw = std::make_unique<faiss::IndexHNSW>(new PackedStorage(dimension, 2 * l.m), l.m);
+        hnsw->own_fields = true;
       }
       hnsw->hnsw.efConstruction = l.ef_construction;
       hnsw->hnsw.efSearch = l.ef_search;
@@ -135,6 +108,26 @@ bool ReadValue(faiss::IOReader* r, T* v) {
   return (*r)(v, sizeof(T), 1) == 1;
 }
 
+// A reader that returns a fourcc already read from `rest`, then the rest.
+struct PrefixedReader : faiss::IOReader {
+  char prefix[4];
+  size_t prefix_left = sizeof(prefix);
+  faiss::IOReader* rest;
+
+  PrefixedReader(uint32_t fourcc, faiss::IOReader* r) : rest(r) {
+    std::memcpy(prefix, &fourcc, sizeof(prefix));
+  }
+  size_t operator()(void* ptr, size_t size, size_t nitems) override {
+    const size_t bytes = size * nitems;
+    const size_t head = std::min(bytes, prefix_left);
+    std::memcpy(ptr, prefix + sizeof(prefix) - prefix_left, head);
+    prefix_left -= head;
+    size_t got = head;
+    if (bytes > head) got += (*rest)(static_cast<char*>(ptr) + head, 1, bytes - head);
+    return size == 0 ? 0 : got / size;
+  }
+};
+
 }  // namespace
 
 FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
@@ -143,10 +136,8 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
       layout_(layout),
       dimension_(dimension),
       index_(std::move(index)) {
-  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
-      hnsw != nullptr && dynamic_cast<const faiss::IndexFlat*>(hnsw->storage) != nullptr) {
-    level0_ = std::make_unique<PackedLevel0>();
-    level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, 0, {});
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
+    packed_ = dynamic_cast<PackedStorage*>(hnsw->storage);
   }
 }
 
@@ -284,15 +275,18 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
       for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<FaissId>(labels_.size() + i);
       index_->add_with_ids(n, vectors.data(), ids.data());
     } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
-               hnsw != nullptr && level0_ != nullptr) {
-      // semdb's graph construction (index/hnsw_build.h) into FAISS's arrays.
+               hnsw != nullptr && packed_ != nullptr) {
+      if (n == 0) return absl::OkStatus();
+      // semdb's graph construction (index/hnsw_build.h) into FAISS's
+      // arrays, over the vectors appended to the packed blocks.
       const size_t before = static_cast<size_t>(hnsw->ntotal);
-      hnsw->storage->add(n, vectors.data());
-      hnsw->ntotal = hnsw->storage->ntotal;
+      packed_->add(n, vectors.data());
+      hnsw->ntotal = packed_->ntotal;
+      PackedLevel0& level0 = packed_->level0;
       const std::vector<int32_t> relinked =
-          BuildHnsw(hnsw->hnsw, FlatRows(*hnsw), dimension_, hnsw->ntotal, BestInnerProduct(),
-                    omp_get_max_threads());
-      level0_->Update(hnsw->hnsw, FlatRows(*hnsw), dimension_, before, relinked);
+          BuildHnsw(hnsw->hnsw, level0.vector(0), dimension_, hnsw->ntotal, BestInnerProduct(),
+                    omp_get_max_threads(), level0.row_floats());
+      level0.CopyLinks(hnsw->hnsw, before, relinked);
     } else {
       index_->add(n, vectors.data());
     }
@@ -425,7 +419,8 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
       ivf->search(n, queries, k, scores, positions, &ivf_params);
     } else if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
       if (knobs.exact) {
-        // The graph's storage is a flat index over the same positions.
+        // The graph's storage is a flat index (or PackedStorage) over the
+        // same positions.
         hnsw->storage->search(n, queries, k, scores, positions, select ? &params : nullptr);
       } else {
         // Queries striped over the threads; FAISS exceptions are caught
@@ -455,7 +450,8 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
                flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&
                n < faiss::distance_compute_blas_threshold) {
       // Beyond FAISS's BLAS threshold, FAISS's matrix products are faster.
-      ScanFlat(*flat, queries, n, k, sel, scores, positions);
+      ScanRows(reinterpret_cast<const float*>(flat->codes.data()), flat->d, flat->ntotal,
+               flat->d, queries, n, k, sel, scores, positions);
     } else {
       index_->search(n, queries, k, scores, positions, select ? &params : nullptr);
     }
@@ -473,8 +469,8 @@ void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, in
   q.k = k;
   q.ef = ef > 0 ? ef : layout_.ef_search;
   q.sel = sel;
-  if (level0_ != nullptr) {
-    SearchHnswPacked(hnsw.hnsw, *level0_, BestInnerProduct(), q, scores, positions);
+  if (packed_ != nullptr) {
+    SearchHnswPacked(hnsw.hnsw, packed_->level0, BestInnerProduct(), q, scores, positions);
     return;
   }
   std::unique_ptr<faiss::DistanceComputer> similarity(hnsw.storage->get_distance_computer());
@@ -501,7 +497,11 @@ absl::Status FaissIndex::Save(const std::string& path) const {
   w(tombstones.data(), 1, tombstones.size());
   if (!w.status().ok()) return w.status();
   try {
-    faiss::write_index(index_.get(), &w);
+    if (packed_ != nullptr) {
+      WriteHnswFlat(static_cast<const faiss::IndexHNSW&>(*index_), &w);
+    } else {
+      faiss::write_index(index_.get(), &w);
+    }
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("cannot save index: ", e.what()));
   }
@@ -544,11 +544,22 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
       r(tombstones.data(), 1, tombstones.size()) != tombstones.size()) {
     return corrupt("truncated");
   }
+  // HNSW over float vectors is read into packed blocks (index/hnsw_file.h),
+  // the other kinds by FAISS (given back the fourcc read here).
   std::unique_ptr<faiss::Index> index;
+  uint32_t fourcc;
+  if (!ReadValue(&r, &fourcc)) return corrupt("truncated");
   try {
-    index.reset(faiss::read_index(&r));
+    if (fourcc == HnswFlatFourcc()) {
+      index = ReadHnswFlat(&r, static_cast<int64_t>(count));
+    } else {
+      PrefixedReader rest(fourcc, &r);
+      index.reset(faiss::read_index(&rest));
+    }
   } catch (const faiss::FaissException& e) {
     return corrupt("unreadable FAISS data");
+  } catch (const std::bad_alloc&) {
+    return corrupt("FAISS data too large");
   }
   if (absl::Status s = r.VerifyChecksum(); !s.ok()) return s;
   // IVF's ntotal counts live entries (compaction removes them in place);
@@ -607,10 +618,11 @@ nlohmann::json FaissIndex::Describe() const {
                       {"live", size()},
                       {"tombstones", num_deleted_},
                       {"memory_bytes", fixed + n * (per_vector + 8 + 24)}};
-  // The packed copy of level 0 (links and vectors) that HNSW search reads.
-  if (level0_ != nullptr) {
-    j["memory_bytes"] = j["memory_bytes"].get<int64_t>() +
-                        static_cast<int64_t>(level0_->memory_bytes());
+  // HNSW over floats: the vectors are in the packed level 0 (with a copy
+  // of level 0's links), counted by its blocks in place of per_vector's d * 4.
+  if (packed_ != nullptr) {
+    j["memory_bytes"] = j["memory_bytes"].get<int64_t>() - n * d * 4 +
+                        static_cast<int64_t>(packed_->level0.memory_bytes());
   }
   if (layout_.kind == IndexLayout::Kind::kIvf) {
     j["trained"] = is_trained();

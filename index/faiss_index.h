@@ -30,7 +30,7 @@ struct IDSelector;
 
 namespace semdb {
 
-class PackedLevel0;
+struct PackedStorage;
 
 class FaissIndex : public VectorIndex {
  public:
@@ -104,9 +104,10 @@ class FaissIndex : public VectorIndex {
   std::vector<bool> deleted_;     // FAISS position -> tombstone
   int64_t num_deleted_ = 0;
   absl::flat_hash_map<uint64_t, int64_t> positions_;  // live label -> position
-  // HNSW over float vectors: level 0 of the graph packed for search
-  // (index/hnsw_level0.h), updated by every Add; null for other kinds.
-  std::unique_ptr<PackedLevel0> level0_;
+  // HNSW over float vectors: the graph's storage, whose blocks hold the
+  // vectors and level 0's links packed for search (index/hnsw_level0.h),
+  // updated by every Add; owned by index_; null for other kinds.
+  PackedStorage* packed_ = nullptr;
 };
 
 }  // namespace semdb

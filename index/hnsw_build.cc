@@ -57,10 +57,12 @@ struct InsertScratch {
 class Builder {
  public:
   // Nodes below `first_new` are the graph before this build.
-  Builder(faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip, Node first_new)
+  Builder(faiss::HNSW& graph, const float* vectors, int dim, size_t row_floats,
+          InnerProductFn ip, Node first_new)
       : graph_(graph),
         vectors_(vectors),
         dim_(static_cast<size_t>(dim)),
+        row_floats_(row_floats),
         ip_(ip),
         first_new_(first_new),
         locks_(new SpinLock[kLockStripes]) {
@@ -74,7 +76,7 @@ class Builder {
   void Insert(Node v, InsertScratch& t);
 
  private:
-  const float* Row(Node v) const { return vectors_ + dim_ * static_cast<size_t>(v); }
+  const float* Row(Node v) const { return vectors_ + row_floats_ * static_cast<size_t>(v); }
   float Score(const float* q, Node v) const { return ip_(q, Row(v), dim_); }
   void PrefetchRow(Node v) const {
     const char* row = reinterpret_cast<const char*>(Row(v));
@@ -99,7 +101,7 @@ class Builder {
 
   faiss::HNSW& graph_;
   const float* vectors_;
-  size_t dim_;
+  size_t dim_, row_floats_;
   InnerProductFn ip_;
   Node first_new_;
   std::vector<int> first_slot_, width_;  // per level: offset and count of its links
@@ -260,11 +262,12 @@ void Builder::Insert(Node v, InsertScratch& t) {
 }  // namespace
 
 std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
-                               InnerProductFn ip, int threads) {
+                               InnerProductFn ip, int threads, size_t row_floats) {
   const int64_t first = static_cast<int64_t>(graph.levels.size());
   if (n <= first) return {};
   graph.prepare_level_tab(static_cast<size_t>(n - first));
-  Builder builder(graph, vectors, dim, ip, static_cast<Node>(first));
+  Builder builder(graph, vectors, dim, row_floats != 0 ? row_floats : static_cast<size_t>(dim), ip,
+                  static_cast<Node>(first));
   // The first nodes one by one, so that parallel inserts start from a graph.
   constexpr int64_t kSerialStart = 256;
   const int64_t serial_end = std::min(n, std::max(first, kSerialStart));

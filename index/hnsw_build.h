@@ -34,15 +34,17 @@ struct HNSW;
 
 namespace semdb {
 
-// Links rows [graph.levels.size(), n) of `vectors` (row-major, `dim` floats
-// per row, scored by the inner product `ip`) into `graph`, whose nodes are
+// Links rows [graph.levels.size(), n) of `vectors` (`dim` floats per row,
+// rows `row_floats` floats apart, 0 meaning `dim`: the vectors of a
+// PackedLevel0 are rows of its blocks; scored by the inner product `ip`)
+// into `graph`, whose nodes are
 // rows [0, graph.levels.size()), on up to `threads` threads. `graph` must
 // come from faiss::HNSW(M) (its level distribution and links per level);
 // efConstruction is graph.efConstruction. Returns the nodes that were in
 // the graph before and whose level-0 links changed, in increasing order
 // (what a packed level 0 must copy again besides the new rows).
 std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
-                               InnerProductFn ip, int threads);
+                               InnerProductFn ip, int threads, size_t row_floats = 0);
 
 }  // namespace semdb
 

@@ -1,5 +1,8 @@
 #include "index/hnsw_level0.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -8,42 +11,60 @@
 
 namespace semdb {
 
-void PackedLevel0::Update(const faiss::HNSW& graph, const float* vectors, int dim,
-                          size_t old_rows, const std::vector<int32_t>& relinked) {
-  const size_t n = graph.levels.size();
-  const int width = graph.nb_neighbors(0);
-  const size_t links_bytes = sizeof(int32_t) * static_cast<size_t>(width);
-  const size_t stride = (links_bytes + sizeof(float) * static_cast<size_t>(dim) + 63) / 64 * 64;
-  if (stride != stride_ || dim != dim_) old_rows = 0;  // a new shape: repack all
-  old_rows = std::min({old_rows, size_, n});
-  if (n > capacity_ || stride != stride_) {
-    const size_t capacity = std::max(n, stride == stride_ ? capacity_ + capacity_ / 2 : n);
-    char* blocks =
-        static_cast<char*>(std::aligned_alloc(64, stride * std::max<size_t>(capacity, 1)));
-    if (blocks == nullptr) throw std::bad_alloc();
-    if (old_rows > 0) std::memcpy(blocks, blocks_.get(), stride * old_rows);
-    blocks_.reset(blocks);
-    capacity_ = capacity;
+PackedLevel0::PackedLevel0(int dim, int width)
+    : stride_((sizeof(int32_t) * static_cast<size_t>(width) +
+               sizeof(float) * static_cast<size_t>(dim) + 63) / 64 * 64),
+      links_bytes_(sizeof(int32_t) * static_cast<size_t>(width)),
+      width_(width),
+      dim_(dim) {}
+
+PackedLevel0::~PackedLevel0() {
+  if (blocks_ != nullptr) ::munmap(blocks_, mapped_bytes_);
+}
+
+void PackedLevel0::Resize(size_t n) {
+  const size_t needed = stride_ * n;
+  if (needed > mapped_bytes_) {
+    // Geometric growth; pages are zero-filled and become resident when
+    // written, so the spare capacity costs address space only.
+    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t bytes = (std::max(needed, mapped_bytes_ + mapped_bytes_ / 2) + page - 1) /
+                         page * page;
+    void* p = blocks_ == nullptr
+                  ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0)
+                  : ::mremap(blocks_, mapped_bytes_, bytes, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    blocks_ = static_cast<char*>(p);
+    mapped_bytes_ = bytes;
   }
-  stride_ = stride;
-  links_bytes_ = links_bytes;
-  width_ = width;
-  dim_ = dim;
+  if (n < size_) {
+    // Forgotten rows go back to zero pages, as new rows expect.
+    std::memset(blocks_ + stride_ * n, 0, stride_ * (size_ - n));
+  }
+  for (size_t v = size_; v < n; ++v) std::memset(blocks_ + stride_ * v, 0xff, links_bytes_);
   size_ = n;
-  auto copy_links = [&](size_t v) {
-    std::memcpy(blocks_.get() + stride * v, graph.neighbors.data() + graph.offsets[v],
-                links_bytes);
+}
+
+void PackedLevel0::Append(const float* vectors, size_t n) {
+  const size_t first = size_;
+  Resize(first + n);
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim_);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(mutable_vector(static_cast<int32_t>(first + i)),
+                vectors + static_cast<size_t>(dim_) * i, row_bytes);
+  }
+}
+
+void PackedLevel0::CopyLinks(const faiss::HNSW& graph, size_t first,
+                             const std::vector<int32_t>& relinked) {
+  auto copy = [&](size_t v) {
+    std::memcpy(blocks_ + stride_ * v, graph.neighbors.data() + graph.offsets[v], links_bytes_);
   };
   for (int32_t v : relinked) {
-    if (static_cast<size_t>(v) < old_rows) copy_links(static_cast<size_t>(v));
+    if (static_cast<size_t>(v) < first) copy(static_cast<size_t>(v));
   }
-  const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
-  for (size_t v = old_rows; v < n; ++v) {
-    char* block = blocks_.get() + stride * v;
-    copy_links(v);
-    std::memcpy(block + links_bytes, vectors + static_cast<size_t>(dim) * v, row_bytes);
-    std::memset(block + links_bytes + row_bytes, 0, stride - links_bytes - row_bytes);
-  }
+  for (size_t v = first; v < size_; ++v) copy(v);
 }
 
 }  // namespace semdb

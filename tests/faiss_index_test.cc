@@ -1,11 +1,18 @@
 #include "index/faiss_index.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 
 #include "catch2/catch.hpp"
+#include "faiss/IndexFlat.h"
+#include "faiss/IndexHNSW.h"
+#include "faiss/impl/io.h"
+#include "faiss/index_io.h"
 #include "test_data.h"
+#include "vector_data.h"
 
 namespace semdb {
 namespace {
@@ -276,6 +283,136 @@ TEST_CASE("batch search returns what single searches return", "[index][batch]") 
           absl::StatusCode::kInvalidArgument);
   REQUIRE(index->SearchBatch({}, 10, {}, nullptr).status().code() ==
           absl::StatusCode::kInvalidArgument);
+}
+
+// The FAISS bytes of a semdb index file (FaissIndex::Save, format 3):
+// magic, version, spec, dimension, training size and flag, count, labels,
+// tombstones, FAISS's bytes, CRC-32.
+std::string FaissPart(const std::string& file) {
+  uint32_t spec_size;
+  std::memcpy(&spec_size, file.data() + 12, 4);
+  size_t at = 16 + spec_size + 4 + 8 + 1;
+  uint64_t count;
+  std::memcpy(&count, file.data() + at, 8);
+  at += 8 + count * 8 + (count + 7) / 8;
+  REQUIRE(file.size() > at + 4);
+  return file.substr(at, file.size() - at - 4);
+}
+
+TEST_CASE("an HNSW index keeps one copy of its vectors", "[index][hnsw]") {
+  const int dim = 128, n = 3000, m = 16;
+  const std::vector<float> data = testing::ClusteredVectors(n, dim, 20, 11);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i;
+  auto index = FaissIndex::Create(*Spec::Parse("hnsw m=16"), dim);
+  REQUIRE((*index)->Add(labels, data).ok());
+  // Per vector: one block (2m links + dim floats, 64-byte aligned), FAISS's
+  // links of all levels (estimated 2m * 5/4 slots) and the label tables.
+  const int64_t block = (2 * m * 4 + dim * 4 + 63) / 64 * 64;
+  const int64_t one_copy = n * (block + 2 * m * 4 * 5 / 4 + 8 + 24);
+  REQUIRE((*index)->Describe()["memory_bytes"].get<int64_t>() == one_copy);
+  REQUIRE(one_copy < int64_t{n} * dim * 4 * 2);  // not two copies of the vectors
+  // Exact search reads the vectors from the blocks.
+  for (int q = 0; q < 20; ++q) {
+    auto hits = (*index)->Search({data.data() + q * dim, static_cast<size_t>(dim)}, 10,
+                                 {.exact = true}, nullptr);
+    REQUIRE(Labels(*hits) == BruteForce(data, labels, data.data() + q * dim, dim, 10,
+                                        [](uint64_t) { return true; }));
+  }
+}
+
+TEST_CASE("a saved HNSW file is a FAISS IndexHNSWFlat with the same graph and answers",
+          "[index][hnsw]") {
+  testing::TempDir dir;
+  const int dim = 32, n = 4000, nq = 200, k = 10;
+  const std::vector<float> all = testing::ClusteredVectors(n + nq, dim, 30, 12);
+  const std::vector<float> data(all.begin(), all.begin() + n * dim);
+  const float* queries = all.data() + n * dim;
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = 7 + i;
+  auto index = FaissIndex::Create(*Spec::Parse("hnsw m=12 ef_construction=64"), dim);
+  // Two adds: the second links into and relinks the first.
+  REQUIRE((*index)->Add(absl::MakeConstSpan(labels).subspan(0, n / 2),
+                        absl::MakeConstSpan(data).subspan(0, n / 2 * dim)).ok());
+  REQUIRE((*index)->Add(absl::MakeConstSpan(labels).subspan(n / 2),
+                        absl::MakeConstSpan(data).subspan(n / 2 * dim)).ok());
+  REQUIRE((*index)->Save(dir / "h.index").ok());
+
+  faiss::VectorIOReader r;
+  const std::string bytes = FaissPart(testing::ReadFile(dir / "h.index"));
+  r.data.assign(bytes.begin(), bytes.end());
+  std::unique_ptr<faiss::Index> read(faiss::read_index(&r));
+  auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(read.get());
+  REQUIRE(hnsw != nullptr);
+  REQUIRE(hnsw->ntotal == n);
+  REQUIRE(hnsw->metric_type == faiss::METRIC_INNER_PRODUCT);
+  // The vectors, bit for bit, and FAISS writes back the very same bytes.
+  const auto* flat = dynamic_cast<const faiss::IndexFlat*>(hnsw->storage);
+  REQUIRE(flat != nullptr);
+  REQUIRE(std::memcmp(flat->codes.data(), data.data(), data.size() * sizeof(float)) == 0);
+  faiss::VectorIOWriter w;
+  faiss::write_index(read.get(), &w);
+  REQUIRE(std::string(w.data.begin(), w.data.end()) == bytes);
+
+  // FAISS's search on the file and on semdb's index in memory (FAISS's own
+  // loop over the packed storage): the same graph and kernel, so the same
+  // top k; semdb's search finds the exact top k as often.
+  const faiss::Index& mine = (*index)->faiss_index();
+  std::vector<float> s1(nq * k), s2(nq * k);
+  std::vector<faiss::Index::idx_t> p1(nq * k), p2(nq * k);
+  faiss::SearchParametersHNSW params;
+  params.efSearch = 64;
+  read->search(nq, queries, k, s1.data(), p1.data(), &params);
+  mine.search(nq, queries, k, s2.data(), p2.data(), &params);
+  REQUIRE(p1 == p2);
+  REQUIRE(s1 == s2);
+  int found = 0, faiss_found = 0;
+  for (int q = 0; q < nq; ++q) {
+    const float* query = queries + q * dim;
+    const std::vector<uint64_t> truth =
+        BruteForce(data, labels, query, dim, k, [](uint64_t) { return true; });
+    auto hits = (*index)->Search({query, static_cast<size_t>(dim)}, k, {.ef_search = 64},
+                                 nullptr);
+    for (uint64_t label : Labels(*hits)) {
+      found += std::count(truth.begin(), truth.end(), label);
+    }
+    for (int i = 0; i < k; ++i) {
+      faiss_found += std::count(truth.begin(), truth.end(), labels[p1[q * k + i]]);
+    }
+  }
+  INFO("semdb recall " << found / double(nq * k) << ", FAISS " << faiss_found / double(nq * k));
+  REQUIRE(found >= faiss_found);
+  REQUIRE(found >= 0.95 * nq * k);
+}
+
+// tests/data/index/hnsw_before_one_copy.index: saved by semdb when the
+// FAISS storage held the vectors besides the packed level 0
+// (tests/golden/make_hnsw_index_golden.cc).
+TEST_CASE("an HNSW file saved before the one-copy change loads and answers", "[index][hnsw]") {
+  testing::TempDir dir;
+  const int dim = 16, n = 300;
+  const std::vector<float> data = testing::ClusteredVectors(n, dim, 8, 7);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = 1000 + i;
+  auto live = [](uint64_t label) { return label >= 1010; };
+  auto loaded = FaissIndex::Load(testing::TestData("index/hnsw_before_one_copy.index"));
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  REQUIRE((*loaded)->size() == n - 10);
+  REQUIRE((*loaded)->spec().ToString() ==
+          Spec::Parse("hnsw m=8 ef_construction=40")->ToString());
+  for (int q = 0; q < 30; ++q) {
+    const float* query = data.data() + (q * 7 % n) * dim;
+    const std::vector<uint64_t> truth = BruteForce(data, labels, query, dim, 5, live);
+    REQUIRE(Labels(*(*loaded)->Search({query, static_cast<size_t>(dim)}, 5, {.exact = true},
+                                      nullptr)) == truth);
+    REQUIRE(Labels(*(*loaded)->Search({query, static_cast<size_t>(dim)}, 5,
+                                      {.ef_search = 300}, nullptr)) == truth);
+  }
+  // Saved again in the new way: FAISS's bytes are the old file's.
+  REQUIRE((*loaded)->Save(dir / "again.index").ok());
+  REQUIRE(FaissPart(testing::ReadFile(dir / "again.index")) ==
+          FaissPart(testing::ReadFile(testing::TestData("index/hnsw_before_one_copy.index"))));
 }
 
 }  // namespace

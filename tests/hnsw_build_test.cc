@@ -43,7 +43,7 @@ DataSet Make(const std::string& name) {
 // semdb's graph over d.base in FAISS's IndexHNSWFlat, added in `chunks`.
 struct SemdbGraph {
   faiss::IndexHNSWFlat index{kDim, kM, faiss::METRIC_INNER_PRODUCT};
-  PackedLevel0 level0;
+  PackedLevel0 level0{kDim, 2 * kM};
 
   SemdbGraph(const DataSet& d, const std::vector<int64_t>& chunk_ends, int threads) {
     index.hnsw.efConstruction = kEfConstruction;
@@ -53,7 +53,8 @@ struct SemdbGraph {
       index.ntotal = index.storage->ntotal;
       const std::vector<int32_t> relinked =
           BuildHnsw(index.hnsw, rows(), kDim, end, BestInnerProduct(), threads);
-      level0.Update(index.hnsw, rows(), kDim, static_cast<size_t>(before), relinked);
+      level0.Append(d.base.data() + before * kDim, static_cast<size_t>(end - before));
+      level0.CopyLinks(index.hnsw, static_cast<size_t>(before), relinked);
     }
   }
   const float* rows() const {

@@ -1,0 +1,166 @@
+#include "index/hnsw_file.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "faiss/IndexHNSW.h"
+#include "faiss/impl/FaissAssert.h"
+#include "index/hnsw_packed_storage.h"
+
+namespace semdb {
+namespace {
+
+constexpr int64_t kHeaderDummy = int64_t{1} << 20;  // FAISS writes it, never reads it
+
+uint32_t Fourcc(const char (&code)[5]) {
+  uint32_t v;
+  std::memcpy(&v, code, 4);
+  return v;
+}
+
+template <typename T>
+void Write(faiss::IOWriter* w, const T& v) {
+  FAISS_THROW_IF_NOT_MSG((*w)(&v, sizeof(T), 1) == 1, "write failed");
+}
+
+template <typename T>
+void WriteVector(faiss::IOWriter* w, const std::vector<T>& v) {
+  Write(w, static_cast<uint64_t>(v.size()));
+  FAISS_THROW_IF_NOT_MSG((*w)(v.data(), sizeof(T), v.size()) == v.size(), "write failed");
+}
+
+void WriteHeader(faiss::IOWriter* w, int d, int64_t ntotal) {
+  Write(w, static_cast<int32_t>(d));
+  Write(w, ntotal);
+  Write(w, kHeaderDummy);
+  Write(w, kHeaderDummy);
+  Write(w, static_cast<uint8_t>(1));  // is_trained
+  Write(w, static_cast<int32_t>(faiss::METRIC_INNER_PRODUCT));
+}
+
+template <typename T>
+T Read(faiss::IOReader* r) {
+  T v;
+  FAISS_THROW_IF_NOT_MSG((*r)(&v, sizeof(T), 1) == 1, "truncated HNSW data");
+  return v;
+}
+
+// A vector of at most `max_size` items (checked before it is allocated).
+template <typename T>
+std::vector<T> ReadVector(faiss::IOReader* r, uint64_t max_size) {
+  const uint64_t size = Read<uint64_t>(r);
+  FAISS_THROW_IF_NOT_MSG(size <= max_size, "HNSW array of an unexpected size");
+  std::vector<T> v(size);
+  FAISS_THROW_IF_NOT_MSG((*r)(v.data(), sizeof(T), size) == size, "truncated HNSW data");
+  return v;
+}
+
+// Checks an index header: `d` floats per vector, `rows` vectors, trained,
+// inner product; returns d.
+int ReadHeader(faiss::IOReader* r, int64_t rows) {
+  const int32_t d = Read<int32_t>(r);
+  const int64_t ntotal = Read<int64_t>(r);
+  Read<int64_t>(r);
+  Read<int64_t>(r);
+  const uint8_t trained = Read<uint8_t>(r);
+  const int32_t metric = Read<int32_t>(r);
+  FAISS_THROW_IF_NOT_MSG(d > 0 && d <= 65536 && ntotal == rows && trained == 1 &&
+                             metric == faiss::METRIC_INNER_PRODUCT,
+                         "unexpected HNSW index header");
+  return d;
+}
+
+}  // namespace
+
+uint32_t HnswFlatFourcc() { return Fourcc("IHNf"); }
+
+void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w) {
+  const auto& storage = dynamic_cast<const PackedStorage&>(*index.storage);
+  const faiss::HNSW& g = index.hnsw;
+  Write(w, HnswFlatFourcc());
+  WriteHeader(w, index.d, index.ntotal);
+  WriteVector(w, g.assign_probas);
+  WriteVector(w, g.cum_nneighbor_per_level);
+  WriteVector(w, g.levels);
+  WriteVector(w, g.offsets);
+  WriteVector(w, g.neighbors);
+  for (int v : {g.entry_point, g.max_level, g.efConstruction, g.efSearch, g.upper_beam}) {
+    Write(w, static_cast<int32_t>(v));
+  }
+  Write(w, Fourcc("IxFI"));
+  WriteHeader(w, storage.d, storage.ntotal);
+  Write(w, static_cast<uint64_t>(storage.ntotal) * static_cast<uint64_t>(storage.d));
+  const size_t d = static_cast<size_t>(storage.d);
+  for (int64_t v = 0; v < storage.ntotal; ++v) {
+    FAISS_THROW_IF_NOT_MSG(
+        (*w)(storage.level0.vector(static_cast<int32_t>(v)), sizeof(float), d) == d,
+        "write failed");
+  }
+}
+
+std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows) {
+  FAISS_THROW_IF_NOT_MSG(rows >= 0 && rows < (int64_t{1} << 31), "too many HNSW nodes");
+  const uint64_t n = static_cast<uint64_t>(rows);
+  const int d = ReadHeader(r, rows);
+  constexpr uint64_t kMaxLevels = 64;
+  std::vector<double> assign_probas = ReadVector<double>(r, kMaxLevels);
+  std::vector<int> cum = ReadVector<int>(r, kMaxLevels + 1);
+  std::vector<int> levels = ReadVector<int>(r, n);
+  std::vector<size_t> offsets = ReadVector<size_t>(r, n + 1);
+  FAISS_THROW_IF_NOT_MSG(cum.size() >= 2 && cum[0] == 0 && levels.size() == n &&
+                             offsets.size() == n + 1 && offsets[0] == 0,
+                         "inconsistent HNSW graph");
+  for (size_t l = 1; l < cum.size(); ++l) {
+    FAISS_THROW_IF_NOT_MSG(cum[l] > cum[l - 1], "inconsistent HNSW graph");
+  }
+  for (uint64_t v = 0; v < n; ++v) {
+    FAISS_THROW_IF_NOT_MSG(levels[v] >= 1 && static_cast<size_t>(levels[v]) < cum.size() &&
+                               offsets[v + 1] == offsets[v] + static_cast<size_t>(cum[levels[v]]),
+                           "inconsistent HNSW graph");
+  }
+  std::vector<int> neighbors = ReadVector<int>(r, offsets[n]);
+  FAISS_THROW_IF_NOT_MSG(neighbors.size() == offsets[n], "inconsistent HNSW graph");
+  for (int u : neighbors) {
+    FAISS_THROW_IF_NOT_MSG(u >= -1 && u < rows, "HNSW link out of range");
+  }
+  const int entry_point = Read<int32_t>(r), max_level = Read<int32_t>(r);
+  const int ef_construction = Read<int32_t>(r), ef_search = Read<int32_t>(r);
+  const int upper_beam = Read<int32_t>(r);
+  FAISS_THROW_IF_NOT_MSG(
+      (n == 0 ? entry_point == -1
+              : entry_point >= 0 && entry_point < rows && max_level == levels[entry_point] - 1),
+      "bad HNSW entry point");
+  FAISS_THROW_IF_NOT_MSG(Read<uint32_t>(r) == Fourcc("IxFI") && ReadHeader(r, rows) == d &&
+                             Read<uint64_t>(r) == n * static_cast<uint64_t>(d),
+                         "the HNSW storage is not inner-product flat vectors");
+
+  const int width = cum[1];
+  auto* storage = new PackedStorage(d, width);
+  auto index = std::make_unique<faiss::IndexHNSW>(storage, width / 2);
+  index->own_fields = true;
+  storage->level0.Resize(n);
+  const size_t dim = static_cast<size_t>(d);
+  for (uint64_t v = 0; v < n; ++v) {
+    FAISS_THROW_IF_NOT_MSG(
+        (*r)(storage->level0.mutable_vector(static_cast<int32_t>(v)), sizeof(float), dim) == dim,
+        "truncated HNSW vectors");
+  }
+  storage->ntotal = rows;
+  index->ntotal = rows;
+  faiss::HNSW& g = index->hnsw;
+  g.assign_probas = std::move(assign_probas);
+  g.cum_nneighbor_per_level = std::move(cum);
+  g.levels = std::move(levels);
+  g.offsets = std::move(offsets);
+  g.neighbors = std::move(neighbors);
+  g.entry_point = entry_point;
+  g.max_level = max_level;
+  g.efConstruction = ef_construction;
+  g.efSearch = ef_search;
+  g.upper_beam = upper_beam;
+  storage->level0.CopyLinks(g, 0, {});
+  return index;
+}
+
+}  // namespace semdb

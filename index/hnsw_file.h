@@ -1,0 +1,45 @@
+// FAISS's file format of an IndexHNSWFlat, written from and read into an
+// IndexHNSW over PackedStorage (index/hnsw_packed_storage.h), so that saved
+// HNSW indexes stay files faiss::read_index reads (as an IndexHNSWFlat with
+// the same graph and vectors) while semdb keeps one copy of the vectors.
+//
+// The format (faiss/impl/index_write.cpp, FAISS 1.7.3), little-endian:
+//   "IHNf", index header, the HNSW (vectors assign_probas, cum_nneighbor_
+//   per_level, levels, offsets, neighbors, each a uint64 count then the
+//   items; entry_point, max_level, efConstruction, efSearch, upper_beam),
+//   then the storage: "IxFI", index header, the float count and the floats.
+// The index header is d (int32), ntotal (int64), two int64 1<<20, is_trained
+// (one byte) and the metric (int32; inner product = 0).
+//
+// Reading puts each vector straight into its packed block (one pass, no
+// second copy), then copies level 0's links from FAISS's graph.
+#ifndef SEMDB_INDEX_HNSW_FILE_H_
+#define SEMDB_INDEX_HNSW_FILE_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "faiss/impl/io.h"
+
+namespace faiss {
+struct IndexHNSW;
+}
+
+namespace semdb {
+
+// The fourcc that starts an IndexHNSWFlat, as FAISS reads it (a uint32).
+uint32_t HnswFlatFourcc();
+
+// Writes `index`, whose storage must be a PackedStorage. Throws
+// faiss::FaissException when the writer fails.
+void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w);
+
+// Reads what follows the fourcc of an inner-product IndexHNSWFlat of
+// `rows` vectors (the caller's header says how many). Throws
+// faiss::FaissException on a short read or inconsistent data, before
+// allocating anything sized by the bad data.
+std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows);
+
+}  // namespace semdb
+
+#endif  // SEMDB_INDEX_HNSW_FILE_H_
