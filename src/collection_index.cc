@@ -1,7 +1,8 @@
 // A collection's vector index over its life: loaded from its saved file and
 // brought up to date from the index log at open, rebuilt from the stored
 // vectors when that is not possible (or when the index asks for it, or its
-// spec changes), and saved, which truncates the log.
+// spec changes), and saved, which truncates the log. A flat index is built
+// from the stored vectors at every open and never saved (index_files.h).
 #include "absl/strings/str_cat.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
@@ -18,8 +19,10 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
   CopyStateLocked(&record, &counters);
   const uint32_t gen = record.generation;
   const uint64_t last_seq = counters.next_seq - 1;
-  std::optional<SavedIndex> saved = FindSavedIndex(env_.index_dir, id_);
-  std::string reason = "no saved index";
+  const bool saves_file = IsSavedToFile(*Spec::Parse(record.index_spec));
+  std::optional<SavedIndex> saved =
+      saves_file ? FindSavedIndex(env_.index_dir, id_) : std::nullopt;
+  std::string reason = saves_file ? "no saved index" : "a flat index is built at open";
   if (saved && saved->generation != gen) {
     reason = "the saved index is of another model version";
   } else if (saved && saved->seq > last_seq) {
@@ -62,6 +65,9 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
                                                 " vectors, storage ", counters.live_docs));
     }
     if (loaded.ok()) {
+      // A flat index serving until IVF trains, saved by an older version:
+      // SaveIndexLocked removes its file.
+      const bool obsolete_file = !IsSavedToFile((*loaded)->spec());
       {
         absl::MutexLock lock(&state_mu_);
         index_ = *std::move(loaded);
@@ -69,6 +75,7 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
                                      " logged operations replayed");
       }
       saved_seq_ = saved->seq;
+      if (obsolete_file) (void)SaveIndexLocked();
       // E.g. IVF reaching its training threshold during the replay (a
       // rebuild, which takes state_mu_ itself).
       return MaintainIndexLocked();
@@ -155,17 +162,30 @@ absl::Status Collection::Impl::SaveIndexLocked() {
     // Shared: searches go on while the index is written out.
     absl::ReaderMutexLock lock(&state_mu_);
     if (index_ == nullptr || !closed_.ok()) return absl::OkStatus();
-    // The saved index must never be ahead of durable storage.
-    if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
     const uint64_t seq = counters_.next_seq - 1;
-    if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
-        !s.ok()) {
-      return s;
+    bool truncate_log = true;
+    if (IsSavedToFile(index_->spec())) {
+      // The saved index must never be ahead of durable storage.
+      if (absl::Status s = env_.store->SyncWal(); !s.ok()) return s;
+      if (absl::Status s = SaveIndex(*index_, env_.index_dir, id_, record_.generation, seq);
+          !s.ok()) {
+        return s;
+      }
+      CrashPoint("index_save.saved");
+    } else {
+      // Open builds it from the stored vectors and reads no log: the log and
+      // any file an older version saved go.
+      if (env_.options.read_only) return absl::OkStatus();
+      RemoveSavedIndexes(env_.index_dir, id_);
+      absl::StatusOr<std::optional<uint64_t>> first = env_.store->FirstLogSeq(id_);
+      if (!first.ok()) return first.status();
+      truncate_log = first->has_value() && **first <= seq;
     }
-    CrashPoint("index_save.saved");
-    StoreBatch batch(*env_.store);
-    batch.TruncateLog(id_, seq + 1);
-    if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
+    if (truncate_log) {
+      StoreBatch batch(*env_.store);
+      batch.TruncateLog(id_, seq + 1);
+      if (absl::Status s = env_.store->Write(batch, false); !s.ok()) return s;
+    }
     saved_seq_ = seq;
   }
   return UpdateRecallCurveLocked();
@@ -200,8 +220,9 @@ absl::Status Collection::Impl::Checkpoint() {
   {
     absl::ReaderMutexLock lock(&state_mu_);
     if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
-    save = index_ != nullptr && (saved_seq_ != counters_.next_seq - 1 ||
-                                 !FindSavedIndex(env_.index_dir, id_).has_value());
+    save = index_ != nullptr &&
+           (saved_seq_ != counters_.next_seq - 1 ||
+            (IsSavedToFile(index_->spec()) && !FindSavedIndex(env_.index_dir, id_)));
   }
   // Saving measures the recall curve; without a save, it is measured here
   // if the index has none yet (e.g. a database written before curves were

@@ -58,6 +58,8 @@ absl::Status SyncDirectory(const std::string& dir) {
 
 }  // namespace
 
+bool IsSavedToFile(const Spec& spec) { return spec.kind != "flat"; }
+
 std::optional<SavedIndex> FindSavedIndex(const std::string& dir, uint32_t cid) {
   std::optional<SavedIndex> best;
   std::error_code ec;

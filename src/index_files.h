@@ -5,6 +5,11 @@
 // it contains. The name is written atomically (temporary file, fsync,
 // rename, fsync of the directory), so a file with a given name is complete;
 // its checksum catches later damage.
+//
+// Flat indexes are not saved: they hold nothing but the stored vectors, so
+// open builds them from those (one copy of the vectors on disk instead of
+// two, at about the cost of reading the file); files of flat indexes that
+// older versions saved are removed.
 #ifndef SEMDB_SRC_INDEX_FILES_H_
 #define SEMDB_SRC_INDEX_FILES_H_
 
@@ -13,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "semdb/spec.h"
 #include "semdb/vector_index.h"
 
 namespace semdb {
@@ -22,6 +28,9 @@ struct SavedIndex {
   uint32_t generation = 0;
   uint64_t seq = 0;
 };
+
+// Whether an index of spec `spec` is saved to a file (all kinds but flat).
+bool IsSavedToFile(const Spec& spec);
 
 // The saved index of collection `cid` with the highest sequence number, if
 // any (of any generation: the caller checks it is the current one).

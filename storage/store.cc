@@ -12,6 +12,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
+#include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
 
 namespace semdb {
@@ -234,10 +235,31 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 Store::~Store() {
+  if (db_ && WriteFailure().ok()) RetireWalFiles();
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     db_->DestroyColumnFamilyHandle(h);
   }
   if (db_) db_->Close();
+}
+
+void Store::RetireWalFiles() {
+  if (!Flush().ok()) return;
+  rocksdb::VectorLogPtr wal_files;
+  if (!db_->GetSortedWalFiles(wal_files).ok() || wal_files.size() <= 1) return;
+  // RocksDB deletes a WAL file once every column family's log number has
+  // passed it, and the number of a family with nothing to flush advances
+  // only when a new WAL file is started while it is idle. After an import,
+  // families flushed earlier (by the memtable budget, their flush running
+  // while the last WAL files were started) kept older numbers: the final
+  // flush left 15-20 MB of WAL files in about half of the closes, which the
+  // next open read and deleted. A tombstone, written and flushed now that
+  // every family is flushed and idle, starts a WAL file that they all
+  // advance to; the close deletes the older ones.
+  constexpr char kRetireKey[] = "wal_retired_at_close";  // never a stored key
+  if (!db_->Delete(rocksdb::WriteOptions(), handles_[kDefault], kRetireKey).ok()) return;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  (void)db_->Flush(fo, handles_[kDefault]);
 }
 
 absl::Status Store::Write(StoreBatch& batch, bool sync) {

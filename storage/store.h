@@ -160,6 +160,10 @@ class Store {
   friend class StoreBatch;
   Store() = default;
 
+  // At close: flushes, then makes RocksDB delete the WAL files the flush
+  // made obsolete (store.cc says why it has to be asked). Best effort.
+  void RetireWalFiles();
+
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned, see ~Store

@@ -11,7 +11,9 @@
 #include <fstream>
 
 #include "catch2/catch.hpp"
+#include "index/index_factory.h"
 #include "semdb/import.h"
+#include "src/index_files.h"
 #include "test_data.h"
 #include "test_database.h"
 
@@ -62,7 +64,10 @@ TEST_CASE("a bushfire query finds the bushfire articles, and survives a reopen",
   absl::StatusOr<std::shared_ptr<Collection>> lee = db->GetCollection("lee");
   REQUIRE(lee.ok());
   REQUIRE((*lee)->Count() == 300);
-  REQUIRE((*lee)->Stats().index_origin.starts_with("loaded from its saved file"));
+  // A flat index is built from the stored vectors, not saved (index_files.h).
+  REQUIRE((*lee)->Stats().index_origin ==
+          "rebuilt from 300 stored vectors (a flat index is built at open)");
+  REQUIRE(std::filesystem::is_empty(dir / "indexes"));
   std::vector<Hit> after =
       MustSearch(**lee, "bushfires", {.k = 10});
   REQUIRE(HitIds(after) == HitIds(before));
@@ -232,6 +237,34 @@ TEST_CASE("a clean close leaves no log to replay, and refits drop replaced vecto
   REQUIRE((*db->GetCollection("c"))->Count() == 400);
 }
 
+TEST_CASE("a close after writes past the memtable budget leaves no WAL file, in each of 10 runs",
+          "[database][storage][reopen]") {
+  // 24 MB of vectors, past the 16 MiB memtable budget: RocksDB flushes
+  // families while the writes go on, as in a text import, where closes
+  // used to leave the WAL files of those writes (store.cc, RetireWalFiles).
+  constexpr int kRows = 24000, kDim = 256;
+  std::vector<Document> docs;
+  for (int i = 0; i < kRows; ++i) {
+    std::vector<float> v(kDim);
+    for (int j = 0; j < kDim; ++j) v[j] = std::sin(i * 0.37f + j * 1.3f);
+    docs.push_back({.id = std::to_string(i), .vector = std::move(v)});
+  }
+  for (int run = 0; run < 10; ++run) {
+    INFO("run " << run);
+    TempDir dir;
+    {
+      auto db = OpenDb(dir.path());
+      auto c = MakeCollection(*db, "v", {.embedder = "vectors dim=256"});
+      REQUIRE(c->InsertBatch(docs).ok());
+    }
+    for (const auto& e : std::filesystem::directory_iterator(dir / "store")) {
+      INFO(e.path());
+      if (e.path().extension() == ".log") REQUIRE(e.file_size() <= 4096);
+    }
+    REQUIRE((*OpenDb(dir.path())->GetCollection("v"))->Count() == kRows);
+  }
+}
+
 TEST_CASE("refit makes a new model version and keeps search working", "[database][refit]") {
   SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
   TempDir dir;
@@ -281,17 +314,13 @@ void InCrashingChild(const std::function<void()>& body) {
   REQUIRE(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[database][reopen]") {
-  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
-  TempDir dir;
-  std::vector<Document> docs = LeeDocuments();
-  {
-    auto db = OpenDb(dir.path());
-    auto lee = MakeCollection(*db, "lee");
-    REQUIRE(lee->InsertBatch({docs.begin(), docs.begin() + 200}).ok());
-  }  // clean close: index saved
+// In a crashing child: opens the database at `dir`, inserts Lee articles
+// 201-250 into collection "lee" (which holds the first 200), deletes
+// lee-1 and replaces lee-2's text, each write synced: 53 logged operations
+// (the upsert is a removal and an add).
+void CrashAfterLeeWrites(const std::string& dir, const std::vector<Document>& docs) {
   InCrashingChild([&] {
-    auto db = Database::Open(dir.path());
+    auto db = Database::Open(dir);
     if (!db.ok()) _exit(3);
     auto lee = (*db)->GetCollection("lee");
     for (int i = 200; i < 250; ++i) {
@@ -304,6 +333,19 @@ TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[da
     }
     _exit(0);
   });
+}
+
+TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[database][reopen]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  std::vector<Document> docs = LeeDocuments();
+  {
+    auto db = OpenDb(dir.path());
+    // HNSW: flat indexes are not saved (the test below).
+    auto lee = MakeCollection(*db, "lee", {.index = "hnsw"});
+    REQUIRE(lee->InsertBatch({docs.begin(), docs.begin() + 200}).ok());
+  }  // clean close: index saved
+  CrashAfterLeeWrites(dir.path(), docs);
   {
     auto db = OpenDb(dir.path());
     auto lee = *db->GetCollection("lee");
@@ -337,6 +379,49 @@ TEST_CASE("reopen catches the saved index up from the log, or rebuilds it", "[da
   auto db = OpenDb(dir.path());
   auto lee = *db->GetCollection("lee");
   REQUIRE(lee->Stats().index_origin.starts_with("rebuilt from 249"));
+}
+
+TEST_CASE("index_files: a flat index is never saved: open builds it from the stored vectors, "
+          "after a crash too, and removes a file an older version saved",
+          "[database][reopen]") {
+  SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
+  TempDir dir;
+  std::vector<Document> docs = LeeDocuments();
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = MakeCollection(*db, "lee");  // flat, the default
+    REQUIRE(lee->InsertBatch({docs.begin(), docs.begin() + 200}).ok());
+  }
+  REQUIRE(std::filesystem::is_empty(dir / "indexes"));
+  CrashAfterLeeWrites(dir.path(), docs);
+  const std::string built = "rebuilt from 249 stored vectors (a flat index is built at open)";
+  std::vector<Hit> before;
+  uint32_t model_version = 0;
+  int dimension = 0;
+  {
+    auto db = OpenDb(dir.path());
+    auto lee = *db->GetCollection("lee");
+    REQUIRE(lee->Stats().index_origin == built);
+    for (const Hit& h : MustSearch(*lee, docs[0].text, {.k = 300})) REQUIRE(h.id != "lee-1");
+    REQUIRE(MustSearch(*lee, docs[220].text, {.k = 1})[0].id == "lee-221");
+    before = MustSearch(*lee, "bushfires", {.k = 10});
+    model_version = lee->Info().model_version;
+    dimension = lee->Info().dimension;
+  }
+  REQUIRE(std::filesystem::is_empty(dir / "indexes"));
+  // What an older version left: the flat index saved as a file (here an
+  // empty one, which would be refused if it were read) of collection 1,
+  // the database's first.
+  std::unique_ptr<VectorIndex> flat = CreateVectorIndex(Spec{"flat", {}}, dimension).value();
+  REQUIRE(SaveIndex(*flat, dir / "indexes", 1, model_version, 251).ok());
+  REQUIRE(!std::filesystem::is_empty(dir / "indexes"));
+  auto db = OpenDb(dir.path());
+  auto lee = *db->GetCollection("lee");
+  REQUIRE(lee->Stats().index_origin == built);
+  REQUIRE(std::filesystem::is_empty(dir / "indexes"));
+  const std::vector<Hit> after = MustSearch(*lee, "bushfires", {.k = 10});
+  REQUIRE(HitIds(after) == HitIds(before));
+  for (size_t i = 0; i < after.size(); ++i) REQUIRE(after[i].score == before[i].score);
 }
 
 // Bytes in RocksDB's write-ahead log files: what the next open replays.

@@ -165,7 +165,10 @@ TEST_CASE("upsert and delete replace or remove all of a document's passages at o
   int64_t passages_before = 0;
   {
     auto db = OpenDb(dir.path());
-    auto c = MakeCollection(*db, "prose", {.chunking = "sentences max_chars=120"});
+    // HNSW: its saved file plus the log replay are tested below (a flat
+    // index is not saved, src/index_files.h).
+    auto c = MakeCollection(*db, "prose",
+                            {.index = "hnsw", .chunking = "sentences max_chars=120"});
     REQUIRE(c->InsertBatch(docs).ok());
     passages_before = c->Info().passages;
     REQUIRE(c->Insert({.id = "p1", .text = "again"}).status().code() ==
