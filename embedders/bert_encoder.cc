@@ -60,16 +60,18 @@ absl::StatusOr<BertEncoder> BertEncoder::WithBf16(std::shared_ptr<const BertMode
 void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
                          const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n,
                          float* y, bool accumulate, int threads, BertWorkspace* ws) const {
+  // An oneDNN failure (none is expected) computes this product in float.
+  if (!w16.empty() &&
+      w16.Multiply(x, rows, {.bias = bias.data(), .accumulate = accumulate}, y, threads, &ws->bf16)
+          .ok()) {
+    return;
+  }
   if (accumulate) {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
     }
   } else {
     nn::BroadcastRows(y, bias.data(), rows, n);
-  }
-  // An oneDNN failure (none is expected) computes this product in float.
-  if (!w16.empty() && w16.MultiplyAccumulate(x, rows, y, threads, &ws->bf16).ok()) {
-    return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
               static_cast<int>(n), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w.data(),
@@ -204,6 +206,25 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, c
                               float* out) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
+  if (!l16.intermediate.empty() && !c.gated_mlp) {
+    // bf16: the bias and activation fused into the first product, whose
+    // output stays in bf16 as the second's input. An oneDNN failure (none
+    // is expected) leaves `out` as it was and computes the block in float.
+    const Bf16Activation act = c.activation == Activation::kGeluTanh ? Bf16Activation::kGeluTanh
+                               : c.activation == Activation::kSilu   ? Bf16Activation::kSilu
+                                                                     : Bf16Activation::kGeluErf;
+    uint16_t* activated = Grow(&ws->intermediate16, tokens * inter);
+    if (l16.intermediate
+            .Multiply(in, tokens, {.bias = l.intermediate_bias.data(), .activation = act},
+                      activated, threads, &ws->bf16)
+            .ok() &&
+        l16.output
+            .Multiply(activated, tokens, {.bias = l.output_bias.data(), .accumulate = accumulate},
+                      out, threads, &ws->bf16)
+            .ok()) {
+      return;
+    }
+  }
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
   float* intermediate = Grow(&ws->intermediate, tokens * width);
   float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;

@@ -54,6 +54,7 @@ struct Pooling {
 struct BertWorkspace {
   std::vector<float> hidden;  // [tokens, H]: the last hidden states
   std::vector<float> qkv, context, projected, intermediate, gated, scores;
+  std::vector<uint16_t> intermediate16;  // bf16: the activated FFN rows
   std::vector<int64_t> offsets;  // first row of each sequence, then the total
   // MPNet: [heads, 2 * longest - 1], the bias of relative position r at
   // r + longest - 1.

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdlib>
+#include <unordered_map>
 #include <vector>
 
 #include "embedders/nn_kernels.h"
@@ -19,23 +20,44 @@ const dnnl::engine& Engine() {
   return engine;
 }
 
-// The products' attributes: y += x * w^T (a sum post-op), with scratch
-// memory from the caller (Bf16Scratch) rather than oneDNN's own.
-dnnl::primitive_attr Attributes() {
-  dnnl::post_ops accumulate;
-  accumulate.append_sum(1.0f);
+// The products' attributes: the epilogue's activation and sum (y += ...)
+// as post-ops, with scratch memory from the caller (Bf16Scratch) rather
+// than oneDNN's own.
+dnnl::primitive_attr Attributes(Bf16Activation activation, bool accumulate) {
+  dnnl::post_ops post;
+  switch (activation) {
+    case Bf16Activation::kNone: break;
+    case Bf16Activation::kGeluErf:
+      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      break;
+    case Bf16Activation::kGeluTanh:
+      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_tanh, 0.0f, 0.0f);
+      break;
+    case Bf16Activation::kSilu:  // swish(x) = x * sigmoid(alpha x)
+      post.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f);
+      break;
+  }
+  if (accumulate) post.append_sum(1.0f);
   dnnl::primitive_attr attr;
-  attr.set_post_ops(accumulate);
+  attr.set_post_ops(post);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
 }
 
+// The product y[rows, n] = x[rows, k] * weights (+ bias[n]), then the
+// attributes' post-ops.
 dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t k, int64_t n,
-                                        const memory::desc& weights) {
+                                        const memory::desc& weights, bool bias, bool y_bf16,
+                                        const dnnl::primitive_attr& attr) {
   const memory::desc src({rows, k}, memory::data_type::bf16, memory::format_tag::ab);
-  const memory::desc dst({rows, n}, memory::data_type::f32, memory::format_tag::ab);
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), Attributes(),
-                                      Engine());
+  const memory::desc dst({rows, n}, y_bf16 ? memory::data_type::bf16 : memory::data_type::f32,
+                         memory::format_tag::ab);
+  const dnnl::matmul::desc desc =
+      bias ? dnnl::matmul::desc(src, weights,
+                                memory::desc({1, n}, memory::data_type::f32, memory::format_tag::ab),
+                                dst)
+           : dnnl::matmul::desc(src, weights, dst);
+  return dnnl::matmul::primitive_desc(desc, attr, Engine());
 }
 
 // The rows of the product that picks the weights' layout. oneDNN's bf16
@@ -45,7 +67,8 @@ dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t k, int64_t n,
 constexpr int64_t kLayoutRows = 256;
 
 // Primitives a scratch keeps before it starts over: an encoder batch uses
-// four shapes (its token count times the four weight matrices of a layer).
+// four (its token count times the four weight matrices of a layer, each
+// with its own epilogue).
 constexpr size_t kMaxPrimitives = 64;
 
 struct FreeDeleter {
@@ -86,6 +109,8 @@ absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k,
 struct Bf16Scratch::State {
   struct Primitive {
     int64_t rows, k, n;
+    bool bias, y_bf16, accumulate;
+    Bf16Activation activation;
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
   };
@@ -112,7 +137,9 @@ absl::StatusOr<Bf16Matrix> Bf16Matrix::Pack(const float* w, int64_t n, int64_t k
   packed->k = k;
   try {
     const memory::desc any({k, n}, memory::data_type::bf16, memory::format_tag::any);
-    packed->desc = MatmulDesc(kLayoutRows, k, n, any).weights_desc();
+    packed->desc =
+        MatmulDesc(kLayoutRows, k, n, any, false, false, Attributes(Bf16Activation::kNone, true))
+            .weights_desc();
     const size_t bytes = packed->desc.get_size();
     packed->data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
     if (packed->data == nullptr) {
@@ -136,34 +163,68 @@ absl::StatusOr<Bf16Matrix> Bf16Matrix::Pack(const float* w, int64_t n, int64_t k
   return m;
 }
 
-absl::Status Bf16Matrix::MultiplyAccumulate(const float* x, int64_t rows, float* y, int threads,
-                                            Bf16Scratch* scratch) const {
+const uint16_t* Bf16Matrix::Rounded(const float* x, int64_t rows, Bf16Scratch* scratch) const {
+  std::vector<uint16_t>& input = scratch->state_->input;
+  const int64_t k = packed_->k;
+  if (input.size() < static_cast<size_t>(rows * k)) input.resize(rows * k);
+  nn::RoundToBf16(x, rows * k, input.data());
+  return input.data();
+}
+
+absl::Status Bf16Matrix::Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue,
+                                  float* y, int threads, Bf16Scratch* scratch) const {
+  return Execute(Rounded(x, rows, scratch), rows, epilogue, y, false, threads, scratch);
+}
+
+absl::Status Bf16Matrix::Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue,
+                                  uint16_t* y, int threads, Bf16Scratch* scratch) const {
+  if (epilogue.accumulate) return absl::InvalidArgumentError("bf16 output cannot accumulate");
+  return Execute(Rounded(x, rows, scratch), rows, epilogue, y, true, threads, scratch);
+}
+
+absl::Status Bf16Matrix::Multiply(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue,
+                                  float* y, int threads, Bf16Scratch* scratch) const {
+  return Execute(x, rows, epilogue, y, false, threads, scratch);
+}
+
+absl::Status Bf16Matrix::Execute(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue,
+                                 void* y, bool y_bf16, int threads, Bf16Scratch* scratch) const {
   const Packed& w = *packed_;
   Bf16Scratch::State& s = *scratch->state_;
-  if (s.input.size() < static_cast<size_t>(rows * w.k)) s.input.resize(rows * w.k);
-  nn::RoundToBf16(x, rows * w.k, s.input.data());
+  const bool bias = epilogue.bias != nullptr;
   try {
     Bf16Scratch::State::Primitive* p = nullptr;
     for (Bf16Scratch::State::Primitive& cached : s.primitives) {
-      if (cached.rows == rows && cached.k == w.k && cached.n == w.n) p = &cached;
+      if (cached.rows == rows && cached.k == w.k && cached.n == w.n && cached.bias == bias &&
+          cached.y_bf16 == y_bf16 && cached.accumulate == epilogue.accumulate &&
+          cached.activation == epilogue.activation) {
+        p = &cached;
+      }
     }
     if (p == nullptr) {
       if (s.primitives.size() >= kMaxPrimitives) s.primitives.clear();
-      dnnl::matmul::primitive_desc desc = MatmulDesc(rows, w.k, w.n, w.desc);
+      dnnl::matmul::primitive_desc desc =
+          MatmulDesc(rows, w.k, w.n, w.desc, bias, y_bf16,
+                     Attributes(epilogue.activation, epilogue.accumulate));
       dnnl::matmul matmul(desc);
-      p = &s.primitives.emplace_back(
-          Bf16Scratch::State::Primitive{rows, w.k, w.n, std::move(desc), std::move(matmul)});
+      p = &s.primitives.emplace_back(Bf16Scratch::State::Primitive{
+          rows, w.k, w.n, bias, y_bf16, epilogue.accumulate, epilogue.activation,
+          std::move(desc), std::move(matmul)});
       if (s.pad.size() < p->desc.scratchpad_desc().get_size()) {
         s.pad.resize(p->desc.scratchpad_desc().get_size());
       }
     }
     omp_set_num_threads(threads);
-    p->matmul.execute(
-        s.stream, {{DNNL_ARG_SRC, memory(p->desc.src_desc(), Engine(), s.input.data())},
-                   {DNNL_ARG_WEIGHTS, memory(w.desc, Engine(), w.data.get())},
-                   {DNNL_ARG_DST, memory(p->desc.dst_desc(), Engine(), y)},
-                   {DNNL_ARG_SCRATCHPAD,
-                    memory(p->desc.scratchpad_desc(), Engine(), s.pad.data())}});
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, memory(p->desc.src_desc(), Engine(), const_cast<uint16_t*>(x))},
+        {DNNL_ARG_WEIGHTS, memory(w.desc, Engine(), w.data.get())},
+        {DNNL_ARG_DST, memory(p->desc.dst_desc(), Engine(), y)},
+        {DNNL_ARG_SCRATCHPAD, memory(p->desc.scratchpad_desc(), Engine(), s.pad.data())}};
+    if (bias) {
+      args.emplace(DNNL_ARG_BIAS, memory(p->desc.bias_desc(), Engine(),
+                                         const_cast<float*>(epilogue.bias)));
+    }
+    p->matmul.execute(s.stream, args);
     s.stream.wait();
   } catch (const dnnl::error& e) {
     return absl::InternalError(fmt::format("oneDNN bf16 matmul [{}x{}]x[{}x{}]: {}", rows, w.k,

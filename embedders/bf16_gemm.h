@@ -34,9 +34,9 @@ absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k,
                                   const float* a, int64_t lda, const float* b, int64_t ldb,
                                   float beta, float* c, int64_t ldc);
 
-// Scratch space of Bf16Matrix::MultiplyAccumulate: the bf16 copy of its
-// input, oneDNN's scratchpad and the primitives created so far (by shape; a
-// bounded number). One per concurrent caller: concurrent products share
+// Scratch space of Bf16Matrix::Multiply: the bf16 copy of its float input,
+// oneDNN's scratchpad and the primitives created so far (by shape and
+// epilogue; a bounded number). One per concurrent caller: concurrent products share
 // nothing.
 class Bf16Scratch {
  public:
@@ -51,8 +51,21 @@ class Bf16Scratch {
   std::unique_ptr<State> state_;
 };
 
+// The activation a product may end with (bert_model.h's Activation), as
+// oneDNN applies it to the float result before the result is written.
+enum class Bf16Activation { kNone, kGeluErf, kGeluTanh, kSilu };
+
+// What a product does with p = bf16(x) * w^T (accumulated in float) before
+// writing y: y = act(p + bias), or y += act(p + bias) when `accumulate`
+// (float y only: a residual connection).
+struct Bf16Epilogue {
+  const float* bias = nullptr;  // [n] added to every row; none when null
+  Bf16Activation activation = Bf16Activation::kNone;
+  bool accumulate = false;
+};
+
 // A float matrix w[n, k] (nn.Linear's weight layout) as packed bfloat16
-// weights of products y += x * w^T. Immutable once packed: thread-safe.
+// weights of products y = x * w^T. Immutable once packed: thread-safe.
 class Bf16Matrix {
  public:
   Bf16Matrix() = default;  // empty
@@ -62,14 +75,27 @@ class Bf16Matrix {
 
   bool empty() const { return packed_ == nullptr; }
 
-  // y[rows, n] += bf16(x[rows, k]) * w^T, accumulated in float, on up to
-  // `threads` threads. Internal on an oneDNN error (the caller then computes
-  // in float).
-  absl::Status MultiplyAccumulate(const float* x, int64_t rows, float* y, int threads,
-                                  Bf16Scratch* scratch) const;
+  // y[rows, n] (+)= act(bf16(x[rows, k]) * w^T + bias) as `epilogue` says,
+  // on up to `threads` threads; x in float (rounded to bf16 first) or
+  // already in bf16, y in float or rounded to bf16 (within one bf16 unit of
+  // the float result: oneDNN's erf approximation and rounding), so
+  // that one product's bf16 output feeds the next without a float round
+  // trip. Internal on an oneDNN error, y then unchanged when the error is
+  // in creating the product (the caller then computes in float).
+  absl::Status Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue, float* y,
+                        int threads, Bf16Scratch* scratch) const;
+  absl::Status Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue, uint16_t* y,
+                        int threads, Bf16Scratch* scratch) const;
+  absl::Status Multiply(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue, float* y,
+                        int threads, Bf16Scratch* scratch) const;
 
  private:
   struct Packed;
+  // y is float, or bf16 when y_bf16.
+  absl::Status Execute(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue, void* y,
+                       bool y_bf16, int threads, Bf16Scratch* scratch) const;
+  const uint16_t* Rounded(const float* x, int64_t rows, Bf16Scratch* scratch) const;
+
   std::shared_ptr<const Packed> packed_;
 };
 

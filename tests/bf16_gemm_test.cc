@@ -1,5 +1,6 @@
 // bfloat16 rounding against its definition, and the packed bf16 products
-// (oneDNN) against a double-precision product of the same rounded inputs.
+// (oneDNN) with their epilogues (bias, activation, accumulation, bf16 input
+// and output) against a double-precision product of the same rounded inputs.
 #include "embedders/bf16_gemm.h"
 
 #include <cmath>
@@ -106,12 +107,14 @@ TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the roun
       for (float& v : y) v = normal(rng);
       std::vector<uint16_t> x16(x.size());
       nn::RoundToBf16(x.data(), static_cast<int64_t>(x.size()), x16.data());
-      // The double product, and the scale of its rounding errors: 1 + sum
-      // |x_i w_i|.
+      std::vector<float> bias(static_cast<size_t>(n));
+      for (float& v : bias) v = normal(rng);
+      // The double product plus bias, and the scale of its rounding errors:
+      // 1 + sum |x_i w_i|.
       std::vector<double> want(y.size()), scale(y.size(), 1.0);
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t j = 0; j < n; ++j) {
-          double dot = y[r * n + j];
+          double dot = bias[j];
           for (int64_t i = 0; i < k; ++i) {
             const double p = double(FromBf16(x16[r * k + i])) * FromBf16(w16[j * k + i]);
             dot += p;
@@ -120,16 +123,41 @@ TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the roun
           want[r * n + j] = dot;
         }
       }
-      // Twice with the same scratch: the second reuses the primitive.
+      INFO(n << "x" << k << ", " << rows << " rows");
+      // Twice with the same scratch: the second reuses the primitives.
       const std::vector<float> y0 = y;
       for (int repeat = 0; repeat < 2; ++repeat) {
+        // y += x * w^T + bias, x in float.
         y = y0;
-        REQUIRE(m->MultiplyAccumulate(x.data(), rows, y.data(), 2, &scratch).ok());
+        REQUIRE(m->Multiply(x.data(), rows, {.bias = bias.data(), .accumulate = true}, y.data(),
+                            2, &scratch)
+                    .ok());
         double worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          worst = std::max(worst, std::abs(y[i] - y0[i] - want[i]) / scale[i]);
+        }
+        CHECK(worst < 1e-5);
+        // y = x * w^T + bias, x in bf16.
+        REQUIRE(m->Multiply(x16.data(), rows, {.bias = bias.data()}, y.data(), 2, &scratch).ok());
+        worst = 0;
         for (size_t i = 0; i < y.size(); ++i) {
           worst = std::max(worst, std::abs(y[i] - want[i]) / scale[i]);
         }
-        INFO(n << "x" << k << ", " << rows << " rows");
+        CHECK(worst < 1e-5);
+        // y16 = bf16(GELU(x * w^T + bias)): within the float error plus one
+        // bf16 unit (2^-8 relative: a rounding of oneDNN's erf
+        // approximation, not always the nearest bf16 of the exact GELU).
+        std::vector<uint16_t> y16(y.size());
+        REQUIRE(m->Multiply(x.data(), rows,
+                            {.bias = bias.data(), .activation = Bf16Activation::kGeluErf},
+                            y16.data(), 2, &scratch)
+                    .ok());
+        worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          const double gelu = want[i] / 2 * (1 + std::erf(want[i] / std::sqrt(2.0)));
+          const double error = std::abs(FromBf16(y16[i]) - gelu) - std::abs(gelu) / 256;
+          worst = std::max(worst, error / scale[i]);
+        }
         CHECK(worst < 1e-5);
       }
     }
