@@ -5,14 +5,16 @@
 // FAISS's own search runs on the same bytes the collection serves.
 // One query per call on one thread: Collection::SearchVector asking for ids
 // and scores only, the same with text and metadata (the default), and
-// faiss::Index::search, rounds interleaved, best of --rounds, in CPU
-// seconds of the searching thread (on a shared machine wall-clock time also
-// counts the waits for a core). Text and metadata are timed three ways: on
-// a copy of the database opened with the document cache off
+// faiss::Index::search, rounds interleaved, in CPU seconds of the
+// searching thread (on a shared machine wall-clock time also counts the
+// waits for a core), each side's time the sum over blocks of 20 queries
+// of its best time for the block over --rounds (see kBlock), with the
+// spread of the ids-only ratio round by round. Text and metadata are timed
+// three ways: on a copy of the database opened with the document cache off
 // (Options::document_cache_bytes = 0), on the first pass after a reopen
 // (document cache, RocksDB caches and label directory empty), and with the
-// cache warm (best of the rounds). Recall@10 against exact search is
-// printed for both sides. The table goes to stdout and, with --out, to a
+// cache warm (as above). Recall@10 against exact search is printed for
+// both sides. The table goes to stdout and, with --out, to a
 // file.
 //
 //   search_overhead_bench [--rows 100000] [--dim 128] [--queries 1000] [--rounds 5]
@@ -79,23 +81,69 @@ double Recall(const std::vector<FaissId>& found, const Data& d) {
   return hit / double(d.queries * kK);
 }
 
-// One timed pass over the queries: CPU seconds, and the positions found.
+// Queries per timed block. A pass is timed block by block and each side
+// keeps, per block, its best time over the rounds: on a loaded machine a
+// pass of 1000 queries rarely escapes every interruption, a block of 20
+// often does, so the sum of the best blocks is far steadier than the best
+// pass (both sides measured alike).
+constexpr int kBlock = 20;
+
+// A side's timings: per block, the best CPU seconds over the rounds; per
+// round, the pass's total.
+struct Timing {
+  std::vector<double> best_blocks;
+  std::vector<double> rounds;
+  double Best() const {
+    double sum = 0;
+    for (double b : best_blocks) sum += b;
+    return sum;
+  }
+};
+
+// One pass over the queries, timed per block into `timing`; the positions
+// found go to `found`. Returns the pass's CPU seconds.
 template <typename Fn>
-double Pass(const Data& d, std::vector<FaissId>* found, Fn search) {
+double Pass(const Data& d, std::vector<FaissId>* found, Timing* timing, Fn search) {
   found->assign(static_cast<size_t>(d.queries) * kK, -1);
-  const double t = ThreadCpuSeconds();
-  for (int q = 0; q < d.queries; ++q) search(q, found->data() + static_cast<size_t>(q) * kK);
-  return ThreadCpuSeconds() - t;
+  const size_t blocks = (d.queries + kBlock - 1) / kBlock;
+  if (timing->best_blocks.empty()) timing->best_blocks.assign(blocks, 1e30);
+  double total = 0;
+  for (size_t b = 0; b < blocks; ++b) {
+    const int end = std::min<int>(d.queries, static_cast<int>(b + 1) * kBlock);
+    const double t = ThreadCpuSeconds();
+    for (int q = static_cast<int>(b) * kBlock; q < end; ++q) {
+      search(q, found->data() + static_cast<size_t>(q) * kK);
+    }
+    const double spent = ThreadCpuSeconds() - t;
+    timing->best_blocks[b] = std::min(timing->best_blocks[b], spent);
+    total += spent;
+  }
+  timing->rounds.push_back(total);
+  return total;
+}
+
+// The median and the range of a/b round by round, as "1.02x (0.97-1.10)".
+std::string RoundRatios(const Timing& a, const Timing& b) {
+  std::vector<double> r;
+  for (size_t i = 0; i < a.rounds.size() && i < b.rounds.size(); ++i) {
+    r.push_back(a.rounds[i] / b.rounds[i]);
+  }
+  std::sort(r.begin(), r.end());
+  if (r.empty()) return "-";
+  const double median =
+      r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
+  return fmt::format("{:.2f}x ({:.2f}-{:.2f})", median, r.front(), r.back());
 }
 
 struct Row {
   std::string knob;
   semdb::SearchOptions options;
   std::unique_ptr<faiss::SearchParameters> params;
-  // Best CPU seconds per pass: the collection (ids only, and with text and
-  // metadata: cache warm, cache off), semdb's index alone
-  // (FaissIndex::Search), raw FAISS; and the first pass after a reopen.
-  double ids = 1e30, full = 1e30, full_off = 1e30, index = 1e30, faiss = 1e30, cold = 0;
+  // The collection (ids only, and with text and metadata: cache warm,
+  // cache off), semdb's index alone (FaissIndex::Search), raw FAISS; and
+  // the CPU seconds of the first pass after a reopen.
+  Timing ids, full, full_off, index, faiss;
+  double cold = 0;
   double ids_recall = 0, full_recall = 0, faiss_recall = 0;
 };
 
@@ -169,7 +217,8 @@ std::string Measure(const std::string& db_dir, const std::string& spec,
   for (Row& row : table) {
     reopen();
     std::vector<FaissId> found;
-    row.cold = Pass(d, &found, semdb_search(row.options));
+    Timing once;
+    row.cold = Pass(d, &found, &once, semdb_search(row.options));
   }
   std::set<FaissId> hit_documents;  // distinct hits of the passes
   for (int r = 0; r < rounds; ++r) {
@@ -178,44 +227,45 @@ std::string Measure(const std::string& db_dir, const std::string& spec,
       semdb::SearchOptions ids_only = row.options;
       ids_only.include = {.text = false, .metadata = false};
       auto faiss_pass = [&] {
-        const double s = Pass(d, &found, [&](int q, FaissId* out) {
+        Pass(d, &found, &row.faiss, [&](int q, FaissId* out) {
           raw.search(1, d.query.data() + static_cast<size_t>(q) * d.dim, kK, scores.data(), out,
                      row.params.get());
         });
-        row.faiss = std::min(row.faiss, s);
         row.faiss_recall = Recall(found, d);
       };
       // Alternate which side goes first.
       if (r % 2 == 1) faiss_pass();
-      row.ids = std::min(row.ids, Pass(d, &found, semdb_search(ids_only)));
+      Pass(d, &found, &row.ids, semdb_search(ids_only));
       row.ids_recall = Recall(found, d);
-      row.full = std::min(row.full, Pass(d, &found, semdb_search(row.options)));
+      Pass(d, &found, &row.full, semdb_search(row.options));
       row.full_recall = Recall(found, d);
       hit_documents.insert(found.begin(), found.end());
-      row.full_off = std::min(row.full_off, Pass(d, &found, semdb_search(row.options, false)));
-      row.index = std::min(row.index, Pass(d, &found, [&](int q, FaissId* out) {
+      Pass(d, &found, &row.full_off, semdb_search(row.options, false));
+      Pass(d, &found, &row.index, [&](int q, FaissId* out) {
         auto hits = (*saved)->Search(
             absl::MakeConstSpan(d.query).subspan(static_cast<size_t>(q) * d.dim, d.dim), kK,
             row.options.knobs, nullptr);
         Check(hits.status(), "index search");
         for (size_t i = 0; i < hits->size(); ++i) out[i] = static_cast<FaissId>((*hits)[i].label);
-      }));
+      });
       if (r % 2 == 0) faiss_pass();
     }
   }
   std::ostringstream md;
   for (const Row& row : table) {
-    md << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f}x | {:.2f}x | {:.1f} | {:.1f} | "
-                      "{:.1f} | {:.2f}x | {:.4f} | {:.4f} |\n",
-                      spec.substr(0, spec.find(' ')), row.knob, 1e6 * row.faiss / d.queries,
-                      1e6 * row.index / d.queries, 1e6 * row.ids / d.queries,
-                      row.ids / row.faiss, row.ids / row.index, 1e6 * row.full_off / d.queries,
-                      1e6 * row.cold / d.queries, 1e6 * row.full / d.queries,
-                      row.full / row.faiss, row.ids_recall, row.faiss_recall);
+    const double ids = row.ids.Best(), full = row.full.Best(), full_off = row.full_off.Best(),
+                 index = row.index.Best(), faiss = row.faiss.Best();
+    md << fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f}x | {} | {:.2f}x | {:.1f} | "
+                      "{:.1f} | {:.1f} | {:.2f}x | {:.4f} | {:.4f} |\n",
+                      spec.substr(0, spec.find(' ')), row.knob, 1e6 * faiss / d.queries,
+                      1e6 * index / d.queries, 1e6 * ids / d.queries, ids / faiss,
+                      RoundRatios(row.ids, row.faiss), ids / index, 1e6 * full_off / d.queries,
+                      1e6 * row.cold / d.queries, 1e6 * full / d.queries, full / faiss,
+                      row.ids_recall, row.faiss_recall);
     if (row.knob == "ef 64") {
-      text_cost[0] = (row.full - row.ids) / row.ids;
-      text_cost[1] = (row.cold - row.ids) / row.ids;
-      text_cost[2] = (row.full_off - row.ids) / row.ids;
+      text_cost[0] = (full - ids) / ids;
+      text_cost[1] = (row.cold - ids) / ids;
+      text_cost[2] = (full_off - ids) / ids;
     }
   }
   *notes += fmt::format("{}: the warm document cache holds the {} distinct documents the passes "
@@ -250,10 +300,11 @@ int main(int argc, char** argv) {
   md << fmt::format("cores: {} (hardware_concurrency), OpenBLAS core: {}, load average: {}\n\n",
                     std::thread::hardware_concurrency(), openblas_get_corename(), LoadAverage());
   md << fmt::format("{} x {} clustered unit vectors with a 200-byte text and 3 metadata fields "
-                    "each, {} queries, k = {}, one query per call on one thread, best of {} "
-                    "interleaved rounds, microseconds of thread CPU time per query; the same "
-                    "index file searched by the collection and by FAISS.\n\n",
-                    rows, dim, queries, kK, rounds);
+                    "each, {} queries, k = {}, one query per call on one thread, {} interleaved "
+                    "rounds, each side's time the sum over blocks of {} queries of its best "
+                    "time for the block over the rounds, microseconds of thread CPU time per "
+                    "query; the same index file searched by the collection and by FAISS.\n\n",
+                    rows, dim, queries, kK, rounds, kBlock);
   // Queries from the same clusters as the data (drawn together, kept apart).
   std::vector<float> data = semdb::testing::ClusteredVectors(rows + queries, dim, 200, 1);
   Data d;
@@ -269,10 +320,10 @@ int main(int argc, char** argv) {
     exact.search(queries, d.query.data(), kK, scores.data(), d.truth.data());
   }
   md << "| index | knob | raw FAISS (us) | semdb index alone (us) | semdb ids + scores (us) | "
-        "ids / FAISS | ids / index alone | + text + metadata, cache off (us) | + text + "
+        "ids / FAISS | ids / FAISS per round: median (range) | ids / index alone | + text + metadata, cache off (us) | + text + "
         "metadata, first pass after reopen (us) | + text + metadata, cache warm (us) | "
         "warm / FAISS | semdb recall | FAISS recall |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::filesystem::create_directories(db_dir);
   double text_cost[3] = {0, 0, 0};  // cache warm, first pass, cache off
   std::string notes;
@@ -316,8 +367,9 @@ int main(int argc, char** argv) {
                     "cache off.\n",
                     100 * text_cost[0], 100 * text_cost[1], 100 * text_cost[2]);
   md << "The document cache (Options::document_cache_bytes, 32 MiB by default) holds the "
-        "decoded texts and metadata bytes of hits already read, filled by searches, never by "
-        "writes; a hit's metadata is still parsed from its JSON bytes per search.\n" + notes;
+        "decoded texts and parsed metadata of hits already read, filled by searches, never by "
+        "writes: a warm hit's metadata is a copy of a parsed value, not a JSON parse.\n" +
+            notes;
   md << fmt::format("load average after: {}\n", LoadAverage());
   fmt::print("{}", md.str());
   if (!out.empty()) std::ofstream(out) << md.str();

@@ -43,6 +43,8 @@ class FaissIndex : public VectorIndex {
   ~FaissIndex() override;
 
   Spec spec() const override { return spec_; }
+  // The spec parsed (made once, at creation): the planner reads it per query.
+  const IndexLayout& layout() const { return layout_; }
   int dimension() const override { return dimension_; }
   int64_t size() const override { return static_cast<int64_t>(positions_.size()); }
 

@@ -10,6 +10,27 @@ size_t HeapBytes(const std::string& s) {
   return s.capacity() > 15 ? s.capacity() + 1 : 0;
 }
 
+// An estimate of the heap bytes of a JSON value's children (the value
+// itself is counted by its owner): nlohmann keeps objects in a std::map
+// (a node of three pointers, a colour and the key/value pair each) and
+// arrays in a vector.
+size_t JsonHeapBytes(const nlohmann::json& j) {
+  size_t n = 0;
+  if (j.is_object()) {
+    n += sizeof(nlohmann::json::object_t);
+    for (const auto& [key, value] : j.get_ref<const nlohmann::json::object_t&>()) {
+      n += 4 * sizeof(void*) + sizeof(std::string) + sizeof(nlohmann::json) + HeapBytes(key) +
+           JsonHeapBytes(value);
+    }
+  } else if (j.is_array()) {
+    n += sizeof(nlohmann::json::array_t) + j.size() * sizeof(nlohmann::json);
+    for (const nlohmann::json& value : j) n += JsonHeapBytes(value);
+  } else if (j.is_string()) {
+    n += sizeof(std::string) + HeapBytes(j.get_ref<const std::string&>());
+  }
+  return n;
+}
+
 }  // namespace
 
 size_t DocumentCache::EntryBytes(const Entry& e) {
@@ -20,7 +41,8 @@ size_t DocumentCache::EntryBytes(const Entry& e) {
     n += HeapBytes(e.doc->id) + HeapBytes(e.doc->text);
     if (e.doc->passage) n += sizeof(PassageLocation) + HeapBytes(e.doc->passage->parent);
   }
-  if (e.metadata) n += HeapBytes(*e.metadata);
+  // The shared value and its control block, allocated together.
+  if (e.metadata) n += sizeof(nlohmann::json) + 2 * sizeof(void*) + JsonHeapBytes(*e.metadata);
   return n;
 }
 
@@ -49,7 +71,7 @@ void DocumentCache::AccountLocked(Entry& e) {
 DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                                            absl::Span<const uint64_t> meta_labels,
                                            std::vector<std::optional<DocumentRecord>>* docs,
-                                           std::vector<std::optional<std::string>>* metadata) {
+                                           std::vector<SharedMetadata>* metadata) {
   Found found;
   absl::MutexLock lock(&mu_);
   found.epoch = epoch_;
@@ -75,7 +97,7 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
 bool DocumentCache::Fill(uint32_t cid, const Found& found, absl::Span<const uint64_t> doc_labels,
                          absl::Span<const uint64_t> meta_labels,
                          const std::vector<std::optional<DocumentRecord>>& docs,
-                         const std::vector<std::optional<std::string>>& metadata) {
+                         const std::vector<SharedMetadata>& metadata) {
   absl::MutexLock lock(&mu_);
   if (found.epoch != epoch_) return false;
   // A write in flight since before the lookup removed its documents first,

@@ -14,6 +14,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
+#include "storage/bounded_json.h"
 
 namespace semdb {
 namespace {
@@ -403,10 +404,10 @@ absl::StatusOr<std::optional<std::string>> Store::GetMetadata(uint32_t cid,
 absl::Status Store::MultiGetDocuments(
     uint32_t cid, absl::Span<const uint64_t> doc_labels, absl::Span<const uint64_t> meta_labels,
     std::vector<std::optional<DocumentRecord>>* docs,
-    std::vector<std::optional<std::string>>* metadata) const {
+    std::vector<SharedMetadata>* metadata) const {
   if (cache_ == nullptr) return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
   docs->assign(doc_labels.size(), std::nullopt);
-  metadata->assign(meta_labels.size(), std::nullopt);
+  metadata->assign(meta_labels.size(), nullptr);
   const DocumentCache::Found found =
       cache_->Lookup(cid, doc_labels, meta_labels, docs, metadata);
   if (found.doc_misses.empty() && found.meta_misses.empty()) return absl::OkStatus();
@@ -414,7 +415,7 @@ absl::Status Store::MultiGetDocuments(
   for (size_t i : found.doc_misses) doc_misses.push_back(doc_labels[i]);
   for (size_t i : found.meta_misses) meta_misses.push_back(meta_labels[i]);
   std::vector<std::optional<DocumentRecord>> read_docs;
-  std::vector<std::optional<std::string>> read_metadata;
+  std::vector<SharedMetadata> read_metadata;
   if (absl::Status s = ReadDocuments(cid, doc_misses, meta_misses, &read_docs, &read_metadata);
       !s.ok()) {
     return s;
@@ -434,10 +435,10 @@ absl::Status Store::MultiGetDocuments(
 absl::Status Store::ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                                   absl::Span<const uint64_t> meta_labels,
                                   std::vector<std::optional<DocumentRecord>>* docs,
-                                  std::vector<std::optional<std::string>>* metadata) const {
+                                  std::vector<SharedMetadata>* metadata) const {
   const size_t nd = doc_labels.size(), n = nd + meta_labels.size();
   docs->assign(nd, std::nullopt);
-  metadata->assign(meta_labels.size(), std::nullopt);
+  metadata->assign(meta_labels.size(), nullptr);
   if (n == 0) return absl::OkStatus();
   // One batched read of both families (RocksDB's column-family-array
   // MultiGet), into pinned slices: values in the block cache are not copied.
@@ -467,7 +468,8 @@ absl::Status Store::ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_l
       (*docs)[i] = *std::move(r);
     } else {
       if (!s.ok()) return FromRocks(s, "reading metadata");
-      (*metadata)[i - nd] = values[i].ToString();
+      (*metadata)[i - nd] =
+          std::make_shared<const nlohmann::json>(ParseJsonOrDiscarded(values[i].ToStringView()));
     }
   }
   return absl::OkStatus();

@@ -310,5 +310,64 @@ TEST_CASE("hits' texts and metadata follow every write, with the document cache 
   }
 }
 
+// The document cache keeps hits' metadata parsed and shares the value with
+// the searches that read it: each hit must get a copy of its own. And the
+// first searches after a reopen (labels not in memory, documents and
+// metadata read together) carry the stored fields, k hits or one.
+TEST_CASE("a hit's metadata is its own copy, and first searches after a reopen carry every field",
+          "[search][fields][cache]") {
+  for (size_t budget : {Options{}.document_cache_bytes, size_t{0}}) {
+    DYNAMIC_SECTION("document_cache_bytes " << budget) {
+      TempDir dir;
+      const Options options{.document_cache_bytes = budget};
+      constexpr int kDocs = 60;
+      std::mt19937 rng(11);
+      std::normal_distribution<float> normal;
+      std::vector<std::vector<float>> vectors(kDocs);
+      auto stored = [](int i) {
+        return nlohmann::json{{"i", i}, {"tags", {"t", i % 7}}, {"nested", {{"even", i % 2 == 0}}}};
+      };
+      {
+        auto db = OpenDb(dir.path(), options);
+        auto c = MakeCollection(*db, "c", {.embedder = "vectors dim=16", .index = "flat"});
+        std::vector<Document> docs;
+        for (int i = 0; i < kDocs; ++i) {
+          for (int j = 0; j < 16; ++j) vectors[i].push_back(normal(rng));
+          docs.push_back({.id = "d" + std::to_string(i), .text = "text " + std::to_string(i),
+                          .metadata = stored(i), .vector = vectors[i]});
+        }
+        REQUIRE(c->InsertBatch(docs).ok());
+        REQUIRE(c->Checkpoint().ok());
+      }
+      auto db = OpenDb(dir.path(), options);
+      auto c = db->GetCollection("c").value();
+      auto check_hits = [&](const std::vector<Hit>& hits, size_t k) {
+        REQUIRE(hits.size() == k);
+        for (const Hit& h : hits) {
+          const int i = std::stoi(h.id.substr(1));
+          REQUIRE(h.text == "text " + std::to_string(i));
+          REQUIRE(h.metadata == stored(i));
+        }
+      };
+      for (int i = 0; i < kDocs; i += 2) {
+        INFO("d" << i);
+        // First k = 5 after the reopen (every label read from storage for
+        // the even documents not hit yet), then k = 1, then again.
+        for (int k : {5, 1, 5}) {
+          std::vector<Hit> hits = c->SearchVector(vectors[i], {.k = k}).value();
+          check_hits(hits, k);
+          REQUIRE(hits[0].id == "d" + std::to_string(i));
+          // Changing what a search returned changes nothing stored or cached.
+          for (Hit& h : hits) {
+            h.metadata["i"] = -1;
+            h.metadata["tags"].push_back("changed");
+          }
+        }
+        check_hits(c->SearchVector(vectors[i], {.k = 5}).value(), 5);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace semdb

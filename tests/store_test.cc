@@ -255,7 +255,7 @@ TEST_CASE("Store keeps the index log, parents, and removes a whole collection", 
 std::vector<std::pair<std::string, std::string>> ReadBoth(const Store& store, uint32_t cid,
                                                           const std::vector<uint64_t>& labels) {
   std::vector<std::optional<DocumentRecord>> docs;
-  std::vector<std::optional<std::string>> metadata;
+  std::vector<SharedMetadata> metadata;
   absl::Status s = store.MultiGetDocuments(cid, labels, labels, &docs, &metadata);
   INFO(s);
   REQUIRE(s.ok());
@@ -263,7 +263,7 @@ std::vector<std::pair<std::string, std::string>> ReadBoth(const Store& store, ui
   REQUIRE(metadata.size() == labels.size());
   std::vector<std::pair<std::string, std::string>> out;
   for (size_t i = 0; i < labels.size(); ++i) {
-    out.emplace_back(docs[i] ? docs[i]->text : "-", metadata[i].value_or("-"));
+    out.emplace_back(docs[i] ? docs[i]->text : "-", metadata[i] ? metadata[i]->dump() : "-");
   }
   return out;
 }
@@ -291,7 +291,7 @@ TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]")
 
     // Only the text, or only the metadata, asked for.
     std::vector<std::optional<DocumentRecord>> docs;
-    std::vector<std::optional<std::string>> metadata;
+    std::vector<SharedMetadata> metadata;
     const std::vector<uint64_t> one = {1};
     REQUIRE(store->MultiGetDocuments(1, one, {}, &docs, &metadata).ok());
     REQUIRE(docs.size() == 1);
@@ -299,7 +299,8 @@ TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]")
     CHECK(metadata.empty());
     REQUIRE(store->MultiGetDocuments(1, {}, one, &docs, &metadata).ok());
     CHECK(docs.empty());
-    CHECK(metadata == std::vector<std::optional<std::string>>{R"({"v":1})"});
+    REQUIRE(metadata.size() == 1);
+    CHECK(*metadata[0] == nlohmann::json{{"v", 1}});
 
     // Overwritten (an upsert, a metadata update), deleted, written anew.
     Apply(*store, [](StoreBatch& b) {
@@ -397,7 +398,7 @@ TEST_CASE("Store's document cache never serves a replaced value to concurrent re
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
       std::vector<std::optional<DocumentRecord>> docs;
-      std::vector<std::optional<std::string>> metadata;
+      std::vector<SharedMetadata> metadata;
       while (!done.load()) {
         std::vector<int> before(kDocs);
         for (int d = 0; d < kDocs; ++d) before[d] = published[d].load();
@@ -412,7 +413,7 @@ TEST_CASE("Store's document cache never serves a replaced value to concurrent re
           }
           const int version = std::stoi(docs[d]->text);
           stale += version < before[d];
-          mixed += *metadata[d] != docs[d]->text;
+          mixed += metadata[d]->dump() != docs[d]->text;
         }
         ++reads;
       }

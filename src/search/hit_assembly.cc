@@ -4,7 +4,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "src/passage_context.h"
-#include "storage/bounded_json.h"
 
 namespace semdb {
 
@@ -31,8 +30,11 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
   for (size_t i = 0; i < n; ++i) labels[i] = found[i].label;
   std::vector<std::optional<LabelDirectory::Entry>> entries = view.label_entries.Find(labels);
   // Labels not in memory yet: their documents give the ids and positions
-  // (and the texts, kept for the hits that ask for them).
+  // (and the texts, kept for the hits that ask for them). When every hit
+  // found is to be kept (no more than k), their metadata comes in the same
+  // read, so that a first search after a reopen reads storage once.
   std::vector<std::optional<DocumentRecord>> docs(n);
+  std::vector<SharedMetadata> metadata_of(n);  // by position in `found`
   std::vector<size_t> missing;
   for (size_t i = 0; i < n; ++i) {
     if (!entries[i]) missing.push_back(i);
@@ -40,9 +42,14 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
   if (!missing.empty()) {
     std::vector<uint64_t> missing_labels;
     for (size_t i : missing) missing_labels.push_back(labels[i]);
+    const bool with_metadata = include.metadata && static_cast<int64_t>(n) <= k;
     std::vector<std::optional<DocumentRecord>> read;
-    std::vector<std::optional<std::string>> unused;
-    if (absl::Status s = view.store.MultiGetDocuments(cid, missing_labels, {}, &read, &unused);
+    std::vector<SharedMetadata> read_metadata;
+    if (absl::Status s = view.store.MultiGetDocuments(
+            cid, missing_labels,
+            with_metadata ? absl::Span<const uint64_t>(missing_labels)
+                          : absl::Span<const uint64_t>(),
+            &read, &read_metadata);
         !s.ok()) {
       return s;
     }
@@ -56,19 +63,20 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
       added.push_back(missing_labels[j]);
       added_entries.push_back(*entries[missing[j]]);
       docs[missing[j]] = std::move(read[j]);
+      if (with_metadata) metadata_of[missing[j]] = std::move(read_metadata[j]);
     }
     view.label_entries.Add(added, added_entries, view.counters.live_docs);
   }
   // The hits kept, by position in `found`.
   const std::vector<size_t> chosen = ChooseHits(entries, k, one_per_parent);
-  // Their texts not read above and their metadata, in one read.
+  // Their texts and metadata not read above, in one read.
   std::vector<uint64_t> text_labels, meta_labels;
   for (size_t i : chosen) {
     if (include.text && !docs[i]) text_labels.push_back(labels[i]);
-    if (include.metadata) meta_labels.push_back(labels[i]);
+    if (include.metadata && !metadata_of[i]) meta_labels.push_back(labels[i]);
   }
   std::vector<std::optional<DocumentRecord>> texts;
-  std::vector<std::optional<std::string>> metadata;
+  std::vector<SharedMetadata> metadata;
   if (absl::Status s =
           view.store.MultiGetDocuments(cid, text_labels, meta_labels, &texts, &metadata);
       !s.ok()) {
@@ -76,19 +84,21 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
   }
   std::vector<Hit> hits;
   kept->clear();
-  size_t next_text = 0;
-  for (size_t c = 0; c < chosen.size(); ++c) {
-    const size_t i = chosen[c];
+  size_t next_text = 0, next_metadata = 0;
+  for (size_t i : chosen) {
+    // What was read for this hit, taken in order before any is skipped.
+    std::optional<DocumentRecord>* doc =
+        !include.text ? nullptr : docs[i] ? &docs[i] : &texts[next_text++];
+    const SharedMetadata* meta =
+        !include.metadata ? nullptr
+        : metadata_of[i]  ? &metadata_of[i]
+                          : &metadata[next_metadata++];
+    // A document deleted since the index search (as above) is skipped;
+    // every document has its metadata stored.
+    if ((doc != nullptr && !*doc) || (meta != nullptr && !*meta)) continue;
     Hit hit;
-    if (include.text) {
-      std::optional<DocumentRecord>& doc = docs[i] ? docs[i] : texts[next_text++];
-      if (!doc) continue;  // deleted since the index search, as above
-      hit.text = std::move(doc->text);
-    }
-    if (include.metadata) {
-      if (!metadata[c]) continue;  // every document has its metadata stored
-      hit.metadata = ParseJsonOrDiscarded(*metadata[c]);
-    }
+    if (doc != nullptr) hit.text = std::move((*doc)->text);
+    if (meta != nullptr) hit.metadata = **meta;  // a copy of the value shared with the cache
     hit.score = found[i].score;
     LabelDirectory::Entry& e = *entries[i];
     if (const std::optional<PassageLocation>& p = e.passage) {
