@@ -176,6 +176,9 @@ class Collection::Impl {
     std::vector<std::string> ids;
   };
   absl::StatusOr<std::optional<StoredEntries>> FindEntries(std::string_view id) const;
+  // FindEntries of many ids (of an unchunked collection: in one batched read).
+  absl::StatusOr<std::vector<std::optional<StoredEntries>>> FindEntries(
+      absl::Span<const std::string_view> ids) const;
 
   // Copies the record and the counters (under the shared lock): the state
   // as a writer sees it, which stays so while it holds write_mu_.

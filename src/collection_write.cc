@@ -125,13 +125,10 @@ void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
                 absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
                 absl::Span<const TextStats> stats, int dimension, Counters& counters) {
   for (size_t i = 0; i < labels.size(); ++i) {
-    VectorRecord v;
-    v.tokens = stats[i].tokens;
-    v.unknown_tokens = stats[i].unknown_tokens;
-    v.values.assign(vectors.begin() + i * dimension, vectors.begin() + (i + 1) * dimension);
-    batch.PutVector(cid, gen, labels[i], v);
-    counters.tokens += v.tokens;
-    counters.unknown_tokens += v.unknown_tokens;
+    batch.PutVector(cid, gen, labels[i], stats[i].tokens, stats[i].unknown_tokens,
+                    vectors.subspan(i * dimension, dimension));
+    counters.tokens += stats[i].tokens;
+    counters.unknown_tokens += stats[i].unknown_tokens;
   }
 }
 
@@ -246,18 +243,21 @@ absl::Status Collection::Impl::BuildWriteLocked(
   }
 
   // Existing documents: an error for insert, replaced (with all their
-  // passages) by upsert.
+  // passages) by upsert. Looked up in one batched read.
+  std::vector<std::string_view> ids;
+  for (const Document& d : docs) {
+    if (!d.id.empty()) ids.push_back(d.id);
+  }
+  absl::StatusOr<std::vector<std::optional<StoredEntries>>> existing = FindEntries(ids);
+  if (!existing.ok()) return existing.status();
   std::vector<StoredEntries> replaced;
-  for (size_t i = 0; i < docs.size(); ++i) {
-    if (docs[i].id.empty()) continue;
-    absl::StatusOr<std::optional<StoredEntries>> existing = FindEntries(docs[i].id);
-    if (!existing.ok()) return existing.status();
-    if (!existing->has_value()) continue;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!(*existing)[i].has_value()) continue;
     if (mode == WriteMode::kInsert) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "document '", docs[i].id, "' already exists (upsert replaces it)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("document '", std::string(ids[i]), "' already exists (upsert replaces it)"));
     }
-    replaced.push_back(**std::move(existing));
+    replaced.push_back(*std::move((*existing)[i]));
   }
 
   // Generated ids (GeneratedId: numbered in insertion order, skipping any
@@ -443,6 +443,25 @@ void Collection::Impl::MaintainAfterWriteLocked(const WriteOptions& wo) {
     // A failed save only means a longer log replay at the next open.
     (void)SaveIndexLocked();
   }
+}
+
+absl::StatusOr<std::vector<std::optional<Collection::Impl::StoredEntries>>>
+Collection::Impl::FindEntries(absl::Span<const std::string_view> ids) const {
+  std::vector<std::optional<StoredEntries>> found(ids.size());
+  if (!chunker_.enabled()) {
+    std::vector<std::optional<uint64_t>> labels;
+    if (absl::Status s = env_.store->MultiGetLabels(id_, ids, &labels); !s.ok()) return s;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (labels[i]) found[i] = StoredEntries{{*labels[i]}, {std::string(ids[i])}};
+    }
+    return found;
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    absl::StatusOr<std::optional<StoredEntries>> one = FindEntries(ids[i]);
+    if (!one.ok()) return one.status();
+    found[i] = *std::move(one);
+  }
+  return found;
 }
 
 absl::StatusOr<std::optional<Collection::Impl::StoredEntries>> Collection::Impl::FindEntries(

@@ -236,11 +236,15 @@ absl::StatusOr<ParentRecord> ParentRecord::Decode(std::string_view bytes) {
   return r;
 }
 
-std::string VectorRecord::Encode() const {
+std::string VectorRecord::EncodeHeader(int32_t tokens, int32_t unknown_tokens) {
   std::string out;
-  out.reserve(10 + values.size() * sizeof(float));
   AppendVarint(&out, static_cast<uint32_t>(tokens));
   AppendVarint(&out, static_cast<uint32_t>(unknown_tokens));
+  return out;
+}
+
+std::string VectorRecord::Encode() const {
+  std::string out = EncodeHeader(tokens, unknown_tokens);
   out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
   return out;
 }

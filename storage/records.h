@@ -140,6 +140,8 @@ struct VectorRecord {
   std::vector<float> values;  // float32, little-endian on disk
 
   std::string Encode() const;
+  // Encode's bytes before the floats, which follow them as they are.
+  static std::string EncodeHeader(int32_t tokens, int32_t unknown_tokens);
   static absl::StatusOr<VectorRecord> Decode(std::string_view bytes);
 };
 

@@ -382,13 +382,35 @@ absl::StatusOr<Counters> Store::GetCounters(uint32_t cid) const {
 
 absl::StatusOr<std::optional<uint64_t>> Store::GetLabel(uint32_t cid,
                                                         std::string_view id) const {
-  std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), handles_[kIds], IdKey(cid, id), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "reading document id");
-  if (value.size() != 8) return absl::DataLossError("corrupt document id record");
-  return std::optional<uint64_t>(ReadBigEndian64(value.data()));
+  std::vector<std::optional<uint64_t>> labels;
+  if (absl::Status s = MultiGetLabels(cid, {id}, &labels); !s.ok()) return s;
+  return labels[0];
+}
+
+absl::Status Store::MultiGetLabels(uint32_t cid, absl::Span<const std::string_view> ids,
+                                   std::vector<std::optional<uint64_t>>* labels) const {
+  const size_t n = ids.size();
+  labels->assign(n, std::nullopt);
+  if (n == 0) return absl::OkStatus();
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  keys.reserve(n);
+  slices.reserve(n);
+  for (std::string_view id : ids) {
+    keys.push_back(IdKey(cid, id));
+    slices.emplace_back(keys.back());
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[kIds], n, slices.data(), values.data(),
+                statuses.data());
+  for (size_t i = 0; i < n; ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading document ids");
+    if (values[i].size() != 8) return absl::DataLossError("corrupt document id record");
+    (*labels)[i] = ReadBigEndian64(values[i].data());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<DocumentRecord>> Store::GetDocument(
@@ -726,6 +748,18 @@ void StoreBatch::DeleteDocument(uint32_t cid, uint64_t label, std::string_view i
 void StoreBatch::PutVector(uint32_t cid, uint32_t gen, uint64_t label,
                            const VectorRecord& vector) {
   batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode());
+}
+
+void StoreBatch::PutVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
+                           int32_t unknown_tokens, absl::Span<const float> values) {
+  const std::string key = VectorKey(cid, gen, label);
+  const std::string header = VectorRecord::EncodeHeader(tokens, unknown_tokens);
+  const rocksdb::Slice key_slice(key);
+  const rocksdb::Slice parts[2] = {
+      rocksdb::Slice(header),
+      rocksdb::Slice(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float))};
+  batch_->Put(store_.handles_[kVectors], rocksdb::SliceParts(&key_slice, 1),
+              rocksdb::SliceParts(parts, 2));
 }
 
 void StoreBatch::DeleteVector(uint32_t cid, uint32_t gen, uint64_t label) {

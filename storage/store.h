@@ -82,6 +82,11 @@ class Store {
   // --- documents
   absl::StatusOr<std::optional<uint64_t>> GetLabel(uint32_t cid,
                                                    std::string_view id) const;
+  // The labels of many ids in one batched read (RocksDB's MultiGet: one
+  // pass over the memtables and each table file's filter); missing ones are
+  // nullopt.
+  absl::Status MultiGetLabels(uint32_t cid, absl::Span<const std::string_view> ids,
+                              std::vector<std::optional<uint64_t>>* labels) const;
   absl::StatusOr<std::optional<DocumentRecord>> GetDocument(uint32_t cid,
                                                             uint64_t label) const;
   // Metadata JSON text, "{}" when a document has none stored.
@@ -208,6 +213,11 @@ class StoreBatch {
 
   void PutVector(uint32_t cid, uint32_t gen, uint64_t label,
                  const VectorRecord& vector);
+  // The same record from its parts: the floats go straight into the batch
+  // (no VectorRecord or encoded copy of them on the way; a bulk write of
+  // pre-embedded vectors spends its time copying them).
+  void PutVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
+                 int32_t unknown_tokens, absl::Span<const float> values);
   void DeleteVector(uint32_t cid, uint32_t gen, uint64_t label);
   // Deletes the vectors and embedder state of every generation except `keep`.
   void DeleteOtherGenerations(uint32_t cid, uint32_t keep);

@@ -113,6 +113,11 @@ TEST_CASE("Store reads documents by id and label, per collection", "[store]") {
   CHECK_FALSE(store->GetDocument(1, 3)->has_value());
   CHECK_FALSE(store->GetMetadata(1, 3)->has_value());
   CHECK_FALSE(store->GetLabel(3, "a")->has_value());
+  // Batched: in the order asked, missing ones (or another collection's) empty.
+  std::vector<std::optional<uint64_t>> labels;
+  const std::vector<std::string_view> ids = {"nope", "b", "a", ""};
+  REQUIRE(store->MultiGetLabels(1, ids, &labels).ok());
+  CHECK(labels == std::vector<std::optional<uint64_t>>{std::nullopt, 2, 1, std::nullopt});
 
   // A scan visits one collection's documents in label order, from a label on.
   std::vector<uint64_t> seen;
@@ -143,6 +148,8 @@ TEST_CASE("Store keeps vectors per generation and drops the others", "[store]") 
     b.PutVector(1, 2, 10, v2);   // generation 2, same label
     b.PutVector(1, 2, 11, v1);
     b.PutVector(2, 2, 10, v1);   // another collection
+    // From its parts: the same record as v2's.
+    b.PutVector(2, 2, 11, v2.tokens, v2.unknown_tokens, v2.values);
     b.PutEmbedderState(1, 1, "state one");
     b.PutEmbedderState(1, 2, "state two");
   });
@@ -150,6 +157,8 @@ TEST_CASE("Store keeps vectors per generation and drops the others", "[store]") 
   CHECK(store->GetVector(1, 2, 10)->value().values == v2.values);
   CHECK(store->GetVector(1, 2, 10)->value().tokens == 4);
   CHECK_FALSE(store->GetVector(1, 1, 11)->has_value());
+  CHECK(store->GetVector(2, 2, 11)->value().values == v2.values);
+  CHECK(store->GetVector(2, 2, 11)->value().tokens == 4);
 
   // Batched: in the order asked, missing ones empty.
   std::vector<std::optional<VectorRecord>> got;
