@@ -31,10 +31,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "child_process.h"
+#include "saved_index_file.h"
 #include "faiss/Index.h"
 #include "faiss/index_io.h"
 #include "fmt/format.h"
@@ -145,30 +147,6 @@ std::string ReadAll(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The FAISS bytes of a semdb index file (index/faiss_index.cc, Save):
-// magic, version, spec, dimension, training size (v2+), training flag (v3+),
-// count, labels, tombstones, then FAISS's bytes, then a CRC-32.
-std::string FaissBytes(const std::string& file) {
-  size_t at = 8;
-  auto take = [&](size_t n) {
-    if (at + n > file.size()) Die("truncated semdb index file");
-    const size_t was = at;
-    at += n;
-    return was;
-  };
-  uint32_t version, spec_size;
-  std::memcpy(&version, file.data() + take(4), 4);
-  std::memcpy(&spec_size, file.data() + take(4), 4);
-  take(spec_size + 4);
-  if (version >= 2) take(8);
-  if (version >= 3) take(1);
-  uint64_t count;
-  std::memcpy(&count, file.data() + take(8), 8);
-  take(count * 8 + (count + 7) / 8);
-  if (file.size() < at + 4) Die("truncated semdb index file");
-  return file.substr(at, file.size() - at - 4);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -215,14 +193,16 @@ int main(int argc, char** argv) {
   const fs::path faiss_file = fs::absolute(db_dir).parent_path() / "reopen.faiss";
   {
     const std::string semdb_bytes = ReadAll(index_file);  // also warms the page cache
-    const std::string faiss_bytes = FaissBytes(semdb_bytes);
+    const std::optional<std::string> faiss_bytes =
+        semdb::bench::FaissBytesOfIndexFile(semdb_bytes);
+    if (!faiss_bytes) Die("truncated semdb index file");
     std::ofstream f(faiss_file, std::ios::binary);
-    f.write(faiss_bytes.data(), static_cast<std::streamsize>(faiss_bytes.size()));
+    f.write(faiss_bytes->data(), static_cast<std::streamsize>(faiss_bytes->size()));
     if (!f) Die("cannot write " + faiss_file.string());
     text += fmt::format(
         "{} ({}): semdb index file {:.1f} MB, its FAISS part {:.1f} MB; {}\n", db_dir,
         built ? fmt::format("built in {:.0f} s", build_seconds) : "reused", semdb_bytes.size() / 1e6,
-        faiss_bytes.size() / 1e6, "page cache warm for both (each file read before the rounds)");
+        faiss_bytes->size() / 1e6, "page cache warm for both (each file read before the rounds)");
   }
   ReadAll(faiss_file);
 

@@ -1,8 +1,9 @@
 // semdb's search overhead over raw FAISS on the identical index (issue 12):
 // a collection per index kind (flat, IVF, HNSW) of clustered unit vectors
 // with a text and metadata each; its index saved by Checkpoint and read
-// back from the file (FAISS's read_index inside FaissIndex::Load), so that
-// FAISS's own search runs on the same bytes the collection serves.
+// back from the file by FaissIndex::Load and by FAISS's read_index, so that
+// FAISS's own search runs on the same bytes the collection serves (a flat
+// index is not saved: both sides add the same vectors).
 // One query per call on one thread: Collection::SearchVector asking for ids
 // and scores only, the same with text and metadata (the default), and
 // faiss::Index::search, rounds interleaved, in CPU seconds of the
@@ -24,6 +25,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -32,9 +35,12 @@
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
 #include "faiss/IndexIVF.h"
+#include "faiss/impl/io.h"
+#include "faiss/index_io.h"
 #include "fmt/format.h"
 #include "index/faiss_index.h"
 #include "omp.h"
+#include "saved_index_file.h"
 #include "semdb/database.h"
 #include "vector_data.h"  // tests/: the clustered-vector generator
 
@@ -195,13 +201,36 @@ std::string Measure(const std::string& db_dir, const std::string& spec,
     Check(c.status(), "get");
   };
   reopen();
+  // semdb's index alone and FAISS's own: IVF and HNSW read from the saved
+  // file (FAISS by read_index of its FAISS part, so that FAISS searches its
+  // own structures); a flat index is not saved (open builds it from the
+  // stored vectors), so both sides add the same vectors in the same order.
   std::string path;
   for (const auto& f : std::filesystem::directory_iterator(db_dir + "/indexes")) {
     if (f.path().extension() == ".index") path = f.path().string();
   }
-  auto saved = semdb::FaissIndex::Load(path);
-  Check(saved.status(), "load the saved index");
-  const faiss::Index& raw = (*saved)->faiss_index();
+  absl::StatusOr<std::unique_ptr<semdb::FaissIndex>> saved;
+  std::unique_ptr<faiss::Index> raw;
+  if (path.empty()) {
+    saved = semdb::FaissIndex::Create(*semdb::Spec::Parse("flat"), d.dim);
+    Check(saved.status(), "create the flat index");
+    std::vector<uint64_t> labels(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) labels[static_cast<size_t>(i)] = static_cast<uint64_t>(i);
+    Check((*saved)->Add(labels, absl::MakeConstSpan(data).subspan(0, rows * d.dim)),
+          "add to the flat index");
+    raw = std::make_unique<faiss::IndexFlatIP>(d.dim);
+    raw->add(rows, data.data());
+  } else {
+    saved = semdb::FaissIndex::Load(path);
+    Check(saved.status(), "load the saved index");
+    std::ifstream in(path, std::ios::binary);
+    const std::optional<std::string> bytes = semdb::bench::FaissBytesOfIndexFile(
+        std::string(std::istreambuf_iterator<char>(in), {}));
+    Check(bytes ? absl::OkStatus() : absl::DataLossError("truncated"), "read the saved index");
+    faiss::VectorIOReader reader;
+    reader.data.assign(bytes->begin(), bytes->end());
+    raw.reset(faiss::read_index(&reader));
+  }
   omp_set_num_threads(1);
 
   auto semdb_search = [&](const semdb::SearchOptions& o, bool cache = true) {
@@ -228,7 +257,7 @@ std::string Measure(const std::string& db_dir, const std::string& spec,
       ids_only.include = {.text = false, .metadata = false};
       auto faiss_pass = [&] {
         Pass(d, &found, &row.faiss, [&](int q, FaissId* out) {
-          raw.search(1, d.query.data() + static_cast<size_t>(q) * d.dim, kK, scores.data(), out,
+          raw->search(1, d.query.data() + static_cast<size_t>(q) * d.dim, kK, scores.data(), out,
                      row.params.get());
         });
         row.faiss_recall = Recall(found, d);
