@@ -257,7 +257,7 @@ TEST_CASE("the recall target reaches the plan through the measured recall",
   }
 }
 
-TEST_CASE("a recall curve reads back as stored; a damaged one as none", "[planner][plan-table]") {
+TEST_CASE("a recall curve reads back as stored and a damaged one reads as none", "[planner][plan-table]") {
   RecallCurve curve{.samples = {{10, 20, 0.9}, {10, 40, 0.99}, {40, 80, 0.95}},
                     .queries = 48,
                     .index_size = 5000,
