@@ -43,8 +43,10 @@ std::vector<ComponentKind> IndexLayout::Kinds() {
 }
 
 absl::StatusOr<IndexLayout> IndexLayout::FromSpec(const Spec& spec) {
-  // Made once: every search plans with its index's layout.
-  static const std::vector<ComponentKind> kinds = Kinds();
+  // Made once: every search plans with its index's layout. Never destroyed,
+  // so that a database closed by a static destructor at exit (its close
+  // saves the index and measures the recall curve) still finds it.
+  static const std::vector<ComponentKind>& kinds = *new std::vector<ComponentKind>(Kinds());
   auto kind = std::find_if(kinds.begin(), kinds.end(),
                            [&](const ComponentKind& k) { return k.name == spec.kind; });
   if (kind == kinds.end()) {
