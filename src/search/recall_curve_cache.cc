@@ -23,22 +23,22 @@ bool Fits(const RecallCurve& curve, const SearchView& view) {
 
 }  // namespace
 
-bool RecallCurveCache::Calibrates(const VectorIndex& index) {
-  const IndexLayout layout = *IndexLayout::FromSpec(index.spec());
+bool RecallCurveCache::Calibrates(const IndexLayout& layout, const VectorIndex& index) {
   return layout.kind != IndexLayout::Kind::kFlat && index.can_search_exactly() &&
          index.size() >= kCalibrationMinSize;
 }
 
 std::shared_ptr<const RecallCurve> RecallCurveCache::Find(const SearchView& view) const {
-  if (view.index == nullptr || !Calibrates(*view.index)) return nullptr;
   absl::MutexLock lock(&mu_);
   return curve_ != nullptr && Fits(*curve_, view) ? curve_ : nullptr;
 }
 
 absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Measure(
     const SearchView& view) {
-  if (view.index == nullptr || !Calibrates(*view.index) || Find(view) != nullptr) return nullptr;
+  if (view.index == nullptr) return nullptr;
   const VectorIndex& index = *view.index;
+  const IndexLayout layout = *IndexLayout::FromSpec(index.spec());
+  if (!Calibrates(layout, index) || Find(view) != nullptr) return nullptr;
   // Stored vectors of evenly spread label numbers (deleted ones skipped).
   std::vector<uint64_t> labels;
   const uint64_t end = view.counters.next_label;
@@ -60,7 +60,7 @@ absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Measure(
     sample_labels.push_back(labels[i]);
   }
   absl::StatusOr<RecallCurve> curve =
-      MeasureRecallCurve(index, *IndexLayout::FromSpec(index.spec()), sample, sample_labels);
+      MeasureRecallCurve(index, layout, sample, sample_labels);
   if (!curve.ok()) return curve.status();
   curve->index_spec = index.spec().ToString();
   curve->generation = view.record.generation;

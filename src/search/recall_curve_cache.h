@@ -25,13 +25,15 @@ namespace semdb {
 
 class RecallCurveCache {
  public:
-  // Whether a curve is measured for `index`: HNSW or IVF with full vectors
-  // and at least 1,000 of them (below, an exact scan costs little).
-  static bool Calibrates(const VectorIndex& index);
+  // Whether a curve is measured for `index` (of the parsed `layout`): HNSW
+  // or IVF with full vectors and at least 1,000 of them (below, an exact
+  // scan costs little).
+  static bool Calibrates(const IndexLayout& layout, const VectorIndex& index);
 
-  // The curve of view.index: measured on an index of the same spec and
-  // model generation, with between half and twice its size; else null.
-  // Never measures, never waits for a measurement.
+  // The curve of view.index (non-null; the caller checked Calibrates):
+  // measured on an index of the same spec and model generation, with
+  // between half and twice its size; else null. Never measures, never
+  // waits for a measurement.
   std::shared_ptr<const RecallCurve> Find(const SearchView& view) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Measures the curve of view.index unless Find has one or it is not

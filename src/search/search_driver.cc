@@ -67,10 +67,10 @@ absl::StatusOr<std::vector<Hit>> RunSearch(const SearchView& view, absl::Span<co
   // recall, unless the query fixes it; without a curve yet (it is measured
   // when the index is saved, never here), the planner plans conservatively.
   std::shared_ptr<const RecallCurve> curve;
-  if (options.filter) {
+  if (options.filter && RecallCurveCache::Calibrates(in.layout, *view.index)) {
     curve = view.recall_curves.Find(view);
     if (curve != nullptr) in.recall_curve = curve->samples;
-    in.calibration_pending = curve == nullptr && RecallCurveCache::Calibrates(*view.index);
+    in.calibration_pending = curve == nullptr;
   }
   trace.estimate_ms = MsSince(start);
   absl::StatusOr<QueryPlan> plan = PlanQuery(in, options.strategy);
