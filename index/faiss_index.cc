@@ -28,6 +28,7 @@
 #include "index/hnsw_packed_storage.h"
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
+#include "index/ivf_scan.h"
 #include "index/inner_product.h"
 #include "zlib.h"
 
@@ -59,6 +60,31 @@ struct PositionSelector : faiss::IDSelector {
     return !deleted[position] && (filter == nullptr || (*filter)(labels[position]));
   }
 };
+
+// Runs search(q) for q in [0, n), the queries striped over the hardware
+// threads (the calling thread is one of them). An exception (FAISS's) is
+// caught per thread and the first one rethrown here, after every thread
+// has joined.
+template <typename Search>
+void ForEachQueryOnThreads(int64_t n, const Search& search) {
+  static const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t threads = std::min<int64_t>(n, cores);
+  std::vector<std::exception_ptr> errors(threads);
+  auto run = [&](int64_t t) {
+    try {
+      for (int64_t q = t; q < n; q += threads) search(q);
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (int64_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+  run(0);
+  for (std::thread& w : workers) w.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
 
 std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension) {
   const faiss::MetricType ip = faiss::METRIC_INNER_PRODUCT;
@@ -411,40 +437,34 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
   params.sel = sel;
   try {
     if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
-      faiss::SearchParametersIVF ivf_params;
-      ivf_params.sel = sel;
       // Visiting every list of IVF-Flat is exact.
       const size_t nprobe = knobs.nprobe > 0 ? static_cast<size_t>(knobs.nprobe) : ivf->nprobe;
-      ivf_params.nprobe = knobs.exact ? ivf->nlist : std::min(nprobe, ivf->nlist);
-      ivf->search(n, queries, k, scores, positions, &ivf_params);
+      const size_t probes = knobs.exact ? ivf->nlist : std::min(nprobe, ivf->nlist);
+      const auto* ivf_flat = dynamic_cast<const faiss::IndexIVFFlat*>(ivf);
+      if (ivf_flat != nullptr && ivf_flat->metric_type == faiss::METRIC_INNER_PRODUCT) {
+        std::vector<float> list_scores(n * probes);
+        std::vector<FaissId> lists(n * probes);
+        AssignIvfLists(*ivf_flat, queries, n, probes, list_scores.data(), lists.data());
+        ForEachQueryOnThreads(n, [&](int64_t q) {
+          ScanIvfLists(*ivf_flat, queries + q * dimension_, lists.data() + q * probes, probes, k,
+                       sel, scores + q * k, positions + q * k);
+        });
+      } else {
+        faiss::SearchParametersIVF ivf_params;
+        ivf_params.sel = sel;
+        ivf_params.nprobe = probes;
+        ivf->search(n, queries, k, scores, positions, &ivf_params);
+      }
     } else if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
       if (knobs.exact) {
         // The graph's storage is a flat index (or PackedStorage) over the
         // same positions.
         hnsw->storage->search(n, queries, k, scores, positions, select ? &params : nullptr);
       } else {
-        // Queries striped over the threads; FAISS exceptions are caught
-        // per thread and the first one rethrown here.
-        static const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
-        const int64_t threads = std::min<int64_t>(n, cores);
-        std::vector<std::exception_ptr> errors(threads);
-        auto run = [&](int64_t t) {
-          try {
-            for (int64_t q = t; q < n; q += threads) {
-              SearchHnsw(*hnsw, queries + q * dimension_, k, knobs.ef_search, sel,
-                         scores + q * k, positions + q * k);
-            }
-          } catch (...) {
-            errors[t] = std::current_exception();
-          }
-        };
-        std::vector<std::thread> workers;
-        for (int64_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
-        run(0);
-        for (std::thread& w : workers) w.join();
-        for (const std::exception_ptr& e : errors) {
-          if (e) std::rethrow_exception(e);
-        }
+        ForEachQueryOnThreads(n, [&](int64_t q) {
+          SearchHnsw(*hnsw, queries + q * dimension_, k, knobs.ef_search, sel, scores + q * k,
+                     positions + q * k);
+        });
       }
     } else if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(index_.get());
                flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&

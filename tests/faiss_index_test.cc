@@ -9,6 +9,7 @@
 #include "catch2/catch.hpp"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
+#include "faiss/IndexIVF.h"
 #include "faiss/impl/io.h"
 #include "faiss/index_io.h"
 #include "test_data.h"
@@ -93,6 +94,57 @@ TEST_CASE("flat index search is exact, with deletes and filters", "[index]") {
   REQUIRE((*index)->Search({data.data(), dim}, 1, {}, nullptr).value()[0].label == labels[0]);
   REQUIRE((*index)->Add({labels[1]}, {data.data(), dim}).code() ==
           absl::StatusCode::kAlreadyExists);
+}
+
+// IVF-Flat is searched with semdb's kernel (index/ivf_scan.h) over FAISS's
+// lists: the hits and their order are what FAISS's own IndexIVF::search
+// returns on the same index, single queries (coarse assignment by semdb's
+// kernel) and batches (by FAISS's matrix product); exact search with deletes
+// and a filter is the brute-force top k.
+TEST_CASE("IVF-Flat search returns FAISS's hits, and exact IVF search is exact", "[index]") {
+  const int dim = 24, n = 4000, nq = 40, k = 10;
+  std::vector<float> data = RandomUnitVectors(n, dim, 11);
+  std::vector<float> queries = RandomUnitVectors(nq, dim, 12);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = i;
+  auto index = FaissIndex::Create(*Spec::Parse("ivf nlist=32 nprobe=4"), dim).value();
+  REQUIRE(index->Train(data).ok());
+  REQUIRE(index->Add(labels, data).ok());
+  const auto& ivf = dynamic_cast<const faiss::IndexIVF&>(index->faiss_index());
+  for (int nprobe : {1, 4, 32}) {
+    INFO("nprobe " << nprobe);
+    faiss::SearchParametersIVF params;
+    params.nprobe = nprobe;
+    std::vector<float> faiss_scores(nq * k);
+    std::vector<faiss::Index::idx_t> faiss_ids(nq * k);
+    ivf.search(nq, queries.data(), k, faiss_scores.data(), faiss_ids.data(), &params);
+    auto batch = index->SearchBatch(queries, k, {.nprobe = nprobe}, nullptr).value();
+    for (int q = 0; q < nq; ++q) {
+      std::vector<IndexHit> single =
+          index->Search({queries.data() + q * dim, static_cast<size_t>(dim)}, k,
+                        {.nprobe = nprobe}, nullptr)
+              .value();
+      REQUIRE(single.size() == static_cast<size_t>(k));
+      REQUIRE(batch[q].size() == static_cast<size_t>(k));
+      for (int i = 0; i < k; ++i) {
+        REQUIRE(single[i].label == static_cast<uint64_t>(faiss_ids[q * k + i]));
+        REQUIRE(batch[q][i].label == static_cast<uint64_t>(faiss_ids[q * k + i]));
+        REQUIRE(std::abs(single[i].score - faiss_scores[q * k + i]) < 1e-5f);
+        REQUIRE(std::abs(batch[q][i].score - faiss_scores[q * k + i]) < 1e-5f);
+      }
+    }
+  }
+  std::vector<uint64_t> removed;
+  for (int i = 0; i < n; i += 7) removed.push_back(i);
+  REQUIRE(index->Remove(removed).ok());
+  LabelPredicate odd = [](uint64_t l) { return l % 2 == 1; };
+  for (int q = 0; q < nq; ++q) {
+    const float* qv = queries.data() + q * dim;
+    std::vector<IndexHit> hits =
+        index->Search({qv, static_cast<size_t>(dim)}, k, {.exact = true}, &odd).value();
+    REQUIRE(Labels(hits) ==
+            BruteForce(data, labels, qv, dim, k, [](uint64_t l) { return l % 2 == 1 && l % 7 != 0; }));
+  }
 }
 
 TEST_CASE("flat index rejects bad shapes", "[index]") {
