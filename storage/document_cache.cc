@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
+
 namespace semdb {
 namespace {
 
@@ -34,9 +36,8 @@ size_t JsonHeapBytes(const nlohmann::json& j) {
 }  // namespace
 
 size_t DocumentCache::EntryBytes(const Entry& e) {
-  // The list node (two pointers) and the hash table's slot, at its maximum
-  // load factor 7/8.
-  size_t n = sizeof(Entry) + 2 * sizeof(void*) + (sizeof(Key) + sizeof(Lru::iterator)) * 8 / 7;
+  // The slot and the hash table's slot, at its maximum load factor 7/8.
+  size_t n = sizeof(Entry) + (sizeof(Key) + sizeof(uint32_t)) * 8 / 7;
   if (e.doc) {
     n += HeapBytes(e.doc->id) + HeapBytes(e.doc->text);
     if (e.doc->passage) n += sizeof(PassageLocation) + HeapBytes(e.doc->passage->parent);
@@ -49,17 +50,24 @@ size_t DocumentCache::EntryBytes(const Entry& e) {
 DocumentCache::Entry* DocumentCache::FindLocked(const Key& key) {
   auto it = index_.find(key);
   if (it == index_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);  // now the most recently used
-  return &*it->second;
+  Entry& e = slots_[it->second];
+  e.referenced = true;
+  return &e;
 }
 
 DocumentCache::Entry& DocumentCache::EntryLocked(const Key& key) {
   auto [it, fresh] = index_.try_emplace(key);
   if (fresh) {
-    lru_.push_front(Entry{.key = key});
-    it->second = lru_.begin();
+    if (free_slots_.empty()) {
+      it->second = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      it->second = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    slots_[it->second] = Entry{.key = key, .live = true, .referenced = true};
   }
-  return *it->second;
+  return slots_[it->second];
 }
 
 void DocumentCache::AccountLocked(Entry& e) {
@@ -75,6 +83,8 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
   Found found;
   absl::MutexLock lock(&mu_);
   found.epoch = epoch_;
+  // A search usually asks both of the same labels: one lookup each then.
+  const bool same = doc_labels == meta_labels;
   for (size_t i = 0; i < doc_labels.size(); ++i) {
     Entry* e = FindLocked(Key{cid, doc_labels[i]});
     if (e != nullptr && e->doc) {
@@ -82,8 +92,14 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
     } else {
       found.doc_misses.push_back(i);
     }
+    if (!same) continue;
+    if (e != nullptr && e->metadata) {
+      (*metadata)[i] = e->metadata;
+    } else {
+      found.meta_misses.push_back(i);
+    }
   }
-  for (size_t i = 0; i < meta_labels.size(); ++i) {
+  for (size_t i = 0; i < meta_labels.size() && !same; ++i) {
     Entry* e = FindLocked(Key{cid, meta_labels[i]});
     if (e != nullptr && e->metadata) {
       (*metadata)[i] = e->metadata;
@@ -123,20 +139,14 @@ void DocumentCache::BeginWrite(absl::Span<const Key> keys, absl::Span<const uint
   absl::MutexLock lock(&mu_);
   ++epoch_;
   ++writes_in_flight_;
-  if (lru_.empty()) return;
+  if (index_.empty()) return;
   for (const Key& k : keys) {
     if (auto it = index_.find(k); it != index_.end()) EraseLocked(it->second);
   }
   if (dropped.empty()) return;
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    auto next = std::next(it);
-    for (uint32_t cid : dropped) {
-      if (it->key.cid == cid) {
-        EraseLocked(it);
-        break;
-      }
-    }
-    it = next;
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    const Entry& e = slots_[slot];
+    if (e.live && absl::c_linear_search(dropped, e.key.cid)) EraseLocked(slot);
   }
 }
 
@@ -153,17 +163,25 @@ size_t DocumentCache::bytes() const {
 
 size_t DocumentCache::entries() const {
   absl::MutexLock lock(&mu_);
-  return lru_.size();
+  return index_.size();
 }
 
-void DocumentCache::EraseLocked(Lru::iterator it) {
-  bytes_ -= it->bytes;
-  index_.erase(it->key);
-  lru_.erase(it);
+void DocumentCache::EraseLocked(uint32_t slot) {
+  Entry& e = slots_[slot];
+  bytes_ -= e.bytes;
+  index_.erase(e.key);
+  e = Entry{};  // frees its strings and its share of the metadata now
+  free_slots_.push_back(slot);
 }
 
 void DocumentCache::EvictLocked() {
-  while (bytes_ > budget_ && !lru_.empty()) EraseLocked(std::prev(lru_.end()));
+  while (bytes_ > budget_ && !index_.empty()) {
+    if (hand_ >= slots_.size()) hand_ = 0;
+    Entry& e = slots_[hand_];
+    if (e.live && !e.referenced) EraseLocked(static_cast<uint32_t>(hand_));
+    e.referenced = false;
+    ++hand_;
+  }
 }
 
 }  // namespace semdb

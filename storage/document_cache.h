@@ -14,13 +14,15 @@
 // never fills the cache: bulk inserts would only evict what searches read.
 //
 // Bounded by `budget_bytes` (an estimate of the memory the entries take,
-// strings included), least recently used first out. Thread-safe.
+// strings included). Eviction is CLOCK (second chance), an approximation
+// of least recently used: a lookup only marks its entry, where moving it in
+// a list cost a search two cache misses per hit (perf: a fifth of a warm
+// search with text and metadata). Thread-safe.
 #ifndef SEMDB_STORAGE_DOCUMENT_CACHE_H_
 #define SEMDB_STORAGE_DOCUMENT_CACHE_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,23 +97,30 @@ class DocumentCache {
     std::optional<DocumentRecord> doc;
     SharedMetadata metadata;
     size_t bytes = 0;
+    bool live = false;        // a slot in use (else on the free list)
+    bool referenced = false;  // looked up since the clock hand last passed
   };
-  using Lru = std::list<Entry>;  // most recently used first
 
   static size_t EntryBytes(const Entry& e);
-  // The entry of `key`, made the most recently used; null when absent.
+  // The entry of `key`, marked as used; null when absent.
   Entry* FindLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The entry of `key`, added (empty, most recently used) when absent.
+  // The entry of `key`, added (empty) when absent. Invalidates pointers to
+  // other entries (the slots may grow).
   Entry& EntryLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Re-estimates e's bytes in the total after e changed.
   void AccountLocked(Entry& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evicts until within the budget: the hand sweeps the slots, giving each
+  // referenced entry a second chance (clearing its mark) and evicting the
+  // first unreferenced one.
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t budget_;
   mutable absl::Mutex mu_;
-  Lru lru_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, Lru::iterator> index_ ABSL_GUARDED_BY(mu_);
+  std::vector<Entry> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_slots_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Key, uint32_t> index_ ABSL_GUARDED_BY(mu_);  // key -> slot
+  size_t hand_ ABSL_GUARDED_BY(mu_) = 0;  // the clock hand, a slot
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Advanced by every BeginWrite and EndWrite: a Fill whose lookup saw
   // another epoch overlapped a write.
