@@ -7,6 +7,7 @@
 #include "faiss/IndexHNSW.h"
 #include "faiss/impl/FaissAssert.h"
 #include "index/hnsw_packed_storage.h"
+#include "index/index_file.h"
 
 namespace semdb {
 namespace {
@@ -46,11 +47,13 @@ T Read(faiss::IOReader* r) {
   return v;
 }
 
-// A vector of at most `max_size` items (checked before it is allocated).
+// A vector of at most `max_size` items, and at most what is left of the
+// file (both checked before it is allocated).
 template <typename T>
-std::vector<T> ReadVector(faiss::IOReader* r, uint64_t max_size) {
+std::vector<T> ReadVector(ChecksummedFileReader* r, uint64_t max_size) {
   const uint64_t size = Read<uint64_t>(r);
-  FAISS_THROW_IF_NOT_MSG(size <= max_size, "HNSW array of an unexpected size");
+  FAISS_THROW_IF_NOT_MSG(size <= max_size && size <= r->bytes_left() / sizeof(T),
+                         "HNSW array of an unexpected size");
   std::vector<T> v(size);
   FAISS_THROW_IF_NOT_MSG((*r)(v.data(), sizeof(T), size) == size, "truncated HNSW data");
   return v;
@@ -99,7 +102,7 @@ void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w) {
   }
 }
 
-std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows) {
+std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows) {
   FAISS_THROW_IF_NOT_MSG(rows >= 0 && rows < (int64_t{1} << 31), "too many HNSW nodes");
   const uint64_t n = static_cast<uint64_t>(rows);
   const int d = ReadHeader(r, rows);
@@ -135,17 +138,19 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows)
                              Read<uint64_t>(r) == n * static_cast<uint64_t>(d),
                          "the HNSW storage is not inner-product flat vectors");
 
+  FAISS_THROW_IF_NOT_MSG(n * static_cast<uint64_t>(d) <= r->bytes_left() / sizeof(float),
+                         "truncated HNSW vectors");
+
   const int width = cum[1];
   auto* storage = new PackedStorage(d, width);
   auto index = std::make_unique<faiss::IndexHNSW>(storage, width / 2);
   index->own_fields = true;
-  storage->level0.Resize(n);
-  const size_t dim = static_cast<size_t>(d);
-  for (uint64_t v = 0; v < n; ++v) {
-    FAISS_THROW_IF_NOT_MSG(
-        (*r)(storage->level0.mutable_vector(static_cast<int32_t>(v)), sizeof(float), dim) == dim,
-        "truncated HNSW vectors");
-  }
+  PackedLevel0& level0 = storage->level0;
+  level0.ResizeForOverwrite(n);
+  FAISS_THROW_IF_NOT_MSG(
+      n == 0 || r->ReadStrided(level0.mutable_vector(0), level0.row_floats() * sizeof(float),
+                               static_cast<size_t>(d) * sizeof(float), n),
+      "truncated HNSW vectors");
   storage->ntotal = rows;
   index->ntotal = rows;
   faiss::HNSW& g = index->hnsw;
@@ -159,7 +164,7 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows)
   g.efConstruction = ef_construction;
   g.efSearch = ef_search;
   g.upper_beam = upper_beam;
-  storage->level0.CopyLinks(g, 0, {});
+  level0.CopyLinks(g, 0, {});
   return index;
 }
 

@@ -22,7 +22,7 @@ PackedLevel0::~PackedLevel0() {
   if (blocks_ != nullptr) ::munmap(blocks_, mapped_bytes_);
 }
 
-void PackedLevel0::Resize(size_t n) {
+void PackedLevel0::ResizeForOverwrite(size_t n) {
   const size_t needed = stride_ * n;
   if (needed > mapped_bytes_) {
     // Geometric growth; pages are zero-filled and become resident when
@@ -42,8 +42,13 @@ void PackedLevel0::Resize(size_t n) {
     // Forgotten rows go back to zero pages, as new rows expect.
     std::memset(blocks_ + stride_ * n, 0, stride_ * (size_ - n));
   }
-  for (size_t v = size_; v < n; ++v) std::memset(blocks_ + stride_ * v, 0xff, links_bytes_);
   size_ = n;
+}
+
+void PackedLevel0::Resize(size_t n) {
+  const size_t old_size = size_;
+  ResizeForOverwrite(n);
+  for (size_t v = old_size; v < n; ++v) std::memset(blocks_ + stride_ * v, 0xff, links_bytes_);
 }
 
 void PackedLevel0::Append(const float* vectors, size_t n) {
