@@ -271,6 +271,7 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
         "expected ", labels.size(), " vectors of dimension ", dimension_, ", got ",
         vectors.size(), " floats"));
   }
+  BuildPositions();
   for (size_t i = 0; i < labels.size(); ++i) {
     if (positions_.contains(labels[i]) ||
         std::find(labels.begin(), labels.begin() + i, labels[i]) != labels.begin() + i) {
@@ -318,6 +319,7 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
 }
 
 absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
+  BuildPositions();
   int64_t removed = 0;
   for (uint64_t label : labels) {
     auto it = positions_.find(label);
@@ -331,6 +333,15 @@ absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
     if (absl::Status s = Compact(); !s.ok()) return s;
   }
   return removed;
+}
+
+void FaissIndex::BuildPositions() {
+  if (!positions_pending_) return;
+  positions_.reserve(static_cast<size_t>(size()));
+  for (size_t p = 0; p < labels_.size(); ++p) {
+    if (!deleted_[p]) positions_.emplace(labels_[p], static_cast<int64_t>(p));
+  }
+  positions_pending_ = false;
 }
 
 absl::Status FaissIndex::Compact() {
@@ -613,14 +624,30 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   }
   out->labels_ = std::move(labels);
   out->deleted_.resize(count);
-  out->positions_.reserve(count);
+  // Increasing live labels have no two alike: the label -> position map is
+  // then left to the first Add or Remove (a reopen that only searches
+  // never builds it); otherwise it is built here, refusing duplicates.
+  bool increasing = true, any_live = false;
+  uint64_t last_live = 0;
   for (uint64_t p = 0; p < count; ++p) {
-    bool dead = tombstones[p / 8] & (1u << (p % 8));
+    const bool dead = tombstones[p / 8] & (1u << (p % 8));
     out->deleted_[p] = dead;
     if (dead) {
       ++out->num_deleted_;
-    } else if (!out->positions_.emplace(out->labels_[p], p).second) {
-      return corrupt("duplicate label");
+    } else {
+      increasing = increasing && (!any_live || out->labels_[p] > last_live);
+      any_live = true;
+      last_live = out->labels_[p];
+    }
+  }
+  if (increasing) {
+    out->positions_pending_ = true;
+  } else {
+    out->positions_.reserve(static_cast<size_t>(out->size()));
+    for (uint64_t p = 0; p < count; ++p) {
+      if (!out->deleted_[p] && !out->positions_.emplace(out->labels_[p], p).second) {
+        return corrupt("duplicate label");
+      }
     }
   }
   return out;

@@ -38,6 +38,14 @@ void PackedLevel0::ResizeForOverwrite(size_t n) {
     blocks_ = static_cast<char*>(p);
     mapped_bytes_ = bytes;
   }
+  if (n > size_) {
+    // The new rows are written next: their pages are faulted in by one
+    // call, cheaper than a fault per page as they are first written
+    // (kernels before 5.14 ignore it, and they fault as before).
+    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const size_t from = stride_ * size_ / page * page;
+    (void)::madvise(blocks_ + from, needed - from, MADV_POPULATE_WRITE);
+  }
   if (n < size_) {
     // Forgotten rows go back to zero pages, as new rows expect.
     std::memset(blocks_ + stride_ * n, 0, stride_ * (size_ - n));

@@ -132,30 +132,33 @@ bool ChecksummedFileReader::ReadDirect(char* dst, size_t n) {
   return true;
 }
 
+size_t ChecksummedFileReader::TakeBuffered(char* dst, size_t n) {
+  const size_t taken = std::min(n, buffered_);
+  std::memcpy(dst, buffer_.data() + buffer_at_, taken);
+  buffer_at_ += taken;
+  buffered_ -= taken;
+  return taken;
+}
+
 size_t ChecksummedFileReader::operator()(void* ptr, size_t size, size_t nitems) {
   if (!status_.ok()) return 0;
   if (size == 0 || nitems == 0) return nitems;
   const size_t items = static_cast<size_t>(std::min<uint64_t>(nitems, bytes_left() / size));
-  size_t want = items * size;
   char* dst = static_cast<char*>(ptr);
+  const size_t taken = TakeBuffered(dst, items * size);
+  const size_t want = items * size - taken;
   bool ok = true;
-  const size_t from_buffer = std::min(want, buffered_);
-  std::memcpy(dst, buffer_.data() + buffer_at_, from_buffer);
-  buffer_at_ += from_buffer;
-  buffered_ -= from_buffer;
-  dst += from_buffer;
-  want -= from_buffer;
   if (want >= kBufferBytes) {
-    ok = ReadDirect(dst, want);
+    ok = ReadDirect(dst + taken, want);
   } else if (want > 0) {
     // Refill the buffer with as much of the payload as fits.
     buffer_.resize(kBufferBytes);
     const size_t fill = static_cast<size_t>(std::min<uint64_t>(kBufferBytes, file_left_));
     ok = ReadDirect(buffer_.data(), fill);
     if (ok) {
-      std::memcpy(dst, buffer_.data(), want);
-      buffer_at_ = want;
-      buffered_ = fill - want;
+      buffer_at_ = 0;
+      buffered_ = fill;
+      TakeBuffered(dst + taken, want);
     }
   }
   if (!ok || items != nitems) {
@@ -174,9 +177,14 @@ bool ChecksummedFileReader::ReadStrided(void* first, size_t stride, size_t row_b
     return false;
   }
   char* row = static_cast<char*>(first);
-  // Rows (or a row's head) still in the buffer.
+  // Rows (or a row's head) still in the buffer, the rest of that row from
+  // the file.
   for (; rows > 0 && buffered_ > 0; --rows, row += stride) {
-    if ((*this)(row, 1, row_bytes) != row_bytes) return false;
+    const size_t taken = TakeBuffered(row, row_bytes);
+    if (taken < row_bytes && !ReadDirect(row + taken, row_bytes - taken)) {
+      status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
+      return false;
+    }
   }
   // The others straight from the file into place, IOV_MAX rows per readv,
   // each batch checksummed while it is in the cache.

@@ -73,6 +73,8 @@ class ChecksummedFileReader : public faiss::IOReader {
   absl::Status VerifyChecksum();
 
  private:
+  // Copies up to n unconsumed bytes of the buffer to dst; returns how many.
+  size_t TakeBuffered(char* dst, size_t n);
   // Reads n bytes at the file position straight into dst, checksummed a
   // chunk at a time.
   bool ReadDirect(char* dst, size_t n);

@@ -195,5 +195,53 @@ TEST_CASE("index files of format version 3 (zlib's CRC-32) still load", "[index]
   REQUIRE(again == saved.bytes);
 }
 
+// The label table of a saved file: its offset and size (index/faiss_index.cc
+// Save, version 4).
+size_t LabelTableOffset(const std::string& file) {
+  uint32_t spec_size;
+  std::memcpy(&spec_size, file.data() + 12, 4);
+  return 16 + spec_size + 4 + 8 + 1 + 8;
+}
+
+// `payload` with a fresh CRC-32C: a file damaged by a bug rather than the disk.
+std::string WithChecksum(const std::string& payload) {
+  const uint32_t crc = ExtendCrc32c(0, payload.data(), payload.size());
+  return payload + std::string(reinterpret_cast<const char*>(&crc), 4);
+}
+
+TEST_CASE("after a reopen, writes find the labels the file holds", "[index][hnsw]") {
+  SavedHnsw saved;
+  auto loaded = *FaissIndex::Load(saved.dir / "h.index");
+  REQUIRE(loaded->size() == saved.n - 2);
+  std::vector<float> one(saved.data.begin(), saved.data.begin() + saved.dim);
+  // A live label is refused, a removed one may come back, and removes count
+  // only live labels.
+  REQUIRE(loaded->Add({saved.labels[10]}, one).code() == absl::StatusCode::kAlreadyExists);
+  REQUIRE(loaded->Add({saved.labels[3]}, one).ok());
+  REQUIRE(loaded->size() == saved.n - 1);
+  REQUIRE(*loaded->Remove({saved.labels[77], saved.labels[10], 999999}) == 1);
+  REQUIRE(loaded->size() == saved.n - 2);
+  auto hits = loaded->Search(one, 3, {.exact = true}, nullptr);
+  REQUIRE(hits.ok());
+  REQUIRE((*hits)[0].label == saved.labels[3]);
+
+  // Labels out of order load too; two live positions with one label are
+  // refused even with a valid checksum.
+  const std::string payload = saved.bytes.substr(0, saved.bytes.size() - 4);
+  const size_t at = LabelTableOffset(payload);
+  std::string swapped = payload;
+  std::memcpy(swapped.data() + at, payload.data() + at + 8, 8);
+  std::memcpy(swapped.data() + at + 8, payload.data() + at, 8);
+  auto unordered = FaissIndex::Load(saved.Write("swapped.index", WithChecksum(swapped)));
+  INFO(unordered.status().message());
+  REQUIRE(unordered.ok());
+  REQUIRE((*unordered)->size() == saved.n - 2);
+  REQUIRE((*unordered)->Add({saved.labels[0]}, one).code() == absl::StatusCode::kAlreadyExists);
+  std::string twice = payload;
+  std::memcpy(twice.data() + at + 8, payload.data() + at, 8);
+  REQUIRE(FaissIndex::Load(saved.Write("twice.index", WithChecksum(twice))).status().code() ==
+          absl::StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace semdb
