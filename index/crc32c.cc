@@ -29,7 +29,6 @@ uint32_t UpdateByTable(uint32_t reg, const unsigned char* p, size_t n) {
   return reg;
 }
 
-#if defined(__x86_64__)
 // a * b modulo the polynomial, both reflected (bit 31 is x^0).
 constexpr uint32_t MultiplyModP(uint32_t a, uint32_t b) {
   uint32_t product = 0;
@@ -51,6 +50,7 @@ constexpr uint32_t ShiftByBytes(size_t bytes) {
   return result;
 }
 
+#if defined(__x86_64__)
 // The crc32 instruction has a latency of 3 cycles and a throughput of 1, so
 // three independent streams over the thirds of a stripe run at full speed;
 // their registers are then combined, the CRC being linear: shifting a
@@ -93,6 +93,12 @@ bool HasCrcInstruction() {
 #endif
 
 }  // namespace
+
+uint32_t CombineCrc32c(uint32_t first, uint32_t second, uint64_t second_bytes) {
+  // The CRC is linear: moving the first part's CRC past the second's bytes
+  // and adding the second's gives the whole's (the inversions cancel).
+  return MultiplyModP(ShiftByBytes(second_bytes), first) ^ second;
+}
 
 uint32_t ExtendCrc32c(uint32_t crc, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);

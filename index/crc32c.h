@@ -16,6 +16,11 @@ namespace semdb {
 // is 0xE3069283.
 uint32_t ExtendCrc32c(uint32_t crc, const void* data, size_t n);
 
+// The CRC-32C of a followed by b from first = CRC-32C(a), second =
+// CRC-32C(b) and b's length, as zlib's crc32_combine: parts checksummed
+// apart (e.g. by two threads) make the whole's.
+uint32_t CombineCrc32c(uint32_t first, uint32_t second, uint64_t second_bytes);
+
 }  // namespace semdb
 
 #endif  // SEMDB_INDEX_CRC32C_H_

@@ -48,6 +48,13 @@ uint32_t ExtendChecksum(ChecksumKind kind, uint32_t crc, const void* data, size_
   return crc;
 }
 
+uint32_t CombineChecksums(ChecksumKind kind, uint32_t first, uint32_t second,
+                          uint64_t second_bytes) {
+  if (kind == ChecksumKind::kCrc32c) return CombineCrc32c(first, second, second_bytes);
+  return static_cast<uint32_t>(
+      crc32_combine64(first, second, static_cast<z_off64_t>(second_bytes)));
+}
+
 ChecksummedFileWriter::ChecksummedFileWriter(const std::string& path, ChecksumKind kind)
     : path_(path), kind_(kind), file_(std::fopen(path.c_str(), "wb")) {
   name = path;
@@ -172,51 +179,75 @@ bool ChecksummedFileReader::ReadStrided(void* first, size_t stride, size_t row_b
                                         size_t rows) {
   if (!status_.ok()) return false;
   if (row_bytes == 0 || rows == 0) return true;
-  if (rows > bytes_left() / row_bytes) {
+  auto truncated = [&] {
     status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
     return false;
-  }
+  };
+  if (rows > bytes_left() / row_bytes) return truncated();
   char* row = static_cast<char*>(first);
   // Rows (or a row's head) still in the buffer, the rest of that row from
   // the file.
   for (; rows > 0 && buffered_ > 0; --rows, row += stride) {
     const size_t taken = TakeBuffered(row, row_bytes);
-    if (taken < row_bytes && !ReadDirect(row + taken, row_bytes - taken)) {
-      status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
-      return false;
-    }
+    if (taken < row_bytes && !ReadDirect(row + taken, row_bytes - taken)) return truncated();
   }
-  // The others straight from the file into place, IOV_MAX rows per readv,
-  // each batch checksummed while it is in the cache.
+  uint32_t checksum;
+  if (rows > 0 && (!PreadStrided(position(), row, stride, row_bytes, rows, &checksum) ||
+                   !SkipPreRead(rows * row_bytes, checksum))) {
+    return truncated();
+  }
+  return true;
+}
+
+bool ChecksummedFileReader::PreadStrided(uint64_t at, void* first, size_t stride,
+                                         size_t row_bytes, size_t rows,
+                                         uint32_t* checksum) const {
+  if (!status_.ok() || at > payload_end_ ||
+      (row_bytes != 0 && rows > (payload_end_ - at) / row_bytes)) {
+    return false;
+  }
+  // IOV_MAX rows per preadv, each batch checksummed while it is in the cache.
   std::vector<iovec> iov(std::min<size_t>(rows, IOV_MAX));
+  char* row = static_cast<char*>(first);
+  uint32_t crc = 0;
   while (rows > 0) {
     const size_t batch = std::min(rows, iov.size());
     for (size_t i = 0; i < batch; ++i) iov[i] = {row + i * stride, row_bytes};
     ssize_t got;
     do {
-      got = ::readv(fd_, iov.data(), static_cast<int>(batch));
+      got = ::preadv(fd_, iov.data(), static_cast<int>(batch), static_cast<off_t>(at));
     } while (got < 0 && errno == EINTR);
-    if (got <= 0) {
-      status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
-      return false;
-    }
-    file_left_ -= static_cast<uint64_t>(got);
+    if (got <= 0) return false;
+    at += static_cast<uint64_t>(got);
     const size_t whole = static_cast<size_t>(got) / row_bytes;
     const size_t part = static_cast<size_t>(got) % row_bytes;
-    for (size_t i = 0; i < whole; ++i) Checksum(row + i * stride, row_bytes);
+    for (size_t i = 0; i < whole; ++i) crc = ExtendChecksum(kind_, crc, row + i * stride, row_bytes);
     row += whole * stride;
     rows -= whole;
     if (part > 0) {
-      // A short read ended inside a row: finish it by ordinary reads.
-      Checksum(row, part);
-      if (!ReadDirect(row + part, row_bytes - part)) {
-        status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
-        return false;
+      // A short read ended inside a row: finish that row.
+      for (size_t done = part; done < row_bytes;) {
+        const ssize_t more = ::pread(fd_, row + done, row_bytes - done, static_cast<off_t>(at));
+        if (more <= 0) return false;
+        at += static_cast<uint64_t>(more);
+        done += static_cast<size_t>(more);
       }
+      crc = ExtendChecksum(kind_, crc, row, row_bytes);
       row += stride;
       --rows;
     }
   }
+  *checksum = crc;
+  return true;
+}
+
+bool ChecksummedFileReader::SkipPreRead(uint64_t bytes, uint32_t checksum) {
+  if (!status_.ok() || buffered_ != 0 || bytes > file_left_ ||
+      ::lseek(fd_, static_cast<off_t>(bytes), SEEK_CUR) < 0) {
+    return false;
+  }
+  file_left_ -= bytes;
+  if (!verified_ahead_) crc_ = CombineChecksums(kind_, crc_, checksum, bytes);
   return true;
 }
 

@@ -25,6 +25,9 @@ enum class ChecksumKind {
 
 // The checksum of `kind` of `n` bytes following bytes whose checksum is `crc`.
 uint32_t ExtendChecksum(ChecksumKind kind, uint32_t crc, const void* data, size_t n);
+// The checksum of a followed by b from theirs and b's length.
+uint32_t CombineChecksums(ChecksumKind kind, uint32_t first, uint32_t second,
+                          uint64_t second_bytes);
 
 // A faiss::IOWriter over a file that keeps a checksum of what it wrote.
 // Close() appends the checksum and fsyncs the file.
@@ -60,10 +63,23 @@ class ChecksummedFileReader : public faiss::IOReader {
   // Payload bytes not read yet: an upper bound for any size read from the
   // data, checked before allocating by it.
   uint64_t bytes_left() const { return file_left_ + buffered_; }
+  // The offset in the file of the next byte a read returns.
+  uint64_t position() const { return payload_end_ - bytes_left(); }
   size_t operator()(void* ptr, size_t size, size_t nitems) override;
   // Reads `rows` rows of `row_bytes` each into first, first + stride, ...
   // (scattered reads straight into place). False on a short read.
   bool ReadStrided(void* first, size_t stride, size_t row_bytes, size_t rows);
+  // Reads rows as ReadStrided does, but from file offset `at` on, past
+  // bytes not read yet, and returns their checksum (of this reader's kind,
+  // from 0), or false on a short read or past the payload. It changes
+  // nothing in the reader: another thread may run it while this one reads
+  // the bytes before `at`, which then calls SkipPreRead.
+  bool PreadStrided(uint64_t at, void* first, size_t stride, size_t row_bytes, size_t rows,
+                    uint32_t* checksum) const;
+  // Goes past `bytes` at the position, read by PreadStrided with
+  // checksum `checksum`, adding it to the file's. False unless the buffer
+  // is empty and the bytes are in the payload.
+  bool SkipPreRead(uint64_t bytes, uint32_t checksum);
   // Checksums the rest of the payload without consuming it and compares
   // with the stored checksum, for parsers that may crash on damaged data
   // (FAISS's readers trust sizes inside it); later reads are not

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "faiss/Index.h"
 #include "index/crc32c.h"
 #include "index/faiss_index.h"
 #include "test_data.h"
@@ -65,13 +66,13 @@ TEST_CASE("CRC-32C matches RFC 3720's check values and its bitwise definition", 
 
 struct SavedHnsw {
   testing::TempDir dir;
-  int dim = 16, n = 1500;
+  int n, dim;
   std::vector<float> data;
   std::vector<uint64_t> labels;
   std::string bytes;  // the saved file
   std::unique_ptr<FaissIndex> index;
 
-  SavedHnsw() {
+  explicit SavedHnsw(int rows = 1500, int dimension = 16) : n(rows), dim(dimension) {
     data = testing::ClusteredVectors(n, dim, 20, 3);
     for (int i = 0; i < n; ++i) labels.push_back(100 + 3 * i);
     index = *FaissIndex::Create(*Spec::Parse("hnsw m=8 ef_construction=40"), dim);
@@ -159,6 +160,36 @@ TEST_CASE("an HNSW index file is read in one pass and refused when damaged anywh
   wrong_kind.append(reinterpret_cast<const char*>(&zlib_crc), 4);
   REQUIRE(FaissIndex::Load(saved.Write("bad.index", wrong_kind)).status().code() ==
           absl::StatusCode::kDataLoss);
+}
+
+TEST_CASE("a large HNSW file, its vectors read by two threads, loads identically and is "
+          "refused when damaged", "[index][hnsw]") {
+  // 4.4 MB of vectors: past the size whose second half another thread
+  // reads (index/hnsw_file.cc).
+  SavedHnsw saved(8600, 128);
+  const std::string& bytes = saved.bytes;
+  auto loaded = FaissIndex::Load(saved.dir / "h.index");
+  INFO(loaded.status().message());
+  REQUIRE(loaded.ok());
+  saved.RequireSameAnswers(**loaded);
+  std::vector<float> vector(saved.dim);
+  for (int p = 0; p < saved.n; p += 611) {
+    (*loaded)->faiss_index().reconstruct(p, vector.data());
+    REQUIRE(std::memcmp(vector.data(), saved.data.data() + static_cast<size_t>(p) * saved.dim,
+                        sizeof(float) * saved.dim) == 0);
+  }
+  // Damage in the graph, in each half of the vectors and at their seam.
+  const size_t seam = bytes.size() - 4 - static_cast<size_t>(saved.n - saved.n / 2) * 128 * 4;
+  for (size_t at : {bytes.size() / 20, bytes.size() / 3, seam - 1, seam, seam + 1,
+                    bytes.size() * 3 / 4, bytes.size() - 5}) {
+    std::string flipped = bytes;
+    flipped[at] ^= 0x08;
+    INFO("damage at byte " << at << " of " << bytes.size());
+    REQUIRE(FaissIndex::Load(saved.Write("bad.index", flipped)).status().code() ==
+            absl::StatusCode::kDataLoss);
+    REQUIRE(FaissIndex::Load(saved.Write("bad.index", bytes.substr(0, at))).status().code() ==
+            absl::StatusCode::kDataLoss);
+  }
 }
 
 TEST_CASE("index files of format version 3 (zlib's CRC-32) still load", "[index][hnsw]") {
