@@ -202,10 +202,12 @@ bool ChecksummedFileReader::ReadStrided(void* first, size_t stride, size_t row_b
 bool ChecksummedFileReader::PreadStrided(uint64_t at, void* first, size_t stride,
                                          size_t row_bytes, size_t rows,
                                          uint32_t* checksum) const {
-  if (!status_.ok() || at > payload_end_ ||
-      (row_bytes != 0 && rows > (payload_end_ - at) / row_bytes)) {
+  // Only what never changes after the constructor is read here (fd_,
+  // kind_, payload_end_): another thread may be reading meanwhile.
+  if (fd_ < 0 || at > payload_end_ || (row_bytes != 0 && rows > (payload_end_ - at) / row_bytes)) {
     return false;
   }
+  if (row_bytes == 0) rows = 0;
   // IOV_MAX rows per preadv, each batch checksummed while it is in the cache.
   std::vector<iovec> iov(std::min<size_t>(rows, IOV_MAX));
   char* row = static_cast<char*>(first);
