@@ -178,10 +178,12 @@ TEST_CASE("a large HNSW file, its vectors read by two threads, loads identically
     REQUIRE(std::memcmp(vector.data(), saved.data.data() + static_cast<size_t>(p) * saved.dim,
                         sizeof(float) * saved.dim) == 0);
   }
-  // Damage in the graph, in each half of the vectors and at their seam.
-  const size_t seam = bytes.size() - 4 - static_cast<size_t>(saved.n - saved.n / 2) * 128 * 4;
-  for (size_t at : {bytes.size() / 20, bytes.size() / 3, seam - 1, seam, seam + 1,
-                    bytes.size() * 3 / 4, bytes.size() - 5}) {
+  // Damage in the graph and all over the vectors (either thread's part, and
+  // where one ends and the other begins, between rows 1/4 and 1/2 of them).
+  const size_t vectors_at = bytes.size() - 4 - static_cast<size_t>(saved.n) * 128 * 4;
+  std::vector<size_t> places = {bytes.size() / 20, bytes.size() / 10, bytes.size() - 5};
+  for (size_t at = vectors_at; at < bytes.size() - 4; at += 37 * 512 + 13) places.push_back(at);
+  for (size_t at : places) {
     std::string flipped = bytes;
     flipped[at] ^= 0x08;
     INFO("damage at byte " << at << " of " << bytes.size());
