@@ -73,8 +73,8 @@ std::vector<T> ReadVector(ChecksummedFileReader* r, uint64_t max_size) {
 
 // An index header's bytes: d, ntotal, two dummies, is_trained, the metric.
 constexpr uint64_t kHeaderBytes = 4 + 8 + 8 + 8 + 1 + 4;
-// Indexes whose vectors take this many bytes read their last vectors on
-// another thread, while the graph and the first vectors are read.
+// Indexes whose vectors take this many bytes read their second half on
+// another thread, while the graph and the first half are read.
 constexpr uint64_t kSplitReadBytes = uint64_t{4} << 20;
 
 // Checks an index header: `d` floats per vector, `rows` vectors, trained,
@@ -157,13 +157,9 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t
   PackedLevel0& level0 = storage->level0;
   level0.ResizeForOverwrite(n);
   const size_t stride = level0.row_floats() * sizeof(float);
-  // A large index's last vectors come by another thread, as many bytes as
-  // this one reads of links and first vectors (joined before `index` goes,
-  // also when a throw leaves early).
-  const uint64_t vector_bytes = n * row_bytes, link_bytes = links * sizeof(int);
-  uint64_t head = vector_bytes < kSplitReadBytes ? n
-                  : link_bytes >= vector_bytes  ? 0
-                                                : (vector_bytes - link_bytes) / 2 / row_bytes;
+  // The second half of a large index's vectors comes by another thread
+  // (joined before `index` goes, also when a throw leaves early).
+  uint64_t head = n * row_bytes >= kSplitReadBytes ? n / 2 : n;
   bool tail_read = false;
   uint32_t tail_checksum = 0;
   std::jthread tail_reader;
