@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <thread>
 #include <typeinfo>
 
@@ -37,8 +38,10 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'E', 'M', 'D', 'B', 'I', 'D', 'X'};
 // Version 2 adds the training size, version 3 whether the training was
-// installed; older files still load.
-constexpr uint32_t kFormatVersion = 3;
+// installed, version 4 checksums with CRC-32C instead of zlib's CRC-32;
+// older files still load.
+constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFirstCrc32cVersion = 4;
 // Compact when tombstones exceed this fraction of positions (and a minimum
 // count, so that small indexes don't compact on every delete).
 constexpr double kCompactFraction = 0.2;
@@ -132,6 +135,19 @@ void WriteValue(faiss::IOWriter* w, const T& v) {
 template <typename T>
 bool ReadValue(faiss::IOReader* r, T* v) {
   return (*r)(v, sizeof(T), 1) == 1;
+}
+
+// The format version of the index file at `path`, from its first bytes.
+absl::StatusOr<uint32_t> PeekFormatVersion(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  char head[sizeof(kMagic) + sizeof(uint32_t)];
+  if (!in.read(head, sizeof(head)) || !std::equal(kMagic, kMagic + sizeof(kMagic), head)) {
+    return absl::DataLossError(absl::StrCat("index file ", path, ": not a semdb index file"));
+  }
+  uint32_t version;
+  std::memcpy(&version, head + sizeof(kMagic), sizeof(version));
+  return version;
 }
 
 // A reader that returns a fourcc already read from `rest`, then the rest.
@@ -281,6 +297,7 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
         "expected ", labels.size(), " vectors of dimension ", dimension_, ", got ",
         vectors.size(), " floats"));
   }
+  BuildPositions();
   for (size_t i = 0; i < labels.size(); ++i) {
     if (positions_.contains(labels[i]) ||
         std::find(labels.begin(), labels.begin() + i, labels[i]) != labels.begin() + i) {
@@ -328,6 +345,7 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
 }
 
 absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
+  BuildPositions();
   int64_t removed = 0;
   for (uint64_t label : labels) {
     auto it = positions_.find(label);
@@ -341,6 +359,15 @@ absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
     if (absl::Status s = Compact(); !s.ok()) return s;
   }
   return removed;
+}
+
+void FaissIndex::BuildPositions() {
+  if (!positions_pending_) return;
+  positions_.reserve(static_cast<size_t>(size()));
+  for (size_t p = 0; p < labels_.size(); ++p) {
+    if (!deleted_[p]) positions_.emplace(labels_[p], static_cast<int64_t>(p));
+  }
+  positions_pending_ = false;
 }
 
 absl::Status FaissIndex::Compact() {
@@ -499,7 +526,7 @@ void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, in
 }
 
 absl::Status FaissIndex::Save(const std::string& path) const {
-  ChecksummedFileWriter w(path);
+  ChecksummedFileWriter w(path, ChecksumKind::kCrc32c);
   w(kMagic, 1, sizeof(kMagic));
   WriteValue(&w, kFormatVersion);
   const std::string spec = spec_.ToString();
@@ -529,11 +556,16 @@ absl::Status FaissIndex::Save(const std::string& path) const {
 }
 
 absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& path) {
-  ChecksummedFileReader r(path);
-  if (!r.status().ok()) return r.status();
   auto corrupt = [&](const char* what) {
     return absl::DataLossError(absl::StrCat("index file ", path, ": ", what));
   };
+  // The version, read ahead, says which checksum the file has; the reader
+  // then checksums the file from its first byte.
+  absl::StatusOr<uint32_t> version_ahead = PeekFormatVersion(path);
+  if (!version_ahead.ok()) return version_ahead.status();
+  ChecksummedFileReader r(path, *version_ahead >= kFirstCrc32cVersion ? ChecksumKind::kCrc32c
+                                                                      : ChecksumKind::kCrc32);
+  if (!r.status().ok()) return r.status();
   char magic[sizeof(kMagic)];
   uint32_t version, spec_size, dimension;
   uint64_t count, trained_size = 0;
@@ -542,7 +574,8 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
       !std::equal(magic, magic + sizeof(magic), kMagic)) {
     return corrupt("not a semdb index file");
   }
-  if (!ReadValue(&r, &version) || version < 1 || version > kFormatVersion) {
+  if (!ReadValue(&r, &version) || version != *version_ahead || version < 1 ||
+      version > kFormatVersion) {
     return corrupt("unsupported format version");
   }
   if (!ReadValue(&r, &spec_size) || spec_size > 4096) return corrupt("bad spec");
@@ -558,6 +591,9 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
       count > (uint64_t{1} << 40)) {
     return corrupt("bad header");
   }
+  // The checksum is verified at the end: sizes from the file are checked
+  // against what is left of it before anything is allocated by them.
+  if (count > r.bytes_left() / sizeof(uint64_t)) return corrupt("truncated");
   std::vector<uint64_t> labels(count);
   std::vector<uint8_t> tombstones((count + 7) / 8);
   if (r(labels.data(), sizeof(uint64_t), count) != count ||
@@ -573,6 +609,9 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
     if (fourcc == HnswFlatFourcc()) {
       index = ReadHnswFlat(&r, static_cast<int64_t>(count));
     } else {
+      // FAISS's readers trust the sizes in their data: they only see
+      // verified bytes.
+      if (absl::Status s = r.VerifyAhead(); !s.ok()) return s;
       PrefixedReader rest(fourcc, &r);
       index.reset(faiss::read_index(&rest));
     }
@@ -605,13 +644,30 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Load(const std::string& 
   }
   out->labels_ = std::move(labels);
   out->deleted_.resize(count);
+  // Increasing live labels have no two alike: the label -> position map is
+  // then left to the first Add or Remove (a reopen that only searches
+  // never builds it); otherwise it is built here, refusing duplicates.
+  bool increasing = true, any_live = false;
+  uint64_t last_live = 0;
   for (uint64_t p = 0; p < count; ++p) {
-    bool dead = tombstones[p / 8] & (1u << (p % 8));
+    const bool dead = tombstones[p / 8] & (1u << (p % 8));
     out->deleted_[p] = dead;
     if (dead) {
       ++out->num_deleted_;
-    } else if (!out->positions_.emplace(out->labels_[p], p).second) {
-      return corrupt("duplicate label");
+    } else {
+      increasing = increasing && (!any_live || out->labels_[p] > last_live);
+      any_live = true;
+      last_live = out->labels_[p];
+    }
+  }
+  if (increasing) {
+    out->positions_pending_ = true;
+  } else {
+    out->positions_.reserve(static_cast<size_t>(out->size()));
+    for (uint64_t p = 0; p < count; ++p) {
+      if (!out->deleted_[p] && !out->positions_.emplace(out->labels_[p], p).second) {
+        return corrupt("duplicate label");
+      }
     }
   }
   return out;

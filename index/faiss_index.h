@@ -46,7 +46,9 @@ class FaissIndex : public VectorIndex {
   // The spec parsed (made once, at creation): the planner reads it per query.
   const IndexLayout& layout() const { return layout_; }
   int dimension() const override { return dimension_; }
-  int64_t size() const override { return static_cast<int64_t>(positions_.size()); }
+  int64_t size() const override {
+    return static_cast<int64_t>(labels_.size()) - num_deleted_;
+  }
 
   bool is_trained() const override;
   absl::Status Train(absl::Span<const float> vectors) override;
@@ -95,6 +97,9 @@ class FaissIndex : public VectorIndex {
   // Drops tombstoned positions from the FAISS index and the label table
   // (flat and IVF only).
   absl::Status Compact();
+  // Fills positions_ from the label table if Load left it to the first
+  // Add or Remove.
+  void BuildPositions();
 
   Spec spec_;
   IndexLayout layout_;
@@ -105,7 +110,11 @@ class FaissIndex : public VectorIndex {
   std::vector<uint64_t> labels_;  // FAISS position -> label
   std::vector<bool> deleted_;     // FAISS position -> tombstone
   int64_t num_deleted_ = 0;
-  absl::flat_hash_map<uint64_t, int64_t> positions_;  // live label -> position
+  // Live label -> position. Load leaves it empty (positions_pending_) when
+  // the live labels are increasing, so without duplicates: a reopen that
+  // only searches never builds it.
+  absl::flat_hash_map<uint64_t, int64_t> positions_;
+  bool positions_pending_ = false;
   // HNSW over float vectors: the graph's storage, whose blocks hold the
   // vectors and level 0's links packed for search (index/hnsw_level0.h),
   // updated by every Add; owned by index_; null for other kinds.

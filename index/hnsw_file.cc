@@ -2,11 +2,14 @@
 
 #include <cstring>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "faiss/IndexHNSW.h"
 #include "faiss/impl/FaissAssert.h"
 #include "index/hnsw_packed_storage.h"
+#include "index/index_file.h"
 
 namespace semdb {
 namespace {
@@ -46,15 +49,33 @@ T Read(faiss::IOReader* r) {
   return v;
 }
 
-// A vector of at most `max_size` items (checked before it is allocated).
+// The size of an array that follows: at most `max_size` items, and at
+// most what is left of the file (both checked before it is allocated).
 template <typename T>
-std::vector<T> ReadVector(faiss::IOReader* r, uint64_t max_size) {
+uint64_t ReadArraySize(ChecksummedFileReader* r, uint64_t max_size) {
   const uint64_t size = Read<uint64_t>(r);
-  FAISS_THROW_IF_NOT_MSG(size <= max_size, "HNSW array of an unexpected size");
+  FAISS_THROW_IF_NOT_MSG(size <= max_size && size <= r->bytes_left() / sizeof(T),
+                         "HNSW array of an unexpected size");
+  return size;
+}
+
+template <typename T>
+std::vector<T> ReadItems(ChecksummedFileReader* r, uint64_t size) {
   std::vector<T> v(size);
   FAISS_THROW_IF_NOT_MSG((*r)(v.data(), sizeof(T), size) == size, "truncated HNSW data");
   return v;
 }
+
+template <typename T>
+std::vector<T> ReadVector(ChecksummedFileReader* r, uint64_t max_size) {
+  return ReadItems<T>(r, ReadArraySize<T>(r, max_size));
+}
+
+// An index header's bytes: d, ntotal, two dummies, is_trained, the metric.
+constexpr uint64_t kHeaderBytes = 4 + 8 + 8 + 8 + 1 + 4;
+// Indexes whose vectors take this many bytes read their second half on
+// another thread, while the graph and the first half are read.
+constexpr uint64_t kSplitReadBytes = uint64_t{4} << 20;
 
 // Checks an index header: `d` floats per vector, `rows` vectors, trained,
 // inner product; returns d.
@@ -99,7 +120,7 @@ void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w) {
   }
 }
 
-std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows) {
+std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows) {
   FAISS_THROW_IF_NOT_MSG(rows >= 0 && rows < (int64_t{1} << 31), "too many HNSW nodes");
   const uint64_t n = static_cast<uint64_t>(rows);
   const int d = ReadHeader(r, rows);
@@ -119,8 +140,42 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows)
                                offsets[v + 1] == offsets[v] + static_cast<size_t>(cum[levels[v]]),
                            "inconsistent HNSW graph");
   }
-  std::vector<int> neighbors = ReadVector<int>(r, offsets[n]);
-  FAISS_THROW_IF_NOT_MSG(neighbors.size() == offsets[n], "inconsistent HNSW graph");
+  const uint64_t links = ReadArraySize<int>(r, offsets[n]);
+  FAISS_THROW_IF_NOT_MSG(links == offsets[n], "inconsistent HNSW graph");
+  // After the links: five int32 (entry point ... upper beam), the storage's
+  // fourcc, index header and float count, then the vectors.
+  const uint64_t row_bytes = sizeof(float) * static_cast<uint64_t>(d);
+  const uint64_t vectors_at = r->position() + links * sizeof(int) + 5 * 4 + 4 + kHeaderBytes + 8;
+  const uint64_t payload_end = r->position() + r->bytes_left();
+  FAISS_THROW_IF_NOT_MSG(vectors_at <= payload_end && n <= (payload_end - vectors_at) / row_bytes,
+                         "truncated HNSW vectors");
+
+  const int width = cum[1];
+  auto* storage = new PackedStorage(d, width);
+  auto index = std::make_unique<faiss::IndexHNSW>(storage, width / 2);
+  index->own_fields = true;
+  PackedLevel0& level0 = storage->level0;
+  level0.ResizeForOverwrite(n);
+  const size_t stride = level0.row_floats() * sizeof(float);
+  // The second half of a large index's vectors comes by another thread
+  // (joined before `index` goes, also when a throw leaves early).
+  uint64_t head = n * row_bytes >= kSplitReadBytes ? n / 2 : n;
+  bool tail_read = false;
+  uint32_t tail_checksum = 0;
+  std::jthread tail_reader;
+  if (head < n) {
+    try {
+      tail_reader = std::jthread([&] {
+        tail_read = r->PreadStrided(vectors_at + head * row_bytes,
+                                    level0.mutable_vector(static_cast<int32_t>(head)), stride,
+                                    row_bytes, n - head, &tail_checksum);
+      });
+    } catch (const std::system_error&) {
+      head = n;  // no thread to be had: all on this one
+    }
+  }
+
+  std::vector<int> neighbors = ReadItems<int>(r, links);
   for (int u : neighbors) {
     FAISS_THROW_IF_NOT_MSG(u >= -1 && u < rows, "HNSW link out of range");
   }
@@ -134,18 +189,14 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows)
   FAISS_THROW_IF_NOT_MSG(Read<uint32_t>(r) == Fourcc("IxFI") && ReadHeader(r, rows) == d &&
                              Read<uint64_t>(r) == n * static_cast<uint64_t>(d),
                          "the HNSW storage is not inner-product flat vectors");
-
-  const int width = cum[1];
-  auto* storage = new PackedStorage(d, width);
-  auto index = std::make_unique<faiss::IndexHNSW>(storage, width / 2);
-  index->own_fields = true;
-  storage->level0.Resize(n);
-  const size_t dim = static_cast<size_t>(d);
-  for (uint64_t v = 0; v < n; ++v) {
-    FAISS_THROW_IF_NOT_MSG(
-        (*r)(storage->level0.mutable_vector(static_cast<int32_t>(v)), sizeof(float), dim) == dim,
-        "truncated HNSW vectors");
-  }
+  FAISS_THROW_IF_NOT_MSG(r->position() == vectors_at, "inconsistent HNSW data");
+  FAISS_THROW_IF_NOT_MSG(head == 0 || r->ReadStrided(level0.mutable_vector(0), stride,
+                                                     static_cast<size_t>(row_bytes), head),
+                         "truncated HNSW vectors");
+  if (tail_reader.joinable()) tail_reader.join();
+  FAISS_THROW_IF_NOT_MSG(head == n || (tail_read && r->SkipPreRead((n - head) * row_bytes,
+                                                                   tail_checksum)),
+                         "truncated HNSW vectors");
   storage->ntotal = rows;
   index->ntotal = rows;
   faiss::HNSW& g = index->hnsw;
@@ -159,7 +210,7 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows)
   g.efConstruction = ef_construction;
   g.efSearch = ef_search;
   g.upper_beam = upper_beam;
-  storage->level0.CopyLinks(g, 0, {});
+  level0.CopyLinks(g, 0, {});
   return index;
 }
 

@@ -11,8 +11,8 @@
 // The index header is d (int32), ntotal (int64), two int64 1<<20, is_trained
 // (one byte) and the metric (int32; inner product = 0).
 //
-// Reading puts each vector straight into its packed block (one pass, no
-// second copy), then copies level 0's links from FAISS's graph.
+// Reading puts each vector straight into its packed block (scattered reads,
+// no second copy), then copies level 0's links from FAISS's graph.
 #ifndef SEMDB_INDEX_HNSW_FILE_H_
 #define SEMDB_INDEX_HNSW_FILE_H_
 
@@ -27,6 +27,8 @@ struct IndexHNSW;
 
 namespace semdb {
 
+class ChecksummedFileReader;
+
 // The fourcc that starts an IndexHNSWFlat, as FAISS reads it (a uint32).
 uint32_t HnswFlatFourcc();
 
@@ -37,8 +39,10 @@ void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w);
 // Reads what follows the fourcc of an inner-product IndexHNSWFlat of
 // `rows` vectors (the caller's header says how many). Throws
 // faiss::FaissException on a short read or inconsistent data, before
-// allocating anything sized by the bad data.
-std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(faiss::IOReader* r, int64_t rows);
+// allocating anything sized by the bad data (every size is checked against
+// the bytes left in the file): the file's checksum is verified only after
+// the read, so the data may be damaged.
+std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows);
 
 }  // namespace semdb
 

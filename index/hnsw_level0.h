@@ -38,6 +38,10 @@ class PackedLevel0 {
   // vector until written; fewer rows forget the last ones. Throws
   // std::bad_alloc when the memory cannot be mapped.
   void Resize(size_t n);
+  // Resize for rows whose vectors and links the caller writes at once: new
+  // rows are left as they are (zero pages), without Resize's pass that
+  // marks their links empty.
+  void ResizeForOverwrite(size_t n);
   // Appends n rows (row-major, dim floats each), without links.
   void Append(const float* vectors, size_t n);
   // Copies level 0 of `graph`, whose nodes are these rows: the links of

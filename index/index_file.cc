@@ -1,19 +1,43 @@
 #include "index/index_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "index/crc32c.h"
 #include "zlib.h"
 
 namespace semdb {
 namespace {
 
-uint32_t Crc(uint32_t crc, const void* data, size_t n) {
+// Reads smaller than this are served from a buffer of this size.
+constexpr size_t kBufferBytes = size_t{64} << 10;
+// Large reads are checksummed in chunks of this size, each right after it
+// is read, while it is still in the cache.
+constexpr size_t kChunkBytes = size_t{256} << 10;
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+// read(2) of up to n bytes, retried when interrupted; -1 on an error.
+ssize_t ReadSome(int fd, void* dst, size_t n) {
+  ssize_t got;
+  do {
+    got = ::read(fd, dst, n);
+  } while (got < 0 && errno == EINTR);
+  return got;
+}
+
+}  // namespace
+
+uint32_t ExtendChecksum(ChecksumKind kind, uint32_t crc, const void* data, size_t n) {
+  if (kind == ChecksumKind::kCrc32c) return ExtendCrc32c(crc, data, n);
   const auto* p = static_cast<const Bytef*>(data);
   while (n > 0) {
     uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
@@ -24,12 +48,15 @@ uint32_t Crc(uint32_t crc, const void* data, size_t n) {
   return crc;
 }
 
-std::string ErrnoText() { return std::strerror(errno); }
+uint32_t CombineChecksums(ChecksumKind kind, uint32_t first, uint32_t second,
+                          uint64_t second_bytes) {
+  if (kind == ChecksumKind::kCrc32c) return CombineCrc32c(first, second, second_bytes);
+  return static_cast<uint32_t>(
+      crc32_combine64(first, second, static_cast<z_off64_t>(second_bytes)));
+}
 
-}  // namespace
-
-ChecksummedFileWriter::ChecksummedFileWriter(const std::string& path)
-    : path_(path), file_(std::fopen(path.c_str(), "wb")) {
+ChecksummedFileWriter::ChecksummedFileWriter(const std::string& path, ChecksumKind kind)
+    : path_(path), kind_(kind), file_(std::fopen(path.c_str(), "wb")) {
   name = path;
   if (file_ == nullptr) {
     status_ = absl::InternalError(
@@ -50,7 +77,7 @@ size_t ChecksummedFileWriter::operator()(const void* ptr, size_t size,
     status_ = absl::ResourceExhaustedError(
         absl::StrCat("cannot write ", path_, ": ", ErrnoText()));
   }
-  crc_ = Crc(crc_, ptr, size * written);
+  crc_ = ExtendChecksum(kind_, crc_, ptr, size * written);
   return written;
 }
 
@@ -70,69 +97,194 @@ absl::Status ChecksummedFileWriter::Close() {
   return status_;
 }
 
-ChecksummedFileReader::ChecksummedFileReader(const std::string& path)
-    : path_(path), file_(std::fopen(path.c_str(), "rb")) {
+ChecksummedFileReader::ChecksummedFileReader(const std::string& path, ChecksumKind kind)
+    : path_(path), kind_(kind), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
   name = path;
-  if (file_ == nullptr) {
+  if (fd_ < 0) {
     status_ = absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", ErrnoText()));
     return;
   }
-  if (std::fseek(file_, 0, SEEK_END) != 0) {
-    status_ = absl::InternalError(absl::StrCat("cannot seek ", path));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    status_ = absl::InternalError(absl::StrCat("cannot stat ", path, ": ", ErrnoText()));
     return;
   }
-  long size = std::ftell(file_);
-  std::rewind(file_);
-  if (size < static_cast<long>(sizeof(uint32_t))) {
+  if (st.st_size < static_cast<off_t>(sizeof(uint32_t))) {
     status_ = absl::DataLossError(absl::StrCat(path, " is truncated"));
     return;
   }
-  payload_left_ = static_cast<uint64_t>(size) - sizeof(uint32_t);
-  // The checksum is verified before anything is parsed: FAISS's readers
-  // trust sizes inside the data and may crash on damaged bytes.
-  std::vector<char> buffer(1 << 20);
-  uint32_t crc = 0;
-  for (uint64_t left = payload_left_; left > 0;) {
-    size_t n = std::fread(buffer.data(), 1, std::min<uint64_t>(buffer.size(), left), file_);
-    if (n == 0) {
-      status_ = absl::DataLossError(absl::StrCat(path, " is truncated"));
-      return;
-    }
-    crc = Crc(crc, buffer.data(), n);
-    left -= n;
-  }
-  uint32_t stored;
-  if (std::fread(&stored, sizeof(stored), 1, file_) != 1 || stored != crc) {
-    status_ = absl::DataLossError(absl::StrCat(path, ": checksum mismatch"));
-    return;
-  }
-  std::rewind(file_);
+  payload_end_ = static_cast<uint64_t>(st.st_size) - sizeof(uint32_t);
+  file_left_ = payload_end_;
+  // The whole file is read front to back, once.
+  (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 }
 
 ChecksummedFileReader::~ChecksummedFileReader() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ChecksummedFileReader::Checksum(const void* data, size_t n) {
+  if (!verified_ahead_) crc_ = ExtendChecksum(kind_, crc_, data, n);
+}
+
+bool ChecksummedFileReader::ReadDirect(char* dst, size_t n) {
+  while (n > 0) {
+    const ssize_t got = ReadSome(fd_, dst, std::min(n, kChunkBytes));
+    if (got <= 0) return false;
+    Checksum(dst, static_cast<size_t>(got));
+    file_left_ -= static_cast<uint64_t>(got);
+    dst += got;
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+size_t ChecksummedFileReader::TakeBuffered(char* dst, size_t n) {
+  const size_t taken = std::min(n, buffered_);
+  std::memcpy(dst, buffer_.data() + buffer_at_, taken);
+  buffer_at_ += taken;
+  buffered_ -= taken;
+  return taken;
 }
 
 size_t ChecksummedFileReader::operator()(void* ptr, size_t size, size_t nitems) {
   if (!status_.ok()) return 0;
   if (size == 0 || nitems == 0) return nitems;
-  size_t items = std::min<uint64_t>(nitems, payload_left_ / size);
-  size_t got = std::fread(ptr, size, items, file_);
-  payload_left_ -= got * size;
-  crc_ = Crc(crc_, ptr, got * size);
-  if (got != nitems) {
-    status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
+  const size_t items = static_cast<size_t>(std::min<uint64_t>(nitems, bytes_left() / size));
+  char* dst = static_cast<char*>(ptr);
+  const size_t taken = TakeBuffered(dst, items * size);
+  const size_t want = items * size - taken;
+  bool ok = true;
+  if (want >= kBufferBytes) {
+    ok = ReadDirect(dst + taken, want);
+  } else if (want > 0) {
+    // Refill the buffer with as much of the payload as fits.
+    buffer_.resize(kBufferBytes);
+    const size_t fill = static_cast<size_t>(std::min<uint64_t>(kBufferBytes, file_left_));
+    ok = ReadDirect(buffer_.data(), fill);
+    if (ok) {
+      buffer_at_ = 0;
+      buffered_ = fill;
+      TakeBuffered(dst + taken, want);
+    }
   }
-  return got;
+  if (!ok || items != nitems) {
+    status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
+    return ok ? items : 0;
+  }
+  return items;
+}
+
+bool ChecksummedFileReader::ReadStrided(void* first, size_t stride, size_t row_bytes,
+                                        size_t rows) {
+  if (!status_.ok()) return false;
+  if (row_bytes == 0 || rows == 0) return true;
+  auto truncated = [&] {
+    status_ = absl::DataLossError(absl::StrCat(path_, " is truncated or corrupt"));
+    return false;
+  };
+  if (rows > bytes_left() / row_bytes) return truncated();
+  char* row = static_cast<char*>(first);
+  // Rows (or a row's head) still in the buffer, the rest of that row from
+  // the file.
+  for (; rows > 0 && buffered_ > 0; --rows, row += stride) {
+    const size_t taken = TakeBuffered(row, row_bytes);
+    if (taken < row_bytes && !ReadDirect(row + taken, row_bytes - taken)) return truncated();
+  }
+  uint32_t checksum;
+  if (rows > 0 && (!PreadStrided(position(), row, stride, row_bytes, rows, &checksum) ||
+                   !SkipPreRead(rows * row_bytes, checksum))) {
+    return truncated();
+  }
+  return true;
+}
+
+bool ChecksummedFileReader::PreadStrided(uint64_t at, void* first, size_t stride,
+                                         size_t row_bytes, size_t rows,
+                                         uint32_t* checksum) const {
+  // Only what never changes after the constructor is read here (fd_,
+  // kind_, payload_end_): another thread may be reading meanwhile.
+  if (fd_ < 0 || at > payload_end_ || (row_bytes != 0 && rows > (payload_end_ - at) / row_bytes)) {
+    return false;
+  }
+  if (row_bytes == 0) rows = 0;
+  // IOV_MAX rows per preadv, each batch checksummed while it is in the cache.
+  std::vector<iovec> iov(std::min<size_t>(rows, IOV_MAX));
+  char* row = static_cast<char*>(first);
+  uint32_t crc = 0;
+  while (rows > 0) {
+    const size_t batch = std::min(rows, iov.size());
+    for (size_t i = 0; i < batch; ++i) iov[i] = {row + i * stride, row_bytes};
+    ssize_t got;
+    do {
+      got = ::preadv(fd_, iov.data(), static_cast<int>(batch), static_cast<off_t>(at));
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) return false;
+    at += static_cast<uint64_t>(got);
+    const size_t whole = static_cast<size_t>(got) / row_bytes;
+    const size_t part = static_cast<size_t>(got) % row_bytes;
+    for (size_t i = 0; i < whole; ++i) crc = ExtendChecksum(kind_, crc, row + i * stride, row_bytes);
+    row += whole * stride;
+    rows -= whole;
+    if (part > 0) {
+      // A short read ended inside a row: finish that row.
+      for (size_t done = part; done < row_bytes;) {
+        const ssize_t more = ::pread(fd_, row + done, row_bytes - done, static_cast<off_t>(at));
+        if (more <= 0) return false;
+        at += static_cast<uint64_t>(more);
+        done += static_cast<size_t>(more);
+      }
+      crc = ExtendChecksum(kind_, crc, row, row_bytes);
+      row += stride;
+      --rows;
+    }
+  }
+  *checksum = crc;
+  return true;
+}
+
+bool ChecksummedFileReader::SkipPreRead(uint64_t bytes, uint32_t checksum) {
+  if (!status_.ok() || buffered_ != 0 || bytes > file_left_ ||
+      ::lseek(fd_, static_cast<off_t>(bytes), SEEK_CUR) < 0) {
+    return false;
+  }
+  file_left_ -= bytes;
+  if (!verified_ahead_) crc_ = CombineChecksums(kind_, crc_, checksum, bytes);
+  return true;
+}
+
+bool ChecksummedFileReader::ReadStoredChecksum(uint32_t* stored) const {
+  return ::pread(fd_, stored, sizeof(*stored), static_cast<off_t>(payload_end_)) ==
+         static_cast<ssize_t>(sizeof(*stored));
+}
+
+absl::Status ChecksummedFileReader::VerifyAhead() {
+  if (!status_.ok()) return status_;
+  uint32_t crc = crc_;
+  std::vector<char> chunk(kChunkBytes);
+  for (uint64_t at = payload_end_ - file_left_; at < payload_end_;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size(), payload_end_ - at));
+    const ssize_t got = ::pread(fd_, chunk.data(), n, static_cast<off_t>(at));
+    if (got <= 0) return absl::DataLossError(absl::StrCat(path_, " is truncated"));
+    crc = ExtendChecksum(kind_, crc, chunk.data(), static_cast<size_t>(got));
+    at += static_cast<uint64_t>(got);
+  }
+  uint32_t stored;
+  if (!ReadStoredChecksum(&stored) || stored != crc) {
+    return absl::DataLossError(absl::StrCat(path_, ": checksum mismatch"));
+  }
+  verified_ahead_ = true;
+  return absl::OkStatus();
 }
 
 absl::Status ChecksummedFileReader::VerifyChecksum() {
   if (!status_.ok()) return status_;
-  uint32_t stored;
-  if (payload_left_ != 0) {
+  if (bytes_left() != 0) {
     return absl::DataLossError(absl::StrCat(path_, " has trailing bytes"));
   }
-  if (std::fread(&stored, sizeof(stored), 1, file_) != 1 || stored != crc_) {
+  if (verified_ahead_) return absl::OkStatus();
+  uint32_t stored;
+  if (!ReadStoredChecksum(&stored) || stored != crc_) {
     return absl::DataLossError(absl::StrCat(path_, ": checksum mismatch"));
   }
   return absl::OkStatus();
