@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "embedders/half_float.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 #include "storage/bounded_json.h"
+#include "storage/half_float.h"
 
 namespace semdb {
 namespace {

@@ -61,7 +61,7 @@ class SafeTensorsFile {
   std::map<std::string, SafeTensor> tensors_;
 };
 
-// bfloat16 to float, exact (IEEE half: embedders/half_float.h).
+// bfloat16 to float, exact (IEEE half: storage/half_float.h).
 float Bfloat16ToFloat(uint16_t b);
 
 }  // namespace semdb

@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "embedders/blas_runtime.h"
-#include "embedders/half_float.h"
 #include "embedders/parallel_for.h"
 #include "embedders/text_terms.h"
 #include "storage/bounded_json.h"
+#include "storage/half_float.h"
 
 namespace semdb {
 namespace {
@@ -57,19 +57,21 @@ bool FromBinary(const nlohmann::json& j, size_t expected, std::vector<T>* out) {
 // a scale per term were measured at 2e-3 and do not).
 std::vector<uint16_t> ToHalf(const std::vector<float>& values) {
   std::vector<uint16_t> half(values.size());
-  for (size_t i = 0; i < values.size(); ++i) half[i] = FloatToHalf(values[i]);
+  FloatsToHalves(values, absl::MakeSpan(half));
   return half;
 }
 
 std::vector<float> FromHalf(const std::vector<uint16_t>& values) {
   std::vector<float> out(values.size());
-  for (size_t i = 0; i < values.size(); ++i) out[i] = HalfToFloat(values[i]);
+  HalvesToFloats(values, absl::MakeSpan(out));
   return out;
 }
 
 // The projection as the state stores it, so that the texts embedded right
 // after a fit and after a reopen get identical vectors.
-void RoundToStoredPrecision(std::vector<float>* values) { *values = FromHalf(ToHalf(*values)); }
+void RoundToStoredPrecision(std::vector<float>* values) {
+  RoundToHalfPrecision(absl::MakeSpan(*values));
+}
 
 void Normalize(std::vector<std::pair<int32_t, float>>* row) {
   double norm = 0;
@@ -286,6 +288,7 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
   counts.clear();
   vocab_ = std::move(vocab);
   rank_ = 0;  // TfidfRow only needs the vocabulary
+  half_projection_ = false;
   fitted_docs_ = n;
   term_vectors_.clear();
   const int64_t terms = static_cast<int64_t>(vocab_.terms.size());
@@ -350,8 +353,13 @@ absl::Status TfidfEmbedder::Fit(const TextCorpus& corpus) {
     }
   }
   RoundToStoredPrecision(&term_vectors_);
+  half_projection_ = true;
   svd_method_ = svd->method;
   return absl::OkStatus();
+}
+
+EmbedderCapabilities TfidfEmbedder::capabilities() const {
+  return {.fittable = true, .half_precision = rank_ > 0 && lsa_ && half_projection_};
 }
 
 std::vector<std::pair<int32_t, float>> TfidfEmbedder::WeightedRow(
@@ -504,6 +512,7 @@ absl::Status TfidfEmbedder::LoadState(std::string_view state) {
   term_vectors_ = std::move(term_vectors);
   rank_ = rank;
   lsa_ = lsa;
+  half_projection_ = lsa && version == kStateVersion;
   stem_ = j.value("stemming", false);
   mode_reason_ = j.value("mode_reason", "");
   fitted_docs_ = j.value("fitted_docs", int64_t{0});

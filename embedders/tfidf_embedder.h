@@ -94,7 +94,8 @@ class TfidfEmbedder : public Embedder {
   absl::Status Embed(absl::Span<const std::string_view> texts,
                      absl::Span<float> out,
                      std::vector<TextStats>* stats) const override;
-  EmbedderCapabilities capabilities() const override { return {.fittable = true}; }
+  // half_precision: a fitted LSA model (its projection is half floats).
+  EmbedderCapabilities capabilities() const override;
   absl::Status Fit(const TextCorpus& corpus) override;
   absl::StatusOr<std::string> SaveState() const override;
   absl::Status LoadState(std::string_view state) override;
@@ -134,6 +135,9 @@ class TfidfEmbedder : public Embedder {
   // whole words).
   bool stem_ = true;
   bool lsa_ = true;  // false: the vector is the TF-IDF row (rank_ = terms)
+  // term_vectors_ are half floats widened (a fit, or a state of version 2;
+  // version 1 stored floats).
+  bool half_projection_ = false;
   std::string mode_reason_;
   int64_t fitted_docs_ = 0;
   std::string svd_method_;

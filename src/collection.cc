@@ -197,7 +197,8 @@ absl::StatusOr<Document> Collection::Impl::Get(std::string_view id) const {
   // What the embedder saw: summed over a chunked document's passages.
   bool all_zero = !labels.empty();
   for (uint64_t label : labels) {
-    absl::StatusOr<std::optional<VectorRecord>> vec = env_.store->GetVector(id_, gen, label);
+    absl::StatusOr<std::optional<VectorRecord>> vec =
+        env_.store->GetVector(id_, gen, record_.vector_encoding, label);
     if (!vec.ok()) return vec.status();
     if (!vec->has_value()) {
       all_zero = false;
@@ -226,6 +227,8 @@ CollectionStats Collection::Impl::Stats() const {
   st.index = record_.index_spec;
   st.dimension = record_.dimension;
   st.model_version = record_.generation;
+  st.vector_storage = record_.vector_storage;
+  st.vector_encoding = VectorStorageName(record_.vector_encoding);
   st.tokens = counters_.tokens;
   st.unknown_tokens = counters_.unknown_tokens;
   if (embedder_ != nullptr && !caller_vectors_) {

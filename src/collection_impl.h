@@ -61,14 +61,20 @@ absl::Status WithContext(const absl::Status& s, const std::string& context);
 // nesting bounded. `depth` is that of `metadata` (0 at the top).
 absl::Status ValidateMetadata(const nlohmann::json& metadata, int depth);
 
-// Scales `v` to unit length (keeping one already of unit length as it is);
-// errors for a size other than `dimension`, NaN/Inf and zero.
-absl::Status NormalizeVector(std::vector<float>* v, int dimension);
+// Scales `v` to unit length (keeping one already of unit length, within
+// what `storage` keeps of its values, as it is); errors for a size other
+// than `dimension`, NaN/Inf and zero.
+absl::Status NormalizeVector(std::vector<float>* v, int dimension, VectorStorage storage);
+
+// How the vectors of `embedder` are stored under the vector_storage
+// setting `setting` (CollectionRecord::vector_storage).
+VectorStorage ResolveVectorStorage(const std::string& setting, const Embedder& embedder);
 
 // Puts the vectors of `labels` (the rows of `vectors`, `dimension` wide,
 // with what the embedder saw of each in `stats`) into `batch` as
-// generation `gen` of collection `cid`, and adds their tokens to `counters`.
-void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
+// generation `gen` of collection `cid`, stored as `storage`, and adds their
+// tokens to `counters`.
+void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen, VectorStorage storage,
                 absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
                 absl::Span<const TextStats> stats, int dimension, Counters& counters);
 

@@ -53,7 +53,7 @@ absl::Status Collection::Impl::LoadOrRebuildIndexLocked() {
             uint64_t label[] = {op.label};
             if (op.kind == LogOp::kRemove) return (*loaded)->Remove(label).status();
             absl::StatusOr<std::optional<VectorRecord>> v =
-                env_.store->GetVector(id_, gen, op.label);
+                env_.store->GetVector(id_, gen, record.vector_encoding, op.label);
             if (!v.ok()) return v.status();
             if (!v->has_value()) return absl::OkStatus();  // removed later in the log
             return (*loaded)->Add(label, (*v)->values);
@@ -100,8 +100,9 @@ absl::Status Collection::Impl::RebuildIndexLocked(const std::string& reason) {
       env_.store->GetIndexTraining(id_, record.generation);  // installed with the model
   if (!training.ok()) return training.status();
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      BuildIndexFromStore(*env_.store, id_, record.generation, record.dimension, *spec,
-                          counters.live_docs, training->value_or(""), &reporter);
+      BuildIndexFromStore(*env_.store, id_, record.generation, record.vector_encoding,
+                          record.dimension, *spec, counters.live_docs, training->value_or(""),
+                          &reporter);
   if (!index.ok()) return index.status();
   {
     absl::MutexLock lock(&state_mu_);

@@ -121,7 +121,9 @@ absl::StatusOr<std::vector<Hit>> Collection::Impl::SearchVector(
     return NoIndexLocked();
   }
   std::vector<float> normalized(vector.begin(), vector.end());
-  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+  if (absl::Status s =
+          NormalizeVector(&normalized, record_.dimension, VectorStorage::kFloat32);
+      !s.ok()) {
     return WithContext(s, "query vector");
   }
   return RunSearch(SearchViewLocked(), normalized, options, "", nullptr, false);
@@ -162,7 +164,9 @@ absl::StatusOr<SearchExplanation> Collection::Impl::ExplainVector(
   if (absl::Status s = CheckSearchableLocked(options, false); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
   std::vector<float> normalized(vector.begin(), vector.end());
-  if (absl::Status s = NormalizeVector(&normalized, record_.dimension); !s.ok()) {
+  if (absl::Status s =
+          NormalizeVector(&normalized, record_.dimension, VectorStorage::kFloat32);
+      !s.ok()) {
     return WithContext(s, "query vector");
   }
   SearchExplanation explain;
@@ -234,7 +238,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchVectorBatc
   rows.reserve(vectors.size());
   for (size_t q = 0; q < n; ++q) {
     std::vector<float> row(vectors.begin() + q * dim, vectors.begin() + (q + 1) * dim);
-    if (absl::Status s = NormalizeVector(&row, dim); !s.ok()) {
+    if (absl::Status s = NormalizeVector(&row, dim, VectorStorage::kFloat32); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("query vector ", q + 1, ": ", s.message()));
     }
     rows.insert(rows.end(), row.begin(), row.end());

@@ -93,6 +93,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   // that searches keep using until the switch below.
   const uint32_t gen = record.generation + 1;
   const int dim = fresh->dimension();
+  const VectorStorage storage = ResolveVectorStorage(record.vector_storage, *fresh);
   absl::StatusOr<Spec> index_spec = Spec::Parse(record.index_spec);
   if (!index_spec.ok()) return index_spec.status();
   if (absl::Status s = ValidateIndexSpec(*index_spec, dim); !s.ok()) return s;
@@ -110,7 +111,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
       return s;
     }
     StoreBatch batch(*store);
-    PutVectors(batch, id_, gen, labels, vectors, stats, dim, counters);
+    PutVectors(batch, id_, gen, storage, labels, vectors, stats, dim, counters);
     if (absl::Status s = store->Write(batch, false); !s.ok()) return s;
     CrashPoint("refit.batch_written");
     labels.clear();
@@ -125,7 +126,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   if (s.ok()) s = flush();
   if (!s.ok()) return s;
   absl::StatusOr<std::unique_ptr<VectorIndex>> index =
-      BuildIndexFromStore(*store, id_, gen, dim, *index_spec, counters.live_docs,
+      BuildIndexFromStore(*store, id_, gen, storage, dim, *index_spec, counters.live_docs,
                           model.index_training);
   if (!index.ok()) return index.status();
 
@@ -137,6 +138,7 @@ absl::Status Collection::Impl::SwitchModelLocked(std::unique_ptr<Embedder> fresh
   if (!model.index.empty()) state_batch.PutIndexTraining(id_, gen, model.index_training);
   if (absl::Status w = store->Write(state_batch, false); !w.ok()) return w;
   record.generation = gen;
+  record.vector_encoding = storage;
   record.dimension = dim;
   record.fitted_docs = counters.live_docs;
   record.probe = model.probe;

@@ -14,6 +14,8 @@ nlohmann::json CollectionStats::ToJson() const {
   j["index"] = index;
   j["dimension"] = dimension;
   j["model_version"] = model_version;
+  j["vector_storage"] = vector_storage;
+  j["vector_encoding"] = vector_encoding;
   j["tokens"] = tokens;
   j["unknown_tokens"] = unknown_tokens;
   if (!embedder_facts.is_null()) j["embedder_facts"] = embedder_facts;

@@ -53,7 +53,9 @@ absl::Status CheckModelVector(std::vector<float>& given, const std::vector<float
         "the collection has no fitted model yet, so a vector cannot be checked to be its "
         "model's: give the text alone");
   }
-  if (absl::Status s = NormalizeVector(&given, dimension); !s.ok()) return s;
+  if (absl::Status s = NormalizeVector(&given, dimension, VectorStorage::kFloat32); !s.ok()) {
+    return s;
+  }
   double cosine = 0;
   for (int j = 0; j < dimension; ++j) {
     cosine += static_cast<double>(given[j]) * model[row * dimension + j];
@@ -97,7 +99,7 @@ absl::Status ValidateMetadata(const nlohmann::json& j, int depth) {
 }
 
 // Scales `v` to unit length; errors for wrong sizes, NaN/Inf and zero.
-absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
+absl::Status NormalizeVector(std::vector<float>* v, int dimension, VectorStorage storage) {
   if (v->size() != static_cast<size_t>(dimension)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "vector has dimension ", v->size(), ", the collection has ", dimension));
@@ -112,20 +114,29 @@ absl::Status NormalizeVector(std::vector<float>* v, int dimension) {
   if (!(norm > 0) || !std::isfinite(norm)) {
     return absl::InvalidArgumentError("vector has zero length (or overflows float)");
   }
-  // A vector already of unit length (within float rounding) is kept as
-  // given, so that a stored vector read back and written again (export,
-  // import) stays the same bytes.
-  if (std::abs(norm - 1) < 1e-6) return absl::OkStatus();
+  // A vector already of unit length (within the rounding of its stored
+  // values) is kept as given, so that a stored vector read back and written
+  // again (export, import) stays the same bytes. Rounding each value to a
+  // half moves it by at most 2^-11 of itself, the squared length by at
+  // most about 2^-10.
+  const double tolerance = storage == VectorStorage::kFloat16 ? 0x1p-9 : 1e-6;
+  if (std::abs(norm - 1) < tolerance) return absl::OkStatus();
   const float inv = static_cast<float>(1.0 / std::sqrt(norm));
   for (float& x : *v) x *= inv;
   return absl::OkStatus();
 }
 
-void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen,
+VectorStorage ResolveVectorStorage(const std::string& setting, const Embedder& embedder) {
+  if (std::optional<VectorStorage> fixed = ParseVectorStorage(setting)) return *fixed;
+  return embedder.capabilities().half_precision ? VectorStorage::kFloat16
+                                                : VectorStorage::kFloat32;
+}
+
+void PutVectors(StoreBatch& batch, uint32_t cid, uint32_t gen, VectorStorage storage,
                 absl::Span<const uint64_t> labels, absl::Span<const float> vectors,
                 absl::Span<const TextStats> stats, int dimension, Counters& counters) {
   for (size_t i = 0; i < labels.size(); ++i) {
-    batch.PutVector(cid, gen, labels[i], stats[i].tokens, stats[i].unknown_tokens,
+    batch.PutVector(cid, gen, storage, labels[i], stats[i].tokens, stats[i].unknown_tokens,
                     vectors.subspan(i * dimension, dimension));
     counters.tokens += stats[i].tokens;
     counters.unknown_tokens += stats[i].unknown_tokens;
@@ -231,6 +242,7 @@ absl::Status Collection::Impl::BuildWriteLocked(
   if (!probe_error_.ok()) return probe_error_;
   const uint32_t gen = record_.generation;
   const int dim = record_.dimension;
+  const VectorStorage storage = record_.vector_encoding;
   if (fingerprint) {
     // The model-version guard: vectors of another model are not comparable.
     absl::StatusOr<std::string> current = ModelFingerprintLocked();
@@ -300,7 +312,7 @@ absl::Status Collection::Impl::BuildWriteLocked(
   if (caller_vectors) {
     vectors.reserve(docs.size() * dim);
     for (size_t i = 0; i < docs.size(); ++i) {
-      if (absl::Status s = NormalizeVector(&docs[i].vector, dim); !s.ok()) {
+      if (absl::Status s = NormalizeVector(&docs[i].vector, dim, storage); !s.ok()) {
         return WithContext(s, DocName(docs[i], i));
       }
       vectors.insert(vectors.end(), docs[i].vector.begin(), docs[i].vector.end());
@@ -337,6 +349,9 @@ absl::Status Collection::Impl::BuildWriteLocked(
       }
     }
   }
+  // The index gets what storage keeps: exact search then ranks the stored
+  // vectors, and a reopen (which builds from them) finds the same.
+  RoundToStorage(storage, absl::MakeSpan(vectors));
 
   StoreBatch& batch = w->batch;
   DocumentIndexes::Update& side_indexes = w->side_indexes;
@@ -357,7 +372,9 @@ absl::Status Collection::Impl::BuildWriteLocked(
     if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[e]});
     ++counters.live_docs;
   }
-  if (have_vectors) PutVectors(batch, id_, gen, labels, vectors, stats, dim, counters);
+  if (have_vectors) {
+    PutVectors(batch, id_, gen, storage, labels, vectors, stats, dim, counters);
+  }
   if (chunker_.enabled()) {
     for (size_t e = 0, i = 0; i < docs.size(); ++i) {
       ParentRecord parent{metadata_json[i], {}};
@@ -400,7 +417,8 @@ absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
   for (size_t e = 0; e < entries.labels.size(); ++e) {
     const uint64_t label = entries.labels[e];
     if (absl::Status s = side_indexes.Remove(label); !s.ok()) return s;
-    absl::StatusOr<std::optional<VectorRecord>> old = env_.store->GetVector(id_, gen, label);
+    absl::StatusOr<std::optional<VectorRecord>> old =
+        env_.store->GetVector(id_, gen, record_.vector_encoding, label);
     if (!old.ok()) return old.status();
     if (old->has_value()) {
       counters.tokens -= (*old)->tokens;

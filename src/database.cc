@@ -79,6 +79,10 @@ std::string SpecDifference(const CollectionInfo& info, const CollectionStats& st
                                        "], not [", absl::StrJoin(spec.indexed_fields, ","),
                                        "]"));
   }
+  if (spec.vector_storage != "auto" && spec.vector_storage != stats.vector_storage) {
+    differences.push_back(absl::StrCat("vector storage '", stats.vector_storage, "', not '",
+                                       spec.vector_storage, "'"));
+  }
   if (stats.keyword_index.has_value() != spec.keyword_index) {
     differences.push_back(stats.keyword_index ? "a keyword index, not none"
                                               : "no keyword index");
@@ -203,6 +207,10 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
   if (!index_spec.ok()) return index_spec.status();
   absl::StatusOr<Chunker> chunker = Chunker::Create(spec.chunking);
   if (!chunker.ok()) return chunker.status();
+  if (spec.vector_storage != "auto" && !ParseVectorStorage(spec.vector_storage)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vector_storage is auto, float32 or float16, not '", spec.vector_storage, "'"));
+  }
 
   absl::MutexLock lock(&mu_);
   if (auto it = collections_.find(name); it != collections_.end()) {
@@ -232,6 +240,9 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::Impl::Create(
         "be chunked");
   }
   record.embedder_spec = embedder->spec().ToString();
+  record.vector_storage = spec.vector_storage;
+  // Of the fitted model for a fittable embedder: set again by each fit.
+  record.vector_encoding = ResolveVectorStorage(spec.vector_storage, *embedder);
   record.dimension = can.fittable ? 0 : embedder->dimension();
   if (!can.fittable && !can.caller_vectors) {
     absl::StatusOr<std::vector<float>> probe = ProbeEmbedder(*embedder);

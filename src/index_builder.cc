@@ -59,6 +59,7 @@ std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& c
 
 absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& store,
                                                                  uint32_t cid, uint32_t gen,
+                                                                 VectorStorage storage,
                                                                  int dimension,
                                                                  const Spec& configured,
                                                                  int64_t live,
@@ -85,7 +86,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
     const int64_t n = std::max<int64_t>(live, 1);
     std::vector<float> sample;
     int64_t row = 0;
-    absl::Status s = store.ScanVectors(cid, gen, [&](uint64_t label, VectorRecord& v) {
+    absl::Status s = store.ScanVectors(cid, gen, storage, [&](uint64_t label, VectorRecord& v) {
       if (absl::Status c = check(label, v); !c.ok()) return c;
       if (live <= cap || (row + 1) * cap / n > row * cap / n) {
         sample.insert(sample.end(), v.values.begin(), v.values.end());
@@ -107,7 +108,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
     vectors.clear();
     return s;
   };
-  absl::Status s = store.ScanVectors(cid, gen, [&](uint64_t label, VectorRecord& v) {
+  absl::Status s = store.ScanVectors(cid, gen, storage, [&](uint64_t label, VectorRecord& v) {
     if (absl::Status c = check(label, v); !c.ok()) return c;
     labels.push_back(label);
     vectors.insert(vectors.end(), v.values.begin(), v.values.end());

@@ -47,13 +47,15 @@ bool MayServe(const Spec& loaded, const Spec& configured);
 std::optional<std::string> RebuildReason(const VectorIndex& index, const Spec& configured,
                                          int64_t live);
 
-// Builds the serving index from the vectors of generation `gen`: with
+// Builds the serving index from the vectors of generation `gen` (stored as
+// `storage` says; the index gets them widened to float32): with
 // `training` (VectorIndex::ExportTraining bytes) installed, or else trained
 // on a sample first when it needs training. `live` is how many vectors
 // there are. Reads storage only; the caller swaps the result in.
 // `reporter`, when given, advances by the vectors added.
 absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(
-    const Store& store, uint32_t cid, uint32_t gen, int dimension, const Spec& configured,
+    const Store& store, uint32_t cid, uint32_t gen, VectorStorage storage, int dimension,
+    const Spec& configured,
     int64_t live, std::string_view training, OperationReporter* reporter = nullptr);
 
 }  // namespace semdb

@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "storage/bounded_json.h"
+#include "storage/half_float.h"
 
 namespace semdb {
 namespace {
@@ -11,6 +13,9 @@ namespace {
 constexpr uint8_t kDocumentFormat = 1;
 constexpr uint8_t kPassageFormat = 2;  // a document record with a PassageLocation
 constexpr uint8_t kParentFormat = 1;
+// 1: no "format" key, vectors as float32; 2: "vector_storage" and
+// "vector_encoding".
+constexpr int kCollectionRecordFormat = 2;
 
 
 void AppendBytes(std::string* out, std::string_view bytes) {
@@ -83,8 +88,23 @@ uint64_t ReadBigEndian64(const char* p) {
   return v;
 }
 
+const char* VectorStorageName(VectorStorage storage) {
+  return storage == VectorStorage::kFloat16 ? "float16" : "float32";
+}
+
+std::optional<VectorStorage> ParseVectorStorage(std::string_view name) {
+  if (name == "float32") return VectorStorage::kFloat32;
+  if (name == "float16") return VectorStorage::kFloat16;
+  return std::nullopt;
+}
+
+void RoundToStorage(VectorStorage storage, absl::Span<float> values) {
+  if (storage == VectorStorage::kFloat16) RoundToHalfPrecision(values);
+}
+
 std::string CollectionRecord::Encode() const {
-  nlohmann::json j = {{"id", id},
+  nlohmann::json j = {{"format", kCollectionRecordFormat},
+                      {"id", id},
                       {"name", name},
                       {"embedder", embedder_spec},
                       {"index", index_spec},
@@ -94,7 +114,9 @@ std::string CollectionRecord::Encode() const {
                       {"created", created_unix},
                       {"probe", probe},
                       {"indexed_fields", indexed_fields},
-                      {"keyword_index", keyword_index}};
+                      {"keyword_index", keyword_index},
+                      {"vector_storage", vector_storage},
+                      {"vector_encoding", VectorStorageName(vector_encoding)}};
   if (chunking != "none") j["chunking"] = chunking;
   if (!model_fingerprint.empty()) j["model_fingerprint"] = model_fingerprint;
   if (model_installed) j["model_installed"] = true;
@@ -108,6 +130,21 @@ absl::StatusOr<CollectionRecord> CollectionRecord::Decode(std::string_view bytes
   const nlohmann::json& j = *parsed;
   CollectionRecord r;
   try {
+    const int format = j.value("format", 1);
+    if (format > kCollectionRecordFormat) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection record of format ", format, ", newer than this semdb reads (up to ",
+          kCollectionRecordFormat, "): open the database with a newer semdb"));
+    }
+    if (format >= 2) {
+      r.vector_storage = j.at("vector_storage").get<std::string>();
+      std::optional<VectorStorage> encoding =
+          ParseVectorStorage(j.at("vector_encoding").get<std::string>());
+      if (!encoding || (r.vector_storage != "auto" && !ParseVectorStorage(r.vector_storage))) {
+        return Corrupt("collection");
+      }
+      r.vector_encoding = *encoding;
+    }
     r.id = j.at("id").get<uint32_t>();
     r.name = j.at("name").get<std::string>();
     r.embedder_spec = j.at("embedder").get<std::string>();
@@ -243,23 +280,44 @@ std::string VectorRecord::EncodeHeader(int32_t tokens, int32_t unknown_tokens) {
   return out;
 }
 
-std::string VectorRecord::Encode() const {
+void VectorRecord::AppendValues(VectorStorage storage, absl::Span<const float> values,
+                                std::string* out) {
+  const size_t at = out->size();
+  if (storage == VectorStorage::kFloat32) {
+    out->append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+    return;
+  }
+  std::vector<uint16_t> halves(values.size());
+  FloatsToHalves(values, absl::MakeSpan(halves));
+  out->resize(at + halves.size() * sizeof(uint16_t));
+  std::memcpy(out->data() + at, halves.data(), halves.size() * sizeof(uint16_t));
+}
+
+std::string VectorRecord::Encode(VectorStorage storage) const {
   std::string out = EncodeHeader(tokens, unknown_tokens);
-  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  AppendValues(storage, values, &out);
   return out;
 }
 
-absl::StatusOr<VectorRecord> VectorRecord::Decode(std::string_view bytes) {
+absl::StatusOr<VectorRecord> VectorRecord::Decode(std::string_view bytes,
+                                                  VectorStorage storage) {
   VectorRecord r;
   uint64_t tokens, unknown;
+  const size_t width = storage == VectorStorage::kFloat16 ? sizeof(uint16_t) : sizeof(float);
   if (!ReadVarint(&bytes, &tokens) || !ReadVarint(&bytes, &unknown) ||
-      bytes.size() % sizeof(float) != 0) {
+      bytes.size() % width != 0) {
     return Corrupt("vector");
   }
   r.tokens = static_cast<int32_t>(tokens);
   r.unknown_tokens = static_cast<int32_t>(unknown);
-  r.values.resize(bytes.size() / sizeof(float));
-  std::memcpy(r.values.data(), bytes.data(), bytes.size());
+  r.values.resize(bytes.size() / width);
+  if (storage == VectorStorage::kFloat32) {
+    std::memcpy(r.values.data(), bytes.data(), bytes.size());
+  } else {
+    std::vector<uint16_t> halves(r.values.size());
+    std::memcpy(halves.data(), bytes.data(), bytes.size());
+    HalvesToFloats(halves, absl::MakeSpan(r.values));
+  }
   return r;
 }
 

@@ -37,8 +37,24 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 namespace semdb {
+
+// How a collection's stored vectors hold their values.
+enum class VectorStorage : uint8_t {
+  kFloat32,  // IEEE binary32: the values as given
+  kFloat16,  // IEEE binary16 (storage/half_float.h): half the bytes, widened
+             // to float32 when read; a value keeps 11 significant bits
+};
+
+// "float32", "float16".
+const char* VectorStorageName(VectorStorage storage);
+// The storage named `name` as VectorStorageName writes it, or nullopt.
+std::optional<VectorStorage> ParseVectorStorage(std::string_view name);
+// Replaces each value by what `storage` keeps of it (float16: the nearest
+// half), so that what is indexed in memory is what is stored.
+void RoundToStorage(VectorStorage storage, absl::Span<float> values);
 
 // A collection's configuration: what made its vectors.
 struct CollectionRecord {
@@ -71,7 +87,17 @@ struct CollectionRecord {
   // The measured recall curve of the collection's index (JSON written and
   // read by src/search/recall_curve_cache.h); empty when none was measured.
   std::string recall_curve;
+  // CollectionSpec::vector_storage as resolved at creation: "float32",
+  // "float16", or "auto" (each model's vectors as its embedder's precision
+  // warrants, EmbedderCapabilities::half_precision). Fixed for the
+  // collection's life. Records of format 1 (before there was a choice)
+  // read as "float32".
+  std::string vector_storage = "float32";
+  // How the vectors of `generation` are stored (set with the generation).
+  VectorStorage vector_encoding = VectorStorage::kFloat32;
 
+  // JSON of format kCollectionRecordFormat; Decode also reads format 1
+  // (no "format" key), and refuses newer formats.
   std::string Encode() const;
   static absl::StatusOr<CollectionRecord> Decode(std::string_view bytes);
 };
@@ -137,12 +163,17 @@ struct ParentRecord {
 struct VectorRecord {
   int32_t tokens = 0;
   int32_t unknown_tokens = 0;
-  std::vector<float> values;  // float32, little-endian on disk
+  std::vector<float> values;  // as float32, however stored
 
-  std::string Encode() const;
-  // Encode's bytes before the floats, which follow them as they are.
+  // On disk: the header, then the values little-endian as `storage` says
+  // (which the record does not say: the collection record does).
+  std::string Encode(VectorStorage storage) const;
+  // Encode's bytes before the values.
   static std::string EncodeHeader(int32_t tokens, int32_t unknown_tokens);
-  static absl::StatusOr<VectorRecord> Decode(std::string_view bytes);
+  // Appends `values` as `storage` stores them.
+  static void AppendValues(VectorStorage storage, absl::Span<const float> values,
+                           std::string* out);
+  static absl::StatusOr<VectorRecord> Decode(std::string_view bytes, VectorStorage storage);
 };
 
 // One index operation, in log order.

@@ -553,7 +553,7 @@ absl::Status Store::ScanMetadata(
                     });
 }
 
-absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen,
+absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen, VectorStorage storage,
                                     absl::Span<const uint64_t> labels,
                                     std::vector<std::optional<VectorRecord>>* vectors) const {
   std::vector<std::string> keys;
@@ -568,7 +568,7 @@ absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen,
   for (size_t i = 0; i < labels.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
-    absl::StatusOr<VectorRecord> r = VectorRecord::Decode(values[i]);
+    absl::StatusOr<VectorRecord> r = VectorRecord::Decode(values[i], storage);
     if (!r.ok()) return r.status();
     (*vectors)[i] = *std::move(r);
   }
@@ -605,19 +605,25 @@ absl::Status Store::ScanAux(
   return FromRocks(it->status(), "scanning an index");
 }
 
-absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid,
-                                                            uint32_t gen,
+absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid, uint32_t gen,
+                                                            VectorStorage storage,
                                                             uint64_t label) const {
-  return Decoded<VectorRecord>(ReadValue(kVectors, VectorKey(cid, gen, label), "reading vector"));
+  absl::StatusOr<std::optional<std::string>> value =
+      ReadValue(kVectors, VectorKey(cid, gen, label), "reading vector");
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::nullopt;
+  absl::StatusOr<VectorRecord> r = VectorRecord::Decode(**value, storage);
+  if (!r.ok()) return r.status();
+  return std::optional<VectorRecord>(*std::move(r));
 }
 
 absl::Status Store::ScanVectors(
-    uint32_t cid, uint32_t gen,
+    uint32_t cid, uint32_t gen, VectorStorage storage,
     const std::function<absl::Status(uint64_t, VectorRecord&)>& fn) const {
   return ScanPrefix(db_.get(), handles_[kVectors], GenKey(cid, gen),
                     [&](std::string_view suffix, std::string_view value) {
                       if (suffix.size() != 8) return absl::DataLossError("corrupt vector key");
-                      absl::StatusOr<VectorRecord> r = VectorRecord::Decode(value);
+                      absl::StatusOr<VectorRecord> r = VectorRecord::Decode(value, storage);
                       if (!r.ok()) return r.status();
                       return fn(ReadBigEndian64(suffix.data()), *r);
                     });
@@ -745,15 +751,22 @@ void StoreBatch::DeleteDocument(uint32_t cid, uint64_t label, std::string_view i
   batch_->Delete(store_.handles_[kIds], IdKey(cid, id));
 }
 
-void StoreBatch::PutVector(uint32_t cid, uint32_t gen, uint64_t label,
+void StoreBatch::PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                            const VectorRecord& vector) {
-  batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode());
+  batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode(storage));
 }
 
-void StoreBatch::PutVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
-                           int32_t unknown_tokens, absl::Span<const float> values) {
+void StoreBatch::PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
+                           int32_t tokens, int32_t unknown_tokens,
+                           absl::Span<const float> values) {
   const std::string key = VectorKey(cid, gen, label);
-  const std::string header = VectorRecord::EncodeHeader(tokens, unknown_tokens);
+  std::string header = VectorRecord::EncodeHeader(tokens, unknown_tokens);
+  if (storage != VectorStorage::kFloat32) {
+    // Converted: the record is half the floats' size, one copy is cheap.
+    VectorRecord::AppendValues(storage, values, &header);
+    batch_->Put(store_.handles_[kVectors], key, header);
+    return;
+  }
   const rocksdb::Slice key_slice(key);
   const rocksdb::Slice parts[2] = {
       rocksdb::Slice(header),

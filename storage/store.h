@@ -113,14 +113,17 @@ class Store {
       const std::function<absl::Status(uint64_t label, std::string_view json)>& fn)
       const;
 
-  // --- vectors of generation `gen`
+  // --- vectors of generation `gen`, stored as `storage` says (the
+  // collection record's vector_encoding: the records do not say it)
   absl::StatusOr<std::optional<VectorRecord>> GetVector(uint32_t cid, uint32_t gen,
+                                                        VectorStorage storage,
                                                         uint64_t label) const;
   absl::Status ScanVectors(
-      uint32_t cid, uint32_t gen,
+      uint32_t cid, uint32_t gen, VectorStorage storage,
       const std::function<absl::Status(uint64_t label, VectorRecord&)>& fn) const;
   // Looks up many vectors at once; missing ones are nullopt.
-  absl::Status MultiGetVectors(uint32_t cid, uint32_t gen, absl::Span<const uint64_t> labels,
+  absl::Status MultiGetVectors(uint32_t cid, uint32_t gen, VectorStorage storage,
+                               absl::Span<const uint64_t> labels,
                                std::vector<std::optional<VectorRecord>>* vectors) const;
 
   // --- auxiliary indexes: keys relative to the collection
@@ -211,13 +214,15 @@ class StoreBatch {
                    std::string_view metadata_json);
   void DeleteDocument(uint32_t cid, uint64_t label, std::string_view id);
 
-  void PutVector(uint32_t cid, uint32_t gen, uint64_t label,
+  // The values are stored as `storage` says (float16: each rounded to the
+  // nearest half).
+  void PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                  const VectorRecord& vector);
-  // The same record from its parts: the floats go straight into the batch
-  // (no VectorRecord or encoded copy of them on the way; a bulk write of
-  // pre-embedded vectors spends its time copying them).
-  void PutVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
-                 int32_t unknown_tokens, absl::Span<const float> values);
+  // The same record from its parts: float32 values go straight into the
+  // batch (no VectorRecord or encoded copy of them on the way; a bulk write
+  // of pre-embedded vectors spends its time copying them).
+  void PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
+                 int32_t tokens, int32_t unknown_tokens, absl::Span<const float> values);
   void DeleteVector(uint32_t cid, uint32_t gen, uint64_t label);
   // Deletes the vectors and embedder state of every generation except `keep`.
   void DeleteOtherGenerations(uint32_t cid, uint32_t keep);

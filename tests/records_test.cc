@@ -31,7 +31,7 @@ TEST_CASE("records round-trip through their encodings", "[storage]") {
   REQUIRE(d2->text == d.text);
 
   VectorRecord v{10, 2, {0.5f, -1.0f, 3.25f}};
-  absl::StatusOr<VectorRecord> v2 = VectorRecord::Decode(v.Encode());
+  absl::StatusOr<VectorRecord> v2 = VectorRecord::Decode(v.Encode(VectorStorage::kFloat32), VectorStorage::kFloat32);
   REQUIRE(v2.ok());
   REQUIRE(v2->values == v.values);
   REQUIRE(v2->tokens == 10);
@@ -53,7 +53,7 @@ TEST_CASE("damaged records are DataLoss, not crashes", "[storage]") {
   REQUIRE(CollectionRecord::Decode("{not json").status().code() == absl::StatusCode::kDataLoss);
   REQUIRE(CollectionRecord::Decode("{\"id\": 1}").status().code() == absl::StatusCode::kDataLoss);
   REQUIRE(Counters::Decode("\xff\xff").status().code() == absl::StatusCode::kDataLoss);
-  REQUIRE(VectorRecord::Decode(std::string("\x01\x01\x00", 3)).status().code() ==
+  REQUIRE(VectorRecord::Decode(std::string("\x01\x01\x00", 3), VectorStorage::kFloat32).status().code() ==
           absl::StatusCode::kDataLoss);
   REQUIRE(LogOp::Decode("abc").status().code() == absl::StatusCode::kDataLoss);
 }

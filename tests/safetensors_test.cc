@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "catch2/catch.hpp"
-#include "embedders/half_float.h"
+#include "storage/half_float.h"
 #include "nlohmann/json.hpp"
 #include "test_data.h"
 

@@ -144,48 +144,48 @@ TEST_CASE("Store keeps vectors per generation and drops the others", "[store]") 
   const VectorRecord v1{3, 1, {0.5f, -1.0f, 2.0f}};
   const VectorRecord v2{4, 0, {1.0f, 0.0f, 0.0f}};
   Apply(*store, [&](StoreBatch& b) {
-    b.PutVector(1, 1, 10, v1);   // generation 1
-    b.PutVector(1, 2, 10, v2);   // generation 2, same label
-    b.PutVector(1, 2, 11, v1);
-    b.PutVector(2, 2, 10, v1);   // another collection
+    b.PutVector(1, 1, VectorStorage::kFloat32, 10, v1);   // generation 1
+    b.PutVector(1, 2, VectorStorage::kFloat32, 10, v2);   // generation 2, same label
+    b.PutVector(1, 2, VectorStorage::kFloat32, 11, v1);
+    b.PutVector(2, 2, VectorStorage::kFloat32, 10, v1);   // another collection
     // From its parts: the same record as v2's.
-    b.PutVector(2, 2, 11, v2.tokens, v2.unknown_tokens, v2.values);
+    b.PutVector(2, 2, VectorStorage::kFloat32, 11, v2.tokens, v2.unknown_tokens, v2.values);
     b.PutEmbedderState(1, 1, "state one");
     b.PutEmbedderState(1, 2, "state two");
   });
-  CHECK(store->GetVector(1, 1, 10)->value().values == v1.values);
-  CHECK(store->GetVector(1, 2, 10)->value().values == v2.values);
-  CHECK(store->GetVector(1, 2, 10)->value().tokens == 4);
-  CHECK_FALSE(store->GetVector(1, 1, 11)->has_value());
-  CHECK(store->GetVector(2, 2, 11)->value().values == v2.values);
-  CHECK(store->GetVector(2, 2, 11)->value().tokens == 4);
+  CHECK(store->GetVector(1, 1, VectorStorage::kFloat32, 10)->value().values == v1.values);
+  CHECK(store->GetVector(1, 2, VectorStorage::kFloat32, 10)->value().values == v2.values);
+  CHECK(store->GetVector(1, 2, VectorStorage::kFloat32, 10)->value().tokens == 4);
+  CHECK_FALSE(store->GetVector(1, 1, VectorStorage::kFloat32, 11)->has_value());
+  CHECK(store->GetVector(2, 2, VectorStorage::kFloat32, 11)->value().values == v2.values);
+  CHECK(store->GetVector(2, 2, VectorStorage::kFloat32, 11)->value().tokens == 4);
 
   // Batched: in the order asked, missing ones empty.
   std::vector<std::optional<VectorRecord>> got;
   const std::vector<uint64_t> labels = {11, 12, 10};
-  REQUIRE(store->MultiGetVectors(1, 2, labels, &got).ok());
+  REQUIRE(store->MultiGetVectors(1, 2, VectorStorage::kFloat32, labels, &got).ok());
   REQUIRE(got.size() == 3);
   CHECK(got[0]->values == v1.values);
   CHECK_FALSE(got[1].has_value());
   CHECK(got[2]->values == v2.values);
 
   Apply(*store, [](StoreBatch& b) { b.DeleteOtherGenerations(1, 2); });
-  CHECK_FALSE(store->GetVector(1, 1, 10)->has_value());
+  CHECK_FALSE(store->GetVector(1, 1, VectorStorage::kFloat32, 10)->has_value());
   CHECK_FALSE(store->GetEmbedderState(1, 1)->has_value());
   CHECK(*store->GetEmbedderState(1, 2) == "state two");
   std::vector<uint64_t> scanned;
   REQUIRE(store
-              ->ScanVectors(1, 2,
+              ->ScanVectors(1, 2, VectorStorage::kFloat32,
                             [&](uint64_t label, VectorRecord&) {
                               scanned.push_back(label);
                               return absl::OkStatus();
                             })
               .ok());
   CHECK(scanned == std::vector<uint64_t>{10, 11});
-  CHECK(store->GetVector(2, 2, 10)->has_value());  // untouched
+  CHECK(store->GetVector(2, 2, VectorStorage::kFloat32, 10)->has_value());  // untouched
 
   Apply(*store, [](StoreBatch& b) { b.DeleteVector(1, 2, 11); });
-  CHECK_FALSE(store->GetVector(1, 2, 11)->has_value());
+  CHECK_FALSE(store->GetVector(1, 2, VectorStorage::kFloat32, 11)->has_value());
 }
 
 TEST_CASE("Store splits large states into chunks and keeps index training apart",
@@ -222,7 +222,7 @@ TEST_CASE("Store keeps the index log, parents, and removes a whole collection", 
       }
       b.PutParent(1, "doc", ParentRecord{R"({"k":1})", {7, 8}}, "the whole text");
       b.PutDocument(1, 7, {"doc#0", "the whole", {}}, "");
-      b.PutVector(1, 2, 7, VectorRecord{1, 0, {1, 0, 0}});
+      b.PutVector(1, 2, VectorStorage::kFloat32, 7, VectorRecord{1, 0, {1, 0, 0}});
     });
     CHECK(*store->FirstLogSeq(1) == 1);
     Apply(*store, [](StoreBatch& b) { b.TruncateLog(1, 4); });
@@ -247,7 +247,7 @@ TEST_CASE("Store keeps the index log, parents, and removes a whole collection", 
     CHECK_FALSE(store->GetCollection("c")->has_value());
     CHECK_FALSE(store->GetParent(1, "doc")->has_value());
     CHECK_FALSE(store->GetDocument(1, 7)->has_value());
-    CHECK_FALSE(store->GetVector(1, 2, 7)->has_value());
+    CHECK_FALSE(store->GetVector(1, 2, VectorStorage::kFloat32, 7)->has_value());
     CHECK_FALSE(store->FirstLogSeq(1)->has_value());
     Apply(*store, [](StoreBatch& b) { b.PutCollection(Record(2, "kept")); });
   }

@@ -21,6 +21,11 @@ struct CollectionStats {
   std::string index;
   int dimension = 0;
   uint32_t model_version = 0;
+  // CollectionSpec::vector_storage as set at creation ("auto", "float32",
+  // "float16"), and how the current model's vectors are stored
+  // ("float32" or "float16").
+  std::string vector_storage;
+  std::string vector_encoding;
   // Totals over the stored texts, as the embedder split them.
   int64_t tokens = 0;
   int64_t unknown_tokens = 0;

@@ -84,6 +84,11 @@ struct EmbedderCapabilities {
   // Learns from the collection's own texts (TF-IDF, SIF weighting): Fit,
   // SaveState and LoadState carry a state. Others have an empty state.
   bool fittable = false;
+  // Its vectors carry no more than half precision (TF-IDF with LSA, whose
+  // projection is stored as half floats): a collection whose
+  // CollectionSpec::vector_storage is "auto" stores them as float16. Of the
+  // fitted model, for a fittable embedder.
+  bool half_precision = false;
 };
 
 class Embedder {

@@ -89,6 +89,14 @@ struct CollectionSpec {
   std::vector<std::string> indexed_fields;
   // Keep a BM25 keyword index of the texts, for hybrid search.
   bool keyword_index = true;
+  // How the vectors are stored (fixed for the collection's life; README,
+  // "The library", C++): "float32", "float16" (IEEE half floats: half the
+  // disk, 11 significant bits; searches and reads see the stored values
+  // widened to float32), or "auto": float16 for the vectors of models whose
+  // output is half precision already (EmbedderCapabilities::half_precision:
+  // TF-IDF with LSA, decided at each fit), else float32 (caller-supplied
+  // vectors, word vectors, transformers, plain TF-IDF).
+  std::string vector_storage = "auto";
 };
 
 struct WriteOptions {

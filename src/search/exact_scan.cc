@@ -42,7 +42,8 @@ absl::StatusOr<std::vector<IndexHit>> ScanLabels(const SearchView& view,
     absl::Span<const uint64_t> chunk =
         absl::MakeConstSpan(labels).subspan(begin, std::min(kChunk, labels.size() - begin));
     if (absl::Status s = view.store.MultiGetVectors(view.collection_id, view.record.generation,
-                                                    chunk, &vectors);
+                                                    view.record.vector_encoding, chunk,
+                                                    &vectors);
         !s.ok()) {
       return s;
     }
@@ -71,7 +72,7 @@ absl::StatusOr<std::vector<IndexHit>> ExactScan(const SearchView& view,
   // The index keeps compressed codes: read the stored vectors.
   TopK top(k);
   absl::Status s = view.store.ScanVectors(
-      view.collection_id, view.record.generation,
+      view.collection_id, view.record.generation, view.record.vector_encoding,
       [&](uint64_t label, VectorRecord& v) -> absl::Status {
         if (v.values.size() == query.size() && (predicate == nullptr || (*predicate)(label))) {
           top.Offer(label, Dot(query, v.values));

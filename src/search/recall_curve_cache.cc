@@ -47,7 +47,8 @@ absl::StatusOr<std::shared_ptr<const RecallCurve>> RecallCurveCache::Measure(
   }
   std::vector<std::optional<VectorRecord>> vectors;
   if (absl::Status s =
-          view.store.MultiGetVectors(view.collection_id, view.record.generation, labels, &vectors);
+          view.store.MultiGetVectors(view.collection_id, view.record.generation,
+                                     view.record.vector_encoding, labels, &vectors);
       !s.ok()) {
     return s;
   }
