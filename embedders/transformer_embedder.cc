@@ -8,7 +8,7 @@
 #include <numeric>
 #include <thread>
 
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 #include "embedders/blas_runtime.h"
 #include "embedders/model_hub.h"
 #include "embedders/nn_kernels.h"

@@ -1,7 +1,7 @@
 // bfloat16 rounding against its definition, and the packed bf16 products
 // (oneDNN) with their epilogues (bias, activation, accumulation, bf16 input
 // and output) against a double-precision product of the same rounded inputs.
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 
 #include <cmath>
 #include <cstring>
@@ -83,7 +83,7 @@ TEST_CASE("nn::RoundToBf16 rounds to the nearest bfloat16, ties to even") {
   CHECK(std::isnan(FromBf16(out[2])));
 }
 
-TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the rounded inputs") {
+TEST_CASE("PackedMatrix: packed bf16 products equal the double product of the rounded inputs") {
   std::string isa;
   if (!CpuHasBf16(&isa)) SEMDB_SKIP("the CPU has " << isa << ", no AVX512_BF16 or AMX");
   std::mt19937 rng(2);
@@ -94,13 +94,13 @@ TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the roun
                       {768, 3072}}) {
     std::vector<float> w(static_cast<size_t>(n * k));
     for (float& v : w) v = normal(rng);
-    absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(w.data(), n, k);
+    absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(w.data(), n, k, MatmulType::kBf16);
     INFO(n << "x" << k << ": " << m.status().ToString());
     REQUIRE(m.ok());
     REQUIRE(!m->empty());
     std::vector<uint16_t> w16(w.size());
     nn::RoundToBf16(w.data(), static_cast<int64_t>(w.size()), w16.data());
-    Bf16Scratch scratch;
+    MatmulScratch scratch;
     for (int64_t rows : {1, 7, 64, 129}) {
       std::vector<float> x(static_cast<size_t>(rows * k)), y(static_cast<size_t>(rows * n));
       for (float& v : x) v = normal(rng);
@@ -149,7 +149,7 @@ TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the roun
         // approximation, not always the nearest bf16 of the exact GELU).
         std::vector<uint16_t> y16(y.size());
         REQUIRE(m->Multiply(x.data(), rows,
-                            {.bias = bias.data(), .activation = Bf16Activation::kGeluErf},
+                            {.bias = bias.data(), .activation = MatmulActivation::kGeluErf},
                             y16.data(), 2, &scratch)
                     .ok());
         worst = 0;
