@@ -156,9 +156,12 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   const int64_t bias_width = 2 * max_length - 1;
   const int ld = static_cast<int>(3 * h);
   // c = alpha * a * b(^T) + beta * c. A packed encoder's batches run
-  // concurrently (transformer_embedder.h): its products stay on the calling
-  // thread, on oneDNN (an oneDNN error computes the product on OpenBLAS).
-  const bool own_thread = packed();
+  // concurrently (transformer_embedder.h), so its products stay on the
+  // calling thread: on OpenBLAS when OpenBLAS runs on one thread (its
+  // small-matrix kernels take half the time of oneDNN's sgemm on these
+  // shapes), else on oneDNN (OpenBLAS's threads would contend with the
+  // concurrent batches; an oneDNN error computes the product on OpenBLAS).
+  const bool own_thread = packed() && openblas_get_num_threads() > 1;
   auto gemm = [own_thread](bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                            const float* b, int ldb, float beta, float* c, int ldc) {
     if (own_thread &&

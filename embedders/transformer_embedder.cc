@@ -510,9 +510,10 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
   });
   const int64_t batches = (n + batch_size_ - 1) / batch_size_;
   // Batches run concurrently, one thread each, when OpenBLAS runs on one
-  // thread, and always in bf16: its GEMMs are oneDNN's, and one thread per
-  // batch measured faster than threads sharing each GEMM (bench/bert_bench.py).
-  const bool batch_parallel = encoder_.bf16() || openblas_get_num_threads() <= 1;
+  // thread, and always when the encoder's GEMMs are oneDNN's (packed): one
+  // thread per batch measured faster than threads sharing each GEMM
+  // (bench/bert_bench.py).
+  const bool batch_parallel = encoder_.packed() || openblas_get_num_threads() <= 1;
   const int concurrent = batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
   const int inner_threads = concurrent > 1 ? 1 : threads_;
   std::atomic<int64_t> next{0};

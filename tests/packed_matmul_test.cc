@@ -1,6 +1,7 @@
-// bfloat16 rounding against its definition, and the packed bf16 products
-// (oneDNN) with their epilogues (bias, activation, accumulation, bf16 input
-// and output) against a double-precision product of the same rounded inputs.
+// bfloat16 rounding against its definition, and the packed f32 and bf16
+// products (oneDNN) with their epilogues (bias, activation, accumulation,
+// bf16 input and output) against a double-precision product of the same
+// (rounded) inputs.
 #include "embedders/packed_matmul.h"
 
 #include <cmath>
@@ -162,6 +163,82 @@ TEST_CASE("PackedMatrix: packed bf16 products equal the double product of the ro
       }
     }
   }
+}
+
+TEST_CASE("PackedMatrix: packed f32 products equal the double product, epilogues included") {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{24, 24}, {72, 24}, {37, 61}, {2304, 768},
+                      {768, 3072}}) {
+    std::vector<float> w(static_cast<size_t>(n * k));
+    for (float& v : w) v = normal(rng);
+    absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(w.data(), n, k, MatmulType::kF32);
+    INFO(n << "x" << k << ": " << m.status().ToString());
+    REQUIRE(m.ok());
+    REQUIRE(m->type() == MatmulType::kF32);
+    MatmulScratch scratch;
+    for (int64_t rows : {1, 7, 64, 129}) {
+      std::vector<float> x(static_cast<size_t>(rows * k)), y(static_cast<size_t>(rows * n));
+      for (float& v : x) v = normal(rng);
+      for (float& v : y) v = normal(rng);
+      std::vector<float> bias(static_cast<size_t>(n));
+      for (float& v : bias) v = normal(rng);
+      // The double product plus bias, and the scale of its rounding errors.
+      std::vector<double> want(y.size()), scale(y.size(), 1.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t j = 0; j < n; ++j) {
+          double dot = bias[j];
+          for (int64_t i = 0; i < k; ++i) {
+            const double p = double(x[r * k + i]) * w[j * k + i];
+            dot += p;
+            scale[r * n + j] += std::abs(p);
+          }
+          want[r * n + j] = dot;
+        }
+      }
+      INFO(n << "x" << k << ", " << rows << " rows");
+      const std::vector<float> y0 = y;
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        // y += x * w^T + bias (a residual connection).
+        y = y0;
+        REQUIRE(m->Multiply(x.data(), rows, {.bias = bias.data(), .accumulate = true}, y.data(),
+                            2, &scratch)
+                    .ok());
+        double worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          worst = std::max(worst, std::abs(y[i] - y0[i] - want[i]) / scale[i]);
+        }
+        CHECK(worst < 1e-6);
+        // y = GELU(x * w^T + bias), as the feed-forward block's first product.
+        REQUIRE(m->Multiply(x.data(), rows,
+                            {.bias = bias.data(), .activation = MatmulActivation::kGeluErf},
+                            y.data(), 2, &scratch)
+                    .ok());
+        worst = 0;
+        for (size_t i = 0; i < y.size(); ++i) {
+          const double gelu = want[i] / 2 * (1 + std::erf(want[i] / std::sqrt(2.0)));
+          worst = std::max(worst, std::abs(y[i] - gelu) / scale[i]);
+        }
+        CHECK(worst < 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("PackedMatrix: float weights refuse bf16 inputs and outputs") {
+  const std::vector<float> w = {1, 2, 3, 4, 5, 6};  // [2, 3]
+  absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(w.data(), 2, 3, MatmulType::kF32);
+  REQUIRE(m.ok());
+  MatmulScratch scratch;
+  const std::vector<float> x = {1, 0, -1};
+  std::vector<uint16_t> x16(3), y16(2);
+  std::vector<float> y(2);
+  CHECK(m->Multiply(x.data(), 1, {}, y16.data(), 1, &scratch).code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(m->Multiply(x16.data(), 1, {}, y.data(), 1, &scratch).code() ==
+        absl::StatusCode::kInvalidArgument);
+  REQUIRE(m->Multiply(x.data(), 1, {}, y.data(), 1, &scratch).ok());
+  CHECK(y == std::vector<float>{-2, -2});
 }
 
 }  // namespace
