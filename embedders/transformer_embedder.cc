@@ -508,23 +508,35 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return encoded[a]->ids.size() < encoded[b]->ids.size();
   });
-  const int64_t batches = (n + batch_size_ - 1) / batch_size_;
+  const int64_t full_batches = (n + batch_size_ - 1) / batch_size_;
   // Batches run concurrently, one thread each, when OpenBLAS runs on one
   // thread, and always when the encoder's GEMMs are oneDNN's (packed): one
   // thread per batch measured faster than threads sharing each GEMM
   // (bench/bert_bench.py).
   const bool batch_parallel = encoder_.packed() || openblas_get_num_threads() <= 1;
-  const int concurrent = batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
+  const int concurrent =
+      batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, full_batches)) : 1;
   const int inner_threads = concurrent > 1 ? 1 : threads_;
-  std::atomic<int64_t> next{0};
+  // Batches [first, end) of `order`, the longest sequences first. Once the
+  // sequences left would fill fewer than two batches per concurrent worker,
+  // the batches shrink (to a quarter of batch_size at the least), so that
+  // the workers, each taking the next batch when it is done, finish
+  // together rather than one waiting for the other's last whole batch.
+  std::vector<std::pair<int64_t, int64_t>> batches;
+  const int64_t smallest = std::max(1, batch_size_ / 4);
+  for (int64_t end = n, size; end > 0; end -= size) {
+    size = concurrent > 1 ? std::clamp<int64_t>(end / (2 * concurrent), smallest, batch_size_)
+                          : batch_size_;
+    batches.emplace_back(std::max<int64_t>(0, end - size), end);
+  }
+  std::atomic<size_t> next{0};
   std::vector<absl::Status> errors(std::max(1, concurrent));
   ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
     BertWorkspace ws;
     std::vector<absl::Span<const int32_t>> batch;
     std::vector<float> pooled, dense_out;
-    // Longest batches first, so that concurrent workers finish together.
-    for (int64_t k; (k = next++) < batches;) {
-      const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
+    for (size_t k; (k = next++) < batches.size();) {
+      const auto [b, end] = batches[k];
       batch.clear();
       for (int64_t i = b; i < end; ++i) batch.emplace_back(encoded[order[i]]->ids);
       if (absl::Status s = encoder_.Forward(batch, inner_threads, &ws); !s.ok()) {
