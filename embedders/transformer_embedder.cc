@@ -511,8 +511,9 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
   const int64_t full_batches = (n + batch_size_ - 1) / batch_size_;
   // Batches run concurrently, one thread each, when OpenBLAS runs on one
   // thread, and always when the encoder's GEMMs are oneDNN's (packed): one
-  // thread per batch measured faster than threads sharing each GEMM
-  // (bench/bert_bench.py).
+  // thread per batch needs no synchronization within a batch, and measured
+  // faster than threads sharing each GEMM (bench/bert_bench.py: OpenBLAS
+  // fp32 and oneDNN bf16 GEMMs).
   const bool batch_parallel = encoder_.packed() || openblas_get_num_threads() <= 1;
   const int concurrent =
       batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, full_batches)) : 1;
