@@ -54,13 +54,11 @@ absl::StatusOr<std::vector<BertEncoder::PackedLayer>> BertEncoder::PackLayers(
   return layers;
 }
 
-BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {
-  absl::StatusOr<std::vector<PackedLayer>> packed = PackLayers(*model_, MatmulType::kF32);
-  if (packed.ok()) packed_ = *std::move(packed);
-}
+BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
 
-absl::StatusOr<BertEncoder> BertEncoder::WithBf16(std::shared_ptr<const BertModel> model) {
-  absl::StatusOr<std::vector<PackedLayer>> packed = PackLayers(*model, MatmulType::kBf16);
+absl::StatusOr<BertEncoder> BertEncoder::Packed(std::shared_ptr<const BertModel> model,
+                                                MatmulType type) {
+  absl::StatusOr<std::vector<PackedLayer>> packed = PackLayers(*model, type);
   if (!packed.ok()) return packed.status();
   return BertEncoder(std::move(model), *std::move(packed));
 }

@@ -17,10 +17,10 @@
 // Precision: float throughout, or (bf16) the projections and feed-forward
 // GEMMs with bfloat16 weights and inputs accumulated in float, the rest
 // (embeddings, attention scores, softmax, LayerNorm, pooling) still float.
-// Either way the projections and feed-forward GEMMs run on oneDNN with their
-// weights packed once, when the encoder is made, and their bias, activation
-// and residual sum fused into the product (packed_matmul.h); the float
-// encoder falls back to OpenBLAS when oneDNN cannot pack its weights.
+// The projections and feed-forward GEMMs run on OpenBLAS (float only) or on
+// oneDNN with their weights packed once, when the encoder is made, and
+// their bias, activation and residual sum fused into the product
+// (packed_matmul.h).
 #ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
 #define SEMDB_EMBEDDERS_BERT_ENCODER_H_
 
@@ -70,14 +70,14 @@ struct BertWorkspace {
 
 class BertEncoder {
  public:
-  // The float encoder: the GEMM weights are packed for oneDNN once, here
-  // (a copy beside the model's), or, when oneDNN cannot pack them, left to
-  // OpenBLAS.
+  // The float encoder with its GEMMs on OpenBLAS, on the model's weights.
   explicit BertEncoder(std::shared_ptr<const BertModel> model);
-  // The encoder with bfloat16 GEMMs (the caller checks CpuHasBf16()): the
-  // weights are rounded and packed for oneDNN once, here. Internal when
-  // oneDNN cannot pack them.
-  static absl::StatusOr<BertEncoder> WithBf16(std::shared_ptr<const BertModel> model);
+  // The encoder with its GEMMs on oneDNN, in float or in bfloat16 (the
+  // caller checks CpuHasBf16()): the weights are packed (rounded, for bf16)
+  // once, here, a copy beside the model's. Internal when oneDNN cannot pack
+  // them.
+  static absl::StatusOr<BertEncoder> Packed(std::shared_ptr<const BertModel> model,
+                                            MatmulType type);
 
   const BertModel& model() const { return *model_; }
   bool bf16() const { return !packed_.empty() && packed_[0].qkv.type() == MatmulType::kBf16; }

@@ -396,27 +396,42 @@ constexpr double kMinBf16Cosine = 0.999;
 }  // namespace
 
 absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) {
+  // Puts the fp32 encoder on oneDNN's packed GEMMs; when oneDNN cannot pack
+  // the weights, leaves it on OpenBLAS's (encoder_ as constructed) and
+  // returns why, for the reason.
+  auto pack_fp32 = [&]() -> std::string {
+    absl::StatusOr<BertEncoder> packed = BertEncoder::Packed(model_, MatmulType::kF32);
+    if (!packed.ok()) return "; fp32 GEMMs on OpenBLAS: " + packed.status().ToString();
+    encoder_ = *std::move(packed);
+    return "";
+  };
   if (requested == "fp32") {
-    precision_reason_ = "precision=fp32";
+    precision_reason_ = "precision=fp32" + pack_fp32();
     return absl::OkStatus();
   }
   std::string isa;
   if (!CpuHasBf16(&isa)) {
     precision_reason_ =
-        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa);
+        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa) +
+        pack_fp32();
     return absl::OkStatus();
   }
-  absl::StatusOr<BertEncoder> other = BertEncoder::WithBf16(model_);
+  absl::StatusOr<BertEncoder> other = BertEncoder::Packed(model_, MatmulType::kBf16);
   if (!other.ok()) {
-    precision_reason_ = fmt::format("precision={}: {}", requested, other.status().ToString());
+    precision_reason_ =
+        fmt::format("precision={}: {}", requested, other.status().ToString()) + pack_fp32();
     return absl::OkStatus();
   }
-  std::swap(encoder_, *other);  // other: the float encoder
-  precision_ = "bf16";
   if (requested == "bf16") {
+    encoder_ = *std::move(other);
+    precision_ = "bf16";
     precision_reason_ = fmt::format("precision=bf16 on {}", isa);
     return absl::OkStatus();
   }
+  // auto: the check compares bf16 with the fp32 that would run instead.
+  const std::string fp32_note = pack_fp32();
+  std::swap(encoder_, *other);  // other: the float encoder
+  precision_ = "bf16";
   std::vector<std::string_view> texts(std::begin(kPrecisionCheckTexts), std::end(kPrecisionCheckTexts));
   std::vector<float> half(texts.size() * dimension_), full(half.size());
   absl::Status s = Embed(texts, absl::MakeSpan(half), nullptr);
@@ -440,7 +455,7 @@ absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) 
     precision_ = "fp32";
     precision_reason_ = fmt::format(
         "precision=auto: bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
-        kMinBf16Cosine);
+        kMinBf16Cosine) + fp32_note;
     return absl::OkStatus();
   }
   encoder_ = *std::move(other);

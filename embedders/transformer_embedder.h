@@ -122,9 +122,11 @@ class TransformerEmbedder : public Embedder {
         threads_(threads) {}
 
   // The precision that runs: fp32 when asked or when the CPU (or oneDNN)
-  // has no bf16 GEMMs; else bf16 (encoder_ replaced) when asked, or, for
-  // auto, when the check texts' embeddings stay within cosine
-  // kMinBf16Cosine of float's. Sets precision_ and precision_reason_.
+  // has no bf16 GEMMs; else bf16 when asked, or, for auto, when the check
+  // texts' embeddings stay within cosine kMinBf16Cosine of float's.
+  // Replaces encoder_ (OpenBLAS's, as constructed) with the packed encoder
+  // of that precision (fp32 stays on OpenBLAS when oneDNN cannot pack its
+  // weights, and the reason says so). Sets precision_ and precision_reason_.
   absl::Status ChoosePrecision(const std::string& requested);
 
   // Embeds prefix + texts[i].
