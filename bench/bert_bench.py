@@ -16,17 +16,17 @@ from 8 to 128 tokens, with:
   PyTorch bf16    the padded and the nested paths on a bfloat16 copy of the
                   model (its CPU bf16 GEMMs are oneDNN's), the peers of
                   semdb's bf16;
-  semdb           bench/bert_bench (TransformerEmbedder) with threads=THREADS:
-                  fp32 in two modes,
-                    gemm-parallel   OPENBLAS_NUM_THREADS=THREADS: one batch at
-                                    a time, each GEMM on THREADS threads;
-                    batch-parallel  OPENBLAS_NUM_THREADS=1: THREADS batches at
-                                    once, one thread each;
-                  and bf16 (always batch-parallel: its GEMMs are oneDNN's,
-                  on the calling threads).
+  semdb           bench/bert_bench (TransformerEmbedder) with threads=THREADS,
+                  fp32 and bf16: THREADS batches at once, one thread each,
+                  their projection and feed-forward GEMMs on oneDNN with
+                  packed weights; each precision with
+                    OPENBLAS_NUM_THREADS=THREADS  the attention products on
+                                                  oneDNN's sgemm;
+                    OPENBLAS_NUM_THREADS=1        the attention products on
+                                                  OpenBLAS's (small-matrix)
+                                                  kernels.
                   semdb's default, precision=auto, runs bf16 where the bf16
-                  mode's figures apply (the CPU has AVX512_BF16 or AMX),
-                  else fp32.
+                  figures apply (the CPU has AVX512_BF16 or AMX), else fp32.
 torch.set_num_threads(THREADS) for PyTorch. Rounds interleave all of them;
 each one's best round counts. The ratio is semdb's best fp32 (bf16) mode to
 PyTorch's best fp32 (bf16) path. Embeddings are checked against PyTorch's
@@ -185,9 +185,8 @@ def bench_shape(args, binary, tmp, key):
     with open(text_file, "w", encoding="utf-8") as f:
         f.write("\n".join(corpus) + "\n")
     ids_file = os.path.join(tmp, key + ".ids")
-    semdb_modes = {"semdb fp32 gemm-parallel": ("fp32", str(args.threads)),
-                   "semdb fp32 batch-parallel": ("fp32", "1"),
-                   "semdb bf16 batch-parallel": ("bf16", str(args.threads))}
+    semdb_modes = {f"semdb {p} OPENBLAS_NUM_THREADS={t}": (p, t)
+                   for p in ("fp32", "bf16") for t in (str(args.threads), "1")}
     facts = {}
 
     def semdb_round(mode):
@@ -203,7 +202,7 @@ def bench_shape(args, binary, tmp, key):
         seconds = float(re.search(r"seconds=([0-9.]+)", r.stdout).group(1))
         return seconds, np.fromfile(vectors, dtype=np.float32)
 
-    semdb_round("semdb fp32 gemm-parallel")  # writes the ids; warm-up
+    semdb_round(next(iter(semdb_modes)))  # writes the ids; warm-up
     with open(ids_file) as f:
         ids = [[int(x) for x in line.split()] for line in f if line.strip()]
     assert len(ids) == len(corpus)
@@ -246,7 +245,7 @@ def bench_shape(args, binary, tmp, key):
           f"{args.batch} on every side")
     for k, v in times.items():
         diff, cos = quality[k]
-        print(f"  {k:28s} {rate[k]:7.1f} texts/s   vs PyTorch fp32: max abs diff {diff:.1e}, "
+        print(f"  {k:34s} {rate[k]:7.1f} texts/s   vs PyTorch fp32: max abs diff {diff:.1e}, "
               f"lowest cosine {cos:.6f}   rounds (s): " + " ".join(f"{t:.3f}" for t in v))
     best = lambda prefix: max((r, k) for k, r in rate.items() if k.startswith(prefix))
     for p in ("fp32", "bf16"):

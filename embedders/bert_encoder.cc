@@ -33,36 +33,45 @@ constexpr int kMaxRelativeDistance = 128;
 
 }  // namespace
 
-BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
-
-absl::StatusOr<BertEncoder> BertEncoder::WithBf16(std::shared_ptr<const BertModel> model) {
-  BertEncoder encoder(std::move(model));
-  const BertConfig& c = encoder.model_->config();
+absl::StatusOr<std::vector<BertEncoder::PackedLayer>> BertEncoder::PackLayers(
+    const BertModel& model, MatmulType type) {
+  const BertConfig& c = model.config();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
-  for (const BertLayerWeights& l : encoder.model_->weights().layers) {
-    Bf16Layer packed;
+  std::vector<PackedLayer> layers;
+  for (const BertLayerWeights& l : model.weights().layers) {
+    PackedLayer packed;
     for (auto [to, from, n, k] : {std::tuple{&packed.qkv, &l.qkv_weight, 3 * h, h},
                                   std::tuple{&packed.attention_out, &l.attention_out_weight, h, h},
                                   std::tuple{&packed.intermediate, &l.intermediate_weight, width, h},
                                   std::tuple{&packed.output, &l.output_weight, h, inter}}) {
-      absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(from->data(), n, k);
+      absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(from->data(), n, k, type);
       if (!m.ok()) return m.status();
       *to = *std::move(m);
     }
-    encoder.bf16_.push_back(std::move(packed));
+    layers.push_back(std::move(packed));
   }
-  return encoder;
+  return layers;
+}
+
+BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
+
+absl::StatusOr<BertEncoder> BertEncoder::Packed(std::shared_ptr<const BertModel> model,
+                                                MatmulType type) {
+  absl::StatusOr<std::vector<PackedLayer>> packed = PackLayers(*model, type);
+  if (!packed.ok()) return packed.status();
+  return BertEncoder(std::move(model), *std::move(packed));
 }
 
 // y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
 // `accumulate` (a residual connection).
 void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-                         const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n,
+                         const PackedMatrix& wp, const std::vector<float>& bias, int64_t n,
                          float* y, bool accumulate, int threads, BertWorkspace* ws) const {
-  // An oneDNN failure (none is expected) computes this product in float.
-  if (!w16.empty() &&
-      w16.Multiply(x, rows, {.bias = bias.data(), .accumulate = accumulate}, y, threads, &ws->bf16)
+  // An oneDNN failure (none is expected) computes this product on OpenBLAS.
+  if (!wp.empty() &&
+      wp.Multiply(x, rows, {.bias = bias.data(), .accumulate = accumulate}, y, threads,
+                  &ws->matmul)
           .ok()) {
     return;
   }
@@ -144,10 +153,13 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   const bool biased = c.relative_attention_buckets > 0;
   const int64_t bias_width = 2 * max_length - 1;
   const int ld = static_cast<int>(3 * h);
-  // c = alpha * a * b(^T) + beta * c. The bf16 encoder's batches run
-  // concurrently (transformer_embedder.h): its products stay on the calling
-  // thread, on oneDNN (an oneDNN error computes the product on OpenBLAS).
-  const bool own_thread = bf16();
+  // c = alpha * a * b(^T) + beta * c. A packed encoder's batches run
+  // concurrently (transformer_embedder.h), so its products stay on the
+  // calling thread: on OpenBLAS when OpenBLAS runs on one thread (its
+  // small-matrix kernels take half the time of oneDNN's sgemm on these
+  // shapes), else on oneDNN (OpenBLAS's threads would contend with the
+  // concurrent batches; an oneDNN error computes the product on OpenBLAS).
+  const bool own_thread = packed() && openblas_get_num_threads() > 1;
   auto gemm = [own_thread](bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                            const float* b, int ldb, float beta, float* c, int ldc) {
     if (own_thread &&
@@ -201,34 +213,35 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   });
 }
 
-void BertEncoder::FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, const float* in,
+void BertEncoder::FeedForward(const BertLayerWeights& l, const PackedLayer& lp, const float* in,
                               int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
                               float* out) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
-  if (!l16.intermediate.empty() && !c.gated_mlp) {
-    // bf16: the bias and activation fused into the first product, whose
-    // output stays in bf16 as the second's input. An oneDNN failure (none
-    // is expected) leaves `out` as it was and computes the block in float.
-    const Bf16Activation act = c.activation == Activation::kGeluTanh ? Bf16Activation::kGeluTanh
-                               : c.activation == Activation::kSilu   ? Bf16Activation::kSilu
-                                                                     : Bf16Activation::kGeluErf;
-    uint16_t* activated = Grow(&ws->intermediate16, tokens * inter);
-    if (l16.intermediate
-            .Multiply(in, tokens, {.bias = l.intermediate_bias.data(), .activation = act},
-                      activated, threads, &ws->bf16)
-            .ok() &&
-        l16.output
-            .Multiply(activated, tokens, {.bias = l.output_bias.data(), .accumulate = accumulate},
-                      out, threads, &ws->bf16)
-            .ok()) {
+  if (!lp.intermediate.empty() && !c.gated_mlp) {
+    // The bias and activation fused into the first product, whose output
+    // (bf16 with bf16 weights) is the second's input. An oneDNN failure
+    // (none is expected) leaves `out` as it was and computes the block on
+    // OpenBLAS.
+    const MatmulEpilogue first{
+        .bias = l.intermediate_bias.data(),
+        .activation = c.activation == Activation::kGeluTanh ? MatmulActivation::kGeluTanh
+                      : c.activation == Activation::kSilu   ? MatmulActivation::kSilu
+                                                            : MatmulActivation::kGeluErf};
+    const MatmulEpilogue second{.bias = l.output_bias.data(), .accumulate = accumulate};
+    auto fused = [&](auto* activated) {
+      return lp.intermediate.Multiply(in, tokens, first, activated, threads, &ws->matmul).ok() &&
+             lp.output.Multiply(activated, tokens, second, out, threads, &ws->matmul).ok();
+    };
+    if (bf16() ? fused(Grow(&ws->intermediate16, tokens * inter))
+               : fused(Grow(&ws->intermediate, tokens * inter))) {
       return;
     }
   }
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
   float* intermediate = Grow(&ws->intermediate, tokens * width);
   float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;
-  Linear(in, tokens, h, l.intermediate_weight, l16.intermediate, l.intermediate_bias, width,
+  Linear(in, tokens, h, l.intermediate_weight, lp.intermediate, l.intermediate_bias, width,
          intermediate, false, threads, ws);
   const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh
                    : c.activation == Activation::kSilu   ? nn::Silu
@@ -245,7 +258,7 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, c
       nn::Multiply(y, intermediate + r * width + inter, inter);
     }
   });
-  Linear(activated, tokens, inter, l.output_weight, l16.output, l.output_bias, h, out, accumulate,
+  Linear(activated, tokens, inter, l.output_weight, lp.output, l.output_bias, h, out, accumulate,
          threads, ws);
 }
 
@@ -301,51 +314,51 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
       for (int64_t j = 0; j < h; ++j) row[j] += pos[j];
     }
   }
-  // rows = LayerNorm(rows + residual), or LayerNorm(from) when `from` is
-  // given.
-  auto layer_norm = [&](float* rows, const float* residual, const std::vector<float>& gamma,
+  // rows = LayerNorm(rows), or LayerNorm(from) when `from` is given.
+  auto layer_norm = [&](float* rows, const std::vector<float>& gamma,
                         const std::vector<float>& beta, const float* from = nullptr) {
     ParallelForWorkers(tokens, kMinRowsPerThread, threads, [&](int, int64_t b, int64_t e) {
       if (from != nullptr) std::copy(from + b * h, from + e * h, rows + b * h);
-      nn::AddLayerNorm(rows + b * h, residual ? residual + b * h : nullptr, e - b, h,
-                       gamma.data(), beta.data(), c.layer_norm_eps);
+      nn::LayerNorm(rows + b * h, e - b, h, gamma.data(), beta.data(), c.layer_norm_eps);
     });
   };
-  layer_norm(x, nullptr, w.embedding_norm_weight, w.embedding_norm_bias);
+  layer_norm(x, w.embedding_norm_weight, w.embedding_norm_bias);
 
   for (size_t i = 0; i < w.layers.size(); ++i) {
     const BertLayerWeights& l = w.layers[i];
-    static const Bf16Layer kFloat;  // no bf16 weights: float GEMMs
-    const Bf16Layer& l16 = bf16_.empty() ? kFloat : bf16_[i];
+    static const PackedLayer kUnpacked;  // OpenBLAS GEMMs
+    const PackedLayer& lp = packed_.empty() ? kUnpacked : packed_[i];
     const bool local = c.local_layer(static_cast<int64_t>(i));
     const int64_t window = local ? c.local_attention / 2 : -1;
     if (!c.pre_norm) {
-      Linear(x, tokens, h, l.qkv_weight, l16.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
+      // Post-norm: x = LayerNorm(x + Attention(x)); x = LayerNorm(x + FFN(x)),
+      // each residual sum done by the product that ends the block.
+      Linear(x, tokens, h, l.qkv_weight, lp.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
       if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
       Attention(*ws, max_length, window, threads, scores, context);
-      Linear(context, tokens, h, l.attention_out_weight, l16.attention_out, l.attention_out_bias, h,
-             projected, false, threads, ws);
-      layer_norm(x, projected, l.attention_norm_weight, l.attention_norm_bias);
-      FeedForward(l, l16, x, tokens, threads, /*accumulate=*/false, ws, projected);
-      layer_norm(x, projected, l.output_norm_weight, l.output_norm_bias);
+      Linear(context, tokens, h, l.attention_out_weight, lp.attention_out, l.attention_out_bias, h,
+             x, /*accumulate=*/true, threads, ws);
+      layer_norm(x, l.attention_norm_weight, l.attention_norm_bias);
+      FeedForward(l, lp, x, tokens, threads, /*accumulate=*/true, ws, x);
+      layer_norm(x, l.output_norm_weight, l.output_norm_bias);
       continue;
     }
     // Pre-norm: x += Attention(LayerNorm(x)); x += FFN(LayerNorm(x)).
     const float* normed = x;
     if (!l.attention_norm_weight.empty()) {
-      layer_norm(projected, nullptr, l.attention_norm_weight, l.attention_norm_bias, x);
+      layer_norm(projected, l.attention_norm_weight, l.attention_norm_bias, x);
       normed = projected;
     }
-    Linear(normed, tokens, h, l.qkv_weight, l16.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
+    Linear(normed, tokens, h, l.qkv_weight, lp.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
     if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
     Attention(*ws, max_length, window, threads, scores, context);
-    Linear(context, tokens, h, l.attention_out_weight, l16.attention_out, l.attention_out_bias, h, x,
+    Linear(context, tokens, h, l.attention_out_weight, lp.attention_out, l.attention_out_bias, h, x,
            /*accumulate=*/true, threads, ws);
-    layer_norm(projected, nullptr, l.output_norm_weight, l.output_norm_bias, x);
-    FeedForward(l, l16, projected, tokens, threads, /*accumulate=*/true, ws, x);
+    layer_norm(projected, l.output_norm_weight, l.output_norm_bias, x);
+    FeedForward(l, lp, projected, tokens, threads, /*accumulate=*/true, ws, x);
   }
   if (!w.final_norm_weight.empty()) {
-    layer_norm(x, nullptr, w.final_norm_weight, w.final_norm_bias);
+    layer_norm(x, w.final_norm_weight, w.final_norm_bias);
   }
   return absl::OkStatus();
 }

@@ -15,9 +15,12 @@
 // tokens, which is what BERT's attention mask computes on a padded batch.
 //
 // Precision: float throughout, or (bf16) the projections and feed-forward
-// GEMMs with bfloat16 weights (packed once, when the encoder is made) and
-// inputs accumulated in float on oneDNN (bf16_gemm.h), the rest
+// GEMMs with bfloat16 weights and inputs accumulated in float, the rest
 // (embeddings, attention scores, softmax, LayerNorm, pooling) still float.
+// The projections and feed-forward GEMMs run on OpenBLAS (float only) or on
+// oneDNN with their weights packed once, when the encoder is made, and
+// their bias, activation and residual sum fused into the product
+// (packed_matmul.h).
 #ifndef SEMDB_EMBEDDERS_BERT_ENCODER_H_
 #define SEMDB_EMBEDDERS_BERT_ENCODER_H_
 
@@ -30,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "embedders/bert_model.h"
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 
 namespace semdb {
 
@@ -62,28 +65,32 @@ struct BertWorkspace {
   // Rotary positions: cos and sin of [position, head_size / 2] angles, for
   // the global then the local base.
   std::vector<float> rotary[2][2];
-  Bf16Scratch bf16;  // the bf16 GEMMs' inputs and primitives
+  MatmulScratch matmul;  // the packed GEMMs' bf16 inputs and primitives
 };
 
 class BertEncoder {
  public:
-  // The float encoder.
+  // The float encoder with its GEMMs on OpenBLAS, on the model's weights.
   explicit BertEncoder(std::shared_ptr<const BertModel> model);
-  // The encoder with bfloat16 GEMMs (the caller checks CpuHasBf16()): the
-  // weights are rounded and packed for oneDNN once, here. Internal when
-  // oneDNN cannot pack them.
-  static absl::StatusOr<BertEncoder> WithBf16(std::shared_ptr<const BertModel> model);
+  // The encoder with its GEMMs on oneDNN, in float or in bfloat16 (the
+  // caller checks CpuHasBf16()): the weights are packed (rounded, for bf16)
+  // once, here, a copy beside the model's. Internal when oneDNN cannot pack
+  // them.
+  static absl::StatusOr<BertEncoder> Packed(std::shared_ptr<const BertModel> model,
+                                            MatmulType type);
 
   const BertModel& model() const { return *model_; }
-  bool bf16() const { return !bf16_.empty(); }
+  bool bf16() const { return !packed_.empty() && packed_[0].qkv.type() == MatmulType::kBf16; }
+  // Whether the GEMMs run on oneDNN (packed weights) rather than OpenBLAS.
+  bool packed() const { return !packed_.empty(); }
 
   // Runs the encoder on `sequences` (token ids, each of length 1 to
   // max_position_embeddings). On return, ws->hidden holds the last hidden
   // states of sequence s in rows [ws->offsets[s], ws->offsets[s + 1]).
   // The attention and element-wise parts run on up to `threads` threads;
-  // the float GEMMs on OpenBLAS's, the bf16 encoder's on oneDNN's (its
-  // projections on up to `threads`, its attention products on the calling
-  // thread). Thread-safe with distinct workspaces.
+  // the packed GEMMs on up to `threads` of oneDNN's, and the attention
+  // products of a packed encoder on the calling thread (OpenBLAS's threads
+  // when its weights are not packed). Thread-safe with distinct workspaces.
   absl::Status Forward(absl::Span<const absl::Span<const int32_t>> sequences, int threads,
                        BertWorkspace* ws) const;
 
@@ -102,24 +109,32 @@ class BertEncoder {
   // Turns the queries and keys of ws->qkv by their rotary angles.
   void RotateQueriesKeys(const std::vector<float>& cos, const std::vector<float>& sin,
                          int threads, BertWorkspace* ws) const;
-  // out (+)= FFN(in): the feed-forward block of layer l on `tokens` rows.
-  struct Bf16Layer;
-  void FeedForward(const BertLayerWeights& l, const Bf16Layer& l16, const float* in,
+  // out (+)= FFN(in): the feed-forward block of layer l on `tokens` rows
+  // (`in` may be `out`).
+  struct PackedLayer;
+  void FeedForward(const BertLayerWeights& l, const PackedLayer& lp, const float* in,
                    int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
                    float* out) const;
 
-  // y (+)= x * w^T + bias, in float or, with bf16 weights, in bf16.
+  // y (+)= x * w^T + bias, on the packed weights wp or, when there are none,
+  // on OpenBLAS with w.
   void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-              const Bf16Matrix& w16, const std::vector<float>& bias, int64_t n, float* y,
+              const PackedMatrix& wp, const std::vector<float>& bias, int64_t n, float* y,
               bool accumulate, int threads, BertWorkspace* ws) const;
 
-  // A layer's GEMM weights packed in bfloat16.
-  struct Bf16Layer {
-    Bf16Matrix qkv, attention_out, intermediate, output;
+  // A layer's GEMM weights packed for oneDNN.
+  struct PackedLayer {
+    PackedMatrix qkv, attention_out, intermediate, output;
   };
+  // Every layer's GEMM weights packed as `type`.
+  static absl::StatusOr<std::vector<PackedLayer>> PackLayers(const BertModel& model,
+                                                             MatmulType type);
+
+  BertEncoder(std::shared_ptr<const BertModel> model, std::vector<PackedLayer> packed)
+      : model_(std::move(model)), packed_(std::move(packed)) {}
 
   std::shared_ptr<const BertModel> model_;
-  std::vector<Bf16Layer> bf16_;  // by layer; empty: float
+  std::vector<PackedLayer> packed_;  // by layer; empty: OpenBLAS
 };
 
 }  // namespace semdb

@@ -141,22 +141,13 @@ void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld) {
 }
 
 SEMDB_VECTOR_CLONES
-void AddLayerNorm(float* x, const float* residual, int64_t rows, int64_t n, const float* gamma,
-                  const float* beta, float eps) {
+void LayerNorm(float* x, int64_t rows, int64_t n, const float* gamma, const float* beta,
+               float eps) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = x + r * n;
     float sum = 0;
-    if (residual != nullptr) {
-      const float* res = residual + r * n;
 #pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < n; ++i) {
-        row[i] += res[i];
-        sum += row[i];
-      }
-    } else {
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < n; ++i) sum += row[i];
-    }
+    for (int64_t i = 0; i < n; ++i) sum += row[i];
     const float mean = sum / static_cast<float>(n);
     float var = 0;
 #pragma omp simd reduction(+ : var)

@@ -44,10 +44,10 @@ int RelativePositionBucket(int relative, int buckets, int max_distance);
 // For each of `rows` rows of width n at stride ld: x = softmax(x).
 void SoftmaxRows(float* x, int64_t rows, int64_t n, int64_t ld);
 
-// For each of `rows` rows of width n: x = LayerNorm(x + residual) with
-// torch's biased variance, scaled by gamma and shifted by beta.
-void AddLayerNorm(float* x, const float* residual, int64_t rows, int64_t n, const float* gamma,
-                  const float* beta, float eps);
+// For each of `rows` rows of width n: x = LayerNorm(x) with torch's biased
+// variance, scaled by gamma and shifted by beta.
+void LayerNorm(float* x, int64_t rows, int64_t n, const float* gamma, const float* beta,
+               float eps);
 
 // x = x / max(||x||, 1e-12), as torch.nn.functional.normalize.
 void L2Normalize(float* x, int64_t n);

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <thread>
 
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 #include "embedders/blas_runtime.h"
 #include "embedders/model_hub.h"
 #include "embedders/nn_kernels.h"
@@ -396,27 +396,42 @@ constexpr double kMinBf16Cosine = 0.999;
 }  // namespace
 
 absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) {
+  // Puts the fp32 encoder on oneDNN's packed GEMMs; when oneDNN cannot pack
+  // the weights, leaves it on OpenBLAS's (encoder_ as constructed) and
+  // returns why, for the reason.
+  auto pack_fp32 = [&]() -> std::string {
+    absl::StatusOr<BertEncoder> packed = BertEncoder::Packed(model_, MatmulType::kF32);
+    if (!packed.ok()) return "; fp32 GEMMs on OpenBLAS: " + packed.status().ToString();
+    encoder_ = *std::move(packed);
+    return "";
+  };
   if (requested == "fp32") {
-    precision_reason_ = "precision=fp32";
+    precision_reason_ = "precision=fp32" + pack_fp32();
     return absl::OkStatus();
   }
   std::string isa;
   if (!CpuHasBf16(&isa)) {
     precision_reason_ =
-        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa);
+        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa) +
+        pack_fp32();
     return absl::OkStatus();
   }
-  absl::StatusOr<BertEncoder> other = BertEncoder::WithBf16(model_);
+  absl::StatusOr<BertEncoder> other = BertEncoder::Packed(model_, MatmulType::kBf16);
   if (!other.ok()) {
-    precision_reason_ = fmt::format("precision={}: {}", requested, other.status().ToString());
+    precision_reason_ =
+        fmt::format("precision={}: {}", requested, other.status().ToString()) + pack_fp32();
     return absl::OkStatus();
   }
-  std::swap(encoder_, *other);  // other: the float encoder
-  precision_ = "bf16";
   if (requested == "bf16") {
+    encoder_ = *std::move(other);
+    precision_ = "bf16";
     precision_reason_ = fmt::format("precision=bf16 on {}", isa);
     return absl::OkStatus();
   }
+  // auto: the check compares bf16 with the fp32 that would run instead.
+  const std::string fp32_note = pack_fp32();
+  std::swap(encoder_, *other);  // other: the float encoder
+  precision_ = "bf16";
   std::vector<std::string_view> texts(std::begin(kPrecisionCheckTexts), std::end(kPrecisionCheckTexts));
   std::vector<float> half(texts.size() * dimension_), full(half.size());
   absl::Status s = Embed(texts, absl::MakeSpan(half), nullptr);
@@ -440,7 +455,7 @@ absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) 
     precision_ = "fp32";
     precision_reason_ = fmt::format(
         "precision=auto: bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
-        kMinBf16Cosine);
+        kMinBf16Cosine) + fp32_note;
     return absl::OkStatus();
   }
   encoder_ = *std::move(other);
@@ -508,22 +523,36 @@ absl::Status TransformerEmbedder::EmbedWithPrefix(absl::Span<const std::string_v
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return encoded[a]->ids.size() < encoded[b]->ids.size();
   });
-  const int64_t batches = (n + batch_size_ - 1) / batch_size_;
+  const int64_t full_batches = (n + batch_size_ - 1) / batch_size_;
   // Batches run concurrently, one thread each, when OpenBLAS runs on one
-  // thread, and always in bf16: its GEMMs are oneDNN's, and one thread per
-  // batch measured faster than threads sharing each GEMM (bench/bert_bench.py).
-  const bool batch_parallel = encoder_.bf16() || openblas_get_num_threads() <= 1;
-  const int concurrent = batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, batches)) : 1;
+  // thread, and always when the encoder's GEMMs are oneDNN's (packed): one
+  // thread per batch needs no synchronization within a batch, and measured
+  // faster than threads sharing each GEMM (bench/bert_bench.py: OpenBLAS
+  // fp32 and oneDNN bf16 GEMMs).
+  const bool batch_parallel = encoder_.packed() || openblas_get_num_threads() <= 1;
+  const int concurrent =
+      batch_parallel ? static_cast<int>(std::min<int64_t>(threads_, full_batches)) : 1;
   const int inner_threads = concurrent > 1 ? 1 : threads_;
-  std::atomic<int64_t> next{0};
+  // Batches [first, end) of `order`, the longest sequences first. Once the
+  // sequences left would fill fewer than two batches per concurrent worker,
+  // the batches shrink (to a quarter of batch_size at the least), so that
+  // the workers, each taking the next batch when it is done, finish
+  // together rather than one waiting for the other's last whole batch.
+  std::vector<std::pair<int64_t, int64_t>> batches;
+  const int64_t smallest = std::max(1, batch_size_ / 4);
+  for (int64_t end = n, size; end > 0; end -= size) {
+    size = concurrent > 1 ? std::clamp<int64_t>(end / (2 * concurrent), smallest, batch_size_)
+                          : batch_size_;
+    batches.emplace_back(std::max<int64_t>(0, end - size), end);
+  }
+  std::atomic<size_t> next{0};
   std::vector<absl::Status> errors(std::max(1, concurrent));
   ParallelForWorkers(concurrent, 1, concurrent, [&](int worker, int64_t, int64_t) {
     BertWorkspace ws;
     std::vector<absl::Span<const int32_t>> batch;
     std::vector<float> pooled, dense_out;
-    // Longest batches first, so that concurrent workers finish together.
-    for (int64_t k; (k = next++) < batches;) {
-      const int64_t b = (batches - 1 - k) * batch_size_, end = std::min(n, b + batch_size_);
+    for (size_t k; (k = next++) < batches.size();) {
+      const auto [b, end] = batches[k];
       batch.clear();
       for (int64_t i = b; i < end; ++i) batch.emplace_back(encoded[order[i]]->ids);
       if (absl::Status s = encoder_.Forward(batch, inner_threads, &ws); !s.ok()) {

@@ -46,13 +46,15 @@
 //               the model takes (max_position_embeddings, less 2 with
 //               RoBERTa's positions). Longer texts are truncated, counted
 //               in TextStats::truncated and Describe().
-//   batch_size  texts per forward pass (texts are sorted by length first)
-//   threads     threads of the tokenizer and of the encoder: with a
-//               multi-threaded OpenBLAS, batches run one at a time, GEMMs on
-//               OpenBLAS's threads and the rest on these; with a
-//               single-threaded OpenBLAS (OPENBLAS_NUM_THREADS=1), up to
+//   batch_size  texts per forward pass, at most (texts are sorted by
+//               length first; the last batches of a call are smaller when
+//               that keeps concurrent batches finishing together)
+//   threads     threads of the tokenizer and of the encoder: up to
 //               `threads` batches run at once, one thread each, which
-//               avoids all synchronization within a batch (always in bf16)
+//               avoids all synchronization within a batch (the GEMMs on
+//               oneDNN with packed weights); only when oneDNN cannot pack
+//               the weights and OpenBLAS is multi-threaded, batches run one
+//               at a time, GEMMs on OpenBLAS's threads and the rest on these
 //   precision   auto (default): bf16 when the CPU has it and the model's
 //               embeddings of built-in check texts stay within cosine 0.999
 //               of fp32's, else fp32; fp32; bf16: the projection and
@@ -64,10 +66,12 @@
 // Embed() always returns L2-normalized vectors, as the Embedder interface
 // requires; Describe() tells whether the folder's own pipeline normalizes.
 //
-// Speed: the GEMMs dominate (about 90% of the time). Debian 12's OpenBLAS
-// (0.3.21) runs its AVX2 "Haswell" kernels on AMD CPUs with AVX-512;
-// OPENBLAS_CORETYPE=SkylakeX in the environment selects its AVX-512 kernels,
-// about twice as fast here (bench/bert_bench.py --coretype SkylakeX).
+// Speed: the GEMMs dominate (about 90% of the time). They run on oneDNN,
+// which picks its AVX-512 or AVX2 kernels from the CPU itself; OpenBLAS
+// runs only the attention products (and every GEMM when oneDNN cannot pack
+// the weights). Debian 12's OpenBLAS (0.3.21) runs its AVX2 "Haswell"
+// kernels on some AMD CPUs with AVX-512; OPENBLAS_CORETYPE=SkylakeX in the
+// environment selects its AVX-512 kernels (bench/bert_bench.py --coretype).
 #ifndef SEMDB_EMBEDDERS_TRANSFORMER_EMBEDDER_H_
 #define SEMDB_EMBEDDERS_TRANSFORMER_EMBEDDER_H_
 
@@ -118,9 +122,11 @@ class TransformerEmbedder : public Embedder {
         threads_(threads) {}
 
   // The precision that runs: fp32 when asked or when the CPU (or oneDNN)
-  // has no bf16 GEMMs; else bf16 (encoder_ replaced) when asked, or, for
-  // auto, when the check texts' embeddings stay within cosine
-  // kMinBf16Cosine of float's. Sets precision_ and precision_reason_.
+  // has no bf16 GEMMs; else bf16 when asked, or, for auto, when the check
+  // texts' embeddings stay within cosine kMinBf16Cosine of float's.
+  // Replaces encoder_ (OpenBLAS's, as constructed) with the packed encoder
+  // of that precision (fp32 stays on OpenBLAS when oneDNN cannot pack its
+  // weights, and the reason says so). Sets precision_ and precision_reason_.
   absl::Status ChoosePrecision(const std::string& requested);
 
   // Embeds prefix + texts[i].

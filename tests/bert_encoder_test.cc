@@ -87,24 +87,31 @@ double EncodeAndCompare(const BertEncoder& encoder, int threads, const nlohmann:
 }
 
 // Checks `model` against the golden sentences in one batch, one by one and
-// in shuffled batches of 5, on 1 and 2 threads.
+// in shuffled batches of 5, on 1 and 2 threads, with the float GEMMs on
+// OpenBLAS and on oneDNN (packed weights).
 void CheckBatchings(const std::shared_ptr<const BertModel>& model, const nlohmann::json& sentences,
                     const std::string& label) {
   std::vector<size_t> order(sentences.size());
   std::iota(order.begin(), order.end(), 0);
   std::vector<size_t> shuffled = order;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(3));
-  for (int threads : {1, 2}) {
-    const BertEncoder encoder(model);
-    const double all = EncodeAndCompare(encoder, threads, sentences, order, order.size());
-    const double alone = EncodeAndCompare(encoder, threads, sentences, order, 1);
-    const double mixed = EncodeAndCompare(encoder, threads, sentences, shuffled, 5);
-    WARN(label << ", " << threads << " thread(s): max abs diff to torch " << all
-               << " (one batch), " << alone << " (one by one), " << mixed
-               << " (shuffled batches of 5)");
-    CHECK(all < kTolerance);
-    CHECK(alone < kTolerance);
-    CHECK(mixed < kTolerance);
+  const BertEncoder openblas(model);
+  absl::StatusOr<BertEncoder> packed = BertEncoder::Packed(model, MatmulType::kF32);
+  INFO(packed.status().ToString());
+  REQUIRE(packed.ok());
+  const BertEncoder& onednn = *packed;
+  for (const BertEncoder* encoder : {&openblas, &onednn}) {
+    for (int threads : {1, 2}) {
+      const double all = EncodeAndCompare(*encoder, threads, sentences, order, order.size());
+      const double alone = EncodeAndCompare(*encoder, threads, sentences, order, 1);
+      const double mixed = EncodeAndCompare(*encoder, threads, sentences, shuffled, 5);
+      WARN(label << (encoder->packed() ? " on oneDNN" : " on OpenBLAS") << ", " << threads
+                 << " thread(s): max abs diff to torch " << all << " (one batch), " << alone
+                 << " (one by one), " << mixed << " (shuffled batches of 5)");
+      CHECK(all < kTolerance);
+      CHECK(alone < kTolerance);
+      CHECK(mixed < kTolerance);
+    }
   }
 }
 

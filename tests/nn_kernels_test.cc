@@ -53,9 +53,9 @@ TEST_CASE("GELU, softmax and LayerNorm kernels follow their definitions") {
   for (int i = 0; i < 5; ++i) CHECK(std::abs(s[i] - std::exp(i + 1 - 5.0) / z) < 1e-6);
   CHECK(std::abs(s[9] - 1) < 1e-6);
 
-  std::vector<float> row = {1, 2, 3, 4}, residual = {0.5f, -0.5f, 0, 1};
+  std::vector<float> row = {1.5f, 1.5f, 3, 5};
   const std::vector<float> gamma = {1, 2, 0.5f, 1}, beta = {0, 0.1f, 0, -1};
-  nn::AddLayerNorm(row.data(), residual.data(), 1, 4, gamma.data(), beta.data(), 1e-5f);
+  nn::LayerNorm(row.data(), 1, 4, gamma.data(), beta.data(), 1e-5f);
   const double v[] = {1.5, 1.5, 3, 5};
   const double mean = 2.75, var = (1.5625 + 1.5625 + 0.0625 + 5.0625) / 4;
   for (int i = 0; i < 4; ++i) {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "catch2/catch.hpp"
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 #include "embedders/embedder_factory.h"
 #include "nlohmann/json.hpp"
 #include "test_data.h"

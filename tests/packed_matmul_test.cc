@@ -1,7 +1,8 @@
-// bfloat16 rounding against its definition, and the packed bf16 products
-// (oneDNN) with their epilogues (bias, activation, accumulation, bf16 input
-// and output) against a double-precision product of the same rounded inputs.
-#include "embedders/bf16_gemm.h"
+// bfloat16 rounding against its definition, and the packed f32 and bf16
+// products (oneDNN) with their epilogues (bias, activation, accumulation,
+// bf16 input and output) against a double-precision product of the same
+// (rounded) inputs.
+#include "embedders/packed_matmul.h"
 
 #include <cmath>
 #include <cstring>
@@ -83,85 +84,127 @@ TEST_CASE("nn::RoundToBf16 rounds to the nearest bfloat16, ties to even") {
   CHECK(std::isnan(FromBf16(out[2])));
 }
 
-TEST_CASE("Bf16Matrix: packed bf16 products equal the double product of the rounded inputs") {
-  std::string isa;
-  if (!CpuHasBf16(&isa)) SEMDB_SKIP("the CPU has " << isa << ", no AVX512_BF16 or AMX");
+// The values of bf16 numbers, as floats.
+std::vector<float> Widened(const std::vector<uint16_t>& b) {
+  std::vector<float> f(b.size());
+  for (size_t i = 0; i < b.size(); ++i) f[i] = FromBf16(b[i]);
+  return f;
+}
+
+// Packed products of `type` with their epilogues against the double
+// product of the inputs they multiply (rounded to bf16 for bf16 weights),
+// relative to the scale of the float accumulation's rounding errors,
+// 1 + sum |x_i w_i|: within `tolerance` of it.
+void CheckProducts(MatmulType type, double tolerance) {
+  const bool bf16 = type == MatmulType::kBf16;
   std::mt19937 rng(2);
   std::normal_distribution<float> normal;
+  auto random = [&](int64_t size) {
+    std::vector<float> v(static_cast<size_t>(size));
+    for (float& x : v) x = normal(rng);
+    return v;
+  };
+  auto rounded = [](const std::vector<float>& v) {
+    std::vector<uint16_t> r(v.size());
+    nn::RoundToBf16(v.data(), static_cast<int64_t>(v.size()), r.data());
+    return r;
+  };
   // Shapes of the tiny test models and of BERT-base, row counts from one
   // token to several batches' worth.
   for (auto [n, k] : {std::pair<int64_t, int64_t>{24, 24}, {72, 24}, {37, 61}, {2304, 768},
                       {768, 3072}}) {
-    std::vector<float> w(static_cast<size_t>(n * k));
-    for (float& v : w) v = normal(rng);
-    absl::StatusOr<Bf16Matrix> m = Bf16Matrix::Pack(w.data(), n, k);
+    const std::vector<float> w = random(n * k);
+    absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(w.data(), n, k, type);
     INFO(n << "x" << k << ": " << m.status().ToString());
     REQUIRE(m.ok());
     REQUIRE(!m->empty());
-    std::vector<uint16_t> w16(w.size());
-    nn::RoundToBf16(w.data(), static_cast<int64_t>(w.size()), w16.data());
-    Bf16Scratch scratch;
+    REQUIRE(m->type() == type);
+    const std::vector<float> w_used = bf16 ? Widened(rounded(w)) : w;
+    MatmulScratch scratch;
     for (int64_t rows : {1, 7, 64, 129}) {
-      std::vector<float> x(static_cast<size_t>(rows * k)), y(static_cast<size_t>(rows * n));
-      for (float& v : x) v = normal(rng);
-      for (float& v : y) v = normal(rng);
-      std::vector<uint16_t> x16(x.size());
-      nn::RoundToBf16(x.data(), static_cast<int64_t>(x.size()), x16.data());
-      std::vector<float> bias(static_cast<size_t>(n));
-      for (float& v : bias) v = normal(rng);
-      // The double product plus bias, and the scale of its rounding errors:
-      // 1 + sum |x_i w_i|.
-      std::vector<double> want(y.size()), scale(y.size(), 1.0);
+      const std::vector<float> x = random(rows * k), y0 = random(rows * n), bias = random(n);
+      const std::vector<uint16_t> x16 = rounded(x);
+      const std::vector<float> x_used = bf16 ? Widened(x16) : x;
+      std::vector<double> want(y0.size()), scale(y0.size(), 1.0);
       for (int64_t r = 0; r < rows; ++r) {
         for (int64_t j = 0; j < n; ++j) {
           double dot = bias[j];
           for (int64_t i = 0; i < k; ++i) {
-            const double p = double(FromBf16(x16[r * k + i])) * FromBf16(w16[j * k + i]);
+            const double p = double(x_used[r * k + i]) * w_used[j * k + i];
             dot += p;
             scale[r * n + j] += std::abs(p);
           }
           want[r * n + j] = dot;
         }
       }
+      // The worst error of `got` against f(want), less `slack` of it.
+      auto worst = [&](auto got, auto f, double slack) {
+        double e = 0;
+        for (size_t i = 0; i < want.size(); ++i) {
+          const double v = f(want[i]);
+          e = std::max(e, (std::abs(got(i) - v) - slack * std::abs(v)) / scale[i]);
+        }
+        return e;
+      };
+      auto identity = [](double v) { return v; };
+      auto gelu = [](double v) { return v / 2 * (1 + std::erf(v / std::sqrt(2.0))); };
       INFO(n << "x" << k << ", " << rows << " rows");
       // Twice with the same scratch: the second reuses the primitives.
-      const std::vector<float> y0 = y;
       for (int repeat = 0; repeat < 2; ++repeat) {
         // y += x * w^T + bias, x in float.
-        y = y0;
+        std::vector<float> y = y0;
         REQUIRE(m->Multiply(x.data(), rows, {.bias = bias.data(), .accumulate = true}, y.data(),
                             2, &scratch)
                     .ok());
-        double worst = 0;
-        for (size_t i = 0; i < y.size(); ++i) {
-          worst = std::max(worst, std::abs(y[i] - y0[i] - want[i]) / scale[i]);
+        CHECK(worst([&](size_t i) { return double(y[i]) - y0[i]; }, identity, 0) < tolerance);
+        const MatmulEpilogue gelu_epilogue{.bias = bias.data(),
+                                           .activation = MatmulActivation::kGeluErf};
+        if (!bf16) {
+          // y = GELU(x * w^T + bias), as the feed-forward block's first
+          // product.
+          REQUIRE(m->Multiply(x.data(), rows, gelu_epilogue, y.data(), 2, &scratch).ok());
+          CHECK(worst([&](size_t i) { return double(y[i]); }, gelu, 0) < tolerance);
+          continue;
         }
-        CHECK(worst < 1e-5);
         // y = x * w^T + bias, x in bf16.
         REQUIRE(m->Multiply(x16.data(), rows, {.bias = bias.data()}, y.data(), 2, &scratch).ok());
-        worst = 0;
-        for (size_t i = 0; i < y.size(); ++i) {
-          worst = std::max(worst, std::abs(y[i] - want[i]) / scale[i]);
-        }
-        CHECK(worst < 1e-5);
+        CHECK(worst([&](size_t i) { return double(y[i]); }, identity, 0) < tolerance);
         // y16 = bf16(GELU(x * w^T + bias)): within the float error plus one
         // bf16 unit (2^-8 relative: a rounding of oneDNN's erf
         // approximation, not always the nearest bf16 of the exact GELU).
         std::vector<uint16_t> y16(y.size());
-        REQUIRE(m->Multiply(x.data(), rows,
-                            {.bias = bias.data(), .activation = Bf16Activation::kGeluErf},
-                            y16.data(), 2, &scratch)
-                    .ok());
-        worst = 0;
-        for (size_t i = 0; i < y.size(); ++i) {
-          const double gelu = want[i] / 2 * (1 + std::erf(want[i] / std::sqrt(2.0)));
-          const double error = std::abs(FromBf16(y16[i]) - gelu) - std::abs(gelu) / 256;
-          worst = std::max(worst, error / scale[i]);
-        }
-        CHECK(worst < 1e-5);
+        REQUIRE(m->Multiply(x.data(), rows, gelu_epilogue, y16.data(), 2, &scratch).ok());
+        CHECK(worst([&](size_t i) { return double(FromBf16(y16[i])); }, gelu, 1.0 / 256) <
+              tolerance);
       }
     }
   }
+}
+
+TEST_CASE("PackedMatrix: packed bf16 products equal the double product of the rounded inputs") {
+  std::string isa;
+  if (!CpuHasBf16(&isa)) SEMDB_SKIP("the CPU has " << isa << ", no AVX512_BF16 or AMX");
+  CheckProducts(MatmulType::kBf16, 1e-5);
+}
+
+TEST_CASE("PackedMatrix: packed f32 products equal the double product, epilogues included") {
+  CheckProducts(MatmulType::kF32, 1e-6);
+}
+
+TEST_CASE("PackedMatrix: float weights refuse bf16 inputs and outputs") {
+  const std::vector<float> w = {1, 2, 3, 4, 5, 6};  // [2, 3]
+  absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(w.data(), 2, 3, MatmulType::kF32);
+  REQUIRE(m.ok());
+  MatmulScratch scratch;
+  const std::vector<float> x = {1, 0, -1};
+  std::vector<uint16_t> x16(3), y16(2);
+  std::vector<float> y(2);
+  CHECK(m->Multiply(x.data(), 1, {}, y16.data(), 1, &scratch).code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(m->Multiply(x16.data(), 1, {}, y.data(), 1, &scratch).code() ==
+        absl::StatusCode::kInvalidArgument);
+  REQUIRE(m->Multiply(x.data(), 1, {}, y.data(), 1, &scratch).ok());
+  CHECK(y == std::vector<float>{-2, -2});
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "embedders/bf16_gemm.h"
+#include "embedders/packed_matmul.h"
 
 #include <omp.h>
 
@@ -21,19 +21,19 @@ const dnnl::engine& Engine() {
 }
 
 // The products' attributes: the epilogue's activation and sum (y += ...)
-// as post-ops, with scratch memory from the caller (Bf16Scratch) rather
+// as post-ops, with scratch memory from the caller (MatmulScratch) rather
 // than oneDNN's own.
-dnnl::primitive_attr Attributes(Bf16Activation activation, bool accumulate) {
+dnnl::primitive_attr Attributes(MatmulActivation activation, bool accumulate) {
   dnnl::post_ops post;
   switch (activation) {
-    case Bf16Activation::kNone: break;
-    case Bf16Activation::kGeluErf:
+    case MatmulActivation::kNone: break;
+    case MatmulActivation::kGeluErf:
       post.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
       break;
-    case Bf16Activation::kGeluTanh:
+    case MatmulActivation::kGeluTanh:
       post.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_tanh, 0.0f, 0.0f);
       break;
-    case Bf16Activation::kSilu:  // swish(x) = x * sigmoid(alpha x)
+    case MatmulActivation::kSilu:  // swish(x) = x * sigmoid(alpha x)
       post.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f);
       break;
   }
@@ -44,12 +44,18 @@ dnnl::primitive_attr Attributes(Bf16Activation activation, bool accumulate) {
   return attr;
 }
 
+memory::data_type DataType(MatmulType type) {
+  return type == MatmulType::kBf16 ? memory::data_type::bf16 : memory::data_type::f32;
+}
+
+const char* TypeName(MatmulType type) { return type == MatmulType::kBf16 ? "bf16" : "f32"; }
+
 // The product y[rows, n] = x[rows, k] * weights (+ bias[n]), then the
-// attributes' post-ops.
+// attributes' post-ops; x of the weights' type.
 dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t k, int64_t n,
                                         const memory::desc& weights, bool bias, bool y_bf16,
                                         const dnnl::primitive_attr& attr) {
-  const memory::desc src({rows, k}, memory::data_type::bf16, memory::format_tag::ab);
+  const memory::desc src({rows, k}, weights.data_type(), memory::format_tag::ab);
   const memory::desc dst({rows, n}, y_bf16 ? memory::data_type::bf16 : memory::data_type::f32,
                          memory::format_tag::ab);
   const dnnl::matmul::desc desc =
@@ -60,10 +66,10 @@ dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t k, int64_t n,
   return dnnl::matmul::primitive_desc(desc, attr, Engine());
 }
 
-// The rows of the product that picks the weights' layout. oneDNN's bf16
+// The rows of the product that picks the weights' layout. oneDNN's brgemm
 // kernels block the weights by k and n only, so that one layout serves
 // every row count (a product whose kernel wanted another would fail to be
-// created, and the caller would compute it in float).
+// created, and the caller would compute it on OpenBLAS).
 constexpr int64_t kLayoutRows = 256;
 
 // Primitives a scratch keeps before it starts over: an encoder batch uses
@@ -106,11 +112,12 @@ absl::Status SgemmOnCallingThread(bool trans_b, int64_t m, int64_t n, int64_t k,
   return absl::OkStatus();
 }
 
-struct Bf16Scratch::State {
+struct MatmulScratch::State {
   struct Primitive {
+    MatmulType type;
     int64_t rows, k, n;
     bool bias, y_bf16, accumulate;
-    Bf16Activation activation;
+    MatmulActivation activation;
     dnnl::matmul::primitive_desc desc;
     dnnl::matmul matmul;
   };
@@ -120,50 +127,62 @@ struct Bf16Scratch::State {
   dnnl::stream stream{Engine()};
 };
 
-Bf16Scratch::Bf16Scratch() : state_(std::make_unique<State>()) {}
-Bf16Scratch::~Bf16Scratch() = default;
-Bf16Scratch::Bf16Scratch(Bf16Scratch&&) noexcept = default;
-Bf16Scratch& Bf16Scratch::operator=(Bf16Scratch&&) noexcept = default;
+MatmulScratch::MatmulScratch() : state_(std::make_unique<State>()) {}
+MatmulScratch::~MatmulScratch() = default;
+MatmulScratch::MatmulScratch(MatmulScratch&&) noexcept = default;
+MatmulScratch& MatmulScratch::operator=(MatmulScratch&&) noexcept = default;
 
-struct Bf16Matrix::Packed {
+struct PackedMatrix::Packed {
+  MatmulType type = MatmulType::kF32;
   int64_t n = 0, k = 0;
   memory::desc desc;  // [k, n] in the layout oneDNN chose
   std::unique_ptr<uint8_t, FreeDeleter> data;
 };
 
-absl::StatusOr<Bf16Matrix> Bf16Matrix::Pack(const float* w, int64_t n, int64_t k) {
+absl::StatusOr<PackedMatrix> PackedMatrix::Pack(const float* w, int64_t n, int64_t k,
+                                                MatmulType type) {
   auto packed = std::make_shared<Packed>();
+  packed->type = type;
   packed->n = n;
   packed->k = k;
   try {
-    const memory::desc any({k, n}, memory::data_type::bf16, memory::format_tag::any);
+    const memory::desc any({k, n}, DataType(type), memory::format_tag::any);
     packed->desc =
-        MatmulDesc(kLayoutRows, k, n, any, false, false, Attributes(Bf16Activation::kNone, true))
+        MatmulDesc(kLayoutRows, k, n, any, false, false, Attributes(MatmulActivation::kNone, true))
             .weights_desc();
     const size_t bytes = packed->desc.get_size();
     packed->data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
     if (packed->data == nullptr) {
-      return absl::ResourceExhaustedError(fmt::format("{} bytes of bf16 weights", bytes));
+      return absl::ResourceExhaustedError(
+          fmt::format("{} bytes of {} weights", bytes, TypeName(type)));
     }
     // w[n, k] row-major is the [k, n] weights matrix in column-major ("ba").
-    std::vector<uint16_t> plain(static_cast<size_t>(n * k));
-    nn::RoundToBf16(w, n * k, plain.data());
-    const memory::desc plain_desc({k, n}, memory::data_type::bf16, memory::format_tag::ba);
-    memory from(plain_desc, Engine(), plain.data());
+    std::vector<uint16_t> rounded;
+    const void* plain = w;
+    if (type == MatmulType::kBf16) {
+      rounded.resize(static_cast<size_t>(n * k));
+      nn::RoundToBf16(w, n * k, rounded.data());
+      plain = rounded.data();
+    }
+    const memory::desc plain_desc({k, n}, DataType(type), memory::format_tag::ba);
+    memory from(plain_desc, Engine(), const_cast<void*>(plain));
     memory to(packed->desc, Engine(), packed->data.get());
     dnnl::stream stream(Engine());
     dnnl::reorder(from, to).execute(stream, from, to);
     stream.wait();
   } catch (const dnnl::error& e) {
     return absl::InternalError(
-        fmt::format("oneDNN bf16 weights [{}x{}]: {}", n, k, e.what()));
+        fmt::format("oneDNN {} weights [{}x{}]: {}", TypeName(type), n, k, e.what()));
   }
-  Bf16Matrix m;
+  PackedMatrix m;
   m.packed_ = std::move(packed);
   return m;
 }
 
-const uint16_t* Bf16Matrix::Rounded(const float* x, int64_t rows, Bf16Scratch* scratch) const {
+MatmulType PackedMatrix::type() const { return packed_->type; }
+
+const void* PackedMatrix::Input(const float* x, int64_t rows, MatmulScratch* scratch) const {
+  if (packed_->type == MatmulType::kF32) return x;
   std::vector<uint16_t>& input = scratch->state_->input;
   const int64_t k = packed_->k;
   if (input.size() < static_cast<size_t>(rows * k)) input.resize(rows * k);
@@ -171,31 +190,40 @@ const uint16_t* Bf16Matrix::Rounded(const float* x, int64_t rows, Bf16Scratch* s
   return input.data();
 }
 
-absl::Status Bf16Matrix::Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue,
-                                  float* y, int threads, Bf16Scratch* scratch) const {
-  return Execute(Rounded(x, rows, scratch), rows, epilogue, y, false, threads, scratch);
+absl::Status PackedMatrix::Multiply(const float* x, int64_t rows, const MatmulEpilogue& epilogue,
+                                    float* y, int threads, MatmulScratch* scratch) const {
+  return Execute(Input(x, rows, scratch), rows, epilogue, y, false, threads, scratch);
 }
 
-absl::Status Bf16Matrix::Multiply(const float* x, int64_t rows, const Bf16Epilogue& epilogue,
-                                  uint16_t* y, int threads, Bf16Scratch* scratch) const {
+absl::Status PackedMatrix::Multiply(const float* x, int64_t rows, const MatmulEpilogue& epilogue,
+                                    uint16_t* y, int threads, MatmulScratch* scratch) const {
+  if (packed_->type != MatmulType::kBf16) {
+    return absl::InvalidArgumentError("a bf16 output needs bf16 weights");
+  }
   if (epilogue.accumulate) return absl::InvalidArgumentError("bf16 output cannot accumulate");
-  return Execute(Rounded(x, rows, scratch), rows, epilogue, y, true, threads, scratch);
+  return Execute(Input(x, rows, scratch), rows, epilogue, y, true, threads, scratch);
 }
 
-absl::Status Bf16Matrix::Multiply(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue,
-                                  float* y, int threads, Bf16Scratch* scratch) const {
+absl::Status PackedMatrix::Multiply(const uint16_t* x, int64_t rows,
+                                    const MatmulEpilogue& epilogue, float* y, int threads,
+                                    MatmulScratch* scratch) const {
+  if (packed_->type != MatmulType::kBf16) {
+    return absl::InvalidArgumentError("a bf16 input needs bf16 weights");
+  }
   return Execute(x, rows, epilogue, y, false, threads, scratch);
 }
 
-absl::Status Bf16Matrix::Execute(const uint16_t* x, int64_t rows, const Bf16Epilogue& epilogue,
-                                 void* y, bool y_bf16, int threads, Bf16Scratch* scratch) const {
+absl::Status PackedMatrix::Execute(const void* x, int64_t rows, const MatmulEpilogue& epilogue,
+                                   void* y, bool y_bf16, int threads,
+                                   MatmulScratch* scratch) const {
   const Packed& w = *packed_;
-  Bf16Scratch::State& s = *scratch->state_;
+  MatmulScratch::State& s = *scratch->state_;
   const bool bias = epilogue.bias != nullptr;
   try {
-    Bf16Scratch::State::Primitive* p = nullptr;
-    for (Bf16Scratch::State::Primitive& cached : s.primitives) {
-      if (cached.rows == rows && cached.k == w.k && cached.n == w.n && cached.bias == bias &&
+    MatmulScratch::State::Primitive* p = nullptr;
+    for (MatmulScratch::State::Primitive& cached : s.primitives) {
+      if (cached.type == w.type && cached.rows == rows && cached.k == w.k && cached.n == w.n &&
+          cached.bias == bias &&
           cached.y_bf16 == y_bf16 && cached.accumulate == epilogue.accumulate &&
           cached.activation == epilogue.activation) {
         p = &cached;
@@ -207,8 +235,8 @@ absl::Status Bf16Matrix::Execute(const uint16_t* x, int64_t rows, const Bf16Epil
           MatmulDesc(rows, w.k, w.n, w.desc, bias, y_bf16,
                      Attributes(epilogue.activation, epilogue.accumulate));
       dnnl::matmul matmul(desc);
-      p = &s.primitives.emplace_back(Bf16Scratch::State::Primitive{
-          rows, w.k, w.n, bias, y_bf16, epilogue.accumulate, epilogue.activation,
+      p = &s.primitives.emplace_back(MatmulScratch::State::Primitive{
+          w.type, rows, w.k, w.n, bias, y_bf16, epilogue.accumulate, epilogue.activation,
           std::move(desc), std::move(matmul)});
       if (s.pad.size() < p->desc.scratchpad_desc().get_size()) {
         s.pad.resize(p->desc.scratchpad_desc().get_size());
@@ -216,7 +244,7 @@ absl::Status Bf16Matrix::Execute(const uint16_t* x, int64_t rows, const Bf16Epil
     }
     omp_set_num_threads(threads);
     std::unordered_map<int, memory> args = {
-        {DNNL_ARG_SRC, memory(p->desc.src_desc(), Engine(), const_cast<uint16_t*>(x))},
+        {DNNL_ARG_SRC, memory(p->desc.src_desc(), Engine(), const_cast<void*>(x))},
         {DNNL_ARG_WEIGHTS, memory(w.desc, Engine(), w.data.get())},
         {DNNL_ARG_DST, memory(p->desc.dst_desc(), Engine(), y)},
         {DNNL_ARG_SCRATCHPAD, memory(p->desc.scratchpad_desc(), Engine(), s.pad.data())}};
@@ -227,8 +255,8 @@ absl::Status Bf16Matrix::Execute(const uint16_t* x, int64_t rows, const Bf16Epil
     p->matmul.execute(s.stream, args);
     s.stream.wait();
   } catch (const dnnl::error& e) {
-    return absl::InternalError(fmt::format("oneDNN bf16 matmul [{}x{}]x[{}x{}]: {}", rows, w.k,
-                                           w.k, w.n, e.what()));
+    return absl::InternalError(fmt::format("oneDNN {} matmul [{}x{}]x[{}x{}]: {}",
+                                           TypeName(w.type), rows, w.k, w.k, w.n, e.what()));
   }
   return absl::OkStatus();
 }
