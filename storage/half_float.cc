@@ -1,5 +1,6 @@
 #include "storage/half_float.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -88,8 +89,11 @@ __attribute__((target("avx,f16c"))) void HalvesToFloatsF16c(const uint16_t* in, 
 
 bool HasF16c() {
   static const bool has = [] {
+    // F16C from CPUID leaf 1 (clang's __builtin_cpu_supports has no "f16c").
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0 || (ecx & bit_F16C) == 0) return false;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx") != 0;
   }();
   return has;
 }
