@@ -1,7 +1,6 @@
 """Every exception type with the library's message, and handles used after
 close (never a crash)."""
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -119,28 +118,34 @@ def test_use_after_close(tmp_path):
 
 
 def test_close_while_other_threads_search(tmp_path, lee_texts):
-    """close() waits for searches in flight; later ones raise; no crash."""
+    """close() waits for searches in flight; later ones raise; no crash.
+    The close comes once every thread has finished a search (an event, not
+    a time: the machine may be loaded)."""
     db = semdb.open(tmp_path / "db")
     col = db.create_collection("lee")
     col.add(documents=lee_texts)
     outcomes = []
+    searched = [threading.Event() for _ in range(3)]
 
-    def search():
+    def search(first_done):
         done = 0
         try:
             while True:
                 assert len(col.query("bushfires near Sydney", k=5)) == 5
                 done += 1
+                first_done.set()
         except semdb.FailedPrecondition as e:
             outcomes.append((done, str(e)))
+            first_done.set()
 
-    threads = [threading.Thread(target=search) for _ in range(3)]
+    threads = [threading.Thread(target=search, args=(e,)) for e in searched]
     for t in threads:
         t.start()
-    time.sleep(0.3)
+    for e in searched:
+        assert e.wait(timeout=120), "a searching thread never finished a search"
     db.close()
     for t in threads:
         t.join(timeout=60)
     assert len(outcomes) == 3
     assert all("is closed" in message for _, message in outcomes)
-    assert sum(done for done, _ in outcomes) > 0
+    assert all(done > 0 for done, _ in outcomes)
