@@ -167,6 +167,17 @@ TEST_CASE("passage hits without text keep their document ids, positions and cont
   }
 }
 
+// n vectors of `dim` standard normal values, from a generator seeded `seed`.
+std::vector<std::vector<float>> GaussianVectors(int n, int dim, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<std::vector<float>> vectors(n);
+  for (std::vector<float>& v : vectors) {
+    for (int j = 0; j < dim; ++j) v.push_back(normal(rng));
+  }
+  return vectors;
+}
+
 // The hit whose vector is `vector` (k = 1 on an exact index), or none.
 std::optional<Hit> TopHit(Collection& c, const std::vector<float>& vector) {
   std::vector<Hit> hits = c.SearchVector(vector, {.k = 1}).value();
@@ -181,14 +192,11 @@ TEST_CASE("hits' texts and metadata follow every write, with the document cache 
       TempDir dir;
       const Options options{.document_cache_bytes = budget};
       constexpr int kDocs = 40;
-      std::mt19937 rng(9);
-      std::normal_distribution<float> normal;
-      std::vector<std::vector<float>> vectors(kDocs);
+      const std::vector<std::vector<float>> vectors = GaussianVectors(kDocs, 16, 9);
       std::vector<std::string> texts(kDocs);
       std::vector<nlohmann::json> metadata(kDocs);
       std::vector<bool> live(kDocs, true);
       for (int i = 0; i < kDocs; ++i) {
-        for (int j = 0; j < 16; ++j) vectors[i].push_back(normal(rng));
         texts[i] = "text " + std::to_string(i);
         metadata[i] = {{"i", i}, {"v", 0}};
       }
@@ -321,9 +329,7 @@ TEST_CASE("a hit's metadata is its own copy, and first searches after a reopen c
       TempDir dir;
       const Options options{.document_cache_bytes = budget};
       constexpr int kDocs = 60;
-      std::mt19937 rng(11);
-      std::normal_distribution<float> normal;
-      std::vector<std::vector<float>> vectors(kDocs);
+      const std::vector<std::vector<float>> vectors = GaussianVectors(kDocs, 16, 11);
       auto stored = [](int i) {
         return nlohmann::json{{"i", i}, {"tags", {"t", i % 7}}, {"nested", {{"even", i % 2 == 0}}}};
       };
@@ -332,7 +338,6 @@ TEST_CASE("a hit's metadata is its own copy, and first searches after a reopen c
         auto c = MakeCollection(*db, "c", {.embedder = "vectors dim=16", .index = "flat"});
         std::vector<Document> docs;
         for (int i = 0; i < kDocs; ++i) {
-          for (int j = 0; j < 16; ++j) vectors[i].push_back(normal(rng));
           docs.push_back({.id = "d" + std::to_string(i), .text = "text " + std::to_string(i),
                           .metadata = stored(i), .vector = vectors[i]});
         }
