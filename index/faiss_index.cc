@@ -460,8 +460,6 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
   PositionSelector selector(labels_, deleted_, filter);
   const bool select = num_deleted_ > 0 || filter != nullptr;
   faiss::IDSelector* sel = select ? &selector : nullptr;
-  faiss::SearchParameters params;
-  params.sel = sel;
   try {
     if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
       // Visiting every list of IVF-Flat is exact.
@@ -471,7 +469,8 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
       if (ivf_flat != nullptr && ivf_flat->metric_type == faiss::METRIC_INNER_PRODUCT) {
         std::vector<float> list_scores(n * probes);
         std::vector<FaissId> lists(n * probes);
-        AssignIvfLists(*ivf_flat, queries, n, probes, list_scores.data(), lists.data());
+        SearchFlatOrFaiss(*ivf_flat->quantizer, queries, n, static_cast<int>(probes), nullptr,
+                          list_scores.data(), lists.data());
         ForEachQueryOnThreads(n, [&](int64_t q) {
           ScanIvfLists(*ivf_flat, queries + q * dimension_, lists.data() + q * probes, probes, k,
                        sel, scores + q * k, positions + q * k);
@@ -486,21 +485,15 @@ absl::Status FaissIndex::SearchPositions(const float* queries, int64_t n, int k,
       if (knobs.exact) {
         // The graph's storage is a flat index (or PackedStorage) over the
         // same positions.
-        hnsw->storage->search(n, queries, k, scores, positions, select ? &params : nullptr);
+        SearchFlatOrFaiss(*hnsw->storage, queries, n, k, sel, scores, positions);
       } else {
         ForEachQueryOnThreads(n, [&](int64_t q) {
           SearchHnsw(*hnsw, queries + q * dimension_, k, knobs.ef_search, sel, scores + q * k,
                      positions + q * k);
         });
       }
-    } else if (auto* flat = dynamic_cast<const faiss::IndexFlat*>(index_.get());
-               flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&
-               n < faiss::distance_compute_blas_threshold) {
-      // Beyond FAISS's BLAS threshold, FAISS's matrix products are faster.
-      ScanRows(reinterpret_cast<const float*>(flat->codes.data()), flat->d, flat->ntotal,
-               flat->d, queries, n, k, sel, scores, positions);
     } else {
-      index_->search(n, queries, k, scores, positions, select ? &params : nullptr);
+      SearchFlatOrFaiss(*index_, queries, n, k, sel, scores, positions);
     }
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("FAISS search failed: ", e.what()));

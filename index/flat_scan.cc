@@ -1,6 +1,8 @@
 #include "index/flat_scan.h"
 
+#include "faiss/IndexFlat.h"
 #include "faiss/impl/IDSelector.h"
+#include "faiss/utils/distances.h"
 #include "faiss/utils/Heap.h"
 #include "index/inner_product.h"
 
@@ -23,6 +25,20 @@ void ScanRows(const float* rows, size_t row_floats, int64_t count, int dim,
     }
     faiss::heap_reorder<Heap>(k, s, p);
   }
+}
+
+void SearchFlatOrFaiss(const faiss::Index& index, const float* queries, int64_t n, int k,
+                       const faiss::IDSelector* sel, float* scores, int64_t* positions) {
+  const auto* flat = dynamic_cast<const faiss::IndexFlat*>(&index);
+  if (flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&
+      n < faiss::distance_compute_blas_threshold) {
+    ScanRows(reinterpret_cast<const float*>(flat->codes.data()), flat->d, flat->ntotal, flat->d,
+             queries, n, k, sel, scores, positions);
+    return;
+  }
+  faiss::SearchParameters params;
+  params.sel = const_cast<faiss::IDSelector*>(sel);
+  index.search(n, queries, k, scores, positions, sel != nullptr ? &params : nullptr);
 }
 
 }  // namespace semdb

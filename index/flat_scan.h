@@ -12,7 +12,8 @@
 
 namespace faiss {
 struct IDSelector;
-}
+struct Index;
+}  // namespace faiss
 
 namespace semdb {
 
@@ -23,6 +24,13 @@ namespace semdb {
 void ScanRows(const float* rows, size_t row_floats, int64_t count, int dim,
               const float* queries, int64_t n, int k, const faiss::IDSelector* sel,
               float* scores, int64_t* positions);
+
+// index.search(n, queries, k, ...) with `sel` (null: all): by ScanRows
+// when `index` is a faiss::IndexFlat by inner product and n is below
+// FAISS's BLAS threshold (beyond it FAISS's matrix products are faster),
+// else by FAISS.
+void SearchFlatOrFaiss(const faiss::Index& index, const float* queries, int64_t n, int k,
+                       const faiss::IDSelector* sel, float* scores, int64_t* positions);
 
 }  // namespace semdb
 

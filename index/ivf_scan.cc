@@ -1,12 +1,9 @@
 #include "index/ivf_scan.h"
 
-#include "faiss/IndexFlat.h"
 #include "faiss/IndexIVFFlat.h"
 #include "faiss/impl/IDSelector.h"
 #include "faiss/invlists/InvertedLists.h"
 #include "faiss/utils/Heap.h"
-#include "faiss/utils/distances.h"
-#include "index/flat_scan.h"
 #include "index/inner_product.h"
 
 namespace semdb {
@@ -33,19 +30,6 @@ void ScanIvfLists(const faiss::IndexIVFFlat& ivf, const float* query, const int6
     }
   }
   faiss::heap_reorder<Heap>(k, scores, ids);
-}
-
-void AssignIvfLists(const faiss::IndexIVFFlat& ivf, const float* queries, int64_t n,
-                    size_t nprobe, float* list_scores, int64_t* lists) {
-  const auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf.quantizer);
-  // Beyond FAISS's BLAS threshold its matrix product is faster.
-  if (flat != nullptr && flat->metric_type == faiss::METRIC_INNER_PRODUCT &&
-      n < faiss::distance_compute_blas_threshold) {
-    ScanRows(reinterpret_cast<const float*>(flat->codes.data()), flat->d, flat->ntotal, flat->d,
-             queries, n, static_cast<int>(nprobe), nullptr, list_scores, lists);
-  } else {
-    ivf.quantizer->search(n, queries, static_cast<faiss::Index::idx_t>(nprobe), list_scores, lists);
-  }
 }
 
 }  // namespace semdb

@@ -2,9 +2,11 @@
 // (index/inner_product.h). Debian's FAISS is a generic build: its IVF-Flat
 // scanner and its coarse quantizer score with the scalar
 // fvec_inner_product_ref, which was half of an IVF query's samples in perf.
-// The lists are FAISS's, probed in FAISS's order and fed to FAISS's heap in
-// FAISS's order, so the hits and the order of ties are FAISS's; scores
-// differ by a few float ulps (the kernel's summation order).
+// The lists are FAISS's (assigned by its quantizer, which flat_scan.h's
+// SearchFlatOrFaiss also scores with semdb's kernel for a few queries),
+// probed in FAISS's order and fed to FAISS's heap in FAISS's order, so the
+// hits and the order of ties are FAISS's; scores differ by a few float ulps
+// (the kernel's summation order).
 #ifndef SEMDB_INDEX_IVF_SCAN_H_
 #define SEMDB_INDEX_IVF_SCAN_H_
 
@@ -22,16 +24,11 @@ namespace semdb {
 // query (`dim` = ivf.d floats), as IndexIVF::search with that nprobe and
 // selector returns them: k scores and list ids, best first (-1 in unfilled
 // slots). `lists` are the query's nprobe coarse assignments, best first
-// (AssignIvfLists; -1 entries are skipped). ivf must be IVF-Flat by inner
-// product.
+// (the quantizer's search; -1 entries are skipped). ivf must be IVF-Flat
+// by inner product.
 void ScanIvfLists(const faiss::IndexIVFFlat& ivf, const float* query, const int64_t* lists,
                   size_t nprobe, int k, const faiss::IDSelector* sel, float* scores,
                   int64_t* ids);
-
-// The nprobe nearest lists of each of n queries (n x nprobe, best first),
-// as ivf.quantizer->search would assign them.
-void AssignIvfLists(const faiss::IndexIVFFlat& ivf, const float* queries, int64_t n,
-                    size_t nprobe, float* list_scores, int64_t* lists);
 
 }  // namespace semdb
 
