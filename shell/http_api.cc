@@ -123,12 +123,13 @@ class Fields {
     return v->get<double>();
   }
 
-  bool Bool(const std::string& key) {
+  // `absent` when the field is not given.
+  bool Bool(const std::string& key, bool absent = false) {
     const json* v = Find(key, false);
-    if (v == nullptr) return false;
+    if (v == nullptr) return absent;
     if (!v->is_boolean()) {
       Fail(absl::StrCat("'", key, "' must be true or false"));
-      return false;
+      return absent;
     }
     return v->get<bool>();
   }
@@ -234,16 +235,6 @@ ApiResponse HttpApi::ListCollections() const {
 
 namespace {
 
-// The spec fields of a collection body (POST /collections, PUT
-// /collections/{c}); the caller finishes `f`.
-CollectionSpec SpecFields(Fields& f) {
-  CollectionSpec spec;
-  if (auto e = f.String("embedder")) spec.embedder = *e;
-  if (auto i = f.String("index")) spec.index = *i;
-  if (auto c = f.String("chunking")) spec.chunking = *c;
-  return spec;
-}
-
 // A filter given as text, if any.
 absl::StatusOr<std::optional<Filter>> ParseOptionalFilter(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;
@@ -303,6 +294,23 @@ absl::StatusOr<int64_t> IntParam(const QueryParams& params, const std::string& k
   return v;
 }
 
+// The spec fields of a collection body (POST /collections, PUT
+// /collections/{c}): every CollectionSpec field; the caller finishes `f`.
+absl::StatusOr<CollectionSpec> SpecFields(Fields& f) {
+  CollectionSpec spec;
+  if (auto e = f.String("embedder")) spec.embedder = *e;
+  if (auto i = f.String("index")) spec.index = *i;
+  if (auto c = f.String("chunking")) spec.chunking = *c;
+  if (const json* fields = f.Array("indexed_fields", false)) {
+    absl::StatusOr<std::vector<std::string>> names = StringList(*fields, "'indexed_fields'");
+    if (!names.ok()) return names.status();
+    spec.indexed_fields = *std::move(names);
+  }
+  spec.keyword_index = f.Bool("keyword_index", spec.keyword_index);
+  if (auto v = f.String("vector_storage")) spec.vector_storage = *v;
+  return spec;
+}
+
 constexpr int64_t kDefaultPageLimit = 100;
 constexpr int64_t kMaxPageLimit = 10000;
 
@@ -311,25 +319,25 @@ constexpr int64_t kMaxPageLimit = 10000;
 ApiResponse HttpApi::CreateCollection(const json& body) {
   Fields f(body, "the request body");
   const std::optional<std::string> name = f.String("name", true);
-  const CollectionSpec spec = SpecFields(f);
-  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
-  if (absl::Status s = CheckServerPaths(spec.embedder, limits_.allowed_paths); !s.ok()) {
+  absl::StatusOr<CollectionSpec> spec = SpecFields(f);
+  if (absl::Status s = spec.ok() ? f.Finish() : spec.status(); !s.ok()) return ErrorResponse(s);
+  if (absl::Status s = CheckServerPaths(spec->embedder, limits_.allowed_paths); !s.ok()) {
     return ErrorResponse(s);
   }
-  absl::StatusOr<std::shared_ptr<Collection>> c = db_.CreateCollection(*name, spec);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.CreateCollection(*name, *spec);
   if (!c.ok()) return ErrorResponse(c.status());
   return {201, {{"collection", CollectionInfoJson((*c)->Info())}}};
 }
 
 ApiResponse HttpApi::GetOrCreateCollection(const std::string& name, const json& body) {
   Fields f(body, "the request body");
-  const CollectionSpec spec = SpecFields(f);
-  if (absl::Status s = f.Finish(); !s.ok()) return ErrorResponse(s);
-  if (absl::Status s = CheckServerPaths(spec.embedder, limits_.allowed_paths); !s.ok()) {
+  absl::StatusOr<CollectionSpec> spec = SpecFields(f);
+  if (absl::Status s = spec.ok() ? f.Finish() : spec.status(); !s.ok()) return ErrorResponse(s);
+  if (absl::Status s = CheckServerPaths(spec->embedder, limits_.allowed_paths); !s.ok()) {
     return ErrorResponse(s);
   }
   const bool existed = db_.GetCollection(name).ok();
-  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetOrCreateCollection(name, spec);
+  absl::StatusOr<std::shared_ptr<Collection>> c = db_.GetOrCreateCollection(name, *spec);
   if (!c.ok()) return ErrorResponse(c.status());
   return {existed ? 200 : 201,
           {{"collection", CollectionInfoJson((*c)->Info())}, {"created", !existed}}};

@@ -250,7 +250,9 @@ class HttpServer::Impl {
          [this](const Params&, const QueryParams&, const json&) { return ApiResponse{200, openapi_}; }},
         {"GET", "/collections", "List the collections", {}, 200, {}, "application/json",
          [&api](const Params&, const QueryParams&, const json&) { return api.ListCollections(); }},
-        {"POST", "/collections", "Create a collection", {"name", "embedder?", "index?", "chunking?"},
+        {"POST", "/collections", "Create a collection",
+         {"name", "embedder?", "index?", "chunking?", "indexed_fields?", "keyword_index?",
+          "vector_storage?"},
          201, {400, 403, 409, 422, 507}, "application/json",
          [&api](const Params&, const QueryParams&, const json& body) { return api.CreateCollection(body); }},
         {"GET", "/collections/{name}", "A collection's stats", {}, 200, {404}, "application/json",
@@ -280,7 +282,8 @@ class HttpServer::Impl {
          [&api](const Params& p, const QueryParams&, const json& body) { return api.Search(p[0], body); }},
         {"PUT", "/collections/{name}",
          "Get or create a collection: 201 created, 200 when it exists with this spec",
-         {"embedder?", "index?", "chunking?"}, 201, {400, 403, 422, 507}, "application/json",
+         {"embedder?", "index?", "chunking?", "indexed_fields?", "keyword_index?", "vector_storage?"},
+         201, {400, 403, 422, 507}, "application/json",
          [&api](const Params& p, const QueryParams&, const json& body) {
            return api.GetOrCreateCollection(p[0], body);
          }},

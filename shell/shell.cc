@@ -105,15 +105,21 @@ const std::vector<Shell::Command>& Shell::Commands() {
        &Shell::Help},
       {"collections", {"list", "ls", ".tables", ".collections"}, "collections", "list the collections", "", {},
        &Shell::ListCollections},
-      {"create", {}, "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC] [--indexed FIELD,...]",
+      {"create", {},
+       "create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC] [--indexed FIELD,...] "
+       "[--keyword-index on|off] [--vector-storage auto|float32|float16]",
        "create a collection and use it",
        "The embedder turns text into vectors; it is fixed for the collection's life.\n"
        "--indexed names top-level metadata fields to keep a secondary index of, so\n"
        "that filters on them are counted and answered without reading every\n"
        "document (other fields can still be filtered on). Texts are also kept in a\n"
-       "keyword (BM25) index for `search --hybrid`.\n"
+       "keyword (BM25) index for `search --hybrid` (--keyword-index off: not kept).\n"
+       "--vector-storage: how vectors are stored on disk; float16 halves the disk\n"
+       "(11 significant bits), auto (the default) stores the half-precision output of\n"
+       "TF-IDF with LSA as float16 and everything else as float32.\n"
        "SPEC is a kind followed by key=value parameters. Embedders:\n",
-       {"embedder", "index", "chunking", "indexed"}, &Shell::Create},
+       {"embedder", "index", "chunking", "indexed", "keyword-index", "vector-storage"},
+       &Shell::Create},
       {"use", {}, "use NAME", "make NAME the current collection", "", {}, &Shell::Use},
       {"drop", {}, "drop NAME", "delete a collection and all its documents", "", {},
        &Shell::Drop},
@@ -498,7 +504,8 @@ absl::Status Shell::Create(const CommandLine& cmd) {
   const std::string name = cmd.Text();
   if (name.empty()) {
     return absl::InvalidArgumentError(
-        "usage: create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC]");
+        "usage: create NAME [--embedder SPEC] [--index SPEC] [--chunking SPEC] [--indexed "
+        "FIELD,...] [--keyword-index on|off] [--vector-storage auto|float32|float16]");
   }
   CollectionSpec spec;
   if (auto e = cmd.Option("embedder")) spec.embedder = Unquote(*e);
@@ -509,6 +516,15 @@ absl::Status Shell::Create(const CommandLine& cmd) {
       spec.indexed_fields.emplace_back(absl::StripAsciiWhitespace(f));
     }
   }
+  if (auto k = cmd.Option("keyword-index")) {
+    const std::string v = absl::AsciiStrToLower(Unquote(*k));
+    if (v != "on" && v != "off") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--keyword-index must be on or off, got '", *k, "'"));
+    }
+    spec.keyword_index = v == "on";
+  }
+  if (auto v = cmd.Option("vector-storage")) spec.vector_storage = Unquote(*v);
   absl::StatusOr<std::shared_ptr<Collection>> c = db_->CreateCollection(name, spec);
   if (!c.ok()) return c.status();
   current_ = name;

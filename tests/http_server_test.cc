@@ -117,6 +117,8 @@ Reply Call(httplib::Client& client, const std::string& method, const std::string
            const std::string& body = "", const httplib::Headers& headers = {}) {
   httplib::Result r = method == "GET"      ? client.Get(path.c_str(), headers)
                       : method == "DELETE" ? client.Delete(path.c_str(), headers)
+                      : method == "PUT"    ? client.Put(path.c_str(), headers, body,
+                                                        "application/json")
                                            : client.Post(path.c_str(), headers, body,
                                                          "application/json");
   INFO(method << " " << path);
@@ -275,6 +277,34 @@ TEST_CASE("semdb serve: routes, results and every error status over HTTP", "[htt
   Reply by_vector = Call(c, "POST", "/collections/vecs/search",
                          json{{"vector", {0.1, 1.0}}, {"k", 1}});
   REQUIRE(by_vector.body["hits"][0]["id"] == "y");
+
+  // Every setting of a collection spec, in POST and PUT; bad ones are 400
+  // (a wrong type) or 422 (a value the database refuses).
+  REQUIRE(Call(c, "POST", "/collections",
+               json{{"name", "half"},
+                    {"embedder", "vectors dim=2"},
+                    {"indexed_fields", {"kind"}},
+                    {"keyword_index", false},
+                    {"vector_storage", "float16"}})
+              .status == 201);
+  Reply half = Call(c, "GET", "/collections/half");
+  CHECK(half.body["vector_storage"] == "float16");
+  CHECK(half.body["vector_encoding"] == "float16");
+  CHECK(half.body["indexed_fields"] == json::array({"kind"}));
+  CHECK_FALSE(half.body.contains("keyword_index"));
+  CHECK(Call(c, "PUT", "/collections/half",
+             json{{"embedder", "vectors dim=2"},
+                  {"indexed_fields", {"kind"}},
+                  {"keyword_index", false},
+                  {"vector_storage", "float16"}})
+            .status == 200);
+  CHECK(ErrorCode(Call(c, "POST", "/collections", json{{"name", "h2"}, {"keyword_index", "no"}}),
+                  400) == "bad_request");
+  CHECK(ErrorCode(Call(c, "POST", "/collections", json{{"name", "h2"}, {"indexed_fields", {1}}}),
+                  400) == "bad_request");
+  CHECK(Call(c, "POST", "/collections", json{{"name", "h2"}, {"vector_storage", "float8"}})
+            .status >= 400);
+  REQUIRE(Call(c, "DELETE", "/collections/half").body["dropped"] == "half");
 
   // Deletes, single and batch.
   REQUIRE(Call(c, "DELETE", "/collections/notes/documents/bank").body["deleted"] == 1);

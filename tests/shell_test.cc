@@ -622,6 +622,40 @@ TEST_CASE("search --include chooses the hits' fields", "[shell][binary]") {
                                       "got 'title'"));
 }
 
+TEST_CASE("create takes every collection setting: indexed fields, keyword index, vector storage",
+          "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "db --format json",
+                   "create half --embedder vectors dim=3 --indexed kind --keyword-index off "
+                   "--vector-storage float16\n"
+                   "stats\n"
+                   "create plain --embedder tfidf dim=16\n"
+                   "stats\n"
+                   "create bad1 --keyword-index maybe\n"
+                   "create bad2 --vector-storage float8\n");
+  INFO(r.out << r.err);
+  CHECK(r.err ==
+        "error: --keyword-index must be on or off, got 'maybe'\n"
+        "error: vector_storage is auto, float32 or float16, not 'float8'\n");
+  std::vector<nlohmann::json> stats;
+  for (const std::string& line : Lines(r.out)) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("vector_storage")) stats.push_back(j);
+  }
+  REQUIRE(stats.size() == 2);
+  CHECK(stats[0]["vector_storage"] == "float16");
+  CHECK(stats[0]["vector_encoding"] == "float16");
+  CHECK(stats[0]["indexed_fields"] == nlohmann::json::array({"kind"}));
+  CHECK_FALSE(stats[0].contains("keyword_index"));
+  CHECK(stats[1]["vector_storage"] == "auto");
+  CHECK(stats[1].contains("keyword_index"));
+  // The settings are the collection's for good: a reopen sees them.
+  Run again = RunSemdb(dir.path(), "db --format json -c 'use half' -c stats");
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.out.find("\"vector_storage\":\"float16\"") != std::string::npos);
+}
+
 TEST_CASE("tables take the terminal's width or `set width`, and help wraps, never cuts",
           "[shell][binary]") {
   TempDir dir;

@@ -107,7 +107,7 @@ class Database:
 
     def create_collection(self, name: str, *, embedder: str = "tfidf", index: str = "flat",
                           chunking: str = "none", indexed: Iterable[str] = (),
-                          keyword_index: bool = True,
+                          keyword_index: bool = True, vector_storage: str = "auto",
                           model: Optional[bytes] = None) -> "Collection":
         """Creates a collection; AlreadyExists if the name is taken.
 
@@ -118,13 +118,17 @@ class Database:
         "tokens size=N", "sentences max_chars=N", "paragraphs max_chars=N".
         indexed: top-level metadata fields to keep a secondary index of.
         keyword_index: keep a BM25 index for hybrid search.
+        vector_storage: "float32", "float16" (half the disk, 11 significant
+        bits) or "auto": float16 for TF-IDF with LSA, whose output is half
+        precision already, else float32.
         model: an exported model (``Collection.export_model()``) to install
         at once, with no fit of its own; ``embedder`` is then the model's.
         """
         if model is not None:
             embedder = model_info(model)["embedder"]
         c = Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                  builtins.list(indexed), keyword_index))
+                                                  builtins.list(indexed), keyword_index,
+                                                  vector_storage))
         if model is not None:
             c.install_model(model)
         return c

@@ -574,12 +574,14 @@ class PyDatabase {
 
   PyCollection CreateCollection(const std::string& name, const std::string& embedder,
                                 const std::string& index, const std::string& chunking,
-                                const std::vector<std::string>& indexed, bool keyword_index) {
+                                const std::vector<std::string>& indexed, bool keyword_index,
+                                const std::string& vector_storage) {
     CollectionSpec spec{.embedder = embedder,
                         .index = index,
                         .chunking = chunking,
                         .indexed_fields = indexed,
-                        .keyword_index = keyword_index};
+                        .keyword_index = keyword_index,
+                        .vector_storage = vector_storage};
     return PyCollection(state_, Take(WhileOpen(*state_, [&] {
                           return state_->db->CreateCollection(name, spec);
                         })));
@@ -766,7 +768,7 @@ PYBIND11_MODULE(_semdb, m) {
       .def("collections", &PyDatabase::Collections)
       .def("create_collection", &PyDatabase::CreateCollection, py::arg("name"),
            py::arg("embedder"), py::arg("index"), py::arg("chunking"), py::arg("indexed"),
-           py::arg("keyword_index"))
+           py::arg("keyword_index"), py::arg("vector_storage"))
       .def("get_collection", &PyDatabase::GetCollection, py::arg("name"))
       .def("drop_collection", &PyDatabase::DropCollection, py::arg("name"));
 }

@@ -39,6 +39,21 @@ def test_database_and_collections(tmp_path):
     assert db.closed
 
 
+def test_create_collection_takes_every_setting(tmp_path):
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("half", embedder="vectors dim=3", indexed=["kind"],
+                                   keyword_index=False, vector_storage="float16")
+        col.add(ids=["a"], vectors=[[0.1, 0.2, 0.3]], metadatas=[{"kind": "x"}])
+        stats = col.stats()
+        assert (stats["vector_storage"], stats["vector_encoding"]) == ("float16", "float16")
+        assert stats["indexed_fields"] == ["kind"]
+        assert "keyword_index" not in stats
+        with pytest.raises(semdb.InvalidArgument, match="float8"):
+            db.create_collection("bad", vector_storage="float8")
+    with semdb.open(tmp_path / "db") as db:  # the settings stay with the collection
+        assert db.get_collection("half").stats()["vector_storage"] == "float16"
+
+
 def test_add_get_list_count(lee, lee_texts):
     db, col = lee
     assert col.count() == 300

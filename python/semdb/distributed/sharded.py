@@ -242,7 +242,8 @@ class ShardedCollection:
     @classmethod
     def create(cls, client, root: str, name: str, model: bytes, *, shards: int,
                index: Optional[str] = None, chunking: str = "none",
-               indexed: Sequence[str] = (), keyword_index: bool = True) -> "ShardedCollection":
+               indexed: Sequence[str] = (), keyword_index: bool = True,
+               vector_storage: str = "auto") -> "ShardedCollection":
         """Creates the shards, each with the exported ``model`` (see
         fit_model) installed: one embedding space. Shard i is placed on the
         i-th worker (by name, round robin) and stays there. ``index``: the
@@ -263,7 +264,7 @@ class ShardedCollection:
             raise semdb.FailedPrecondition("the Dask cluster has no workers")
         manifest = {"name": name, "shards": shards, "fingerprint": semdb.model_info(model)["fingerprint"],
                     "spec": {"index": index, "chunking": chunking, "indexed": list(indexed),
-                             "keyword_index": keyword_index},
+                             "keyword_index": keyword_index, "vector_storage": vector_storage},
                     "workers": [workers[i % len(workers)] for i in range(shards)]}
         with open(os.path.join(root, MODEL_FILE), "wb") as f:
             f.write(model)
@@ -345,7 +346,9 @@ class ShardedCollection:
             futures[i] = self._client.submit(
                 Shard, self._path(i), self.name, model,
                 {"index": spec["index"], "chunking": spec["chunking"],
-                 "indexed": spec["indexed"], "keyword_index": spec["keyword_index"]},
+                 "indexed": spec["indexed"], "keyword_index": spec["keyword_index"],
+                 # manifests written before the setting: the default
+                 "vector_storage": spec.get("vector_storage", "auto")},
                 actor=True, workers=[address], allow_other_workers=False, pure=False)
         from distributed import wait as wait_for_futures
         error = None
