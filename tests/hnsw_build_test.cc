@@ -160,6 +160,13 @@ std::vector<int64_t> Truth(const DataSet& d) {
   return truth;
 }
 
+// A selector of the odd positions: it bounds the results, not the walk.
+faiss::IDSelectorBatch OddPositions() {
+  std::vector<faiss::Index::idx_t> odd;
+  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
+  return faiss::IDSelectorBatch(odd.size(), odd.data());
+}
+
 TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][build]") {
   for (const std::string name : {"clustered", "latent"}) {
     const DataSet d = Make(name);
@@ -219,9 +226,7 @@ TEST_CASE("a graph grown by incremental adds stays searchable", "[hnsw][build]")
 TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw][build]") {
   const DataSet d = Make("clustered");
   SemdbGraph g(d, {kRows / 2, kRows}, 2);
-  std::vector<faiss::Index::idx_t> odd;
-  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
-  faiss::IDSelectorBatch odd_sel(odd.size(), odd.data());
+  faiss::IDSelectorBatch odd_sel = OddPositions();
   for (const faiss::IDSelector* sel : {static_cast<const faiss::IDSelector*>(nullptr),
                                        static_cast<const faiss::IDSelector*>(&odd_sel)}) {
     for (int ef : {10, 64}) {
@@ -249,9 +254,7 @@ TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw]
 TEST_CASE("PackedHnsw::search returns FAISS's search of the file's graph", "[hnsw][build]") {
   const DataSet d = Make("latent");
   SemdbGraph g(d, {kRows / 2, kRows}, 2);
-  std::vector<faiss::Index::idx_t> odd;
-  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
-  faiss::IDSelectorBatch odd_sel(odd.size(), odd.data());
+  faiss::IDSelectorBatch odd_sel = OddPositions();
   for (faiss::IDSelector* sel : {static_cast<faiss::IDSelector*>(nullptr),
                                  static_cast<faiss::IDSelector*>(&odd_sel)}) {
     for (int ef : {10, 64}) {
