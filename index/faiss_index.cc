@@ -8,7 +8,6 @@
 #include <thread>
 #include <typeinfo>
 
-
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
@@ -313,7 +312,8 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
       for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<FaissId>(labels_.size() + i);
       index_->add_with_ids(n, vectors.data(), ids.data());
     } else {
-      // HNSW over floats: semdb's graph construction (PackedHnsw::add).
+      // Flat and HNSW-SQ8 by FAISS's add; HNSW over floats by semdb's
+      // builder (PackedHnsw::add).
       index_->add(n, vectors.data());
     }
   } catch (const faiss::FaissException& e) {
