@@ -8,8 +8,6 @@
 #include <thread>
 #include <typeinfo>
 
-#include <omp.h>
-
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
@@ -24,9 +22,8 @@
 #include "faiss/utils/distances.h"
 #include "faiss/invlists/InvertedLists.h"
 #include "index/flat_scan.h"
-#include "index/hnsw_build.h"
 #include "index/hnsw_file.h"
-#include "index/hnsw_packed_storage.h"
+#include "index/hnsw_packed_index.h"
 #include "index/hnsw_search.h"
 #include "index/index_file.h"
 #include "index/ivf_scan.h"
@@ -116,8 +113,7 @@ std::unique_ptr<faiss::Index> MakeFaissIndex(const IndexLayout& l, int dimension
                                                     l.m, ip);
       } else {
         // One copy of the vectors: in the blocks of the packed level 0.
-        hnsw = std::make_unique<faiss::IndexHNSW>(new PackedStorage(dimension, 2 * l.m), l.m);
-        hnsw->own_fields = true;
+        hnsw = std::make_unique<PackedHnsw>(dimension, l.m);
       }
       hnsw->hnsw.efConstruction = l.ef_construction;
       hnsw->hnsw.efSearch = l.ef_search;
@@ -178,9 +174,7 @@ FaissIndex::FaissIndex(Spec spec, IndexLayout layout, int dimension,
       layout_(layout),
       dimension_(dimension),
       index_(std::move(index)) {
-  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
-    packed_ = dynamic_cast<PackedStorage*>(hnsw->storage);
-  }
+  packed_ = dynamic_cast<PackedHnsw*>(index_.get());
 }
 
 FaissIndex::~FaissIndex() = default;
@@ -317,20 +311,9 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
       std::vector<FaissId> ids(labels.size());
       for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<FaissId>(labels_.size() + i);
       index_->add_with_ids(n, vectors.data(), ids.data());
-    } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
-               hnsw != nullptr && packed_ != nullptr) {
-      if (n == 0) return absl::OkStatus();
-      // semdb's graph construction (index/hnsw_build.h) into FAISS's
-      // arrays, over the vectors appended to the packed blocks.
-      const size_t before = static_cast<size_t>(hnsw->ntotal);
-      packed_->add(n, vectors.data());
-      hnsw->ntotal = packed_->ntotal;
-      PackedLevel0& level0 = packed_->level0;
-      const std::vector<int32_t> relinked =
-          BuildHnsw(hnsw->hnsw, level0.vector(0), dimension_, hnsw->ntotal, BestInnerProduct(),
-                    omp_get_max_threads(), level0.row_floats());
-      level0.CopyLinks(hnsw->hnsw, before, relinked);
     } else {
+      // Flat and HNSW-SQ8 by FAISS's add; HNSW over floats by semdb's
+      // builder (PackedHnsw::add).
       index_->add(n, vectors.data());
     }
   } catch (const faiss::FaissException& e) {
@@ -510,7 +493,7 @@ void FaissIndex::SearchHnsw(const faiss::IndexHNSW& hnsw, const float* query, in
   q.ef = ef > 0 ? ef : layout_.ef_search;
   q.sel = sel;
   if (packed_ != nullptr) {
-    SearchHnswPacked(hnsw.hnsw, packed_->level0, BestInnerProduct(), q, scores, positions);
+    SearchHnswPacked(hnsw.hnsw, packed_->level0(), BestInnerProduct(), q, scores, positions);
     return;
   }
   std::unique_ptr<faiss::DistanceComputer> similarity(hnsw.storage->get_distance_computer());
@@ -538,7 +521,7 @@ absl::Status FaissIndex::Save(const std::string& path) const {
   if (!w.status().ok()) return w.status();
   try {
     if (packed_ != nullptr) {
-      WriteHnswFlat(static_cast<const faiss::IndexHNSW&>(*index_), &w);
+      WriteHnswFlat(*packed_, &w);
     } else {
       faiss::write_index(index_.get(), &w);
     }
@@ -687,11 +670,12 @@ nlohmann::json FaissIndex::Describe() const {
                       {"live", size()},
                       {"tombstones", num_deleted_},
                       {"memory_bytes", fixed + n * (per_vector + 8 + 24)}};
-  // HNSW over floats: the vectors are in the packed level 0 (with a copy
-  // of level 0's links), counted by its blocks in place of per_vector's d * 4.
+  // HNSW over floats: the vectors and level 0's links are in the packed
+  // blocks, counted by their size in place of per_vector's d * 4 and 2m
+  // slots (what is left is the upper levels' estimate, 2m / 4 slots).
   if (packed_ != nullptr) {
-    j["memory_bytes"] = j["memory_bytes"].get<int64_t>() - n * d * 4 +
-                        static_cast<int64_t>(packed_->level0.memory_bytes());
+    j["memory_bytes"] = j["memory_bytes"].get<int64_t>() - n * (d * 4 + int64_t{layout_.m} * 2 * 4) +
+                        static_cast<int64_t>(packed_->level0().memory_bytes());
   }
   if (layout_.kind == IndexLayout::Kind::kIvf) {
     j["trained"] = is_trained();

@@ -30,7 +30,7 @@ struct IDSelector;
 
 namespace semdb {
 
-struct PackedStorage;
+struct PackedHnsw;
 
 class FaissIndex : public VectorIndex {
  public:
@@ -118,7 +118,7 @@ class FaissIndex : public VectorIndex {
   // HNSW over float vectors: the graph's storage, whose blocks hold the
   // vectors and level 0's links packed for search (index/hnsw_level0.h),
   // updated by every Add; owned by index_; null for other kinds.
-  PackedStorage* packed_ = nullptr;
+  PackedHnsw* packed_ = nullptr;
 };
 
 }  // namespace semdb

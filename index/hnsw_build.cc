@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "faiss/impl/HNSW.h"
+#include "index/hnsw_level0.h"
 #include "index/visited_table.h"
 
 namespace semdb {
@@ -51,39 +52,37 @@ struct InsertScratch {
   std::vector<Scored> chosen;      // output of the heuristic
   std::vector<Scored> own;         // the new node's links at one level
   std::vector<Node> links;         // a copy of one node's list
-  std::vector<Node> relinked;      // old nodes whose level-0 list changed
 };
 
 class Builder {
  public:
-  // Nodes below `first_new` are the graph before this build.
-  Builder(faiss::HNSW& graph, const float* vectors, int dim, size_t row_floats,
-          InnerProductFn ip, Node first_new)
+  Builder(faiss::HNSW& graph, PackedLevel0& level0, InnerProductFn ip)
       : graph_(graph),
-        vectors_(vectors),
-        dim_(static_cast<size_t>(dim)),
-        row_floats_(row_floats),
+        level0_(level0),
+        dim_(static_cast<size_t>(level0.dim())),
         ip_(ip),
-        first_new_(first_new),
         locks_(new SpinLock[kLockStripes]) {
     // faiss::HNSW's accessors are calls into libfaiss: read them once.
+    // Level 0's slots are in the blocks, not in graph.neighbors.
     for (int l = 0; l + 1 < static_cast<int>(graph.cum_nneighbor_per_level.size()); ++l) {
       first_slot_.push_back(graph.cum_nb_neighbors(l));
-      width_.push_back(graph.nb_neighbors(l));
+      width_.push_back(l == 0 ? level0.width() : graph.nb_neighbors(l));
     }
   }
 
   void Insert(Node v, InsertScratch& t);
 
  private:
-  const float* Row(Node v) const { return vectors_ + row_floats_ * static_cast<size_t>(v); }
+  const float* Row(Node v) const { return level0_.vector(v); }
   float Score(const float* q, Node v) const { return ip_(q, Row(v), dim_); }
   void PrefetchRow(Node v) const {
     const char* row = reinterpret_cast<const char*>(Row(v));
     for (size_t off = 0; off < dim_ * sizeof(float); off += 64) __builtin_prefetch(row + off, 0, 3);
   }
   SpinLock& LockOf(Node v) { return locks_[static_cast<size_t>(v) % kLockStripes]; }
+  // v's list at `level`: every read and write of a list goes through here.
   Node* Links(Node v, int level) {
+    if (level == 0) return level0_.mutable_links(v);
     return graph_.neighbors.data() + graph_.offsets[v] + first_slot_[level];
   }
   // Copies v's links at `level` into t.links.
@@ -100,10 +99,9 @@ class Builder {
   void LinkBack(Node u, Node v, float s, int level, InsertScratch& t);
 
   faiss::HNSW& graph_;
-  const float* vectors_;
-  size_t dim_, row_floats_;
+  PackedLevel0& level0_;
+  size_t dim_;
   InnerProductFn ip_;
-  Node first_new_;
   std::vector<int> first_slot_, width_;  // per level: offset and count of its links
   std::unique_ptr<SpinLock[]> locks_;
   std::mutex top_;  // entry_point and max_level
@@ -184,7 +182,6 @@ void Builder::LinkBack(Node u, Node v, float s, int level, InsertScratch& t) {
     if (links[count] == v) return;
     ++count;
   }
-  if (level == 0 && u < first_new_) t.relinked.push_back(u);
   if (count < width) {
     links[count] = v;
     return;
@@ -235,7 +232,7 @@ void Builder::Insert(Node v, InsertScratch& t) {
     }
   }
   const size_t ef = static_cast<size_t>(std::max(graph_.efConstruction, 1));
-  // FAISS gives level 0 2M slots and M above: a new node takes M links.
+  // Level 0 has 2M slots and the levels above M: a new node takes M links.
   const size_t m = static_cast<size_t>(width_[0] / 2);
   for (int l = std::min(level, max_level); l >= 0; --l) {
     SearchLevel(q, {best, nearest}, l, ef, n, t);
@@ -261,13 +258,12 @@ void Builder::Insert(Node v, InsertScratch& t) {
 
 }  // namespace
 
-std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
-                               InnerProductFn ip, int threads, size_t row_floats) {
+void BuildHnsw(faiss::HNSW& graph, PackedLevel0& level0, InnerProductFn ip, int threads) {
   const int64_t first = static_cast<int64_t>(graph.levels.size());
-  if (n <= first) return {};
+  const int64_t n = static_cast<int64_t>(level0.size());
+  if (n <= first) return;
   graph.prepare_level_tab(static_cast<size_t>(n - first));
-  Builder builder(graph, vectors, dim, row_floats != 0 ? row_floats : static_cast<size_t>(dim), ip,
-                  static_cast<Node>(first));
+  Builder builder(graph, level0, ip);
   // The first nodes one by one, so that parallel inserts start from a graph.
   constexpr int64_t kSerialStart = 256;
   const int64_t serial_end = std::min(n, std::max(first, kSerialStart));
@@ -286,13 +282,6 @@ std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim
   for (int64_t w = 1; w < workers; ++w) pool.emplace_back(run, &scratches[w - 1]);
   run(&scratch);
   for (std::thread& w : pool) w.join();
-  std::vector<int32_t>& relinked = scratch.relinked;
-  for (const InsertScratch& t : scratches) {
-    relinked.insert(relinked.end(), t.relinked.begin(), t.relinked.end());
-  }
-  std::sort(relinked.begin(), relinked.end());
-  relinked.erase(std::unique(relinked.begin(), relinked.end()), relinked.end());
-  return std::move(relinked);
 }
 
 }  // namespace semdb

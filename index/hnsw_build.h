@@ -1,7 +1,9 @@
-// HNSW graph construction with hnswlib's algorithm, written into FAISS's
-// arrays (faiss::HNSW: levels, offsets, neighbors, entry_point, max_level),
-// so that index files stay FAISS files and FAISS can still read and search
-// the graph.
+// HNSW graph construction with hnswlib's algorithm: level 0's links into
+// the blocks of a PackedLevel0 (index/hnsw_level0.h), the levels above into
+// FAISS's arrays (faiss::HNSW: levels, offsets, neighbors, entry_point,
+// max_level, with a level 0 of no slots: index/hnsw_packed_index.h), so
+// that index files stay FAISS files (index/hnsw_file.h puts level 0 back)
+// and FAISS can still read and search the graph.
 //
 // Why not faiss::IndexHNSW::add: on the same data, M and efConstruction,
 // FAISS 1.7.3's graph gives a lower recall at equal ef than hnswlib's, and
@@ -24,7 +26,6 @@
 #define SEMDB_INDEX_HNSW_BUILD_H_
 
 #include <cstdint>
-#include <vector>
 
 #include "index/inner_product.h"
 
@@ -34,17 +35,16 @@ struct HNSW;
 
 namespace semdb {
 
-// Links rows [graph.levels.size(), n) of `vectors` (`dim` floats per row,
-// rows `row_floats` floats apart, 0 meaning `dim`: the vectors of a
-// PackedLevel0 are rows of its blocks; scored by the inner product `ip`)
-// into `graph`, whose nodes are
-// rows [0, graph.levels.size()), on up to `threads` threads. `graph` must
-// come from faiss::HNSW(M) (its level distribution and links per level);
-// efConstruction is graph.efConstruction. Returns the nodes that were in
-// the graph before and whose level-0 links changed, in increasing order
-// (what a packed level 0 must copy again besides the new rows).
-std::vector<int32_t> BuildHnsw(faiss::HNSW& graph, const float* vectors, int dim, int64_t n,
-                               InnerProductFn ip, int threads, size_t row_floats = 0);
+class PackedLevel0;
+
+// Links rows [graph.levels.size(), level0.size()) of `level0` (new rows:
+// their links all -1) into the graph whose nodes are rows
+// [0, graph.levels.size()), scoring by the inner product `ip`, on up to
+// `threads` threads. `graph` holds the levels above 0 (its level
+// distribution and links per level from faiss::HNSW(M), level 0's width
+// set to zero: PackedHnsw); level 0's links (2M slots, level0.width()) are
+// in `level0`. efConstruction is graph.efConstruction.
+void BuildHnsw(faiss::HNSW& graph, PackedLevel0& level0, InnerProductFn ip, int threads);
 
 }  // namespace semdb
 

@@ -6,9 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "faiss/IndexHNSW.h"
 #include "faiss/impl/FaissAssert.h"
-#include "index/hnsw_packed_storage.h"
+#include "index/hnsw_packed_index.h"
 #include "index/index_file.h"
 
 namespace semdb {
@@ -96,31 +95,47 @@ int ReadHeader(faiss::IOReader* r, int64_t rows) {
 
 uint32_t HnswFlatFourcc() { return Fourcc("IHNf"); }
 
-void WriteHnswFlat(const faiss::IndexHNSW& index, faiss::IOWriter* w) {
-  const auto& storage = dynamic_cast<const PackedStorage&>(*index.storage);
-  const faiss::HNSW& g = index.hnsw;
+void WriteHnswFlat(const PackedHnsw& index, faiss::IOWriter* w) {
+  const faiss::HNSW& g = index.hnsw;  // the levels above 0
+  const PackedLevel0& level0 = index.level0();
+  const size_t n = g.levels.size();
+  const size_t width = static_cast<size_t>(level0.width());
+  FAISS_THROW_IF_NOT_MSG(n == static_cast<size_t>(index.ntotal) && n == level0.size(),
+                         "HNSW graph and vectors differ in size");
+  // FAISS's layout: level 0's slots first in every node's range.
+  std::vector<int> cum = g.cum_nneighbor_per_level;
+  for (size_t l = 1; l < cum.size(); ++l) cum[l] += static_cast<int>(width);
+  std::vector<size_t> offsets = g.offsets;
+  for (size_t v = 0; v < offsets.size(); ++v) offsets[v] += v * width;
   Write(w, HnswFlatFourcc());
   WriteHeader(w, index.d, index.ntotal);
   WriteVector(w, g.assign_probas);
-  WriteVector(w, g.cum_nneighbor_per_level);
+  WriteVector(w, cum);
   WriteVector(w, g.levels);
-  WriteVector(w, g.offsets);
-  WriteVector(w, g.neighbors);
+  WriteVector(w, offsets);
+  Write(w, static_cast<uint64_t>(offsets[n]));
+  for (size_t v = 0; v < n; ++v) {
+    const size_t upper = g.offsets[v + 1] - g.offsets[v];
+    FAISS_THROW_IF_NOT_MSG(
+        (*w)(level0.links(static_cast<int32_t>(v)), sizeof(int), width) == width &&
+            (upper == 0 ||
+             (*w)(g.neighbors.data() + g.offsets[v], sizeof(int), upper) == upper),
+        "write failed");
+  }
   for (int v : {g.entry_point, g.max_level, g.efConstruction, g.efSearch, g.upper_beam}) {
     Write(w, static_cast<int32_t>(v));
   }
   Write(w, Fourcc("IxFI"));
-  WriteHeader(w, storage.d, storage.ntotal);
-  Write(w, static_cast<uint64_t>(storage.ntotal) * static_cast<uint64_t>(storage.d));
-  const size_t d = static_cast<size_t>(storage.d);
-  for (int64_t v = 0; v < storage.ntotal; ++v) {
-    FAISS_THROW_IF_NOT_MSG(
-        (*w)(storage.level0.vector(static_cast<int32_t>(v)), sizeof(float), d) == d,
-        "write failed");
+  WriteHeader(w, index.d, index.ntotal);
+  Write(w, static_cast<uint64_t>(index.ntotal) * static_cast<uint64_t>(index.d));
+  const size_t d = static_cast<size_t>(index.d);
+  for (size_t v = 0; v < n; ++v) {
+    FAISS_THROW_IF_NOT_MSG((*w)(level0.vector(static_cast<int32_t>(v)), sizeof(float), d) == d,
+                           "write failed");
   }
 }
 
-std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows) {
+std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows) {
   FAISS_THROW_IF_NOT_MSG(rows >= 0 && rows < (int64_t{1} << 31), "too many HNSW nodes");
   const uint64_t n = static_cast<uint64_t>(rows);
   const int d = ReadHeader(r, rows);
@@ -150,11 +165,10 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t
   FAISS_THROW_IF_NOT_MSG(vectors_at <= payload_end && n <= (payload_end - vectors_at) / row_bytes,
                          "truncated HNSW vectors");
 
-  const int width = cum[1];
-  auto* storage = new PackedStorage(d, width);
-  auto index = std::make_unique<faiss::IndexHNSW>(storage, width / 2);
-  index->own_fields = true;
-  PackedLevel0& level0 = storage->level0;
+  const int width = cum[1];  // level 0's, 2M
+  FAISS_THROW_IF_NOT_MSG(width % 2 == 0, "inconsistent HNSW graph");
+  auto index = std::make_unique<PackedHnsw>(d, width / 2);
+  PackedLevel0& level0 = index->level0();
   level0.ResizeForOverwrite(n);
   const size_t stride = level0.row_floats() * sizeof(float);
   // The second half of a large index's vectors comes by another thread
@@ -175,10 +189,27 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t
     }
   }
 
-  std::vector<int> neighbors = ReadItems<int>(r, links);
-  for (int u : neighbors) {
-    FAISS_THROW_IF_NOT_MSG(u >= -1 && u < rows, "HNSW link out of range");
+  // Each node's links: level 0's into its block, the rest into the upper
+  // levels' array (at the node's offset less the level-0 slots before it).
+  const size_t level0_slots = static_cast<size_t>(width);
+  std::vector<int> upper(links - n * level0_slots);
+  auto read_links = [&](int* to, size_t count) {
+    FAISS_THROW_IF_NOT_MSG((*r)(to, sizeof(int), count) == count, "truncated HNSW data");
+    // -1 <= link < rows, as link + 1 <= rows unsigned (-1 wraps to 0): one
+    // branch-free pass the compiler vectorizes.
+    bool out_of_range = false;
+    for (size_t j = 0; j < count; ++j) {
+      out_of_range |= static_cast<uint32_t>(to[j]) + 1u > static_cast<uint32_t>(rows);
+    }
+    FAISS_THROW_IF_NOT_MSG(!out_of_range, "HNSW link out of range");
+  };
+  for (uint64_t v = 0; v < n; ++v) {
+    read_links(level0.mutable_links(static_cast<int32_t>(v)), level0_slots);
+    offsets[v] -= v * level0_slots;
+    read_links(upper.data() + offsets[v], static_cast<size_t>(cum[levels[v]]) - level0_slots);
   }
+  offsets[n] -= n * level0_slots;
+  for (size_t l = 1; l < cum.size(); ++l) cum[l] -= width;
   const int entry_point = Read<int32_t>(r), max_level = Read<int32_t>(r);
   const int ef_construction = Read<int32_t>(r), ef_search = Read<int32_t>(r);
   const int upper_beam = Read<int32_t>(r);
@@ -197,20 +228,19 @@ std::unique_ptr<faiss::IndexHNSW> ReadHnswFlat(ChecksummedFileReader* r, int64_t
   FAISS_THROW_IF_NOT_MSG(head == n || (tail_read && r->SkipPreRead((n - head) * row_bytes,
                                                                    tail_checksum)),
                          "truncated HNSW vectors");
-  storage->ntotal = rows;
+  index->storage->ntotal = rows;
   index->ntotal = rows;
   faiss::HNSW& g = index->hnsw;
   g.assign_probas = std::move(assign_probas);
   g.cum_nneighbor_per_level = std::move(cum);
   g.levels = std::move(levels);
   g.offsets = std::move(offsets);
-  g.neighbors = std::move(neighbors);
+  g.neighbors = std::move(upper);
   g.entry_point = entry_point;
   g.max_level = max_level;
   g.efConstruction = ef_construction;
   g.efSearch = ef_search;
   g.upper_beam = upper_beam;
-  level0.CopyLinks(g, 0, {});
   return index;
 }
 

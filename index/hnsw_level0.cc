@@ -7,8 +7,6 @@
 #include <cstring>
 #include <new>
 
-#include "faiss/impl/HNSW.h"
-
 namespace semdb {
 
 PackedLevel0::PackedLevel0(int dim, int width)
@@ -67,17 +65,6 @@ void PackedLevel0::Append(const float* vectors, size_t n) {
     std::memcpy(mutable_vector(static_cast<int32_t>(first + i)),
                 vectors + static_cast<size_t>(dim_) * i, row_bytes);
   }
-}
-
-void PackedLevel0::CopyLinks(const faiss::HNSW& graph, size_t first,
-                             const std::vector<int32_t>& relinked) {
-  auto copy = [&](size_t v) {
-    std::memcpy(blocks_ + stride_ * v, graph.neighbors.data() + graph.offsets[v], links_bytes_);
-  };
-  for (int32_t v : relinked) {
-    if (static_cast<size_t>(v) < first) copy(static_cast<size_t>(v));
-  }
-  for (size_t v = first; v < size_; ++v) copy(v);
 }
 
 }  // namespace semdb

@@ -9,8 +9,10 @@
 // list and another for its vector. hnswlib keeps level 0 this way.
 //
 // The blocks are the only copy of the vectors (PackedStorage serves them to
-// FAISS, index/hnsw_packed_storage.h); the links are a copy of FAISS's
-// level 0, refreshed by CopyLinks when the graph changes. The blocks are an
+// FAISS, index/hnsw_packed_storage.h) and of level 0's links: the graph's
+// faiss::HNSW holds the levels above (index/hnsw_packed_index.h), the
+// builder writes level 0 here (index/hnsw_build.h) and the file reader reads
+// it straight into the blocks (index/hnsw_file.h). The blocks are an
 // anonymous mapping grown by mremap, so growth never holds the old and the
 // new array at once and untouched capacity is not resident.
 #ifndef SEMDB_INDEX_HNSW_LEVEL0_H_
@@ -18,17 +20,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
-
-namespace faiss {
-struct HNSW;
-}
 
 namespace semdb {
 
 class PackedLevel0 {
  public:
-  // Blocks of `width` links (faiss::HNSW::nb_neighbors(0)) and `dim` floats.
+  // Blocks of `width` links (2M, FAISS's level-0 width) and `dim` floats.
   PackedLevel0(int dim, int width);
   ~PackedLevel0();
   PackedLevel0(const PackedLevel0&) = delete;
@@ -44,10 +41,6 @@ class PackedLevel0 {
   void ResizeForOverwrite(size_t n);
   // Appends n rows (row-major, dim floats each), without links.
   void Append(const float* vectors, size_t n);
-  // Copies level 0 of `graph`, whose nodes are these rows: the links of
-  // every row from `first` on, and of the rows below it in `relinked`
-  // (BuildHnsw's result).
-  void CopyLinks(const faiss::HNSW& graph, size_t first, const std::vector<int32_t>& relinked);
 
   size_t size() const { return size_; }
   int width() const { return width_; }  // link slots per node
@@ -55,9 +48,11 @@ class PackedLevel0 {
   // Floats from one row's vector to the next's (rows are vector(0) +
   // row_floats() * v).
   size_t row_floats() const { return stride_ / sizeof(float); }
+  // Node v's level-0 links: width() slots, filled from the front, -1 after.
   const int32_t* links(int32_t v) const {
     return reinterpret_cast<const int32_t*>(blocks_ + stride_ * static_cast<size_t>(v));
   }
+  int32_t* mutable_links(int32_t v) { return const_cast<int32_t*>(links(v)); }
   const float* vector(int32_t v) const {
     return reinterpret_cast<const float*>(blocks_ + stride_ * static_cast<size_t>(v) +
                                           links_bytes_);

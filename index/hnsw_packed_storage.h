@@ -3,12 +3,13 @@
 // one copy of its vectors instead of FAISS's IndexFlat codes plus the packed
 // blocks semdb's search reads.
 //
-// It is a faiss::Index (inner product) over the blocks' vectors: FAISS's own
-// IndexHNSW::search, reconstruct and exact search work on it, scoring with
-// FAISS's fvec_inner_product as FAISS's IndexFlatIP does. add() appends
-// vectors without links; the owner links them (BuildHnsw) and copies the
-// links in (PackedLevel0::CopyLinks). FAISS's write_index does not know this
-// class: index/hnsw_file.h writes and reads it as an IndexHNSWFlat.
+// It is a faiss::Index (inner product) over the blocks' vectors:
+// reconstruct, exact search and FAISS's distance computer work on it,
+// scoring with FAISS's fvec_inner_product as FAISS's IndexFlatIP does. add()
+// appends vectors without links; the owner, PackedHnsw
+// (index/hnsw_packed_index.h), links them into the blocks (BuildHnsw).
+// FAISS's write_index does not know this class: index/hnsw_file.h writes and
+// reads it as an IndexHNSWFlat.
 #ifndef SEMDB_INDEX_HNSW_PACKED_STORAGE_H_
 #define SEMDB_INDEX_HNSW_PACKED_STORAGE_H_
 

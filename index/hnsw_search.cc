@@ -65,13 +65,16 @@ struct PackedScorer {
   void Prefetch(Node v) const { level0->Prefetch(v); }
 };
 
-// Level-0 link lists: FAISS's array, or a packed level 0.
+// Level-0 link lists (`width` slots each): FAISS's array, or a packed
+// level 0.
 struct FaissLinks {
   const faiss::HNSW* graph;
+  int width;
   const Node* operator()(Node v) const { return graph->neighbors.data() + graph->offsets[v]; }
 };
 struct PackedLinks {
   const PackedLevel0* level0;
+  int width;
   const Node* operator()(Node v) const { return level0->links(v); }
 };
 
@@ -135,7 +138,7 @@ void Search(const faiss::HNSW& graph, const Scorer& score, const Links& level0_l
   // HnswQuery::faiss_stop_rule): evicting the worst kept entry decrements it
   // even when that entry was already expanded.
   int64_t unexpanded = 1;
-  const int width = graph.nb_neighbors(0);
+  const int width = level0_links.width;
   while ((unexpanded > 0 || !q.faiss_stop_rule) && !t.candidates.empty()) {
     const Scored c = t.candidates.front();
     // Every remaining candidate is worse than all ef kept: done.
@@ -188,18 +191,19 @@ void Search(const faiss::HNSW& graph, const Scorer& score, const Links& level0_l
 void SearchHnswFlat(const faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip,
                     const HnswQuery& query, float* scores, int64_t* positions) {
   Search(graph, FlatScorer{vectors, static_cast<size_t>(dim), ip, query.vector},
-         FaissLinks{&graph}, query, scores, positions);
+         FaissLinks{&graph, graph.nb_neighbors(0)}, query, scores, positions);
 }
 
 void SearchHnswPacked(const faiss::HNSW& graph, const PackedLevel0& level0, InnerProductFn ip,
                       const HnswQuery& query, float* scores, int64_t* positions) {
   Search(graph, PackedScorer{&level0, static_cast<size_t>(level0.dim()), ip, query.vector},
-         PackedLinks{&level0}, query, scores, positions);
+         PackedLinks{&level0, level0.width()}, query, scores, positions);
 }
 
 void SearchHnswCodes(const faiss::HNSW& graph, faiss::DistanceComputer& similarity,
                      const HnswQuery& query, float* scores, int64_t* positions) {
-  Search(graph, CodeScorer{&similarity}, FaissLinks{&graph}, query, scores, positions);
+  Search(graph, CodeScorer{&similarity}, FaissLinks{&graph, graph.nb_neighbors(0)}, query, scores,
+         positions);
 }
 
 }  // namespace semdb

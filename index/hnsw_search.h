@@ -53,9 +53,11 @@ struct HnswQuery {
 void SearchHnswFlat(const faiss::HNSW& graph, const float* vectors, int dim, InnerProductFn ip,
                     const HnswQuery& query, float* scores, int64_t* positions);
 
-// The same reading level 0 from `level0`, packed from this graph and its
-// vectors (index/hnsw_level0.h): the same results as SearchHnswFlat on the
-// same graph, vectors and kernel, at a lower cost per step.
+// The same over a graph whose level 0 is packed (index/hnsw_level0.h):
+// `graph` holds the levels above 0 (its level 0 has no slots,
+// index/hnsw_packed_index.h), `level0` level 0's links and the vectors. The
+// same results as SearchHnswFlat on the same graph in FAISS's layout, the
+// same vectors and kernel, at a lower cost per step.
 void SearchHnswPacked(const faiss::HNSW& graph, const PackedLevel0& level0, InnerProductFn ip,
                       const HnswQuery& query, float* scores, int64_t* positions);
 

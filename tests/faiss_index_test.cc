@@ -358,10 +358,11 @@ TEST_CASE("an HNSW index keeps one copy of its vectors", "[index][hnsw]") {
   for (int i = 0; i < n; ++i) labels[i] = i;
   auto index = FaissIndex::Create(*Spec::Parse("hnsw m=16"), dim);
   REQUIRE((*index)->Add(labels, data).ok());
-  // Per vector: one block (2m links + dim floats, 64-byte aligned), FAISS's
-  // links of all levels (estimated 2m * 5/4 slots) and the label tables.
+  // Per vector: one block (2m level-0 links + dim floats, 64-byte
+  // aligned), FAISS's links of the levels above (estimated 2m / 4 slots)
+  // and the label tables.
   const int64_t block = (2 * m * 4 + dim * 4 + 63) / 64 * 64;
-  const int64_t one_copy = n * (block + 2 * m * 4 * 5 / 4 + 8 + 24);
+  const int64_t one_copy = n * (block + 2 * m * 4 / 4 + 8 + 24);
   REQUIRE((*index)->Describe()["memory_bytes"].get<int64_t>() == one_copy);
   REQUIRE(one_copy < int64_t{n} * dim * 4 * 2);  // not two copies of the vectors
   // Exact search reads the vectors from the blocks.
@@ -406,9 +407,10 @@ TEST_CASE("a saved HNSW file is a FAISS IndexHNSWFlat with the same graph and an
   faiss::write_index(read.get(), &w);
   REQUIRE(std::string(w.data.begin(), w.data.end()) == bytes);
 
-  // FAISS's search on the file and on semdb's index in memory (FAISS's own
-  // loop over the packed storage): the same graph and kernel, so the same
-  // top k; semdb's search finds the exact top k as often.
+  // FAISS's search on the file and on semdb's index in memory (semdb's
+  // loop with FAISS's stopping rule and kernel over the packed level 0,
+  // PackedHnsw::search): the same graph and kernel, so the same top k;
+  // semdb's search finds the exact top k as often.
   const faiss::Index& mine = (*index)->faiss_index();
   std::vector<float> s1(nq * k), s2(nq * k);
   std::vector<faiss::Index::idx_t> p1(nq * k), p2(nq * k);
@@ -418,6 +420,18 @@ TEST_CASE("a saved HNSW file is a FAISS IndexHNSWFlat with the same graph and an
   mine.search(nq, queries, k, s2.data(), p2.data(), &params);
   REQUIRE(p1 == p2);
   REQUIRE(s1 == s2);
+
+  // Reopened (level 0 read into the blocks) and saved again: the same
+  // bytes, and the same answers.
+  auto reopened = FaissIndex::Load(dir / "h.index");
+  REQUIRE(reopened.ok());
+  REQUIRE((*reopened)->Save(dir / "again.index").ok());
+  REQUIRE(testing::ReadFile(dir / "again.index") == testing::ReadFile(dir / "h.index"));
+  std::vector<float> s3(nq * k);
+  std::vector<faiss::Index::idx_t> p3(nq * k);
+  (*reopened)->faiss_index().search(nq, queries, k, s3.data(), p3.data(), &params);
+  REQUIRE(p3 == p1);
+  REQUIRE(s3 == s1);
   int found = 0, faiss_found = 0;
   for (int q = 0; q < nq; ++q) {
     const float* query = queries + q * dim;

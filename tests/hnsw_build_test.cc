@@ -1,21 +1,27 @@
 // semdb's HNSW construction (index/hnsw_build.h) against hnswlib, the
 // reference implementation of the algorithm it follows, on the same data,
 // M and efConstruction: recall at equal ef, on clustered data and on
-// overlapping clusters in a latent space. Also: the graph is a valid FAISS
-// graph (FAISS's own search uses it), incremental adds keep it searchable,
-// and the packed level 0 (index/hnsw_level0.h) returns exactly what the
-// search over FAISS's arrays returns.
+// overlapping clusters in a latent space. Also: the graph (level 0 in the
+// packed blocks, the levels above in faiss::HNSW: index/hnsw_packed_index.h)
+// written as FAISS's IndexHNSWFlat (index/hnsw_file.h) is a valid FAISS graph
+// that FAISS's own search uses and that holds the same links, incremental
+// adds keep it searchable, and the search over the packed level 0 returns
+// exactly what the search over FAISS's arrays of that file returns.
 #include "index/hnsw_build.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "catch2/catch.hpp"
 #include "faiss/IndexHNSW.h"
 #include "faiss/impl/IDSelector.h"
+#include "faiss/impl/io.h"
+#include "faiss/index_io.h"
 #include "hnswlib/hnswlib.h"
-#include "index/hnsw_level0.h"
+#include "index/hnsw_file.h"
+#include "index/hnsw_packed_index.h"
 #include "index/hnsw_search.h"
 #include "index/inner_product.h"
 #include "vector_data.h"
@@ -40,10 +46,12 @@ DataSet Make(const std::string& name) {
   return d;
 }
 
-// semdb's graph over d.base in FAISS's IndexHNSWFlat, added in `chunks`.
+// semdb's graph over d.base, added in `chunks`, and FAISS's reading of the
+// IndexHNSWFlat file semdb writes of it (FAISS's layout: every level's
+// links in faiss::HNSW, the vectors in an IndexFlat).
 struct SemdbGraph {
-  faiss::IndexHNSWFlat index{kDim, kM, faiss::METRIC_INNER_PRODUCT};
-  PackedLevel0 level0{kDim, 2 * kM};
+  PackedHnsw index{kDim, kM};
+  std::unique_ptr<faiss::IndexHNSWFlat> faiss_copy;
 
   SemdbGraph(const DataSet& d, const std::vector<int64_t>& chunk_ends, int threads) {
     index.hnsw.efConstruction = kEfConstruction;
@@ -51,15 +59,18 @@ struct SemdbGraph {
       const int64_t before = index.ntotal;
       index.storage->add(end - before, d.base.data() + before * kDim);
       index.ntotal = index.storage->ntotal;
-      const std::vector<int32_t> relinked =
-          BuildHnsw(index.hnsw, rows(), kDim, end, BestInnerProduct(), threads);
-      level0.Append(d.base.data() + before * kDim, static_cast<size_t>(end - before));
-      level0.CopyLinks(index.hnsw, static_cast<size_t>(before), relinked);
+      BuildHnsw(index.hnsw, index.level0(), BestInnerProduct(), threads);
     }
+    faiss::VectorIOWriter w;
+    WriteHnswFlat(index, &w);
+    faiss::VectorIOReader r;
+    r.data = std::move(w.data);
+    faiss_copy.reset(dynamic_cast<faiss::IndexHNSWFlat*>(faiss::read_index(&r)));
+    REQUIRE(faiss_copy != nullptr);
   }
   const float* rows() const {
     return reinterpret_cast<const float*>(
-        static_cast<const faiss::IndexFlat*>(index.storage)->codes.data());
+        static_cast<const faiss::IndexFlat*>(faiss_copy->storage)->codes.data());
   }
 };
 
@@ -96,15 +107,30 @@ void RequireValidGraph(const faiss::HNSW& g) {
   REQUIRE(links > n * kM / 2);
 }
 
-// The packed level 0 holds FAISS's level-0 links and the rows, node by node.
+// The packed blocks hold the file's level-0 links and rows, the packed
+// graph's faiss::HNSW its upper levels, node by node.
 void RequirePackedMatches(const SemdbGraph& g) {
-  const faiss::HNSW& graph = g.index.hnsw;
-  REQUIRE(g.level0.size() == graph.levels.size());
+  const faiss::HNSW& graph = g.faiss_copy->hnsw;
+  const faiss::HNSW& upper = g.index.hnsw;
+  const PackedLevel0& level0 = g.index.level0();
+  REQUIRE(level0.size() == graph.levels.size());
+  REQUIRE(upper.levels == graph.levels);
+  REQUIRE(upper.nb_neighbors(0) == 0);
   for (size_t v = 0; v < graph.levels.size(); ++v) {
-    const int32_t* links = g.level0.links(static_cast<int32_t>(v));
-    REQUIRE(std::equal(links, links + g.level0.width(),
-                       graph.neighbors.begin() + static_cast<int64_t>(graph.offsets[v])));
-    const float* row = g.level0.vector(static_cast<int32_t>(v));
+    size_t begin, end;
+    graph.neighbor_range(static_cast<int64_t>(v), 0, &begin, &end);
+    const int32_t* links = level0.links(static_cast<int32_t>(v));
+    REQUIRE(static_cast<int>(end - begin) == level0.width());
+    REQUIRE(std::equal(links, links + level0.width(), graph.neighbors.begin() + begin));
+    for (int level = 1; level < graph.levels[v]; ++level) {
+      size_t upper_begin, upper_end;
+      graph.neighbor_range(static_cast<int64_t>(v), level, &begin, &end);
+      upper.neighbor_range(static_cast<int64_t>(v), level, &upper_begin, &upper_end);
+      REQUIRE(std::equal(graph.neighbors.begin() + begin, graph.neighbors.begin() + end,
+                         upper.neighbors.begin() + upper_begin,
+                         upper.neighbors.begin() + upper_end));
+    }
+    const float* row = level0.vector(static_cast<int32_t>(v));
     REQUIRE(std::equal(row, row + kDim, g.rows() + v * kDim));
   }
 }
@@ -115,7 +141,7 @@ double SemdbRecall(const SemdbGraph& g, const DataSet& d, const std::vector<int6
   std::vector<float> scores(kK);
   std::vector<int64_t> ids(kK);
   for (int q = 0; q < kQueries; ++q) {
-    SearchHnswPacked(g.index.hnsw, g.level0, BestInnerProduct(),
+    SearchHnswPacked(g.index.hnsw, g.index.level0(), BestInnerProduct(),
                      {d.queries.data() + q * kDim, kK, ef, nullptr, false}, scores.data(),
                      ids.data());
     recall += testing::RecallOf(ids, std::vector<int64_t>(truth.begin() + q * kK,
@@ -134,12 +160,19 @@ std::vector<int64_t> Truth(const DataSet& d) {
   return truth;
 }
 
+// A selector of the odd positions: it bounds the results, not the walk.
+faiss::IDSelectorBatch OddPositions() {
+  std::vector<faiss::Index::idx_t> odd;
+  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
+  return faiss::IDSelectorBatch(odd.size(), odd.data());
+}
+
 TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][build]") {
   for (const std::string name : {"clustered", "latent"}) {
     const DataSet d = Make(name);
     const std::vector<int64_t> truth = Truth(d);
     SemdbGraph g(d, {kRows}, 2);
-    RequireValidGraph(g.index.hnsw);
+    RequireValidGraph(g.faiss_copy->hnsw);
 
     hnswlib::InnerProductSpace space(kDim);
     hnswlib::HierarchicalNSW<float> peer(&space, kRows, kM, kEfConstruction, 100);
@@ -162,11 +195,11 @@ TEST_CASE("semdb's HNSW build matches hnswlib's recall at equal ef", "[hnsw][bui
       REQUIRE(recall >= peer_recall - 0.015);
     }
 
-    // FAISS searches the graph with its own code: the arrays are FAISS's.
-    g.index.hnsw.efSearch = 64;
+    // FAISS searches the graph it reads from semdb's file with its own code.
+    g.faiss_copy->hnsw.efSearch = 64;
     std::vector<float> scores(static_cast<size_t>(kQueries) * kK);
     std::vector<faiss::Index::idx_t> ids(static_cast<size_t>(kQueries) * kK);
-    g.index.search(kQueries, d.queries.data(), kK, scores.data(), ids.data());
+    g.faiss_copy->search(kQueries, d.queries.data(), kK, scores.data(), ids.data());
     double faiss_recall = 0;
     for (int q = 0; q < kQueries; ++q) {
       faiss_recall += testing::RecallOf(
@@ -184,7 +217,7 @@ TEST_CASE("a graph grown by incremental adds stays searchable", "[hnsw][build]")
   // One vector first, then one more, a small batch on one thread, most of
   // the rest in parallel, then a last one whose links back change old lists.
   SemdbGraph g(d, {1, 2, 300, kRows - 1, kRows}, 2);
-  RequireValidGraph(g.index.hnsw);
+  RequireValidGraph(g.faiss_copy->hnsw);
   RequirePackedMatches(g);
   INFO("recall at ef 64: " << SemdbRecall(g, d, truth, 64));
   REQUIRE(SemdbRecall(g, d, truth, 64) >= 0.97);
@@ -193,9 +226,7 @@ TEST_CASE("a graph grown by incremental adds stays searchable", "[hnsw][build]")
 TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw][build]") {
   const DataSet d = Make("clustered");
   SemdbGraph g(d, {kRows / 2, kRows}, 2);
-  std::vector<faiss::Index::idx_t> odd;
-  for (faiss::Index::idx_t i = 1; i < kRows; i += 2) odd.push_back(i);
-  faiss::IDSelectorBatch odd_sel(odd.size(), odd.data());
+  faiss::IDSelectorBatch odd_sel = OddPositions();
   for (const faiss::IDSelector* sel : {static_cast<const faiss::IDSelector*>(nullptr),
                                        static_cast<const faiss::IDSelector*>(&odd_sel)}) {
     for (int ef : {10, 64}) {
@@ -204,9 +235,9 @@ TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw]
           const HnswQuery query{d.queries.data() + q * kDim, kK, ef, sel, faiss_rule};
           std::vector<float> scores(kK), packed_scores(kK);
           std::vector<int64_t> ids(kK), packed_ids(kK);
-          SearchHnswFlat(g.index.hnsw, g.rows(), kDim, BestInnerProduct(), query, scores.data(),
-                         ids.data());
-          SearchHnswPacked(g.index.hnsw, g.level0, BestInnerProduct(), query,
+          SearchHnswFlat(g.faiss_copy->hnsw, g.rows(), kDim, BestInnerProduct(), query,
+                         scores.data(), ids.data());
+          SearchHnswPacked(g.index.hnsw, g.index.level0(), BestInnerProduct(), query,
                            packed_scores.data(), packed_ids.data());
           INFO("ef=" << ef << " selector=" << (sel != nullptr) << " query " << q);
           REQUIRE(packed_ids == ids);
@@ -216,6 +247,31 @@ TEST_CASE("the packed level 0 returns the FAISS-array search's results", "[hnsw]
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("PackedHnsw::search returns FAISS's search of the file's graph", "[hnsw][build]") {
+  const DataSet d = Make("latent");
+  SemdbGraph g(d, {kRows / 2, kRows}, 2);
+  faiss::IDSelectorBatch odd_sel = OddPositions();
+  for (faiss::IDSelector* sel : {static_cast<faiss::IDSelector*>(nullptr),
+                                 static_cast<faiss::IDSelector*>(&odd_sel)}) {
+    for (int ef : {10, 64}) {
+      faiss::SearchParametersHNSW params;
+      params.efSearch = ef;
+      params.sel = sel;
+      // FAISS 1.7.3 sizes its candidate heap by hnsw.efSearch: the same on both.
+      g.index.hnsw.efSearch = ef;
+      g.faiss_copy->hnsw.efSearch = ef;
+      std::vector<float> scores(kQueries * kK), faiss_scores(kQueries * kK);
+      std::vector<faiss::Index::idx_t> ids(kQueries * kK), faiss_ids(kQueries * kK);
+      g.index.search(kQueries, d.queries.data(), kK, scores.data(), ids.data(), &params);
+      g.faiss_copy->search(kQueries, d.queries.data(), kK, faiss_scores.data(), faiss_ids.data(),
+                           &params);
+      INFO("ef=" << ef << " selector=" << (sel != nullptr));
+      REQUIRE(ids == faiss_ids);
+      REQUIRE(scores == faiss_scores);
     }
   }
 }
