@@ -127,6 +127,19 @@ absl::StatusOr<std::optional<Record>> Decoded(absl::StatusOr<std::optional<std::
   return std::optional<Record>(*std::move(r));
 }
 
+// The reference `ref_bytes` encodes, which must be to `file` (the current
+// vector file).
+absl::StatusOr<VectorRef> DecodeRef(std::string_view ref_bytes, const VectorFile& file) {
+  absl::StatusOr<VectorRef> ref = VectorRef::Decode(ref_bytes);
+  if (!ref.ok()) return ref.status();
+  if (ref->file != file.number()) {
+    return absl::DataLossError(absl::StrCat("the database is corrupt: a vector refers to vector file ",
+                                            ref->file, ", not to the current one (",
+                                            file.number(), ")"));
+  }
+  return ref;
+}
+
 // DataLoss unless the values' `bytes`, read from the vector file at `path`,
 // pass `ref`'s checksum.
 absl::Status CheckVectorBytes(const VectorRef& ref, std::string_view bytes,
@@ -375,20 +388,9 @@ absl::StatusOr<VectorRecord> Store::DecodeVector(std::string_view value,
   return r;
 }
 
-absl::StatusOr<VectorRef> Store::DecodeRef(std::string_view ref_bytes) const {
-  absl::StatusOr<VectorRef> ref = VectorRef::Decode(ref_bytes);
-  if (!ref.ok()) return ref.status();
-  if (ref->file != vector_file_->number()) {
-    return absl::DataLossError(absl::StrCat("the database is corrupt: a vector refers to vector file ",
-                                            ref->file, ", not to the current one (",
-                                            vector_file_->number(), ")"));
-  }
-  return ref;
-}
-
 absl::Status Store::LoadVector(std::string_view ref_bytes, VectorStorage storage,
                                VectorRecord* out) const {
-  absl::StatusOr<VectorRef> ref = DecodeRef(ref_bytes);
+  absl::StatusOr<VectorRef> ref = DecodeRef(ref_bytes, *vector_file_);
   if (!ref.ok()) return ref.status();
   std::string bytes(ref->length, '\0');
   if (absl::Status s = vector_file_->Read(ref->offset, ref->length, bytes.data()); !s.ok()) {
@@ -939,6 +941,7 @@ absl::Status Store::ScanVectorFile(
   std::string bytes;
   VectorRecord record;
   absl::ReaderMutexLock lock(&vector_files_mu_);
+  const VectorFile& file = *vector_file_;  // (the lock keeps it current)
   auto visit = [&]() -> absl::Status {
     for (size_t i = 0; i < entries.size();) {
       size_t end = i + 1;
@@ -948,13 +951,13 @@ absl::Status Store::ScanVectorFile(
         run += entries[end++].ref.length;
       }
       bytes.resize(run);
-      if (absl::Status s = vector_file_->Read(entries[i].ref.offset, run, bytes.data()); !s.ok()) {
+      if (absl::Status s = file.Read(entries[i].ref.offset, run, bytes.data()); !s.ok()) {
         return s;
       }
       for (size_t at = 0; i < end; at += entries[i++].ref.length) {
         const VectorRef& ref = entries[i].ref;
         if (absl::Status s = CheckedVector(ref, std::string_view(bytes).substr(at, ref.length),
-                                           storage, vector_file_->path(), &record);
+                                           storage, file.path(), &record);
             !s.ok()) {
           return s;
         }
@@ -969,7 +972,7 @@ absl::Status Store::ScanVectorFile(
                                 if (suffix.size() != 8) {
                                   return absl::DataLossError("corrupt vector key");
                                 }
-                                absl::StatusOr<VectorRef> ref = DecodeRef(value);
+                                absl::StatusOr<VectorRef> ref = DecodeRef(value, file);
                                 if (!ref.ok()) return ref.status();
                                 entries.push_back({ReadBigEndian64(suffix.data()), *ref});
                                 return entries.size() == kRefs ? visit() : absl::OkStatus();

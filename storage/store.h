@@ -205,9 +205,6 @@ class Store {
   // Opens the vector file the database names, or starts one in a new
   // database; deletes files a crashed reclaim left.
   absl::Status OpenVectorFile(bool read_only);
-  // The reference `ref_bytes` encodes, which must be to the current file.
-  absl::StatusOr<VectorRef> DecodeRef(std::string_view ref_bytes) const
-      ABSL_SHARED_LOCKS_REQUIRED(vector_files_mu_);
   // ScanVectors in vector-file mode.
   absl::Status ScanVectorFile(
       uint32_t cid, uint32_t gen, VectorStorage storage,
