@@ -506,6 +506,9 @@ absl::Status Store::Flush() {
 }
 
 absl::Status Store::Reclaim(uint32_t cid) {
+  if (vector_file_mode_) {
+    if (absl::Status s = ReclaimVectorFile(); !s.ok()) return s;
+  }
   if (absl::Status s = Flush(); !s.ok()) return s;
   const std::string begin = CidKey(cid);
   const std::string end = CidKey(cid + 1);  // ids are < 2^32 - 1
@@ -1068,6 +1071,7 @@ void StoreBatch::DeleteCollection(const CollectionRecord& record) {
   dropped_.push_back(record.id);
   if (store_.vector_file_mode_) {
     DropPendingVectors([&](uint32_t cid, uint32_t, uint64_t) { return cid == record.id; });
+    ++vector_deletes_;
   }
   const std::string begin = CidKey(record.id);
   const std::string end = PrefixEnd(begin);
@@ -1122,7 +1126,6 @@ void StoreBatch::AddPendingVector(uint32_t cid, uint32_t gen, uint64_t label, in
 void StoreBatch::DropPendingVectors(
     const std::function<bool(uint32_t cid, uint32_t gen, uint64_t label)>& deleted) {
   touches_vectors_ = true;
-  ++vector_deletes_;
   std::erase_if(pending_vectors_, [&](const PendingVector& p) {
     return deleted(p.cid, p.gen, p.label);
   });
@@ -1176,6 +1179,7 @@ void StoreBatch::DeleteVector(uint32_t cid, uint32_t gen, uint64_t label) {
     DropPendingVectors([&](uint32_t c, uint32_t g, uint64_t l) {
       return c == cid && g == gen && l == label;
     });
+    ++vector_deletes_;
   }
   batch_->Delete(store_.handles_[kVectors], VectorKey(cid, gen, label));
 }

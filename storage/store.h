@@ -14,8 +14,8 @@
 // written as before (the key "vector_file" of the default family says
 // which). Dead bytes of the file (deleted or replaced vectors, dropped
 // generations and collections, a crash's unreferenced tail) are reclaimed
-// by Flush once some vector was deleted: when they outnumber the live
-// ones, the live values are copied to a new file, the references switched
+// by Reclaim, and by Flush once a vector or collection was deleted: when
+// they outnumber the live ones, the live values are copied to a new file, the references switched
 // in one synced WriteBatch, and the old file deleted (a crash at any step
 // leaves one consistent file; the other is deleted at open).
 #ifndef SEMDB_STORAGE_STORE_H_
@@ -86,7 +86,9 @@ class Store {
   // rewritten first when vectors were deleted and its dead bytes outnumber
   // the live ones.
   absl::Status Flush();
-  // Flush, then compacts collection `cid`'s keys in every family: drops
+  // Reclaims the vector file's dead bytes when they outnumber the live ones
+  // (see above), flushes, then compacts collection `cid`'s keys in every
+  // family: drops
   // what range deletes removed (the vectors of replaced model generations
   // after a refit, a truncated index log) from disk now rather than at some
   // later compaction.
@@ -341,7 +343,10 @@ class StoreBatch {
   std::vector<PendingVector> pending_vectors_;
   std::deque<std::string> owned_values_;  // converted or copied values
   // Vector-file mode: whether the batch writes or deletes vectors, and how
-  // many deletes (a range counts one).
+  // many deletes of vectors or collections it holds (a dropped collection
+  // counts one). DeleteOtherGenerations counts none: each open clears a
+  // crashed refit's generation with it, normally nothing, and counting it
+  // would make every close look for dead bytes; a refit calls Reclaim.
   bool touches_vectors_ = false;
   uint64_t vector_deletes_ = 0;
 };
