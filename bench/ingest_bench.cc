@@ -17,7 +17,9 @@
 //          write_index; both files fsynced.
 // Time is the child's wall-clock time from before the first batch to the
 // end (data on disk), CPU its user+system time and peak RSS its
-// ru_maxrss (both from wait4), disk the bytes left in its folder. Printed
+// ru_maxrss (both from wait4), disk the bytes left in its folder. After
+// each semdb run a third child reopens its database (Database::Open and the
+// collection: a flat index is rebuilt from the stored vectors), timed. Printed
 // with the core count, the load average and the OpenBLAS kernel. Issue
 // 12's goals: rate >= 0.8x the peer's, disk <= 1.3x, peak RSS <= 1.5x.
 #include <fcntl.h>
@@ -117,6 +119,17 @@ int RunSemdb(const std::string& data, const std::string& kind, int dim, int64_t 
   return 0;
 }
 
+int RunReopen(const fs::path& out) {
+  const Clock::time_point start = Clock::now();
+  {
+    auto db = semdb::Database::Open(out.string());
+    Check(db.status(), "reopen");
+    Check((*db)->GetCollection("v").status(), "reopen the collection");
+  }
+  std::printf("%.6f\n", std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
+
 int RunPeer(const std::string& data, const std::string& kind, int dim, int64_t rows,
             int64_t batch, const fs::path& out) {
   const Clock::time_point start = Clock::now();
@@ -151,9 +164,12 @@ struct Run {
   double rss_mib = 1e30, disk_mb = 1e30;
 };
 
-Run RunChild(const std::string& self, const std::vector<std::string>& args, const fs::path& out) {
-  fs::remove_all(out);
-  fs::create_directories(out);
+Run RunChild(const std::string& self, const std::vector<std::string>& args, const fs::path& out,
+             bool fresh = true) {
+  if (fresh) {
+    fs::remove_all(out);
+    fs::create_directories(out);
+  }
   const semdb::bench::ChildRun child = semdb::bench::RunChildProcess(self, args);
   if (!child.ok) Die("a child failed: " + args[0]);
   Run r;
@@ -187,6 +203,7 @@ int main(int argc, char** argv) {
     const int64_t rows = std::stoll(argv[5]), batch = std::stoll(argv[6]);
     return (mode == "semdb" ? RunSemdb : RunPeer)(argv[2], argv[3], dim, rows, batch, argv[7]);
   }
+  if (mode == "reopen" && argc == 3) return RunReopen(argv[2]);  // ingest_bench reopen OUT
 
   CLI::App app("semdb ingest benchmark: pre-embedded vectors against FAISS add + a file");
   int64_t rows = 100000, batch = 1000;
@@ -227,8 +244,9 @@ int main(int argc, char** argv) {
   std::printf("| index | side | wall s | vectors/s | CPU s | peak RSS MiB | disk MB |\n"
               "|---|---|---:|---:|---:|---:|---:|\n");
   std::map<std::string, std::pair<Run, Run>> results;
+  std::map<std::string, Run> reopens;
   for (const std::string& kind : kinds) {
-    Run semdb, peer;
+    Run semdb, peer, reopen;
     const std::vector<std::string> common{data.string(), kind, std::to_string(dim),
                                           std::to_string(rows), std::to_string(batch)};
     for (int r = 0; r < repeat; ++r) {
@@ -238,6 +256,9 @@ int main(int argc, char** argv) {
         const fs::path out = fs::path(work) / side;
         args.push_back(out.string());
         KeepBest(side == std::string("semdb") ? semdb : peer, RunChild(self, args, out));
+        if (side == std::string("semdb")) {
+          KeepBest(reopen, RunChild(self, {"reopen", out.string()}, out, /*fresh=*/false));
+        }
       }
     }
     for (const auto& [name, run] : {std::pair{"semdb", semdb}, std::pair{"peer", peer}}) {
@@ -245,6 +266,7 @@ int main(int argc, char** argv) {
                   run.seconds, rows / run.seconds, run.cpu, run.rss_mib, run.disk_mb);
     }
     results[kind] = {semdb, peer};
+    reopens[kind] = reopen;
   }
   std::printf("\n| index | rate semdb/peer (goal >= 0.8) | CPU | peak RSS (goal <= 1.5) | "
               "disk (goal <= 1.3) |\n|---|---:|---:|---:|---:|\n");
@@ -252,6 +274,11 @@ int main(int argc, char** argv) {
     const auto& [s, p] = sp;
     std::printf("| %s | %.2fx | %.2fx | %.2fx | %.2fx |\n", kind.c_str(), p.seconds / s.seconds,
                 s.cpu / p.cpu, s.rss_mib / p.rss_mib, s.disk_mb / p.disk_mb);
+  }
+  std::printf("\n| index | semdb reopen s (open + collection) | CPU s | peak RSS MiB |\n"
+              "|---|---:|---:|---:|\n");
+  for (const auto& [kind, r] : reopens) {
+    std::printf("| %s | %.3f | %.2f | %.1f |\n", kind.c_str(), r.seconds, r.cpu, r.rss_mib);
   }
   std::printf("load average at the end: %s\n", LoadAverage().c_str());
   fs::remove_all(work);

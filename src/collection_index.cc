@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
-#include "src/crash_point.h"
+#include "storage/crash_point.h"
 #include "src/index_builder.h"
 #include "src/index_files.h"
 #include "src/operation_log.h"

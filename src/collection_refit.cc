@@ -6,7 +6,7 @@
 #include "embedders/embedder_factory.h"
 #include "index/index_factory.h"
 #include "src/collection_impl.h"
-#include "src/crash_point.h"
+#include "storage/crash_point.h"
 #include "src/index_builder.h"
 #include "src/model_probe.h"
 #include "src/operation_log.h"

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "index/index_factory.h"
 #include "index/index_layout.h"
-#include "src/crash_point.h"
+#include "storage/crash_point.h"
 
 namespace semdb {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "src/crash_point.h"
+#include "storage/crash_point.h"
 
 namespace semdb {
 namespace {

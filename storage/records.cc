@@ -303,21 +303,55 @@ absl::StatusOr<VectorRecord> VectorRecord::Decode(std::string_view bytes,
                                                   VectorStorage storage) {
   VectorRecord r;
   uint64_t tokens, unknown;
-  const size_t width = storage == VectorStorage::kFloat16 ? sizeof(uint16_t) : sizeof(float);
   if (!ReadVarint(&bytes, &tokens) || !ReadVarint(&bytes, &unknown) ||
-      bytes.size() % width != 0) {
+      !DecodeValues(bytes, storage, &r.values)) {
     return Corrupt("vector");
   }
   r.tokens = static_cast<int32_t>(tokens);
   r.unknown_tokens = static_cast<int32_t>(unknown);
-  r.values.resize(bytes.size() / width);
+  return r;
+}
+
+bool VectorRecord::DecodeValues(std::string_view bytes, VectorStorage storage,
+                                std::vector<float>* values) {
+  const size_t width = storage == VectorStorage::kFloat16 ? sizeof(uint16_t) : sizeof(float);
+  if (bytes.size() % width != 0) return false;
+  values->resize(bytes.size() / width);
   if (storage == VectorStorage::kFloat32) {
-    std::memcpy(r.values.data(), bytes.data(), bytes.size());
+    std::memcpy(values->data(), bytes.data(), bytes.size());
   } else {
-    std::vector<uint16_t> halves(r.values.size());
+    std::vector<uint16_t> halves(values->size());
     std::memcpy(halves.data(), bytes.data(), bytes.size());
-    HalvesToFloats(halves, absl::MakeSpan(r.values));
+    HalvesToFloats(halves, absl::MakeSpan(*values));
   }
+  return true;
+}
+
+std::string VectorRef::Encode() const {
+  std::string out;
+  AppendVarint(&out, static_cast<uint32_t>(tokens));
+  AppendVarint(&out, static_cast<uint32_t>(unknown_tokens));
+  AppendVarint(&out, file);
+  AppendVarint(&out, offset);
+  AppendVarint(&out, length);
+  AppendBigEndian32(&out, crc);
+  return out;
+}
+
+absl::StatusOr<VectorRef> VectorRef::Decode(std::string_view bytes) {
+  VectorRef r;
+  uint64_t tokens, unknown, file, length;
+  if (!ReadVarint(&bytes, &tokens) || !ReadVarint(&bytes, &unknown) ||
+      !ReadVarint(&bytes, &file) || !ReadVarint(&bytes, &r.offset) ||
+      !ReadVarint(&bytes, &length) || bytes.size() != 4 || file > UINT32_MAX ||
+      length > UINT32_MAX) {
+    return Corrupt("vector reference");
+  }
+  r.tokens = static_cast<int32_t>(tokens);
+  r.unknown_tokens = static_cast<int32_t>(unknown);
+  r.file = static_cast<uint32_t>(file);
+  r.length = static_cast<uint32_t>(length);
+  r.crc = ReadBigEndian32(bytes.data());
   return r;
 }
 

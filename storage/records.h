@@ -10,7 +10,9 @@
 //                                         the text so that filters scan less)
 //   ids        <cid><id bytes>         -> label:8
 //   vectors    <cid><gen:4><label:8>   -> VectorRecord: the embedding and
-//                                         what the embedder saw
+//                                         what the embedder saw; in
+//                                         vector-file mode (store.h) a
+//                                         VectorRef to the values instead
 //   log        <cid><seq:8>            -> LogOp: the index operations since
 //                                         the last saved index
 //   state      <cid><gen:4><chunk:4>   -> embedder state, in chunks
@@ -174,6 +176,25 @@ struct VectorRecord {
   static void AppendValues(VectorStorage storage, absl::Span<const float> values,
                            std::string* out);
   static absl::StatusOr<VectorRecord> Decode(std::string_view bytes, VectorStorage storage);
+  // The values alone (AppendValues' bytes) into `values`; false when
+  // `bytes` is not a whole number of values.
+  static bool DecodeValues(std::string_view bytes, VectorStorage storage,
+                           std::vector<float>* values);
+};
+
+// A vector whose values live in the database's vector file
+// (storage/vector_file.h): what a VectorRecord holds besides the values,
+// and where they are.
+struct VectorRef {
+  int32_t tokens = 0;
+  int32_t unknown_tokens = 0;
+  uint32_t file = 0;    // the vector file's number
+  uint64_t offset = 0;  // of the first byte of the values
+  uint32_t length = 0;  // bytes: the values as the collection stores them
+  uint32_t crc = 0;     // CRC-32C of those bytes
+
+  std::string Encode() const;
+  static absl::StatusOr<VectorRef> Decode(std::string_view bytes);
 };
 
 // One index operation, in log order.

@@ -1,5 +1,9 @@
 #include "storage/store.h"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +18,11 @@
 #include "rocksdb/table.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
+#include "index/crc32c.h"
+#include "rocksdb/listener.h"
 #include "storage/bounded_json.h"
+#include "storage/crash_point.h"
+#include "storage/vector_file.h"
 
 namespace semdb {
 namespace {
@@ -51,6 +59,8 @@ constexpr uint32_t kIndexTrainingChunks = 0x80000000u;
 constexpr char kCollectionPrefix[] = "collection/";
 constexpr char kCountersPrefix[] = "counters/";
 constexpr char kNextCollectionId[] = "next_collection_id";
+// Present in vector-file mode: the number of the current vector file.
+constexpr char kVectorFileKey[] = "vector_file";
 
 std::string CollectionKey(const std::string& name) {
   return kCollectionPrefix + name;
@@ -117,6 +127,41 @@ absl::StatusOr<std::optional<Record>> Decoded(absl::StatusOr<std::optional<std::
   return std::optional<Record>(*std::move(r));
 }
 
+// The reference `ref_bytes` encodes, which must be to `file` (the current
+// vector file).
+absl::StatusOr<VectorRef> DecodeRef(std::string_view ref_bytes, const VectorFile& file) {
+  absl::StatusOr<VectorRef> ref = VectorRef::Decode(ref_bytes);
+  if (!ref.ok()) return ref.status();
+  if (ref->file != file.number()) {
+    return absl::DataLossError(absl::StrCat("the database is corrupt: a vector refers to vector file ",
+                                            ref->file, ", not to the current one (",
+                                            file.number(), ")"));
+  }
+  return ref;
+}
+
+// DataLoss unless the values' `bytes`, read from the vector file at `path`,
+// pass `ref`'s checksum.
+absl::Status CheckVectorBytes(const VectorRef& ref, std::string_view bytes,
+                              const std::string& path) {
+  if (ExtendCrc32c(0, bytes.data(), bytes.size()) == ref.crc) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("the database is corrupt: the vector at bytes ",
+                                          ref.offset, "-", ref.offset + ref.length, " of ", path,
+                                          " fails its checksum"));
+}
+
+// The record of `ref` from its values' checked `bytes`.
+absl::Status CheckedVector(const VectorRef& ref, std::string_view bytes, VectorStorage storage,
+                           const std::string& path, VectorRecord* out) {
+  if (absl::Status s = CheckVectorBytes(ref, bytes, path); !s.ok()) return s;
+  out->tokens = ref.tokens;
+  out->unknown_tokens = ref.unknown_tokens;
+  if (!VectorRecord::DecodeValues(bytes, storage, &out->values)) {
+    return absl::DataLossError("corrupt vector record: its length is not a whole number of values");
+  }
+  return absl::OkStatus();
+}
+
 // `type` when this RocksDB build has it, else no compression.
 rocksdb::CompressionType Supported(rocksdb::CompressionType type) {
   for (rocksdb::CompressionType t : rocksdb::GetSupportedCompressions()) {
@@ -156,9 +201,37 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
 
 }  // namespace
 
+// Syncs the current vector file as a memtable flush begins (Store's
+// syncer_). Its own leaf mutex: a flush may wait behind a write that holds
+// the store's vector locks.
+class VectorFileSyncer : public rocksdb::EventListener {
+ public:
+  void Set(std::shared_ptr<VectorFile> file) {
+    absl::MutexLock lock(&mu_);
+    file_ = std::move(file);
+  }
+  void OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) override {
+    std::shared_ptr<VectorFile> file;
+    {
+      absl::MutexLock lock(&mu_);
+      file = file_;
+    }
+    // A failure shows at the next explicit sync (Store::Flush, a synced
+    // write), which reports it.
+    if (file != nullptr) (void)file->Sync();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<VectorFile> file_ ABSL_GUARDED_BY(mu_);
+};
+
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
+  auto store = std::unique_ptr<Store>(new Store());
+  store->syncer_ = std::make_shared<VectorFileSyncer>();
   rocksdb::Options db_options;
+  db_options.listeners.push_back(store->syncer_);
   db_options.create_if_missing = options.create_if_missing;
   db_options.error_if_exists = options.error_if_exists;
   db_options.create_missing_column_families = true;
@@ -206,7 +279,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     families.emplace_back(kFamilyNames[f], FamilyOptions(static_cast<Family>(f), cf_options));
   }
 
-  auto store = std::unique_ptr<Store>(new Store());
   store->path_ = path;
   rocksdb::DB* db = nullptr;
   store->read_only_ = options.read_only;
@@ -232,7 +304,99 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return FromRocks(s, absl::StrCat("cannot open database ", path));
   }
   store->db_.reset(db);
+  if (absl::Status v = store->OpenVectorFile(options.read_only); !v.ok()) return v;
   return store;
+}
+
+absl::Status Store::OpenVectorFile(bool read_only) {
+  absl::StatusOr<std::optional<std::string>> key =
+      ReadValue(kDefault, kVectorFileKey, "reading the vector file's number");
+  if (!key.ok()) return key.status();
+  uint32_t number = 1;
+  bool create = false;
+  if (key->has_value()) {
+    if ((*key)->size() != 4) return absl::DataLossError("corrupt vector file number");
+    number = ReadBigEndian32((*key)->data());
+  } else {
+    // A database without collections has no vectors: it starts in
+    // vector-file mode. One written before the mode stays as it is.
+    absl::StatusOr<std::optional<std::string>> next =
+        ReadValue(kDefault, kNextCollectionId, "reading collection ids");
+    if (!next.ok()) return next.status();
+    absl::StatusOr<std::vector<CollectionRecord>> collections = ListCollections();
+    if (!collections.ok()) return collections.status();
+    if (read_only || next->has_value() || !collections->empty()) return absl::OkStatus();
+    create = true;
+  }
+  // The file before the key naming it: a crash between the two leaves an
+  // empty database that starts again.
+  absl::StatusOr<std::unique_ptr<VectorFile>> file =
+      VectorFile::Open(path_, number, create, read_only);
+  if (!file.ok()) return file.status();
+  if (create) {
+    std::string value;
+    AppendBigEndian32(&value, number);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status s = FromRocks(db_->Put(wo, handles_[kDefault], kVectorFileKey, value),
+                                   "cannot start the vector file");
+        !s.ok()) {
+      return s;
+    }
+  }
+  vector_file_mode_ = true;
+  {
+    absl::MutexLock lock(&vector_files_mu_);
+    vector_file_ = *std::move(file);
+    syncer_->Set(vector_file_);
+  }
+  if (read_only) return absl::OkStatus();
+  // Other vector files are what a crashed reclaim left: the new file before
+  // its switch was durable, or the old one after.
+  DIR* dir = ::opendir(path_.c_str());
+  if (dir == nullptr) return absl::OkStatus();
+  std::vector<std::string> leftovers;
+  while (dirent* e = ::readdir(dir)) {
+    std::optional<uint32_t> n = VectorFile::ParseFileName(e->d_name);
+    if (n && *n != number) leftovers.push_back(path_ + "/" + e->d_name);
+  }
+  ::closedir(dir);
+  for (const std::string& f : leftovers) ::unlink(f.c_str());
+  return absl::OkStatus();
+}
+
+Store::VectorFileUsage Store::vector_file_usage() const {
+  absl::ReaderMutexLock lock(&vector_files_mu_);
+  if (vector_file_ == nullptr) return {};
+  return {.number = vector_file_->number(), .bytes = vector_file_->size()};
+}
+
+absl::Status Store::SyncVectorFile() const {
+  std::shared_ptr<VectorFile> file;
+  {
+    absl::ReaderMutexLock lock(&vector_files_mu_);
+    file = vector_file_;
+  }
+  return file == nullptr ? absl::OkStatus() : file->Sync();
+}
+
+absl::StatusOr<VectorRecord> Store::DecodeVector(std::string_view value,
+                                                 VectorStorage storage) const {
+  if (!vector_file_mode_) return VectorRecord::Decode(value, storage);
+  VectorRecord r;
+  if (absl::Status s = LoadVector(value, storage, &r); !s.ok()) return s;
+  return r;
+}
+
+absl::Status Store::LoadVector(std::string_view ref_bytes, VectorStorage storage,
+                               VectorRecord* out) const {
+  absl::StatusOr<VectorRef> ref = DecodeRef(ref_bytes, *vector_file_);
+  if (!ref.ok()) return ref.status();
+  std::string bytes(ref->length, '\0');
+  if (absl::Status s = vector_file_->Read(ref->offset, ref->length, bytes.data()); !s.ok()) {
+    return s;
+  }
+  return CheckedVector(*ref, bytes, storage, vector_file_->path(), out);
 }
 
 Store::~Store() {
@@ -265,6 +429,45 @@ void Store::RetireWalFiles() {
 
 absl::Status Store::Write(StoreBatch& batch, bool sync) {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
+  if (!vector_file_mode_ || !batch.touches_vectors_) return ApplyBatch(batch, sync);
+  absl::MutexLock write_lock(&vector_write_mu_);
+  absl::ReaderMutexLock files_lock(&vector_files_mu_);
+  if (absl::Status s = AppendVectors(batch, sync); !s.ok()) return s;
+  vector_deletes_.fetch_add(batch.vector_deletes_, std::memory_order_relaxed);
+  return ApplyBatch(batch, sync);
+}
+
+absl::Status Store::AppendVectors(StoreBatch& batch, bool sync) {
+  if (batch.pending_vectors_.empty()) return absl::OkStatus();
+  std::vector<iovec> parts;
+  parts.reserve(batch.pending_vectors_.size());
+  for (const StoreBatch::PendingVector& p : batch.pending_vectors_) {
+    parts.push_back({const_cast<char*>(p.data), p.length});
+  }
+  absl::StatusOr<uint64_t> at = vector_file_->Append(parts);
+  if (!at.ok()) return RecordFailure(at.status());
+  if (sync) {
+    if (absl::Status s = vector_file_->Sync(); !s.ok()) return RecordFailure(s);
+  }
+  CrashPoint("store.vectors_appended");
+  // The references go after the batch's other writes: StoreBatch dropped
+  // the pending vectors that a later delete of the batch removes.
+  uint64_t offset = *at;
+  for (const StoreBatch::PendingVector& p : batch.pending_vectors_) {
+    const VectorRef ref{.tokens = p.tokens,
+                        .unknown_tokens = p.unknown_tokens,
+                        .file = vector_file_->number(),
+                        .offset = offset,
+                        .length = p.length,
+                        .crc = p.crc};
+    offset += p.length;
+    batch.batch_->Put(handles_[kVectors], VectorKey(p.cid, p.gen, p.label), ref.Encode());
+  }
+  batch.pending_vectors_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Store::ApplyBatch(StoreBatch& batch, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   // Written between BeginWrite and EndWrite when it changes documents, so
@@ -284,17 +487,28 @@ Store::CacheUsage Store::document_cache_usage() const {
 
 absl::Status Store::SyncWal() {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
+  // The values before the WAL that references them.
+  if (absl::Status s = SyncVectorFile(); !s.ok()) return RecordFailure(s);
   return RecordFailure(FromRocks(db_->SyncWAL(), "WAL sync failed"));
 }
 
 absl::Status Store::Flush() {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
+  if (vector_deletes_.load(std::memory_order_relaxed) > 0) {
+    if (absl::Status s = ReclaimVectorFile(); !s.ok()) return s;
+  }
+  // The values before the table files that reference them (the flush
+  // listener syncs too; this one reports a failure).
+  if (absl::Status s = SyncVectorFile(); !s.ok()) return RecordFailure(s);
   rocksdb::FlushOptions fo;
   fo.wait = true;
   return RecordFailure(FromRocks(db_->Flush(fo, handles_), "flush failed"));
 }
 
 absl::Status Store::Reclaim(uint32_t cid) {
+  if (vector_file_mode_) {
+    if (absl::Status s = ReclaimVectorFile(); !s.ok()) return s;
+  }
   if (absl::Status s = Flush(); !s.ok()) return s;
   const std::string begin = CidKey(cid);
   const std::string end = CidKey(cid + 1);  // ids are < 2^32 - 1
@@ -305,6 +519,89 @@ absl::Status Store::Reclaim(uint32_t cid) {
     rocksdb::Status s = db_->CompactRange(co, h, &b, &e);
     if (!s.ok()) return RecordFailure(FromRocks(s, "compaction failed"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Store::ReclaimVectorFile() {
+  absl::MutexLock write_lock(&vector_write_mu_);
+  vector_deletes_.store(0, std::memory_order_relaxed);
+  std::shared_ptr<VectorFile> old;
+  {
+    absl::ReaderMutexLock lock(&vector_files_mu_);
+    old = vector_file_;
+  }
+  if (old == nullptr || old->size() == 0) return absl::OkStatus();
+  // Every reference of every collection (no write can add one meanwhile).
+  struct Live {
+    std::string key;
+    VectorRef ref;
+  };
+  std::vector<Live> live;
+  uint64_t live_bytes = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[kVectors]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::StatusOr<VectorRef> ref = VectorRef::Decode(it->value().ToStringView());
+      if (!ref.ok()) return ref.status();
+      live_bytes += ref->length;
+      live.push_back({it->key().ToString(), *ref});
+    }
+    if (absl::Status s = FromRocks(it->status(), "scanning vectors"); !s.ok()) return s;
+  }
+  if (old->size() - std::min(live_bytes, old->size()) <= live_bytes) return absl::OkStatus();
+
+  // Copy the live values in file order, checking each, in chunks of ~4 MB.
+  std::sort(live.begin(), live.end(),
+            [](const Live& a, const Live& b) { return a.ref.offset < b.ref.offset; });
+  absl::StatusOr<std::unique_ptr<VectorFile>> created =
+      VectorFile::Open(path_, old->number() + 1, /*create=*/true, /*read_only=*/false);
+  if (!created.ok()) return RecordFailure(created.status());
+  std::shared_ptr<VectorFile> fresh = *std::move(created);
+  constexpr size_t kChunk = size_t{4} << 20;
+  std::string chunk;
+  for (size_t i = 0; i < live.size();) {
+    chunk.clear();
+    const size_t first = i;
+    for (; i < live.size() && (i == first || chunk.size() + live[i].ref.length <= kChunk); ++i) {
+      const VectorRef& ref = live[i].ref;
+      const size_t at = chunk.size();
+      chunk.resize(at + ref.length);
+      if (absl::Status s = old->Read(ref.offset, ref.length, chunk.data() + at); !s.ok()) return s;
+      // Damage stops the reclaim here rather than being copied.
+      const std::string_view bytes = std::string_view(chunk).substr(at);
+      if (absl::Status s = CheckVectorBytes(ref, bytes, old->path()); !s.ok()) return s;
+    }
+    const iovec part{chunk.data(), chunk.size()};
+    absl::StatusOr<uint64_t> at = fresh->Append({&part, 1});
+    if (!at.ok()) return RecordFailure(at.status());
+    uint64_t offset = *at;
+    for (size_t j = first; j < i; ++j) {
+      live[j].ref.file = fresh->number();
+      live[j].ref.offset = offset;
+      offset += live[j].ref.length;
+    }
+  }
+  if (absl::Status s = fresh->Sync(); !s.ok()) return RecordFailure(s);
+  CrashPoint("store.vector_reclaim_copied");
+
+  rocksdb::WriteBatch switch_batch;
+  for (const Live& l : live) switch_batch.Put(handles_[kVectors], l.key, l.ref.Encode());
+  std::string number;
+  AppendBigEndian32(&number, fresh->number());
+  switch_batch.Put(handles_[kDefault], kVectorFileKey, number);
+  {
+    absl::MutexLock lock(&vector_files_mu_);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    if (absl::Status s = FromRocks(db_->Write(wo, &switch_batch), "write failed"); !s.ok()) {
+      return RecordFailure(s);
+    }
+    vector_file_ = fresh;
+    syncer_->Set(fresh);
+  }
+  CrashPoint("store.vector_reclaim_switched");
+  ::unlink(old->path().c_str());
   return absl::OkStatus();
 }
 
@@ -562,13 +859,14 @@ absl::Status Store::MultiGetVectors(uint32_t cid, uint32_t gen, VectorStorage st
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::ColumnFamilyHandle*> families(labels.size(), handles_[kVectors]);
   std::vector<std::string> values;
+  absl::ReaderMutexLock lock(&vector_files_mu_);
   std::vector<rocksdb::Status> statuses =
       db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
   vectors->assign(labels.size(), std::nullopt);
   for (size_t i = 0; i < labels.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
-    absl::StatusOr<VectorRecord> r = VectorRecord::Decode(values[i], storage);
+    absl::StatusOr<VectorRecord> r = DecodeVector(values[i], storage);
     if (!r.ok()) return r.status();
     (*vectors)[i] = *std::move(r);
   }
@@ -608,11 +906,12 @@ absl::Status Store::ScanAux(
 absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid, uint32_t gen,
                                                             VectorStorage storage,
                                                             uint64_t label) const {
+  absl::ReaderMutexLock lock(&vector_files_mu_);
   absl::StatusOr<std::optional<std::string>> value =
       ReadValue(kVectors, VectorKey(cid, gen, label), "reading vector");
   if (!value.ok()) return value.status();
   if (!value->has_value()) return std::nullopt;
-  absl::StatusOr<VectorRecord> r = VectorRecord::Decode(**value, storage);
+  absl::StatusOr<VectorRecord> r = DecodeVector(**value, storage);
   if (!r.ok()) return r.status();
   return std::optional<VectorRecord>(*std::move(r));
 }
@@ -620,6 +919,7 @@ absl::StatusOr<std::optional<VectorRecord>> Store::GetVector(uint32_t cid, uint3
 absl::Status Store::ScanVectors(
     uint32_t cid, uint32_t gen, VectorStorage storage,
     const std::function<absl::Status(uint64_t, VectorRecord&)>& fn) const {
+  if (vector_file_mode_) return ScanVectorFile(cid, gen, storage, fn);
   return ScanPrefix(db_.get(), handles_[kVectors], GenKey(cid, gen),
                     [&](std::string_view suffix, std::string_view value) {
                       if (suffix.size() != 8) return absl::DataLossError("corrupt vector key");
@@ -627,6 +927,61 @@ absl::Status Store::ScanVectors(
                       if (!r.ok()) return r.status();
                       return fn(ReadBigEndian64(suffix.data()), *r);
                     });
+}
+
+absl::Status Store::ScanVectorFile(
+    uint32_t cid, uint32_t gen, VectorStorage storage,
+    const std::function<absl::Status(uint64_t, VectorRecord&)>& fn) const {
+  // The references a few thousand at a time; values written together
+  // (adjacent in the file, as a batch's are) are read with one call.
+  constexpr size_t kRefs = 4096;
+  struct Entry {
+    uint64_t label;
+    VectorRef ref;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(kRefs);
+  std::string bytes;
+  VectorRecord record;
+  absl::ReaderMutexLock lock(&vector_files_mu_);
+  const VectorFile& file = *vector_file_;  // (the lock keeps it current)
+  auto visit = [&]() -> absl::Status {
+    for (size_t i = 0; i < entries.size();) {
+      size_t end = i + 1;
+      uint64_t run = entries[i].ref.length;
+      while (end < entries.size() &&
+             entries[end].ref.offset == entries[i].ref.offset + run) {
+        run += entries[end++].ref.length;
+      }
+      bytes.resize(run);
+      if (absl::Status s = file.Read(entries[i].ref.offset, run, bytes.data()); !s.ok()) {
+        return s;
+      }
+      for (size_t at = 0; i < end; at += entries[i++].ref.length) {
+        const VectorRef& ref = entries[i].ref;
+        if (absl::Status s = CheckedVector(ref, std::string_view(bytes).substr(at, ref.length),
+                                           storage, file.path(), &record);
+            !s.ok()) {
+          return s;
+        }
+        if (absl::Status s = fn(entries[i].label, record); !s.ok()) return s;
+      }
+    }
+    entries.clear();
+    return absl::OkStatus();
+  };
+  absl::Status s = ScanPrefix(db_.get(), handles_[kVectors], GenKey(cid, gen),
+                              [&](std::string_view suffix, std::string_view value) {
+                                if (suffix.size() != 8) {
+                                  return absl::DataLossError("corrupt vector key");
+                                }
+                                absl::StatusOr<VectorRef> ref = DecodeRef(value, file);
+                                if (!ref.ok()) return ref.status();
+                                entries.push_back({ReadBigEndian64(suffix.data()), *ref});
+                                return entries.size() == kRefs ? visit() : absl::OkStatus();
+                              });
+  if (!s.ok()) return s;
+  return visit();
 }
 
 absl::Status Store::ScanLog(
@@ -714,6 +1069,10 @@ void StoreBatch::DeleteCollection(const CollectionRecord& record) {
   batch_->Delete(store_.handles_[kDefault], CollectionKey(record.name));
   batch_->Delete(store_.handles_[kDefault], CountersKey(record.id));
   dropped_.push_back(record.id);
+  if (store_.vector_file_mode_) {
+    DropPendingVectors([&](uint32_t cid, uint32_t, uint64_t) { return cid == record.id; });
+    ++vector_deletes_;
+  }
   const std::string begin = CidKey(record.id);
   const std::string end = PrefixEnd(begin);
   for (size_t f = kDocuments; f < kNumFamilies; ++f) {
@@ -751,14 +1110,54 @@ void StoreBatch::DeleteDocument(uint32_t cid, uint64_t label, std::string_view i
   batch_->Delete(store_.handles_[kIds], IdKey(cid, id));
 }
 
+void StoreBatch::AddPendingVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
+                                  int32_t unknown_tokens, const char* data, size_t length) {
+  touches_vectors_ = true;
+  pending_vectors_.push_back({.cid = cid,
+                              .gen = gen,
+                              .label = label,
+                              .tokens = tokens,
+                              .unknown_tokens = unknown_tokens,
+                              .data = data,
+                              .length = static_cast<uint32_t>(length),
+                              .crc = ExtendCrc32c(0, data, length)});
+}
+
+void StoreBatch::DropPendingVectors(
+    const std::function<bool(uint32_t cid, uint32_t gen, uint64_t label)>& deleted) {
+  touches_vectors_ = true;
+  std::erase_if(pending_vectors_, [&](const PendingVector& p) {
+    return deleted(p.cid, p.gen, p.label);
+  });
+}
+
 void StoreBatch::PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                            const VectorRecord& vector) {
-  batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode(storage));
+  if (!store_.vector_file_mode_) {
+    batch_->Put(store_.handles_[kVectors], VectorKey(cid, gen, label), vector.Encode(storage));
+    return;
+  }
+  std::string& values = owned_values_.emplace_back();
+  VectorRecord::AppendValues(storage, vector.values, &values);
+  AddPendingVector(cid, gen, label, vector.tokens, vector.unknown_tokens, values.data(),
+                   values.size());
 }
 
 void StoreBatch::PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                            int32_t tokens, int32_t unknown_tokens,
                            absl::Span<const float> values) {
+  if (store_.vector_file_mode_) {
+    if (storage == VectorStorage::kFloat32) {
+      AddPendingVector(cid, gen, label, tokens, unknown_tokens,
+                       reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+      return;
+    }
+    std::string& converted = owned_values_.emplace_back();
+    VectorRecord::AppendValues(storage, values, &converted);
+    AddPendingVector(cid, gen, label, tokens, unknown_tokens, converted.data(),
+                     converted.size());
+    return;
+  }
   const std::string key = VectorKey(cid, gen, label);
   std::string header = VectorRecord::EncodeHeader(tokens, unknown_tokens);
   if (storage != VectorStorage::kFloat32) {
@@ -776,10 +1175,19 @@ void StoreBatch::PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, ui
 }
 
 void StoreBatch::DeleteVector(uint32_t cid, uint32_t gen, uint64_t label) {
+  if (store_.vector_file_mode_) {
+    DropPendingVectors([&](uint32_t c, uint32_t g, uint64_t l) {
+      return c == cid && g == gen && l == label;
+    });
+    ++vector_deletes_;
+  }
   batch_->Delete(store_.handles_[kVectors], VectorKey(cid, gen, label));
 }
 
 void StoreBatch::DeleteOtherGenerations(uint32_t cid, uint32_t keep) {
+  if (store_.vector_file_mode_) {
+    DropPendingVectors([&](uint32_t c, uint32_t g, uint64_t) { return c == cid && g != keep; });
+  }
   for (size_t f : {kVectors, kState}) {
     if (keep > 0) batch_->DeleteRange(store_.handles_[f], CidKey(cid), GenKey(cid, keep));
     batch_->DeleteRange(store_.handles_[f], GenKey(cid, keep + 1),
@@ -843,6 +1251,6 @@ void StoreBatch::DeleteParent(uint32_t cid, std::string_view id) {
 }
 
 size_t StoreBatch::ByteSize() const { return batch_->GetDataSize(); }
-size_t StoreBatch::Count() const { return batch_->Count(); }
+size_t StoreBatch::Count() const { return batch_->Count() + pending_vectors_.size(); }
 
 }  // namespace semdb

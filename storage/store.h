@@ -4,10 +4,26 @@
 // with the write-ahead log on. Reads are typed point lookups and prefix
 // scans. A Store is thread-safe, as RocksDB is; callers order their own
 // read-modify-write sequences (see Collection).
+//
+// Vector-file mode (every database created since it exists): the values of
+// the vectors live in an append-only file beside RocksDB
+// (storage/vector_file.h), written once with one write call per batch
+// before the WriteBatch that references them (a VectorRef per vector,
+// records.h); with sync, the file is fdatasync'ed before the WAL. A
+// database written before keeps its vectors inside RocksDB, read and
+// written as before (the key "vector_file" of the default family says
+// which). Dead bytes of the file (deleted or replaced vectors, dropped
+// generations and collections, a crash's unreferenced tail) are reclaimed
+// by Reclaim, and by Flush once a vector or collection was deleted: when
+// they outnumber the live ones, the live values are copied to a new file, the references switched
+// in one synced WriteBatch, and the old file deleted (a crash at any step
+// leaves one consistent file; the other is deleted at open).
 #ifndef SEMDB_STORAGE_STORE_H_
 #define SEMDB_STORAGE_STORE_H_
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,6 +47,8 @@ class WriteBatch;
 namespace semdb {
 
 class StoreBatch;
+class VectorFile;
+class VectorFileSyncer;
 
 // Secondary structures kept beside the documents, one column family each.
 // Their key layout belongs to their owners (src/field_index.h,
@@ -64,9 +82,13 @@ class Store {
   absl::Status SyncWal();
   // Writes the memtables to table files, so that the WAL can be deleted and
   // the next open has nothing to replay (RocksDB does not flush at close
-  // when the WAL holds the writes).
+  // when the WAL holds the writes). The vector file is synced first, and
+  // rewritten first when vectors were deleted and its dead bytes outnumber
+  // the live ones.
   absl::Status Flush();
-  // Flush, then compacts collection `cid`'s keys in every family: drops
+  // Reclaims the vector file's dead bytes when they outnumber the live ones
+  // (see above), flushes, then compacts collection `cid`'s keys in every
+  // family: drops
   // what range deletes removed (the vectors of replaced model generations
   // after a refit, a truncated index log) from disk now rather than at some
   // later compaction.
@@ -159,6 +181,14 @@ class Store {
                                                               uint32_t gen) const;
 
   const std::string& path() const { return path_; }
+  // Whether vector values live in the vector file (else inside RocksDB).
+  bool vector_file_mode() const { return vector_file_mode_; }
+  // The vector file's number and size in bytes ({0, 0} without one).
+  struct VectorFileUsage {
+    uint32_t number = 0;
+    uint64_t bytes = 0;
+  };
+  VectorFileUsage vector_file_usage() const ABSL_LOCKS_EXCLUDED(vector_files_mu_);
   // What the document cache holds now: entries and their estimated bytes
   // (both 0 without a cache).
   struct CacheUsage {
@@ -173,6 +203,32 @@ class Store {
   // At close: flushes, then makes RocksDB delete the WAL files the flush
   // made obsolete (store.cc says why it has to be asked). Best effort.
   void RetireWalFiles();
+
+  // Opens the vector file the database names, or starts one in a new
+  // database; deletes files a crashed reclaim left.
+  absl::Status OpenVectorFile(bool read_only);
+  // ScanVectors in vector-file mode.
+  absl::Status ScanVectorFile(
+      uint32_t cid, uint32_t gen, VectorStorage storage,
+      const std::function<absl::Status(uint64_t label, VectorRecord&)>& fn) const
+      ABSL_LOCKS_EXCLUDED(vector_files_mu_);
+  // The values `ref_bytes` (an encoded VectorRef) point to, checked against
+  // the reference's CRC.
+  absl::Status LoadVector(std::string_view ref_bytes, VectorStorage storage,
+                          VectorRecord* out) const ABSL_SHARED_LOCKS_REQUIRED(vector_files_mu_);
+  // A vector record as stored (legacy) or referenced (vector-file mode).
+  absl::StatusOr<VectorRecord> DecodeVector(std::string_view value, VectorStorage storage) const
+      ABSL_SHARED_LOCKS_REQUIRED(vector_files_mu_);
+  // Appends the batch's vector values to the file and adds their references
+  // to the batch.
+  absl::Status AppendVectors(StoreBatch& batch, bool sync)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(vector_write_mu_) ABSL_SHARED_LOCKS_REQUIRED(vector_files_mu_);
+  // Applies the batch's WriteBatch (with the document cache's bracketing).
+  absl::Status ApplyBatch(StoreBatch& batch, bool sync);
+  // Rewrites the vector file without its dead bytes when they outnumber the
+  // live ones (see the class comment).
+  absl::Status ReclaimVectorFile() ABSL_LOCKS_EXCLUDED(vector_write_mu_, vector_files_mu_);
+  absl::Status SyncVectorFile() const ABSL_LOCKS_EXCLUDED(vector_files_mu_);
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -195,6 +251,20 @@ class Store {
   absl::Status RecordFailure(absl::Status s) ABSL_LOCKS_EXCLUDED(failure_mu_);
   bool read_only_ = false;
   std::unique_ptr<DocumentCache> cache_;  // null when off
+
+  bool vector_file_mode_ = false;
+  // Held by writes that touch vectors (append + WriteBatch, in file order)
+  // and by a reclaim from start to end.
+  absl::Mutex vector_write_mu_ ABSL_ACQUIRED_BEFORE(vector_files_mu_);
+  // Shared by readers from a reference's read to its values' read;
+  // exclusive while a reclaim switches files.
+  mutable absl::Mutex vector_files_mu_;
+  std::shared_ptr<VectorFile> vector_file_ ABSL_GUARDED_BY(vector_files_mu_);
+  // Syncs the vector file before RocksDB flushes a memtable: a table file
+  // never holds references to values that a power loss could take.
+  std::shared_ptr<VectorFileSyncer> syncer_;
+  // Vector deletes written since the dead bytes were last counted.
+  std::atomic<uint64_t> vector_deletes_{0};
   mutable absl::Mutex failure_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(failure_mu_);  // the first failed write
 };
@@ -218,9 +288,9 @@ class StoreBatch {
   // nearest half).
   void PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                  const VectorRecord& vector);
-  // The same record from its parts: float32 values go straight into the
-  // batch (no VectorRecord or encoded copy of them on the way; a bulk write
-  // of pre-embedded vectors spends its time copying them).
+  // The same record from its parts: float32 values are not copied (a bulk
+  // write of pre-embedded vectors spends its time copying them): they must
+  // stay valid until the batch is written or destroyed.
   void PutVector(uint32_t cid, uint32_t gen, VectorStorage storage, uint64_t label,
                  int32_t tokens, int32_t unknown_tokens, absl::Span<const float> values);
   void DeleteVector(uint32_t cid, uint32_t gen, uint64_t label);
@@ -248,11 +318,37 @@ class StoreBatch {
  private:
   friend class Store;
   void PutStateChunks(uint32_t cid, uint32_t gen, uint32_t first, std::string_view bytes);
+  // Vector-file mode: a vector whose values are appended to the file when
+  // the batch is written, and whose reference is added to the batch then.
+  void AddPendingVector(uint32_t cid, uint32_t gen, uint64_t label, int32_t tokens,
+                        int32_t unknown_tokens, const char* data, size_t length);
+  // Forgets pending vectors a later delete in the batch removes (their
+  // references are added after every other write of the batch).
+  void DropPendingVectors(const std::function<bool(uint32_t cid, uint32_t gen, uint64_t label)>&
+                              deleted);
   const Store& store_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   // What the batch changes of the documents, for the document cache.
   std::vector<DocumentCache::Key> documents_;
   std::vector<uint32_t> dropped_;  // collections deleted whole
+
+  struct PendingVector {
+    uint32_t cid, gen;
+    uint64_t label;
+    int32_t tokens, unknown_tokens;
+    const char* data;  // the caller's floats or an owned_values_ string
+    uint32_t length;
+    uint32_t crc;
+  };
+  std::vector<PendingVector> pending_vectors_;
+  std::deque<std::string> owned_values_;  // converted or copied values
+  // Vector-file mode: whether the batch writes or deletes vectors, and how
+  // many deletes of vectors or collections it holds (a dropped collection
+  // counts one). DeleteOtherGenerations counts none: each open clears a
+  // crashed refit's generation with it, normally nothing, and counting it
+  // would make every close look for dead bytes; a refit calls Reclaim.
+  bool touches_vectors_ = false;
+  uint64_t vector_deletes_ = 0;
 };
 
 }  // namespace semdb

@@ -177,8 +177,25 @@ TEST_CASE("bad input: a corrupted RocksDB file is reported, not repaired silentl
   }
   REQUIRE(!wal.empty());
   {
+    // Inside the payload of the record that holds the middle of the file:
+    // damage to a record's 7-byte header (CRC, length, type) can read as a
+    // length past the end, which RocksDB takes for a torn last write and
+    // tolerates (kTolerateCorruptedTailRecords), whatever follows. The log
+    // is smaller than one 32 KB block: records follow each other unpadded.
     std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(wal) / 2));
+    const uint64_t size = std::filesystem::file_size(wal), middle = size / 2;
+    REQUIRE(size < 32768);
+    uint64_t record = 0, length = 0;
+    for (;;) {
+      unsigned char header[7];
+      f.seekg(static_cast<std::streamoff>(record));
+      REQUIRE(f.read(reinterpret_cast<char*>(header), 7));
+      length = header[4] | (header[5] << 8);
+      if (record + 7 + length > middle) break;
+      record += 7 + length;
+    }
+    REQUIRE(length > 16);
+    f.seekp(static_cast<std::streamoff>(record + 7 + length / 2 - 4));
     f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
   }
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir.path());

@@ -6,8 +6,8 @@
 // (default first) arrival at CrashPoint(NAME) kill the process with SIGKILL,
 // as an outside kill would. Unset (always, outside the crash tests), a
 // crash point costs one relaxed atomic load.
-#ifndef SEMDB_SRC_CRASH_POINT_H_
-#define SEMDB_SRC_CRASH_POINT_H_
+#ifndef SEMDB_STORAGE_CRASH_POINT_H_
+#define SEMDB_STORAGE_CRASH_POINT_H_
 
 namespace semdb {
 
@@ -15,4 +15,4 @@ void CrashPoint(const char* name);
 
 }  // namespace semdb
 
-#endif  // SEMDB_SRC_CRASH_POINT_H_
+#endif  // SEMDB_STORAGE_CRASH_POINT_H_

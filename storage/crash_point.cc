@@ -1,4 +1,4 @@
-#include "src/crash_point.h"
+#include "storage/crash_point.h"
 
 #include <signal.h>
 #include <unistd.h>
