@@ -3,7 +3,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/semdb DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS semdb_text semdb_storage semdb_index semdb_embedders semdb
+install(TARGETS semdb_text semdb_checksum semdb_storage semdb_index semdb_embedders semdb
         EXPORT semdbTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

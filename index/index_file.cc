@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "index/crc32c.h"
+#include "checksum/crc32c.h"
 #include "zlib.h"
 
 namespace semdb {

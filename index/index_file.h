@@ -4,7 +4,7 @@
 // index from storage instead of serving it.
 //
 // The file is the payload followed by its checksum (4 bytes): a CRC-32C
-// (index/crc32c.h) in files of format version 4 on, zlib's CRC-32 before.
+// (checksum/crc32c.h) in files of format version 4 on, zlib's CRC-32 before.
 #ifndef SEMDB_INDEX_INDEX_FILE_H_
 #define SEMDB_INDEX_INDEX_FILE_H_
 

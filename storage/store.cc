@@ -18,7 +18,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
-#include "index/crc32c.h"
+#include "checksum/crc32c.h"
 #include "rocksdb/listener.h"
 #include "storage/bounded_json.h"
 #include "storage/crash_point.h"

@@ -11,7 +11,7 @@
 
 #include "catch2/catch.hpp"
 #include "faiss/Index.h"
-#include "index/crc32c.h"
+#include "checksum/crc32c.h"
 #include "index/faiss_index.h"
 #include "test_data.h"
 #include "vector_data.h"

@@ -1,9 +1,10 @@
 // CRC-32C (Castagnoli, the iSCSI/RocksDB/ext4 checksum): the checksum of
-// index files from format version 4 on (index/index_file.h). x86-64 CPUs
+// index files from format version 4 on (index/index_file.h) and of the
+// values in the vector file (storage/vector_file.h). x86-64 CPUs
 // compute it with the SSE4.2 crc32 instruction, several times faster than
 // zlib's CRC-32 in software; other CPUs use a table.
-#ifndef SEMDB_INDEX_CRC32C_H_
-#define SEMDB_INDEX_CRC32C_H_
+#ifndef SEMDB_CHECKSUM_CRC32C_H_
+#define SEMDB_CHECKSUM_CRC32C_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -23,4 +24,4 @@ uint32_t CombineCrc32c(uint32_t first, uint32_t second, uint64_t second_bytes);
 
 }  // namespace semdb
 
-#endif  // SEMDB_INDEX_CRC32C_H_
+#endif  // SEMDB_CHECKSUM_CRC32C_H_

@@ -1,4 +1,4 @@
-#include "index/crc32c.h"
+#include "checksum/crc32c.h"
 
 #include <array>
 #include <cstring>
