@@ -799,11 +799,14 @@ namespace {
 // Visits every key of `family` starting with `prefix`, passing the rest of
 // the key after the prefix.
 // `from`, when given, is a suffix to start at (keys before it are skipped).
+// Visits the keys of `family` under `prefix` from `prefix + from` on, as
+// of `snapshot` (null: as of now).
 absl::Status ScanPrefix(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, const std::string& prefix,
     const std::function<absl::Status(std::string_view suffix, std::string_view value)>& fn,
-    std::string_view from = {}) {
+    std::string_view from = {}, const rocksdb::Snapshot* snapshot = nullptr) {
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   std::string end = PrefixEnd(prefix);
   rocksdb::Slice upper(end);
   ro.iterate_upper_bound = &upper;
@@ -943,8 +946,20 @@ absl::Status Store::ScanVectorFile(
   entries.reserve(kRefs);
   std::string bytes;
   VectorRecord record;
-  absl::ReaderMutexLock lock(&vector_files_mu_);
-  const VectorFile& file = *vector_file_;  // (the lock keeps it current)
+  // The file and a snapshot of the references taken together, so that
+  // every reference read points into this file; then the lock goes: the
+  // caller's fn (an index build) may run for minutes and must not hold up
+  // writes and a reclaim. A reclaim meanwhile unlinks the old file, which
+  // stays readable through the descriptor held here.
+  std::shared_ptr<const VectorFile> current;
+  const rocksdb::Snapshot* snapshot;
+  {
+    absl::ReaderMutexLock lock(&vector_files_mu_);
+    current = vector_file_;
+    snapshot = db_->GetSnapshot();
+  }
+  const rocksdb::ManagedSnapshot release(db_.get(), snapshot);
+  const VectorFile& file = *current;
   auto visit = [&]() -> absl::Status {
     for (size_t i = 0; i < entries.size();) {
       size_t end = i + 1;
@@ -970,16 +985,16 @@ absl::Status Store::ScanVectorFile(
     entries.clear();
     return absl::OkStatus();
   };
-  absl::Status s = ScanPrefix(db_.get(), handles_[kVectors], GenKey(cid, gen),
-                              [&](std::string_view suffix, std::string_view value) {
-                                if (suffix.size() != 8) {
-                                  return absl::DataLossError("corrupt vector key");
-                                }
-                                absl::StatusOr<VectorRef> ref = DecodeRef(value, file);
-                                if (!ref.ok()) return ref.status();
-                                entries.push_back({ReadBigEndian64(suffix.data()), *ref});
-                                return entries.size() == kRefs ? visit() : absl::OkStatus();
-                              });
+  absl::Status s = ScanPrefix(
+      db_.get(), handles_[kVectors], GenKey(cid, gen),
+      [&](std::string_view suffix, std::string_view value) {
+        if (suffix.size() != 8) return absl::DataLossError("corrupt vector key");
+        absl::StatusOr<VectorRef> ref = DecodeRef(value, file);
+        if (!ref.ok()) return ref.status();
+        entries.push_back({ReadBigEndian64(suffix.data()), *ref});
+        return entries.size() == kRefs ? visit() : absl::OkStatus();
+      },
+      /*from=*/{}, snapshot);
   if (!s.ok()) return s;
   return visit();
 }

@@ -15,8 +15,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -184,6 +186,48 @@ TEST_CASE("vector file: deletes, then a flush reclaims the dead bytes", "[vector
   store = OpenStore(path);
   CheckExact(*store, 1, 1, 200, 100);
   CheckExact(*store, 1, 1, 1000, 10);
+}
+
+TEST_CASE("vector file: a reclaim runs while a scan is under way, which reads on unchanged",
+          "[vector_file]") {
+  TempDir dir;
+  const std::string path = dir / "db";
+  std::unique_ptr<Store> store = OpenStore(path);
+  // More vectors than one step of the scan reads (4,096 references), so
+  // that it reads on after the reclaim; and a dropped collection's dead
+  // bytes, more than the live ones, for the reclaim to move them.
+  constexpr uint64_t kLive = 5000;
+  PutRange(*store, 1, 1, 0, kLive);
+  PutRange(*store, 2, 1, 0, 3 * kLive);
+  DeleteRange(*store, 2, 1, 0, 3 * kLive);
+  std::map<uint64_t, VectorRecord> seen;
+  std::future<absl::Status> reclaim;
+  bool reclaimed = false;
+  absl::Status s = store->ScanVectors(1, 1, VectorStorage::kFloat32, [&](uint64_t label,
+                                                                           VectorRecord& v) {
+    seen[label] = v;
+    if (seen.size() == 1) {
+      // A flush in another thread reclaims meanwhile. The scan (an index
+      // build, in the database) must not hold it up: were the reclaim to
+      // wait for the scan, this would time out and end the scan instead.
+      reclaim = std::async(std::launch::async, [&] { return store->Flush(); });
+      reclaimed = reclaim.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+      if (!reclaimed) return absl::DeadlineExceededError("the reclaim waited for the scan");
+    }
+    return absl::OkStatus();
+  });
+  const absl::Status flushed = reclaim.get();
+  REQUIRE(reclaimed);
+  INFO(s << " " << flushed);
+  REQUIRE(s.ok());
+  REQUIRE(flushed.ok());
+  CHECK(store->vector_file_usage().number == 2);
+  REQUIRE(seen.size() == kLive);
+  for (const auto& [label, v] : seen) {
+    const std::vector<float> want = Values(label, 1);
+    REQUIRE(std::memcmp(v.values.data(), want.data(), sizeof(float) * kDim) == 0);
+  }
+  CheckExact(*store, 1, 1, 0, kLive);
 }
 
 TEST_CASE("vector file: a refit's dropped generation is reclaimed, then a reopen",
