@@ -5,7 +5,9 @@
 // that ran and OpenBLAS's kernels (openblas_get_corename), and
 // "load_seconds=S" for TransformerEmbedder::Create (with precision=auto it
 // includes the bf16 check: the check texts embedded in both precisions).
-// With --load-only 1 it stops after loading (no --sentences needed).
+// With --load-only 1 it stops after loading (no --sentences needed). Both
+// print the process's resident memory then ("rss_mb", VmRSS) and its peak
+// so far ("peak_rss_mb", VmHWM).
 //
 // Usage: bert_bench --model DIR --sentences FILE [--threads 2] [--batch 32]
 //                   [--precision fp32|bf16|auto] [--ids FILE] [--vectors FILE]
@@ -20,6 +22,21 @@
 
 #include "embedders/transformer_embedder.h"
 #include "fmt/format.h"
+
+namespace {
+
+// "rss_mb=R peak_rss_mb=P" from /proc/self/status (kB there).
+std::string MemoryFacts() {
+  std::ifstream status("/proc/self/status");
+  double rss = 0, peak = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024;
+    if (line.rfind("VmHWM:", 0) == 0) peak = std::stod(line.substr(6)) / 1024;
+  }
+  return fmt::format("rss_mb={:.0f} peak_rss_mb={:.0f}", rss, peak);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string model, sentences, ids_path, vectors_path, threads = "2", batch = "32",
@@ -57,8 +74,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (load_only) {
-    std::cout << fmt::format("load_seconds={:.4f} precision={}\n", load_seconds,
-                             (*e)->Describe()["precision"].get<std::string>());
+    std::cout << fmt::format("load_seconds={:.4f} precision={} {}\n", load_seconds,
+                             (*e)->Describe()["precision"].get<std::string>(), MemoryFacts());
     return 0;
   }
   std::vector<std::string> texts;
@@ -84,10 +101,10 @@ int main(int argc, char** argv) {
   const nlohmann::json facts = (*e)->Describe();
   std::cout << fmt::format(
       "sentences={} seconds={:.4f} sentences_per_second={:.1f} load_seconds={:.4f} precision={} "
-      "openblas_core={}\n",
+      "openblas_core={} {}\n",
       texts.size(), seconds, texts.size() / seconds, load_seconds,
       facts["precision"].get<std::string>(),
-      facts["blas"]["core"].get<std::string>());
+      facts["blas"]["core"].get<std::string>(), MemoryFacts());
   if (!ids_path.empty()) {
     std::ofstream ids(ids_path);
     for (const std::string& t : texts) {

@@ -33,7 +33,9 @@ PyTorch's best fp32 (bf16) path. Embeddings are checked against PyTorch's
 fp32 ones (max abs diff, lowest cosine). Each round also times semdb's
 model load (TransformerEmbedder::Create) with precision fp32, bf16 and auto:
 auto's load minus bf16's is the cost of its check (the check texts embedded
-in both precisions and compared).
+in both precisions and compared). semdb's memory is printed for each
+precision: resident (VmRSS) and peak (VmHWM) megabytes of the bert_bench
+process once the model is loaded, and after it embedded the texts.
 
 Both sides run with OMP_WAIT_POLICY=PASSIVE and the same OpenBLAS settings:
 the environment's OPENBLAS_CORETYPE, or --coretype for both; the script
@@ -188,6 +190,7 @@ def bench_shape(args, binary, tmp, key):
     semdb_modes = {f"semdb {p} OPENBLAS_NUM_THREADS={t}": (p, t)
                    for p in ("fp32", "bf16") for t in (str(args.threads), "1")}
     facts = {}
+    memory = {}  # (precision, "loaded" or "embedded") -> (rss, peak) MB
 
     def semdb_round(mode):
         precision, openblas_threads = semdb_modes[mode]
@@ -199,6 +202,7 @@ def bench_shape(args, binary, tmp, key):
              "--vectors", vectors],
             env=env, check=True, capture_output=True, text=True)
         facts.update(re.findall(r"(precision|openblas_core)=(\S+)", r.stdout))
+        memory[precision, "embedded"] = re.search(r"rss_mb=(\d+) peak_rss_mb=(\d+)", r.stdout).groups()
         seconds = float(re.search(r"seconds=([0-9.]+)", r.stdout).group(1))
         return seconds, np.fromfile(vectors, dtype=np.float32)
 
@@ -221,6 +225,7 @@ def bench_shape(args, binary, tmp, key):
             [binary, "--model", folder, "--threads", str(args.threads), "--precision", precision,
              "--load-only", "1"], check=True, capture_output=True, text=True)
         loads[precision].append(float(re.search(r"load_seconds=([0-9.]+)", r.stdout).group(1)))
+        memory[precision, "loaded"] = re.search(r"rss_mb=(\d+) peak_rss_mb=(\d+)", r.stdout).groups()
         if precision == "auto":
             facts["auto chose"] = re.search(r"precision=(\S+)", r.stdout).group(1)
 
@@ -259,6 +264,10 @@ def bench_shape(args, binary, tmp, key):
           ", ".join(f"precision={p} {t:.3f} s" for p, t in best_load.items()) +
           f"; precision=auto chose {facts['auto chose']}, its check cost "
           f"{best_load['auto'] - best_load['bf16']:.3f} s over precision=bf16")
+    print("semdb memory (MB, resident / peak): " + ", ".join(
+        f"precision={p} loaded {'/'.join(memory[p, 'loaded'])}" +
+        (f", embedded {'/'.join(memory[p, 'embedded'])}" if (p, "embedded") in memory else "")
+        for p in loads))
 
 
 def main():

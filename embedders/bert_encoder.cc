@@ -33,47 +33,78 @@ constexpr int kMaxRelativeDistance = 128;
 
 }  // namespace
 
-absl::StatusOr<std::vector<BertEncoder::PackedLayer>> BertEncoder::PackLayers(
-    const BertModel& model, MatmulType type) {
-  const BertConfig& c = model.config();
+absl::StatusOr<BertEncoder::PackedLayer> BertEncoder::PackLayer(const BertConfig& c,
+                                                                 const BertLayerWeights& l,
+                                                                 MatmulType type) {
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
-  std::vector<PackedLayer> layers;
-  for (const BertLayerWeights& l : model.weights().layers) {
-    PackedLayer packed;
-    for (auto [to, from, n, k] : {std::tuple{&packed.qkv, &l.qkv_weight, 3 * h, h},
-                                  std::tuple{&packed.attention_out, &l.attention_out_weight, h, h},
-                                  std::tuple{&packed.intermediate, &l.intermediate_weight, width, h},
-                                  std::tuple{&packed.output, &l.output_weight, h, inter}}) {
-      absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(from->data(), n, k, type);
-      if (!m.ok()) return m.status();
-      *to = *std::move(m);
-    }
-    layers.push_back(std::move(packed));
+  PackedLayer packed;
+  for (auto [to, from, n, k] : {std::tuple{&packed.qkv, &l.qkv_weight, 3 * h, h},
+                                std::tuple{&packed.attention_out, &l.attention_out_weight, h, h},
+                                std::tuple{&packed.intermediate, &l.intermediate_weight, width, h},
+                                std::tuple{&packed.output, &l.output_weight, h, inter}}) {
+    absl::StatusOr<PackedMatrix> m = PackedMatrix::Pack(from->data(), n, k, type);
+    if (!m.ok()) return m.status();
+    *to = *std::move(m);
   }
-  return layers;
+  return packed;
 }
 
 BertEncoder::BertEncoder(std::shared_ptr<const BertModel> model) : model_(std::move(model)) {}
 
 absl::StatusOr<BertEncoder> BertEncoder::Packed(std::shared_ptr<const BertModel> model,
                                                 MatmulType type) {
-  absl::StatusOr<std::vector<PackedLayer>> packed = PackLayers(*model, type);
-  if (!packed.ok()) return packed.status();
-  return BertEncoder(std::move(model), *std::move(packed));
+  if (model->gemm_weights_released()) {
+    return absl::FailedPreconditionError("the model's GEMM weights were released: nothing to pack");
+  }
+  std::vector<PackedLayer> packed;
+  for (const BertLayerWeights& l : model->weights().layers) {
+    absl::StatusOr<PackedLayer> layer = PackLayer(model->config(), l, type);
+    if (!layer.ok()) return layer.status();
+    packed.push_back(*std::move(layer));
+  }
+  return BertEncoder(std::move(model), std::move(packed));
+}
+
+absl::StatusOr<std::vector<BertEncoder>> BertEncoder::PackReleasing(
+    const std::shared_ptr<BertModel>& model, absl::Span<const MatmulType> types) {
+  if (model->gemm_weights_released()) {
+    return absl::FailedPreconditionError("the model's GEMM weights were released: nothing to pack");
+  }
+  const std::vector<BertLayerWeights>& layers = model->weights().layers;
+  std::vector<std::vector<PackedLayer>> packed(types.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (size_t t = 0; t < types.size(); ++t) {
+      absl::StatusOr<PackedLayer> layer = PackLayer(model->config(), layers[i], types[t]);
+      if (!layer.ok()) return layer.status();
+      packed[t].push_back(*std::move(layer));
+    }
+    model->ReleaseGemmWeights(static_cast<int64_t>(i));
+  }
+  std::vector<BertEncoder> encoders;
+  for (std::vector<PackedLayer>& p : packed) encoders.push_back(BertEncoder(model, std::move(p)));
+  return encoders;
 }
 
 // y[rows, n] = x[rows, k] * w[n, k]^T + bias, or y += that when
 // `accumulate` (a residual connection).
-void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-                         const PackedMatrix& wp, const std::vector<float>& bias, int64_t n,
-                         float* y, bool accumulate, int threads, BertWorkspace* ws) const {
-  // An oneDNN failure (none is expected) computes this product on OpenBLAS.
-  if (!wp.empty() &&
-      wp.Multiply(x, rows, {.bias = bias.data(), .accumulate = accumulate}, y, threads,
-                  &ws->matmul)
-          .ok()) {
-    return;
+absl::Status BertEncoder::Linear(const float* x, int64_t rows, int64_t k,
+                                 const std::vector<float>& w, const PackedMatrix& wp,
+                                 const std::vector<float>& bias, int64_t n, float* y,
+                                 bool accumulate, int threads, BertWorkspace* ws) const {
+  absl::Status packed = absl::OkStatus();
+  if (!wp.empty()) {
+    packed = wp.Multiply(x, rows, {.bias = bias.data(), .accumulate = accumulate}, y, threads,
+                         &ws->matmul);
+    if (packed.ok()) return packed;
+  }
+  // An oneDNN failure (none is expected) computes this product on OpenBLAS,
+  // on the model's float weights while it has them.
+  if (w.empty()) {
+    return packed.ok() ? absl::FailedPreconditionError(
+                             "the model's GEMM weights were released and this encoder has no "
+                             "packed copy (an OpenBLAS encoder of a packed model)")
+                       : packed;
   }
   if (accumulate) {
     for (int64_t r = 0; r < rows; ++r) {
@@ -85,6 +116,7 @@ void BertEncoder::Linear(const float* x, int64_t rows, int64_t k, const std::vec
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
               static_cast<int>(n), static_cast<int>(k), 1.0f, x, static_cast<int>(k), w.data(),
               static_cast<int>(k), 1.0f, y, static_cast<int>(n));
+  return absl::OkStatus();
 }
 
 void BertEncoder::PositionTables(int64_t max_length, BertWorkspace* ws) const {
@@ -213,9 +245,9 @@ void BertEncoder::Attention(const BertWorkspace& ws, int64_t max_length, int64_t
   });
 }
 
-void BertEncoder::FeedForward(const BertLayerWeights& l, const PackedLayer& lp, const float* in,
-                              int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
-                              float* out) const {
+absl::Status BertEncoder::FeedForward(const BertLayerWeights& l, const PackedLayer& lp,
+                                      const float* in, int64_t tokens, int threads,
+                                      bool accumulate, BertWorkspace* ws, float* out) const {
   const BertConfig& c = model_->config();
   const int64_t h = c.hidden_size, inter = c.intermediate_size;
   if (!lp.intermediate.empty() && !c.gated_mlp) {
@@ -235,14 +267,17 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const PackedLayer& lp, 
     };
     if (bf16() ? fused(Grow(&ws->intermediate16, tokens * inter))
                : fused(Grow(&ws->intermediate, tokens * inter))) {
-      return;
+      return absl::OkStatus();
     }
   }
   const int64_t width = c.gated_mlp ? 2 * inter : inter;
   float* intermediate = Grow(&ws->intermediate, tokens * width);
   float* activated = c.gated_mlp ? Grow(&ws->gated, tokens * inter) : intermediate;
-  Linear(in, tokens, h, l.intermediate_weight, lp.intermediate, l.intermediate_bias, width,
-         intermediate, false, threads, ws);
+  if (absl::Status s = Linear(in, tokens, h, l.intermediate_weight, lp.intermediate,
+                              l.intermediate_bias, width, intermediate, false, threads, ws);
+      !s.ok()) {
+    return s;
+  }
   const auto act = c.activation == Activation::kGeluTanh ? nn::GeluTanh
                    : c.activation == Activation::kSilu   ? nn::Silu
                                                          : nn::GeluErf;
@@ -258,8 +293,8 @@ void BertEncoder::FeedForward(const BertLayerWeights& l, const PackedLayer& lp, 
       nn::Multiply(y, intermediate + r * width + inter, inter);
     }
   });
-  Linear(activated, tokens, inter, l.output_weight, lp.output, l.output_bias, h, out, accumulate,
-         threads, ws);
+  return Linear(activated, tokens, inter, l.output_weight, lp.output, l.output_bias, h, out,
+                accumulate, threads, ws);
 }
 
 absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> sequences,
@@ -330,16 +365,27 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
     const PackedLayer& lp = packed_.empty() ? kUnpacked : packed_[i];
     const bool local = c.local_layer(static_cast<int64_t>(i));
     const int64_t window = local ? c.local_attention / 2 : -1;
+    // Attention(LayerNorm(x) or x), its output added to x.
+    auto attention = [&](const float* in) {
+      if (absl::Status s = Linear(in, tokens, h, l.qkv_weight, lp.qkv, l.qkv_bias, 3 * h, qkv,
+                                  false, threads, ws);
+          !s.ok()) {
+        return s;
+      }
+      if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
+      Attention(*ws, max_length, window, threads, scores, context);
+      return Linear(context, tokens, h, l.attention_out_weight, lp.attention_out,
+                    l.attention_out_bias, h, x, /*accumulate=*/true, threads, ws);
+    };
     if (!c.pre_norm) {
       // Post-norm: x = LayerNorm(x + Attention(x)); x = LayerNorm(x + FFN(x)),
       // each residual sum done by the product that ends the block.
-      Linear(x, tokens, h, l.qkv_weight, lp.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
-      if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
-      Attention(*ws, max_length, window, threads, scores, context);
-      Linear(context, tokens, h, l.attention_out_weight, lp.attention_out, l.attention_out_bias, h,
-             x, /*accumulate=*/true, threads, ws);
+      if (absl::Status s = attention(x); !s.ok()) return s;
       layer_norm(x, l.attention_norm_weight, l.attention_norm_bias);
-      FeedForward(l, lp, x, tokens, threads, /*accumulate=*/true, ws, x);
+      if (absl::Status s = FeedForward(l, lp, x, tokens, threads, /*accumulate=*/true, ws, x);
+          !s.ok()) {
+        return s;
+      }
       layer_norm(x, l.output_norm_weight, l.output_norm_bias);
       continue;
     }
@@ -349,13 +395,13 @@ absl::Status BertEncoder::Forward(absl::Span<const absl::Span<const int32_t>> se
       layer_norm(projected, l.attention_norm_weight, l.attention_norm_bias, x);
       normed = projected;
     }
-    Linear(normed, tokens, h, l.qkv_weight, lp.qkv, l.qkv_bias, 3 * h, qkv, false, threads, ws);
-    if (c.rotary) RotateQueriesKeys(ws->rotary[local][0], ws->rotary[local][1], threads, ws);
-    Attention(*ws, max_length, window, threads, scores, context);
-    Linear(context, tokens, h, l.attention_out_weight, lp.attention_out, l.attention_out_bias, h, x,
-           /*accumulate=*/true, threads, ws);
+    if (absl::Status s = attention(normed); !s.ok()) return s;
     layer_norm(projected, l.output_norm_weight, l.output_norm_bias, x);
-    FeedForward(l, lp, projected, tokens, threads, /*accumulate=*/true, ws, x);
+    if (absl::Status s =
+            FeedForward(l, lp, projected, tokens, threads, /*accumulate=*/true, ws, x);
+        !s.ok()) {
+      return s;
+    }
   }
   if (!w.final_norm_weight.empty()) {
     layer_norm(x, w.final_norm_weight, w.final_norm_bias);

@@ -74,10 +74,21 @@ class BertEncoder {
   explicit BertEncoder(std::shared_ptr<const BertModel> model);
   // The encoder with its GEMMs on oneDNN, in float or in bfloat16 (the
   // caller checks CpuHasBf16()): the weights are packed (rounded, for bf16)
-  // once, here, a copy beside the model's. Internal when oneDNN cannot pack
-  // them.
+  // once, here, a copy beside the model's (whose owner may then free the
+  // model's: BertModel::ReleaseGemmWeights). Internal when oneDNN cannot pack
+  // them, FailedPrecondition when the model's GEMM weights were released
+  // (BertModel::ReleaseGemmWeights).
   static absl::StatusOr<BertEncoder> Packed(std::shared_ptr<const BertModel> model,
                                             MatmulType type);
+  // One encoder per element of `types`, as Packed makes them, while the
+  // model's float GEMM weights are freed layer by layer as soon as every
+  // type has packed that layer (BertModel::ReleaseGemmWeights): the float
+  // and the packed weights of all layers are never in memory together. An
+  // error in the first layer (oneDNN cannot pack this type or shape; every
+  // layer has the same shapes) leaves the model as it was; a later one
+  // (memory exhausted) leaves it without some layers' weights, unusable.
+  static absl::StatusOr<std::vector<BertEncoder>> PackReleasing(
+      const std::shared_ptr<BertModel>& model, absl::Span<const MatmulType> types);
 
   const BertModel& model() const { return *model_; }
   bool bf16() const { return !packed_.empty() && packed_[0].qkv.type() == MatmulType::kBf16; }
@@ -112,23 +123,24 @@ class BertEncoder {
   // out (+)= FFN(in): the feed-forward block of layer l on `tokens` rows
   // (`in` may be `out`).
   struct PackedLayer;
-  void FeedForward(const BertLayerWeights& l, const PackedLayer& lp, const float* in,
-                   int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
-                   float* out) const;
+  absl::Status FeedForward(const BertLayerWeights& l, const PackedLayer& lp, const float* in,
+                           int64_t tokens, int threads, bool accumulate, BertWorkspace* ws,
+                           float* out) const;
 
-  // y (+)= x * w^T + bias, on the packed weights wp or, when there are none,
-  // on OpenBLAS with w.
-  void Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
-              const PackedMatrix& wp, const std::vector<float>& bias, int64_t n, float* y,
-              bool accumulate, int threads, BertWorkspace* ws) const;
+  // y (+)= x * w^T + bias, on the packed weights wp or, when there are none
+  // (or oneDNN fails), on OpenBLAS with w. FailedPrecondition when that is
+  // needed but the model's weights were released.
+  absl::Status Linear(const float* x, int64_t rows, int64_t k, const std::vector<float>& w,
+                      const PackedMatrix& wp, const std::vector<float>& bias, int64_t n,
+                      float* y, bool accumulate, int threads, BertWorkspace* ws) const;
 
   // A layer's GEMM weights packed for oneDNN.
   struct PackedLayer {
     PackedMatrix qkv, attention_out, intermediate, output;
   };
-  // Every layer's GEMM weights packed as `type`.
-  static absl::StatusOr<std::vector<PackedLayer>> PackLayers(const BertModel& model,
-                                                             MatmulType type);
+  // Layer l's GEMM weights packed as `type`.
+  static absl::StatusOr<PackedLayer> PackLayer(const BertConfig& c, const BertLayerWeights& l,
+                                               MatmulType type);
 
   BertEncoder(std::shared_ptr<const BertModel> model, std::vector<PackedLayer> packed)
       : model_(std::move(model)), packed_(std::move(packed)) {}

@@ -419,4 +419,13 @@ absl::StatusOr<std::unique_ptr<BertModel>> BertModel::Load(const std::string& di
   return model;
 }
 
+void BertModel::ReleaseGemmWeights(int64_t layer) {
+  BertLayerWeights& l = weights_.layers.at(static_cast<size_t>(layer));
+  for (std::vector<float>* w :
+       {&l.qkv_weight, &l.attention_out_weight, &l.intermediate_weight, &l.output_weight}) {
+    std::vector<float>().swap(*w);
+  }
+  gemm_weights_released_ = true;
+}
+
 }  // namespace semdb

@@ -123,12 +123,23 @@ class BertModel {
   // How many of the weight tensors used were stored in each dtype.
   const std::map<std::string, int>& stored_dtypes() const { return stored_dtypes_; }
 
+  // Frees layer `layer`'s four GEMM weight matrices (qkv, attention_out,
+  // intermediate, output; the biases stay), once the encoders that run
+  // have packed them (BertEncoder::PackReleasing): 4 bytes a parameter,
+  // 340 MB for all of BERT-base's. An encoder on OpenBLAS's GEMMs
+  // (BertEncoder(model)) then fails with FailedPrecondition, and nothing
+  // can pack them again.
+  void ReleaseGemmWeights(int64_t layer);
+  // Whether any layer's GEMM weights were freed.
+  bool gemm_weights_released() const { return gemm_weights_released_; }
+
  private:
   BertModel() = default;
 
   BertConfig config_;
   BertWeights weights_;
   std::map<std::string, int> stored_dtypes_;
+  bool gemm_weights_released_ = false;
 };
 
 }  // namespace semdb

@@ -1,8 +1,8 @@
 #include "embedders/packed_matmul.h"
 
 #include <omp.h>
+#include <sys/mman.h>
 
-#include <cstdlib>
 #include <unordered_map>
 #include <vector>
 
@@ -77,8 +77,13 @@ constexpr int64_t kLayoutRows = 256;
 // with its own epilogue).
 constexpr size_t kMaxPrimitives = 64;
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
+// Packed weights take pages of their own (page-aligned, so 64-byte aligned
+// as oneDNN wants) rather than malloc's heap, so that freeing them (the
+// encoder precision=auto did not choose) gives the memory back at once: in
+// the heap, blocks of a few MB freed among live ones stay resident.
+struct Unmapper {
+  size_t bytes = 0;
+  void operator()(uint8_t* p) const { ::munmap(p, bytes); }
 };
 
 }  // namespace
@@ -136,7 +141,7 @@ struct PackedMatrix::Packed {
   MatmulType type = MatmulType::kF32;
   int64_t n = 0, k = 0;
   memory::desc desc;  // [k, n] in the layout oneDNN chose
-  std::unique_ptr<uint8_t, FreeDeleter> data;
+  std::unique_ptr<uint8_t, Unmapper> data;
 };
 
 absl::StatusOr<PackedMatrix> PackedMatrix::Pack(const float* w, int64_t n, int64_t k,
@@ -151,11 +156,12 @@ absl::StatusOr<PackedMatrix> PackedMatrix::Pack(const float* w, int64_t n, int64
         MatmulDesc(kLayoutRows, k, n, any, false, false, Attributes(MatmulActivation::kNone, true))
             .weights_desc();
     const size_t bytes = packed->desc.get_size();
-    packed->data.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-    if (packed->data == nullptr) {
+    void* pages = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED) {
       return absl::ResourceExhaustedError(
           fmt::format("{} bytes of {} weights", bytes, TypeName(type)));
     }
+    packed->data = std::unique_ptr<uint8_t, Unmapper>(static_cast<uint8_t*>(pages), Unmapper{bytes});
     // w[n, k] row-major is the [k, n] weights matrix in column-major ("ba").
     std::vector<uint16_t> rounded;
     const void* plain = w;

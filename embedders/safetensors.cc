@@ -200,7 +200,21 @@ absl::Status SafeTensorsFile::ReadFloat(const std::string& name, absl::Span<floa
         "{}: tensor '{}' is {}; only F32, F16 and BF16 weights are supported", path_, name,
         t->dtype));
   }
+  ReleasePages(*t);
   return absl::OkStatus();
+}
+
+void SafeTensorsFile::ReleasePages(const SafeTensor& t) const {
+  if (map_ == nullptr) return;  // FromMemory: nothing mapped
+  // The whole pages inside the tensor's bytes: a page it shares with a
+  // neighbour stays until that one is read.
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(t.data) + t.bytes) / page * page;
+  // A private read-only file mapping: dropped pages are read from the file
+  // again if touched, so this only frees memory (its failure changes
+  // nothing but the resident size).
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace semdb

@@ -49,10 +49,15 @@ class SafeTensorsFile {
 
   // Converts tensor `name` (F32, F16 or BF16) to float into `out`, whose
   // size must be the tensor's element count. Errors name file and tensor.
+  // The tensor's pages of the mapping are then given back to the kernel
+  // (reading it again reads the file again), so that a model being loaded
+  // holds its floats and not also the file's bytes.
   absl::Status ReadFloat(const std::string& name, absl::Span<float> out) const;
 
  private:
   SafeTensorsFile() = default;
+  // madvise(MADV_DONTNEED) on the mapped pages that lie wholly inside t.
+  void ReleasePages(const SafeTensor& t) const;
 
   std::string path_;
   void* map_ = nullptr;

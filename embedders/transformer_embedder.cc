@@ -363,7 +363,7 @@ absl::StatusOr<std::unique_ptr<TransformerEmbedder>> TransformerEmbedder::Create
   }
 
   std::unique_ptr<TransformerEmbedder> e(new TransformerEmbedder(
-      std::move(resolved), std::shared_ptr<const BertModel>(*std::move(model)), *std::move(tokenizer), threads));
+      std::move(resolved), std::shared_ptr<BertModel>(*std::move(model)), *std::move(tokenizer), threads));
   e->path_ = path;
   e->query_prefix_ = std::move(query_prefix);
   e->document_prefix_ = std::move(document_prefix);
@@ -398,44 +398,51 @@ constexpr double kMinBf16Cosine = 0.999;
 absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) {
   // Puts the fp32 encoder on oneDNN's packed GEMMs; when oneDNN cannot pack
   // the weights, leaves it on OpenBLAS's (encoder_ as constructed) and
-  // returns why, for the reason.
-  auto pack_fp32 = [&]() -> std::string {
-    absl::StatusOr<BertEncoder> packed = BertEncoder::Packed(model_, MatmulType::kF32);
-    if (!packed.ok()) return "; fp32 GEMMs on OpenBLAS: " + packed.status().ToString();
-    encoder_ = *std::move(packed);
-    return "";
+  // returns why, for the reason. An error after the model lost some of its
+  // float weights (memory exhausted) is returned as is.
+  auto pack_fp32 = [&]() -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::vector<BertEncoder>> packed =
+        BertEncoder::PackReleasing(model_, {MatmulType::kF32});
+    if (packed.ok()) {
+      encoder_ = std::move(packed->front());
+      return "";
+    }
+    if (model_->gemm_weights_released()) return packed.status();
+    return "; fp32 GEMMs on OpenBLAS: " + packed.status().ToString();
   };
-  if (requested == "fp32") {
-    precision_reason_ = "precision=fp32" + pack_fp32();
-    return absl::OkStatus();
-  }
   std::string isa;
-  if (!CpuHasBf16(&isa)) {
+  if (requested == "fp32" || !CpuHasBf16(&isa)) {
+    absl::StatusOr<std::string> note = pack_fp32();
+    if (!note.ok()) return note.status();
     precision_reason_ =
-        fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa) +
-        pack_fp32();
+        (requested == "fp32"
+             ? std::string("precision=fp32")
+             : fmt::format("precision={}: the CPU has {}, no AVX512_BF16 or AMX", requested, isa)) +
+        *note;
     return absl::OkStatus();
   }
-  absl::StatusOr<BertEncoder> other = BertEncoder::Packed(model_, MatmulType::kBf16);
-  if (!other.ok()) {
-    precision_reason_ =
-        fmt::format("precision={}: {}", requested, other.status().ToString()) + pack_fp32();
+  // bf16, and for auto the fp32 that would run instead, to check it against.
+  std::vector<MatmulType> types = {MatmulType::kBf16};
+  if (requested != "bf16") types.push_back(MatmulType::kF32);
+  absl::StatusOr<std::vector<BertEncoder>> packed = BertEncoder::PackReleasing(model_, types);
+  if (!packed.ok()) {
+    if (model_->gemm_weights_released()) return packed.status();
+    absl::StatusOr<std::string> note = pack_fp32();
+    if (!note.ok()) return note.status();
+    precision_reason_ = fmt::format("precision={}: {}", requested, packed.status().ToString()) + *note;
     return absl::OkStatus();
   }
+  encoder_ = std::move((*packed)[0]);
+  precision_ = "bf16";
   if (requested == "bf16") {
-    encoder_ = *std::move(other);
-    precision_ = "bf16";
     precision_reason_ = fmt::format("precision=bf16 on {}", isa);
     return absl::OkStatus();
   }
-  // auto: the check compares bf16 with the fp32 that would run instead.
-  const std::string fp32_note = pack_fp32();
-  std::swap(encoder_, *other);  // other: the float encoder
-  precision_ = "bf16";
+  BertEncoder& other = (*packed)[1];  // the float encoder
   std::vector<std::string_view> texts(std::begin(kPrecisionCheckTexts), std::end(kPrecisionCheckTexts));
   std::vector<float> half(texts.size() * dimension_), full(half.size());
   absl::Status s = Embed(texts, absl::MakeSpan(half), nullptr);
-  std::swap(encoder_, *other);  // other: the bf16 encoder
+  std::swap(encoder_, other);  // other: the bf16 encoder
   if (s.ok()) s = Embed(texts, absl::MakeSpan(full), nullptr);
   texts_embedded_ = 0;
   texts_truncated_ = 0;
@@ -455,10 +462,10 @@ absl::Status TransformerEmbedder::ChoosePrecision(const std::string& requested) 
     precision_ = "fp32";
     precision_reason_ = fmt::format(
         "precision=auto: bf16 embeddings of the check texts fell to cosine {:.5f} of fp32's (below {})", worst,
-        kMinBf16Cosine) + fp32_note;
+        kMinBf16Cosine);
     return absl::OkStatus();
   }
-  encoder_ = *std::move(other);
+  encoder_ = std::move(other);
   precision_reason_ = fmt::format(
       "precision=auto: the CPU has {}; bf16 embeddings of the check texts within cosine {:.5f} of fp32's", isa,
       worst);
@@ -614,6 +621,8 @@ nlohmann::json TransformerEmbedder::Describe() const {
       {"threads", threads_},
       {"precision", precision_},
       {"precision_reason", precision_reason_},
+      {"gemm_weights", encoder_.packed() ? fmt::format("oneDNN, packed {}", precision_)
+                                         : std::string("OpenBLAS, the model's floats")},
       {"blas", BlasFacts()},
       {"texts_embedded", texts_embedded_.load()},
       {"texts_truncated", texts_truncated_.load()},

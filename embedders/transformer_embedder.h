@@ -113,7 +113,7 @@ class TransformerEmbedder : public Embedder {
   int max_length() const { return max_length_; }
 
  private:
-  TransformerEmbedder(Spec spec, std::shared_ptr<const BertModel> model,
+  TransformerEmbedder(Spec spec, std::shared_ptr<BertModel> model,
                       std::unique_ptr<const SubwordTokenizer> tokenizer, int threads)
       : spec_(std::move(spec)),
         model_(std::move(model)),
@@ -126,7 +126,9 @@ class TransformerEmbedder : public Embedder {
   // texts' embeddings stay within cosine kMinBf16Cosine of float's.
   // Replaces encoder_ (OpenBLAS's, as constructed) with the packed encoder
   // of that precision (fp32 stays on OpenBLAS when oneDNN cannot pack its
-  // weights, and the reason says so). Sets precision_ and precision_reason_.
+  // weights, and the reason says so), freeing the model's float GEMM weights
+  // as they are packed (BertEncoder::PackReleasing). Sets precision_ and
+  // precision_reason_.
   absl::Status ChoosePrecision(const std::string& requested);
 
   // Embeds prefix + texts[i].
@@ -136,7 +138,8 @@ class TransformerEmbedder : public Embedder {
   Spec spec_;
   std::string path_;
   std::string query_prefix_, document_prefix_;
-  std::shared_ptr<const BertModel> model_;
+  // Its GEMM weights are freed once encoder_ has packed them.
+  std::shared_ptr<BertModel> model_;
   std::unique_ptr<const SubwordTokenizer> tokenizer_;
   BertEncoder encoder_;
   int threads_;

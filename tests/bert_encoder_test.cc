@@ -132,6 +132,46 @@ TEST_CASE("BERT encoder matches torch with F16 and BF16 weights and bert. names"
   CHECK(diff < kTolerance);
 }
 
+TEST_CASE("A packed encoder runs on after the model's GEMM floats are released, and nothing else does") {
+  absl::StatusOr<std::unique_ptr<BertModel>> loaded = BertModel::Load(TestData("bert_tiny"));
+  REQUIRE(loaded.ok());
+  const std::shared_ptr<BertModel> model(*std::move(loaded));
+  std::vector<MatmulType> types = {MatmulType::kF32};
+  if (CpuHasBf16()) types.push_back(MatmulType::kBf16);
+  absl::StatusOr<std::vector<BertEncoder>> encoders = BertEncoder::PackReleasing(model, types);
+  INFO(encoders.status().ToString());
+  REQUIRE(encoders.ok());
+  REQUIRE(encoders->size() == types.size());
+  CHECK_FALSE((*encoders)[0].bf16());
+  if (types.size() == 2) CHECK((*encoders)[1].bf16());
+  const BertEncoder& packed = (*encoders)[0];
+  CHECK(model->gemm_weights_released());
+  for (const BertLayerWeights& l : model->weights().layers) {
+    CHECK(l.qkv_weight.capacity() + l.attention_out_weight.capacity() +
+              l.intermediate_weight.capacity() + l.output_weight.capacity() ==
+          0);
+    CHECK_FALSE(l.qkv_bias.empty());  // the biases stay: the products' epilogues add them
+  }
+  const nlohmann::json& sentences = Golden()["sentences"];
+  std::vector<size_t> order(sentences.size());
+  std::iota(order.begin(), order.end(), 0);
+  const double diff = EncodeAndCompare(packed, 2, sentences, order, 5);
+  WARN("bert_tiny on oneDNN, the model's GEMM floats released: max abs diff to torch " << diff);
+  CHECK(diff < kTolerance);
+  // Neither packing again nor OpenBLAS's GEMMs have weights left: errors,
+  // not a crash.
+  CHECK(BertEncoder::Packed(model, MatmulType::kF32).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(BertEncoder::PackReleasing(model, types).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  BertWorkspace ws;
+  const std::vector<int32_t> ids = sentences[0]["ids"];
+  const std::vector<absl::Span<const int32_t>> spans = {absl::MakeConstSpan(ids)};
+  const absl::Status s = BertEncoder(model).Forward(spans, 1, &ws);
+  INFO(s.ToString());
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_CASE("The golden token ids are the reference tokenizer's, truncated to 64") {
   const nlohmann::json& sentences = Golden()["sentences"];
   WordPieceOptions options;

@@ -58,6 +58,11 @@ TEST_CASE("safetensors reads F32, F16 and BF16 tensors") {
   REQUIRE((*f)->ReadFloat("b", absl::MakeSpan(b)).ok());
   CHECK(a == std::vector<float>{1, 2, 3, 4});
   CHECK(h == std::vector<float>{1.5f, -2.0f});
+  // The pages read are given back to the kernel: a second read reads the
+  // file again, to the same values.
+  std::vector<float> again(4);
+  REQUIRE((*f)->ReadFloat("a", absl::MakeSpan(again)).ok());
+  CHECK(again == a);
   CHECK(b == std::vector<float>{1.5f, -2.0f});
   std::vector<float> i(1);
   absl::Status s = (*f)->ReadFloat("i", absl::MakeSpan(i));
@@ -65,6 +70,34 @@ TEST_CASE("safetensors reads F32, F16 and BF16 tensors") {
   CHECK(std::string(s.message()).find("'i' is I64") != std::string::npos);
   CHECK((*f)->ReadFloat("missing", absl::MakeSpan(i)).code() == absl::StatusCode::kNotFound);
   CHECK((*f)->ReadFloat("a", absl::MakeSpan(h)).code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("safetensors: a tensor over many pages reads the same after its pages are released") {
+  TempDir dir;
+  // An unaligned tensor of 5 pages' worth of floats after a 1-float one.
+  const int64_t n = 5 * 4096 / 4 + 3;
+  std::string big(n * 4, '\0');
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = 0.5f * static_cast<float>(i) - 7.0f;
+    std::memcpy(big.data() + 4 * i, &v, 4);
+  }
+  const std::string path = Write(
+      dir,
+      R"({"s":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+      R"("big":{"dtype":"F32","shape":[)" + std::to_string(n) + R"(],"data_offsets":[4,)" +
+          std::to_string(4 + n * 4) + "]}}",
+      Floats({42}) + big);
+  absl::StatusOr<std::unique_ptr<SafeTensorsFile>> f = SafeTensorsFile::Open(path);
+  REQUIRE(f.ok());
+  for (int round = 0; round < 2; ++round) {
+    std::vector<float> v(n), s(1);
+    REQUIRE((*f)->ReadFloat("big", absl::MakeSpan(v)).ok());
+    REQUIRE((*f)->ReadFloat("s", absl::MakeSpan(s)).ok());
+    CHECK(s[0] == 42.0f);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; ++i) wrong += v[i] != 0.5f * static_cast<float>(i) - 7.0f;
+    CHECK(wrong == 0);
+  }
 }
 
 TEST_CASE("F16 conversion agrees with the compiler's _Float16 on all 65,536 values") {

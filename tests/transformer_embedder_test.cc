@@ -658,6 +658,8 @@ TEST_CASE("transformer embedder: bf16 GEMMs stay within cosine 0.999 of fp32 on 
       const auto bf16 = MakeOk("transformer path=" + TestData(folder) + " threads=2 precision=bf16");
       CHECK(fp32->Describe()["precision"] == "fp32");
       CHECK(bf16->Describe()["precision"] == "bf16");
+      CHECK(fp32->Describe()["gemm_weights"] == "oneDNN, packed fp32");
+      CHECK(bf16->Describe()["gemm_weights"] == "oneDNN, packed bf16");
       const int d = fp32->dimension();
       std::vector<float> a(texts.size() * d), b(a.size());
       REQUIRE(fp32->Embed(views, absl::MakeSpan(a), nullptr).ok());
