@@ -15,10 +15,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -201,23 +199,18 @@ TEST_CASE("vector file: a reclaim runs while a scan is under way, which reads on
   PutRange(*store, 2, 1, 0, 3 * kLive);
   DeleteRange(*store, 2, 1, 0, 3 * kLive);
   std::map<uint64_t, VectorRecord> seen;
-  std::future<absl::Status> reclaim;
-  bool reclaimed = false;
+  absl::Status flushed = absl::UnknownError("no flush ran");
   absl::Status s = store->ScanVectors(1, 1, VectorStorage::kFloat32, [&](uint64_t label,
                                                                            VectorRecord& v) {
     seen[label] = v;
-    if (seen.size() == 1) {
-      // A flush in another thread reclaims meanwhile. The scan (an index
-      // build, in the database) must not hold it up: were the reclaim to
-      // wait for the scan, this would time out and end the scan instead.
-      reclaim = std::async(std::launch::async, [&] { return store->Flush(); });
-      reclaimed = reclaim.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
-      if (!reclaimed) return absl::DeadlineExceededError("the reclaim waited for the scan");
-    }
+    // A flush from inside the scan reclaims the dead bytes. The scan (an
+    // index build, in the database) must hold no lock a reclaim waits for
+    // while it calls back: with the file's lock held here, this call would
+    // wait for the scan, which waits for it (Debian's abseil detects that
+    // deadlock and aborts the test). No clock is involved.
+    if (seen.size() == 1) flushed = store->Flush();
     return absl::OkStatus();
   });
-  const absl::Status flushed = reclaim.get();
-  REQUIRE(reclaimed);
   INFO(s << " " << flushed);
   REQUIRE(s.ok());
   REQUIRE(flushed.ok());
