@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
@@ -101,7 +100,6 @@ std::string IdKey(uint32_t cid, std::string_view id) {
   k.append(id);
   return k;
 }
-
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
@@ -624,7 +622,6 @@ absl::Status Store::RecordFailure(absl::Status s) {
   }
   return failure_;
 }
-
 
 absl::StatusOr<std::vector<CollectionRecord>> Store::ListCollections() const {
   std::vector<CollectionRecord> out;
