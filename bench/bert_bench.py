@@ -35,7 +35,10 @@ model load (TransformerEmbedder::Create) with precision fp32, bf16 and auto:
 auto's load minus bf16's is the cost of its check (the check texts embedded
 in both precisions and compared). semdb's memory is printed for each
 precision: resident (VmRSS) and peak (VmHWM) megabytes of the bert_bench
-process once the model is loaded, and after it embedded the texts.
+process once the model is loaded, and after it embedded the texts. Last, the
+fp32 roofline: the pass's floating-point operations, this machine's fp32 GEMM
+rate on the encoder's feed-forward product (OpenBLAS sgemm and torch.mm at
+THREADS threads), and the rate each side's best fp32 time amounts to.
 
 Both sides run with OMP_WAIT_POLICY=PASSIVE and the same OpenBLAS settings:
 the environment's OPENBLAS_CORETYPE, or --coretype for both; the script
@@ -178,6 +181,39 @@ def compare(vectors, reference):
     return float(np.abs(v - reference).max()), float(cos.min())
 
 
+def model_flops(shape, lengths):
+    """Floating-point operations (2 per multiply-add) of one encoder pass over
+    sequences of these lengths, padding-free: per token and layer the Q, K, V
+    and output projections (4 H^2) and the feed-forward block (2 H I), per
+    sequence of L tokens and layer the attention products Q K^T and P V
+    (2 L^2 H). Embeddings, norms, softmax and pooling are left out (a few
+    percent at most), so the rates below are lower bounds."""
+    h, i, layers = shape["hidden_size"], shape["intermediate_size"], shape["num_hidden_layers"]
+    per_token = 4 * h * h + 2 * h * i
+    return 2 * layers * sum(per_token * n + 2 * n * n * h for n in lengths)
+
+
+def gemm_peak(h, i, tokens):
+    """The fp32 GEMM rates (GFLOP/s) this machine reaches on the encoder's
+    largest product, a [tokens, H] x [H, I] feed-forward GEMM, with the
+    threads PyTorch runs on: OpenBLAS's sgemm (numpy) and torch.mm, best of
+    5 each. What bounds any fp32 encoder whose time is mostly GEMMs."""
+    rng = np.random.default_rng(0)
+    a = rng.random((tokens, h), dtype=np.float32)
+    b = rng.random((h, i), dtype=np.float32)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    rates = {}
+    for name, fn in (("OpenBLAS sgemm (numpy)", lambda: a @ b), ("torch.mm", lambda: ta @ tb)):
+        fn()
+        best = 1e30
+        for _ in range(5):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        rates[name] = 2.0 * tokens * h * i / best / 1e9
+    return rates
+
+
 def bench_shape(args, binary, tmp, key):
     title, shape = SHAPES[key]
     folder = os.path.join(tmp, key)
@@ -229,7 +265,12 @@ def bench_shape(args, binary, tmp, key):
         if precision == "auto":
             facts["auto chose"] = re.search(r"precision=(\S+)", r.stdout).group(1)
 
+    gemm_rows = args.batch * sum(len(s) for s in ids) // len(ids)  # a batch's tokens
+    peak = {}
     for _ in range(args.rounds):
+        for name, rate in gemm_peak(shape["hidden_size"], shape["intermediate_size"],
+                                    gemm_rows).items():
+            peak[name] = max(peak.get(name, 0.0), rate)
         for precision in loads:
             load_round(precision)
         for name, path in torch_paths.items():
@@ -258,6 +299,20 @@ def bench_shape(args, binary, tmp, key):
         print(f"ratio {p}: {s[1]} / {t[1]} = {s[0] / t[0]:.2f}x")
     s, t = best("semdb bf16"), best("PyTorch fp32")
     print(f"ratio semdb bf16 / PyTorch's fastest fp32: {s[1]} / {t[1]} = {s[0] / t[0]:.2f}x")
+    # The fp32 roofline: what the machine's own fp32 GEMM allows.
+    flops = model_flops(shape, lengths)
+    top = max(peak.values())
+    print(f"fp32 roofline: {flops / 1e9:.0f} GFLOP per pass; this machine's fp32 GEMM at "
+          f"{args.threads} threads on a [{gemm_rows}, {shape['hidden_size']}] x "
+          f"[{shape['hidden_size']}, {shape['intermediate_size']}] product (best round): " +
+          ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in peak.items()))
+    for p in ("semdb fp32", "PyTorch fp32"):
+        r, k = best(p)
+        achieved = flops * r / n / 1e9
+        print(f"  {k:34s} {achieved:6.0f} GFLOP/s = {achieved / top:.0%} of the best GEMM rate")
+    r, k = best("PyTorch fp32")
+    print(f"  the best GEMM rate over {k}'s: {top / (flops * r / n / 1e9):.2f}x (an fp32 "
+          "encoder running at that GEMM rate throughout gains this much)")
     print(f"semdb: precision {facts.get('precision')}, OpenBLAS core {facts.get('openblas_core')}")
     best_load = {p: min(v) for p, v in loads.items()}
     print("semdb model load (TransformerEmbedder::Create, best round): " +
