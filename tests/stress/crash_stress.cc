@@ -82,10 +82,17 @@ constexpr StressCollection kCollections[] = {
 
 bool HasTexts(const std::string& collection) { return collection == "text"; }
 
-// The crash points armed in turn by every fourth cycle of the loop.
+// The crash points armed in turn by every fourth cycle of the loop: index
+// saves, refits, rebuilds, and the vector file (after a batch's values are
+// appended but before the WriteBatch that references them; a reclaim after
+// the live values are copied to the next file, and after the references
+// were switched to it but before the old file is unlinked).
 constexpr const char* kCrashPoints[] = {
-    "index_save.written", "index_save.saved", "refit.batch_written",
-    "refit.switched",     "build.batch",    "build.trained",
+    "index_save.written",     "index_save.saved",
+    "refit.batch_written",    "refit.switched",
+    "build.batch",            "build.trained",
+    "store.vectors_appended", "store.vector_reclaim_copied",
+    "store.vector_reclaim_switched",
 };
 
 // --- The documents: every (collection, id, version) has a fixed content.
@@ -565,7 +572,8 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
   std::filesystem::create_directories(dir);
   std::mt19937_64 rng(seed);
   Figures figures;
-  int points_hit = 0;
+  std::map<std::string, int> points_hit;  // worker runs that died at each point
+  for (const char* point : kCrashPoints) points_hit[point] = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int cycle = 1; cycle <= cycles; ++cycle) {
     const char* point = cycle % 4 == 0 ? kCrashPoints[(cycle / 4) % std::size(kCrashPoints)]
@@ -600,7 +608,7 @@ int Loop(const std::string& dir, int cycles, uint64_t seed) {
                 << ")\n";
       return 1;
     }
-    if (point != nullptr && exited) ++points_hit;
+    if (point != nullptr && exited) ++points_hit[point];
     pid_t verifier = fork();
     if (verifier == 0) {
       const std::string self = SelfPath();
