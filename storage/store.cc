@@ -60,6 +60,19 @@ constexpr char kCountersPrefix[] = "counters/";
 constexpr char kNextCollectionId[] = "next_collection_id";
 // Present in vector-file mode: the number of the current vector file.
 constexpr char kVectorFileKey[] = "vector_file";
+// The dead bytes of the vector file, when counted: its number (4 bytes)
+// and the bytes of its values no reference points to (8), both big-endian.
+// Written in the batch of every write that deletes vectors, so that it
+// never disagrees with the references; absent while not known (a dropped
+// collection's range of vectors is not counted: the next Flush counts).
+constexpr char kDeadBytesKey[] = "vector_dead_bytes";
+
+std::string EncodeDeadBytes(uint32_t file, uint64_t dead) {
+  std::string v;
+  AppendBigEndian32(&v, file);
+  AppendBigEndian64(&v, dead);
+  return v;
+}
 
 std::string CollectionKey(const std::string& name) {
   return kCollectionPrefix + name;
@@ -334,12 +347,26 @@ absl::Status Store::OpenVectorFile(bool read_only) {
   if (create) {
     std::string value;
     AppendBigEndian32(&value, number);
+    rocksdb::WriteBatch start;
+    start.Put(handles_[kDefault], kVectorFileKey, value);
+    start.Put(handles_[kDefault], kDeadBytesKey, EncodeDeadBytes(number, 0));
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    if (absl::Status s = FromRocks(db_->Put(wo, handles_[kDefault], kVectorFileKey, value),
-                                   "cannot start the vector file");
+    if (absl::Status s = FromRocks(db_->Write(wo, &start), "cannot start the vector file");
         !s.ok()) {
       return s;
+    }
+    absl::MutexLock lock(&vector_write_mu_);
+    SetDeadBytes(0);
+  } else {
+    absl::StatusOr<std::optional<std::string>> dead =
+        ReadValue(kDefault, kDeadBytesKey, "reading the vector file's dead bytes");
+    if (!dead.ok()) return dead.status();
+    // Absent (a database from before the count, or a collection dropped
+    // since the last count), or of another file: not known.
+    if (dead->has_value() && (*dead)->size() == 12 && ReadBigEndian32((*dead)->data()) == number) {
+      absl::MutexLock lock(&vector_write_mu_);
+      SetDeadBytes(ReadBigEndian64((*dead)->data() + 4));
     }
   }
   vector_file_mode_ = true;
@@ -366,7 +393,44 @@ absl::Status Store::OpenVectorFile(bool read_only) {
 Store::VectorFileUsage Store::vector_file_usage() const {
   absl::ReaderMutexLock lock(&vector_files_mu_);
   if (vector_file_ == nullptr) return {};
-  return {.number = vector_file_->number(), .bytes = vector_file_->size()};
+  const int64_t dead = dead_bytes_seen_.load(std::memory_order_relaxed);
+  return {.number = vector_file_->number(),
+          .bytes = vector_file_->size(),
+          .dead_bytes = dead < 0 ? std::nullopt : std::optional<uint64_t>(dead)};
+}
+
+void Store::SetDeadBytes(std::optional<uint64_t> dead) {
+  dead_bytes_ = dead;
+  dead_bytes_seen_.store(dead ? static_cast<int64_t>(*dead) : -1, std::memory_order_relaxed);
+}
+
+absl::StatusOr<std::optional<uint64_t>> Store::CountDeadBytes(StoreBatch& batch) const {
+  if (batch.drops_collection_) {
+    batch.batch_->Delete(handles_[kDefault], kDeadBytesKey);
+    return std::nullopt;
+  }
+  if (!dead_bytes_.has_value() || batch.deleted_vectors_.empty()) return dead_bytes_;
+  // The references the batch deletes, as stored before it: a vector put
+  // earlier in the same batch has none (its values are not appended).
+  std::vector<std::string>& keys = batch.deleted_vectors_;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[kVectors], keys.size(), slices.data(),
+                values.data(), statuses.data(), /*sorted_input=*/true);
+  uint64_t dead = *dead_bytes_;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vector references");
+    absl::StatusOr<VectorRef> ref = VectorRef::Decode(values[i].ToStringView());
+    if (!ref.ok()) return ref.status();
+    if (ref->file == vector_file_->number()) dead += ref->length;
+  }
+  batch.batch_->Put(handles_[kDefault], kDeadBytesKey,
+                    EncodeDeadBytes(vector_file_->number(), dead));
+  return dead;
 }
 
 absl::Status Store::SyncVectorFile() const {
@@ -430,9 +494,13 @@ absl::Status Store::Write(StoreBatch& batch, bool sync) {
   if (!vector_file_mode_ || !batch.touches_vectors_) return ApplyBatch(batch, sync);
   absl::MutexLock write_lock(&vector_write_mu_);
   absl::ReaderMutexLock files_lock(&vector_files_mu_);
+  absl::StatusOr<std::optional<uint64_t>> dead = CountDeadBytes(batch);
+  if (!dead.ok()) return dead.status();
   if (absl::Status s = AppendVectors(batch, sync); !s.ok()) return s;
   vector_deletes_.fetch_add(batch.vector_deletes_, std::memory_order_relaxed);
-  return ApplyBatch(batch, sync);
+  absl::Status written = ApplyBatch(batch, sync);
+  if (written.ok()) SetDeadBytes(*dead);
+  return written;
 }
 
 absl::Status Store::AppendVectors(StoreBatch& batch, bool sync) {
@@ -493,7 +561,7 @@ absl::Status Store::SyncWal() {
 absl::Status Store::Flush() {
   if (absl::Status failed = WriteFailure(); !failed.ok()) return failed;
   if (vector_deletes_.load(std::memory_order_relaxed) > 0) {
-    if (absl::Status s = ReclaimVectorFile(); !s.ok()) return s;
+    if (absl::Status s = ReclaimVectorFile(/*recount=*/false); !s.ok()) return s;
   }
   // The values before the table files that reference them (the flush
   // listener syncs too; this one reports a failure).
@@ -505,7 +573,7 @@ absl::Status Store::Flush() {
 
 absl::Status Store::Reclaim(uint32_t cid) {
   if (vector_file_mode_) {
-    if (absl::Status s = ReclaimVectorFile(); !s.ok()) return s;
+    if (absl::Status s = ReclaimVectorFile(/*recount=*/true); !s.ok()) return s;
   }
   if (absl::Status s = Flush(); !s.ok()) return s;
   const std::string begin = CidKey(cid);
@@ -520,7 +588,7 @@ absl::Status Store::Reclaim(uint32_t cid) {
   return absl::OkStatus();
 }
 
-absl::Status Store::ReclaimVectorFile() {
+absl::Status Store::ReclaimVectorFile(bool recount) {
   absl::MutexLock write_lock(&vector_write_mu_);
   vector_deletes_.store(0, std::memory_order_relaxed);
   std::shared_ptr<VectorFile> old;
@@ -529,6 +597,11 @@ absl::Status Store::ReclaimVectorFile() {
     old = vector_file_;
   }
   if (old == nullptr || old->size() == 0) return absl::OkStatus();
+  // Counted dead bytes decide without reading a reference.
+  if (!recount && dead_bytes_.has_value() &&
+      *dead_bytes_ <= old->size() - std::min(*dead_bytes_, old->size())) {
+    return absl::OkStatus();
+  }
   // Every reference of every collection (no write can add one meanwhile).
   struct Live {
     std::string key;
@@ -547,7 +620,19 @@ absl::Status Store::ReclaimVectorFile() {
     }
     if (absl::Status s = FromRocks(it->status(), "scanning vectors"); !s.ok()) return s;
   }
-  if (old->size() - std::min(live_bytes, old->size()) <= live_bytes) return absl::OkStatus();
+  const uint64_t dead = old->size() - std::min(live_bytes, old->size());
+  if (dead <= live_bytes) {
+    // Counted now: later flushes decide from the count.
+    rocksdb::WriteOptions wo;
+    if (absl::Status s = FromRocks(db_->Put(wo, handles_[kDefault], kDeadBytesKey,
+                                            EncodeDeadBytes(old->number(), dead)),
+                                   "write failed");
+        !s.ok()) {
+      return RecordFailure(s);
+    }
+    SetDeadBytes(dead);
+    return absl::OkStatus();
+  }
 
   // Copy the live values in file order, checking each, in chunks of ~4 MB.
   std::sort(live.begin(), live.end(),
@@ -588,6 +673,7 @@ absl::Status Store::ReclaimVectorFile() {
   std::string number;
   AppendBigEndian32(&number, fresh->number());
   switch_batch.Put(handles_[kDefault], kVectorFileKey, number);
+  switch_batch.Put(handles_[kDefault], kDeadBytesKey, EncodeDeadBytes(fresh->number(), 0));
   {
     absl::MutexLock lock(&vector_files_mu_);
     rocksdb::WriteOptions wo;
@@ -598,6 +684,7 @@ absl::Status Store::ReclaimVectorFile() {
     vector_file_ = fresh;
     syncer_->Set(fresh);
   }
+  SetDeadBytes(0);
   CrashPoint("store.vector_reclaim_switched");
   ::unlink(old->path().c_str());
   return absl::OkStatus();
@@ -1084,6 +1171,7 @@ void StoreBatch::DeleteCollection(const CollectionRecord& record) {
   if (store_.vector_file_mode_) {
     DropPendingVectors([&](uint32_t cid, uint32_t, uint64_t) { return cid == record.id; });
     ++vector_deletes_;
+    drops_collection_ = true;
   }
   const std::string begin = CidKey(record.id);
   const std::string end = PrefixEnd(begin);
@@ -1192,6 +1280,9 @@ void StoreBatch::DeleteVector(uint32_t cid, uint32_t gen, uint64_t label) {
       return c == cid && g == gen && l == label;
     });
     ++vector_deletes_;
+    deleted_vectors_.push_back(VectorKey(cid, gen, label));
+    batch_->Delete(store_.handles_[kVectors], deleted_vectors_.back());
+    return;
   }
   batch_->Delete(store_.handles_[kVectors], VectorKey(cid, gen, label));
 }

@@ -14,7 +14,8 @@
 // written as before (the key "vector_file" of the default family says
 // which). Dead bytes of the file (deleted or replaced vectors, dropped
 // generations and collections, a crash's unreferenced tail) are reclaimed
-// by Reclaim, and by Flush once a vector or collection was deleted: when
+// by Reclaim, and by Flush once a vector or collection was deleted (a
+// count of them kept with the deletes decides without a scan): when
 // they outnumber the live ones, the live values are copied to a new file, the references switched
 // in one synced WriteBatch, and the old file deleted (a crash at any step
 // leaves one consistent file; the other is deleted at open).
@@ -183,10 +184,12 @@ class Store {
   const std::string& path() const { return path_; }
   // Whether vector values live in the vector file (else inside RocksDB).
   bool vector_file_mode() const { return vector_file_mode_; }
-  // The vector file's number and size in bytes ({0, 0} without one).
+  // The vector file's number and size in bytes ({0, 0} without one), and
+  // its dead bytes when counted (see kDeadBytesKey in store.cc).
   struct VectorFileUsage {
     uint32_t number = 0;
     uint64_t bytes = 0;
+    std::optional<uint64_t> dead_bytes;
   };
   VectorFileUsage vector_file_usage() const ABSL_LOCKS_EXCLUDED(vector_files_mu_);
   // What the document cache holds now: entries and their estimated bytes
@@ -226,8 +229,18 @@ class Store {
   // Applies the batch's WriteBatch (with the document cache's bracketing).
   absl::Status ApplyBatch(StoreBatch& batch, bool sync);
   // Rewrites the vector file without its dead bytes when they outnumber the
-  // live ones (see the class comment).
-  absl::Status ReclaimVectorFile() ABSL_LOCKS_EXCLUDED(vector_write_mu_, vector_files_mu_);
+  // live ones (see the class comment). The dead bytes counted by writes
+  // decide, unless `recount` or not known: then every reference is read,
+  // and the count recorded.
+  absl::Status ReclaimVectorFile(bool recount)
+      ABSL_LOCKS_EXCLUDED(vector_write_mu_, vector_files_mu_);
+  // The dead bytes once `batch` is written: the lengths of the references
+  // it deletes added to the count, which goes into the batch; nullopt (and
+  // the count's record deleted) when it drops a collection or when the
+  // count is not known.
+  absl::StatusOr<std::optional<uint64_t>> CountDeadBytes(StoreBatch& batch) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(vector_write_mu_) ABSL_SHARED_LOCKS_REQUIRED(vector_files_mu_);
+  void SetDeadBytes(std::optional<uint64_t> dead) ABSL_EXCLUSIVE_LOCKS_REQUIRED(vector_write_mu_);
   absl::Status SyncVectorFile() const ABSL_LOCKS_EXCLUDED(vector_files_mu_);
 
   std::string path_;
@@ -263,8 +276,13 @@ class Store {
   // Syncs the vector file before RocksDB flushes a memtable: a table file
   // never holds references to values that a power loss could take.
   std::shared_ptr<VectorFileSyncer> syncer_;
-  // Vector deletes written since the dead bytes were last counted.
+  // Vector deletes written since the last reclaim decision.
   std::atomic<uint64_t> vector_deletes_{0};
+  // The vector file's dead bytes, when known (kDeadBytesKey), and a copy
+  // for vector_file_usage (-1: not known) that takes no lock a reclaim
+  // holds.
+  std::optional<uint64_t> dead_bytes_ ABSL_GUARDED_BY(vector_write_mu_);
+  std::atomic<int64_t> dead_bytes_seen_{-1};
   mutable absl::Mutex failure_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(failure_mu_);  // the first failed write
 };
@@ -349,6 +367,11 @@ class StoreBatch {
   // would make every close look for dead bytes; a refit calls Reclaim.
   bool touches_vectors_ = false;
   uint64_t vector_deletes_ = 0;
+  // Vector-file mode: the keys of the vectors it deletes one by one (their
+  // references' lengths are the dead bytes it adds), and whether it drops a
+  // collection (whose vectors are not counted one by one).
+  std::vector<std::string> deleted_vectors_;
+  bool drops_collection_ = false;
 };
 
 }  // namespace semdb
