@@ -283,10 +283,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   if (options.document_cache_bytes > 0) {
     store->cache_ = std::make_unique<DocumentCache>(options.document_cache_bytes);
   }
+  // A new database is opened with the default family alone and the others
+  // are created in one call: RocksDB rewrites and fsyncs its OPTIONS file
+  // (40 KB) once per call, and create_missing_column_families creates the
+  // families one at a time (11 rewrites: a tenth of a second of a 100k
+  // ingest). A crash in between leaves a database whose next open creates
+  // the missing families as before.
+  const bool fresh = !options.read_only && options.create_if_missing &&
+                     ::access((path + "/CURRENT").c_str(), F_OK) != 0;
   rocksdb::Status s =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &store->handles_, &db)
-          : rocksdb::DB::Open(db_options, path, families, &store->handles_, &db);
+          : rocksdb::DB::Open(db_options, path,
+                              fresh ? std::vector{families[kDefault]} : families,
+                              &store->handles_, &db);
   if (!s.ok()) {
     std::string text = s.ToString();
     if (s.IsIOError() && text.find("lock") != std::string::npos) {
@@ -302,6 +312,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     return FromRocks(s, absl::StrCat("cannot open database ", path));
   }
   store->db_.reset(db);
+  if (fresh) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    s = db->CreateColumnFamilies({families.begin() + 1, families.end()}, &created);
+    store->handles_.insert(store->handles_.end(), created.begin(), created.end());
+    if (!s.ok()) return FromRocks(s, absl::StrCat("cannot create database ", path));
+  }
   if (absl::Status v = store->OpenVectorFile(options.read_only); !v.ok()) return v;
   return store;
 }
