@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "fmt/format.h"
 #include "src/collection_impl.h"
+#include "src/index_files.h"
 #include "src/model_probe.h"
 #include "text/utf8.h"
 
@@ -67,6 +68,18 @@ absl::Status CheckModelVector(std::vector<float>& given, const std::vector<float
         cosine));
   }
   return absl::OkStatus();
+}
+
+// Whether writes log their index operations for `index` (null: none yet).
+// Only an index saved to a file replays the log at open; any other (flat,
+// or flat serving until IVF trains) is built from the stored vectors at
+// open and reads no log, and its saves truncate the log to nothing. So
+// such an index logs nothing: a bulk ingest into a flat collection writes
+// a fifth fewer records. The sequence numbers advance all the same, so a
+// stale saved file of an earlier index never looks current (open finds
+// the log does not reach back to it and rebuilds).
+bool LogsIndexOperations(const VectorIndex* index) {
+  return index != nullptr && IsSavedToFile(index->spec());
 }
 
 }  // namespace
@@ -356,6 +369,7 @@ absl::Status Collection::Impl::BuildWriteLocked(
   StoreBatch& batch = w->batch;
   DocumentIndexes::Update& side_indexes = w->side_indexes;
   const bool indexed = index_ != nullptr;
+  const bool logged = LogsIndexOperations(index_.get());
   std::vector<uint64_t>& old_labels = w->removed;
   for (const StoredEntries& r : replaced) {
     if (absl::Status s = RemoveEntriesLocked(r, batch, side_indexes, counters, &old_labels);
@@ -369,7 +383,8 @@ absl::Status Collection::Impl::BuildWriteLocked(
   for (size_t e = 0; e < entries.size(); ++e) {
     side_indexes.Add(labels[e], entries[e].text, docs[entry_doc[e]].metadata);
     batch.PutDocument(id_, labels[e], entries[e], metadata_json[entry_doc[e]]);
-    if (indexed) batch.AppendLog(id_, counters.next_seq++, {LogOp::kAdd, labels[e]});
+    if (logged) batch.AppendLog(id_, counters.next_seq, {LogOp::kAdd, labels[e]});
+    if (indexed) ++counters.next_seq;
     ++counters.live_docs;
   }
   if (have_vectors) {
@@ -426,7 +441,10 @@ absl::Status Collection::Impl::RemoveEntriesLocked(const StoredEntries& entries,
     }
     batch.DeleteDocument(id_, label, entries.ids[e]);
     batch.DeleteVector(id_, gen, label);
-    if (index_ != nullptr) batch.AppendLog(id_, counters.next_seq++, {LogOp::kRemove, label});
+    if (LogsIndexOperations(index_.get())) {
+      batch.AppendLog(id_, counters.next_seq, {LogOp::kRemove, label});
+    }
+    if (index_ != nullptr) ++counters.next_seq;
     --counters.live_docs;
     removed->push_back(label);
   }
