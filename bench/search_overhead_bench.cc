@@ -115,11 +115,13 @@ struct Side {
   Timing* timing;
 };
 
-// One pass over the queries by each of `sides`, block by block: every block
-// is run by one side after the other (the first side rotating with the block
-// and `round`), so that the sides compared see the machine in the same
-// state, interruptions and caches alike; each side's time goes per block
-// into its timing.
+// One pass over the queries by each of `sides`, interleaved block by block:
+// at each step every side runs one block (the first side rotating with the
+// step and `round`), so that the sides compared see the machine in the same
+// state, interruptions alike. Side i runs the blocks shifted by i / n of
+// the pass: a side never searches right after another side searched the
+// same queries (their graph nodes would still be in the CPU's caches). Each
+// side's time goes per block into its timing.
 void Pass(const Data& d, const std::vector<Side>& sides, int round) {
   const size_t blocks = (d.queries + kBlock - 1) / kBlock;
   std::vector<double> totals(sides.size(), 0);
@@ -127,11 +129,12 @@ void Pass(const Data& d, const std::vector<Side>& sides, int round) {
     side.found->assign(static_cast<size_t>(d.queries) * kK, -1);
     if (side.timing->best_blocks.empty()) side.timing->best_blocks.assign(blocks, 1e30);
   }
-  for (size_t b = 0; b < blocks; ++b) {
-    const int end = std::min<int>(d.queries, static_cast<int>(b + 1) * kBlock);
+  for (size_t step = 0; step < blocks; ++step) {
     for (size_t k = 0; k < sides.size(); ++k) {
-      const size_t i = (k + b + static_cast<size_t>(round)) % sides.size();
+      const size_t i = (k + step + static_cast<size_t>(round)) % sides.size();
       const Side& side = sides[i];
+      const size_t b = (step + i * blocks / sides.size()) % blocks;
+      const int end = std::min<int>(d.queries, static_cast<int>(b + 1) * kBlock);
       const double t = ThreadCpuSeconds();
       for (int q = static_cast<int>(b) * kBlock; q < end; ++q) {
         side.search(q, side.found->data() + static_cast<size_t>(q) * kK);
