@@ -310,6 +310,21 @@ TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]")
     CHECK(docs.empty());
     REQUIRE(metadata.size() == 1);
     CHECK(*metadata[0] == nlohmann::json{{"v", 1}});
+    // Texts of some labels and metadata of others (a missing one among
+    // them) in one call, each in the order asked.
+    for (int round = 0; round < 2; ++round) {
+      REQUIRE(store
+                  ->MultiGetDocuments(1, std::vector<uint64_t>{3, 1},
+                                      std::vector<uint64_t>{2, 4, 1}, &docs, &metadata)
+                  .ok());
+      REQUIRE(docs.size() == 2);
+      CHECK(docs[0]->text == "three");
+      CHECK(docs[1]->text == "one");
+      REQUIRE(metadata.size() == 3);
+      CHECK(*metadata[0] == nlohmann::json{{"v", 2}});
+      CHECK(!metadata[1].has_value());
+      CHECK(*metadata[2] == nlohmann::json{{"v", 1}});
+    }
     // Metadata of every kind comes back from the cache as RocksDB holds it,
     // and stored bytes that are not JSON as a discarded value.
     const std::string varied =
