@@ -721,7 +721,11 @@ absl::Status Store::MultiGetDocuments(
     uint32_t cid, absl::Span<const uint64_t> doc_labels, absl::Span<const uint64_t> meta_labels,
     std::vector<std::optional<DocumentRecord>>* docs,
     std::vector<MetadataValue>* metadata) const {
-  if (cache_ == nullptr) return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+  // Nothing asked (a search for ids and scores only): not even the cache's
+  // lock is taken.
+  if (cache_ == nullptr || (doc_labels.empty() && meta_labels.empty())) {
+    return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+  }
   docs->assign(doc_labels.size(), std::nullopt);
   metadata->assign(meta_labels.size(), std::nullopt);
   const DocumentCache::Found found =
