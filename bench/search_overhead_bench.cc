@@ -6,10 +6,11 @@
 // index is not saved: both sides add the same vectors).
 // One query per call on one thread: Collection::SearchVector asking for ids
 // and scores only, the same with text and metadata (the default), and
-// faiss::Index::search, rounds interleaved, in CPU seconds of the
-// searching thread (on a shared machine wall-clock time also counts the
-// waits for a core), each side's time the sum over blocks of 20 queries
-// of its best time for the block over --rounds (see kBlock), with the
+// faiss::Index::search, rounds interleaved (the two collection sides block
+// by block within a pass), in CPU seconds of the searching thread (on a
+// shared machine wall-clock time also counts the waits for a core), each
+// side's time the sum over blocks of 20 queries of its best time for the
+// block over --rounds (see kBlock), with the
 // spread of the ids-only ratio round by round. Text and metadata are timed
 // three ways: on a copy of the database opened with the document cache off
 // (Options::document_cache_bytes = 0), on the first pass after a reopen
@@ -25,6 +26,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <set>
@@ -106,26 +108,50 @@ struct Timing {
   }
 };
 
-// One pass over the queries, timed per block into `timing`; the positions
-// found go to `found`. Returns the pass's CPU seconds.
-template <typename Fn>
-double Pass(const Data& d, std::vector<FaissId>* found, Timing* timing, Fn search) {
-  found->assign(static_cast<size_t>(d.queries) * kK, -1);
+// A side of a pass: its search, the positions it found, its timings.
+struct Side {
+  std::function<void(int q, FaissId* out)> search;
+  std::vector<FaissId>* found;
+  Timing* timing;
+};
+
+// One pass over the queries by each of `sides`, interleaved block by block:
+// at each step every side runs one block (the first side rotating with the
+// step and `round`), so that the sides compared see the machine in the same
+// state, interruptions alike. Side i runs the blocks shifted by i / n of
+// the pass: a side never searches right after another side searched the
+// same queries (their graph nodes would still be in the CPU's caches). Each
+// side's time goes per block into its timing.
+void Pass(const Data& d, const std::vector<Side>& sides, int round) {
   const size_t blocks = (d.queries + kBlock - 1) / kBlock;
-  if (timing->best_blocks.empty()) timing->best_blocks.assign(blocks, 1e30);
-  double total = 0;
-  for (size_t b = 0; b < blocks; ++b) {
-    const int end = std::min<int>(d.queries, static_cast<int>(b + 1) * kBlock);
-    const double t = ThreadCpuSeconds();
-    for (int q = static_cast<int>(b) * kBlock; q < end; ++q) {
-      search(q, found->data() + static_cast<size_t>(q) * kK);
-    }
-    const double spent = ThreadCpuSeconds() - t;
-    timing->best_blocks[b] = std::min(timing->best_blocks[b], spent);
-    total += spent;
+  std::vector<double> totals(sides.size(), 0);
+  for (const Side& side : sides) {
+    side.found->assign(static_cast<size_t>(d.queries) * kK, -1);
+    if (side.timing->best_blocks.empty()) side.timing->best_blocks.assign(blocks, 1e30);
   }
-  timing->rounds.push_back(total);
-  return total;
+  for (size_t step = 0; step < blocks; ++step) {
+    for (size_t k = 0; k < sides.size(); ++k) {
+      const size_t i = (k + step + static_cast<size_t>(round)) % sides.size();
+      const Side& side = sides[i];
+      const size_t b = (step + i * blocks / sides.size()) % blocks;
+      const int end = std::min<int>(d.queries, static_cast<int>(b + 1) * kBlock);
+      const double t = ThreadCpuSeconds();
+      for (int q = static_cast<int>(b) * kBlock; q < end; ++q) {
+        side.search(q, side.found->data() + static_cast<size_t>(q) * kK);
+      }
+      const double spent = ThreadCpuSeconds() - t;
+      side.timing->best_blocks[b] = std::min(side.timing->best_blocks[b], spent);
+      totals[i] += spent;
+    }
+  }
+  for (size_t i = 0; i < sides.size(); ++i) sides[i].timing->rounds.push_back(totals[i]);
+}
+
+// One side's pass; returns its CPU seconds.
+double Pass(const Data& d, std::vector<FaissId>* found, Timing* timing,
+            std::function<void(int q, FaissId* out)> search) {
+  Pass(d, {Side{std::move(search), found, timing}}, 0);
+  return timing->rounds.back();
 }
 
 // The median and the range of a/b round by round, as "1.02x (0.97-1.10)".
@@ -264,11 +290,15 @@ std::string Measure(const std::string& db_dir, const std::string& spec,
       };
       // Alternate which side goes first.
       if (r % 2 == 1) faiss_pass();
-      Pass(d, &found, &row.ids, semdb_search(ids_only));
+      // Ids only and with text and metadata, block by block (Pass).
+      std::vector<FaissId> full_found;
+      Pass(d,
+           {Side{semdb_search(ids_only), &found, &row.ids},
+            Side{semdb_search(row.options), &full_found, &row.full}},
+           r);
       row.ids_recall = Recall(found, d);
-      Pass(d, &found, &row.full, semdb_search(row.options));
-      row.full_recall = Recall(found, d);
-      hit_documents.insert(found.begin(), found.end());
+      row.full_recall = Recall(full_found, d);
+      hit_documents.insert(full_found.begin(), full_found.end());
       Pass(d, &found, &row.full_off, semdb_search(row.options, false));
       Pass(d, &found, &row.index, [&](int q, FaissId* out) {
         auto hits = (*saved)->Search(
@@ -396,8 +426,9 @@ int main(int argc, char** argv) {
                     "cache off.\n",
                     100 * text_cost[0], 100 * text_cost[1], 100 * text_cost[2]);
   md << "The document cache (Options::document_cache_bytes, 32 MiB by default) holds the "
-        "decoded texts and parsed metadata of hits already read, filled by searches, never by "
-        "writes: a warm hit's metadata is a copy of a parsed value, not a JSON parse.\n" +
+        "decoded texts and the packed metadata of hits already read, filled by searches, never "
+        "by writes: a warm hit's metadata is unpacked from one contiguous string, not parsed "
+        "from JSON.\n" +
             notes;
   md << fmt::format("load average after: {}\n", LoadAverage());
   fmt::print("{}", md.str());

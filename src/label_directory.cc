@@ -12,6 +12,9 @@ std::vector<std::optional<LabelDirectory::Entry>> LabelDirectory::Find(
     absl::Span<const uint64_t> labels) const {
   std::vector<std::optional<Entry>> out(labels.size());
   absl::ReaderMutexLock lock(&mu_);
+  // The table's slots of all the labels first, without waiting for them:
+  // a search's hits then miss the CPU's caches together, not one by one.
+  for (uint64_t label : labels) entries_.prefetch(label);
   for (size_t i = 0; i < labels.size(); ++i) {
     auto it = entries_.find(labels[i]);
     if (it != entries_.end()) out[i] = it->second;

@@ -65,7 +65,7 @@ absl::Status AddPassageContext(const Store& store, uint32_t cid, const SearchOpt
         if (p != index) around.push_back(parent->passage_labels[p]);
       }
       std::vector<std::optional<DocumentRecord>> docs;
-      std::vector<SharedMetadata> metadata;
+      std::vector<MetadataValue> metadata;
       if (absl::Status s = store.MultiGetDocuments(cid, around, {}, &docs, &metadata); !s.ok()) {
         return s;
       }

@@ -1,8 +1,11 @@
 #include "storage/document_cache.h"
 
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "absl/algorithm/container.h"
+#include "storage/packed_json.h"
 
 namespace semdb {
 namespace {
@@ -12,25 +15,20 @@ size_t HeapBytes(const std::string& s) {
   return s.capacity() > 15 ? s.capacity() + 1 : 0;
 }
 
-// An estimate of the heap bytes of a JSON value's children (the value
-// itself is counted by its owner): nlohmann keeps objects in a std::map
-// (a node of three pointers, a colour and the key/value pair each) and
-// arrays in a vector.
-size_t JsonHeapBytes(const nlohmann::json& j) {
-  size_t n = 0;
-  if (j.is_object()) {
-    n += sizeof(nlohmann::json::object_t);
-    for (const auto& [key, value] : j.get_ref<const nlohmann::json::object_t&>()) {
-      n += 4 * sizeof(void*) + sizeof(std::string) + sizeof(nlohmann::json) + HeapBytes(key) +
-           JsonHeapBytes(value);
-    }
-  } else if (j.is_array()) {
-    n += sizeof(nlohmann::json::array_t) + j.size() * sizeof(nlohmann::json);
-    for (const nlohmann::json& value : j) n += JsonHeapBytes(value);
-  } else if (j.is_string()) {
-    n += sizeof(std::string) + HeapBytes(j.get_ref<const std::string&>());
+// Asks the CPU to load the cache lines of [p, p + n) (at most the first
+// 1 KiB), without waiting for them.
+void PrefetchBytes(const void* p, size_t n) {
+  constexpr uintptr_t kLine = 64;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) & ~(kLine - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + std::min<size_t>(n, 1024);
+  for (uintptr_t line = begin; line < end; line += kLine) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line));
   }
-  return n;
+}
+
+nlohmann::json Unpacked(const std::string& packed) {
+  std::string_view rest = packed;
+  return UnpackJson(&rest);
 }
 
 }  // namespace
@@ -40,19 +38,32 @@ size_t DocumentCache::EntryBytes(const Entry& e) {
   size_t n = sizeof(Entry) + (sizeof(Key) + sizeof(uint32_t)) * 8 / 7;
   if (e.doc) {
     n += HeapBytes(e.doc->id) + HeapBytes(e.doc->text);
-    if (e.doc->passage) n += sizeof(PassageLocation) + HeapBytes(e.doc->passage->parent);
+    if (e.doc->passage) n += HeapBytes(e.doc->passage->parent);
   }
-  // The shared value and its control block, allocated together.
-  if (e.metadata) n += sizeof(nlohmann::json) + 2 * sizeof(void*) + JsonHeapBytes(*e.metadata);
+  if (e.metadata) n += HeapBytes(*e.metadata);
   return n;
 }
 
-DocumentCache::Entry* DocumentCache::FindLocked(const Key& key) {
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  Entry& e = slots_[it->second];
-  e.referenced = true;
-  return &e;
+std::vector<DocumentCache::Entry*> DocumentCache::FindAllLocked(
+    uint32_t cid, absl::Span<const uint64_t> labels) {
+  // In three passes, each starting the memory reads the next one needs:
+  // the hash table's slots, then the entries, then their bytes.
+  const size_t n = labels.size();
+  for (uint64_t label : labels) index_.prefetch(Key{cid, label});
+  std::vector<Entry*> found(n, nullptr);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = index_.find(Key{cid, labels[i]});
+    if (it == index_.end()) continue;
+    found[i] = &slots_[it->second];
+    PrefetchBytes(found[i], sizeof(Entry));
+  }
+  for (Entry* e : found) {
+    if (e == nullptr) continue;
+    e->referenced = true;
+    if (e->metadata) PrefetchBytes(e->metadata->data(), e->metadata->size());
+    if (e->doc) PrefetchBytes(e->doc->text.data(), e->doc->text.size());
+  }
+  return found;
 }
 
 DocumentCache::Entry& DocumentCache::EntryLocked(const Key& key) {
@@ -79,30 +90,27 @@ void DocumentCache::AccountLocked(Entry& e) {
 DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                                            absl::Span<const uint64_t> meta_labels,
                                            std::vector<std::optional<DocumentRecord>>* docs,
-                                           std::vector<SharedMetadata>* metadata) {
+                                           std::vector<MetadataValue>* metadata) {
   Found found;
   absl::MutexLock lock(&mu_);
   found.epoch = epoch_;
+  const std::vector<Entry*> doc_entries = FindAllLocked(cid, doc_labels);
   // A search usually asks both of the same labels: one lookup each then.
   const bool same = doc_labels == meta_labels;
+  const std::vector<Entry*> meta_entries =
+      same ? std::vector<Entry*>() : FindAllLocked(cid, meta_labels);
   for (size_t i = 0; i < doc_labels.size(); ++i) {
-    Entry* e = FindLocked(Key{cid, doc_labels[i]});
+    const Entry* e = doc_entries[i];
     if (e != nullptr && e->doc) {
       (*docs)[i] = e->doc;
     } else {
       found.doc_misses.push_back(i);
     }
-    if (!same) continue;
-    if (e != nullptr && e->metadata) {
-      (*metadata)[i] = e->metadata;
-    } else {
-      found.meta_misses.push_back(i);
-    }
   }
-  for (size_t i = 0; i < meta_labels.size() && !same; ++i) {
-    Entry* e = FindLocked(Key{cid, meta_labels[i]});
+  for (size_t i = 0; i < meta_labels.size(); ++i) {
+    const Entry* e = same ? doc_entries[i] : meta_entries[i];
     if (e != nullptr && e->metadata) {
-      (*metadata)[i] = e->metadata;
+      (*metadata)[i] = Unpacked(*e->metadata);
     } else {
       found.meta_misses.push_back(i);
     }
@@ -113,7 +121,12 @@ DocumentCache::Found DocumentCache::Lookup(uint32_t cid, absl::Span<const uint64
 bool DocumentCache::Fill(uint32_t cid, const Found& found, absl::Span<const uint64_t> doc_labels,
                          absl::Span<const uint64_t> meta_labels,
                          const std::vector<std::optional<DocumentRecord>>& docs,
-                         const std::vector<SharedMetadata>& metadata) {
+                         const std::vector<MetadataValue>& metadata) {
+  // Packed before taking the lock.
+  std::vector<std::string> packed(found.meta_misses.size());
+  for (size_t j = 0; j < found.meta_misses.size(); ++j) {
+    if (const MetadataValue& m = metadata[found.meta_misses[j]]) AppendPackedJson(*m, &packed[j]);
+  }
   absl::MutexLock lock(&mu_);
   if (found.epoch != epoch_) return false;
   // A write in flight since before the lookup removed its documents first,
@@ -125,10 +138,11 @@ bool DocumentCache::Fill(uint32_t cid, const Found& found, absl::Span<const uint
     e.doc = docs[i];
     AccountLocked(e);
   }
-  for (size_t i : found.meta_misses) {
+  for (size_t j = 0; j < found.meta_misses.size(); ++j) {
+    const size_t i = found.meta_misses[j];
     if (!metadata[i]) continue;
     Entry& e = EntryLocked(Key{cid, meta_labels[i]});
-    e.metadata = metadata[i];
+    e.metadata = std::move(packed[j]);
     AccountLocked(e);
   }
   EvictLocked();
@@ -170,7 +184,7 @@ void DocumentCache::EraseLocked(uint32_t slot) {
   Entry& e = slots_[slot];
   bytes_ -= e.bytes;
   index_.erase(e.key);
-  e = Entry{};  // frees its strings and its share of the metadata now
+  e = Entry{};  // frees its strings now
   free_slots_.push_back(slot);
 }
 

@@ -1,8 +1,16 @@
-// DocumentCache: the decoded documents (DocumentRecord) and parsed metadata
+// DocumentCache: the decoded documents (DocumentRecord) and the metadata
 // of recently read hits, kept in memory by (collection id, label) so that a
 // search's hits cost a hash lookup instead of a RocksDB MultiGet, and their
-// metadata a copy instead of a JSON parse (about 0.8 us a hit, the largest
-// part of a warm hit's cost before it was kept parsed).
+// metadata an unpacking instead of a JSON parse (about 0.8 us a hit, the
+// largest part of a warm hit's cost before it was kept parsed).
+//
+// Metadata is kept packed (packed_json.h: one contiguous string), not as a
+// parsed nlohmann value: a search hands each hit a value of its own, and
+// copying a parsed value took a cache miss per heap block of its tree (an
+// object's map, each member's node, each string), one after the other,
+// where unpacking reads one run of bytes. A lookup first finds the entries
+// of all the labels asked, prefetching them and their bytes, then copies:
+// the misses of a search's k hits overlap instead of following each other.
 //
 // Contract: a lookup returns exactly what RocksDB holds. Store calls
 // BeginWrite before and EndWrite after applying every batch that puts or
@@ -23,7 +31,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,11 +44,10 @@
 
 namespace semdb {
 
-// A document's metadata, parsed once (ParseJsonOrDiscarded of the stored
-// JSON: a discarded value if the stored bytes are not JSON) and shared,
-// immutable, by the cache and the readers it was handed to; null: none
-// stored.
-using SharedMetadata = std::shared_ptr<const nlohmann::json>;
+// A document's metadata as read: ParseJsonOrDiscarded of the stored JSON
+// (a discarded value if the stored bytes are not JSON), the caller's own
+// value; nullopt: none stored.
+using MetadataValue = std::optional<nlohmann::json>;
 
 class DocumentCache {
  public:
@@ -64,15 +70,15 @@ class DocumentCache {
 
   explicit DocumentCache(size_t budget_bytes) : budget_(budget_bytes) {}
 
-  // Copies the cached documents of `doc_labels` into (*docs)[i] and the
-  // cached metadata of `meta_labels` into (*metadata)[i] (both already
-  // sized); the positions not cached are listed in the result.
+  // Copies the cached documents of `doc_labels` into (*docs)[i] and
+  // unpacks the cached metadata of `meta_labels` into (*metadata)[i] (both
+  // already sized); the positions not cached are listed in the result.
   Found Lookup(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                absl::Span<const uint64_t> meta_labels,
                std::vector<std::optional<DocumentRecord>>* docs,
-               std::vector<SharedMetadata>* metadata) ABSL_LOCKS_EXCLUDED(mu_);
-  // Stores what was read from RocksDB for the misses of `found` (nullopt or
-  // null: not stored there, nothing kept), unless a write began since its lookup
+               std::vector<MetadataValue>* metadata) ABSL_LOCKS_EXCLUDED(mu_);
+  // Stores what was read from RocksDB for the misses of `found` (nullopt:
+  // not stored there, nothing kept; metadata is packed), unless a write began since its lookup
   // or is in flight. False when a write began or ended since the lookup:
   // the values looked up and those read may then come from different
   // states of the database, and the caller reads them all again from
@@ -80,7 +86,7 @@ class DocumentCache {
   bool Fill(uint32_t cid, const Found& found, absl::Span<const uint64_t> doc_labels,
             absl::Span<const uint64_t> meta_labels,
             const std::vector<std::optional<DocumentRecord>>& docs,
-            const std::vector<SharedMetadata>& metadata) ABSL_LOCKS_EXCLUDED(mu_);
+            const std::vector<MetadataValue>& metadata) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Around a write of the documents `keys` and of every document of the
   // collections `dropped` (see the contract above).
@@ -94,16 +100,19 @@ class DocumentCache {
  private:
   struct Entry {
     Key key;
+    std::optional<std::string> metadata;  // packed (packed_json.h)
     std::optional<DocumentRecord> doc;
-    SharedMetadata metadata;
     size_t bytes = 0;
     bool live = false;        // a slot in use (else on the free list)
     bool referenced = false;  // looked up since the clock hand last passed
   };
 
   static size_t EntryBytes(const Entry& e);
-  // The entry of `key`, marked as used; null when absent.
-  Entry* FindLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The entries of `labels` in collection `cid`, marked as used, with their
+  // bytes prefetched; null where absent. Pointers valid until the next
+  // change of the slots.
+  std::vector<Entry*> FindAllLocked(uint32_t cid, absl::Span<const uint64_t> labels)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The entry of `key`, added (empty) when absent. Invalidates pointers to
   // other entries (the slots may grow).
   Entry& EntryLocked(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -827,10 +827,14 @@ absl::StatusOr<std::optional<std::string>> Store::GetMetadata(uint32_t cid,
 absl::Status Store::MultiGetDocuments(
     uint32_t cid, absl::Span<const uint64_t> doc_labels, absl::Span<const uint64_t> meta_labels,
     std::vector<std::optional<DocumentRecord>>* docs,
-    std::vector<SharedMetadata>* metadata) const {
-  if (cache_ == nullptr) return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+    std::vector<MetadataValue>* metadata) const {
+  // Nothing asked (a search for ids and scores only): not even the cache's
+  // lock is taken.
+  if (cache_ == nullptr || (doc_labels.empty() && meta_labels.empty())) {
+    return ReadDocuments(cid, doc_labels, meta_labels, docs, metadata);
+  }
   docs->assign(doc_labels.size(), std::nullopt);
-  metadata->assign(meta_labels.size(), nullptr);
+  metadata->assign(meta_labels.size(), std::nullopt);
   const DocumentCache::Found found =
       cache_->Lookup(cid, doc_labels, meta_labels, docs, metadata);
   if (found.doc_misses.empty() && found.meta_misses.empty()) return absl::OkStatus();
@@ -838,7 +842,7 @@ absl::Status Store::MultiGetDocuments(
   for (size_t i : found.doc_misses) doc_misses.push_back(doc_labels[i]);
   for (size_t i : found.meta_misses) meta_misses.push_back(meta_labels[i]);
   std::vector<std::optional<DocumentRecord>> read_docs;
-  std::vector<SharedMetadata> read_metadata;
+  std::vector<MetadataValue> read_metadata;
   if (absl::Status s = ReadDocuments(cid, doc_misses, meta_misses, &read_docs, &read_metadata);
       !s.ok()) {
     return s;
@@ -858,10 +862,10 @@ absl::Status Store::MultiGetDocuments(
 absl::Status Store::ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                                   absl::Span<const uint64_t> meta_labels,
                                   std::vector<std::optional<DocumentRecord>>* docs,
-                                  std::vector<SharedMetadata>* metadata) const {
+                                  std::vector<MetadataValue>* metadata) const {
   const size_t nd = doc_labels.size(), n = nd + meta_labels.size();
   docs->assign(nd, std::nullopt);
-  metadata->assign(meta_labels.size(), nullptr);
+  metadata->assign(meta_labels.size(), std::nullopt);
   if (n == 0) return absl::OkStatus();
   // One batched read of both families (RocksDB's column-family-array
   // MultiGet), into pinned slices: values in the block cache are not copied.
@@ -891,8 +895,7 @@ absl::Status Store::ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_l
       (*docs)[i] = *std::move(r);
     } else {
       if (!s.ok()) return FromRocks(s, "reading metadata");
-      (*metadata)[i - nd] =
-          std::make_shared<const nlohmann::json>(ParseJsonOrDiscarded(values[i].ToStringView()));
+      (*metadata)[i - nd] = ParseJsonOrDiscarded(values[i].ToStringView());
     }
   }
   return absl::OkStatus();

@@ -118,13 +118,13 @@ class Store {
   // Looks up the documents of `doc_labels` and the metadata of
   // `meta_labels` (either may be empty): from the document cache, the rest
   // in one batched read (which fills the cache); missing ones are nullopt
-  // (documents) or null (metadata). Metadata comes parsed
-  // (SharedMetadata, document_cache.h), shared with the cache.
+  // (documents and metadata). Metadata comes parsed (MetadataValue,
+  // document_cache.h), a value of the caller's own.
   absl::Status MultiGetDocuments(
       uint32_t cid, absl::Span<const uint64_t> doc_labels,
       absl::Span<const uint64_t> meta_labels,
       std::vector<std::optional<DocumentRecord>>* docs,
-      std::vector<SharedMetadata>* metadata) const;
+      std::vector<MetadataValue>* metadata) const;
 
   // Visits every document from label `first_label` on (label order) until
   // fn returns an error.
@@ -255,7 +255,7 @@ class Store {
   absl::Status ReadDocuments(uint32_t cid, absl::Span<const uint64_t> doc_labels,
                              absl::Span<const uint64_t> meta_labels,
                              std::vector<std::optional<DocumentRecord>>* docs,
-                             std::vector<SharedMetadata>* metadata) const;
+                             std::vector<MetadataValue>* metadata) const;
   absl::Status WriteFailure() const ABSL_LOCKS_EXCLUDED(failure_mu_);
   // The chunks of generation `gen`'s state from chunk number `first` on,
   // concatenated (see store.cc, kIndexTrainingChunks).

@@ -264,7 +264,7 @@ TEST_CASE("Store keeps the index log, parents, and removes a whole collection", 
 std::vector<std::pair<std::string, std::string>> ReadBoth(const Store& store, uint32_t cid,
                                                           const std::vector<uint64_t>& labels) {
   std::vector<std::optional<DocumentRecord>> docs;
-  std::vector<SharedMetadata> metadata;
+  std::vector<MetadataValue> metadata;
   absl::Status s = store.MultiGetDocuments(cid, labels, labels, &docs, &metadata);
   INFO(s);
   REQUIRE(s.ok());
@@ -300,7 +300,7 @@ TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]")
 
     // Only the text, or only the metadata, asked for.
     std::vector<std::optional<DocumentRecord>> docs;
-    std::vector<SharedMetadata> metadata;
+    std::vector<MetadataValue> metadata;
     const std::vector<uint64_t> one = {1};
     REQUIRE(store->MultiGetDocuments(1, one, {}, &docs, &metadata).ok());
     REQUIRE(docs.size() == 1);
@@ -310,6 +310,36 @@ TEST_CASE("Store's document cache returns what RocksDB holds", "[store][cache]")
     CHECK(docs.empty());
     REQUIRE(metadata.size() == 1);
     CHECK(*metadata[0] == nlohmann::json{{"v", 1}});
+    // Texts of some labels and metadata of others (a missing one among
+    // them) in one call, each in the order asked.
+    for (int round = 0; round < 2; ++round) {
+      REQUIRE(store
+                  ->MultiGetDocuments(1, std::vector<uint64_t>{3, 1},
+                                      std::vector<uint64_t>{2, 4, 1}, &docs, &metadata)
+                  .ok());
+      REQUIRE(docs.size() == 2);
+      CHECK(docs[0]->text == "three");
+      CHECK(docs[1]->text == "one");
+      REQUIRE(metadata.size() == 3);
+      CHECK(*metadata[0] == nlohmann::json{{"v", 2}});
+      CHECK(!metadata[1].has_value());
+      CHECK(*metadata[2] == nlohmann::json{{"v", 1}});
+    }
+    // Metadata of every kind comes back from the cache as RocksDB holds it,
+    // and stored bytes that are not JSON as a discarded value.
+    const std::string varied =
+        R"({"a":[1,-2,3.5,-0.0,null,true,{"b":"\u00e9"}],"u":18446744073709551615,"z":{}})";
+    Apply(*store, [&](StoreBatch& b) {
+      b.PutDocument(3, 1, {"v", "varied", {}}, varied);
+      b.PutDocument(3, 2, {"w", "not json", {}}, "{not json");
+    });
+    for (int round = 0; round < 2; ++round) {  // read, then from the cache
+      REQUIRE(store->MultiGetDocuments(3, {}, std::vector<uint64_t>{1, 2}, &docs, &metadata).ok());
+      REQUIRE(metadata.size() == 2);
+      CHECK(metadata[0]->dump() == nlohmann::json::parse(varied).dump());
+      CHECK(metadata[0]->at("u").is_number_unsigned());
+      CHECK(metadata[1]->is_discarded());
+    }
 
     // Overwritten (an upsert, a metadata update), deleted, written anew.
     Apply(*store, [](StoreBatch& b) {
@@ -407,7 +437,7 @@ TEST_CASE("Store's document cache never serves a replaced value to concurrent re
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
       std::vector<std::optional<DocumentRecord>> docs;
-      std::vector<SharedMetadata> metadata;
+      std::vector<MetadataValue> metadata;
       while (!done.load()) {
         std::vector<int> before(kDocs);
         for (int d = 0; d < kDocs; ++d) before[d] = published[d].load();

@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
   // found is to be kept (no more than k), their metadata comes in the same
   // read, so that a first search after a reopen reads storage once.
   std::vector<std::optional<DocumentRecord>> docs(n);
-  std::vector<SharedMetadata> metadata_of(n);  // by position in `found`
+  std::vector<MetadataValue> metadata_of(n);  // by position in `found`
   std::vector<size_t> missing;
   for (size_t i = 0; i < n; ++i) {
     if (!entries[i]) missing.push_back(i);
@@ -44,7 +44,7 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
     for (size_t i : missing) missing_labels.push_back(labels[i]);
     const bool with_metadata = include.metadata && static_cast<int64_t>(n) <= k;
     std::vector<std::optional<DocumentRecord>> read;
-    std::vector<SharedMetadata> read_metadata;
+    std::vector<MetadataValue> read_metadata;
     if (absl::Status s = view.store.MultiGetDocuments(
             cid, missing_labels,
             with_metadata ? absl::Span<const uint64_t>(missing_labels)
@@ -76,7 +76,7 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
     if (include.metadata && !metadata_of[i]) meta_labels.push_back(labels[i]);
   }
   std::vector<std::optional<DocumentRecord>> texts;
-  std::vector<SharedMetadata> metadata;
+  std::vector<MetadataValue> metadata;
   if (absl::Status s =
           view.store.MultiGetDocuments(cid, text_labels, meta_labels, &texts, &metadata);
       !s.ok()) {
@@ -89,7 +89,7 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
     // What was read for this hit, taken in order before any is skipped.
     std::optional<DocumentRecord>* doc =
         !include.text ? nullptr : docs[i] ? &docs[i] : &texts[next_text++];
-    const SharedMetadata* meta =
+    MetadataValue* meta =
         !include.metadata ? nullptr
         : metadata_of[i]  ? &metadata_of[i]
                           : &metadata[next_metadata++];
@@ -98,7 +98,7 @@ absl::StatusOr<std::vector<Hit>> AssembleHits(const SearchView& view,
     if ((doc != nullptr && !*doc) || (meta != nullptr && !*meta)) continue;
     Hit hit;
     if (doc != nullptr) hit.text = std::move((*doc)->text);
-    if (meta != nullptr) hit.metadata = **meta;  // a copy of the value shared with the cache
+    if (meta != nullptr) hit.metadata = std::move(**meta);
     hit.score = found[i].score;
     LabelDirectory::Entry& e = *entries[i];
     if (const std::optional<PassageLocation>& p = e.passage) {
