@@ -239,6 +239,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // ending recovery there (RocksDB's default, kPointInTimeRecovery).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
+  // The open opens the table files on its own thread: RocksDB's default
+  // (16) starts 15 threads per column family for it, 165 thread starts per
+  // open over the families for a few dozen small files.
+  db_options.max_file_opening_threads = 1;
   // Memtables: RocksDB's level-style default budgets 512 MiB per column
   // family (128 MiB buffers, merged two at a time), so the memory of a
   // process that kept writing grew by what it wrote, over eleven families
