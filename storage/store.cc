@@ -1000,6 +1000,20 @@ absl::Status Store::ScanVectorFile(
   return visit();
 }
 
+absl::StatusOr<bool> Store::HasOtherGenerations(uint32_t cid, uint32_t keep) const {
+  const std::string ranges[2][2] = {{CidKey(cid), GenKey(cid, keep)},
+                                    {GenKey(cid, keep + 1), PrefixEnd(CidKey(cid))}};
+  for (size_t f : {kVectors, kState}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[f]));
+    for (const auto& [begin, end] : ranges) {
+      it->Seek(begin);
+      if (it->Valid() && it->key().compare(end) < 0) return true;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading generations");
+  }
+  return false;
+}
+
 absl::Status Store::ScanLog(
     uint32_t cid, uint64_t from,
     const std::function<absl::Status(uint64_t, const LogOp&)>& fn) const {
