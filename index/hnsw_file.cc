@@ -180,10 +180,11 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
   FAISS_THROW_IF_NOT_MSG(width % 2 == 0, "inconsistent HNSW graph");
   auto index = std::make_unique<PackedHnsw>(d, width / 2);
   PackedLevel0& level0 = index->level0();
-  level0.ResizeForOverwrite(n);
+  level0.ResizeUnpopulated(n);
   const size_t stride = level0.row_floats() * sizeof(float);
   // The second half of a large index's vectors comes by another thread
-  // (joined before `index` goes, also when a throw leaves early).
+  // (joined before `index` goes, also when a throw leaves early), which
+  // first faults in that half's pages while this one does the first's.
   uint64_t head = n * row_bytes >= kSplitReadBytes ? n / 2 : n;
   bool tail_read = false;
   uint32_t tail_checksum = 0;
@@ -191,6 +192,7 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
   if (head < n) {
     try {
       tail_reader = std::jthread([&] {
+        level0.PopulateRows(head, n - head);
         tail_read = r->PreadStrided(vectors_at + head * row_bytes,
                                     level0.mutable_vector(static_cast<int32_t>(head)), stride,
                                     row_bytes, n - head, &tail_checksum);
@@ -199,6 +201,7 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
       head = n;  // no thread to be had: all on this one
     }
   }
+  level0.PopulateRows(0, head);
 
   // Each node's links: level 0's into its block, the rest into the upper
   // levels' array (at the node's offset less the level-0 slots before it).
