@@ -17,6 +17,13 @@ namespace semdb {
 // is 0xE3069283.
 uint32_t ExtendCrc32c(uint32_t crc, const void* data, size_t n);
 
+// ExtendCrc32c over `rows` rows of `row_bytes` bytes at first, first +
+// stride, first + 2 * stride, ..., one after the other: the checksum of
+// rows scattered in memory (vectors read into their blocks) at the speed of
+// contiguous bytes, where a call per short row would run at a third of it.
+uint32_t ExtendCrc32cRows(uint32_t crc, const void* first, size_t stride, size_t row_bytes,
+                          size_t rows);
+
 // The CRC-32C of a followed by b from first = CRC-32C(a), second =
 // CRC-32C(b) and b's length, as zlib's crc32_combine: parts checksummed
 // apart (e.g. by two threads) make the whole's.

@@ -75,6 +75,17 @@ constexpr uint64_t kHeaderBytes = 4 + 8 + 8 + 8 + 1 + 4;
 // Indexes whose vectors take this many bytes read their second half on
 // another thread, while the graph and the first half are read.
 constexpr uint64_t kSplitReadBytes = uint64_t{4} << 20;
+// Links read at a time (256 KiB) before they are copied to their nodes.
+constexpr size_t kStagingLinks = size_t{64} << 10;
+
+// Whether -1 <= link < rows for every link: one branch-free pass of signed
+// compares over local values, which the compiler vectorizes (SSE2 has no
+// unsigned compare of 32-bit lanes).
+__attribute__((noinline)) bool LinksInRange(const int32_t* links, size_t count, int32_t rows) {
+  int32_t out_of_range = 0;
+  for (size_t j = 0; j < count; ++j) out_of_range |= (links[j] < -1) | (links[j] >= rows);
+  return out_of_range == 0;
+}
 
 // Checks an index header: `d` floats per vector, `rows` vectors, trained,
 // inner product; returns d.
@@ -169,10 +180,11 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
   FAISS_THROW_IF_NOT_MSG(width % 2 == 0, "inconsistent HNSW graph");
   auto index = std::make_unique<PackedHnsw>(d, width / 2);
   PackedLevel0& level0 = index->level0();
-  level0.ResizeForOverwrite(n);
+  level0.ResizeUnpopulated(n);
   const size_t stride = level0.row_floats() * sizeof(float);
   // The second half of a large index's vectors comes by another thread
-  // (joined before `index` goes, also when a throw leaves early).
+  // (joined before `index` goes, also when a throw leaves early), which
+  // first faults in that half's pages while this one does the first's.
   uint64_t head = n * row_bytes >= kSplitReadBytes ? n / 2 : n;
   bool tail_read = false;
   uint32_t tail_checksum = 0;
@@ -180,6 +192,7 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
   if (head < n) {
     try {
       tail_reader = std::jthread([&] {
+        level0.PopulateRows(head, n - head);
         tail_read = r->PreadStrided(vectors_at + head * row_bytes,
                                     level0.mutable_vector(static_cast<int32_t>(head)), stride,
                                     row_bytes, n - head, &tail_checksum);
@@ -188,27 +201,37 @@ std::unique_ptr<PackedHnsw> ReadHnswFlat(ChecksummedFileReader* r, int64_t rows)
       head = n;  // no thread to be had: all on this one
     }
   }
+  level0.PopulateRows(0, head);
 
   // Each node's links: level 0's into its block, the rest into the upper
   // levels' array (at the node's offset less the level-0 slots before it).
+  // They are read a batch of nodes at a time into `staging` (one read,
+  // checksummed while in the cache), checked there in one pass, then
+  // copied out: no call per node.
   const size_t level0_slots = static_cast<size_t>(width);
   std::vector<int> upper(links - n * level0_slots);
-  auto read_links = [&](int* to, size_t count) {
-    FAISS_THROW_IF_NOT_MSG((*r)(to, sizeof(int), count) == count, "truncated HNSW data");
-    // -1 <= link < rows, as link + 1 <= rows unsigned (-1 wraps to 0): one
-    // branch-free pass the compiler vectorizes.
-    bool out_of_range = false;
-    for (size_t j = 0; j < count; ++j) {
-      out_of_range |= static_cast<uint32_t>(to[j]) + 1u > static_cast<uint32_t>(rows);
+  std::vector<int> staging(kStagingLinks);
+  for (uint64_t v = 0; v < n;) {
+    uint64_t end = v + 1;  // the batch: nodes v .. end - 1, at least one
+    while (end < n && offsets[end + 1] - offsets[v] <= staging.size()) ++end;
+    const size_t count = offsets[end] - offsets[v];
+    if (count > staging.size()) staging.resize(count);  // a node above the buffer's size
+    FAISS_THROW_IF_NOT_MSG((*r)(staging.data(), sizeof(int), count) == count,
+                           "truncated HNSW data");
+    FAISS_THROW_IF_NOT_MSG(LinksInRange(staging.data(), count, static_cast<int32_t>(rows)),
+                           "HNSW link out of range");
+    const int* from = staging.data();
+    for (; v < end; ++v) {
+      std::memcpy(level0.mutable_links(static_cast<int32_t>(v)), from, level0_slots * sizeof(int));
+      const size_t upper_count = offsets[v + 1] - offsets[v] - level0_slots;
+      if (upper_count > 0) {
+        std::memcpy(upper.data() + offsets[v] - v * level0_slots, from + level0_slots,
+                    upper_count * sizeof(int));
+      }
+      from += level0_slots + upper_count;
     }
-    FAISS_THROW_IF_NOT_MSG(!out_of_range, "HNSW link out of range");
-  };
-  for (uint64_t v = 0; v < n; ++v) {
-    read_links(level0.mutable_links(static_cast<int32_t>(v)), level0_slots);
-    offsets[v] -= v * level0_slots;
-    read_links(upper.data() + offsets[v], static_cast<size_t>(cum[levels[v]]) - level0_slots);
   }
-  offsets[n] -= n * level0_slots;
+  for (uint64_t v = 0; v <= n; ++v) offsets[v] -= v * level0_slots;
   for (size_t l = 1; l < cum.size(); ++l) cum[l] -= width;
   const int entry_point = Read<int32_t>(r), max_level = Read<int32_t>(r);
   const int ef_construction = Read<int32_t>(r), ef_search = Read<int32_t>(r);

@@ -20,7 +20,7 @@ PackedLevel0::~PackedLevel0() {
   if (blocks_ != nullptr) ::munmap(blocks_, mapped_bytes_);
 }
 
-void PackedLevel0::ResizeForOverwrite(size_t n) {
+void PackedLevel0::ResizeUnpopulated(size_t n) {
   const size_t needed = stride_ * n;
   if (needed > mapped_bytes_) {
     // Geometric growth; pages are zero-filled and become resident when
@@ -36,19 +36,24 @@ void PackedLevel0::ResizeForOverwrite(size_t n) {
     blocks_ = static_cast<char*>(p);
     mapped_bytes_ = bytes;
   }
-  if (n > size_) {
-    // The new rows are written next: their pages are faulted in by one
-    // call, cheaper than a fault per page as they are first written
-    // (kernels before 5.14 ignore it, and they fault as before).
-    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    const size_t from = stride_ * size_ / page * page;
-    (void)::madvise(blocks_ + from, needed - from, MADV_POPULATE_WRITE);
-  }
   if (n < size_) {
     // Forgotten rows go back to zero pages, as new rows expect.
     std::memset(blocks_ + stride_ * n, 0, stride_ * (size_ - n));
   }
   size_ = n;
+}
+
+void PackedLevel0::PopulateRows(size_t first, size_t count) {
+  if (count == 0) return;
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t from = stride_ * first / page * page;
+  (void)::madvise(blocks_ + from, stride_ * (first + count) - from, MADV_POPULATE_WRITE);
+}
+
+void PackedLevel0::ResizeForOverwrite(size_t n) {
+  const size_t old_size = size_;
+  ResizeUnpopulated(n);
+  if (n > old_size) PopulateRows(old_size, n - old_size);
 }
 
 void PackedLevel0::Resize(size_t n) {

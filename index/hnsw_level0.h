@@ -39,6 +39,14 @@ class PackedLevel0 {
   // rows are left as they are (zero pages), without Resize's pass that
   // marks their links empty.
   void ResizeForOverwrite(size_t n);
+  // ResizeForOverwrite without faulting the new rows' pages in: the threads
+  // that write them call PopulateRows, each for its part, or they fault in
+  // as they are first written.
+  void ResizeUnpopulated(size_t n);
+  // Faults in the pages of rows [first, first + count) by one call, cheaper
+  // than a fault per page as they are first written (kernels before 5.14
+  // ignore it). Contents are kept; pages already in are left as they are.
+  void PopulateRows(size_t first, size_t count);
   // Appends n rows (row-major, dim floats each), without links.
   void Append(const float* vectors, size_t n);
 

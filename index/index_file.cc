@@ -48,6 +48,14 @@ uint32_t ExtendChecksum(ChecksumKind kind, uint32_t crc, const void* data, size_
   return crc;
 }
 
+uint32_t ExtendChecksumRows(ChecksumKind kind, uint32_t crc, const void* first, size_t stride,
+                            size_t row_bytes, size_t rows) {
+  if (kind == ChecksumKind::kCrc32c) return ExtendCrc32cRows(crc, first, stride, row_bytes, rows);
+  const auto* row = static_cast<const char*>(first);
+  for (; rows > 0; --rows, row += stride) crc = ExtendChecksum(kind, crc, row, row_bytes);
+  return crc;
+}
+
 uint32_t CombineChecksums(ChecksumKind kind, uint32_t first, uint32_t second,
                           uint64_t second_bytes) {
   if (kind == ChecksumKind::kCrc32c) return CombineCrc32c(first, second, second_bytes);
@@ -223,7 +231,7 @@ bool ChecksummedFileReader::PreadStrided(uint64_t at, void* first, size_t stride
     at += static_cast<uint64_t>(got);
     const size_t whole = static_cast<size_t>(got) / row_bytes;
     const size_t part = static_cast<size_t>(got) % row_bytes;
-    for (size_t i = 0; i < whole; ++i) crc = ExtendChecksum(kind_, crc, row + i * stride, row_bytes);
+    crc = ExtendChecksumRows(kind_, crc, row, stride, row_bytes, whole);
     row += whole * stride;
     rows -= whole;
     if (part > 0) {

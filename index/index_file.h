@@ -25,6 +25,9 @@ enum class ChecksumKind {
 
 // The checksum of `kind` of `n` bytes following bytes whose checksum is `crc`.
 uint32_t ExtendChecksum(ChecksumKind kind, uint32_t crc, const void* data, size_t n);
+// ExtendChecksum over `rows` rows of `row_bytes` at first, first + stride, ...
+uint32_t ExtendChecksumRows(ChecksumKind kind, uint32_t crc, const void* first, size_t stride,
+                            size_t row_bytes, size_t rows);
 // The checksum of a followed by b from theirs and b's length.
 uint32_t CombineChecksums(ChecksumKind kind, uint32_t first, uint32_t second,
                           uint64_t second_bytes);

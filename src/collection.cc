@@ -88,9 +88,16 @@ absl::Status Collection::Impl::OpenStateLocked(bool* refit) {
 
   const uint32_t gen = record_.generation;
   if (!env_.options.read_only) {
-    StoreBatch cleanup(*env_.store);
-    cleanup.DeleteOtherGenerations(id_, gen);  // leftovers of a crashed refit
-    if (absl::Status s = env_.store->Write(cleanup, false); !s.ok()) return s;
+    // Leftovers of a crashed refit, deleted when there are any: an open that
+    // writes nothing leaves no log for the next open to replay into a new
+    // table file (and, open after open, to compact).
+    absl::StatusOr<bool> leftovers = env_.store->HasOtherGenerations(id_, gen);
+    if (!leftovers.ok()) return leftovers.status();
+    if (*leftovers) {
+      StoreBatch cleanup(*env_.store);
+      cleanup.DeleteOtherGenerations(id_, gen);
+      if (absl::Status s = env_.store->Write(cleanup, false); !s.ok()) return s;
+    }
   }
 
   const bool fittable = embedder_ != nullptr && embedder_->fittable();

@@ -252,6 +252,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // ending recovery there (RocksDB's default, kPointInTimeRecovery).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
+  // The open opens the table files on its own thread: RocksDB's default
+  // (16) starts 15 threads per column family for it, 165 thread starts per
+  // open over the families for a few dozen small files.
+  db_options.max_file_opening_threads = 1;
   // Memtables: RocksDB's level-style default budgets 512 MiB per column
   // family (128 MiB buffers, merged two at a time), so the memory of a
   // process that kept writing grew by what it wrote, over eleven families
@@ -1104,6 +1108,20 @@ absl::Status Store::ScanVectorFile(
       /*from=*/{}, snapshot);
   if (!s.ok()) return s;
   return visit();
+}
+
+absl::StatusOr<bool> Store::HasOtherGenerations(uint32_t cid, uint32_t keep) const {
+  const std::string ranges[2][2] = {{CidKey(cid), GenKey(cid, keep)},
+                                    {GenKey(cid, keep + 1), PrefixEnd(CidKey(cid))}};
+  for (size_t f : {kVectors, kState}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[f]));
+    for (const auto& [begin, end] : ranges) {
+      it->Seek(begin);
+      if (it->Valid() && it->key().compare(end) < 0) return true;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading generations");
+  }
+  return false;
 }
 
 absl::Status Store::ScanLog(

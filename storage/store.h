@@ -101,6 +101,9 @@ class Store {
       const std::string& name) const;
   absl::StatusOr<uint32_t> NextCollectionId() const;
   absl::StatusOr<Counters> GetCounters(uint32_t cid) const;
+  // Whether the collection has vectors or embedder state of a generation
+  // other than `keep` (what StoreBatch::DeleteOtherGenerations deletes).
+  absl::StatusOr<bool> HasOtherGenerations(uint32_t cid, uint32_t keep) const;
 
   // --- documents
   absl::StatusOr<std::optional<uint64_t>> GetLabel(uint32_t cid,

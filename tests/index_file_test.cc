@@ -62,6 +62,22 @@ TEST_CASE("CRC-32C matches RFC 3720's check values and its bitwise definition", 
     crc = ExtendCrc32c(crc, data.data() + at, n);
   }
   REQUIRE(crc == BitwiseCrc32c(data));
+
+  // Rows scattered at a stride (row lengths short and long, odd and whole
+  // words; row counts around a stripe of three groups) checksum as the
+  // rows one after the other.
+  for (size_t row_bytes : {1, 7, 8, 512, 1365, 4096, 5000}) {
+    for (size_t rows : {0, 1, 2, 3, 23, 24, 25, 40, 1800}) {
+      const size_t stride = row_bytes + 13;
+      if (stride * rows > data.size()) continue;
+      std::string joined;
+      for (size_t r = 0; r < rows; ++r) joined += data.substr(r * stride, row_bytes);
+      INFO(rows << " rows of " << row_bytes << " bytes");
+      REQUIRE(ExtendCrc32cRows(0, data.data(), stride, row_bytes, rows) == BitwiseCrc32c(joined));
+      REQUIRE(ExtendCrc32cRows(Crc32c("head"), data.data(), stride, row_bytes, rows) ==
+              BitwiseCrc32c("head" + joined));
+    }
+  }
 }
 
 struct SavedHnsw {

@@ -169,7 +169,13 @@ TEST_CASE("Store keeps vectors per generation and drops the others", "[store]") 
   CHECK_FALSE(got[1].has_value());
   CHECK(got[2]->values == v2.values);
 
+  // Other generations below and above the one kept; none in collection 2.
+  CHECK(*store->HasOtherGenerations(1, 2));
+  CHECK(*store->HasOtherGenerations(1, 1));
+  CHECK_FALSE(*store->HasOtherGenerations(2, 2));
+  CHECK(*store->HasOtherGenerations(2, 1));
   Apply(*store, [](StoreBatch& b) { b.DeleteOtherGenerations(1, 2); });
+  CHECK_FALSE(*store->HasOtherGenerations(1, 2));
   CHECK_FALSE(store->GetVector(1, 1, VectorStorage::kFloat32, 10)->has_value());
   CHECK_FALSE(store->GetEmbedderState(1, 1)->has_value());
   CHECK(*store->GetEmbedderState(1, 2) == "state two");
@@ -205,7 +211,9 @@ TEST_CASE("Store splits large states into chunks and keeps index training apart"
   CHECK(*store->GetEmbedderState(1, 4) == "");
   CHECK_FALSE(store->GetIndexTraining(1, 4)->has_value());
   // Keeping generation 3 keeps all its chunks and its training.
+  CHECK(*store->HasOtherGenerations(1, 3));  // generation 4's state
   Apply(*store, [](StoreBatch& b) { b.DeleteOtherGenerations(1, 3); });
+  CHECK_FALSE(*store->HasOtherGenerations(1, 3));
   CHECK_FALSE(store->GetEmbedderState(1, 4)->has_value());
   CHECK(*store->GetEmbedderState(1, 3) == state);
   CHECK(*store->GetIndexTraining(1, 3) == "centroids");
