@@ -8,6 +8,7 @@
 #include <thread>
 #include <typeinfo>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
@@ -292,11 +293,16 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
         vectors.size(), " floats"));
   }
   BuildPositions();
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (positions_.contains(labels[i]) ||
-        std::find(labels.begin(), labels.begin() + i, labels[i]) != labels.begin() + i) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("label ", labels[i], " is already in the index"));
+  // Labels repeated within the batch: none when they increase, as the
+  // write path allocates them; else found by a set (not by comparing each
+  // label with every earlier one: 3-4% of a bulk ingest's CPU).
+  const bool increasing =
+      std::adjacent_find(labels.begin(), labels.end(), std::greater_equal<>()) == labels.end();
+  absl::flat_hash_set<uint64_t> seen;
+  if (!increasing) seen.reserve(labels.size());
+  for (uint64_t label : labels) {
+    if (positions_.contains(label) || (!increasing && !seen.insert(label).second)) {
+      return absl::AlreadyExistsError(absl::StrCat("label ", label, " is already in the index"));
     }
   }
   if (!index_->is_trained) {

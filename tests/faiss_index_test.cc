@@ -166,6 +166,26 @@ TEST_CASE("flat index rejects bad shapes", "[index]") {
           absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("an index refuses a label twice, within a batch or across batches", "[index]") {
+  for (const char* spec : {"flat", "hnsw m=8", "ivf nlist=1 nprobe=1"}) {
+    INFO(spec);
+    auto index = FaissIndex::Create(*Spec::Parse(spec), 2);
+    REQUIRE(index.ok());
+    const std::vector<float> four = {1, 0, 0, 1, 1, 1, -1, 0};
+    if (!(*index)->is_trained()) REQUIRE((*index)->Train(four).ok());
+    // Repeated in one batch, in increasing order or not: nothing is added.
+    CHECK(absl::IsAlreadyExists((*index)->Add({1, 2, 2, 3}, four)));
+    CHECK(absl::IsAlreadyExists((*index)->Add({3, 1, 2, 1}, four)));
+    CHECK((*index)->size() == 0);
+    REQUIRE((*index)->Add({5, 1, 9, 2}, four).ok());
+    // Already in the index: refused whole.
+    CHECK(absl::IsAlreadyExists((*index)->Add({10, 11, 12, 9}, four)));
+    CHECK((*index)->size() == 4);
+    REQUIRE((*index)->Add({10, 11, 12, 13}, four).ok());
+    CHECK((*index)->size() == 8);
+  }
+}
+
 TEST_CASE("a saved index loads identically and damage is detected", "[index]") {
   testing::TempDir dir;
   const int dim = 8, n = 500;
