@@ -360,13 +360,13 @@ void FaissIndex::BuildPositions() {
 }
 
 absl::Status FaissIndex::Compact() {
-  std::vector<FaissId> dead_positions;
-  for (size_t p = 0; p < deleted_.size(); ++p) {
-    if (deleted_[p]) dead_positions.push_back(static_cast<FaissId>(p));
-  }
+  // The tombstones, each test one look at deleted_: FAISS 1.7.3's
+  // IDSelectorArray scans its whole array per test, so a compaction of a
+  // 100k flat index took seconds (two thirds of a bulk upsert's CPU).
+  const PositionSelector live(labels_, deleted_, nullptr);
+  const faiss::IDSelectorNot dead(&live);
   try {
-    faiss::IDSelectorArray selector(dead_positions.size(), dead_positions.data());
-    index_->remove_ids(selector);
+    index_->remove_ids(dead);
   } catch (const faiss::FaissException& e) {
     return absl::InternalError(absl::StrCat("FAISS compaction failed: ", e.what()));
   }
