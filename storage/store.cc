@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
@@ -51,6 +52,8 @@ Family AuxFamily(AuxIndex index) {
 }
 
 constexpr size_t kStateChunk = 4 << 20;
+// RocksDB's flush threads, shared by the databases of a process (see Open).
+constexpr int kFlushThreads = 2;
 // The state family holds, per generation, the embedder state in chunks
 // numbered from 0 and the installed index training in chunks numbered
 // from this one (so both go with their generation).
@@ -252,6 +255,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // ending recovery there (RocksDB's default, kPointInTimeRecovery).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
+  // Two flush threads (RocksDB's default is one for two background jobs):
+  // Store::Flush writes the families' memtables two at a time, as the
+  // close after an ingest does while nothing else runs (bench/ingest_bench:
+  // raw RocksDB flush of four families 0.15-0.19 s -> 0.10-0.12 s).
+  // Naming both limits replaces RocksDB's split of max_background_jobs.
+  db_options.env->SetBackgroundThreads(kFlushThreads, rocksdb::Env::HIGH);
+  db_options.max_background_flushes = kFlushThreads;
+  db_options.max_background_compactions = 1;
   // The open opens the table files on its own thread: RocksDB's default
   // (16) starts 15 threads per column family for it, 165 thread starts per
   // open over the families for a few dozen small files.
@@ -590,9 +601,22 @@ absl::Status Store::Flush() {
   // The values before the table files that reference them (the flush
   // listener syncs too; this one reports a failure).
   if (absl::Status s = SyncVectorFile(); !s.ok()) return RecordFailure(s);
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  return RecordFailure(FromRocks(db_->Flush(fo, handles_), "flush failed"));
+  // RocksDB flushes the families of one call one after the other, each
+  // waiting for its own: kFlushThreads callers, each taking the next family,
+  // keep the flush threads busy together.
+  std::atomic<size_t> next{0};
+  auto flush_families = [&]() -> rocksdb::Status {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    for (size_t f = next++; f < handles_.size(); f = next++) {
+      if (rocksdb::Status s = db_->Flush(fo, handles_[f]); !s.ok()) return s;
+    }
+    return rocksdb::Status::OK();
+  };
+  std::future<rocksdb::Status> helper = std::async(std::launch::async, flush_families);
+  rocksdb::Status mine = flush_families();
+  rocksdb::Status theirs = helper.get();
+  return RecordFailure(FromRocks(mine.ok() ? theirs : mine, "flush failed"));
 }
 
 absl::Status Store::Reclaim(uint32_t cid) {
