@@ -15,6 +15,13 @@
 //   peer   faiss IndexFlatIP / IndexHNSWFlat (same M and efConstruction)
 //          add per batch, the batch's floats appended to a file, then
 //          write_index; both files fsynced.
+//   store  the floor of semdb's storage format, for reference (not a goal):
+//          semdb's Store alone (storage/store.h, as the database opens it)
+//          given per batch the records an InsertBatch of these documents
+//          writes (document, metadata, id and vector reference per
+//          document; the values appended to the vector file), then the
+//          flush the close does; no collection, no FAISS, no JSON objects
+//          (the metadata text is formatted directly). Only with --store.
 // Time is the child's wall-clock time from before the first batch to the
 // end (data on disk), CPU its user+system time and peak RSS its
 // ru_maxrss (both from wait4), disk the bytes left in its folder. After
@@ -32,6 +39,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -41,6 +49,7 @@
 #include "faiss/index_io.h"
 #include "fmt/format.h"
 #include "semdb/database.h"
+#include "storage/store.h"
 #include "vector_data.h"  // tests/: the clustered-vector generator
 
 extern "C" char* openblas_get_corename();
@@ -115,6 +124,33 @@ int RunSemdb(const std::string& data, const std::string& kind, int dim, int64_t 
       Check((*col)->InsertBatch(std::move(docs)).status(), "insert");
     });
   }  // closing the database saves the index
+  std::printf("%.6f\n", std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
+
+int RunStore(const std::string& data, int dim, int64_t rows, int64_t batch,
+             const fs::path& out) {
+  const Clock::time_point start = Clock::now();
+  {
+    auto store = semdb::Store::Open(out.string(), {});
+    Check(store.status(), "open the store");
+    constexpr uint32_t kCid = 1, kGen = 1;
+    semdb::Counters counters;
+    StreamBatches(data, dim, rows, batch, [&](int64_t first, int64_t n, const float* v) {
+      semdb::StoreBatch b(**store);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t label = counters.next_label++;
+        b.PutDocument(kCid, label, {.id = std::to_string(first + i)},
+                      fmt::format("{{\"i\":{}}}", first + i));
+        b.PutVector(kCid, kGen, semdb::VectorStorage::kFloat32, label, 0, 0,
+                    absl::MakeConstSpan(v + i * dim, dim));
+      }
+      counters.live_docs += n;
+      b.PutCounters(kCid, counters);
+      Check((*store)->Write(b, /*sync=*/false), "write");
+    });
+    Check((*store)->Flush(), "flush");
+  }
   std::printf("%.6f\n", std::chrono::duration<double>(Clock::now() - start).count());
   return 0;
 }
@@ -197,10 +233,11 @@ std::string LoadAverage() {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if ((mode == "semdb" || mode == "peer") && argc == 8) {
-    // ingest_bench semdb|peer DATA KIND DIM ROWS BATCH OUT
+  if ((mode == "semdb" || mode == "peer" || mode == "store") && argc == 8) {
+    // ingest_bench semdb|peer|store DATA KIND DIM ROWS BATCH OUT
     const int dim = std::stoi(argv[4]);
     const int64_t rows = std::stoll(argv[5]), batch = std::stoll(argv[6]);
+    if (mode == "store") return RunStore(argv[2], dim, rows, batch, argv[7]);
     return (mode == "semdb" ? RunSemdb : RunPeer)(argv[2], argv[3], dim, rows, batch, argv[7]);
   }
   if (mode == "reopen" && argc == 3) return RunReopen(argv[2]);  // ingest_bench reopen OUT
@@ -210,12 +247,15 @@ int main(int argc, char** argv) {
   int dim = 128, repeat = 3;
   std::vector<std::string> kinds{"flat", "hnsw"};
   std::string work = "ingest_bench_work";
+  bool store_floor = false;
   app.add_option("--rows", rows, "vectors");
   app.add_option("--dim", dim, "dimensions");
   app.add_option("--batch", batch, "rows per insert / add");
   app.add_option("--repeat", repeat, "interleaved runs per side; the best is kept");
   app.add_option("--kinds", kinds, "index kinds (flat, hnsw)")->delimiter(',');
   app.add_option("--work", work, "scratch folder (replaced, removed at the end)");
+  app.add_flag("--store", store_floor,
+               "also run semdb's Store alone with flat (the storage format's floor)");
   CLI11_PARSE(app, argc, argv);
   for (const std::string& k : kinds) {
     if (k != "flat" && k != "hnsw") Die("unknown kind " + k);
@@ -245,18 +285,22 @@ int main(int argc, char** argv) {
               "|---|---|---:|---:|---:|---:|---:|\n");
   std::map<std::string, std::pair<Run, Run>> results;
   std::map<std::string, Run> reopens;
+  std::optional<Run> store_run;
   for (const std::string& kind : kinds) {
-    Run semdb, peer, reopen;
+    Run semdb, peer, reopen, store;
+    std::vector<const char*> sides{"semdb", "peer"};
+    if (store_floor && kind == "flat") sides.push_back("store");
     const std::vector<std::string> common{data.string(), kind, std::to_string(dim),
                                           std::to_string(rows), std::to_string(batch)};
     for (int r = 0; r < repeat; ++r) {
-      for (const char* side : {"semdb", "peer"}) {
+      for (const std::string side : sides) {
         std::vector<std::string> args{side};
         args.insert(args.end(), common.begin(), common.end());
         const fs::path out = fs::path(work) / side;
         args.push_back(out.string());
-        KeepBest(side == std::string("semdb") ? semdb : peer, RunChild(self, args, out));
-        if (side == std::string("semdb")) {
+        KeepBest(side == "semdb" ? semdb : side == "peer" ? peer : store,
+                 RunChild(self, args, out));
+        if (side == "semdb") {
           KeepBest(reopen, RunChild(self, {"reopen", out.string()}, out, /*fresh=*/false));
         }
       }
@@ -264,6 +308,11 @@ int main(int argc, char** argv) {
     for (const auto& [name, run] : {std::pair{"semdb", semdb}, std::pair{"peer", peer}}) {
       std::printf("| %s | %s | %.2f | %.0f | %.2f | %.1f | %.1f |\n", kind.c_str(), name,
                   run.seconds, rows / run.seconds, run.cpu, run.rss_mib, run.disk_mb);
+    }
+    if (sides.size() > 2) {
+      std::printf("| %s | store alone | %.2f | %.0f | %.2f | %.1f | %.1f |\n", kind.c_str(),
+                  store.seconds, rows / store.seconds, store.cpu, store.rss_mib, store.disk_mb);
+      store_run = store;
     }
     results[kind] = {semdb, peer};
     reopens[kind] = reopen;
@@ -274,6 +323,12 @@ int main(int argc, char** argv) {
     const auto& [s, p] = sp;
     std::printf("| %s | %.2fx | %.2fx | %.2fx | %.2fx |\n", kind.c_str(), p.seconds / s.seconds,
                 s.cpu / p.cpu, s.rss_mib / p.rss_mib, s.disk_mb / p.disk_mb);
+  }
+  if (store_run) {
+    std::printf("\nsemdb's Store alone (the records of the flat ingest, no collection, no "
+                "index): rate %.2fx the peer's, CPU %.2fx\n",
+                results["flat"].second.seconds / store_run->seconds,
+                store_run->cpu / results["flat"].second.cpu);
   }
   std::printf("\n| index | semdb reopen s (open + collection) | CPU s | peak RSS MiB |\n"
               "|---|---:|---:|---:|\n");
