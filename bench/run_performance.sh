@@ -58,7 +58,7 @@ part overhead "$build_dir/bench/search_overhead_bench" --rows "$rows" \
   --db-dir "$scratch/overhead" --out bench/results/search_overhead.md
 part batch bash -c "'$build_dir/bench/batch_search_bench' --rows $rows --db-dir '$scratch/batch' \
   | tee bench/results/batch_search.txt"
-part ingest bash -c "'$build_dir/bench/ingest_bench' --rows $rows --work '$scratch/ingest' \
+part ingest bash -c "'$build_dir/bench/ingest_bench' --rows $rows --work '$scratch/ingest' --store \
   | tee bench/results/ingest.txt"
 part import bash -c "/usr/bin/python3 bench/text_import_bench.py --build '$build_dir' \
   | tee bench/results/text_import.txt"
