@@ -17,14 +17,6 @@ namespace {
 
 constexpr int64_t kDefaultScanLimit = 20;
 
-absl::StatusOr<std::optional<Filter>> WhereOption(const CommandLine& cmd) {
-  auto where = cmd.Option("where");
-  if (!where) return std::nullopt;
-  absl::StatusOr<Filter> filter = Filter::Parse(Unquote(*where));
-  if (!filter.ok()) return filter.status();
-  return *std::move(filter);
-}
-
 absl::Status NoValue(const CommandLine& cmd, const char* flag) {
   if (auto v = cmd.Option(flag); v && !v->empty()) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, " takes no value"));
@@ -44,6 +36,14 @@ Result DocumentsResult(const std::vector<Document>& docs) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<Filter>> WhereOption(const CommandLine& cmd) {
+  auto where = cmd.Option("where");
+  if (!where) return std::nullopt;
+  absl::StatusOr<Filter> filter = Filter::Parse(Unquote(*where));
+  if (!filter.ok()) return filter.status();
+  return *std::move(filter);
+}
 
 absl::Status Shell::Get(const CommandLine& cmd) {
   absl::StatusOr<std::shared_ptr<Collection>> c = Current();

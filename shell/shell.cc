@@ -699,11 +699,9 @@ absl::StatusOr<SearchOptions> Shell::ParseSearchOptions(const CommandLine& cmd) 
     if (!s.ok()) return s.status();
     options.strategy = *s;
   }
-  if (auto w = cmd.Option("where")) {
-    absl::StatusOr<Filter> f = Filter::Parse(*w);
-    if (!f.ok()) return f.status();
-    options.filter = *std::move(f);
-  }
+  absl::StatusOr<std::optional<Filter>> where = WhereOption(cmd);
+  if (!where.ok()) return where.status();
+  options.filter = *std::move(where);
   for (const char* flag : {"dedupe", "parent"}) {
     if (auto v = cmd.Option(flag); v && !v->empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--", flag, " takes no value"));

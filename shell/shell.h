@@ -34,6 +34,10 @@ struct ShellSettings {
   static constexpr int kDefaultWidth = 100;
 };
 
+// The filter of a command's --where option, if given (quotes around the
+// whole expression removed, as for every option value: see Unquote).
+absl::StatusOr<std::optional<Filter>> WhereOption(const CommandLine& cmd);
+
 class Shell {
  public:
   Shell(std::unique_ptr<Database> db, ShellSettings settings, std::ostream& out,

@@ -416,6 +416,34 @@ TEST_CASE("a chunked collection of the mixed folder finds 'stocks'", "[shell][bi
   REQUIRE(r.exit_code == 0);
 }
 
+TEST_CASE("a filter quoted whole means the same in every command that takes --where",
+          "[shell][binary]") {
+  TempDir dir;
+  Run r = RunSemdb(dir.path(), "db --json",
+                   "create notes --embedder tfidf dim=16\n"
+                   "insert The cat sat on the mat --id cat --meta {\"kind\": \"pet\"}\n"
+                   "insert A cat food advert --id ad --meta {\"kind\": \"news\"}\n"
+                   "search cat --k 5 --where kind = 'pet'\n"
+                   "search cat --k 5 --where \"kind = 'pet'\"\n"
+                   "search cat --k 5 --where 'kind = \"pet\"'\n"
+                   "explain search cat --where \"kind = 'pet'\"\n"
+                   "count --where \"kind = 'pet'\"\n"
+                   "scan --where 'kind = \"pet\"'\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<nlohmann::json> out = JsonLines(r.out);
+  REQUIRE(out.size() == 9);
+  for (int i : {3, 4, 5}) {
+    INFO(out[i].dump());
+    REQUIRE(out[i].size() == 1);
+    REQUIRE(out[i][0]["id"] == "cat");
+  }
+  REQUIRE(out[6]["query"]["filter"] == "kind = \"pet\"");
+  REQUIRE(out[7]["count"] == 1);
+  REQUIRE(out[8]["documents"].size() == 1);
+  REQUIRE(out[8]["documents"][0]["id"] == "cat");
+}
+
 TEST_CASE("document commands: scan, count, get, update, delete, export and import back",
           "[shell][binary][documents]") {
   SEMDB_REQUIRE_SHARED_DATA("mixed-folder");
