@@ -76,7 +76,8 @@ struct TfidfVocabulary {
 // collections of paragraphs; short sentence-like texts give it too little
 // co-occurrence and are compared better on their own words, and so are
 // collections too small to estimate a latent space. Plain TF-IDF is dense
-// here, so it also needs a vocabulary small enough to store.
+// here, so it also needs a vocabulary small enough to store, and few
+// enough texts x terms for the collection's vectors (512 MiB of floats).
 struct TfidfModeChoice {
   bool lsa = true;
   std::string reason;

@@ -246,6 +246,11 @@ TEST_CASE("The default chooses LSA or plain TF-IDF from the corpus and says why"
   REQUIRE(ChooseTfidfMode(1400, 95.5, 4000).lsa);         // abstracts
   REQUIRE_FALSE(ChooseTfidfMode(50, 120, 3000).lsa);      // too few texts
   REQUIRE(ChooseTfidfMode(100000, 8, 60000).lsa);         // too many terms for dense
+  REQUIRE_FALSE(ChooseTfidfMode(11498, 6.2, 8141).lsa);   // STS-B train: 357 MiB dense
+  const TfidfModeChoice lines = ChooseTfidfMode(39411, 3.6, 7183);  // 1.1 GB dense
+  REQUIRE(lines.lsa);
+  REQUIRE(lines.reason == "LSA: dense TF-IDF vectors of 39411 texts x 7183 terms would take "
+                          "1079 MiB (at most 512)");
   REQUIRE(ChooseTfidfMode(3000, 6.3, 4589).reason.find("short") != std::string::npos);
 
   SEMDB_REQUIRE_SHARED_DATA("gensim/lee_background.cor");
