@@ -127,7 +127,8 @@ ComponentKind TfidfEmbedder::Kind() {
       {
           ChoiceParameter("lsa", {"auto", "true", "false"},
                           "LSA (TF-IDF reduced by a truncated SVD); auto uses it for "
-                          "collections of 200+ texts averaging 20+ terms (stats says why)"),
+                          "collections of 200+ texts averaging 20+ terms, and where dense "
+                          "TF-IDF vectors would be too large (stats says why)"),
           IntParameter("dim", std::to_string(d.dim), 1, 4096,
                        "LSA dimensions; the default is capped at one per docs_per_dim "
                        "fitted texts, an explicit dim only by the corpus' rank"),
