@@ -290,6 +290,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.row_cache = rocksdb::NewLRUCache(size_t{16} << 20);
 
   rocksdb::ColumnFamilyOptions cf_options(db_options);
+  // Each immutable memtable is flushed on its own. OptimizeLevelStyleCompaction
+  // sets 2 (merge two before flushing), under which RocksDB 7.x's manual
+  // Flush can wait forever for a memtable its flush job left out (RocksDB
+  // issues 13280 and 12094): an import's refit hung in Store::Flush, every
+  // background thread idle, with the families flushed in parallel.
+  cf_options.min_write_buffer_number_to_merge = 1;
   // Texts, metadata and postings compress well; OptimizeLevelStyleCompaction
   // leaves the first two levels, where a small database lives, uncompressed.
   cf_options.compression_per_level.clear();
