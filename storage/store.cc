@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
@@ -52,8 +51,6 @@ Family AuxFamily(AuxIndex index) {
 }
 
 constexpr size_t kStateChunk = 4 << 20;
-// RocksDB's flush threads, shared by the databases of a process (see Open).
-constexpr int kFlushThreads = 2;
 // The state family holds, per generation, the embedder state in chunks
 // numbered from 0 and the installed index training in chunks numbered
 // from this one (so both go with their generation).
@@ -255,14 +252,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // ending recovery there (RocksDB's default, kPointInTimeRecovery).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.IncreaseParallelism(2);
-  // Two flush threads (RocksDB's default is one for two background jobs):
-  // Store::Flush writes the families' memtables two at a time, as the
-  // close after an ingest does while nothing else runs (bench/ingest_bench:
-  // raw RocksDB flush of four families 0.15-0.19 s -> 0.10-0.12 s).
-  // Naming both limits replaces RocksDB's split of max_background_jobs.
-  db_options.env->SetBackgroundThreads(kFlushThreads, rocksdb::Env::HIGH);
-  db_options.max_background_flushes = kFlushThreads;
-  db_options.max_background_compactions = 1;
   // The open opens the table files on its own thread: RocksDB's default
   // (16) starts 15 threads per column family for it, 165 thread starts per
   // open over the families for a few dozen small files.
@@ -294,7 +283,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   // sets 2 (merge two before flushing), under which RocksDB 7.x's manual
   // Flush can wait forever for a memtable its flush job left out (RocksDB
   // issues 13280 and 12094): an import's refit hung in Store::Flush, every
-  // background thread idle, with the families flushed in parallel.
+  // background thread idle.
   cf_options.min_write_buffer_number_to_merge = 1;
   // Texts, metadata and postings compress well; OptimizeLevelStyleCompaction
   // leaves the first two levels, where a small database lives, uncompressed.
@@ -607,22 +596,9 @@ absl::Status Store::Flush() {
   // The values before the table files that reference them (the flush
   // listener syncs too; this one reports a failure).
   if (absl::Status s = SyncVectorFile(); !s.ok()) return RecordFailure(s);
-  // RocksDB flushes the families of one call one after the other, each
-  // waiting for its own: kFlushThreads callers, each taking the next family,
-  // keep the flush threads busy together.
-  std::atomic<size_t> next{0};
-  auto flush_families = [&]() -> rocksdb::Status {
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    for (size_t f = next++; f < handles_.size(); f = next++) {
-      if (rocksdb::Status s = db_->Flush(fo, handles_[f]); !s.ok()) return s;
-    }
-    return rocksdb::Status::OK();
-  };
-  std::future<rocksdb::Status> helper = std::async(std::launch::async, flush_families);
-  rocksdb::Status mine = flush_families();
-  rocksdb::Status theirs = helper.get();
-  return RecordFailure(FromRocks(mine.ok() ? theirs : mine, "flush failed"));
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return RecordFailure(FromRocks(db_->Flush(fo, handles_), "flush failed"));
 }
 
 absl::Status Store::Reclaim(uint32_t cid) {
