@@ -54,6 +54,11 @@ struct CollectionEnv {
 // The longest text of a document or a query.
 inline constexpr size_t kMaxTextBytes = size_t{64} << 20;
 
+// A text query needs something besides white space: InvalidArgument "the
+// query is empty" (checked before the collection's state, so that an
+// empty collection refuses it as any other does).
+absl::Status CheckQueryText(std::string_view query);
+
 // `s` with `context` before its message.
 absl::Status WithContext(const absl::Status& s, const std::string& context);
 

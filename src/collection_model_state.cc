@@ -125,9 +125,7 @@ absl::StatusOr<KeywordStatistics> Collection::Impl::GetKeywordStatistics(
 absl::StatusOr<std::vector<Hit>> Collection::Impl::KeywordSearch(
     std::string_view query, const SearchOptions& options, const KeywordStatistics* global) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
-  if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return absl::InvalidArgumentError("the query is empty");
-  }
+  if (absl::Status s = CheckQueryText(query); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckUsableLocked(); !s.ok()) return s;
   if (doc_indexes_->keywords() == nullptr) {

@@ -13,6 +13,13 @@
 
 namespace semdb {
 
+absl::Status CheckQueryText(std::string_view query) {
+  if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return absl::InvalidArgumentError("the query is empty");
+  }
+  return absl::OkStatus();
+}
+
 SearchView Collection::Impl::SearchViewLocked() const {
   return SearchView{.store = *env_.store,
                     .collection_id = id_,
@@ -51,9 +58,7 @@ absl::Status Collection::Impl::NoIndexLocked() const {
 absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
                                                 std::vector<float>* vector,
                                                 bool* zero_vector) const {
-  if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return absl::InvalidArgumentError("the query is empty");
-  }
+  if (absl::Status s = CheckQueryText(query); !s.ok()) return s;
   if (query.size() > kMaxTextBytes) return absl::InvalidArgumentError("the query is too long");
   if (!embedder_error_.ok()) return embedder_error_;
   if (!probe_error_.ok()) return probe_error_;
@@ -79,9 +84,7 @@ absl::Status Collection::Impl::EmbedQueryLocked(std::string_view query,
 absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryLocked(
     std::string_view query, const SearchOptions& options, std::vector<float>* vector) const {
   if (options.hybrid.value_or(0) >= 1) {
-    if (query.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-      return absl::InvalidArgumentError("the query is empty");
-    }
+    if (absl::Status s = CheckQueryText(query); !s.ok()) return s;
     vector->assign(record_.dimension, 0);  // the keyword ranking alone answers
     return options;
   }
@@ -97,6 +100,7 @@ absl::StatusOr<std::optional<SearchOptions>> Collection::Impl::PrepareTextQueryL
 absl::StatusOr<std::vector<Hit>> Collection::Impl::Search(
     std::string_view query, const SearchOptions& options) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
+  if (absl::Status s = CheckQueryText(query); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr && embedder_ != nullptr && !caller_vectors_) {
@@ -133,6 +137,7 @@ absl::StatusOr<SearchExplanation> Collection::Impl::Explain(std::string_view que
                                                             const SearchOptions& options,
                                                             bool analyze) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
+  if (absl::Status s = CheckQueryText(query); !s.ok()) return s;
   absl::ReaderMutexLock lock(&state_mu_);
   if (absl::Status s = CheckSearchableLocked(options, true); !s.ok()) return s;
   if (index_ == nullptr) return NoIndexLocked();
@@ -180,7 +185,7 @@ absl::StatusOr<std::vector<std::vector<Hit>>> Collection::Impl::SearchBatch(
     absl::Span<const std::string> queries, const SearchOptions& options) const {
   if (absl::Status s = options.Validate(); !s.ok()) return s;
   for (size_t i = 0; i < queries.size(); ++i) {
-    if (queries[i].find_first_not_of(" \t\r\n") == std::string::npos) {
+    if (!CheckQueryText(queries[i]).ok()) {
       return absl::InvalidArgumentError(absl::StrCat("query ", i + 1, " is empty"));
     }
     if (absl::Status s = ValidateUtf8(queries[i]); !s.ok()) {

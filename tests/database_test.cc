@@ -670,6 +670,15 @@ TEST_CASE("an empty collection answers with no hits", "[database]") {
   REQUIRE(c->Search("anything").value().empty());
   REQUIRE(c->Count() == 0);
   REQUIRE(c->Info().dimension == 0);
+  // A blank query is refused as a full collection refuses it, not
+  // answered with no hits.
+  for (const char* blank : {"", "  \n "}) {
+    INFO('"' << blank << '"');
+    REQUIRE(c->Search(blank).status() == absl::InvalidArgumentError("the query is empty"));
+    REQUIRE(c->Explain(blank).status() == absl::InvalidArgumentError("the query is empty"));
+    REQUIRE(c->SearchBatch({std::string(blank)}).status() ==
+            absl::InvalidArgumentError("query 1 is empty"));
+  }
 }
 
 }  // namespace
