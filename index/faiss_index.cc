@@ -333,6 +333,20 @@ absl::Status FaissIndex::Add(absl::Span<const uint64_t> labels,
   return absl::OkStatus();
 }
 
+void FaissIndex::Reserve(int64_t count) {
+  if (count <= 0) return;
+  const size_t total = labels_.size() + static_cast<size_t>(count);
+  labels_.reserve(total);
+  deleted_.reserve(total);
+  if (!positions_pending_) positions_.reserve(total);
+  // Growing by copies, each into new memory, was most of the time of a
+  // flat collection's open (11,498 vectors of 8,141 dimensions: page
+  // faults and copies in 55% of the samples).
+  if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(index_.get())) {
+    flat->codes.reserve(total * flat->code_size);
+  }
+}
+
 absl::StatusOr<int64_t> FaissIndex::Remove(absl::Span<const uint64_t> labels) {
   BuildPositions();
   int64_t removed = 0;

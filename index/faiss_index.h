@@ -63,6 +63,8 @@ class FaissIndex : public VectorIndex {
 
   absl::Status Add(absl::Span<const uint64_t> labels,
                    absl::Span<const float> vectors) override;
+  // The label tables and, for flat codes, FAISS's code array.
+  void Reserve(int64_t count) override;
   absl::StatusOr<int64_t> Remove(absl::Span<const uint64_t> labels) override;
   absl::StatusOr<std::vector<IndexHit>> Search(
       absl::Span<const float> query, int k, const IndexSearchKnobs& knobs,

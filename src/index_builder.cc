@@ -98,6 +98,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> BuildIndexFromStore(const Store& st
     if (absl::Status t = (*index)->Train(sample); !t.ok()) return t;
     CrashPoint("build.trained");
   }
+  (*index)->Reserve(live);
   std::vector<uint64_t> labels;
   std::vector<float> vectors;
   auto flush = [&]() -> absl::Status {

@@ -98,6 +98,11 @@ class VectorIndex {
   virtual absl::Status Add(absl::Span<const uint64_t> labels,
                            absl::Span<const float> vectors) = 0;
 
+  // A hint before adding `count` more vectors in several Add calls (a
+  // build from stored vectors): room for them at once, instead of arrays
+  // grown by copies as they come. Changes nothing else.
+  virtual void Reserve(int64_t count) { (void)count; }
+
   // Removes labels; unknown labels are ignored. Returns how many were live.
   virtual absl::StatusOr<int64_t> Remove(absl::Span<const uint64_t> labels) = 0;
 
