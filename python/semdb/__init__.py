@@ -190,7 +190,8 @@ class Collection:
         """Inserts documents in one atomic write and returns their ids.
 
         ids: new ids (None, or "" for one, generates it); documents: texts;
-        metadatas: a dict (JSON values) per document; vectors: an (n, d)
+        metadatas: a dict (JSON values; numpy scalars and arrays are
+        stored as their tolist()) per document; vectors: an (n, d)
         float32 array, only for "vectors dim=d" collections (which take no
         texts, or texts stored beside the vectors). AlreadyExists, and
         nothing written, if an id exists.
