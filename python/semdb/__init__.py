@@ -62,6 +62,7 @@ def open(path: str, *, sync: bool = False, create_if_missing: bool = True) -> "D
 
 
 def _id_list(ids: Ids) -> list:
+    """A list of strings; one string is a list of one (not of its letters)."""
     return [ids] if isinstance(ids, str) else builtins.list(ids)
 
 
@@ -106,7 +107,7 @@ class Database:
         return self._db.collections()
 
     def create_collection(self, name: str, *, embedder: str = "tfidf", index: str = "flat",
-                          chunking: str = "none", indexed: Iterable[str] = (),
+                          chunking: str = "none", indexed: Union[str, Iterable[str]] = (),
                           keyword_index: bool = True, vector_storage: str = "auto",
                           model: Optional[bytes] = None) -> "Collection":
         """Creates a collection; AlreadyExists if the name is taken.
@@ -116,7 +117,8 @@ class Database:
         caller-supplied vectors. index: "flat", "ivf nlist=... nprobe=...",
         "hnsw m=... ef_search=...". chunking: "none", "chars size=N",
         "tokens size=N", "sentences max_chars=N", "paragraphs max_chars=N".
-        indexed: top-level metadata fields to keep a secondary index of.
+        indexed: top-level metadata fields to keep a secondary index of
+        (a list, or one name).
         keyword_index: keep a BM25 index for hybrid search.
         vector_storage: "float32", "float16" (half the disk, 11 significant
         bits) or "auto": float16 for TF-IDF with LSA, whose output is half
@@ -127,7 +129,7 @@ class Database:
         if model is not None:
             embedder = model_info(model)["embedder"]
         c = Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                  builtins.list(indexed), keyword_index,
+                                                  _id_list(indexed), keyword_index,
                                                   vector_storage))
         if model is not None:
             c.install_model(model)

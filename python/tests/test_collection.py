@@ -162,3 +162,15 @@ def test_help_documents_the_api():
     assert "where" in semdb.Collection.query.__doc__
     assert "Retriever" in semdb.Collection.as_retriever.__annotations__["return"]
     assert semdb.Hit.__doc__.startswith("One search result")
+
+
+def test_one_indexed_field_given_as_a_string(tmp_path):
+    """indexed="kind" indexes the field kind, as indexed=["kind"] does (it
+    indexed the fields k, i, n and d)."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c", indexed="kind")
+        assert col.stats()["indexed_fields"] == ["kind"]
+        col.add(documents=["cats on the roof", "dogs in the yard"],
+                metadatas=[{"kind": "pet"}, {"kind": "wild"}])
+        plan = col.explain("cats", where='kind = "pet"')
+        assert plan["estimates"]["field_index_covers_filter"] is True, plan
