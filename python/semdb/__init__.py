@@ -126,14 +126,8 @@ class Database:
         model: an exported model (``Collection.export_model()``) to install
         at once, with no fit of its own; ``embedder`` is then the model's.
         """
-        if model is not None:
-            embedder = model_info(model)["embedder"]
-        c = Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                  _id_list(indexed), keyword_index,
-                                                  vector_storage))
-        if model is not None:
-            c.install_model(model)
-        return c
+        return self._create(name, False, embedder, index, chunking, indexed, keyword_index,
+                            vector_storage, model)
 
     def get_collection(self, name: str) -> "Collection":
         """The collection ``name``; NotFound (listing the others) if none."""
@@ -141,16 +135,36 @@ class Database:
 
     def get_or_create_collection(self, name: str, **spec: Any) -> "Collection":
         """The collection ``name``, created with ``spec`` (the arguments of
-        create_collection) if it does not exist. An existing collection is
-        returned as it is, whatever ``spec`` says."""
+        create_collection) if it does not exist. An existing collection must
+        agree with the spec given, absent arguments being the defaults (same
+        embedder, index and chunking kinds with the parameters given, same
+        indexed fields and keyword index), else FailedPrecondition naming the
+        differences: as C++'s Database::GetOrCreateCollection and HTTP's
+        PUT /collections/{c}. With no spec, an existing collection is
+        returned whatever its spec."""
         try:
-            return self.get_collection(name)
+            existing = self.get_collection(name)
         except NotFound:
-            pass
-        try:
-            return self.create_collection(name, **spec)
-        except AlreadyExists:  # created by another thread meanwhile
-            return self.get_collection(name)
+            try:
+                return self.create_collection(name, **spec)
+            except AlreadyExists:  # created by another thread meanwhile
+                existing = self.get_collection(name)
+        return self._create(name, True, **spec) if spec else existing
+
+    def _create(self, name: str, existing_ok: bool, embedder: str = "tfidf",
+                index: str = "flat", chunking: str = "none",
+                indexed: Union[str, Iterable[str]] = (), keyword_index: bool = True,
+                vector_storage: str = "auto", model: Optional[bytes] = None) -> "Collection":
+        """create_collection; with existing_ok, the existing collection
+        checked against the spec (Database::GetOrCreateCollection)."""
+        if model is not None:
+            embedder = model_info(model)["embedder"]
+        c = Collection(self._db.create_collection(name, embedder, index, chunking,
+                                                  _id_list(indexed), keyword_index,
+                                                  vector_storage, existing_ok))
+        if model is not None and not existing_ok:
+            c.install_model(model)
+        return c
 
     def drop_collection(self, name: str) -> None:
         """Deletes a collection and everything in it; its handles then raise

@@ -572,10 +572,13 @@ class PyDatabase {
     return out;
   }
 
+  // With `existing_ok`, Database::GetOrCreateCollection: an existing
+  // collection is returned when it agrees with the spec, else
+  // FailedPrecondition naming the differences.
   PyCollection CreateCollection(const std::string& name, const std::string& embedder,
                                 const std::string& index, const std::string& chunking,
                                 const std::vector<std::string>& indexed, bool keyword_index,
-                                const std::string& vector_storage) {
+                                const std::string& vector_storage, bool existing_ok) {
     CollectionSpec spec{.embedder = embedder,
                         .index = index,
                         .chunking = chunking,
@@ -583,7 +586,8 @@ class PyDatabase {
                         .keyword_index = keyword_index,
                         .vector_storage = vector_storage};
     return PyCollection(state_, Take(WhileOpen(*state_, [&] {
-                          return state_->db->CreateCollection(name, spec);
+                          return existing_ok ? state_->db->GetOrCreateCollection(name, spec)
+                                             : state_->db->CreateCollection(name, spec);
                         })));
   }
 
@@ -768,7 +772,7 @@ PYBIND11_MODULE(_semdb, m) {
       .def("collections", &PyDatabase::Collections)
       .def("create_collection", &PyDatabase::CreateCollection, py::arg("name"),
            py::arg("embedder"), py::arg("index"), py::arg("chunking"), py::arg("indexed"),
-           py::arg("keyword_index"), py::arg("vector_storage"))
+           py::arg("keyword_index"), py::arg("vector_storage"), py::arg("existing_ok"))
       .def("get_collection", &PyDatabase::GetCollection, py::arg("name"))
       .def("drop_collection", &PyDatabase::DropCollection, py::arg("name"));
 }

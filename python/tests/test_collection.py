@@ -174,3 +174,26 @@ def test_one_indexed_field_given_as_a_string(tmp_path):
                 metadatas=[{"kind": "pet"}, {"kind": "wild"}])
         plan = col.explain("cats", where='kind = "pet"')
         assert plan["estimates"]["field_index_covers_filter"] is True, plan
+
+
+def test_get_or_create_checks_the_spec_given(tmp_path):
+    """get_or_create_collection with a spec the existing collection does not
+    have is refused, naming the difference, as C++'s GetOrCreateCollection
+    and HTTP's PUT are; it silently returned the other collection."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.get_or_create_collection("news", embedder="tfidf dim=64", indexed=["line"])
+        col.add(documents=["bushfires near Sydney", "rugby in Sydney"])
+        again = db.get_or_create_collection("news", embedder="tfidf dim=64", indexed="line")
+        assert again.count() == 2
+        assert db.get_or_create_collection("news").count() == 2  # no spec: as it is
+        with pytest.raises(semdb.FailedPrecondition,
+                           match="collection 'news' exists with another spec: .*vectors"):
+            db.get_or_create_collection("news", embedder="vectors dim=3", indexed=["line"])
+        with pytest.raises(semdb.FailedPrecondition, match="exists with another spec"):
+            db.get_or_create_collection("news", embedder="tfidf dim=64")  # no indexed field
+        with pytest.raises(TypeError):
+            db.get_or_create_collection("news", embeder="tfidf")
+        model = col.export_model()
+        shared = db.get_or_create_collection("shared", model=model)
+        assert semdb.Model(shared.export_model()).fingerprint == semdb.Model(model).fingerprint
+        assert db.get_or_create_collection("shared", model=model).name == "shared"
