@@ -66,6 +66,11 @@ def _id_list(ids: Ids) -> list:
     return [ids] if isinstance(ids, str) else builtins.list(ids)
 
 
+def _metadata_list(metadatas: Union[Metadata, Iterable[Optional[Metadata]]]) -> list:
+    """A list of metadata dicts; one dict is a list of one."""
+    return [metadatas] if isinstance(metadatas, Mapping) else builtins.list(metadatas)
+
+
 def _matrix(vectors: Any) -> np.ndarray:
     """Rows of float32 (no copy when already a C-contiguous float32 array)."""
     a = np.asarray(vectors, dtype=np.float32)
@@ -201,13 +206,15 @@ class Collection:
         return self._c.count(where)
 
     def add(self, ids: Optional[Ids] = None, documents: Union[str, Sequence[str], None] = None,
-            metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+            metadatas: Union[Metadata, Iterable[Optional[Metadata]], None] = None,
+            vectors: Any = None, *,
             sync: Optional[bool] = None) -> list:
         """Inserts documents in one atomic write and returns their ids.
 
-        ids: new ids (None, or "" for one, generates it); documents: texts;
-        metadatas: a dict (JSON values; numpy scalars and arrays are
-        stored as their tolist()) per document; vectors: an (n, d)
+        ids: new ids (None, or "" for one, generates it); documents: texts
+        (one text, or any iterable of them); metadatas: a dict (JSON values;
+        numpy scalars and arrays are stored as their tolist()) per document,
+        in any iterable (one dict for one document); vectors: an (n, d)
         float32 array, only for "vectors dim=d" collections (which take no
         texts, or texts stored beside the vectors). AlreadyExists, and
         nothing written, if an id exists.
@@ -215,7 +222,8 @@ class Collection:
         return self._write(ids, documents, metadatas, vectors, False, sync)
 
     def upsert(self, ids: Ids, documents: Union[str, Sequence[str], None] = None,
-               metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+               metadatas: Union[Metadata, Iterable[Optional[Metadata]], None] = None,
+               vectors: Any = None, *,
                sync: Optional[bool] = None) -> list:
         """Inserts documents, replacing those whose ids exist (text,
         metadata, vector and passages), in one atomic write."""
@@ -228,6 +236,8 @@ class Collection:
             ids = _id_list(ids)
         if documents is not None and not isinstance(documents, builtins.list):
             documents = builtins.list(documents)
+        if metadatas is not None:
+            metadatas = _metadata_list(metadatas)
         if vectors is not None:
             vectors = _matrix(vectors)
             if documents is None:
@@ -267,9 +277,7 @@ class Collection:
         """Replaces the metadata of existing documents (one dict per id);
         texts and vectors stay. One atomic write; NotFound, and nothing
         changed, if an id has no document."""
-        if isinstance(metadatas, Mapping):
-            metadatas = [metadatas]
-        self._c.update(_id_list(ids), builtins.list(metadatas), sync)
+        self._c.update(_id_list(ids), _metadata_list(metadatas), sync)
 
     def query(self, queries: Any, k: int = 10, *, where: Optional[str] = None,
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,
@@ -379,7 +387,7 @@ class Collection:
         zeros = np.zeros(n, dtype=np.int32)
         return self._c.write_embedded(
             builtins.list(ids), builtins.list(documents),
-            None if metadatas is None else builtins.list(metadatas), _matrix(vectors),
+            None if metadatas is None else _metadata_list(metadatas), _matrix(vectors),
             zeros if tokens is None else np.asarray(tokens, dtype=np.int32),
             zeros if unknown_tokens is None else np.asarray(unknown_tokens, dtype=np.int32),
             fingerprint, upsert, sync)

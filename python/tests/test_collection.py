@@ -197,3 +197,20 @@ def test_get_or_create_checks_the_spec_given(tmp_path):
         shared = db.get_or_create_collection("shared", model=model)
         assert semdb.Model(shared.export_model()).fingerprint == semdb.Model(model).fingerprint
         assert db.get_or_create_collection("shared", model=model).name == "shared"
+
+
+def test_metadatas_take_what_documents_take(tmp_path):
+    """add and upsert take one metadata dict for one document (as update
+    does, and as documents= takes one text) and metadatas from any
+    iterable (as documents= does); both raised pybind11's TypeError."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids="a", documents="cats on the roof", metadatas={"kind": "pet"})
+        col.add(ids=(f"g{i}" for i in range(2)),
+                documents=(t for t in ["dogs in the yard", "fish in the pond"]),
+                metadatas=({"kind": k} for k in ["pet", "wild"]))
+        col.upsert("a", documents="cats under the roof", metadatas={"kind": "cat"})
+        assert col.get(["a", "g0", "g1"])["metadatas"] == [
+            {"kind": "cat"}, {"kind": "pet"}, {"kind": "wild"}]
+        with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
+            col.add(documents=["birds", "bees"], metadatas={"kind": "x"})
