@@ -22,6 +22,7 @@ atomic, and a search sees each write entirely or not at all.
 from __future__ import annotations
 
 import builtins
+import numbers
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -61,9 +62,65 @@ def open(path: str, *, sync: bool = False, create_if_missing: bool = True) -> "D
     return Database(_semdb._Database.open(str(path), sync, create_if_missing))
 
 
-def _id_list(ids: Ids) -> list:
-    """A list of strings; one string is a list of one (not of its letters)."""
-    return [ids] if isinstance(ids, str) else builtins.list(ids)
+def _a(value: Any) -> str:
+    """'an int', 'a str': the type of value, for messages."""
+    name = type(value).__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _strings(values: Union[str, Iterable[str]], what: str) -> list:
+    """A list of strings; one string is a list of one (not of its letters).
+    TypeError naming the first item that is not a string."""
+    items = [values] if isinstance(values, str) else builtins.list(values)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{what} must be strings; {what}[{i}] is {_a(item)}: {item!r:.60}")
+    return items
+
+
+# The query options' types (python/src/module.cc, QueryOptions), for a
+# TypeError naming the option instead of pybind11's list of overloads.
+_OPTION_TYPES = {"k": (numbers.Integral, "an int"), "where": (str, "a str"),
+                 "hybrid": (numbers.Real, "a number"),
+                 "recall_target": (numbers.Real, "a number"),
+                 "nprobe": (numbers.Integral, "an int"),
+                 "ef_search": (numbers.Integral, "an int"),
+                 "one_per_parent": ((bool, np.bool_), "True or False"),
+                 "neighbors": (numbers.Integral, "an int"),
+                 "include_parent": ((bool, np.bool_), "True or False"),
+                 "strategy": (str, "a str"), "fusion": (str, "a str")}
+
+
+def _query_options(k: Any = 10, where: Any = None, hybrid: Any = None,
+                   recall_target: Any = None, nprobe: Any = None, ef_search: Any = None,
+                   one_per_parent: Any = False, neighbors: Any = 0,
+                   include_parent: Any = False, strategy: Any = None, fusion: Any = "convex",
+                   include: Any = ("text", "metadata")) -> "_semdb._QueryOptions":
+    """The options of a search; TypeError naming an option of another type."""
+    values = dict(k=k, where=where, hybrid=hybrid, recall_target=recall_target,
+                  nprobe=nprobe, ef_search=ef_search, one_per_parent=one_per_parent,
+                  neighbors=neighbors, include_parent=include_parent, strategy=strategy,
+                  fusion=fusion)
+    for name, value in values.items():
+        kind, described = _OPTION_TYPES[name]
+        if value is not None and not isinstance(value, kind) or (
+                value is None and name in ("k", "neighbors", "fusion")):
+            raise TypeError(f"{name} must be {described}, not {_a(value)}: {value!r:.60}")
+    return _semdb._QueryOptions(**values, include=_strings(include, "include"))
+
+
+def _query_vectors(queries: Any) -> np.ndarray:
+    """Query vectors as float32 (a 1-d array is one query); TypeError for
+    what is neither texts nor numbers."""
+    try:
+        vectors = np.asarray(queries, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        vectors, error = None, e
+    if vectors is None or vectors.ndim == 0:
+        raise TypeError("the query must be a text, a list of texts, a vector (a 1-d array of "
+                        f"numbers) or rows of vectors, not {_a(queries)}: "
+                        f"{queries!r:.60}" + (f" ({error})" if vectors is None else ""))
+    return vectors
 
 
 def _metadata_list(metadatas: Union[Metadata, Iterable[Optional[Metadata]]]) -> list:
@@ -165,7 +222,7 @@ class Database:
         if model is not None:
             embedder = model_info(model)["embedder"]
         c = Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                  _id_list(indexed), keyword_index,
+                                                  _strings(indexed, "indexed"), keyword_index,
                                                   vector_storage, existing_ok))
         if model is not None and not existing_ok:
             c.install_model(model)
@@ -230,12 +287,10 @@ class Collection:
         return self._write(ids, documents, metadatas, vectors, True, sync)
 
     def _write(self, ids, documents, metadatas, vectors, upsert, sync):
-        if isinstance(documents, str):
-            documents = [documents]
         if ids is not None:
-            ids = _id_list(ids)
-        if documents is not None and not isinstance(documents, builtins.list):
-            documents = builtins.list(documents)
+            ids = _strings(ids, "ids")
+        if documents is not None:
+            documents = _strings(documents, "documents")
         if metadatas is not None:
             metadatas = _metadata_list(metadatas)
         if vectors is not None:
@@ -258,7 +313,7 @@ class Collection:
         if ids is not None:
             if where is not None or limit is not None or offset:
                 raise InvalidArgument("get takes ids, or where/limit/offset, not both")
-            return self._c.get(_id_list(ids))
+            return self._c.get(_strings(ids, "ids"))
         return self._c.list(where, -1 if limit is None else limit, offset)
 
     def delete(self, ids: Optional[Ids] = None, *, where: Optional[str] = None,
@@ -269,7 +324,7 @@ class Collection:
         if (ids is None) == (where is None):
             raise InvalidArgument("delete takes ids or where (one of them)")
         if ids is not None:
-            return self._c.delete(_id_list(ids), sync)
+            return self._c.delete(_strings(ids, "ids"), sync)
         return self._c.delete_where(where, sync)
 
     def update(self, ids: Ids, metadatas: Union[Metadata, Sequence[Optional[Metadata]]], *,
@@ -277,7 +332,7 @@ class Collection:
         """Replaces the metadata of existing documents (one dict per id);
         texts and vectors stay. One atomic write; NotFound, and nothing
         changed, if an id has no document."""
-        self._c.update(_id_list(ids), _metadata_list(metadatas), sync)
+        self._c.update(_strings(ids, "ids"), _metadata_list(metadatas), sync)
 
     def query(self, queries: Any, k: int = 10, *, where: Optional[str] = None,
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,
@@ -304,19 +359,16 @@ class Collection:
         "metadata" (a field left out stays empty and is not read from
         storage; () gives ids and scores only).
         """
-        if isinstance(include, str):
-            include = [include]
-        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
-                                       one_per_parent, neighbors, include_parent, strategy,
-                                       fusion, builtins.list(include))
+        options = _query_options(k, where, hybrid, recall_target, nprobe, ef_search,
+                                 one_per_parent, neighbors, include_parent, strategy, fusion,
+                                 include)
         if isinstance(queries, str):
             return self._c.query_texts([queries], options)[0]
-        if isinstance(queries, (builtins.list, tuple)) and queries and all(
-                isinstance(q, str) for q in queries):
-            return self._c.query_texts(builtins.list(queries), options)
+        if isinstance(queries, (builtins.list, tuple)) and any(isinstance(q, str) for q in queries):
+            return self._c.query_texts(_strings(queries, "queries"), options)
         if isinstance(queries, (builtins.list, tuple)) and not queries:
             return []
-        vectors = np.asarray(queries, dtype=np.float32)
+        vectors = _query_vectors(queries)
         if vectors.ndim == 1:
             return self._c.query_vectors(vectors.reshape(1, -1), options)[0]
         return self._c.query_vectors(vectors, options)
@@ -329,21 +381,18 @@ class Collection:
         """The plan a query (a text or a vector) would follow, its estimates
         and every strategy's cost, as a dict; with analyze=True the search
         also runs and "analyze" holds its counts and timings."""
-        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
-                                       one_per_parent, 0, False, strategy)
+        options = _query_options(k, where, hybrid, recall_target, nprobe, ef_search,
+                                 one_per_parent, strategy=strategy)
         if isinstance(query, str):
             return self._c.explain_text(query, options, analyze)
-        return self._c.explain_vector(np.asarray(query, dtype=np.float32).ravel(), options,
-                                      analyze)
+        return self._c.explain_vector(_query_vectors(query).ravel(), options, analyze)
 
     def embed(self, texts: Union[str, Sequence[str]]) -> np.ndarray:
         """The collection's embeddings of ``texts`` as an (n, dimension)
         float32 array: the vectors its model gives them (unit length; zero
         for a text with no known word). FailedPrecondition for "vectors"
         collections and before a TF-IDF collection's first fit."""
-        if isinstance(texts, str):
-            texts = [texts]
-        return self._c.embed(builtins.list(texts))
+        return self._c.embed(_strings(texts, "texts"))
 
     def refit(self) -> None:
         """Refits the embedder on every stored text, re-embeds them and
@@ -407,11 +456,8 @@ class Collection:
         statistics: corpus-wide keyword statistics (as keyword_statistics
         returns, summed) to score with instead of this collection's own.
         include: as query's."""
-        if isinstance(include, str):
-            include = [include]
-        options = _semdb._QueryOptions(k, where, None, None, None, None, one_per_parent,
-                                       neighbors, include_parent, None, "convex",
-                                       builtins.list(include))
+        options = _query_options(k, where, one_per_parent=one_per_parent, neighbors=neighbors,
+                                 include_parent=include_parent, include=include)
         return self._c.keyword_search(text, options, statistics)
 
     def as_retriever(self, k: int = 4, *, where: Optional[str] = None, neighbors: int = 0,
@@ -502,9 +548,7 @@ class Model:
                          queries: bool = False) -> tuple:
         """(vectors, tokens, unknown_tokens): the vectors and, per text, the
         tokens the model saw and how many of them it did not know."""
-        if isinstance(texts, str):
-            texts = [texts]
-        return self._m.embed(builtins.list(texts), queries)
+        return self._m.embed(_strings(texts, "texts"), queries)
 
     def __repr__(self) -> str:
         return f"semdb.Model({self.embedder!r}, fingerprint={self.fingerprint!r})"

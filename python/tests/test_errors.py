@@ -149,3 +149,41 @@ def test_close_while_other_threads_search(tmp_path, lee_texts):
     assert len(outcomes) == 3
     assert all("is closed" in message for _, message in outcomes)
     assert all(done > 0 for done, _ in outcomes)
+
+
+def test_wrong_types_name_the_argument(db):
+    """A value of the wrong type is a TypeError naming the argument, not
+    pybind11's list of the extension's overloads (which named internals
+    such as _QueryOptions) nor numpy's conversion error."""
+    col = db.create_collection("t")
+    col.add(ids=["a", "b"], documents=["cats and dogs", "markets and shares"])
+    for call, message in (
+            (lambda: col.query("cats", k="3"), r"^k must be an int, not a str: '3'$"),
+            (lambda: col.query("cats", k=2.5), r"^k must be an int, not a float: 2.5$"),
+            (lambda: col.query("cats", where=5), r"^where must be a str, not an int: 5$"),
+            (lambda: col.query("cats", hybrid="0.5"), r"^hybrid must be a number"),
+            (lambda: col.query("cats", one_per_parent=1), r"^one_per_parent must be True or"),
+            (lambda: col.explain("cats", nprobe="8"), r"^nprobe must be an int"),
+            (lambda: col.keyword_search("cats", k=None), r"^k must be an int, not a NoneType"),
+            (lambda: col.query("cats", include=["text", 3]), r"^include must be strings; "
+                                                             r"include\[1\] is an int"),
+            (lambda: col.query(None), r"^the query must be a text, a list of texts, a vector"),
+            (lambda: col.query(5), r"^the query must be a text.*not an int: 5$"),
+            (lambda: col.query(["cats", 1]), r"^queries must be strings; queries\[1\] is an int"),
+            (lambda: col.query([[1, 2], [3]]), r"^the query must be a text.*inhomogeneous"),
+            (lambda: col.explain({"q": 1}), r"^the query must be a text"),
+            (lambda: col.add(ids=[1, 2], documents=["x y", "z w"]),
+             r"^ids must be strings; ids\[0\] is an int: 1$"),
+            (lambda: col.add(documents=["fine text", None]),
+             r"^documents must be strings; documents\[1\] is a NoneType"),
+            (lambda: col.get([1]), r"^ids must be strings"),
+            (lambda: col.delete(["a", 2]), r"^ids must be strings; ids\[1\]"),
+            (lambda: col.update([7], {"x": 1}), r"^ids must be strings"),
+            (lambda: col.embed(["cats", b"dogs"]), r"^texts must be strings; texts\[1\] is a "
+                                                   r"bytes"),
+            (lambda: db.create_collection("u", indexed=["kind", 3]), r"^indexed must be")):
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert col.count() == 2
+    assert [h.id for h in col.query(("cats", "markets"), k=np.int64(1))[1]] == ["b"]
+    assert col.query("cats", k=1, hybrid=np.float32(0.5), one_per_parent=np.bool_(True))
