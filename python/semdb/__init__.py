@@ -345,9 +345,9 @@ class Collection:
 
         queries: a text or a vector (1-d array) gives one list of hits; a
         list of texts or a 2-d array (one query per row) gives a list per
-        query. where: a metadata filter ('year >= 2000 AND NOT draft'). hybrid:
-        the weight in [0, 1] of the BM25 keyword ranking fused with the
-        vector ranking (text queries). recall_target: in (0, 1], 1 for exact
+        query. where: a metadata filter ('year >= 2000 AND NOT draft =
+        true'). hybrid: the weight in [0, 1] of the BM25 keyword ranking
+        fused with the vector ranking (text queries). recall_target: in (0, 1], 1 for exact
         results only. nprobe / ef_search: IVF / HNSW search width.
         one_per_parent: the best passage of each document only. neighbors:
         up to N passages on each side of each hit (0..20). include_parent:

@@ -214,3 +214,33 @@ def test_metadatas_take_what_documents_take(tmp_path):
             {"kind": "cat"}, {"kind": "pet"}, {"kind": "wild"}]
         with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
             col.add(documents=["birds", "bees"], metadatas={"kind": "x"})
+
+
+def test_the_documented_filter_examples_work(tmp_path):
+    """The filters the package's help shows (query, count, the module) and
+    the README's Python section parse and select what they say; query's
+    ('year >= 2000 AND NOT draft') was refused ('expected an operator')."""
+    import os
+    import re
+    from conftest import ROOT
+    docs = " ".join([semdb.__doc__, semdb.Collection.query.__doc__,
+                     semdb.Collection.count.__doc__]).replace("\n", " ")
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    python_section = readme[readme.index("### Python"):readme.index("### C++")]
+    examples = re.findall(r"where: a metadata filter\s+\('([^']+)'\)", docs)
+    examples += re.findall(r"where=\"([^\"]+)\"", docs)
+    examples += re.findall(r"e\.g\. '([^']+)'", docs)
+    examples += re.findall(r"e\.g\.\s+`'([^`]+)'`", python_section)
+    examples = [re.sub(r"\s+", " ", e) for e in examples]
+    assert len(examples) == 4, examples
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids=["new", "draft", "old"], documents=["fire in the hills", "flood in town",
+                                                        "storm at sea"],
+                metadatas=[{"year": 2001, "draft": False, "topic": "fire"},
+                           {"year": 2005, "draft": True, "topic": "flood"},
+                           {"year": 1990, "draft": False, "topic": "fire"}])
+        for where in examples:
+            got = col.get(where=where)["ids"]
+            assert got and "old" not in got, (where, got)
