@@ -39,7 +39,9 @@ __all__ = [
 Hit.__doc__ = """One search result.
 
 id: the document's id (in a chunked collection, of the passage's document);
-score: cosine similarity, higher is closer; text: the document's text or the
+score: higher is closer; score_kind: what the score is, "cosine" (a
+vector search), "fusion score" (hybrid, the default for texts), "rank
+score" (fusion="rrf") or "bm25" (keywords alone); text: the document's text or the
 passage's; metadata: the document's metadata (a new dict at each access);
 passage: None, or {"index", "count", "begin", "end"} (byte offsets into the
 document's UTF-8 text) in chunked collections; neighbors: the passages asked

@@ -637,6 +637,8 @@ PYBIND11_MODULE(_semdb, m) {
   py::class_<Hit>(m, "Hit", "One search result (see semdb.Hit).")
       .def_property_readonly("id", [](const Hit& h) { return h.id; })
       .def_property_readonly("score", [](const Hit& h) { return h.score; })
+      .def_property_readonly("score_kind",
+                             [](const Hit& h) { return ScoreKindName(h.score_kind); })
       .def_property_readonly("text", [](const Hit& h) { return h.text; })
       .def_property_readonly("metadata", [](const Hit& h) { return FromJson(h.metadata); })
       .def_property_readonly("passage",

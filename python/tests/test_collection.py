@@ -244,3 +244,16 @@ def test_the_documented_filter_examples_work(tmp_path):
         for where in examples:
             got = col.get(where=where)["ids"]
             assert got and "old" not in got, (where, got)
+
+
+def test_hits_say_what_their_score_is(lee):
+    """Hit.score_kind, as the shell's column header, the HTTP hit and
+    Hit.to_dict() say it; a Hit had no such attribute."""
+    _, col = lee
+    for hits, kind in ((col.query("bushfires", k=3), "fusion score"),
+                       (col.query("bushfires", k=3, hybrid=0), "cosine"),
+                       (col.query("bushfires", k=3, fusion="rrf"), "rank score"),
+                       (col.query("bushfires", k=3, hybrid=1), "bm25"),
+                       (col.query(col.embed("bushfires")[0], k=3), "cosine"),
+                       (col.keyword_search("bushfires", k=3), "bm25")):
+        assert hits and all(h.score_kind == kind == h.to_dict()["score_kind"] for h in hits)
