@@ -278,8 +278,16 @@ SearchOptions ToSearchOptions(const QueryOptions& q) {
   o.filter = ParseWhere(q.where);
   o.hybrid = q.hybrid;
   if (q.recall_target) o.recall_target = *q.recall_target;
-  if (q.nprobe) o.knobs.nprobe = *q.nprobe;
-  if (q.ef_search) o.knobs.ef_search = *q.ef_search;
+  // As the shell's --nprobe and HTTP's "nprobe": 0 is not "the default".
+  auto width = [](const std::optional<int>& v, const char* name) {
+    if (v && (*v < 1 || *v > kMaxSearchWidth)) {
+      Raise(absl::InvalidArgumentError(
+          absl::StrCat(name, " must be from 1 to ", kMaxSearchWidth, ", got ", *v)));
+    }
+    return v.value_or(0);
+  };
+  o.knobs.nprobe = width(q.nprobe, "nprobe");
+  o.knobs.ef_search = width(q.ef_search, "ef_search");
   o.one_per_parent = q.one_per_parent;
   o.neighbors = q.neighbors;
   o.include_parent = q.include_parent;

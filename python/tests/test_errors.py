@@ -72,6 +72,13 @@ def test_invalid_argument(db):
         col.query("cats", strategy="fastest")
     with pytest.raises(semdb.InvalidArgument, match="hybrid"):
         col.query("cats", hybrid=2.0)
+    # The search widths in the shell's and HTTP's range (0 was the default).
+    for width in ("nprobe", "ef_search"):
+        for bad in (0, -3, 2**20 + 1):
+            with pytest.raises(semdb.InvalidArgument,
+                               match=rf"^{width} must be from 1 to 1048576, got {bad}$"):
+                col.query("cats", **{width: bad})
+        assert col.query("cats", **{width: 2**20})
     vec = db.create_collection("v", embedder="vectors dim=3")
     with pytest.raises(semdb.InvalidArgument, match="dimension 2, the collection has 3"):
         vec.add(vectors=np.ones((1, 2), np.float32))
