@@ -327,21 +327,25 @@ class PyCollection {
                                const std::optional<py::sequence>& metadatas,
                                const std::optional<FloatArray>& vectors, bool upsert,
                                std::optional<bool> sync) {
+    // Every column given has one entry per document; vectors before
+    // documents, which the package fills with "" when only vectors are given.
     size_t n = 0;
+    const char* first = nullptr;
     auto count = [&](size_t size, const char* what) {
-      if (n == 0) n = size;
-      if (size != n) {
-        Raise(absl::InvalidArgumentError(
-            absl::StrCat("got ", n, " of one column but ", size, " ", what)));
+      if (first == nullptr) {
+        n = size;
+        first = what;
+      } else if (size != n) {
+        Raise(absl::InvalidArgumentError(absl::StrCat("got ", n, " ", first, " but ", size, " ", what)));
       }
     };
     if (ids) count(ids->size(), "ids");
-    if (documents) count(documents->size(), "documents");
-    if (metadatas) count(py::len(*metadatas), "metadatas");
     if (vectors) {
       CheckMatrix(*vectors, "vectors");
       count(vectors->shape(0), "vectors");
     }
+    if (documents) count(documents->size(), "documents");
+    if (metadatas) count(py::len(*metadatas), "metadatas");
     if (!documents && !vectors) {
       Raise(absl::InvalidArgumentError("give documents (texts) or vectors"));
     }

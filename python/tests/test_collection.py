@@ -212,7 +212,7 @@ def test_metadatas_take_what_documents_take(tmp_path):
         col.upsert("a", documents="cats under the roof", metadatas={"kind": "cat"})
         assert col.get(["a", "g0", "g1"])["metadatas"] == [
             {"kind": "cat"}, {"kind": "pet"}, {"kind": "wild"}]
-        with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
+        with pytest.raises(semdb.InvalidArgument, match="^got 2 documents but 1 metadatas$"):
             col.add(documents=["birds", "bees"], metadatas={"kind": "x"})
 
 

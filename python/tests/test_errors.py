@@ -66,7 +66,7 @@ def test_invalid_argument(db):
         col.add(documents=["x y"], metadatas=[[1, 2]])
     with pytest.raises(semdb.InvalidArgument, match="NaN"):
         col.add(documents=["x y"], metadatas=[{"v": float("nan")}])
-    with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
+    with pytest.raises(semdb.InvalidArgument, match="^got 2 ids but 1 documents$"):
         col.add(ids=["c", "d"], documents=["one text"])
     with pytest.raises(semdb.InvalidArgument, match="unknown strategy|strategy"):
         col.query("cats", strategy="fastest")
@@ -88,6 +88,10 @@ def test_invalid_argument(db):
         vec.add(vectors=np.zeros((1, 3), np.float32))
     with pytest.raises(semdb.InvalidArgument, match="2-d array"):
         vec.add(vectors=np.ones((1, 1, 3), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="^got 2 ids but 1 vectors$"):  # not documents
+        vec.add(ids=["a", "b"], vectors=np.ones((1, 3), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="^got 1 vectors but 2 metadatas$"):
+        vec.add(vectors=np.ones((1, 3), np.float32), metadatas=[{}, {}])
     assert col.count() == 2 and vec.count() == 0
 
 
