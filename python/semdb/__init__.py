@@ -316,6 +316,11 @@ class Collection:
             if where is not None or limit is not None or offset:
                 raise InvalidArgument("get takes ids, or where/limit/offset, not both")
             return self._c.get(_strings(ids, "ids"))
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is not None and not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an int, not {_a(value)}: {value!r:.60}")
+        if limit is not None and limit < 0:  # -1 is the extension's "no limit"
+            raise InvalidArgument(f"limit must be None (no limit) or 0 or more, got {limit}")
         return self._c.list(where, -1 if limit is None else limit, offset)
 
     def delete(self, ids: Optional[Ids] = None, *, where: Optional[str] = None,

@@ -92,6 +92,15 @@ def test_invalid_argument(db):
         vec.add(ids=["a", "b"], vectors=np.ones((1, 3), np.float32))
     with pytest.raises(semdb.InvalidArgument, match="^got 1 vectors but 2 metadatas$"):
         vec.add(vectors=np.ones((1, 3), np.float32), metadatas=[{}, {}])
+    for limit in (-1, -5):  # -1 was taken as no limit, -5 named -1
+        with pytest.raises(semdb.InvalidArgument,
+                           match=rf"^limit must be None \(no limit\) or 0 or more, got {limit}$"):
+            col.get(limit=limit)
+    with pytest.raises(semdb.InvalidArgument, match="^offset must not be negative$"):
+        col.get(offset=-1)
+    with pytest.raises(TypeError, match="^limit must be an int, not a str: '5'$"):
+        col.get(limit="5")
+    assert col.get(limit=0)["ids"] == [] and len(col.get(limit=None)["ids"]) == 2
     assert col.count() == 2 and vec.count() == 0
 
 
