@@ -1143,5 +1143,55 @@ TEST_CASE("document routes over HTTP", "[http][documents]") {
                     400) == "bad_request");
 }
 
+// The message of an error response with this status.
+std::string ErrorMessage(const ApiResponse& r, int status) {
+  INFO(r.body.dump());
+  REQUIRE(r.status == status);
+  return r.body["error"]["message"].get<std::string>();
+}
+
+TEST_CASE("HTTP errors say where a bad field is and what a wrong name is called here",
+          "[http]") {
+  TempDir dir;
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  HttpApi api(*db, {.max_k = 50});
+  REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201);
+  // A field of a document names the document ('text' alone did not).
+  const json good = {{"id", "a"}, {"text", "cats on the roof"}};
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good, {{"text", 5}}}}}), 400) ==
+        "'documents[1].text' must be a string");
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good, {{"id", 7}, {"text", "x"}}}}}),
+                     400) == "'documents[1].id' must be a string");
+  CHECK(ErrorMessage(api.UpdateMetadata("c", {{"documents", {{{"id", 3}, {"metadata", json::object()}}}}}),
+                     400) == "'documents[0].id' must be a string");
+  CHECK(ErrorMessage(api.UpdateMetadata("c", {{"documents", {{{"metadata", json::object()}}}}}), 400) ==
+        "documents[0] needs 'id'");
+  // Top-level fields keep their plain names.
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"k", "3"}}), 400) ==
+        "'k' must be an integer from 1 to 50");
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good}}, {"upsert", "yes"}}), 400) ==
+        "'upsert' must be true or false");
+  // The names the other routes, the Python package or Chroma use.
+  REQUIRE(api.WriteDocuments("c", {{"documents", {good}}}).status == 201);
+  CHECK(ErrorMessage(api.CountDocuments("c", {{"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.DeleteDocuments("c", {{"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"top_k", 3}}), 400) ==
+        "unknown field 'top_k' in the request body (did you mean 'k'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"text", "cats"}}), 400) ==
+        "unknown field 'text' in the request body (did you mean 'query'?)");
+  CHECK(ErrorMessage(api.ListDocuments("c", {{"filter", "kind = 1"}}), 400) ==
+        "unknown query parameter 'filter' (did you mean 'where'?)");
+  CHECK(ErrorMessage(api.Export("c", {{"filter", "kind = 1"}}), 400) ==
+        "unknown query parameter 'filter' (did you mean 'where'?)");
+  CHECK(ErrorMessage(api.ListDocuments("c", {{"sort", "id"}}), 400) ==
+        "unknown query parameter 'sort'");
+  CHECK(ErrorMessage(api.CountDocuments("c", {{"filtre", "kind = 1"}}), 400) ==
+        "unknown field 'filtre' in the request body");
+}
+
 }  // namespace
 }  // namespace semdb
