@@ -111,7 +111,11 @@ def test_failed_precondition(db, tmp_path):
         vec.query("a text")
     with pytest.raises(semdb.FailedPrecondition, match="no embedder"):
         vec.embed(["a text"])
-    with pytest.raises(semdb.FailedPrecondition, match="locked"):
+    # Opened again in this process (a notebook cell run twice): the message
+    # says so (it spoke of another process only).
+    with pytest.raises(semdb.FailedPrecondition,
+                       match=r"is locked: another process has it open, or this one through "
+                             r"another handle \(close that one first\)"):
         semdb.open(tmp_path / "db")
     empty = db.create_collection("empty")
     with pytest.raises(semdb.FailedPrecondition, match="no fitted model"):
