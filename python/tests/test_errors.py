@@ -117,6 +117,8 @@ def test_failed_precondition(db, tmp_path):
                        match=r"is locked: another process has it open, or this one through "
                              r"another handle \(close that one first\)"):
         semdb.open(tmp_path / "db")
+    with pytest.raises(semdb.InvalidArgument, match="^the database path is empty$"):
+        semdb.open("")  # was the base Error "cannot create : Invalid argument"
     empty = db.create_collection("empty")
     with pytest.raises(semdb.FailedPrecondition, match="no fitted model"):
         empty.embed("words")
