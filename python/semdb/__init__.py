@@ -335,11 +335,14 @@ class Collection:
         return self._c.delete_where(where, sync)
 
     def update(self, ids: Ids, metadatas: Union[Metadata, Sequence[Optional[Metadata]]], *,
-               sync: Optional[bool] = None) -> None:
+               merge: bool = False, sync: Optional[bool] = None) -> None:
         """Replaces the metadata of existing documents (one dict per id);
-        texts and vectors stay. One atomic write; NotFound, and nothing
-        changed, if an id has no document."""
-        self._c.update(_strings(ids, "ids"), _metadata_list(metadatas), sync)
+        texts and vectors stay. merge=True merges each dict into the stored
+        metadata instead (RFC 7386, as HTTP's PATCH does by default): its
+        fields are set, a None deletes a field, nested dicts merge. One
+        atomic write; NotFound, and nothing changed, if an id has no
+        document."""
+        self._c.update(_strings(ids, "ids"), _metadata_list(metadatas), merge, sync)
 
     def query(self, queries: Any, k: int = 10, *, where: Optional[str] = None,
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,

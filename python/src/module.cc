@@ -396,11 +396,16 @@ class PyCollection {
     return Take(WhileOpen(*state_, [&] { return col_->DeleteMatching(filter, {.sync = sync}); }));
   }
 
-  void Update(const std::vector<std::string>& ids, const py::sequence& metadatas,
+  // Replaces the metadata, or with `merge` applies each as an RFC 7386
+  // merge patch (HTTP PATCH's default).
+  void Update(const std::vector<std::string>& ids, const py::sequence& metadatas, bool merge,
               std::optional<bool> sync) {
     std::vector<nlohmann::json> json;
     for (size_t i = 0; i < py::len(metadatas); ++i) json.push_back(MetadataAt(metadatas, i));
-    Check(WhileOpen(*state_, [&] { return col_->UpdateMetadata(ids, json, {.sync = sync}); }));
+    Check(WhileOpen(*state_, [&] {
+      return merge ? col_->MergeMetadata(ids, json, {.sync = sync})
+                   : col_->UpdateMetadata(ids, json, {.sync = sync});
+    }));
   }
 
   std::vector<std::vector<Hit>> QueryTexts(const std::vector<std::string>& texts,
@@ -707,7 +712,7 @@ PYBIND11_MODULE(_semdb, m) {
       .def("delete", &PyCollection::Delete, py::arg("ids"), py::arg("sync"))
       .def("delete_where", &PyCollection::DeleteWhere, py::arg("where"), py::arg("sync"))
       .def("update", &PyCollection::Update, py::arg("ids"), py::arg("metadatas"),
-           py::arg("sync"))
+           py::arg("merge"), py::arg("sync"))
       .def("query_texts", &PyCollection::QueryTexts, py::arg("texts"), py::arg("options"))
       .def("query_vectors", &PyCollection::QueryVectors, py::arg("vectors"),
            py::arg("options"))

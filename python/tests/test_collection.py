@@ -257,3 +257,22 @@ def test_hits_say_what_their_score_is(lee):
                        (col.query(col.embed("bushfires")[0], k=3), "cosine"),
                        (col.keyword_search("bushfires", k=3), "bm25")):
         assert hits and all(h.score_kind == kind == h.to_dict()["score_kind"] for h in hits)
+
+
+def test_update_merges_as_http_patch_does(tmp_path):
+    """update(merge=True) is HTTP PATCH's default (RFC 7386); the package
+    could only replace."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids=["a", "b"], documents=["cats on the roof", "dogs in the yard"],
+                metadatas=[{"kind": "pet", "legs": 4, "owner": {"name": "Ann", "age": 30}},
+                           {"kind": "pet"}])
+        col.update(["a", "b"], [{"legs": None, "owner": {"age": 31}, "new": True},
+                                {"kind": "wild"}], merge=True)
+        assert col.get(["a", "b"])["metadatas"] == [
+            {"kind": "pet", "owner": {"name": "Ann", "age": 31}, "new": True}, {"kind": "wild"}]
+        col.update("a", {"only": 1})  # the default still replaces
+        assert col.get("a")["metadatas"] == [{"only": 1}]
+        with pytest.raises(semdb.NotFound, match="nothing was updated"):
+            col.update(["a", "zz"], [{"x": 1}, {"x": 2}], merge=True)
+        assert col.get("a")["metadatas"] == [{"only": 1}]
