@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "semdb/export.h"
 #include "semdb/spec.h"
@@ -291,6 +292,23 @@ json HitList(const std::vector<Hit>& hits, const HitFields& include) {
   json out = json::array();
   for (const Hit& h : hits) out.push_back(HitJson(h, include));
   return out;
+}
+
+// {"hits": [...]} of a text query, with "note" saying why when there is no
+// hit because no word of the query is known to the model (as the shell's
+// "note:" under an empty result: a client cannot tell it from a search
+// that matched nothing).
+json TextAnswer(const Collection& c, const std::string& query, const SearchOptions& options,
+                const std::vector<Hit>& hits) {
+  json answer = {{"hits", HitList(hits, options.include)}};
+  if (!hits.empty()) return answer;
+  absl::StatusOr<SearchExplanation> plan = c.Explain(query, options);
+  if (plan.ok() && !plan->note.empty()) {
+    answer["note"] = plan->note;
+  } else if (plan.ok() && absl::StartsWith(plan->no_plan, "none: ")) {
+    answer["note"] = plan->no_plan.substr(6);
+  }
+  return answer;
 }
 
 // The query parameters of a GET route: only `known` ones are accepted.
@@ -620,19 +638,22 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     }
     if (!answers.ok()) return ErrorResponse(answers.status());
     json results = json::array();
-    for (const std::vector<Hit>& hits : *answers) {
-      results.push_back({{"hits", HitList(hits, options.include)}});
+    for (size_t q = 0; q < answers->size(); ++q) {
+      const std::vector<Hit>& hits = (*answers)[q];
+      results.push_back(queries_json != nullptr
+                            ? TextAnswer(**c, (*queries_json)[q].get<std::string>(), options, hits)
+                            : json{{"hits", HitList(hits, options.include)}});
     }
     return {200, {{"results", std::move(results)}}};
   }
-  absl::StatusOr<std::vector<Hit>> hits;
   if (query) {
-    hits = (*c)->Search(*query, options);
-  } else {
-    absl::StatusOr<std::vector<float>> vector = ParseVector(*vector_json, "'vector'");
-    if (!vector.ok()) return ErrorResponse(vector.status());
-    hits = (*c)->SearchVector(*vector, options);
+    absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(*query, options);
+    if (!hits.ok()) return ErrorResponse(hits.status());
+    return {200, TextAnswer(**c, *query, options, *hits)};
   }
+  absl::StatusOr<std::vector<float>> vector = ParseVector(*vector_json, "'vector'");
+  if (!vector.ok()) return ErrorResponse(vector.status());
+  absl::StatusOr<std::vector<Hit>> hits = (*c)->SearchVector(*vector, options);
   if (!hits.ok()) return ErrorResponse(hits.status());
   return {200, {{"hits", HitList(*hits, options.include)}}};
 }

@@ -1193,5 +1193,45 @@ TEST_CASE("HTTP errors say where a bad field is and what a wrong name is called 
         "unknown field 'filtre' in the request body");
 }
 
+TEST_CASE("an HTTP search that finds nothing because of its words says so as the shell does",
+          "[http]") {
+  TempDir dir;
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  HttpApi api(*db, {.max_k = 50});
+  REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201);
+  REQUIRE(api.WriteDocuments("c", {{"documents", {{{"text", "bushfires burn near Sydney"}},
+                                                  {{"text", "rugby fans in Sydney"}},
+                                                  {{"text", "markets fell sharply"}}}}})
+              .status == 201);
+  const std::string note =
+      "no word of the query is known to the model (stop words or unknown words): answered by "
+      "the keyword ranking alone";
+  // "the" is a stop word; "zebra" is in no document.
+  ApiResponse none = api.Search("c", {{"query", "the zebra"}});
+  REQUIRE(none.status == 200);
+  CHECK(none.body == json{{"hits", json::array()}, {"note", note}});
+  ApiResponse found = api.Search("c", {{"query", "sydney"}});
+  REQUIRE(found.status == 200);
+  CHECK_FALSE(found.body["hits"].empty());
+  CHECK_FALSE(found.body.contains("note"));
+  // A filter that matches nothing is not the words' fault: no note.
+  ApiResponse filtered = api.Search("c", {{"query", "sydney"}, {"filter", "year = 1"}});
+  CHECK(filtered.body == json{{"hits", json::array()}});
+  ApiResponse batch = api.Search("c", {{"queries", {"sydney", "the zebra"}}});
+  REQUIRE(batch.status == 200);
+  CHECK_FALSE(batch.body["results"][0]["hits"].empty());
+  CHECK_FALSE(batch.body["results"][0].contains("note"));
+  CHECK(batch.body["results"][1] == json{{"hits", json::array()}, {"note", note}});
+  // Without a keyword index the note says there was nothing to search.
+  REQUIRE(api.CreateCollection({{"name", "bare"}, {"keyword_index", false}}).status == 201);
+  REQUIRE(api.WriteDocuments("bare", {{"documents", {{{"text", "bushfires near Sydney"}},
+                                                     {{"text", "rugby in Sydney"}}}}})
+              .status == 201);
+  CHECK(api.Search("bare", {{"query", "zebra"}}).body ==
+        json{{"hits", json::array()},
+             {"note", "no word of the query is known to the model (stop words or unknown "
+                      "words) and there is no keyword index"}});
+}
+
 }  // namespace
 }  // namespace semdb
