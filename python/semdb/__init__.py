@@ -354,8 +354,8 @@ class Collection:
         cosine similarity, best first, as a list of Hit.
 
         queries: a text or a vector (1-d array) gives one list of hits; a
-        list of texts or a 2-d array (one query per row) gives a list per
-        query. where: a metadata filter ('year >= 2000 AND NOT draft =
+        list (or numpy array) of texts or a 2-d array (one query per row)
+        gives a list per query. where: a metadata filter ('year >= 2000 AND NOT draft =
         true'). hybrid: the weight in [0, 1] of the BM25 keyword ranking
         fused with the vector ranking (text queries). recall_target: in (0, 1], 1 for exact
         results only. nprobe / ef_search: IVF / HNSW search width.
@@ -374,6 +374,8 @@ class Collection:
                                  include)
         if isinstance(queries, str):
             return self._c.query_texts([queries], options)[0]
+        if isinstance(queries, np.ndarray) and queries.dtype.kind in "UO":  # df["q"].to_numpy()
+            queries = queries.tolist()
         if isinstance(queries, (builtins.list, tuple)) and any(isinstance(q, str) for q in queries):
             return self._c.query_texts(_strings(queries, "queries"), options)
         if isinstance(queries, (builtins.list, tuple)) and not queries:

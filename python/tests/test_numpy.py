@@ -96,3 +96,17 @@ def test_numpy_values_in_metadata(db):
     with pytest.raises(semdb.InvalidArgument, match="NaN"):
         col.add(documents=["birds"], metadatas=[{"v": np.float32("nan")}])
     assert col.count() == 2
+
+
+def test_a_numpy_array_of_texts_is_texts(db, lee_texts):
+    """query(np.array([...texts])) (a DataFrame column's to_numpy()) asks
+    those texts, as a list of them does; numpy tried to make floats of them
+    ('could not convert string to float')."""
+    col = db.create_collection("lee")
+    col.add(documents=np.array(lee_texts))
+    queries = ["bushfires near Sydney", "rugby"]
+    expected = [[h.id for h in hits] for hits in col.query(queries, k=3)]
+    for array in (np.array(queries), np.array(queries, dtype=object)):
+        assert [[h.id for h in hits] for hits in col.query(array, k=3)] == expected
+    with pytest.raises(TypeError, match=r"queries must be strings; queries\[1\] is an int"):
+        col.query(np.array(["rugby", 3], dtype=object))
