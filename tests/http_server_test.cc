@@ -1233,5 +1233,29 @@ TEST_CASE("an HTTP search that finds nothing because of its words says so as the
                       "words) and there is no keyword index"}});
 }
 
+TEST_CASE("a %00 in a URL stays as it is and does not cut a document id short", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents",
+               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}},
+                                   {{"id", "a b/c"}, {"text", "dogs in the yard"}}}}})
+              .status == 201);
+  // "a%00b" named the document "a", which this DELETE removed.
+  Reply deleted = Call(c, "DELETE", "/collections/c/documents/a%00b");
+  CHECK(deleted.status == 404);
+  CHECK(deleted.body["error"]["message"] == "no document 'a%00b' in 'c'");
+  CHECK(Call(c, "GET", "/collections/c/documents/a%00").status == 404);
+  CHECK(Call(c, "GET", "/collections/c/documents/a").body["id"] == "a");
+  // Every other escape is decoded as before, in paths and query arguments.
+  CHECK(Call(c, "GET", "/collections/c/documents/a%20b%2Fc").body["id"] == "a b/c");
+  CHECK(Call(c, "GET", "/collections/c/documents/a%zz").status == 404);
+  Reply listed = Call(c, "GET", "/collections/c/documents?limit=%31");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["documents"].size() == 1);
+  CHECK(Call(c, "GET", "/collections/c/documents?limit=1%00").status == 400);
+}
+
 }  // namespace
 }  // namespace semdb
