@@ -183,12 +183,27 @@ py::dict StatisticsDict(const KeywordStatistics& k) {
   return out;
 }
 
+// The inverse of StatisticsDict; InvalidArgument for another shape (it
+// raised KeyError or pybind11's "Unable to cast").
 KeywordStatistics StatisticsOf(const py::dict& d) {
   KeywordStatistics k;
-  k.documents = d["documents"].cast<int64_t>();
-  k.length = d["length"].cast<int64_t>();
-  for (const auto& [term, n] : d["document_frequency"].cast<py::dict>()) {
-    k.document_frequency[term.cast<std::string>()] = n.cast<int64_t>();
+  bool shaped = true;
+  try {
+    k.documents = d["documents"].cast<int64_t>();
+    k.length = d["length"].cast<int64_t>();
+    for (const auto& [term, n] : d["document_frequency"].cast<py::dict>()) {
+      k.document_frequency[term.cast<std::string>()] = n.cast<int64_t>();
+    }
+  } catch (const py::error_already_set& e) {
+    if (!e.matches(PyExc_KeyError) && !e.matches(PyExc_TypeError)) throw;
+    shaped = false;
+  } catch (const py::cast_error&) {
+    shaped = false;
+  }
+  if (!shaped || k.documents < 0 || k.length < 0) {
+    Raise(absl::InvalidArgumentError(
+        "statistics must be {\"documents\": int, \"length\": int, \"document_frequency\": "
+        "{term: int}}, as keyword_statistics returns them"));
   }
   return k;
 }

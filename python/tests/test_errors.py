@@ -213,3 +213,16 @@ def test_wrong_types_name_the_argument(db):
     assert col.count() == 2
     assert [h.id for h in col.query(("cats", "markets"), k=np.int64(1))[1]] == ["b"]
     assert col.query("cats", k=1, hybrid=np.float32(0.5), one_per_parent=np.bool_(True))
+
+
+def test_bad_keyword_statistics(db):
+    """keyword_search(statistics=) of another shape is InvalidArgument (it
+    raised KeyError 'length' or pybind11's 'Unable to cast')."""
+    col = db.create_collection("t")
+    col.add(documents=["cats and dogs", "markets and shares"])
+    good = col.keyword_statistics("cats")
+    assert [h.text for h in col.keyword_search("cats", statistics=good)] == ["cats and dogs"]
+    for bad in ({"documents": 3}, {**good, "length": "x"}, {**good, "documents": -1},
+                {**good, "document_frequency": {"cat": "many"}}, {**good, "document_frequency": [1]}):
+        with pytest.raises(semdb.InvalidArgument, match="^statistics must be"):
+            col.keyword_search("cats", statistics=bad)
