@@ -1257,5 +1257,33 @@ TEST_CASE("a %00 in a URL stays as it is and does not cut a document id short", 
   CHECK(Call(c, "GET", "/collections/c/documents?limit=1%00").status == 400);
 }
 
+TEST_CASE("HEAD is answered as GET without the body", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents",
+               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}}}}})
+              .status == 201);
+  for (const char* path : {"/health", "/collections", "/collections/c/documents/a", "/stats",
+                           "/metrics", "/collections/c/export"}) {
+    INFO(path);
+    httplib::Result get = c.Get(path);
+    httplib::Result head = c.Head(path);  // was 405 "answers GET, not HEAD"
+    REQUIRE(get);
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+    CHECK(head->get_header_value("Content-Type") == get->get_header_value("Content-Type"));
+  }
+  httplib::Result missing = c.Head("/collections/c/documents/nosuch");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  httplib::Result post_only = c.Head("/collections/c/search");
+  REQUIRE(post_only);
+  CHECK(post_only->status == 405);
+  CHECK(post_only->get_header_value("Allow") == "POST");
+}
+
 }  // namespace
 }  // namespace semdb
