@@ -4,16 +4,16 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
-#include <string_view>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "semdb/export.h"
 #include "semdb/spec.h"
+#include "shell/empty_result_note.h"
 #include "shell/json_output.h"
 
 namespace semdb {
@@ -294,19 +294,16 @@ json HitList(const std::vector<Hit>& hits, const HitFields& include) {
   return out;
 }
 
-// {"hits": [...]} of a text query, with "note" saying why when there is no
-// hit because no word of the query is known to the model (as the shell's
-// "note:" under an empty result: a client cannot tell it from a search
-// that matched nothing).
+// {"hits": [...]} of a text query, with "note" (EmptyResultNote) when no
+// hit came back because of the query's words: a client could not tell it
+// from a search that matched nothing.
 json TextAnswer(const Collection& c, const std::string& query, const SearchOptions& options,
                 const std::vector<Hit>& hits) {
   json answer = {{"hits", HitList(hits, options.include)}};
-  if (!hits.empty()) return answer;
-  absl::StatusOr<SearchExplanation> plan = c.Explain(query, options);
-  if (plan.ok() && !plan->note.empty()) {
-    answer["note"] = plan->note;
-  } else if (plan.ok() && absl::StartsWith(plan->no_plan, "none: ")) {
-    answer["note"] = plan->no_plan.substr(6);
+  if (hits.empty()) {
+    if (std::string note = EmptyResultNote(c, query, options); !note.empty()) {
+      answer["note"] = std::move(note);
+    }
   }
   return answer;
 }

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import warnings
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -32,7 +33,7 @@ from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgume
 
 __all__ = [
     "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "train_index",
-    "fuse_rankings",
+    "fuse_rankings", "QueryWarning",
     "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
 ]
 
@@ -49,6 +50,15 @@ for with ``neighbors=N``, [{"index", "count", "begin", "end", "text"}];
 parent_text: the whole document with ``include_parent=True``; context: the
 passage joined with its neighbours, overlaps removed. ``to_dict()`` gives
 the HTTP API's hit object."""
+
+
+
+class QueryWarning(UserWarning):
+    """A text query found nothing because of its words: stop words ("the",
+    scikit-learn's list, which holds "fire") or words the model does not
+    know. The message is the shell's note under an empty result and the
+    HTTP API's "note"."""
+
 
 Metadata = Mapping[str, Any]
 Ids = Union[str, Sequence[str]]
@@ -368,22 +378,35 @@ class Collection:
         include: the hits' fields besides id and score, any of "text" and
         "metadata" (a field left out stays empty and is not read from
         storage; () gives ids and scores only).
+
+        A text query with no hit because none of its words is known to the
+        model (stop words, unknown words) also warns (QueryWarning).
         """
         options = _query_options(k, where, hybrid, recall_target, nprobe, ef_search,
                                  one_per_parent, neighbors, include_parent, strategy, fusion,
                                  include)
         if isinstance(queries, str):
-            return self._c.query_texts([queries], options)[0]
+            return self._query_texts([queries], options)[0]
         if isinstance(queries, np.ndarray) and queries.dtype.kind in "UO":  # df["q"].to_numpy()
             queries = queries.tolist()
         if isinstance(queries, (builtins.list, tuple)) and any(isinstance(q, str) for q in queries):
-            return self._c.query_texts(_strings(queries, "queries"), options)
+            return self._query_texts(_strings(queries, "queries"), options)
         if isinstance(queries, (builtins.list, tuple)) and not queries:
             return []
         vectors = _query_vectors(queries)
         if vectors.ndim == 1:
             return self._c.query_vectors(vectors.reshape(1, -1), options)[0]
         return self._c.query_vectors(vectors, options)
+
+    def _query_texts(self, texts: list, options: "_semdb._QueryOptions") -> list:
+        """The hits of each text; a QueryWarning for each that found nothing
+        because of its words."""
+        results = self._c.query_texts(texts, options)
+        for text, hits in zip(texts, results):
+            note = "" if hits else self._c.empty_note(text, options)
+            if note:
+                warnings.warn(f"query {text!r:.60}: {note}", QueryWarning, stacklevel=3)
+        return results
 
     def explain(self, query: Any, *, analyze: bool = False, k: int = 10,
                 where: Optional[str] = None, hybrid: Optional[float] = None,

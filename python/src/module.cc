@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "python/src/py_json.h"
 #include "semdb/database.h"
+#include "shell/empty_result_note.h"
 #include "shell/json_output.h"
 #include "src/hybrid_fusion.h"
 #include "semdb/model_state.h"
@@ -457,6 +458,15 @@ class PyCollection {
     }));
   }
 
+  // Why `text` found nothing with these options, when its words are the
+  // reason (shell/empty_result_note.h); "" otherwise.
+  std::string EmptyNote(const std::string& text, const QueryOptions& q) const {
+    SearchOptions options = ToSearchOptions(q);
+    return Take(WhileOpen(*state_, [&]() -> absl::StatusOr<std::string> {
+      return EmptyResultNote(*col_, text, options);
+    }));
+  }
+
   py::object ExplainText(const std::string& text, const QueryOptions& q, bool analyze) const {
     SearchOptions options = ToSearchOptions(q);
     return FromJson(
@@ -731,6 +741,7 @@ PYBIND11_MODULE(_semdb, m) {
       .def("query_texts", &PyCollection::QueryTexts, py::arg("texts"), py::arg("options"))
       .def("query_vectors", &PyCollection::QueryVectors, py::arg("vectors"),
            py::arg("options"))
+      .def("empty_note", &PyCollection::EmptyNote, py::arg("text"), py::arg("options"))
       .def("explain_text", &PyCollection::ExplainText, py::arg("text"), py::arg("options"),
            py::arg("analyze"))
       .def("explain_vector", &PyCollection::ExplainVector, py::arg("vector"),

@@ -276,3 +276,24 @@ def test_update_merges_as_http_patch_does(tmp_path):
         with pytest.raises(semdb.NotFound, match="nothing was updated"):
             col.update(["a", "zz"], [{"x": 1}, {"x": 2}], merge=True)
         assert col.get("a")["metadatas"] == [{"only": 1}]
+
+
+def test_a_query_that_finds_nothing_because_of_its_words_warns(lee):
+    """QueryWarning with the shell's note (and HTTP's "note") when a text
+    query has no hit because no word of it is known ("fire" is one of
+    scikit-learn's stop words); the package returned [] silently."""
+    import warnings
+    _, col = lee
+    note = ("no word of the query is known to the model (stop words or unknown words): "
+            "answered by the keyword ranking alone")
+    with pytest.warns(semdb.QueryWarning) as caught:
+        assert col.query("fire") == []
+        assert [len(hits) > 0 for hits in col.query(["fires", "the zzyzx"])] == [True, False]
+    assert [str(w.message) for w in caught] == [f"query 'fire': {note}",
+                                                f"query 'the zzyzx': {note}"]
+    assert all(w.filename == __file__ for w in caught)  # the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert col.query("bushfires", k=1)  # hits: no warning
+        assert col.query("bushfires", where="line < 0") == []  # the filter's doing
+        assert col.query(col.embed("bushfires")[0], k=1)

@@ -104,7 +104,7 @@ def test_a_numpy_array_of_texts_is_texts(db, lee_texts):
     ('could not convert string to float')."""
     col = db.create_collection("lee")
     col.add(documents=np.array(lee_texts))
-    queries = ["bushfires near Sydney", "rugby"]
+    queries = ["bushfires near Sydney", "firefighters"]
     expected = [[h.id for h in hits] for hits in col.query(queries, k=3)]
     for array in (np.array(queries), np.array(queries, dtype=object)):
         assert [[h.id for h in hits] for hits in col.query(array, k=3)] == expected
