@@ -40,9 +40,9 @@ __all__ = [
 Hit.__doc__ = """One search result.
 
 id: the document's id (in a chunked collection, of the passage's document);
-score: higher is closer; score_kind: what the score is, "cosine" (a
-vector search), "fusion score" (hybrid, the default for texts), "rank
-score" (fusion="rrf") or "bm25" (keywords alone); text: the document's text or the
+score: higher is closer; score_kind: what the score is, "cosine" (a vector
+search), "fusion score" (hybrid, the default for texts), "rank score"
+(fusion="rrf") or "bm25" (keywords alone); text: the document's text or the
 passage's; metadata: the document's metadata (a new dict at each access);
 passage: None, or {"index", "count", "begin", "end"} (byte offsets into the
 document's UTF-8 text) in chunked collections; neighbors: the passages asked
@@ -50,7 +50,6 @@ for with ``neighbors=N``, [{"index", "count", "begin", "end", "text"}];
 parent_text: the whole document with ``include_parent=True``; context: the
 passage joined with its neighbours, overlaps removed. ``to_dict()`` gives
 the HTTP API's hit object."""
-
 
 
 class QueryWarning(UserWarning):
@@ -74,6 +73,12 @@ def open(path: str, *, sync: bool = False, create_if_missing: bool = True) -> "D
     return Database(_semdb._Database.open(str(path), sync, create_if_missing))
 
 
+def _shown(value: Any) -> str:
+    """repr(value) for a message, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "..."
+
+
 def _a(value: Any) -> str:
     """'an int', 'a str': the type of value, for messages."""
     name = type(value).__name__
@@ -86,7 +91,7 @@ def _strings(values: Union[str, Iterable[str]], what: str) -> list:
     items = [values] if isinstance(values, str) else builtins.list(values)
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise TypeError(f"{what} must be strings; {what}[{i}] is {_a(item)}: {item!r:.60}")
+            raise TypeError(f"{what} must be strings; {what}[{i}] is {_a(item)}: {_shown(item)}")
     return items
 
 
@@ -117,7 +122,7 @@ def _query_options(k: Any = 10, where: Any = None, hybrid: Any = None,
         kind, described = _OPTION_TYPES[name]
         if value is not None and not isinstance(value, kind) or (
                 value is None and name in ("k", "neighbors", "fusion")):
-            raise TypeError(f"{name} must be {described}, not {_a(value)}: {value!r:.60}")
+            raise TypeError(f"{name} must be {described}, not {_a(value)}: {_shown(value)}")
     return _semdb._QueryOptions(**values, include=_strings(include, "include"))
 
 
@@ -131,7 +136,7 @@ def _query_vectors(queries: Any) -> np.ndarray:
     if vectors is None or vectors.ndim == 0:
         raise TypeError("the query must be a text, a list of texts, a vector (a 1-d array of "
                         f"numbers) or rows of vectors, not {_a(queries)}: "
-                        f"{queries!r:.60}" + (f" ({error})" if vectors is None else ""))
+                        f"{_shown(queries)}" + (f" ({error})" if vectors is None else ""))
     return vectors
 
 
@@ -328,7 +333,7 @@ class Collection:
             return self._c.get(_strings(ids, "ids"))
         for name, value in (("limit", limit), ("offset", offset)):
             if value is not None and not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name} must be an int, not {_a(value)}: {value!r:.60}")
+                raise TypeError(f"{name} must be an int, not {_a(value)}: {_shown(value)}")
         if limit is not None and limit < 0:  # -1 is the extension's "no limit"
             raise InvalidArgument(f"limit must be None (no limit) or 0 or more, got {limit}")
         return self._c.list(where, -1 if limit is None else limit, offset)
@@ -365,10 +370,11 @@ class Collection:
 
         queries: a text or a vector (1-d array) gives one list of hits; a
         list (or numpy array) of texts or a 2-d array (one query per row)
-        gives a list per query. where: a metadata filter ('year >= 2000 AND NOT draft =
-        true'). hybrid: the weight in [0, 1] of the BM25 keyword ranking
-        fused with the vector ranking (text queries). recall_target: in (0, 1], 1 for exact
-        results only. nprobe / ef_search: IVF / HNSW search width.
+        gives a list per query. where: a metadata filter ('year >= 2000 AND
+        NOT draft = true'). hybrid: the weight in [0, 1] of the BM25 keyword
+        ranking fused with the vector ranking (text queries). recall_target:
+        in (0, 1], 1 for exact results only. nprobe / ef_search: IVF / HNSW
+        search width (1 to 1048576).
         one_per_parent: the best passage of each document only. neighbors:
         up to N passages on each side of each hit (0..20). include_parent:
         the whole document in Hit.parent_text. strategy: force "exact_scan",
@@ -405,7 +411,7 @@ class Collection:
         for text, hits in zip(texts, results):
             note = "" if hits else self._c.empty_note(text, options)
             if note:
-                warnings.warn(f"query {text!r:.60}: {note}", QueryWarning, stacklevel=3)
+                warnings.warn(f"query {_shown(text)}: {note}", QueryWarning, stacklevel=3)
         return results
 
     def explain(self, query: Any, *, analyze: bool = False, k: int = 10,

@@ -352,7 +352,8 @@ class PyCollection {
         n = size;
         first = what;
       } else if (size != n) {
-        Raise(absl::InvalidArgumentError(absl::StrCat("got ", n, " ", first, " but ", size, " ", what)));
+        Raise(absl::InvalidArgumentError(
+            absl::StrCat("got ", n, " ", first, " but ", size, " ", what)));
       }
     };
     if (ids) count(ids->size(), "ids");
