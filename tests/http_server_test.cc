@@ -1143,6 +1143,15 @@ TEST_CASE("document routes over HTTP", "[http][documents]") {
                     400) == "bad_request");
 }
 
+// The route handlers in-process over a database in a temporary folder that
+// holds a collection "c" (max_k 50).
+struct ApiWithCollection {
+  ApiWithCollection() { REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201); }
+  TempDir dir;
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  HttpApi api{*db, {.max_k = 50}};
+};
+
 // The message of an error response with this status.
 std::string ErrorMessage(const ApiResponse& r, int status) {
   INFO(r.body.dump());
@@ -1152,10 +1161,8 @@ std::string ErrorMessage(const ApiResponse& r, int status) {
 
 TEST_CASE("HTTP errors say where a bad field is and what a wrong name is called here",
           "[http]") {
-  TempDir dir;
-  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
-  HttpApi api(*db, {.max_k = 50});
-  REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201);
+  ApiWithCollection t;
+  HttpApi& api = t.api;
   // A field of a document names the document ('text' alone did not).
   const json good = {{"id", "a"}, {"text", "cats on the roof"}};
   CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good, {{"text", 5}}}}}), 400) ==
@@ -1195,10 +1202,8 @@ TEST_CASE("HTTP errors say where a bad field is and what a wrong name is called 
 
 TEST_CASE("an HTTP search that finds nothing because of its words says so as the shell does",
           "[http]") {
-  TempDir dir;
-  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
-  HttpApi api(*db, {.max_k = 50});
-  REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201);
+  ApiWithCollection t;
+  HttpApi& api = t.api;
   REQUIRE(api.WriteDocuments("c", {{"documents", {{{"text", "bushfires burn near Sydney"}},
                                                   {{"text", "rugby fans in Sydney"}},
                                                   {{"text", "markets fell sharply"}}}}})
