@@ -606,6 +606,14 @@ class HttpServer::Impl {
   // The response of the request's route (Admit found one), given its body.
   ApiResponse Answer(const RequestState& request) {
     const Route& route = *request.match.route;
+    // Routes that read query parameters check them themselves; the others
+    // refuse any, as unknown body fields are refused ("?limit=2" on GET
+    // /collections was silently ignored).
+    if (route.query_fields.empty() && !request.query.empty()) {
+      return ErrorResponse(400, absl::StrCat("unknown query parameter '",
+                                             request.query.begin()->first, "': ", route.method,
+                                             " ", route.pattern, " takes none"));
+    }
     json body;
     if (!route.body_fields.empty()) {
       if (std::optional<ApiResponse> error = ParseBody(request.Body(), &body)) return *error;

@@ -1262,7 +1262,8 @@ TEST_CASE("a %00 in a URL stays as it is and does not cut a document id short", 
   CHECK(Call(c, "GET", "/collections/c/documents?limit=1%00").status == 400);
 }
 
-TEST_CASE("HEAD is answered as GET without the body", "[http]") {
+TEST_CASE("HEAD is answered as GET without the body and unread query parameters are refused",
+          "[http]") {
   TempDir dir;
   ServerProcess server(dir / "db");
   httplib::Client c = server.Client();
@@ -1284,6 +1285,12 @@ TEST_CASE("HEAD is answered as GET without the body", "[http]") {
   httplib::Result missing = c.Head("/collections/c/documents/nosuch");
   REQUIRE(missing);
   CHECK(missing->status == 404);
+  // A route that reads no query parameter refuses them (they were ignored).
+  CHECK(Call(c, "GET", "/collections?limit=1").body["error"]["message"] ==
+        "unknown query parameter 'limit': GET /collections takes none");
+  CHECK(Call(c, "GET", "/health?verbose=1").status == 400);
+  CHECK(Call(c, "POST", "/collections/c/count?filter=x", json::object()).status == 400);
+  CHECK(Call(c, "GET", "/collections/c/documents?limit=1").status == 200);
   httplib::Result post_only = c.Head("/collections/c/search");
   REQUIRE(post_only);
   CHECK(post_only->status == 405);
