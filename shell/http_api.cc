@@ -3,14 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "semdb/export.h"
 #include "semdb/spec.h"
+#include "shell/empty_result_note.h"
 #include "shell/json_output.h"
 
 namespace semdb {
@@ -89,19 +92,35 @@ absl::Status CheckServerPaths(const std::string& spec_text,
   return absl::OkStatus();
 }
 
+// " (did you mean 'filter'?)" for an unknown field or parameter that is
+// what the other routes (or the Python package, or Chroma) call one this
+// route takes, as `takes` tells; else "".
+std::string DidYouMean(const std::string& key, const std::function<bool(const char*)>& takes) {
+  static constexpr std::pair<const char*, const char*> kOtherNames[] = {
+      {"where", "filter"}, {"filter", "where"}, {"top_k", "k"}, {"n_results", "k"},
+      {"limit", "k"},      {"text", "query"},   {"texts", "queries"}};
+  for (const auto& [other, name] : kOtherNames) {
+    if (key == other && takes(name)) return absl::StrCat(" (did you mean '", name, "'?)");
+  }
+  return "";
+}
+
 // Typed access to the fields of a JSON object body. The first problem is
 // kept; Finish() reports it, or else a field no getter asked for (a typo
-// must not be silently ignored).
+// must not be silently ignored). `what` names the object in messages: "the
+// request body", or the path of a `nested` object ("documents[3]"), which
+// then also prefixes its fields' names ('documents[3].text').
 class Fields {
  public:
-  Fields(const json& body, std::string what) : body_(body), what_(std::move(what)) {
+  Fields(const json& body, std::string what, bool nested = false)
+      : body_(body), what_(std::move(what)), prefix_(nested ? what_ + "." : "") {
     if (!body_.is_object()) Fail(absl::StrCat(what_, " must be a JSON object"));
   }
 
   std::optional<std::string> String(const std::string& key, bool required = false) {
     const json* v = Find(key, required);
     if (v == nullptr) return std::nullopt;
-    if (!v->is_string()) return Fail(absl::StrCat("'", key, "' must be a string"));
+    if (!v->is_string()) return Fail(absl::StrCat(Name(key), " must be a string"));
     return v->get<std::string>();
   }
 
@@ -109,7 +128,7 @@ class Fields {
     const json* v = Find(key, false);
     if (v == nullptr) return std::nullopt;
     if (!v->is_number_integer() || v->get<int64_t>() < min || v->get<int64_t>() > max) {
-      return Fail(absl::StrCat("'", key, "' must be an integer from ", min, " to ", max));
+      return Fail(absl::StrCat(Name(key), " must be an integer from ", min, " to ", max));
     }
     return v->get<int64_t>();
   }
@@ -118,7 +137,7 @@ class Fields {
     const json* v = Find(key, false);
     if (v == nullptr) return std::nullopt;
     if (!v->is_number() || !(v->get<double>() >= min && v->get<double>() <= max)) {
-      return Fail(absl::StrCat("'", key, "' must be a number from ", min, " to ", max));
+      return Fail(absl::StrCat(Name(key), " must be a number from ", min, " to ", max));
     }
     return v->get<double>();
   }
@@ -128,7 +147,7 @@ class Fields {
     const json* v = Find(key, false);
     if (v == nullptr) return absent;
     if (!v->is_boolean()) {
-      Fail(absl::StrCat("'", key, "' must be true or false"));
+      Fail(absl::StrCat(Name(key), " must be true or false"));
       return absent;
     }
     return v->get<bool>();
@@ -137,7 +156,7 @@ class Fields {
   const json* Array(const std::string& key, bool required) {
     const json* v = Find(key, required);
     if (v != nullptr && !v->is_array()) {
-      Fail(absl::StrCat("'", key, "' must be an array"));
+      Fail(absl::StrCat(Name(key), " must be an array"));
       return nullptr;
     }
     return v;
@@ -149,14 +168,17 @@ class Fields {
     if (!error_.empty()) return absl::InvalidArgumentError(error_);
     for (const auto& [key, value] : body_.items()) {
       if (!used_.contains(key)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown field '", key, "' in ", what_));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown field '", key, "' in ", what_,
+            DidYouMean(key, [&](const char* name) { return used_.contains(name); })));
       }
     }
     return absl::OkStatus();
   }
 
  private:
+  std::string Name(const std::string& key) const { return absl::StrCat("'", prefix_, key, "'"); }
+
   const json* Find(const std::string& key, bool required) {
     used_.insert(key);
     if (!body_.is_object()) return nullptr;
@@ -174,6 +196,7 @@ class Fields {
 
   const json& body_;
   const std::string what_;
+  const std::string prefix_;  // "documents[3]." in a nested object, else ""
   std::set<std::string> used_;
   std::string error_;
 };
@@ -196,7 +219,7 @@ absl::StatusOr<std::vector<float>> ParseVector(const json& v, const std::string&
 }
 
 absl::StatusOr<Document> ParseDocument(const json& j, size_t index) {
-  Fields f(j, absl::StrCat("documents[", index, "]"));
+  Fields f(j, absl::StrCat("documents[", index, "]"), /*nested=*/true);
   Document doc;
   doc.id = f.String("id").value_or("");
   doc.text = f.String("text").value_or("");
@@ -271,12 +294,30 @@ json HitList(const std::vector<Hit>& hits, const HitFields& include) {
   return out;
 }
 
+// {"hits": [...]} of a text query, with "note" (EmptyResultNote) when no
+// hit came back because of the query's words: a client could not tell it
+// from a search that matched nothing.
+json TextAnswer(const Collection& c, const std::string& query, const SearchOptions& options,
+                const std::vector<Hit>& hits) {
+  json answer = {{"hits", HitList(hits, options.include)}};
+  if (hits.empty()) {
+    if (std::string note = EmptyResultNote(c, query, options); !note.empty()) {
+      answer["note"] = std::move(note);
+    }
+  }
+  return answer;
+}
+
 // The query parameters of a GET route: only `known` ones are accepted.
 absl::Status CheckParams(const QueryParams& params, std::initializer_list<const char*> known) {
   for (const auto& param : params) {
     const std::string& key = param.first;  // (clang cannot capture a structured binding)
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter '", key, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown query parameter '", key, "'", DidYouMean(key, [&](const char* name) {
+            return std::any_of(known.begin(), known.end(),
+                               [&](const char* k) { return std::string_view(k) == name; });
+          })));
     }
   }
   return absl::OkStatus();
@@ -475,7 +516,7 @@ ApiResponse HttpApi::UpdateMetadata(const std::string& name, const json& body) {
   std::vector<std::string> ids;
   std::vector<json> metadatas;
   for (size_t i = 0; i < list->size(); ++i) {
-    Fields d((*list)[i], absl::StrCat("documents[", i, "]"));
+    Fields d((*list)[i], absl::StrCat("documents[", i, "]"), /*nested=*/true);
     std::optional<std::string> id = d.String("id", true);
     const json* metadata = d.Any("metadata");
     if (absl::Status s = d.Finish(); !s.ok()) return ErrorResponse(s);
@@ -594,19 +635,22 @@ ApiResponse HttpApi::Search(const std::string& name, const json& body) const {
     }
     if (!answers.ok()) return ErrorResponse(answers.status());
     json results = json::array();
-    for (const std::vector<Hit>& hits : *answers) {
-      results.push_back({{"hits", HitList(hits, options.include)}});
+    for (size_t q = 0; q < answers->size(); ++q) {
+      const std::vector<Hit>& hits = (*answers)[q];
+      results.push_back(queries_json != nullptr
+                            ? TextAnswer(**c, (*queries_json)[q].get<std::string>(), options, hits)
+                            : json{{"hits", HitList(hits, options.include)}});
     }
     return {200, {{"results", std::move(results)}}};
   }
-  absl::StatusOr<std::vector<Hit>> hits;
   if (query) {
-    hits = (*c)->Search(*query, options);
-  } else {
-    absl::StatusOr<std::vector<float>> vector = ParseVector(*vector_json, "'vector'");
-    if (!vector.ok()) return ErrorResponse(vector.status());
-    hits = (*c)->SearchVector(*vector, options);
+    absl::StatusOr<std::vector<Hit>> hits = (*c)->Search(*query, options);
+    if (!hits.ok()) return ErrorResponse(hits.status());
+    return {200, TextAnswer(**c, *query, options, *hits)};
   }
+  absl::StatusOr<std::vector<float>> vector = ParseVector(*vector_json, "'vector'");
+  if (!vector.ok()) return ErrorResponse(vector.status());
+  absl::StatusOr<std::vector<Hit>> hits = (*c)->SearchVector(*vector, options);
   if (!hits.ok()) return ErrorResponse(hits.status());
   return {200, {{"hits", HitList(*hits, options.include)}}};
 }

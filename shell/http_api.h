@@ -114,7 +114,9 @@ class HttpApi {
   //    "nprobe"?: N, "ef_search"?: N, "hybrid"?: W in [0, 1],
   //    "recall_target"?: R in (0, 1], "strategy"?: "auto" | "exact_scan" |
   //    "filtered_scan" | "ann" | "ann_post_filter"}
-  //   -> {"hits": [hit...]} (shell/json_output.h describes a hit)
+  //   -> {"hits": [hit...]} (shell/json_output.h describes a hit), and
+  //   "note": why, when a text query has no hit because no word of it is
+  //   known to the model
   // Several queries at once: "queries": [TEXT...] or "vectors": [[numbers]...]
   //   instead -> {"results": [{"hits": [...]}...]}, one per query, in order
   //   (Collection::SearchBatch).

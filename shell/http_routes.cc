@@ -113,6 +113,9 @@ RouteMatch MatchRoute(const std::vector<Route>& routes, std::string_view method,
   // matches "/collections/c/documents/d".
   RouteMatch match;
   if (path.empty() || path[0] != '/') return match;
+  // HEAD is GET without the body (RFC 9110, 9.3.2; libmicrohttpd leaves
+  // the body out): load balancers and health checkers send it.
+  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   std::vector<std::string> params;
   size_t longest = 0;
   std::vector<std::string> allowed;
@@ -125,7 +128,7 @@ RouteMatch MatchRoute(const std::vector<Route>& routes, std::string_view method,
       match.route = nullptr;
     }
     if (length < longest) continue;
-    if (r.method == method && match.route == nullptr) {
+    if (r.method == wanted && match.route == nullptr) {
       match.route = &r;
       match.params = params;
     }

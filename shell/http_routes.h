@@ -50,8 +50,8 @@ struct RouteMatch {
   std::string allow;                // methods the path has, "GET, POST"; empty: unknown path
 };
 
-// The route for `method path`; when the path exists only with other
-// methods, `route` is null and `allow` names them.
+// The route for `method path` (HEAD takes GET's); when the path exists
+// only with other methods, `route` is null and `allow` names them.
 RouteMatch MatchRoute(const std::vector<Route>& routes, std::string_view method,
                       std::string_view path);
 

@@ -46,6 +46,26 @@ bool SameKey(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
+// Percent-decodes the path and query arguments in place, as
+// libmicrohttpd's own unescaper does, except that "%00" stays as it is: a
+// NUL would cut the string short, so that ".../documents/a%00b" named the
+// document "a" (which a DELETE then removed). Returns the new length.
+size_t UnescapeKeepingNul(void* /*cls*/, MHD_Connection* /*c*/, char* s) {
+  char* out = s;
+  for (const char* in = s; *in != '\0';) {
+    int value = 0;
+    if (in[0] == '%' && absl::ascii_isxdigit(in[1]) && absl::ascii_isxdigit(in[2]) &&
+        (value = std::stoi(std::string(in + 1, 2), nullptr, 16)) != 0) {
+      *out++ = static_cast<char>(value);
+      in += 3;
+    } else {
+      *out++ = *in++;
+    }
+  }
+  *out = '\0';
+  return static_cast<size_t>(out - s);
+}
+
 std::string Header(MHD_Connection* c, const char* name) {
   const char* v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
   return v == nullptr ? std::string() : std::string(v);
@@ -207,6 +227,7 @@ class HttpServer::Impl {
         MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(options_.request_timeout_seconds),
         MHD_OPTION_NOTIFY_CONNECTION, &OnConnection, this,
         MHD_OPTION_NOTIFY_COMPLETED, &OnCompleted, this,
+        MHD_OPTION_UNESCAPE_CALLBACK, &UnescapeKeepingNul, nullptr,
         MHD_OPTION_END);
     if (daemon == nullptr) return absl::InternalError("the HTTP server failed to start");
     listen_fd_ = -1;  // the daemon closes it
@@ -585,6 +606,14 @@ class HttpServer::Impl {
   // The response of the request's route (Admit found one), given its body.
   ApiResponse Answer(const RequestState& request) {
     const Route& route = *request.match.route;
+    // Routes that read query parameters check them themselves; the others
+    // refuse any, as unknown body fields are refused ("?limit=2" on GET
+    // /collections was silently ignored).
+    if (route.query_fields.empty() && !request.query.empty()) {
+      return ErrorResponse(400, absl::StrCat("unknown query parameter '",
+                                             request.query.begin()->first, "': ", route.method,
+                                             " ", route.pattern, " takes none"));
+    }
     json body;
     if (!route.body_fields.empty()) {
       if (std::optional<ApiResponse> error = ParseBody(request.Body(), &body)) return *error;

@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<Database::Impl>> Database::Impl::Open(
     return absl::InvalidArgumentError(absl::StrCat(
         "threads must be 0 (one per hardware thread) to ", kMaxThreads, ", not ", options.threads));
   }
+  if (path.empty()) return absl::InvalidArgumentError("the database path is empty");
   std::error_code ec;
   const bool exists = fs::exists(fs::path(path) / "store" / "CURRENT", ec);
   if (!exists && !options.create_if_missing) {

@@ -328,7 +328,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     std::string text = s.ToString();
     if (s.IsIOError() && text.find("lock") != std::string::npos) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "database ", path, " is locked: another process has it open"));
+          "database ", path, " is locked: another process has it open, or this one "
+          "through another handle (close that one first)"));
     }
     if (s.IsInvalidArgument() && text.find("does not exist") != std::string::npos) {
       return absl::NotFoundError(absl::StrCat("no database at ", path));

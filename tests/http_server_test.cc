@@ -1143,5 +1143,159 @@ TEST_CASE("document routes over HTTP", "[http][documents]") {
                     400) == "bad_request");
 }
 
+// The route handlers in-process over a database in a temporary folder that
+// holds a collection "c" (max_k 50).
+struct ApiWithCollection {
+  ApiWithCollection() { REQUIRE(api.CreateCollection({{"name", "c"}}).status == 201); }
+  TempDir dir;
+  std::unique_ptr<Database> db = Database::Open(dir / "db").value();
+  HttpApi api{*db, {.max_k = 50}};
+};
+
+// The message of an error response with this status.
+std::string ErrorMessage(const ApiResponse& r, int status) {
+  INFO(r.body.dump());
+  REQUIRE(r.status == status);
+  return r.body["error"]["message"].get<std::string>();
+}
+
+TEST_CASE("HTTP errors say where a bad field is and what a wrong name is called here",
+          "[http]") {
+  ApiWithCollection t;
+  HttpApi& api = t.api;
+  // A field of a document names the document ('text' alone did not).
+  const json good = {{"id", "a"}, {"text", "cats on the roof"}};
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good, {{"text", 5}}}}}), 400) ==
+        "'documents[1].text' must be a string");
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good, {{"id", 7}, {"text", "x"}}}}}),
+                     400) == "'documents[1].id' must be a string");
+  CHECK(ErrorMessage(api.UpdateMetadata("c", {{"documents", {{{"id", 3}, {"metadata", json::object()}}}}}),
+                     400) == "'documents[0].id' must be a string");
+  CHECK(ErrorMessage(api.UpdateMetadata("c", {{"documents", {{{"metadata", json::object()}}}}}), 400) ==
+        "documents[0] needs 'id'");
+  // Top-level fields keep their plain names.
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"k", "3"}}), 400) ==
+        "'k' must be an integer from 1 to 50");
+  CHECK(ErrorMessage(api.WriteDocuments("c", {{"documents", {good}}, {"upsert", "yes"}}), 400) ==
+        "'upsert' must be true or false");
+  // The names the other routes, the Python package or Chroma use.
+  REQUIRE(api.WriteDocuments("c", {{"documents", {good}}}).status == 201);
+  CHECK(ErrorMessage(api.CountDocuments("c", {{"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.DeleteDocuments("c", {{"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"where", "kind = 1"}}), 400) ==
+        "unknown field 'where' in the request body (did you mean 'filter'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"query", "cats"}, {"top_k", 3}}), 400) ==
+        "unknown field 'top_k' in the request body (did you mean 'k'?)");
+  CHECK(ErrorMessage(api.Search("c", {{"text", "cats"}}), 400) ==
+        "unknown field 'text' in the request body (did you mean 'query'?)");
+  CHECK(ErrorMessage(api.ListDocuments("c", {{"filter", "kind = 1"}}), 400) ==
+        "unknown query parameter 'filter' (did you mean 'where'?)");
+  CHECK(ErrorMessage(api.Export("c", {{"filter", "kind = 1"}}), 400) ==
+        "unknown query parameter 'filter' (did you mean 'where'?)");
+  CHECK(ErrorMessage(api.ListDocuments("c", {{"sort", "id"}}), 400) ==
+        "unknown query parameter 'sort'");
+  CHECK(ErrorMessage(api.CountDocuments("c", {{"filtre", "kind = 1"}}), 400) ==
+        "unknown field 'filtre' in the request body");
+}
+
+TEST_CASE("an HTTP search that finds nothing because of its words says so as the shell does",
+          "[http]") {
+  ApiWithCollection t;
+  HttpApi& api = t.api;
+  REQUIRE(api.WriteDocuments("c", {{"documents", {{{"text", "bushfires burn near Sydney"}},
+                                                  {{"text", "rugby fans in Sydney"}},
+                                                  {{"text", "markets fell sharply"}}}}})
+              .status == 201);
+  const std::string note =
+      "no word of the query is known to the model (stop words or unknown words): answered by "
+      "the keyword ranking alone";
+  // "the" is a stop word; "zebra" is in no document.
+  ApiResponse none = api.Search("c", {{"query", "the zebra"}});
+  REQUIRE(none.status == 200);
+  CHECK(none.body == json{{"hits", json::array()}, {"note", note}});
+  ApiResponse found = api.Search("c", {{"query", "sydney"}});
+  REQUIRE(found.status == 200);
+  CHECK_FALSE(found.body["hits"].empty());
+  CHECK_FALSE(found.body.contains("note"));
+  // A filter that matches nothing is not the words' fault: no note.
+  ApiResponse filtered = api.Search("c", {{"query", "sydney"}, {"filter", "year = 1"}});
+  CHECK(filtered.body == json{{"hits", json::array()}});
+  ApiResponse batch = api.Search("c", {{"queries", {"sydney", "the zebra"}}});
+  REQUIRE(batch.status == 200);
+  CHECK_FALSE(batch.body["results"][0]["hits"].empty());
+  CHECK_FALSE(batch.body["results"][0].contains("note"));
+  CHECK(batch.body["results"][1] == json{{"hits", json::array()}, {"note", note}});
+  // Without a keyword index the note says there was nothing to search.
+  REQUIRE(api.CreateCollection({{"name", "bare"}, {"keyword_index", false}}).status == 201);
+  REQUIRE(api.WriteDocuments("bare", {{"documents", {{{"text", "bushfires near Sydney"}},
+                                                     {{"text", "rugby in Sydney"}}}}})
+              .status == 201);
+  CHECK(api.Search("bare", {{"query", "zebra"}}).body ==
+        json{{"hits", json::array()},
+             {"note", "no word of the query is known to the model (stop words or unknown "
+                      "words) and there is no keyword index"}});
+}
+
+TEST_CASE("a %00 in a URL stays as it is and does not cut a document id short", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents",
+               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}},
+                                   {{"id", "a b/c"}, {"text", "dogs in the yard"}}}}})
+              .status == 201);
+  // "a%00b" named the document "a", which this DELETE removed.
+  Reply deleted = Call(c, "DELETE", "/collections/c/documents/a%00b");
+  CHECK(deleted.status == 404);
+  CHECK(deleted.body["error"]["message"] == "no document 'a%00b' in 'c'");
+  CHECK(Call(c, "GET", "/collections/c/documents/a%00").status == 404);
+  CHECK(Call(c, "GET", "/collections/c/documents/a").body["id"] == "a");
+  // Every other escape is decoded as before, in paths and query arguments.
+  CHECK(Call(c, "GET", "/collections/c/documents/a%20b%2Fc").body["id"] == "a b/c");
+  CHECK(Call(c, "GET", "/collections/c/documents/a%zz").status == 404);
+  Reply listed = Call(c, "GET", "/collections/c/documents?limit=%31");
+  REQUIRE(listed.status == 200);
+  CHECK(listed.body["documents"].size() == 1);
+  CHECK(Call(c, "GET", "/collections/c/documents?limit=1%00").status == 400);
+}
+
+TEST_CASE("HEAD is answered as GET without the body and unread query parameters are refused",
+          "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents",
+               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}}}}})
+              .status == 201);
+  for (const char* path : {"/health", "/collections", "/collections/c/documents/a", "/stats",
+                           "/metrics", "/collections/c/export"}) {
+    INFO(path);
+    httplib::Result get = c.Get(path);
+    httplib::Result head = c.Head(path);  // was 405 "answers GET, not HEAD"
+    REQUIRE(get);
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+    CHECK(head->get_header_value("Content-Type") == get->get_header_value("Content-Type"));
+  }
+  httplib::Result missing = c.Head("/collections/c/documents/nosuch");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  // A route that reads no query parameter refuses them (they were ignored).
+  CHECK(Call(c, "GET", "/collections?limit=1").body["error"]["message"] ==
+        "unknown query parameter 'limit': GET /collections takes none");
+  CHECK(Call(c, "GET", "/health?verbose=1").status == 400);
+  CHECK(Call(c, "POST", "/collections/c/count?filter=x", json::object()).status == 400);
+  CHECK(Call(c, "GET", "/collections/c/documents?limit=1").status == 200);
+  httplib::Result post_only = c.Head("/collections/c/search");
+  REQUIRE(post_only);
+  CHECK(post_only->status == 405);
+  CHECK(post_only->get_header_value("Allow") == "POST");
+}
+
 }  // namespace
 }  // namespace semdb

@@ -55,7 +55,7 @@ enum class ScoreKind {
   kRankFusion,
   // Keywords only (keyword weight 1 with convex fusion, or a query with no
   // word the model knows): the BM25 score min-max normalized over the
-  // ranking, in [0, 1].
+  // ranking, in [0, 1]; from Collection::KeywordSearch, the BM25 score.
   kKeyword,
 };
 

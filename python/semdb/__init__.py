@@ -22,6 +22,8 @@ atomic, and a search sees each write entirely or not at all.
 from __future__ import annotations
 
 import builtins
+import numbers
+import warnings
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -31,14 +33,16 @@ from ._semdb import AlreadyExists, Error, FailedPrecondition, Hit, InvalidArgume
 
 __all__ = [
     "open", "Database", "Collection", "Retriever", "Hit", "Model", "model_info", "train_index",
-    "fuse_rankings",
+    "fuse_rankings", "QueryWarning",
     "Error", "NotFound", "AlreadyExists", "InvalidArgument", "FailedPrecondition",
 ]
 
 Hit.__doc__ = """One search result.
 
 id: the document's id (in a chunked collection, of the passage's document);
-score: cosine similarity, higher is closer; text: the document's text or the
+score: higher is closer; score_kind: what the score is, "cosine" (a vector
+search), "fusion score" (hybrid, the default for texts), "rank score"
+(fusion="rrf") or "bm25" (keywords alone); text: the document's text or the
 passage's; metadata: the document's metadata (a new dict at each access);
 passage: None, or {"index", "count", "begin", "end"} (byte offsets into the
 document's UTF-8 text) in chunked collections; neighbors: the passages asked
@@ -46,6 +50,14 @@ for with ``neighbors=N``, [{"index", "count", "begin", "end", "text"}];
 parent_text: the whole document with ``include_parent=True``; context: the
 passage joined with its neighbours, overlaps removed. ``to_dict()`` gives
 the HTTP API's hit object."""
+
+
+class QueryWarning(UserWarning):
+    """A text query found nothing because of its words: stop words ("the",
+    scikit-learn's list, which holds "fire") or words the model does not
+    know. The message is the shell's note under an empty result and the
+    HTTP API's "note"."""
+
 
 Metadata = Mapping[str, Any]
 Ids = Union[str, Sequence[str]]
@@ -61,8 +73,76 @@ def open(path: str, *, sync: bool = False, create_if_missing: bool = True) -> "D
     return Database(_semdb._Database.open(str(path), sync, create_if_missing))
 
 
-def _id_list(ids: Ids) -> list:
-    return [ids] if isinstance(ids, str) else builtins.list(ids)
+def _shown(value: Any) -> str:
+    """repr(value) for a message, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:56] + "..."
+
+
+def _a(value: Any) -> str:
+    """'an int', 'a str': the type of value, for messages."""
+    name = type(value).__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _strings(values: Union[str, Iterable[str]], what: str) -> list:
+    """A list of strings; one string is a list of one (not of its letters).
+    TypeError naming the first item that is not a string."""
+    items = [values] if isinstance(values, str) else builtins.list(values)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{what} must be strings; {what}[{i}] is {_a(item)}: {_shown(item)}")
+    return items
+
+
+# The query options' types (python/src/module.cc, QueryOptions), for a
+# TypeError naming the option instead of pybind11's list of overloads.
+_OPTION_TYPES = {"k": (numbers.Integral, "an int"), "where": (str, "a str"),
+                 "hybrid": (numbers.Real, "a number"),
+                 "recall_target": (numbers.Real, "a number"),
+                 "nprobe": (numbers.Integral, "an int"),
+                 "ef_search": (numbers.Integral, "an int"),
+                 "one_per_parent": ((bool, np.bool_), "True or False"),
+                 "neighbors": (numbers.Integral, "an int"),
+                 "include_parent": ((bool, np.bool_), "True or False"),
+                 "strategy": (str, "a str"), "fusion": (str, "a str")}
+
+
+def _query_options(k: Any = 10, where: Any = None, hybrid: Any = None,
+                   recall_target: Any = None, nprobe: Any = None, ef_search: Any = None,
+                   one_per_parent: Any = False, neighbors: Any = 0,
+                   include_parent: Any = False, strategy: Any = None, fusion: Any = "convex",
+                   include: Any = ("text", "metadata")) -> "_semdb._QueryOptions":
+    """The options of a search; TypeError naming an option of another type."""
+    values = dict(k=k, where=where, hybrid=hybrid, recall_target=recall_target,
+                  nprobe=nprobe, ef_search=ef_search, one_per_parent=one_per_parent,
+                  neighbors=neighbors, include_parent=include_parent, strategy=strategy,
+                  fusion=fusion)
+    for name, value in values.items():
+        kind, described = _OPTION_TYPES[name]
+        if value is not None and not isinstance(value, kind) or (
+                value is None and name in ("k", "neighbors", "fusion")):
+            raise TypeError(f"{name} must be {described}, not {_a(value)}: {_shown(value)}")
+    return _semdb._QueryOptions(**values, include=_strings(include, "include"))
+
+
+def _query_vectors(queries: Any) -> np.ndarray:
+    """Query vectors as float32 (a 1-d array is one query); TypeError for
+    what is neither texts nor numbers."""
+    try:
+        vectors = np.asarray(queries, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        vectors, error = None, e
+    if vectors is None or vectors.ndim == 0:
+        raise TypeError("the query must be a text, a list of texts, a vector (a 1-d array of "
+                        f"numbers) or rows of vectors, not {_a(queries)}: "
+                        f"{_shown(queries)}" + (f" ({error})" if vectors is None else ""))
+    return vectors
+
+
+def _metadata_list(metadatas: Union[Metadata, Iterable[Optional[Metadata]]]) -> list:
+    """A list of metadata dicts; one dict is a list of one."""
+    return [metadatas] if isinstance(metadatas, Mapping) else builtins.list(metadatas)
 
 
 def _matrix(vectors: Any) -> np.ndarray:
@@ -106,7 +186,7 @@ class Database:
         return self._db.collections()
 
     def create_collection(self, name: str, *, embedder: str = "tfidf", index: str = "flat",
-                          chunking: str = "none", indexed: Iterable[str] = (),
+                          chunking: str = "none", indexed: Union[str, Iterable[str]] = (),
                           keyword_index: bool = True, vector_storage: str = "auto",
                           model: Optional[bytes] = None) -> "Collection":
         """Creates a collection; AlreadyExists if the name is taken.
@@ -116,7 +196,8 @@ class Database:
         caller-supplied vectors. index: "flat", "ivf nlist=... nprobe=...",
         "hnsw m=... ef_search=...". chunking: "none", "chars size=N",
         "tokens size=N", "sentences max_chars=N", "paragraphs max_chars=N".
-        indexed: top-level metadata fields to keep a secondary index of.
+        indexed: top-level metadata fields to keep a secondary index of
+        (a list, or one name).
         keyword_index: keep a BM25 index for hybrid search.
         vector_storage: "float32", "float16" (half the disk, 11 significant
         bits) or "auto": float16 for TF-IDF with LSA, whose output is half
@@ -124,14 +205,8 @@ class Database:
         model: an exported model (``Collection.export_model()``) to install
         at once, with no fit of its own; ``embedder`` is then the model's.
         """
-        if model is not None:
-            embedder = model_info(model)["embedder"]
-        c = Collection(self._db.create_collection(name, embedder, index, chunking,
-                                                  builtins.list(indexed), keyword_index,
-                                                  vector_storage))
-        if model is not None:
-            c.install_model(model)
-        return c
+        return self._create(name, False, embedder, index, chunking, indexed, keyword_index,
+                            vector_storage, model)
 
     def get_collection(self, name: str) -> "Collection":
         """The collection ``name``; NotFound (listing the others) if none."""
@@ -139,16 +214,36 @@ class Database:
 
     def get_or_create_collection(self, name: str, **spec: Any) -> "Collection":
         """The collection ``name``, created with ``spec`` (the arguments of
-        create_collection) if it does not exist. An existing collection is
-        returned as it is, whatever ``spec`` says."""
+        create_collection) if it does not exist. An existing collection must
+        agree with the spec given, absent arguments being the defaults (same
+        embedder, index and chunking kinds with the parameters given, same
+        indexed fields and keyword index), else FailedPrecondition naming the
+        differences: as C++'s Database::GetOrCreateCollection and HTTP's
+        PUT /collections/{c}. With no spec, an existing collection is
+        returned whatever its spec."""
         try:
-            return self.get_collection(name)
+            existing = self.get_collection(name)
         except NotFound:
-            pass
-        try:
-            return self.create_collection(name, **spec)
-        except AlreadyExists:  # created by another thread meanwhile
-            return self.get_collection(name)
+            try:
+                return self.create_collection(name, **spec)
+            except AlreadyExists:  # created by another thread meanwhile
+                existing = self.get_collection(name)
+        return self._create(name, True, **spec) if spec else existing
+
+    def _create(self, name: str, existing_ok: bool, embedder: str = "tfidf",
+                index: str = "flat", chunking: str = "none",
+                indexed: Union[str, Iterable[str]] = (), keyword_index: bool = True,
+                vector_storage: str = "auto", model: Optional[bytes] = None) -> "Collection":
+        """create_collection; with existing_ok, the existing collection
+        checked against the spec (Database::GetOrCreateCollection)."""
+        if model is not None:
+            embedder = model_info(model)["embedder"]
+        c = Collection(self._db.create_collection(name, embedder, index, chunking,
+                                                  _strings(indexed, "indexed"), keyword_index,
+                                                  vector_storage, existing_ok))
+        if model is not None and not existing_ok:
+            c.install_model(model)
+        return c
 
     def drop_collection(self, name: str) -> None:
         """Deletes a collection and everything in it; its handles then raise
@@ -185,12 +280,15 @@ class Collection:
         return self._c.count(where)
 
     def add(self, ids: Optional[Ids] = None, documents: Union[str, Sequence[str], None] = None,
-            metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+            metadatas: Union[Metadata, Iterable[Optional[Metadata]], None] = None,
+            vectors: Any = None, *,
             sync: Optional[bool] = None) -> list:
         """Inserts documents in one atomic write and returns their ids.
 
-        ids: new ids (None, or "" for one, generates it); documents: texts;
-        metadatas: a dict (JSON values) per document; vectors: an (n, d)
+        ids: new ids (None, or "" for one, generates it); documents: texts
+        (one text, or any iterable of them); metadatas: a dict (JSON values;
+        numpy scalars and arrays are stored as their tolist()) per document,
+        in any iterable (one dict for one document); vectors: an (n, d)
         float32 array, only for "vectors dim=d" collections (which take no
         texts, or texts stored beside the vectors). AlreadyExists, and
         nothing written, if an id exists.
@@ -198,19 +296,20 @@ class Collection:
         return self._write(ids, documents, metadatas, vectors, False, sync)
 
     def upsert(self, ids: Ids, documents: Union[str, Sequence[str], None] = None,
-               metadatas: Optional[Sequence[Optional[Metadata]]] = None, vectors: Any = None, *,
+               metadatas: Union[Metadata, Iterable[Optional[Metadata]], None] = None,
+               vectors: Any = None, *,
                sync: Optional[bool] = None) -> list:
         """Inserts documents, replacing those whose ids exist (text,
         metadata, vector and passages), in one atomic write."""
         return self._write(ids, documents, metadatas, vectors, True, sync)
 
     def _write(self, ids, documents, metadatas, vectors, upsert, sync):
-        if isinstance(documents, str):
-            documents = [documents]
         if ids is not None:
-            ids = _id_list(ids)
-        if documents is not None and not isinstance(documents, builtins.list):
-            documents = builtins.list(documents)
+            ids = _strings(ids, "ids")
+        if documents is not None:
+            documents = _strings(documents, "documents")
+        if metadatas is not None:
+            metadatas = _metadata_list(metadatas)
         if vectors is not None:
             vectors = _matrix(vectors)
             if documents is None:
@@ -231,7 +330,12 @@ class Collection:
         if ids is not None:
             if where is not None or limit is not None or offset:
                 raise InvalidArgument("get takes ids, or where/limit/offset, not both")
-            return self._c.get(_id_list(ids))
+            return self._c.get(_strings(ids, "ids"))
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value is not None and not isinstance(value, numbers.Integral):
+                raise TypeError(f"{name} must be an int, not {_a(value)}: {_shown(value)}")
+        if limit is not None and limit < 0:  # -1 is the extension's "no limit"
+            raise InvalidArgument(f"limit must be None (no limit) or 0 or more, got {limit}")
         return self._c.list(where, -1 if limit is None else limit, offset)
 
     def delete(self, ids: Optional[Ids] = None, *, where: Optional[str] = None,
@@ -242,17 +346,18 @@ class Collection:
         if (ids is None) == (where is None):
             raise InvalidArgument("delete takes ids or where (one of them)")
         if ids is not None:
-            return self._c.delete(_id_list(ids), sync)
+            return self._c.delete(_strings(ids, "ids"), sync)
         return self._c.delete_where(where, sync)
 
     def update(self, ids: Ids, metadatas: Union[Metadata, Sequence[Optional[Metadata]]], *,
-               sync: Optional[bool] = None) -> None:
+               merge: bool = False, sync: Optional[bool] = None) -> None:
         """Replaces the metadata of existing documents (one dict per id);
-        texts and vectors stay. One atomic write; NotFound, and nothing
-        changed, if an id has no document."""
-        if isinstance(metadatas, Mapping):
-            metadatas = [metadatas]
-        self._c.update(_id_list(ids), builtins.list(metadatas), sync)
+        texts and vectors stay. merge=True merges each dict into the stored
+        metadata instead (RFC 7386, as HTTP's PATCH does by default): its
+        fields are set, a None deletes a field, nested dicts merge. One
+        atomic write; NotFound, and nothing changed, if an id has no
+        document."""
+        self._c.update(_strings(ids, "ids"), _metadata_list(metadatas), merge, sync)
 
     def query(self, queries: Any, k: int = 10, *, where: Optional[str] = None,
               hybrid: Optional[float] = None, recall_target: Optional[float] = None,
@@ -264,11 +369,12 @@ class Collection:
         cosine similarity, best first, as a list of Hit.
 
         queries: a text or a vector (1-d array) gives one list of hits; a
-        list of texts or a 2-d array (one query per row) gives a list per
-        query. where: a metadata filter ('year >= 2000 AND NOT draft'). hybrid:
-        the weight in [0, 1] of the BM25 keyword ranking fused with the
-        vector ranking (text queries). recall_target: in (0, 1], 1 for exact
-        results only. nprobe / ef_search: IVF / HNSW search width.
+        list (or numpy array) of texts or a 2-d array (one query per row)
+        gives a list per query. where: a metadata filter ('year >= 2000 AND
+        NOT draft = true'). hybrid: the weight in [0, 1] of the BM25 keyword
+        ranking fused with the vector ranking (text queries). recall_target:
+        in (0, 1], 1 for exact results only. nprobe / ef_search: IVF / HNSW
+        search width (1 to 1048576).
         one_per_parent: the best passage of each document only. neighbors:
         up to N passages on each side of each hit (0..20). include_parent:
         the whole document in Hit.parent_text. strategy: force "exact_scan",
@@ -278,23 +384,35 @@ class Collection:
         include: the hits' fields besides id and score, any of "text" and
         "metadata" (a field left out stays empty and is not read from
         storage; () gives ids and scores only).
+
+        A text query with no hit because none of its words is known to the
+        model (stop words, unknown words) also warns (QueryWarning).
         """
-        if isinstance(include, str):
-            include = [include]
-        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
-                                       one_per_parent, neighbors, include_parent, strategy,
-                                       fusion, builtins.list(include))
+        options = _query_options(k, where, hybrid, recall_target, nprobe, ef_search,
+                                 one_per_parent, neighbors, include_parent, strategy, fusion,
+                                 include)
         if isinstance(queries, str):
-            return self._c.query_texts([queries], options)[0]
-        if isinstance(queries, (builtins.list, tuple)) and queries and all(
-                isinstance(q, str) for q in queries):
-            return self._c.query_texts(builtins.list(queries), options)
+            return self._query_texts([queries], options)[0]
+        if isinstance(queries, np.ndarray) and queries.dtype.kind in "UO":  # df["q"].to_numpy()
+            queries = queries.tolist()
+        if isinstance(queries, (builtins.list, tuple)) and any(isinstance(q, str) for q in queries):
+            return self._query_texts(_strings(queries, "queries"), options)
         if isinstance(queries, (builtins.list, tuple)) and not queries:
             return []
-        vectors = np.asarray(queries, dtype=np.float32)
+        vectors = _query_vectors(queries)
         if vectors.ndim == 1:
             return self._c.query_vectors(vectors.reshape(1, -1), options)[0]
         return self._c.query_vectors(vectors, options)
+
+    def _query_texts(self, texts: list, options: "_semdb._QueryOptions") -> list:
+        """The hits of each text; a QueryWarning for each that found nothing
+        because of its words."""
+        results = self._c.query_texts(texts, options)
+        for text, hits in zip(texts, results):
+            note = "" if hits else self._c.empty_note(text, options)
+            if note:
+                warnings.warn(f"query {_shown(text)}: {note}", QueryWarning, stacklevel=3)
+        return results
 
     def explain(self, query: Any, *, analyze: bool = False, k: int = 10,
                 where: Optional[str] = None, hybrid: Optional[float] = None,
@@ -304,21 +422,18 @@ class Collection:
         """The plan a query (a text or a vector) would follow, its estimates
         and every strategy's cost, as a dict; with analyze=True the search
         also runs and "analyze" holds its counts and timings."""
-        options = _semdb._QueryOptions(k, where, hybrid, recall_target, nprobe, ef_search,
-                                       one_per_parent, 0, False, strategy)
+        options = _query_options(k, where, hybrid, recall_target, nprobe, ef_search,
+                                 one_per_parent, strategy=strategy)
         if isinstance(query, str):
             return self._c.explain_text(query, options, analyze)
-        return self._c.explain_vector(np.asarray(query, dtype=np.float32).ravel(), options,
-                                      analyze)
+        return self._c.explain_vector(_query_vectors(query).ravel(), options, analyze)
 
     def embed(self, texts: Union[str, Sequence[str]]) -> np.ndarray:
         """The collection's embeddings of ``texts`` as an (n, dimension)
         float32 array: the vectors its model gives them (unit length; zero
         for a text with no known word). FailedPrecondition for "vectors"
         collections and before a TF-IDF collection's first fit."""
-        if isinstance(texts, str):
-            texts = [texts]
-        return self._c.embed(builtins.list(texts))
+        return self._c.embed(_strings(texts, "texts"))
 
     def refit(self) -> None:
         """Refits the embedder on every stored text, re-embeds them and
@@ -362,7 +477,7 @@ class Collection:
         zeros = np.zeros(n, dtype=np.int32)
         return self._c.write_embedded(
             builtins.list(ids), builtins.list(documents),
-            None if metadatas is None else builtins.list(metadatas), _matrix(vectors),
+            None if metadatas is None else _metadata_list(metadatas), _matrix(vectors),
             zeros if tokens is None else np.asarray(tokens, dtype=np.int32),
             zeros if unknown_tokens is None else np.asarray(unknown_tokens, dtype=np.int32),
             fingerprint, upsert, sync)
@@ -382,11 +497,8 @@ class Collection:
         statistics: corpus-wide keyword statistics (as keyword_statistics
         returns, summed) to score with instead of this collection's own.
         include: as query's."""
-        if isinstance(include, str):
-            include = [include]
-        options = _semdb._QueryOptions(k, where, None, None, None, None, one_per_parent,
-                                       neighbors, include_parent, None, "convex",
-                                       builtins.list(include))
+        options = _query_options(k, where, one_per_parent=one_per_parent, neighbors=neighbors,
+                                 include_parent=include_parent, include=include)
         return self._c.keyword_search(text, options, statistics)
 
     def as_retriever(self, k: int = 4, *, where: Optional[str] = None, neighbors: int = 0,
@@ -477,9 +589,7 @@ class Model:
                          queries: bool = False) -> tuple:
         """(vectors, tokens, unknown_tokens): the vectors and, per text, the
         tokens the model saw and how many of them it did not know."""
-        if isinstance(texts, str):
-            texts = [texts]
-        return self._m.embed(builtins.list(texts), queries)
+        return self._m.embed(_strings(texts, "texts"), queries)
 
     def __repr__(self) -> str:
         return f"semdb.Model({self.embedder!r}, fingerprint={self.fingerprint!r})"

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "python/src/py_json.h"
 #include "semdb/database.h"
+#include "shell/empty_result_note.h"
 #include "shell/json_output.h"
 #include "src/hybrid_fusion.h"
 #include "semdb/model_state.h"
@@ -183,12 +184,27 @@ py::dict StatisticsDict(const KeywordStatistics& k) {
   return out;
 }
 
+// The inverse of StatisticsDict; InvalidArgument for another shape (it
+// raised KeyError or pybind11's "Unable to cast").
 KeywordStatistics StatisticsOf(const py::dict& d) {
   KeywordStatistics k;
-  k.documents = d["documents"].cast<int64_t>();
-  k.length = d["length"].cast<int64_t>();
-  for (const auto& [term, n] : d["document_frequency"].cast<py::dict>()) {
-    k.document_frequency[term.cast<std::string>()] = n.cast<int64_t>();
+  bool shaped = true;
+  try {
+    k.documents = d["documents"].cast<int64_t>();
+    k.length = d["length"].cast<int64_t>();
+    for (const auto& [term, n] : d["document_frequency"].cast<py::dict>()) {
+      k.document_frequency[term.cast<std::string>()] = n.cast<int64_t>();
+    }
+  } catch (const py::error_already_set& e) {
+    if (!e.matches(PyExc_KeyError) && !e.matches(PyExc_TypeError)) throw;
+    shaped = false;
+  } catch (const py::cast_error&) {
+    shaped = false;
+  }
+  if (!shaped || k.documents < 0 || k.length < 0) {
+    Raise(absl::InvalidArgumentError(
+        "statistics must be {\"documents\": int, \"length\": int, \"document_frequency\": "
+        "{term: int}}, as keyword_statistics returns them"));
   }
   return k;
 }
@@ -278,8 +294,16 @@ SearchOptions ToSearchOptions(const QueryOptions& q) {
   o.filter = ParseWhere(q.where);
   o.hybrid = q.hybrid;
   if (q.recall_target) o.recall_target = *q.recall_target;
-  if (q.nprobe) o.knobs.nprobe = *q.nprobe;
-  if (q.ef_search) o.knobs.ef_search = *q.ef_search;
+  // As the shell's --nprobe and HTTP's "nprobe": 0 is not "the default".
+  auto width = [](const std::optional<int>& v, const char* name) {
+    if (v && (*v < 1 || *v > kMaxSearchWidth)) {
+      Raise(absl::InvalidArgumentError(
+          absl::StrCat(name, " must be from 1 to ", kMaxSearchWidth, ", got ", *v)));
+    }
+    return v.value_or(0);
+  };
+  o.knobs.nprobe = width(q.nprobe, "nprobe");
+  o.knobs.ef_search = width(q.ef_search, "ef_search");
   o.one_per_parent = q.one_per_parent;
   o.neighbors = q.neighbors;
   o.include_parent = q.include_parent;
@@ -319,21 +343,26 @@ class PyCollection {
                                const std::optional<py::sequence>& metadatas,
                                const std::optional<FloatArray>& vectors, bool upsert,
                                std::optional<bool> sync) {
+    // Every column given has one entry per document; vectors before
+    // documents, which the package fills with "" when only vectors are given.
     size_t n = 0;
+    const char* first = nullptr;
     auto count = [&](size_t size, const char* what) {
-      if (n == 0) n = size;
-      if (size != n) {
+      if (first == nullptr) {
+        n = size;
+        first = what;
+      } else if (size != n) {
         Raise(absl::InvalidArgumentError(
-            absl::StrCat("got ", n, " of one column but ", size, " ", what)));
+            absl::StrCat("got ", n, " ", first, " but ", size, " ", what)));
       }
     };
     if (ids) count(ids->size(), "ids");
-    if (documents) count(documents->size(), "documents");
-    if (metadatas) count(py::len(*metadatas), "metadatas");
     if (vectors) {
       CheckMatrix(*vectors, "vectors");
       count(vectors->shape(0), "vectors");
     }
+    if (documents) count(documents->size(), "documents");
+    if (metadatas) count(py::len(*metadatas), "metadatas");
     if (!documents && !vectors) {
       Raise(absl::InvalidArgumentError("give documents (texts) or vectors"));
     }
@@ -384,11 +413,16 @@ class PyCollection {
     return Take(WhileOpen(*state_, [&] { return col_->DeleteMatching(filter, {.sync = sync}); }));
   }
 
-  void Update(const std::vector<std::string>& ids, const py::sequence& metadatas,
+  // Replaces the metadata, or with `merge` applies each as an RFC 7386
+  // merge patch (HTTP PATCH's default).
+  void Update(const std::vector<std::string>& ids, const py::sequence& metadatas, bool merge,
               std::optional<bool> sync) {
     std::vector<nlohmann::json> json;
     for (size_t i = 0; i < py::len(metadatas); ++i) json.push_back(MetadataAt(metadatas, i));
-    Check(WhileOpen(*state_, [&] { return col_->UpdateMetadata(ids, json, {.sync = sync}); }));
+    Check(WhileOpen(*state_, [&] {
+      return merge ? col_->MergeMetadata(ids, json, {.sync = sync})
+                   : col_->UpdateMetadata(ids, json, {.sync = sync});
+    }));
   }
 
   std::vector<std::vector<Hit>> QueryTexts(const std::vector<std::string>& texts,
@@ -422,6 +456,15 @@ class PyCollection {
         out.push_back(*std::move(hits));
       }
       return out;
+    }));
+  }
+
+  // Why `text` found nothing with these options, when its words are the
+  // reason (shell/empty_result_note.h); "" otherwise.
+  std::string EmptyNote(const std::string& text, const QueryOptions& q) const {
+    SearchOptions options = ToSearchOptions(q);
+    return Take(WhileOpen(*state_, [&]() -> absl::StatusOr<std::string> {
+      return EmptyResultNote(*col_, text, options);
     }));
   }
 
@@ -572,10 +615,13 @@ class PyDatabase {
     return out;
   }
 
+  // With `existing_ok`, Database::GetOrCreateCollection: an existing
+  // collection is returned when it agrees with the spec, else
+  // FailedPrecondition naming the differences.
   PyCollection CreateCollection(const std::string& name, const std::string& embedder,
                                 const std::string& index, const std::string& chunking,
                                 const std::vector<std::string>& indexed, bool keyword_index,
-                                const std::string& vector_storage) {
+                                const std::string& vector_storage, bool existing_ok) {
     CollectionSpec spec{.embedder = embedder,
                         .index = index,
                         .chunking = chunking,
@@ -583,7 +629,8 @@ class PyDatabase {
                         .keyword_index = keyword_index,
                         .vector_storage = vector_storage};
     return PyCollection(state_, Take(WhileOpen(*state_, [&] {
-                          return state_->db->CreateCollection(name, spec);
+                          return existing_ok ? state_->db->GetOrCreateCollection(name, spec)
+                                             : state_->db->CreateCollection(name, spec);
                         })));
   }
 
@@ -633,6 +680,8 @@ PYBIND11_MODULE(_semdb, m) {
   py::class_<Hit>(m, "Hit", "One search result (see semdb.Hit).")
       .def_property_readonly("id", [](const Hit& h) { return h.id; })
       .def_property_readonly("score", [](const Hit& h) { return h.score; })
+      .def_property_readonly("score_kind",
+                             [](const Hit& h) { return ScoreKindName(h.score_kind); })
       .def_property_readonly("text", [](const Hit& h) { return h.text; })
       .def_property_readonly("metadata", [](const Hit& h) { return FromJson(h.metadata); })
       .def_property_readonly("passage",
@@ -689,10 +738,11 @@ PYBIND11_MODULE(_semdb, m) {
       .def("delete", &PyCollection::Delete, py::arg("ids"), py::arg("sync"))
       .def("delete_where", &PyCollection::DeleteWhere, py::arg("where"), py::arg("sync"))
       .def("update", &PyCollection::Update, py::arg("ids"), py::arg("metadatas"),
-           py::arg("sync"))
+           py::arg("merge"), py::arg("sync"))
       .def("query_texts", &PyCollection::QueryTexts, py::arg("texts"), py::arg("options"))
       .def("query_vectors", &PyCollection::QueryVectors, py::arg("vectors"),
            py::arg("options"))
+      .def("empty_note", &PyCollection::EmptyNote, py::arg("text"), py::arg("options"))
       .def("explain_text", &PyCollection::ExplainText, py::arg("text"), py::arg("options"),
            py::arg("analyze"))
       .def("explain_vector", &PyCollection::ExplainVector, py::arg("vector"),
@@ -768,7 +818,7 @@ PYBIND11_MODULE(_semdb, m) {
       .def("collections", &PyDatabase::Collections)
       .def("create_collection", &PyDatabase::CreateCollection, py::arg("name"),
            py::arg("embedder"), py::arg("index"), py::arg("chunking"), py::arg("indexed"),
-           py::arg("keyword_index"), py::arg("vector_storage"))
+           py::arg("keyword_index"), py::arg("vector_storage"), py::arg("existing_ok"))
       .def("get_collection", &PyDatabase::GetCollection, py::arg("name"))
       .def("drop_collection", &PyDatabase::DropCollection, py::arg("name"));
 }

@@ -1,5 +1,7 @@
 #include "python/src/py_json.h"
 
+#include <pybind11/numpy.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace py = pybind11;
@@ -10,6 +12,13 @@ namespace {
 // Nesting deeper than this is refused before recursing further (the core
 // refuses metadata nested deeper than 32 with its own message).
 constexpr int kMaxDepth = 64;
+
+// Whether v is a numpy scalar (numpy.generic); numpy is imported already,
+// the package depends on it.
+bool NumpyScalar(py::handle v) {
+  static py::handle generic = py::object(py::module_::import("numpy").attr("generic")).release();
+  return PyObject_IsInstance(v.ptr(), generic.ptr()) == 1;
+}
 
 absl::StatusOr<nlohmann::json> Convert(py::handle v, const std::string& where, int depth) {
   if (depth > kMaxDepth) {
@@ -64,6 +73,12 @@ absl::StatusOr<nlohmann::json> Convert(py::handle v, const std::string& where, i
       out.push_back(*std::move(j));
     }
     return out;
+  }
+  // numpy scalars (np.int64, np.float32, np.bool_: what indexing an array
+  // gives) and arrays are their tolist(): Python ints, floats, bools and
+  // lists, checked as those are (a NaN is refused by the core).
+  if (py::isinstance<py::array>(v) || NumpyScalar(v)) {
+    return Convert(v.attr("tolist")(), where, depth + 1);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       where, ": a ", Py_TYPE(v.ptr())->tp_name,

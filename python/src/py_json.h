@@ -10,7 +10,8 @@
 
 namespace semdb::python {
 
-// dict, list, tuple, str, bool, int, float and None, nested; anything else
+// dict, list, tuple, str, bool, int, float and None, nested, and numpy
+// scalars and arrays (as their tolist()); anything else
 // (or a non-string dict key, or an int outside 64 bits) is InvalidArgument
 // naming where it is.
 absl::StatusOr<nlohmann::json> ToJson(pybind11::handle value);

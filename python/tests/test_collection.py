@@ -162,3 +162,138 @@ def test_help_documents_the_api():
     assert "where" in semdb.Collection.query.__doc__
     assert "Retriever" in semdb.Collection.as_retriever.__annotations__["return"]
     assert semdb.Hit.__doc__.startswith("One search result")
+
+
+def test_one_indexed_field_given_as_a_string(tmp_path):
+    """indexed="kind" indexes the field kind, as indexed=["kind"] does (it
+    indexed the fields k, i, n and d)."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c", indexed="kind")
+        assert col.stats()["indexed_fields"] == ["kind"]
+        col.add(documents=["cats on the roof", "dogs in the yard"],
+                metadatas=[{"kind": "pet"}, {"kind": "wild"}])
+        plan = col.explain("cats", where='kind = "pet"')
+        assert plan["estimates"]["field_index_covers_filter"] is True, plan
+
+
+def test_get_or_create_checks_the_spec_given(tmp_path):
+    """get_or_create_collection with a spec the existing collection does not
+    have is refused, naming the difference, as C++'s GetOrCreateCollection
+    and HTTP's PUT are; it silently returned the other collection."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.get_or_create_collection("news", embedder="tfidf dim=64", indexed=["line"])
+        col.add(documents=["bushfires near Sydney", "rugby in Sydney"])
+        again = db.get_or_create_collection("news", embedder="tfidf dim=64", indexed="line")
+        assert again.count() == 2
+        assert db.get_or_create_collection("news").count() == 2  # no spec: as it is
+        with pytest.raises(semdb.FailedPrecondition,
+                           match="collection 'news' exists with another spec: .*vectors"):
+            db.get_or_create_collection("news", embedder="vectors dim=3", indexed=["line"])
+        with pytest.raises(semdb.FailedPrecondition, match="exists with another spec"):
+            db.get_or_create_collection("news", embedder="tfidf dim=64")  # no indexed field
+        with pytest.raises(TypeError):
+            db.get_or_create_collection("news", embeder="tfidf")
+        model = col.export_model()
+        shared = db.get_or_create_collection("shared", model=model)
+        assert semdb.Model(shared.export_model()).fingerprint == semdb.Model(model).fingerprint
+        assert db.get_or_create_collection("shared", model=model).name == "shared"
+
+
+def test_metadatas_take_what_documents_take(tmp_path):
+    """add and upsert take one metadata dict for one document (as update
+    does, and as documents= takes one text) and metadatas from any
+    iterable (as documents= does); both raised pybind11's TypeError."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids="a", documents="cats on the roof", metadatas={"kind": "pet"})
+        col.add(ids=(f"g{i}" for i in range(2)),
+                documents=(t for t in ["dogs in the yard", "fish in the pond"]),
+                metadatas=({"kind": k} for k in ["pet", "wild"]))
+        col.upsert("a", documents="cats under the roof", metadatas={"kind": "cat"})
+        assert col.get(["a", "g0", "g1"])["metadatas"] == [
+            {"kind": "cat"}, {"kind": "pet"}, {"kind": "wild"}]
+        with pytest.raises(semdb.InvalidArgument, match="^got 2 documents but 1 metadatas$"):
+            col.add(documents=["birds", "bees"], metadatas={"kind": "x"})
+
+
+def test_the_documented_filter_examples_work(tmp_path):
+    """The filters the package's help shows (query, count, the module) and
+    the README's Python section parse and select what they say; query's
+    ('year >= 2000 AND NOT draft') was refused ('expected an operator')."""
+    import os
+    import re
+    from conftest import ROOT
+    docs = " ".join([semdb.__doc__, semdb.Collection.query.__doc__,
+                     semdb.Collection.count.__doc__]).replace("\n", " ")
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    python_section = readme[readme.index("### Python"):readme.index("### C++")]
+    examples = re.findall(r"where: a metadata filter\s+\('([^']+)'\)", docs)
+    examples += re.findall(r"where=\"([^\"]+)\"", docs)
+    examples += re.findall(r"e\.g\. '([^']+)'", docs)
+    examples += re.findall(r"e\.g\.\s+`'([^`]+)'`", python_section)
+    examples = [re.sub(r"\s+", " ", e) for e in examples]
+    assert len(examples) == 4, examples
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids=["new", "draft", "old"], documents=["fire in the hills", "flood in town",
+                                                        "storm at sea"],
+                metadatas=[{"year": 2001, "draft": False, "topic": "fire"},
+                           {"year": 2005, "draft": True, "topic": "flood"},
+                           {"year": 1990, "draft": False, "topic": "fire"}])
+        for where in examples:
+            got = col.get(where=where)["ids"]
+            assert got and "old" not in got, (where, got)
+
+
+def test_hits_say_what_their_score_is(lee):
+    """Hit.score_kind, as the shell's column header, the HTTP hit and
+    Hit.to_dict() say it; a Hit had no such attribute."""
+    _, col = lee
+    for hits, kind in ((col.query("bushfires", k=3), "fusion score"),
+                       (col.query("bushfires", k=3, hybrid=0), "cosine"),
+                       (col.query("bushfires", k=3, fusion="rrf"), "rank score"),
+                       (col.query("bushfires", k=3, hybrid=1), "bm25"),
+                       (col.query(col.embed("bushfires")[0], k=3), "cosine"),
+                       (col.keyword_search("bushfires", k=3), "bm25")):
+        assert hits and all(h.score_kind == kind == h.to_dict()["score_kind"] for h in hits)
+
+
+def test_update_merges_as_http_patch_does(tmp_path):
+    """update(merge=True) is HTTP PATCH's default (RFC 7386); the package
+    could only replace."""
+    with semdb.open(tmp_path / "db") as db:
+        col = db.create_collection("c")
+        col.add(ids=["a", "b"], documents=["cats on the roof", "dogs in the yard"],
+                metadatas=[{"kind": "pet", "legs": 4, "owner": {"name": "Ann", "age": 30}},
+                           {"kind": "pet"}])
+        col.update(["a", "b"], [{"legs": None, "owner": {"age": 31}, "new": True},
+                                {"kind": "wild"}], merge=True)
+        assert col.get(["a", "b"])["metadatas"] == [
+            {"kind": "pet", "owner": {"name": "Ann", "age": 31}, "new": True}, {"kind": "wild"}]
+        col.update("a", {"only": 1})  # the default still replaces
+        assert col.get("a")["metadatas"] == [{"only": 1}]
+        with pytest.raises(semdb.NotFound, match="nothing was updated"):
+            col.update(["a", "zz"], [{"x": 1}, {"x": 2}], merge=True)
+        assert col.get("a")["metadatas"] == [{"only": 1}]
+
+
+def test_a_query_that_finds_nothing_because_of_its_words_warns(lee):
+    """QueryWarning with the shell's note (and HTTP's "note") when a text
+    query has no hit because no word of it is known ("fire" is one of
+    scikit-learn's stop words); the package returned [] silently."""
+    import warnings
+    _, col = lee
+    note = ("no word of the query is known to the model (stop words or unknown words): "
+            "answered by the keyword ranking alone")
+    with pytest.warns(semdb.QueryWarning) as caught:
+        assert col.query("fire") == []
+        assert [len(hits) > 0 for hits in col.query(["fires", "the zzyzx"])] == [True, False]
+    assert [str(w.message) for w in caught] == [f"query 'fire': {note}",
+                                                f"query 'the zzyzx': {note}"]
+    assert all(w.filename == __file__ for w in caught)  # the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert col.query("bushfires", k=1)  # hits: no warning
+        assert col.query("bushfires", where="line < 0") == []  # the filter's doing
+        assert col.query(col.embed("bushfires")[0], k=1)

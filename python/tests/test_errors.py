@@ -66,12 +66,19 @@ def test_invalid_argument(db):
         col.add(documents=["x y"], metadatas=[[1, 2]])
     with pytest.raises(semdb.InvalidArgument, match="NaN"):
         col.add(documents=["x y"], metadatas=[{"v": float("nan")}])
-    with pytest.raises(semdb.InvalidArgument, match="got 2 of one column but 1"):
+    with pytest.raises(semdb.InvalidArgument, match="^got 2 ids but 1 documents$"):
         col.add(ids=["c", "d"], documents=["one text"])
     with pytest.raises(semdb.InvalidArgument, match="unknown strategy|strategy"):
         col.query("cats", strategy="fastest")
     with pytest.raises(semdb.InvalidArgument, match="hybrid"):
         col.query("cats", hybrid=2.0)
+    # The search widths in the shell's and HTTP's range (0 was the default).
+    for width in ("nprobe", "ef_search"):
+        for bad in (0, -3, 2**20 + 1):
+            with pytest.raises(semdb.InvalidArgument,
+                               match=rf"^{width} must be from 1 to 1048576, got {bad}$"):
+                col.query("cats", **{width: bad})
+        assert col.query("cats", **{width: 2**20})
     vec = db.create_collection("v", embedder="vectors dim=3")
     with pytest.raises(semdb.InvalidArgument, match="dimension 2, the collection has 3"):
         vec.add(vectors=np.ones((1, 2), np.float32))
@@ -81,6 +88,19 @@ def test_invalid_argument(db):
         vec.add(vectors=np.zeros((1, 3), np.float32))
     with pytest.raises(semdb.InvalidArgument, match="2-d array"):
         vec.add(vectors=np.ones((1, 1, 3), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="^got 2 ids but 1 vectors$"):  # not documents
+        vec.add(ids=["a", "b"], vectors=np.ones((1, 3), np.float32))
+    with pytest.raises(semdb.InvalidArgument, match="^got 1 vectors but 2 metadatas$"):
+        vec.add(vectors=np.ones((1, 3), np.float32), metadatas=[{}, {}])
+    for limit in (-1, -5):  # -1 was taken as no limit, -5 named -1
+        with pytest.raises(semdb.InvalidArgument,
+                           match=rf"^limit must be None \(no limit\) or 0 or more, got {limit}$"):
+            col.get(limit=limit)
+    with pytest.raises(semdb.InvalidArgument, match="^offset must not be negative$"):
+        col.get(offset=-1)
+    with pytest.raises(TypeError, match="^limit must be an int, not a str: '5'$"):
+        col.get(limit="5")
+    assert col.get(limit=0)["ids"] == [] and len(col.get(limit=None)["ids"]) == 2
     assert col.count() == 2 and vec.count() == 0
 
 
@@ -91,8 +111,14 @@ def test_failed_precondition(db, tmp_path):
         vec.query("a text")
     with pytest.raises(semdb.FailedPrecondition, match="no embedder"):
         vec.embed(["a text"])
-    with pytest.raises(semdb.FailedPrecondition, match="locked"):
+    # Opened again in this process (a notebook cell run twice): the message
+    # says so (it spoke of another process only).
+    with pytest.raises(semdb.FailedPrecondition,
+                       match=r"is locked: another process has it open, or this one through "
+                             r"another handle \(close that one first\)"):
         semdb.open(tmp_path / "db")
+    with pytest.raises(semdb.InvalidArgument, match="^the database path is empty$"):
+        semdb.open("")  # was the base Error "cannot create : Invalid argument"
     empty = db.create_collection("empty")
     with pytest.raises(semdb.FailedPrecondition, match="no fitted model"):
         empty.embed("words")
@@ -149,3 +175,54 @@ def test_close_while_other_threads_search(tmp_path, lee_texts):
     assert len(outcomes) == 3
     assert all("is closed" in message for _, message in outcomes)
     assert all(done > 0 for done, _ in outcomes)
+
+
+def test_wrong_types_name_the_argument(db):
+    """A value of the wrong type is a TypeError naming the argument, not
+    pybind11's list of the extension's overloads (which named internals
+    such as _QueryOptions) nor numpy's conversion error."""
+    col = db.create_collection("t")
+    col.add(ids=["a", "b"], documents=["cats and dogs", "markets and shares"])
+    for call, message in (
+            (lambda: col.query("cats", k="3"), r"^k must be an int, not a str: '3'$"),
+            (lambda: col.query("cats", k=2.5), r"^k must be an int, not a float: 2.5$"),
+            (lambda: col.query("cats", where=5), r"^where must be a str, not an int: 5$"),
+            (lambda: col.query("cats", hybrid="0.5"), r"^hybrid must be a number"),
+            (lambda: col.query("cats", one_per_parent=1), r"^one_per_parent must be True or"),
+            (lambda: col.explain("cats", nprobe="8"), r"^nprobe must be an int"),
+            (lambda: col.keyword_search("cats", k=None), r"^k must be an int, not a NoneType"),
+            (lambda: col.query("cats", include=["text", 3]), r"^include must be strings; "
+                                                             r"include\[1\] is an int"),
+            (lambda: col.query(None), r"^the query must be a text, a list of texts, a vector"),
+            (lambda: col.query(5), r"^the query must be a text.*not an int: 5$"),
+            (lambda: col.query(["cats", 1]), r"^queries must be strings; queries\[1\] is an int"),
+            (lambda: col.query([[1, 2], [3]]), r"^the query must be a text.*inhomogeneous"),
+            (lambda: col.explain({"q": 1}), r"^the query must be a text"),
+            (lambda: col.add(ids=[1, 2], documents=["x y", "z w"]),
+             r"^ids must be strings; ids\[0\] is an int: 1$"),
+            (lambda: col.add(documents=["fine text", None]),
+             r"^documents must be strings; documents\[1\] is a NoneType"),
+            (lambda: col.get([1]), r"^ids must be strings"),
+            (lambda: col.delete(["a", 2]), r"^ids must be strings; ids\[1\]"),
+            (lambda: col.update([7], {"x": 1}), r"^ids must be strings"),
+            (lambda: col.embed(["cats", b"dogs"]), r"^texts must be strings; texts\[1\] is a "
+                                                   r"bytes"),
+            (lambda: db.create_collection("u", indexed=["kind", 3]), r"^indexed must be")):
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert col.count() == 2
+    assert [h.id for h in col.query(("cats", "markets"), k=np.int64(1))[1]] == ["b"]
+    assert col.query("cats", k=1, hybrid=np.float32(0.5), one_per_parent=np.bool_(True))
+
+
+def test_bad_keyword_statistics(db):
+    """keyword_search(statistics=) of another shape is InvalidArgument (it
+    raised KeyError 'length' or pybind11's 'Unable to cast')."""
+    col = db.create_collection("t")
+    col.add(documents=["cats and dogs", "markets and shares"])
+    good = col.keyword_statistics("cats")
+    assert [h.text for h in col.keyword_search("cats", statistics=good)] == ["cats and dogs"]
+    for bad in ({"documents": 3}, {**good, "length": "x"}, {**good, "documents": -1},
+                {**good, "document_frequency": {"cat": "many"}}, {**good, "document_frequency": [1]}):
+        with pytest.raises(semdb.InvalidArgument, match="^statistics must be"):
+            col.keyword_search("cats", statistics=bad)

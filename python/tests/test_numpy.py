@@ -74,3 +74,39 @@ def test_embeddings_reproduce_text_search(db, cranfield):
     same = copy.query(emb[:20], k=10)
     for q in range(20):
         assert [h.id for h in same[q]] == [h.id for h in by_text[q]]
+
+
+def test_numpy_values_in_metadata(db):
+    """Metadata built from numpy arrays (labels[i], scores[i], mask[i]) is
+    stored as the plain JSON values; a NaN is still refused."""
+    labels = np.array([3, 7], dtype=np.int64)
+    scores = np.array([0.5, 0.25], dtype=np.float32)
+    flags = np.array([True, False])
+    col = db.create_collection("m")
+    col.add(ids=["a", "b"], documents=["cats on the roof", "dogs in the yard"],
+            metadatas=[{"label": labels[i], "score": scores[i], "flag": flags[i],
+                        "tags": np.arange(i + 1, dtype=np.int32),
+                        "nested": {"u": np.uint8(200)}} for i in range(2)])
+    assert col.get(["a", "b"])["metadatas"] == [
+        {"label": 3, "score": 0.5, "flag": True, "tags": [0], "nested": {"u": 200}},
+        {"label": 7, "score": 0.25, "flag": False, "tags": [0, 1], "nested": {"u": 200}}]
+    assert col.count(where="label = 7 AND flag = false") == 1
+    col.update("a", {"label": np.int16(4)})
+    assert col.get("a")["metadatas"] == [{"label": 4}]
+    with pytest.raises(semdb.InvalidArgument, match="NaN"):
+        col.add(documents=["birds"], metadatas=[{"v": np.float32("nan")}])
+    assert col.count() == 2
+
+
+def test_a_numpy_array_of_texts_is_texts(db, lee_texts):
+    """query(np.array([...texts])) (a DataFrame column's to_numpy()) asks
+    those texts, as a list of them does; numpy tried to make floats of them
+    ('could not convert string to float')."""
+    col = db.create_collection("lee")
+    col.add(documents=np.array(lee_texts))
+    queries = ["bushfires near Sydney", "firefighters"]
+    expected = [[h.id for h in hits] for hits in col.query(queries, k=3)]
+    for array in (np.array(queries), np.array(queries, dtype=object)):
+        assert [[h.id for h in hits] for hits in col.query(array, k=3)] == expected
+    with pytest.raises(TypeError, match=r"queries must be strings; queries\[1\] is an int"):
+        col.query(np.array(["rugby", 3], dtype=object))

@@ -51,6 +51,7 @@ absl::StatusOr<std::vector<Hit>> RunKeywordSearch(const SearchView& view, std::s
     }
     fetch *= 4;
   }
+  for (Hit& h : *hits) h.score_kind = ScoreKind::kKeyword;
   if (absl::Status s = AddRequestedContext(view, options, labels, &*hits); !s.ok()) return s;
   return hits;
 }

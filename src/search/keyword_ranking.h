@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<IndexHit>> KeywordRanking(const SearchView& view, std
 
 // The hits of a keyword-only search for `query` (checked non-empty) with
 // `options` (validated; its filter, k, one_per_parent, include and passage
-// context apply).
+// context apply); the hits' score_kind is kKeyword.
 absl::StatusOr<std::vector<Hit>> RunKeywordSearch(const SearchView& view, std::string_view query,
                                                const SearchOptions& options,
                                                const KeywordStatistics* global);
