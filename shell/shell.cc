@@ -15,6 +15,7 @@
 #include "semdb/components.h"
 #include "semdb/evaluation.h"
 #include "semdb/import.h"
+#include "shell/empty_result_note.h"
 #include "shell/json_output.h"
 #include "shell/progress_bar.h"
 #include "shell/table.h"
@@ -758,11 +759,8 @@ absl::Status Shell::Search(const CommandLine& cmd) {
   r.footer = {absl::StrCat("(", Plural(static_cast<int64_t>(hits->size()), "result"), ")")};
   if (hits->empty()) {
     // Why nothing came back, when the query's words were the reason.
-    absl::StatusOr<SearchExplanation> plan = (*c)->Explain(query, *options);
-    if (plan.ok() && !plan->note.empty()) {
-      r.footer.push_back(absl::StrCat("note: ", plan->note));
-    } else if (plan.ok() && absl::StartsWith(plan->no_plan, "none: ")) {
-      r.footer.push_back(absl::StrCat("note: ", plan->no_plan.substr(6)));
+    if (std::string note = EmptyResultNote(**c, query, *options); !note.empty()) {
+      r.footer.push_back(absl::StrCat("note: ", note));
     }
   }
   // The context asked for, in full below the table.
