@@ -127,6 +127,7 @@ struct RequestState {
   Clock::time_point start = Clock::now();
   RouteMatch match;
   QueryParams query;
+  std::string repeated_query;  // a query parameter given more than once
   std::vector<std::string> pieces;
   size_t size = 0;
 
@@ -409,7 +410,7 @@ class HttpServer::Impl {
       auto* request = new RequestState;
       *con_cls = request;
       request->match = MatchRoute(self->routes_, method, url);
-      request->query = QueryArguments(c);
+      request->query = QueryArguments(c, &request->repeated_query);
       if (std::optional<ApiResponse> refused = self->Admit(c, method, url, request->match)) {
         return self->Respond(c, method, url, *request, *refused);
       }
@@ -429,17 +430,26 @@ class HttpServer::Impl {
     return self->Respond(c, method, url, *request, self->Answer(*request));
   }
 
-  // The request's query parameters, as libmicrohttpd decoded them.
-  static QueryParams QueryArguments(MHD_Connection* c) {
-    QueryParams params;
+  // The request's query parameters, as libmicrohttpd decoded them; the
+  // name of one given twice into *repeated (which value was meant cannot
+  // be told, so Answer refuses the request).
+  static QueryParams QueryArguments(MHD_Connection* c, std::string* repeated) {
+    struct Collected {
+      QueryParams params;
+      std::string* repeated;
+    } collected{{}, repeated};
     MHD_get_connection_values(
         c, MHD_GET_ARGUMENT_KIND,
         [](void* cls, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
-          (*static_cast<QueryParams*>(cls))[key] = value == nullptr ? "" : value;
+          auto* into = static_cast<Collected*>(cls);
+          if (!into->params.emplace(key, value == nullptr ? "" : value).second &&
+              into->repeated->empty()) {
+            *into->repeated = key;
+          }
           return MHD_YES;
         },
-        &params);
-    return params;
+        &collected);
+    return std::move(collected.params);
   }
 
   ApiResponse TooLarge() const {
@@ -609,6 +619,10 @@ class HttpServer::Impl {
     // Routes that read query parameters check them themselves; the others
     // refuse any, as unknown body fields are refused ("?limit=2" on GET
     // /collections was silently ignored).
+    if (!request.repeated_query.empty()) {
+      return ErrorResponse(400, absl::StrCat("query parameter '", request.repeated_query,
+                                             "' is given more than once"));
+    }
     if (route.query_fields.empty() && !request.query.empty()) {
       return ErrorResponse(400, absl::StrCat("unknown query parameter '",
                                              request.query.begin()->first, "': ", route.method,

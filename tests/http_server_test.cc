@@ -1297,5 +1297,20 @@ TEST_CASE("HEAD is answered as GET without the body and unread query parameters 
   CHECK(post_only->get_header_value("Allow") == "POST");
 }
 
+TEST_CASE("a query parameter given twice is refused, not settled by the last one", "[http]") {
+  TempDir dir;
+  ServerProcess server(dir / "db");
+  httplib::Client c = server.Client();
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents",
+               json{{"documents", {{{"id", "a"}, {"text", "cats"}}, {{"id", "b"}, {"text", "dogs"}}}}})
+              .status == 201);
+  // The last value won: limit=1&limit=5 listed five.
+  Reply twice = Call(c, "GET", "/collections/c/documents?limit=1&limit=5");
+  CHECK(twice.status == 400);
+  CHECK(twice.body["error"]["message"] == "query parameter 'limit' is given more than once");
+  CHECK(Call(c, "GET", "/collections/c/documents?limit=1").body["documents"].size() == 1);
+}
+
 }  // namespace
 }  // namespace semdb
