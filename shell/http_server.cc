@@ -51,11 +51,14 @@ bool SameKey(const std::string& given, const std::string& key) {
 // NUL would cut the string short, so that ".../documents/a%00b" named the
 // document "a" (which a DELETE then removed). Returns the new length.
 size_t UnescapeKeepingNul(void* /*cls*/, MHD_Connection* /*c*/, char* s) {
+  auto nibble = [](char h) {
+    return absl::ascii_isdigit(h) ? h - '0' : absl::ascii_tolower(h) - 'a' + 10;
+  };
   char* out = s;
   for (const char* in = s; *in != '\0';) {
-    int value = 0;
-    if (in[0] == '%' && absl::ascii_isxdigit(in[1]) && absl::ascii_isxdigit(in[2]) &&
-        (value = std::stoi(std::string(in + 1, 2), nullptr, 16)) != 0) {
+    const bool escape = in[0] == '%' && absl::ascii_isxdigit(in[1]) && absl::ascii_isxdigit(in[2]);
+    const int value = escape ? nibble(in[1]) * 16 + nibble(in[2]) : 0;
+    if (value != 0) {
       *out++ = static_cast<char>(value);
       in += 3;
     } else {

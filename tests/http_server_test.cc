@@ -1238,15 +1238,19 @@ TEST_CASE("an HTTP search that finds nothing because of its words says so as the
                       "words) and there is no keyword index"}});
 }
 
+// Creates the collection "c" over HTTP and writes `documents` to it.
+void CreateCollectionC(httplib::Client& c, const json& documents) {
+  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
+  REQUIRE(Call(c, "POST", "/collections/c/documents", json{{"documents", documents}}).status ==
+          201);
+}
+
 TEST_CASE("a %00 in a URL stays as it is and does not cut a document id short", "[http]") {
   TempDir dir;
   ServerProcess server(dir / "db");
   httplib::Client c = server.Client();
-  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
-  REQUIRE(Call(c, "POST", "/collections/c/documents",
-               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}},
-                                   {{"id", "a b/c"}, {"text", "dogs in the yard"}}}}})
-              .status == 201);
+  CreateCollectionC(c, {{{"id", "a"}, {"text", "cats on the roof"}},
+                        {{"id", "a b/c"}, {"text", "dogs in the yard"}}});
   // "a%00b" named the document "a", which this DELETE removed.
   Reply deleted = Call(c, "DELETE", "/collections/c/documents/a%00b");
   CHECK(deleted.status == 404);
@@ -1267,10 +1271,7 @@ TEST_CASE("HEAD is answered as GET without the body and unread query parameters 
   TempDir dir;
   ServerProcess server(dir / "db");
   httplib::Client c = server.Client();
-  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
-  REQUIRE(Call(c, "POST", "/collections/c/documents",
-               json{{"documents", {{{"id", "a"}, {"text", "cats on the roof"}}}}})
-              .status == 201);
+  CreateCollectionC(c, {{{"id", "a"}, {"text", "cats on the roof"}}});
   for (const char* path : {"/health", "/collections", "/collections/c/documents/a", "/stats",
                            "/metrics", "/collections/c/export"}) {
     INFO(path);
@@ -1301,10 +1302,7 @@ TEST_CASE("a query parameter given twice is refused, not settled by the last one
   TempDir dir;
   ServerProcess server(dir / "db");
   httplib::Client c = server.Client();
-  REQUIRE(Call(c, "POST", "/collections", json{{"name", "c"}}).status == 201);
-  REQUIRE(Call(c, "POST", "/collections/c/documents",
-               json{{"documents", {{{"id", "a"}, {"text", "cats"}}, {{"id", "b"}, {"text", "dogs"}}}}})
-              .status == 201);
+  CreateCollectionC(c, {{{"id", "a"}, {"text", "cats"}}, {{"id", "b"}, {"text", "dogs"}}});
   // The last value won: limit=1&limit=5 listed five.
   Reply twice = Call(c, "GET", "/collections/c/documents?limit=1&limit=5");
   CHECK(twice.status == 400);

@@ -246,6 +246,8 @@ TEST_CASE("The default chooses LSA or plain TF-IDF from the corpus and says why"
   REQUIRE(ChooseTfidfMode(1400, 95.5, 4000).lsa);         // abstracts
   REQUIRE_FALSE(ChooseTfidfMode(50, 120, 3000).lsa);      // too few texts
   REQUIRE(ChooseTfidfMode(100000, 8, 60000).lsa);         // too many terms for dense
+  // The bound on texts x terms (a size the policy computes from its
+  // arguments, not a measured time or memory): under it plain, over it LSA.
   REQUIRE_FALSE(ChooseTfidfMode(11498, 6.2, 8141).lsa);   // STS-B train: 357 MiB dense
   const TfidfModeChoice lines = ChooseTfidfMode(39411, 3.6, 7183);  // 1.1 GB dense
   REQUIRE(lines.lsa);
