@@ -147,6 +147,48 @@ TEST_CASE("IVF-Flat search returns FAISS's hits, and exact IVF search is exact",
   }
 }
 
+TEST_CASE("Reserve makes room for a build and changes no answer", "[index]") {
+  const int dim = 16, n = 2500;
+  std::vector<float> data = RandomUnitVectors(n, dim, 5);
+  std::vector<uint64_t> labels(n);
+  for (int i = 0; i < n; ++i) labels[i] = 10 + 3 * i;
+  std::vector<float> queries = RandomUnitVectors(10, dim, 6);
+  for (const char* spec : {"flat", "hnsw m=8", "ivf nlist=4 nprobe=4"}) {
+    INFO(spec);
+    auto plain = FaissIndex::Create(*Spec::Parse(spec), dim);
+    auto reserved = FaissIndex::Create(*Spec::Parse(spec), dim);
+    REQUIRE(plain.ok());
+    REQUIRE(reserved.ok());
+    if (!(*plain)->is_trained()) {
+      REQUIRE((*plain)->Train(data).ok());
+      REQUIRE((*reserved)->Train(data).ok());
+    }
+    (*reserved)->Reserve(n);
+    if (std::string(spec) == "flat") {
+      // The flat codes take their final size at once (no growth by copies).
+      const auto& flat = dynamic_cast<const faiss::IndexFlatCodes&>((*reserved)->faiss_index());
+      REQUIRE(flat.codes.capacity() >= static_cast<size_t>(n) * flat.code_size);
+    }
+    // Added in batches, as a build from stored vectors adds them.
+    for (int first = 0; first < n; first += 1000) {
+      const int count = std::min(1000, n - first);
+      const absl::Span<const uint64_t> batch(labels.data() + first, count);
+      const absl::Span<const float> rows(data.data() + first * dim, count * dim);
+      REQUIRE((*plain)->Add(batch, rows).ok());
+      REQUIRE((*reserved)->Add(batch, rows).ok());
+    }
+    REQUIRE((*reserved)->size() == n);
+    for (int q = 0; q < 10; ++q) {
+      const absl::Span<const float> query(queries.data() + q * dim, dim);
+      auto a = (*plain)->Search(query, 10, {}, nullptr);
+      auto b = (*reserved)->Search(query, 10, {}, nullptr);
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      REQUIRE(Labels(*a) == Labels(*b));
+    }
+  }
+}
+
 TEST_CASE("flat index rejects bad shapes", "[index]") {
   auto index = FaissIndex::Create(*Spec::Parse("flat"), 4);
   REQUIRE(index.ok());

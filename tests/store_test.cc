@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "catch2/catch.hpp"
+#include "rocksdb/convenience.h"
+#include "rocksdb/env.h"
+#include "rocksdb/utilities/options_util.h"
 #include "test_data.h"
 
 namespace semdb {
@@ -482,6 +485,25 @@ TEST_CASE("Store's document cache never serves a replaced value to concurrent re
   for (int round = 0; round < 2; ++round) {
     const auto read = ReadBoth(*store, 1, labels);
     for (int d = 0; d < kDocs; ++d) CHECK(read[d].first == std::to_string(published[d].load()));
+  }
+}
+
+// RocksDB 7.x's manual Flush can wait forever for a memtable that its
+// flush job left out when memtables are merged before flushing (RocksDB
+// issues 13280, 12094; an import's refit hung so in Store::Flush): every
+// family flushes each memtable on its own.
+TEST_CASE("Store's column families flush each memtable on its own", "[store]") {
+  TempDir dir;
+  { std::unique_ptr<Store> store = OpenStore(dir / "s"); }
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  rocksdb::ConfigOptions config;
+  config.env = rocksdb::Env::Default();
+  REQUIRE(rocksdb::LoadLatestOptions(config, dir / "s", &db_options, &families).ok());
+  REQUIRE(families.size() == 11);
+  for (const rocksdb::ColumnFamilyDescriptor& f : families) {
+    INFO(f.name);
+    CHECK(f.options.min_write_buffer_number_to_merge == 1);
   }
 }
 
